@@ -1,0 +1,10 @@
+export * from './constants.js';
+export * from './errors.js';
+export * from './ip.js';
+export * from './message.js';
+export * from './attributes.js';
+export * from './builder.js';
+export * from './integrity.js';
+export * from './channel-data.js';
+export { saslprep, SaslprepError } from './saslprep.js';
+export { crc32 } from './crc32.js';

@@ -1,0 +1,91 @@
+// Free ports, found by binding. Tests never use fixed ports: coturn binds with SO_REUSEPORT,
+// so a second server on a busy port starts silently and the kernel splits traffic between them.
+// Our probes bind WITHOUT SO_REUSEPORT, so a port held by such a server counts as busy.
+// (There is an unavoidable window between probing and the real bind; it is small.)
+import dgram from 'node:dgram';
+import net from 'node:net';
+
+function udpType(host: string): 'udp4' | 'udp6' {
+  return net.isIPv6(host) ? 'udp6' : 'udp4';
+}
+
+/** Bind a UDP socket on host:port (0 = any); resolves to the bound socket, or null if busy. */
+function bindUdp(host: string, port: number): Promise<dgram.Socket | null> {
+  return new Promise((resolve) => {
+    const sock = dgram.createSocket({ type: udpType(host), reuseAddr: false });
+    sock.once('error', () => {
+      sock.close();
+      resolve(null);
+    });
+    sock.bind({ address: host, port, exclusive: true }, () => resolve(sock));
+  });
+}
+
+/** Listen on TCP host:port (0 = any); resolves to the server, or null if busy. */
+function listenTcp(host: string, port: number): Promise<net.Server | null> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(null));
+    srv.listen({ host, port, exclusive: true }, () => resolve(srv));
+  });
+}
+
+const closeUdp = (s: dgram.Socket) => new Promise<void>((r) => s.close(() => r()));
+const closeTcp = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
+
+export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
+  const sock = await bindUdp(host, 0);
+  if (!sock) throw new Error(`cannot bind any UDP port on ${host}`);
+  const { port } = sock.address();
+  await closeUdp(sock);
+  return port;
+}
+
+export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
+  const srv = await listenTcp(host, 0);
+  if (!srv) throw new Error(`cannot listen on any TCP port on ${host}`);
+  const { port } = srv.address() as net.AddressInfo;
+  await closeTcp(srv);
+  return port;
+}
+
+/** A port free for both UDP and TCP on host (a server that listens on both needs that). */
+export async function freeUdpTcpPort(host = '127.0.0.1', tries = 50): Promise<number> {
+  for (let i = 0; i < tries; i++) {
+    const udp = await bindUdp(host, 0);
+    if (!udp) continue;
+    const port = udp.address().port;
+    const tcp = await listenTcp(host, port);
+    await closeUdp(udp);
+    if (tcp) {
+      await closeTcp(tcp);
+      return port;
+    }
+  }
+  throw new Error(`no port free for both UDP and TCP on ${host} after ${tries} tries`);
+}
+
+/**
+ * `count` consecutive ports, all free for UDP binding on host. Bases are random in
+ * 20000..60000 so parallel runs rarely collide; the number of tries is bounded.
+ */
+export async function freePortRange(host: string, count: number, tries = 50): Promise<number> {
+  if (count < 1 || count > 10_000) throw new Error(`bad port count ${count}`);
+  for (let i = 0; i < tries; i++) {
+    const base = 20000 + Math.floor(Math.random() * (60000 - 20000 - count));
+    const held: dgram.Socket[] = [];
+    let ok = true;
+    // Hold every port until the whole run is checked, then release them all.
+    for (let p = base; p < base + count; p++) {
+      const s = await bindUdp(host, p);
+      if (!s) {
+        ok = false;
+        break;
+      }
+      held.push(s);
+    }
+    await Promise.all(held.map(closeUdp));
+    if (ok) return base;
+  }
+  throw new Error(`no run of ${count} free UDP ports on ${host} after ${tries} tries`);
+}

@@ -1,0 +1,169 @@
+// Round trips, strictness and the rules of RFC 8489 §14 that a server relies on.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  AttributeType,
+  MessageBuilder,
+  Method,
+  StunClass,
+  StunDecodeError,
+  decodeMessage,
+  readAllXorAddresses,
+  readErrorCode,
+  readString,
+  readUint32,
+  readUnknownAttributes,
+  readXorAddress,
+  verifyIntegrity,
+  type TransportAddress,
+} from '../../../src/stun/index.js';
+import { bytesToIpv6, canonicalIp, ipv6ToBytes } from '../../../src/stun/ip.js';
+
+const ipv4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((b) => b.join('.'));
+const ipv6 = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => bytesToIpv6(b));
+const transportAddress: fc.Arbitrary<TransportAddress> = fc.oneof(
+  fc.record({ family: fc.constant(4 as const), address: ipv4, port: fc.nat(65535) }),
+  fc.record({ family: fc.constant(6 as const), address: ipv6, port: fc.nat(65535) }),
+);
+
+describe('round trips', () => {
+  it('any set of attributes survives encode and decode, with integrity and fingerprint', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          method: fc.constantFrom(...Object.values(Method)),
+          cls: fc.constantFrom(StunClass.Request, StunClass.Indication, StunClass.SuccessResponse, StunClass.ErrorResponse),
+          username: fc.string({ maxLength: 100 }),
+          lifetime: fc.nat(),
+          peers: fc.array(transportAddress, { minLength: 1, maxLength: 4 }),
+          error: fc.record({ code: fc.integer({ min: 300, max: 699 }), reason: fc.string({ maxLength: 40 }) }),
+          key: fc.uint8Array({ minLength: 1, maxLength: 32 }),
+          fingerprint: fc.boolean(),
+        }),
+        (m) => {
+          const builder = new MessageBuilder(m.method, m.cls)
+            .addString(AttributeType.Username, m.username)
+            .addUint32(AttributeType.Lifetime, m.lifetime)
+            .addErrorCode(m.error.code, m.error.reason);
+          for (const peer of m.peers) builder.addXorAddress(AttributeType.XorPeerAddress, peer);
+          const decoded = decodeMessage(builder.build({ integrityKey: m.key, fingerprint: m.fingerprint }));
+          expect(decoded.method).toBe(m.method);
+          expect(decoded.cls).toBe(m.cls);
+          expect(readString(decoded, AttributeType.Username, 513)).toBe(m.username);
+          expect(readUint32(decoded, AttributeType.Lifetime)).toBe(m.lifetime);
+          expect(readErrorCode(decoded, AttributeType.ErrorCode)).toEqual(m.error);
+          expect(readXorAddress(decoded, AttributeType.XorPeerAddress)).toEqual(m.peers[0]);
+          expect(readAllXorAddresses(decoded, AttributeType.XorPeerAddress)).toEqual(m.peers);
+          expect(verifyIntegrity(decoded, m.key)).toBe('ok');
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('MESSAGE-INTEGRITY-SHA256 verifies, and is checked in preference to SHA1', () => {
+    const key = Buffer.from('key');
+    const message = new MessageBuilder(Method.Allocate, StunClass.Request)
+      .addString(AttributeType.Username, 'u')
+      .build({ integrityKey: Buffer.from('other'), integritySha256Key: key, fingerprint: true });
+    const decoded = decodeMessage(message);
+    expect(decoded.messageIntegritySha256?.length).toBe(32);
+    expect(verifyIntegrity(decoded, key)).toBe('ok');
+  });
+
+  it('IPv6 text round-trips through bytes in the form sockets report', () => {
+    fc.assert(
+      fc.property(ipv6, (text) => {
+        expect(bytesToIpv6(ipv6ToBytes(text))).toBe(text);
+      }),
+    );
+    expect(canonicalIp('::FFFF:127.0.0.1')).toBe('::ffff:127.0.0.1');
+    expect(canonicalIp('2001:0db8:0:0:0:0:0:1')).toBe('2001:db8::1');
+    expect(canonicalIp('0:0:0:0:0:0:0:1')).toBe('::1');
+    expect(canonicalIp('::')).toBe('::');
+    expect(canonicalIp('1:0:0:2:0:0:0:3')).toBe('1:0:0:2::3');
+  });
+});
+
+describe('strict decoding', () => {
+  const valid = new MessageBuilder(Method.Binding, StunClass.Request).addString(AttributeType.Software, 'x').build();
+
+  it.each([
+    ['a short datagram', valid.subarray(0, 19)],
+    ['a length that is not a multiple of 4', Buffer.concat([valid.subarray(0, 2), Buffer.from([0, 3]), valid.subarray(4)])],
+    ['a length beyond the datagram', Buffer.concat([valid.subarray(0, 2), Buffer.from([0, 64]), valid.subarray(4)])],
+    ['an attribute overrunning the message', (() => {
+      const b = Buffer.from(valid);
+      b.writeUInt16BE(200, 22);
+      return b;
+    })()],
+    ['the top bits set', (() => {
+      const b = Buffer.from(valid);
+      b[0] = 0xc0;
+      return b;
+    })()],
+  ])('drops %s', (_what, data) => {
+    const error = (() => {
+      try {
+        decodeMessage(data);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(StunDecodeError);
+    expect((error as StunDecodeError).disposition).toBe('drop');
+  });
+
+  it('never throws anything but StunDecodeError on random bytes', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+        try {
+          const m = decodeMessage(Buffer.from(bytes));
+          readXorAddress(m, AttributeType.XorPeerAddress);
+        } catch (e) {
+          expect(e).toBeInstanceOf(StunDecodeError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('ignores attributes after MESSAGE-INTEGRITY, so a LIFETIME appended later has no effect', () => {
+    const key = Buffer.from('k');
+    const signed = new MessageBuilder(Method.Refresh, StunClass.Request).addUint32(AttributeType.Lifetime, 600).build({ integrityKey: key });
+    const extra = Buffer.from([0x00, 0x0d, 0x00, 0x04, 0, 0, 0, 0]); // LIFETIME 0
+    const tampered = Buffer.concat([signed, extra]);
+    tampered.writeUInt16BE(tampered.length - 20, 2);
+    const decoded = decodeMessage(tampered);
+    expect(readUint32(decoded, AttributeType.Lifetime)).toBe(600);
+    expect(verifyIntegrity(decoded, key)).toBe('ok');
+  });
+
+  it('keeps the first of duplicate attributes', () => {
+    const m = decodeMessage(
+      new MessageBuilder(Method.Refresh, StunClass.Request)
+        .addUint32(AttributeType.Lifetime, 1)
+        .addUint32(AttributeType.Lifetime, 2)
+        .build(),
+    );
+    expect(readUint32(m, AttributeType.Lifetime)).toBe(1);
+  });
+
+  it('lists unknown comprehension-required attributes, not optional ones', () => {
+    const m = decodeMessage(
+      new MessageBuilder(Method.Allocate, StunClass.Request)
+        .add(0x7777, Buffer.from([1]))
+        .add(0xc001, Buffer.from([1]))
+        .addUnknownAttributes([1, 2])
+        .build(),
+    );
+    expect(m.unknownRequired).toEqual([0x7777]);
+    expect(readUnknownAttributes(m, AttributeType.UnknownAttributes)).toEqual([1, 2]);
+  });
+
+  it('answers a malformed attribute value with a 400 disposition', () => {
+    const m = decodeMessage(new MessageBuilder(Method.Send, StunClass.Indication).add(AttributeType.XorPeerAddress, Buffer.from([0, 1, 0, 0])).build());
+    expect(() => readXorAddress(m, AttributeType.XorPeerAddress)).toThrow(expect.objectContaining({ disposition: 'bad-request' }));
+  });
+});

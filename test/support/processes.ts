@@ -152,6 +152,31 @@ export function startProcess(cmd: string, args: string[], opts: StartOptions = {
   return handle;
 }
 
+/**
+ * Wait for `ready`, but fail at once (with the output) if the process exits first; on any
+ * failure the process is stopped. `extra` adds context, such as a server's log file.
+ */
+export async function waitUntilReady(
+  h: ProcessHandle, ready: Promise<void>, what: string, extra: () => string = () => '',
+): Promise<void> {
+  let exitedFirst = false;
+  const exited = h.exited.then((info) => {
+    exitedFirst = true;
+    throw new Error(`${what} exited before it was ready (${JSON.stringify(info)}):\n${h.output}${extra()}`);
+  });
+  exited.catch(() => {}); // an exit after a normal stop() later is not an error
+  try {
+    await Promise.race([ready, exited]);
+  } catch (err) {
+    const crashed = exitedFirst; // read before stop(): that exit would set it too
+    await h.stop();
+    if (err instanceof Error && !crashed) {
+      err.message += `\n--- ${what} output ---\n${h.output}${extra()}`;
+    }
+    throw err;
+  }
+}
+
 /** A 20-byte STUN Binding request: type 0x0001, length 0, magic cookie, random transaction id. */
 export function stunBindingRequest(): Buffer {
   const b = Buffer.alloc(20);

@@ -1,0 +1,60 @@
+/**
+ * Relay ports of one relay IP, from `min-port`..`max-port`, handed out at random (RFC 8656
+ * §7.2 asks for unpredictable ports). Pure bookkeeping: binding the socket is the caller's.
+ */
+export class PortPool {
+  private readonly taken = new Set<number>();
+
+  constructor(
+    readonly minPort: number,
+    readonly maxPort: number,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  get size(): number {
+    return this.maxPort - this.minPort + 1;
+  }
+
+  get inUse(): number {
+    return this.taken.size;
+  }
+
+  isFree(port: number): boolean {
+    return port >= this.minPort && port <= this.maxPort && !this.taken.has(port);
+  }
+
+  /**
+   * A free port (even, and with port+1 free too, when asked), marked taken; undefined when
+   * none is left. Random probes first, then one scan, so a nearly full pool still answers.
+   */
+  take(options: { even?: boolean; withNext?: boolean } = {}): number | undefined {
+    const fits = (port: number): boolean =>
+      this.isFree(port) && (!options.even || port % 2 === 0) && (!options.withNext || this.isFree(port + 1));
+    const span = this.size;
+    for (let i = 0; i < 32; i++) {
+      const port = this.minPort + Math.floor(this.random() * span);
+      if (fits(port)) return this.mark(port, options.withNext);
+    }
+    const start = Math.floor(this.random() * span);
+    for (let i = 0; i < span; i++) {
+      const port = this.minPort + ((start + i) % span);
+      if (fits(port)) return this.mark(port, options.withNext);
+    }
+    return undefined;
+  }
+
+  /** Marks a specific port taken (a reserved port+1, or one another process holds). */
+  hold(port: number): void {
+    this.taken.add(port);
+  }
+
+  release(port: number): void {
+    this.taken.delete(port);
+  }
+
+  private mark(port: number, withNext: boolean | undefined): number {
+    this.taken.add(port);
+    if (withNext) this.taken.add(port + 1);
+    return port;
+  }
+}

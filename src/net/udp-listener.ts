@@ -1,0 +1,102 @@
+/**
+ * A UDP socket clients talk STUN/TURN to. Sessions (5-tuples) with an allocation are indexed
+ * by address then port, so finding one per datagram builds no string.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { TransportAddress } from '../stun/ip.js';
+import { ipFamily } from '../stun/ip.js';
+import type { Allocation } from '../turn/allocation.js';
+import type { TurnEngine } from '../turn/engine.js';
+import type { Logger } from '../turn/logger.js';
+import type { ClientSession } from '../turn/session.js';
+
+class UdpSession implements ClientSession {
+  readonly transport = 'udp' as const;
+  readonly remote: TransportAddress;
+  allocation: Allocation | undefined;
+
+  constructor(
+    private readonly listener: UdpListener,
+    rinfo: RemoteInfo,
+  ) {
+    this.remote = { family: rinfo.family === 'IPv6' ? 6 : 4, address: rinfo.address, port: rinfo.port };
+  }
+
+  get local(): TransportAddress {
+    return this.listener.local;
+  }
+
+  setAllocation(allocation: Allocation | undefined): void {
+    this.allocation = allocation;
+    if (allocation) this.listener.index(this);
+    else this.listener.unindex(this);
+  }
+
+  send(data: Buffer): void {
+    this.listener.socket.send(data, this.remote.port, this.remote.address);
+  }
+
+  sendChannelData(header: Buffer, payload: Buffer): void {
+    this.listener.socket.send([header, payload], this.remote.port, this.remote.address);
+  }
+}
+
+export class UdpListener {
+  readonly socket: Socket;
+  private readonly sessions = new Map<string, Map<number, UdpSession>>();
+  local: TransportAddress;
+
+  private constructor(
+    address: string,
+    port: number,
+    private readonly engine: TurnEngine,
+    private readonly logger: Logger,
+  ) {
+    const family = ipFamily(address) ?? 4;
+    this.local = { family, address, port };
+    this.socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+    this.socket.on('message', (data, rinfo) => this.onDatagram(data, rinfo));
+    this.socket.on('error', (error) => this.logger.warn(`UDP ${address}:${port}: ${error.message}`));
+  }
+
+  static async listen(address: string, port: number, engine: TurnEngine, logger: Logger): Promise<UdpListener> {
+    const listener = new UdpListener(address, port, engine, logger);
+    await new Promise<void>((resolve, reject) => {
+      listener.socket.once('error', reject);
+      listener.socket.bind({ address, port, exclusive: true }, () => {
+        listener.socket.off('error', reject);
+        resolve();
+      });
+    });
+    listener.local = { ...listener.local, port: listener.socket.address().port };
+    return listener;
+  }
+
+  index(session: UdpSession): void {
+    let byPort = this.sessions.get(session.remote.address);
+    if (!byPort) this.sessions.set(session.remote.address, (byPort = new Map()));
+    byPort.set(session.remote.port, session);
+  }
+
+  unindex(session: UdpSession): void {
+    const byPort = this.sessions.get(session.remote.address);
+    if (byPort?.get(session.remote.port) !== session) return;
+    byPort.delete(session.remote.port);
+    if (byPort.size === 0) this.sessions.delete(session.remote.address);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+
+  private onDatagram(data: Buffer, rinfo: RemoteInfo): void {
+    try {
+      const session = this.sessions.get(rinfo.address)?.get(rinfo.port) ?? new UdpSession(this, rinfo);
+      this.engine.handlePacket(session, data);
+    } catch (error) {
+      // The engine answers or drops bad input itself; reaching here is a bug, never a crash.
+      this.engine.counters.droppedMalformed++;
+      this.logger.error(`UDP ${rinfo.address}:${rinfo.port}: datagram dropped: ${error instanceof Error ? error.stack : String(error)}`);
+    }
+  }
+}

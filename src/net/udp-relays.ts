@@ -1,0 +1,196 @@
+/**
+ * UDP relay sockets for allocations: which relay IP, which port, binding, EVEN-PORT pairs
+ * and RESERVATION-TOKENs (held ports expire after 30 s, RFC 8656 §7.2).
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { randomBytes } from 'node:crypto';
+import type { IpFamily, TransportAddress } from '../stun/ip.js';
+import { ipFamily } from '../stun/ip.js';
+import type { Logger } from '../turn/logger.js';
+import type { PeerPacketHandler, RelayEndpoint, RelayOpenResult, RelayProvider, RelayRequest } from '../turn/relay.js';
+import { PortPool } from './port-pool.js';
+
+const RESERVATION_MS = 30_000;
+const BIND_ATTEMPTS = 16;
+/** A port another process holds is retried after this long. */
+const FOREIGN_PORT_RETRY_MS = 60_000;
+
+export interface UdpRelayOptions {
+  /** Relay addresses; every one is used, round robin within its family. */
+  readonly relayIps: readonly string[];
+  readonly minPort: number;
+  readonly maxPort: number;
+  /** Public address to advertise per relay address ('' = for any address of its family). */
+  readonly externalIps: ReadonlyMap<string, string>;
+  readonly receiveBufferSize?: number;
+}
+
+interface Reservation {
+  readonly socket: Socket;
+  readonly address: string;
+  readonly port: number;
+  readonly timer: NodeJS.Timeout;
+}
+
+export class UdpRelays implements RelayProvider {
+  private readonly pools = new Map<string, PortPool>();
+  private readonly byFamily = new Map<IpFamily, string[]>();
+  private readonly roundRobin = new Map<IpFamily, number>();
+  private readonly reservations = new Map<string, Reservation>();
+  readonly sockets = new Set<Socket>();
+
+  constructor(
+    private readonly options: UdpRelayOptions,
+    private readonly logger: Logger,
+  ) {
+    for (const ip of options.relayIps) {
+      const family = ipFamily(ip);
+      if (!family) throw new RangeError(`relay-ip ${ip} is not an IP address`);
+      this.pools.set(ip, new PortPool(options.minPort, options.maxPort));
+      this.byFamily.set(family, [...(this.byFamily.get(family) ?? []), ip]);
+    }
+  }
+
+  hasFamily(family: IpFamily): boolean {
+    return (this.byFamily.get(family)?.length ?? 0) > 0;
+  }
+
+  /** Ports in use and in total, over all relay addresses (for metrics). */
+  portUsage(): { inUse: number; total: number } {
+    let inUse = 0;
+    let total = 0;
+    for (const pool of this.pools.values()) {
+      inUse += pool.inUse;
+      total += pool.size;
+    }
+    return { inUse, total };
+  }
+
+  async open(request: RelayRequest, onPacket: PeerPacketHandler): Promise<RelayOpenResult> {
+    if (request.reservationToken) return this.claimReservation(request.reservationToken, onPacket);
+    const ip = this.chooseIp(request);
+    if (!ip) return { ok: false, reason: 'no-address' };
+    const pool = this.pools.get(ip)!;
+    for (let attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
+      const port = pool.take({ even: request.evenPort, withNext: request.reserveNext });
+      if (port === undefined) return { ok: false, reason: 'exhausted' };
+      const socket = await this.bind(ip, port);
+      if (!socket) {
+        this.skipForeignPort(pool, port, request.reserveNext);
+        continue;
+      }
+      let reservationToken: Buffer | undefined;
+      if (request.reserveNext) {
+        const next = await this.bind(ip, port + 1);
+        if (!next) {
+          socket.close();
+          this.skipForeignPort(pool, port, true);
+          continue;
+        }
+        reservationToken = this.reserve(next, ip, port + 1);
+      }
+      return { ok: true, endpoint: this.endpoint(socket, ip, port, onPacket), reservationToken };
+    }
+    return { ok: false, reason: 'exhausted' };
+  }
+
+  /** Closes every relay socket and reservation (server shutdown). */
+  close(): void {
+    for (const reservation of this.reservations.values()) clearTimeout(reservation.timer);
+    this.reservations.clear();
+    for (const socket of this.sockets) socket.close();
+    this.sockets.clear();
+  }
+
+  private chooseIp(request: RelayRequest): string | undefined {
+    const candidates = this.byFamily.get(request.family);
+    if (!candidates?.length) return undefined;
+    if (request.preferredAddress && candidates.includes(request.preferredAddress)) return request.preferredAddress;
+    const next = this.roundRobin.get(request.family) ?? 0;
+    this.roundRobin.set(request.family, next + 1);
+    return candidates[next % candidates.length];
+  }
+
+  private skipForeignPort(pool: PortPool, port: number, withNext: boolean): void {
+    // Someone else holds it: keep it out of the pool for a while rather than retry at once.
+    if (withNext) pool.release(port + 1);
+    setTimeout(() => pool.release(port), FOREIGN_PORT_RETRY_MS).unref();
+  }
+
+  private bind(ip: string, port: number): Promise<Socket | undefined> {
+    const family = ipFamily(ip);
+    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+    return new Promise((resolve) => {
+      const onError = (): void => {
+        socket.close();
+        resolve(undefined);
+      };
+      socket.once('error', onError);
+      socket.bind({ address: ip, port, exclusive: true }, () => {
+        socket.off('error', onError);
+        socket.on('error', (error) => this.logger.debug(`relay socket ${ip}:${port}: ${error.message}`));
+        if (this.options.receiveBufferSize) {
+          try {
+            socket.setRecvBufferSize(this.options.receiveBufferSize);
+          } catch {
+            // The kernel's limit applies; not worth failing an allocation for.
+          }
+        }
+        this.sockets.add(socket);
+        resolve(socket);
+      });
+    });
+  }
+
+  private reserve(socket: Socket, address: string, port: number): Buffer {
+    const token = randomBytes(8);
+    const key = token.toString('hex');
+    const timer = setTimeout(() => {
+      this.reservations.delete(key);
+      this.closeSocket(socket, address, port);
+    }, RESERVATION_MS);
+    timer.unref();
+    this.reservations.set(key, { socket, address, port, timer });
+    return token;
+  }
+
+  private claimReservation(token: Buffer, onPacket: PeerPacketHandler): RelayOpenResult {
+    const key = token.toString('hex');
+    const reservation = this.reservations.get(key);
+    if (!reservation) return { ok: false, reason: 'bad-token' };
+    this.reservations.delete(key);
+    clearTimeout(reservation.timer);
+    return { ok: true, endpoint: this.endpoint(reservation.socket, reservation.address, reservation.port, onPacket) };
+  }
+
+  private endpoint(socket: Socket, address: string, port: number, onPacket: PeerPacketHandler): RelayEndpoint {
+    const family = ipFamily(address)!;
+    const local: TransportAddress = { family, address, port };
+    const external = this.options.externalIps.get(address) ?? this.options.externalIps.get('');
+    const advertised = external && ipFamily(external) === family ? { family, address: external, port } : local;
+    socket.on('message', (data, rinfo) => {
+      try {
+        onPacket(data, rinfo.address, rinfo.port);
+      } catch (error) {
+        this.logger.error(`relay ${address}:${port}: dropped a peer packet: ${String(error)}`);
+      }
+    });
+    let closed = false;
+    return {
+      local,
+      advertised,
+      send: (data, offset, length, peerPort, peerAddress) => socket.send(data, offset, length, peerPort, peerAddress),
+      close: () => {
+        if (closed) return;
+        closed = true;
+        this.closeSocket(socket, address, port);
+      },
+    };
+  }
+
+  private closeSocket(socket: Socket, address: string, port: number): void {
+    this.sockets.delete(socket);
+    socket.close();
+    this.pools.get(address)?.release(port);
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * Which peer addresses a client may reach through the relay. Every address is first reduced
+ * to the IPv4 address it carries (IPv4-mapped, IPv4-compatible, NAT64, 6to4), then judged
+ * against the IANA special-purpose registries, which are closed unless the operator opens them.
+ */
+import { bytesToIpv4, ipFamily, ipv6ToBytes } from '../stun/ip.js';
+import { ipToBigInt, parseIpRange, rangeContains, type IpRange } from './ip-range.js';
+
+export type SpecialKind = 'unspecified' | 'loopback' | 'private' | 'link-local' | 'multicast' | 'reserved';
+
+interface SpecialRange {
+  readonly range: IpRange;
+  readonly kind: SpecialKind;
+  readonly name: string;
+}
+
+const special = (cidr: string, kind: SpecialKind, name: string): SpecialRange => ({ range: parseIpRange(cidr), kind, name });
+
+/** IANA IPv4 and IPv6 special-purpose address registries (RFC 6890 and successors). */
+const SPECIAL_RANGES: readonly SpecialRange[] = [
+  special('0.0.0.0/8', 'unspecified', '"this network"'),
+  special('10.0.0.0/8', 'private', 'private network (RFC 1918)'),
+  special('100.64.0.0/10', 'private', 'carrier-grade NAT (RFC 6598)'),
+  special('127.0.0.0/8', 'loopback', 'loopback'),
+  special('169.254.0.0/16', 'link-local', 'link-local (cloud metadata lives here)'),
+  special('172.16.0.0/12', 'private', 'private network (RFC 1918)'),
+  special('192.0.0.0/24', 'reserved', 'IETF protocol assignments'),
+  special('192.0.2.0/24', 'reserved', 'documentation (TEST-NET-1)'),
+  special('192.31.196.0/24', 'reserved', 'AS112'),
+  special('192.52.193.0/24', 'reserved', 'AMT'),
+  special('192.88.99.0/24', 'reserved', '6to4 relay anycast'),
+  special('192.168.0.0/16', 'private', 'private network (RFC 1918)'),
+  special('192.175.48.0/24', 'reserved', 'AS112'),
+  special('198.18.0.0/15', 'reserved', 'benchmarking'),
+  special('198.51.100.0/24', 'reserved', 'documentation (TEST-NET-2)'),
+  special('203.0.113.0/24', 'reserved', 'documentation (TEST-NET-3)'),
+  special('224.0.0.0/4', 'multicast', 'multicast'),
+  special('240.0.0.0/4', 'reserved', 'reserved (class E)'),
+  special('255.255.255.255/32', 'reserved', 'broadcast'),
+  special('::/128', 'unspecified', 'unspecified'),
+  special('::1/128', 'loopback', 'loopback'),
+  special('64:ff9b:1::/48', 'private', 'local-use NAT64'),
+  special('100::/64', 'reserved', 'discard-only'),
+  special('2001::/23', 'reserved', 'IETF protocol assignments (Teredo, benchmarking, ORCHID)'),
+  special('2001:db8::/32', 'reserved', 'documentation'),
+  special('3fff::/20', 'reserved', 'documentation'),
+  special('5f00::/16', 'reserved', 'SRv6 SIDs'),
+  special('fc00::/7', 'private', 'unique-local'),
+  special('fe80::/10', 'link-local', 'link-local'),
+  special('fec0::/10', 'private', 'site-local (deprecated)'),
+  special('ff00::/8', 'multicast', 'multicast'),
+];
+
+/**
+ * The address a packet really goes to: IPv6 forms that embed an IPv4 address are judged as
+ * that IPv4 address (a relay on a NAT64 or 6to4 network would deliver them there).
+ */
+export function effectiveAddress(address: string): { family: 4 | 6; address: string } {
+  const family = ipFamily(address);
+  if (family === undefined) throw new RangeError(`not an IP address: ${address}`);
+  if (family === 4) return { family, address };
+  const b = ipv6ToBytes(address);
+  const zeros = (from: number, to: number): boolean => b.subarray(from, to).every((x) => x === 0);
+  // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible, but not :: or ::1)
+  if (zeros(0, 10) && ((b[10] === 0xff && b[11] === 0xff) || (b[10] === 0 && b[11] === 0 && !zeros(12, 15)))) {
+    return { family: 4, address: bytesToIpv4(b, 12) };
+  }
+  // 64:ff9b::a.b.c.d (NAT64 well-known prefix, RFC 6052)
+  if (b[0] === 0 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && zeros(4, 12)) {
+    return { family: 4, address: bytesToIpv4(b, 12) };
+  }
+  // 2002:a.b.c.d::/48 (6to4, RFC 3056)
+  if (b[0] === 0x20 && b[1] === 0x02) return { family: 4, address: bytesToIpv4(b, 2) };
+  return { family, address };
+}
+
+export interface PeerPolicyOptions {
+  readonly allowLoopbackPeers: boolean;
+}
+
+export type PeerDecision =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly rule: string };
+
+export class PeerPolicy {
+  constructor(private readonly options: PeerPolicyOptions) {}
+
+  check(address: string): PeerDecision {
+    const effective = effectiveAddress(address);
+    const value = ipToBigInt(effective.address, effective.family);
+    const carried = effective.address !== address ? ` (carries ${effective.address})` : '';
+    for (const { range, kind, name } of SPECIAL_RANGES) {
+      if (!rangeContains(range, effective.family, value)) continue;
+      if (kind === 'loopback' && this.options.allowLoopbackPeers) return { allowed: true };
+      const how = kind === 'loopback' ? 'open it with allow-loopback-peers' : kind === 'unspecified' ? 'never allowed' : 'closed by default';
+      return { allowed: false, rule: `${address}${carried} is ${name} ${range.text}; ${how}` };
+    }
+    return { allowed: true };
+  }
+
+  /** One line for the start-up log. */
+  describe(): string {
+    const open = this.options.allowLoopbackPeers ? 'loopback peers allowed (allow-loopback-peers); ' : '';
+    return `${open}peers in special-purpose ranges (loopback, private, link-local, multicast, reserved) are refused`;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The composition root: options in, a running server out. Everything is wired here and
+ * nowhere else; `createTurnServer` is also the library API.
+ */
+import { StaticUsers } from './auth/credentials.js';
+import type { ServerOptions } from './config/server-options.js';
+import { localAddresses } from './net/local-addresses.js';
+import { UdpListener } from './net/udp-listener.js';
+import { UdpRelays } from './net/udp-relays.js';
+import { PeerPolicy } from './policy/peer-policy.js';
+import { CHANNEL_MAX_RFC5766, CHANNEL_MAX_RFC8656 } from './stun/constants.js';
+import { formatTransportAddress, type TransportAddress } from './stun/ip.js';
+import type { AuthMode, EngineConfig } from './turn/engine-context.js';
+import { TurnEngine } from './turn/engine.js';
+import { silentLogger, type Logger } from './turn/logger.js';
+import { NonceIssuer } from './turn/nonce.js';
+
+export interface TurnServer {
+  readonly engine: TurnEngine;
+  /** Where clients can reach the server over UDP (ports resolved when 0 was asked). */
+  readonly udpAddresses: readonly TransportAddress[];
+  readonly authMode: AuthMode;
+  close(): Promise<void>;
+}
+
+export function authModeOf(options: ServerOptions): AuthMode {
+  if (options.noAuth) return 'none';
+  if (options.stunOnly || options.users.length === 0) return 'stun-only';
+  return 'long-term';
+}
+
+export function engineConfigOf(options: ServerOptions): EngineConfig {
+  return {
+    realm: options.realm,
+    authMode: authModeOf(options),
+    software: options.noSoftwareAttribute ? undefined : options.software,
+    fingerprint: options.fingerprint,
+    secureStun: options.secureStun,
+    noStun: options.noStun,
+    defaultLifetimeSeconds: Math.min(600, options.maxAllocateLifetime),
+    maxLifetimeSeconds: options.maxAllocateLifetime,
+    permissionLifetimeSeconds: options.permissionLifetime,
+    channelLifetimeSeconds: options.channelLifetime,
+    maxChannelNumber: options.strictChannelNumbers ? CHANNEL_MAX_RFC8656 : CHANNEL_MAX_RFC5766,
+  };
+}
+
+export async function createTurnServer(options: ServerOptions, logger: Logger = silentLogger): Promise<TurnServer> {
+  const listeningIps = options.listeningIps.length > 0 ? [...options.listeningIps] : localAddresses();
+  const relayIps = options.relayIps.length > 0 ? [...options.relayIps] : listeningIps;
+  const config = engineConfigOf(options);
+  const relays = new UdpRelays(
+    { relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps },
+    logger,
+  );
+  const peerPolicy = new PeerPolicy({ allowLoopbackPeers: options.allowLoopbackPeers });
+  const engine = new TurnEngine(config, {
+    credentials: new StaticUsers(options.users, options.realm),
+    relays,
+    peerPolicy,
+    nonces: new NonceIssuer(options.staleNonce),
+    logger,
+    clock: Date.now,
+  });
+
+  const listeners: UdpListener[] = [];
+  if (!options.noUdp) {
+    try {
+      for (const ip of listeningIps) listeners.push(await UdpListener.listen(ip, options.listeningPort, engine, logger));
+    } catch (error) {
+      await Promise.all(listeners.map((l) => l.close()));
+      relays.close();
+      throw error;
+    }
+  }
+  const ticker = setInterval(() => engine.tick(), 1000);
+  ticker.unref();
+
+  for (const l of listeners) logger.info(`listening on UDP ${formatTransportAddress(l.local)}`);
+  logger.info(`relay addresses: ${relayIps.join(', ')} ports ${options.minPort}-${options.maxPort}`);
+  logger.info(peerPolicy.describe());
+  if (config.authMode === 'stun-only') {
+    logger.warn(
+      options.stunOnly
+        ? 'stun-only: TURN requests are refused'
+        : 'TURN is off: no credentials are configured, so only STUN Binding is served. ' +
+            'To enable TURN add a user (`user=NAME:PASSWORD` in turnserver.conf, or `--user NAME:PASSWORD`) ' +
+            'with `lt-cred-mech`, or run an open relay with `--no-auth`.',
+    );
+  } else if (config.authMode === 'none') {
+    logger.warn('no-auth: anyone can allocate relays on this server');
+  }
+
+  let closed: Promise<void> | undefined;
+  return {
+    engine,
+    udpAddresses: listeners.map((l) => l.local),
+    authMode: config.authMode,
+    close: () =>
+      (closed ??= (async () => {
+        clearInterval(ticker);
+        engine.close();
+        relays.close();
+        await Promise.all(listeners.map((l) => l.close()));
+      })()),
+  };
+}
+

@@ -1,0 +1,127 @@
+/** Allocate (RFC 8656 §7.2, RFC 6156 families, RFC 8656 §7.2 EVEN-PORT and RESERVATION-TOKEN). */
+import {
+  AttributeType,
+  TransportProtocol,
+  hasAttribute,
+  readBytes,
+  readEvenPort,
+  readFirstByte,
+  readUint32,
+  type IpFamily,
+} from '../stun/index.js';
+import { Allocation } from './allocation.js';
+import type { Authenticated } from './authenticate.js';
+import type { EngineContext } from './engine-context.js';
+import { grantedLifetime } from './lifetime.js';
+import type { RelayEndpoint, RelayOpenResult, RelayRequest } from './relay.js';
+import { errorFor, send, successFor, type Request } from './respond.js';
+
+const familyOfCode = (code: number | undefined): IpFamily | 'bad' | undefined =>
+  code === undefined ? undefined : code === 1 ? 4 : code === 2 ? 6 : 'bad';
+
+export async function handleAllocate(ctx: EngineContext, request: Request, auth: Authenticated): Promise<void> {
+  const { message, session } = request;
+  const fail = (code: number, reason?: string): void => void send(ctx, request, errorFor(ctx, request, code, reason), auth.key);
+
+  // 2. One allocation per 5-tuple; the same transaction again is a retransmission.
+  const existing = session.allocation;
+  if (existing) {
+    if (existing.lastTransactionId?.equals(message.transactionId) && existing.lastResponse) session.send(existing.lastResponse);
+    else fail(437);
+    return;
+  }
+  // 3-4. Only UDP relaying on this path (RFC 6062 TCP relay is a later addition).
+  const transport = readFirstByte(message, AttributeType.RequestedTransport);
+  if (transport === undefined) return fail(400, 'Missing REQUESTED-TRANSPORT');
+  if (transport !== TransportProtocol.UDP) return fail(442);
+  // 5. Node cannot set the DF bit, so DONT-FRAGMENT is an attribute we do not support.
+  if (hasAttribute(message, AttributeType.DontFragment)) {
+    return void send(ctx, request, errorFor(ctx, request, 420).addUnknownAttributes([AttributeType.DontFragment]), auth.key);
+  }
+  const token = readBytes(message, AttributeType.ReservationToken);
+  const evenPort = readEvenPort(message, AttributeType.EvenPort);
+  const requested = familyOfCode(readFirstByte(message, AttributeType.RequestedAddressFamily));
+  const additional = familyOfCode(readFirstByte(message, AttributeType.AdditionalAddressFamily));
+  if (token && token.length !== 8) return fail(400, 'RESERVATION-TOKEN is not 8 bytes');
+  if (token && (evenPort || additional)) return fail(400, 'RESERVATION-TOKEN with EVEN-PORT or ADDITIONAL-ADDRESS-FAMILY');
+  if (requested === 'bad') return fail(440);
+  if (additional === 'bad' || additional === 4) return fail(400, 'ADDITIONAL-ADDRESS-FAMILY must be IPv6');
+  if (additional && (requested || evenPort)) return fail(400, 'ADDITIONAL-ADDRESS-FAMILY with REQUESTED-ADDRESS-FAMILY or EVEN-PORT');
+
+  // RFC 6156: the family asked for, or the client's own family... RFC 8656 says IPv4 by default.
+  const family: IpFamily = requested ?? 4;
+  if (!ctx.relays.hasFamily(family)) return fail(440);
+
+  // Peer packets may arrive before the allocation exists (binding is asynchronous): drop those.
+  let allocation: Allocation | undefined;
+  const onPacket = (data: Buffer, address: string, port: number): void => {
+    if (allocation) ctx.dataPlane.fromPeer(allocation, data, address, port);
+  };
+  const primaryRequest: RelayRequest = {
+    family,
+    preferredAddress: session.local.address,
+    evenPort: evenPort !== undefined,
+    reserveNext: evenPort?.reserveNext ?? false,
+    reservationToken: token,
+  };
+  const primary = await ctx.relays.open(primaryRequest, onPacket);
+  if (!primary.ok) return fail(relayFailureCode(primary), relayFailureReason(primary));
+  let secondary: RelayOpenResult | undefined;
+  if (additional === 6) {
+    secondary = ctx.relays.hasFamily(6)
+      ? await ctx.relays.open({ family: 6, preferredAddress: session.local.address, evenPort: false, reserveNext: false }, onPacket)
+      : { ok: false, reason: 'no-address' };
+  }
+  // The client may have gone, or raced another Allocate, while the sockets were bound.
+  if (session.allocation) {
+    primary.endpoint.close();
+    if (secondary?.ok) secondary.endpoint.close();
+    return fail(437);
+  }
+
+  const lifetime = grantedLifetime(ctx.config, readUint32(message, AttributeType.Lifetime));
+  const relays: { ipv4?: RelayEndpoint; ipv6?: RelayEndpoint } = {};
+  relays[family === 4 ? 'ipv4' : 'ipv6'] = primary.endpoint;
+  if (secondary?.ok) relays.ipv6 = secondary.endpoint;
+  allocation = new Allocation(session, auth.username, auth.realm, auth.key, relays, request.now, lifetime * 1000);
+  session.setAllocation(allocation);
+  ctx.allocations.add(allocation);
+  ctx.expiry.schedule(allocation, allocation.expiresAt);
+  ctx.counters.allocationsCreated++;
+
+  const response = successFor(ctx, request);
+  for (const relay of allocation.relayAddresses) response.addXorAddress(AttributeType.XorRelayedAddress, relay);
+  if (secondary && !secondary.ok) {
+    response.add(AttributeType.AddressErrorCode, addressErrorValue(6, 440, 'Address Family not Supported'));
+  }
+  response.addUint32(AttributeType.Lifetime, lifetime);
+  if (primary.reservationToken) response.add(AttributeType.ReservationToken, primary.reservationToken);
+  response.addXorAddress(AttributeType.XorMappedAddress, session.remote);
+  allocation.lastTransactionId = Buffer.from(message.transactionId);
+  allocation.lastResponse = send(ctx, request, response, auth.key);
+  ctx.logger.info(
+    `allocation ${allocation.id} created: user "${auth.username}" ${session.transport} ` +
+      `${session.remote.address}:${session.remote.port} relay ${allocation.relayAddresses.map((a) => `${a.address}:${a.port}`).join(' ')} lifetime ${lifetime}s`,
+  );
+}
+
+function relayFailureCode(result: Extract<RelayOpenResult, { ok: false }>): number {
+  if (result.reason === 'no-address') return 440;
+  if (result.reason === 'bad-token') return 508;
+  return 508;
+}
+
+function relayFailureReason(result: Extract<RelayOpenResult, { ok: false }>): string | undefined {
+  return result.reason === 'bad-token' ? 'Reservation token unknown or expired' : undefined;
+}
+
+/** ADDRESS-ERROR-CODE (RFC 8656 §18.12): family, reserved, class, number, reason. */
+function addressErrorValue(family: IpFamily, code: number, reason: string): Buffer {
+  const text = Buffer.from(reason, 'utf8');
+  const value = Buffer.alloc(4 + text.length);
+  value[0] = family === 4 ? 1 : 2;
+  value[2] = Math.floor(code / 100);
+  value[3] = code % 100;
+  text.copy(value, 4);
+  return value;
+}

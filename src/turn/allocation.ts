@@ -1,0 +1,146 @@
+/**
+ * One TURN allocation (RFC 8656 §2.2): relay endpoints, permissions keyed by peer IP, and
+ * channel bindings indexed both by number and by peer. Expiry is by timestamp, checked where
+ * it matters (on use) and pruned by the engine's expiry queue, so there is no timer per object.
+ */
+import type { IpFamily, TransportAddress } from '../stun/ip.js';
+import type { RelayEndpoint } from './relay.js';
+import type { ClientSession } from './session.js';
+
+export interface Channel {
+  readonly number: number;
+  readonly peerAddress: string;
+  readonly peerPort: number;
+  readonly peerFamily: IpFamily;
+  expiresAt: number;
+}
+
+export interface TrafficCounters {
+  packetsFromClient: number;
+  bytesFromClient: number;
+  packetsToClient: number;
+  bytesToClient: number;
+}
+
+let nextAllocationId = 1;
+
+/** RFC 8656 §12: a channel number and peer stay reserved for 5 minutes after the binding expires. */
+export const CHANNEL_REBIND_HOLD_MS = 5 * 60 * 1000;
+
+export class Allocation implements TrafficCounters {
+  readonly id = nextAllocationId++;
+  /** Permissions: peer IP -> expiry (ms). */
+  private readonly permissions = new Map<string, number>();
+  private readonly channelsByNumber = new Map<number, Channel>();
+  /** peer IP -> peer port -> channel: no string is built per packet to find it. */
+  private readonly channelsByPeer = new Map<string, Map<number, Channel>>();
+  expiresAt: number;
+  closed = false;
+  /** Transaction id and answer of the last request, for retransmissions (RFC 8489 §6.3.1). */
+  lastTransactionId: Buffer | undefined;
+  lastResponse: Buffer | undefined;
+  packetsFromClient = 0;
+  bytesFromClient = 0;
+  packetsToClient = 0;
+  bytesToClient = 0;
+
+  constructor(
+    readonly session: ClientSession,
+    readonly username: string,
+    readonly realm: string,
+    /** The long-term key that signs every response to this allocation's requests. */
+    readonly key: Buffer | undefined,
+    readonly relays: { readonly ipv4?: RelayEndpoint; readonly ipv6?: RelayEndpoint },
+    readonly createdAt: number,
+    lifetimeMs: number,
+  ) {
+    this.expiresAt = createdAt + lifetimeMs;
+  }
+
+  relayFor(family: IpFamily): RelayEndpoint | undefined {
+    return family === 4 ? this.relays.ipv4 : this.relays.ipv6;
+  }
+
+  get relayAddresses(): TransportAddress[] {
+    const list: TransportAddress[] = [];
+    if (this.relays.ipv4) list.push(this.relays.ipv4.advertised);
+    if (this.relays.ipv6) list.push(this.relays.ipv6.advertised);
+    return list;
+  }
+
+  hasPermission(peerAddress: string, now: number): boolean {
+    const expiresAt = this.permissions.get(peerAddress);
+    return expiresAt !== undefined && expiresAt > now;
+  }
+
+  installPermission(peerAddress: string, expiresAt: number): void {
+    this.permissions.set(peerAddress, expiresAt);
+  }
+
+  get permissionCount(): number {
+    return this.permissions.size;
+  }
+
+  channelByNumber(number: number, now: number): Channel | undefined {
+    const channel = this.channelsByNumber.get(number);
+    return channel && channel.expiresAt > now ? channel : undefined;
+  }
+
+  channelByPeer(peerAddress: string, peerPort: number, now: number): Channel | undefined {
+    const channel = this.channelsByPeer.get(peerAddress)?.get(peerPort);
+    return channel && channel.expiresAt > now ? channel : undefined;
+  }
+
+  /** Binding of a number that may be expired but not yet pruned (RFC 8656 §12: rebinding rules). */
+  anyChannelByNumber(number: number): Channel | undefined {
+    return this.channelsByNumber.get(number);
+  }
+
+  anyChannelByPeer(peerAddress: string, peerPort: number): Channel | undefined {
+    return this.channelsByPeer.get(peerAddress)?.get(peerPort);
+  }
+
+  bindChannel(channel: Channel): void {
+    this.channelsByNumber.set(channel.number, channel);
+    let byPort = this.channelsByPeer.get(channel.peerAddress);
+    if (!byPort) this.channelsByPeer.set(channel.peerAddress, (byPort = new Map()));
+    byPort.set(channel.peerPort, channel);
+  }
+
+  get channelCount(): number {
+    return this.channelsByNumber.size;
+  }
+
+  /**
+   * Forgets expired permissions and channels; returns the earliest time something else
+   * expires (or the allocation itself), so the caller knows when to look again.
+   */
+  prune(now: number): number {
+    let next = this.expiresAt;
+    for (const [peer, expiresAt] of this.permissions) {
+      if (expiresAt <= now) this.permissions.delete(peer);
+      else if (expiresAt < next) next = expiresAt;
+    }
+    for (const [number, channel] of this.channelsByNumber) {
+      const forgetAt = channel.expiresAt + CHANNEL_REBIND_HOLD_MS;
+      if (forgetAt <= now) {
+        this.channelsByNumber.delete(number);
+        const byPort = this.channelsByPeer.get(channel.peerAddress);
+        byPort?.delete(channel.peerPort);
+        if (byPort?.size === 0) this.channelsByPeer.delete(channel.peerAddress);
+      } else if (forgetAt < next) next = forgetAt;
+    }
+    return next;
+  }
+
+  /** Closes the relay sockets; idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.relays.ipv4?.close();
+    this.relays.ipv6?.close();
+    this.permissions.clear();
+    this.channelsByNumber.clear();
+    this.channelsByPeer.clear();
+  }
+}

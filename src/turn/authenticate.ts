@@ -1,0 +1,49 @@
+/**
+ * The long-term credential mechanism (RFC 8489 §9.2) for every TURN request. Unknown users
+ * and wrong keys take the same work and get the same 401, so neither is revealed.
+ */
+import { createHash } from 'node:crypto';
+import { AttributeType, readString, verifyIntegrity } from '../stun/index.js';
+import type { EngineContext } from './engine-context.js';
+import { challenge, errorFor, send, type Request } from './respond.js';
+
+export interface Authenticated {
+  readonly username: string;
+  readonly realm: string;
+  /** Undefined when the server runs with `no-auth`. */
+  readonly key: Buffer | undefined;
+}
+
+/** Stands in for the key of an unknown user, so that the HMAC is computed all the same. */
+const UNKNOWN_USER_KEY = createHash('md5').update('turnpike:unknown-user').digest();
+
+/** Checks the request's credentials; on failure it has answered and returns undefined. */
+export async function authenticate(ctx: EngineContext, request: Request): Promise<Authenticated | undefined> {
+  if (ctx.config.authMode === 'none') return { username: '', realm: ctx.config.realm, key: undefined };
+  const { message } = request;
+  if (!message.messageIntegrity && !message.messageIntegritySha256) {
+    challenge(ctx, request, 401);
+    return undefined;
+  }
+  const username = readString(message, AttributeType.Username, 513);
+  const realm = readString(message, AttributeType.Realm, 763);
+  const nonce = readString(message, AttributeType.Nonce, 763);
+  if (username === undefined || realm === undefined || nonce === undefined) {
+    send(ctx, request, errorFor(ctx, request, 400, 'Missing USERNAME, REALM or NONCE'));
+    return undefined;
+  }
+  const nonceState = ctx.nonces.check(nonce, request.session.remote.address, request.now);
+  if (nonceState !== 'valid') {
+    challenge(ctx, request, 438);
+    return undefined;
+  }
+  const key = realm === ctx.config.realm ? await ctx.credentials.keyFor(username, realm) : undefined;
+  const verdict = verifyIntegrity(message, key ?? UNKNOWN_USER_KEY);
+  if (verdict !== 'ok' || !key) {
+    ctx.counters.authFailures++;
+    ctx.logger.verbose(`401: credentials refused for user "${username}" from ${request.session.remote.address}`);
+    challenge(ctx, request, 401);
+    return undefined;
+  }
+  return { username, realm, key };
+}

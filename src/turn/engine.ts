@@ -1,0 +1,180 @@
+/**
+ * The TURN protocol engine. It is handed "these bytes arrived on this client session" and
+ * answers through the session and the relay endpoints it was given; it never touches a
+ * socket itself and reads time from an injected clock.
+ */
+import { looksLikeChannelData } from '../stun/channel-data.js';
+import { Method, StunClass, StunDecodeError, decodeMessage, type StunMessage } from '../stun/index.js';
+import type { Allocation } from './allocation.js';
+import { handleAllocate } from './allocate.js';
+import { authenticate } from './authenticate.js';
+import { answerBinding } from './binding.js';
+import { handleChannelBind } from './channel-bind.js';
+import { EngineCounters } from './counters.js';
+import { handleCreatePermission } from './create-permission.js';
+import { DataPlane } from './data-plane.js';
+import type { EngineConfig, EngineContext, EngineServices } from './engine-context.js';
+import { ExpiryQueue } from './expiry-queue.js';
+import { handleRefresh } from './refresh.js';
+import { errorFor, send, type Request } from './respond.js';
+import type { ClientSession } from './session.js';
+
+export class TurnEngine {
+  readonly counters = new EngineCounters();
+  private readonly ctx: EngineContext;
+
+  constructor(config: EngineConfig, services: EngineServices) {
+    const allocations = new Set<Allocation>();
+    this.ctx = {
+      ...services,
+      config,
+      counters: this.counters,
+      expiry: new ExpiryQueue<Allocation>(),
+      allocations,
+      dataPlane: new DataPlane(this.counters, services.clock),
+      release: (allocation, reason) => this.release(allocation, reason),
+    };
+  }
+
+  get allocations(): ReadonlySet<Allocation> {
+    return this.ctx.allocations;
+  }
+
+  get dataPlane(): DataPlane {
+    return this.ctx.dataPlane;
+  }
+
+  /** Bytes from a client: one datagram, or one frame cut from a stream. Never throws. */
+  handlePacket(session: ClientSession, data: Buffer): void {
+    if (looksLikeChannelData(data)) {
+      const allocation = session.allocation;
+      if (allocation) this.ctx.dataPlane.fromClientChannelData(allocation, data);
+      else this.counters.droppedNoAllocation++;
+      return;
+    }
+    let message: StunMessage;
+    try {
+      message = decodeMessage(data);
+    } catch (error) {
+      this.counters.droppedMalformed++;
+      if (!(error instanceof StunDecodeError)) this.ctx.logger.error(`decoder failed: ${String(error)}`);
+      return;
+    }
+    this.handleMessage(session, message);
+  }
+
+  private handleMessage(session: ClientSession, message: StunMessage): void {
+    if (message.cls === StunClass.Request) {
+      void this.handleRequest({ session, message, now: this.ctx.clock() });
+      return;
+    }
+    if (message.cls === StunClass.Indication && message.method === Method.Send) {
+      const allocation = session.allocation;
+      if (!allocation) {
+        this.counters.droppedNoAllocation++;
+        return;
+      }
+      try {
+        this.ctx.dataPlane.fromClientSend(allocation, message);
+      } catch {
+        this.counters.droppedMalformed++;
+      }
+      return;
+    }
+    // Responses and other indications are not for a server.
+    this.counters.droppedMalformed++;
+  }
+
+  private async handleRequest(request: Request): Promise<void> {
+    const { ctx } = this;
+    try {
+      await this.dispatch(request);
+    } catch (error) {
+      if (error instanceof StunDecodeError) {
+        send(ctx, request, errorFor(ctx, request, 400, error.message), request.session.allocation?.key);
+      } else {
+        ctx.logger.error(`request ${request.message.method} failed: ${error instanceof Error ? error.stack : String(error)}`);
+        send(ctx, request, errorFor(ctx, request, 500));
+      }
+    }
+  }
+
+  private async dispatch(request: Request): Promise<void> {
+    const { ctx } = this;
+    const { message, session } = request;
+    const { config } = ctx;
+    if (message.unknownRequired.length > 0) {
+      send(ctx, request, errorFor(ctx, request, 420).addUnknownAttributes(message.unknownRequired));
+      return;
+    }
+    if (message.method === Method.Binding) {
+      if (config.noStun) return;
+      if (!config.secureStun || config.authMode !== 'long-term') return answerBinding(ctx, request);
+      const auth = await authenticate(ctx, request);
+      if (auth) answerBinding(ctx, request, auth.key);
+      return;
+    }
+    if (!message.hasMagicCookie) return; // RFC 3489 clients only get Binding answers
+    if (config.authMode === 'stun-only') {
+      send(ctx, request, errorFor(ctx, request, 403, 'TURN is not enabled on this server'));
+      return;
+    }
+    const auth = await authenticate(ctx, request);
+    if (!auth) return;
+    if (message.method === Method.Allocate) return handleAllocate(ctx, request, auth);
+
+    const allocation = session.allocation;
+    if (!allocation || allocation.closed) {
+      send(ctx, request, errorFor(ctx, request, 437), auth.key);
+      return;
+    }
+    if (allocation.username !== auth.username) {
+      send(ctx, request, errorFor(ctx, request, 441), auth.key);
+      return;
+    }
+    if (allocation.lastResponse && allocation.lastTransactionId?.equals(message.transactionId)) {
+      session.send(allocation.lastResponse);
+      return;
+    }
+    switch (message.method) {
+      case Method.Refresh:
+        return handleRefresh(ctx, request, allocation);
+      case Method.CreatePermission:
+        return handleCreatePermission(ctx, request, allocation);
+      case Method.ChannelBind:
+        return handleChannelBind(ctx, request, allocation);
+      default:
+        send(ctx, request, errorFor(ctx, request, 400, 'Unsupported method'), auth.key);
+    }
+  }
+
+  /** Expires allocations and forgets stale permissions and channels; call about once a second. */
+  tick(): void {
+    const now = this.ctx.clock();
+    this.ctx.expiry.drain(now, (allocation) => {
+      if (allocation.closed) return;
+      if (allocation.expiresAt <= now) return this.release(allocation, 'expired');
+      this.ctx.expiry.schedule(allocation, allocation.prune(now));
+    });
+  }
+
+  release(allocation: Allocation, reason: string): void {
+    if (allocation.closed) return;
+    allocation.close();
+    this.ctx.allocations.delete(allocation);
+    if (allocation.session.allocation === allocation) allocation.session.setAllocation(undefined);
+    this.counters.allocationsReleased++;
+    const seconds = Math.round((this.ctx.clock() - allocation.createdAt) / 1000);
+    this.ctx.logger.info(
+      `allocation ${allocation.id} ended (${reason}): user "${allocation.username}" ` +
+        `${allocation.session.remote.address}:${allocation.session.remote.port} after ${seconds}s, ` +
+        `from client ${allocation.packetsFromClient} pkts/${allocation.bytesFromClient} B, ` +
+        `to client ${allocation.packetsToClient} pkts/${allocation.bytesToClient} B`,
+    );
+  }
+
+  /** Ends every allocation (server shutdown). */
+  close(): void {
+    for (const allocation of [...this.ctx.allocations]) this.release(allocation, 'server stopping');
+  }
+}

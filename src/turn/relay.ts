@@ -1,0 +1,35 @@
+/** The engine's view of relay sockets: the net layer opens them from the min..max port range. */
+import type { IpFamily, TransportAddress } from '../stun/ip.js';
+
+export interface RelayEndpoint {
+  /** The relay transport address on this host (before any external-ip mapping). */
+  readonly local: TransportAddress;
+  /** What clients are told (XOR-RELAYED-ADDRESS): `external-ip` applied. */
+  readonly advertised: TransportAddress;
+  send(data: Buffer, offset: number, length: number, port: number, address: string): void;
+  close(): void;
+}
+
+export type PeerPacketHandler = (data: Buffer, address: string, port: number) => void;
+
+export interface RelayRequest {
+  readonly family: IpFamily;
+  /** The server address the client reached: relay there when no relay-ip says otherwise. */
+  readonly preferredAddress?: string;
+  /** EVEN-PORT: the relay port must be even. */
+  readonly evenPort: boolean;
+  /** EVEN-PORT with the R bit: hold port+1 and hand back a reservation token. */
+  readonly reserveNext: boolean;
+  /** RESERVATION-TOKEN: take the port held for this token. */
+  readonly reservationToken?: Buffer;
+}
+
+export type RelayOpenResult =
+  | { readonly ok: true; readonly endpoint: RelayEndpoint; readonly reservationToken?: Buffer }
+  | { readonly ok: false; readonly reason: 'no-address' | 'exhausted' | 'bad-token' };
+
+export interface RelayProvider {
+  /** Families this server has relay addresses for. */
+  hasFamily(family: IpFamily): boolean;
+  open(request: RelayRequest, onPacket: PeerPacketHandler): Promise<RelayOpenResult>;
+}

@@ -1,0 +1,19 @@
+/** What the engine needs to know about, and do with, the client side of a 5-tuple. */
+import type { TransportAddress } from '../stun/ip.js';
+import type { Allocation } from './allocation.js';
+
+export type ClientTransport = 'udp' | 'tcp' | 'tls' | 'dtls';
+
+export interface ClientSession {
+  readonly transport: ClientTransport;
+  /** The client's address as the server sees it. */
+  readonly remote: TransportAddress;
+  /** The server address the client reached. */
+  readonly local: TransportAddress;
+  readonly allocation: Allocation | undefined;
+  /** Remembers (or forgets) the allocation of this 5-tuple; UDP indexes the session by it. */
+  setAllocation(allocation: Allocation | undefined): void;
+  send(data: Buffer): void;
+  /** A ChannelData header and its payload, as one datagram or frame, without concatenating. */
+  sendChannelData(header: Buffer, payload: Buffer): void;
+}

@@ -1,0 +1,53 @@
+// ServerOptions for in-process servers in tests: loopback, ports from the OS, one user.
+import { longTermKey } from '../../src/stun/index.js';
+import type { ServerOptions } from '../../src/config/server-options.js';
+import { freePortRange } from './ports.js';
+
+export const REALM = 'test.example';
+export const ALICE = { username: 'alice', password: 'wonder;land#1' };
+
+export async function testServerOptions(overrides: Partial<ServerOptions> = {}): Promise<ServerOptions> {
+  const host = overrides.listeningIps?.[0] ?? '127.0.0.1';
+  const first = await freePortRange(host, 40);
+  return {
+    listeningIps: [host],
+    listeningPort: 0,
+    tlsListeningPort: 0,
+    relayIps: [],
+    externalIps: new Map(),
+    minPort: first,
+    maxPort: first + 39,
+    realm: REALM,
+    serverName: REALM,
+    ltCredMech: true,
+    noAuth: false,
+    users: [{ name: ALICE.username, key: longTermKey(ALICE.username, REALM, ALICE.password) }],
+    staleNonce: 600,
+    stunOnly: false,
+    noStun: false,
+    secureStun: false,
+    noUdp: false,
+    noTcp: true,
+    noTls: true,
+    noDtls: true,
+    noUdpRelay: false,
+    noTcpRelay: false,
+    allowLoopbackPeers: true,
+    noMulticastPeers: false,
+    maxAllocateLifetime: 3600,
+    defaultAllocateLifetime: 600,
+    permissionLifetime: 300,
+    channelLifetime: 600,
+    strictChannelNumbers: false,
+    fingerprint: false,
+    noSoftwareAttribute: false,
+    software: 'Turnpike test',
+    pidFile: undefined,
+    logFile: undefined,
+    noStdoutLog: true,
+    simpleLog: true,
+    syslog: false,
+    logLevel: 'error',
+    ...overrides,
+  };
+}

@@ -1,0 +1,219 @@
+// A small, real TURN client over UDP for integration tests: it speaks the protocol through
+// Turnpike's own codec but owns its socket, answers 401/438 challenges like a browser does,
+// and exposes every response so that tests can assert on codes and attributes.
+import { createSocket, type Socket } from 'node:dgram';
+import {
+  AttributeType,
+  MessageBuilder,
+  Method,
+  StunClass,
+  decodeMessage,
+  longTermKey,
+  readErrorCode,
+  readString,
+  readXorAddress,
+  type StunMessage,
+  type TransportAddress,
+} from '../../src/stun/index.js';
+
+export interface Credentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+export interface Datagram {
+  readonly data: Buffer;
+  readonly address: string;
+  readonly port: number;
+}
+
+export class UdpTestClient {
+  readonly socket: Socket;
+  private readonly waiting = new Map<string, (m: StunMessage) => void>();
+  private readonly other: Datagram[] = [];
+  private otherWaiter: (() => void) | undefined;
+  realm: string | undefined;
+  nonce: string | undefined;
+
+  private constructor(
+    readonly server: { address: string; port: number },
+    readonly credentials: Credentials | undefined,
+    family: 4 | 6,
+  ) {
+    this.socket = createSocket(family === 6 ? 'udp6' : 'udp4');
+    this.socket.on('message', (data, rinfo) => {
+      if (data[0]! < 4 && data.length >= 20) {
+        try {
+          const m = decodeMessage(data);
+          const resolve = this.waiting.get(m.transactionId.toString('hex'));
+          if (resolve && m.cls !== StunClass.Indication) {
+            this.waiting.delete(m.transactionId.toString('hex'));
+            return resolve(m);
+          }
+        } catch {
+          // not ours to judge: keep it as an unsolicited datagram
+        }
+      }
+      this.other.push({ data, address: rinfo.address, port: rinfo.port });
+      this.otherWaiter?.();
+    });
+  }
+
+  static async open(server: { address: string; port: number }, credentials?: Credentials, bindAddress?: string): Promise<UdpTestClient> {
+    const family = server.address.includes(':') ? 6 : 4;
+    const client = new UdpTestClient(server, credentials, family);
+    await new Promise<void>((r) => client.socket.bind(0, bindAddress ?? (family === 6 ? '::1' : '127.0.0.1'), r));
+    return client;
+  }
+
+  get key(): Buffer | undefined {
+    if (!this.credentials || this.realm === undefined) return undefined;
+    return longTermKey(this.credentials.username, this.realm, this.credentials.password);
+  }
+
+  sendRaw(data: Buffer): void {
+    this.socket.send(data, this.server.port, this.server.address);
+  }
+
+  /** Sends one request as built and waits for its response. */
+  async transact(builder: MessageBuilder, sealed: Buffer = builder.build(), timeoutMs = 2000): Promise<StunMessage> {
+    const id = Buffer.from(builder.transactionId).toString('hex');
+    const response = new Promise<StunMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error(`no response to transaction ${id}`));
+      }, timeoutMs);
+      this.waiting.set(id, (m) => {
+        clearTimeout(timer);
+        resolve(m);
+      });
+    });
+    this.sendRaw(sealed);
+    return response;
+  }
+
+  /**
+   * Sends an authenticated request, learning REALM and NONCE from a 401 or 438 first when
+   * needed, as a real client does. `add` puts the method's attributes on each attempt.
+   */
+  async request(method: number, add: (b: MessageBuilder) => void = () => {}): Promise<StunMessage> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const builder = new MessageBuilder(method, StunClass.Request);
+      add(builder);
+      let sealed: Buffer;
+      if (this.credentials && this.realm !== undefined && this.nonce !== undefined) {
+        builder
+          .addString(AttributeType.Username, this.credentials.username)
+          .addString(AttributeType.Realm, this.realm)
+          .addString(AttributeType.Nonce, this.nonce);
+        sealed = builder.build({ integrityKey: this.key, fingerprint: true });
+      } else sealed = builder.build({ fingerprint: true });
+      const response = await this.transact(builder, sealed);
+      const code = readErrorCode(response, AttributeType.ErrorCode)?.code;
+      if ((code === 401 && this.nonce === undefined) || code === 438) {
+        this.realm = readString(response, AttributeType.Realm, 763);
+        this.nonce = readString(response, AttributeType.Nonce, 763);
+        if (this.credentials) continue;
+      }
+      return response;
+    }
+    throw new Error('challenge loop did not settle');
+  }
+
+  allocate(add: (b: MessageBuilder) => void = (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)): Promise<StunMessage> {
+    return this.request(Method.Allocate, add);
+  }
+
+  async allocateRelay(): Promise<TransportAddress> {
+    const response = await this.allocate();
+    const relay = readXorAddress(response, AttributeType.XorRelayedAddress);
+    if (!relay) throw new Error(`allocate failed: ${JSON.stringify(readErrorCode(response, AttributeType.ErrorCode))}`);
+    return relay;
+  }
+
+  createPermission(...peers: TransportAddress[]): Promise<StunMessage> {
+    return this.request(Method.CreatePermission, (b) => peers.forEach((p) => b.addXorAddress(AttributeType.XorPeerAddress, p)));
+  }
+
+  channelBind(channel: number, peer: TransportAddress): Promise<StunMessage> {
+    return this.request(Method.ChannelBind, (b) => b.addChannelNumber(channel).addXorAddress(AttributeType.XorPeerAddress, peer));
+  }
+
+  refresh(lifetime?: number): Promise<StunMessage> {
+    return this.request(Method.Refresh, (b) => {
+      if (lifetime !== undefined) b.addUint32(AttributeType.Lifetime, lifetime);
+    });
+  }
+
+  sendIndication(peer: TransportAddress, data: Buffer): void {
+    this.sendRaw(
+      new MessageBuilder(Method.Send, StunClass.Indication).addXorAddress(AttributeType.XorPeerAddress, peer).add(AttributeType.Data, data).build(),
+    );
+  }
+
+  sendChannelData(channel: number, data: Buffer): void {
+    const header = Buffer.alloc(4);
+    header.writeUInt16BE(channel, 0);
+    header.writeUInt16BE(data.length, 2);
+    this.sendRaw(Buffer.concat([header, data]));
+  }
+
+  /** The next datagram that is not a response to one of our requests (Data, ChannelData). */
+  async nextDatagram(timeoutMs = 2000): Promise<Datagram> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.other.length === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('no datagram arrived');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.otherWaiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    return this.other.shift()!;
+  }
+
+  /** True when nothing unsolicited arrives within `ms` (to prove a drop). */
+  async quietFor(ms: number): Promise<boolean> {
+    try {
+      await this.nextDatagram(ms);
+      return false;
+    } catch {
+      return true;
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise((r) => this.socket.close(() => r()));
+  }
+}
+
+/** A plain UDP socket standing in for a peer on the far side of the relay. */
+export async function openPeer(address = '127.0.0.1'): Promise<{ socket: Socket; address: TransportAddress; received: Datagram[]; next: (ms?: number) => Promise<Datagram> }> {
+  const socket = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+  await new Promise<void>((r) => socket.bind(0, address, r));
+  const received: Datagram[] = [];
+  let wake: (() => void) | undefined;
+  socket.on('message', (data, rinfo) => {
+    received.push({ data, address: rinfo.address, port: rinfo.port });
+    wake?.();
+  });
+  const next = async (ms = 2000): Promise<Datagram> => {
+    const deadline = Date.now() + ms;
+    while (received.length === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error('peer received nothing');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+    }
+    return received.shift()!;
+  };
+  return { socket, address: { family: address.includes(':') ? 6 : 4, address, port: (socket.address()).port }, received, next };
+}

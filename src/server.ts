@@ -77,7 +77,8 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
   ticker.unref();
 
   for (const l of listeners) logger.info(`listening on UDP ${formatTransportAddress(l.local)}`);
-  logger.info(`relay addresses: ${relayIps.join(', ')} ports ${options.minPort}-${options.maxPort}`);
+  const relayWhere = options.relayIps.length > 0 ? relayIps.join(', ') : 'the address each client reached';
+  logger.info(`relaying from ${relayWhere}, ports ${options.minPort}-${options.maxPort}`);
   logger.info(peerPolicy.describe());
   if (config.authMode === 'stun-only') {
     logger.warn(

@@ -1,0 +1,182 @@
+// Relay benchmark: Turnpike vs coturn in ONE run, same machine, same offered load.
+// Run: npx tsx bench/relay-bench.ts  (build Turnpike first: dist/cli/turnpike.js)
+//
+// Each server relays turnutils_uclient's ChannelData (-c: one allocation per client) to a
+// turnutils_peer echo and back. The figure to compare is server CPU per relayed packet: on
+// this 2-core box the server, the peer and uclient share the cores, so throughput alone
+// mostly measures the box. Env: BENCH_CLIENTS, BENCH_MESSAGES, BENCH_LENGTH, BENCH_INTERVAL_MS,
+// BENCH_SERVERS (comma list, default "turnpike,coturn").
+import {
+  runUclient, startCoturn, startPeer, treeCpuTimeSeconds, type UclientResult,
+} from '../test/support/coturn-tools.js';
+import { freePortRange, freeUdpTcpPort } from '../test/support/ports.js';
+import { stopAllProcesses } from '../test/support/processes.js';
+import { startTurnpike } from '../test/support/turnpike-process.js';
+
+const HOST = '127.0.0.1';
+const envInt = (name: string, def: number) => {
+  const v = Number(process.env[name] ?? def);
+  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
+  return v;
+};
+const CLIENTS = envInt('BENCH_CLIENTS', 100);
+const MESSAGES = envInt('BENCH_MESSAGES', 500);
+const LENGTH = envInt('BENCH_LENGTH', 100);
+const INTERVAL = envInt('BENCH_INTERVAL_MS', 10);
+const SERVERS = (process.env.BENCH_SERVERS ?? 'turnpike,coturn').split(',').map((s) => s.trim());
+const OFFERED = (CLIENTS * 1000) / INTERVAL; // nominal msgs/s each way once all clients run
+
+// uclient connects ~0.1 s per client, starts each client 1-6 s later, sends for n*z ms, and
+// waits 10 s after any loss. Allow all of that with margin, and no more.
+const UCLIENT_TIMEOUT_MS = CLIENTS * 150 + 6_000 + MESSAGES * INTERVAL * 1.5 + 25_000;
+
+interface Server { pid: number; stop(): Promise<unknown>; diag(): string }
+
+/** Flags both servers get (coturn's names; Turnpike accepts the same). */
+function commonFlags(port: number, minPort: number, maxPort: number): string[] {
+  return [
+    '--listening-ip', HOST, '--listening-port', String(port), '--relay-ip', HOST,
+    '--min-port', String(minPort), '--max-port', String(maxPort),
+    '--lt-cred-mech', '--user', 'bench:benchpass', '--realm', 'bench.example',
+    '--allow-loopback-peers', '--no-tcp', '--no-tls', '--no-dtls', '--no-cli',
+  ];
+}
+
+async function startTurnpikeServer(flags: string[], port: number): Promise<Server> {
+  const h = await startTurnpike(['-n', ...flags], HOST, port);
+  return { pid: h.pid, stop: () => h.stop(), diag: () => h.proc.output.slice(-2000) };
+}
+
+async function startReference(flags: string[]): Promise<Server> {
+  const h = await startCoturn(flags);
+  return { pid: h.pid, stop: () => h.stop(), diag: () => h.readLog().slice(-2000) };
+}
+
+interface Row {
+  server: string;
+  error?: string;
+  r?: UclientResult;
+  windowMs?: number;
+  cpuSeconds?: number;
+}
+
+/**
+ * The traffic window, on our clock (line arrival, uclient line-buffered): from the last
+ * progress line still showing 0 sent to the first line showing the final received count.
+ * All delivered traffic lies inside it, so received/window never overstates the rate
+ * (the bounds are up to ~1 s loose, since uclient prints progress about once a second).
+ */
+function trafficWindowMs(r: UclientResult): number | undefined {
+  const idle = r.progress.filter((p) => p.sent === 0).at(-1)?.atMs ?? r.connectDoneAtMs;
+  const done = r.progress.find((p) => r.received !== null && p.received >= r.received)?.atMs
+    ?? r.finishedAtMs;
+  return idle !== null && idle !== undefined && done !== null && done !== undefined && done > idle
+    ? done - idle : undefined;
+}
+
+/** Highest received rate between two consecutive progress lines (about 1 s apart). */
+function peakReceivedPerSecond(r: UclientResult): number | undefined {
+  let peak: number | undefined;
+  for (let i = 1; i < r.progress.length; i++) {
+    const [a, b] = [r.progress[i - 1]!, r.progress[i]!];
+    const dt = (b.atMs - a.atMs) / 1000;
+    if (dt >= 0.5) peak = Math.max(peak ?? 0, (b.received - a.received) / dt);
+  }
+  return peak;
+}
+
+async function benchOne(name: string): Promise<Row> {
+  const servers: Server[] = [];
+  try {
+    const port = await freeUdpTcpPort(HOST);
+    const range = CLIENTS * 3 + 100; // one allocation per client, plus uclient's probe allocations
+    const minPort = await freePortRange(HOST, range);
+    const flags = commonFlags(port, minPort, minPort + range - 1);
+    const server = name === 'turnpike' ? await startTurnpikeServer(flags, port) : await startReference(flags);
+    servers.push(server);
+    const peer = await startPeer({ host: HOST });
+    servers.push({ pid: peer.proc.pid, stop: peer.stop, diag: () => '' });
+
+    const cpu0 = treeCpuTimeSeconds(server.pid);
+    const r = await runUclient({
+      host: HOST, port, user: 'bench', password: 'benchpass', noRtcp: true,
+      clients: CLIENTS, messages: MESSAGES, length: LENGTH, intervalMs: INTERVAL,
+      peerAddr: peer.host, peerPort: peer.port, timeoutMs: UCLIENT_TIMEOUT_MS,
+    });
+    const cpuSeconds = treeCpuTimeSeconds(server.pid) - cpu0;
+    if (r.allocationFailed || r.sent === null || r.received === null) {
+      return { server: name, r, error: `uclient failed (exit ${r.exitCode}):\n${r.output.slice(-1500)}\n--- server ---\n${server.diag()}` };
+    }
+    return { server: name, r, windowMs: trafficWindowMs(r), cpuSeconds };
+  } catch (err) {
+    return { server: name, error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    for (const s of servers.reverse()) await s.stop();
+  }
+}
+
+/** µs of server CPU per relayed packet; a round trip is 2 relayed packets (sent + received). */
+const cpuPerPacketUs = (row: Row) =>
+  row.r && row.cpuSeconds !== undefined && row.r.sent! + row.r.received! > 0
+    ? (row.cpuSeconds * 1e6) / (row.r.sent! + row.r.received!) : undefined;
+
+function fmt(n: number | null | undefined, digits = 0): string {
+  return n === null || n === undefined || Number.isNaN(n) ? 'n/a' : n.toFixed(digits);
+}
+
+function printTable(rows: Row[]): void {
+  const head = ['server', 'offered/s', 'window s', 'sent/s', 'delivered/s', 'peak recv/s', 'sent', 'recv', 'loss %',
+    'avg RTT ms', 'CPU s', 'CPU µs/pkt'];
+  const body = rows.map((row) => {
+    if (!row.r || row.cpuSeconds === undefined) return [row.server, fmt(OFFERED), 'FAILED', ...head.slice(3).map(() => '')];
+    const w = row.windowMs ? row.windowMs / 1000 : undefined;
+    return [row.server, fmt(OFFERED), fmt(w, 1), fmt(w && row.r.sent! / w), fmt(w && row.r.received! / w),
+      fmt(peakReceivedPerSecond(row.r)),
+      String(row.r.sent), String(row.r.received), fmt(row.r.lossPercent, 3), fmt(row.r.avgRttMs, 2),
+      fmt(row.cpuSeconds, 2), fmt(cpuPerPacketUs(row), 2)];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
+  for (const line of [head, ...body]) console.log(line.map((c, i) => c.padStart(widths[i]!)).join('  '));
+}
+
+async function main(): Promise<number> {
+  console.log(`relay bench: ${CLIENTS} clients x ${MESSAGES} msgs x ${LENGTH} B every ${INTERVAL} ms `
+    + `(uclient -c, ChannelData over UDP, ${HOST})`);
+  const rows: Row[] = [];
+  for (const name of SERVERS) {
+    if (name !== 'turnpike' && name !== 'coturn') throw new Error(`unknown server ${name}`);
+    console.log(`running ${name}...`);
+    rows.push(await benchOne(name));
+  }
+  console.log('');
+  printTable(rows);
+  console.log(`
+offered/s    nominal client->server msgs/s once every client is sending (clients*1000/interval);
+             uclient staggers client starts by 1-6 s, so the average offered rate is lower.
+sent/s, delivered/s  uclient's tot_send_msgs / tot_recv_msgs divided by the traffic window
+             measured on our clock (last progress line with 0 sent -> first line with the final
+             received count); the window is up to ~1 s loose at each end, so these understate.
+peak recv/s  highest received rate between two consecutive uclient progress lines (~1 s apart).
+loss %, avg RTT  uclient's own figures (its RTT has whole-millisecond resolution).
+CPU µs/pkt   server user+system CPU (all threads and child processes, /proc) spent while uclient
+             ran - including allocations and channel binds - divided by relayed packets =
+             sent + received (client->peer and peer->client each count as one).`);
+  for (const row of rows) if (row.error) console.log(`\n${row.server} FAILED: ${row.error}`);
+  const [tp, ct] = [rows.find((r) => r.server === 'turnpike'), rows.find((r) => r.server === 'coturn')];
+  const a = tp && cpuPerPacketUs(tp);
+  const b = ct && cpuPerPacketUs(ct);
+  console.log(`\nCPU per relayed packet, Turnpike/coturn: ${a && b ? (a / b).toFixed(2) : 'n/a'}`);
+  return rows.some((r) => r.error) ? 1 : 0;
+}
+
+process.once('SIGINT', () => void stopAllProcesses().then(() => process.exit(130)));
+main()
+  .then(async (code) => {
+    await stopAllProcesses();
+    process.exitCode = code;
+  })
+  .catch(async (err) => {
+    console.error(err);
+    await stopAllProcesses();
+    process.exitCode = 1;
+  });

@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+/** `turnpike [serve] [coturn flags…]` and `turnpike admin …`. */
+import { admin } from './admin.js';
+import { serve } from './serve.js';
+
+const [first, ...rest] = process.argv.slice(2);
+const run = first === 'admin' ? admin(rest) : first === 'serve' ? serve(rest) : serve(process.argv.slice(2));
+run.then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`turnpike: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

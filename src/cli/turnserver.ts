@@ -1,0 +1,11 @@
+#!/usr/bin/env node
+/** Drop-in for coturn's `turnserver`: the same flags and configuration file. */
+import { serve } from './serve.js';
+
+serve(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`turnserver: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(1);
+  },
+);

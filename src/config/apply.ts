@@ -1,0 +1,230 @@
+/**
+ * Typed settings to ServerOptions: defaults, coturn's rules between options (users turn on
+ * lt-cred-mech, use-auth-secret hides static users, ...) and the checks that span options.
+ */
+import { longTermKey } from '../stun/integrity.js';
+import { SaslprepError, saslprep } from '../stun/saslprep.js';
+import { ConfigError, describeOrigin, located, type Origin } from './errors.js';
+import { frozenMap } from './freeze.js';
+import type { LogLevel, ServerOptions, StaticUser } from './server-options.js';
+import type { Settings } from './settings.js';
+import type { ExternalIp, UserSpec } from './values.js';
+
+export interface Environment {
+  readonly hostname: string;
+  readonly version: string;
+}
+
+export interface Built {
+  readonly options: ServerOptions;
+  readonly warnings: string[];
+  readonly errors: ConfigError[];
+}
+
+/** RFC 8656 §7: an allocation without LIFETIME gets 600 s, capped by the maximum. */
+const DEFAULT_ALLOCATE_LIFETIME = 600;
+
+export function buildServerOptions(s: Settings, env: Environment): Built {
+  const warnings: string[] = [];
+  const errors: ConfigError[] = [];
+  const at = (name: string): Origin => s.last(name)?.origin ?? {};
+
+  const minPort = s.number('min-port', 49152);
+  const maxPort = s.number('max-port', 65535);
+  if (minPort > maxPort) {
+    const name = s.has('min-port') ? 'min-port' : 'max-port';
+    errors.push(new ConfigError(at(name), name, `min-port ${minPort} is above max-port ${maxPort}`));
+  }
+  if (s.number('bps-capacity', 0) > 0 && s.number('max-bps', 0) === 0) {
+    errors.push(
+      new ConfigError(at('bps-capacity'), 'bps-capacity', 'needs max-bps too (coturn refuses to start without it)'),
+    );
+  }
+
+  const realm = s.string('realm') ?? '';
+  const auth = resolveAuth(s, realm, warnings, errors);
+  const maxAllocateLifetime = s.number('max-allocate-lifetime', 3600);
+  const noSoftwareAttribute = s.flag('no-software-attribute');
+  const pidFile = s.string('pidfile');
+
+  const options: ServerOptions = {
+    listeningIps: s.all('listening-ip').map((x) => x.value as string),
+    listeningPort: s.number('listening-port', 3478),
+    tlsListeningPort: s.number('tls-listening-port', 5349),
+    relayIps: s.all('relay-ip').map((x) => x.value as string),
+    externalIps: externalIps(s, errors),
+    minPort,
+    maxPort,
+    realm,
+    serverName: s.string('server-name') ?? (realm !== '' ? realm : env.hostname),
+    ...auth,
+    staleNonce: s.number('stale-nonce', 600),
+    stunOnly: s.flag('stun-only'),
+    noStun: s.flag('no-stun'),
+    secureStun: s.flag('secure-stun'),
+    noUdp: s.flag('no-udp'),
+    noTcp: s.flag('no-tcp'),
+    noTls: s.flag('no-tls'),
+    noDtls: s.flag('no-dtls'),
+    noUdpRelay: s.flag('no-udp-relay'),
+    noTcpRelay: s.flag('no-tcp-relay'),
+    allowLoopbackPeers: s.flag('allow-loopback-peers'),
+    noMulticastPeers: s.flag('no-multicast-peers'),
+    maxAllocateLifetime,
+    defaultAllocateLifetime: Math.min(DEFAULT_ALLOCATE_LIFETIME, maxAllocateLifetime),
+    permissionLifetime: s.number('permission-lifetime', 300),
+    channelLifetime: s.number('channel-lifetime', 600),
+    strictChannelNumbers: s.flag('strict-channel-numbers'),
+    fingerprint: s.flag('fingerprint'),
+    noSoftwareAttribute,
+    software: noSoftwareAttribute ? '' : `Turnpike ${env.version}`,
+    pidFile: pidFile === '' ? undefined : pidFile,
+    logFile: s.string('log-file'),
+    noStdoutLog: s.flag('no-stdout-log'),
+    simpleLog: s.flag('simple-log'),
+    syslog: s.flag('syslog'),
+    logLevel: logLevel(s),
+  };
+  warnAboutCombinations(s, options, warnings);
+  return { options, warnings, errors };
+}
+
+/** coturn's -V wins over -v whatever their order (a later -v cannot lower it). */
+function logLevel(s: Settings): LogLevel {
+  if (s.flag('Verbose')) return 'debug';
+  return s.flag('verbose') ? 'verbose' : 'info';
+}
+
+function externalIps(s: Settings, errors: ConfigError[]): ReadonlyMap<string, string> {
+  const seen = new Map<string, Origin>();
+  const entries: [string, string][] = [];
+  for (const { value, origin } of s.all('external-ip')) {
+    const { publicIp, privateIp } = value as ExternalIp;
+    const earlier = seen.get(privateIp);
+    if (earlier) {
+      // coturn logs "You cannot define external IP more than once" and keeps the first.
+      const what = privateIp === '' ? 'a single external IP was' : `private address ${privateIp} was`;
+      errors.push(new ConfigError(origin, 'external-ip', `${what} already mapped at ${describeOrigin(earlier)}`));
+      continue;
+    }
+    seen.set(privateIp, origin);
+    entries.push([privateIp, publicIp]);
+  }
+  return frozenMap(entries);
+}
+
+type Auth = Pick<ServerOptions, 'ltCredMech' | 'noAuth' | 'users'>;
+
+/** coturn's rules, from mainrelay.c's main(), with Turnpike failing closed where coturn exits. */
+function resolveAuth(s: Settings, realm: string, warnings: string[], errors: ConfigError[]): Auth {
+  const where = (name: string): Origin => s.last(name)?.origin ?? {};
+  const restApi = s.flag('use-auth-secret') || s.has('static-auth-secret');
+  const userDb = ['userdb', 'psql-userdb', 'redis-userdb'].find((name) => s.has(name));
+  // coturn: use-auth-secret and static-auth-secret switch long-term credentials on.
+  let ltCredMech = s.flag('lt-cred-mech') || restApi;
+  let noAuth = s.flag('no-auth');
+  let userSettings = s.all('user');
+
+  if (ltCredMech && noAuth) {
+    warnings.push(
+      located(
+        where('no-auth'),
+        'no-auth with lt-cred-mech or use-auth-secret: coturn refuses to start; Turnpike requires credentials and ignores no-auth',
+      ),
+    );
+    noAuth = false;
+  }
+  if (restApi && userSettings.length > 0) {
+    warnings.push(
+      located(
+        userSettings[0]?.origin ?? {},
+        'user accounts are ignored when use-auth-secret or static-auth-secret is set, as in coturn',
+      ),
+    );
+    userSettings = [];
+  }
+  if (userSettings.length > 0 && noAuth) {
+    warnings.push(
+      located(
+        where('no-auth'),
+        'no-auth with user accounts: the accounts are ignored and access is anonymous, as in coturn',
+      ),
+    );
+    userSettings = [];
+  } else if (userSettings.length > 0 && !ltCredMech) {
+    warnings.push(
+      located(
+        userSettings[0]?.origin ?? {},
+        'user accounts without lt-cred-mech: turning lt-cred-mech on, as coturn does',
+      ),
+    );
+    ltCredMech = true;
+  }
+  if (userDb !== undefined && !ltCredMech && !noAuth) {
+    // coturn's reference config promises this; coturn 4.6.1 itself runs without authentication.
+    warnings.push(
+      located(
+        where(userDb),
+        `${userDb} without lt-cred-mech: turning lt-cred-mech on (coturn 4.6.1 would allow anonymous access)`,
+      ),
+    );
+    ltCredMech = true;
+  }
+  if (ltCredMech && realm === '') {
+    warnings.push(
+      located(where('lt-cred-mech'), 'long-term credentials without a realm: the realm is empty; set realm'),
+    );
+  }
+
+  const byName = new Map<string, StaticUser>();
+  for (const { value, origin } of userSettings) {
+    const spec = value as UserSpec;
+    // coturn SASLpreps the name and refuses it if that fails; the password is SASLprepped for the key.
+    const bad = prohibited(spec.name)
+      ? 'name'
+      : 'password' in spec && prohibited(spec.password)
+        ? 'password'
+        : undefined;
+    if (bad !== undefined) {
+      errors.push(
+        new ConfigError(origin, 'user', `the ${bad} of user "${spec.name}" has a character SASLprep prohibits`),
+      );
+      continue;
+    }
+    if (byName.has(spec.name))
+      warnings.push(located(origin, `user '${spec.name}' is given again; this later one counts`));
+    const key = 'key' in spec ? spec.key : longTermKey(spec.name, realm, spec.password);
+    byName.set(spec.name, { name: spec.name, key });
+  }
+  return { ltCredMech, noAuth, users: [...byName.values()] };
+}
+
+function prohibited(text: string): boolean {
+  try {
+    saslprep(text);
+    return false;
+  } catch (err) {
+    if (err instanceof SaslprepError) return true;
+    throw err;
+  }
+}
+
+function warnAboutCombinations(s: Settings, o: ServerOptions, warnings: string[]): void {
+  const warn = (name: string, text: string) => warnings.push(located(s.last(name)?.origin ?? {}, text));
+  if (!o.ltCredMech && !o.noAuth && !o.stunOnly) {
+    warnings.push(
+      'neither lt-cred-mech (with user, use-auth-secret or a userdb) nor no-auth is set: Turnpike serves STUN only; coturn would relay for anyone',
+    );
+  }
+  if (o.noUdpRelay && o.noTcpRelay) {
+    warn(
+      'no-tcp-relay',
+      'no-udp-relay and no-tcp-relay together: coturn refuses to start; Turnpike refuses every allocation',
+    );
+  }
+  if (o.stunOnly && o.noStun) warn('no-stun', 'stun-only and no-stun together: the server answers nothing');
+  if (o.noUdp && o.noTcp && o.noTls && o.noDtls)
+    warn('no-dtls', 'no-udp, no-tcp, no-tls and no-dtls together: no client listener is left');
+  if (o.allowLoopbackPeers)
+    warn('allow-loopback-peers', 'allow-loopback-peers opens a possible security hole; do not use it in production');
+}

@@ -1,0 +1,254 @@
+/**
+ * Every option coturn 4.6 knows (its reference turnserver.conf and `turnserver --help`), plus
+ * Turnpike's own, declared once. The parsers, the help text and docs/coturn-options.md are
+ * all generated from this table.
+ */
+
+export type OptionType =
+  | 'boolean' // bare = true; 1/yes/true/on/y/t or 0/no/false/off/n/f
+  | 'string'
+  | 'integer' // decimal, within min..max
+  | 'port' // 1..65535 (or min..65535)
+  | 'ip' // an IPv4 or IPv6 address
+  | 'ip-range' // ip, ip-ip or ip/prefix
+  | 'address' // host, host:port or [ipv6]:port
+  | 'external-ip' // public or public/private
+  | 'user' // name:password or name:0x<32 hex digits>
+  | 'file' // a readable file, found like coturn finds it
+  | 'choice';
+
+/** Areas that later issues apply "parsed" options in. */
+export type Area = 'credentials' | 'tcp/tls' | 'dtls' | 'listeners' | 'policy' | 'metrics' | 'lifecycle';
+
+export type OptionStatus =
+  | { readonly kind: 'applied' }
+  | { readonly kind: 'parsed'; readonly area: Area }
+  | { readonly kind: 'not-planned'; readonly why: string };
+
+export interface OptionSpec {
+  /** coturn's long name (for `-c`, `-n` the letter itself). */
+  readonly name: string;
+  /** Other long names coturn accepts for the same option. */
+  readonly aliases: readonly string[];
+  readonly short: string | undefined;
+  readonly type: OptionType;
+  /** Repeats add up (file and command line together) instead of the last one winning. */
+  readonly list: boolean;
+  /** The default, as shown in help and docs (undefined: none). */
+  readonly default: string | number | boolean | undefined;
+  /** For an integer that may be given bare (`stale-nonce`): the value a bare key means. */
+  readonly bare: number | undefined;
+  readonly min: number | undefined;
+  readonly max: number | undefined;
+  readonly choices: readonly string[] | undefined;
+  /** An empty value is allowed and means "none" (`pidfile=` as Debian's unit passes it). */
+  readonly emptyOk: boolean;
+  /** Only on the command line (`-c`, `-n`, `--help`, `--version`). */
+  readonly cliOnly: boolean;
+  /** What to print for the value in help, e.g. `<port>`. */
+  readonly arg: string | undefined;
+  readonly help: string;
+  readonly status: OptionStatus;
+}
+
+const applied: OptionStatus = { kind: 'applied' };
+const parsed = (area: Area): OptionStatus => ({ kind: 'parsed', area });
+const notPlanned = (why: string): OptionStatus => ({ kind: 'not-planned', why });
+
+type Extra = Partial<Omit<OptionSpec, 'name' | 'type' | 'status' | 'help'>>;
+
+function opt(name: string, type: OptionType, status: OptionStatus, help: string, extra: Extra = {}): OptionSpec {
+  return Object.freeze({
+    name,
+    aliases: Object.freeze([...(extra.aliases ?? [])]),
+    short: extra.short,
+    type,
+    list: extra.list ?? false,
+    default: extra.default,
+    bare: extra.bare,
+    min: extra.min,
+    max: extra.max,
+    choices: extra.choices ? Object.freeze([...extra.choices]) : undefined,
+    emptyOk: extra.emptyOk ?? false,
+    cliOnly: extra.cliOnly ?? false,
+    arg: extra.arg,
+    help,
+    status,
+  });
+}
+
+// Reasons shared by several not-planned options.
+const NO_DEVICE = 'binding to a device (SO_BINDTODEVICE) is not available in Node.js; use listening-ip/relay-ip';
+const NO_5780 = 'Turnpike does not implement RFC 5780 NAT behaviour discovery';
+const NO_DB = 'MySQL/MongoDB user databases are not planned; use the SQLite userdb, PostgreSQL or Redis';
+const NO_DB_ONLY = 'only matters for secrets, IP lists or realms kept in a database, which Turnpike reads at start';
+const NO_TELNET = "Turnpike has no telnet CLI; use 'turnpike admin'";
+const NO_WEB = "Turnpike has no web admin; use 'turnpike admin' and the Prometheus metrics";
+const NO_SSL = 'Node.js never offers SSLv2/SSLv3, so this is always in effect';
+
+// One line per option, so the table reads as a table.
+// prettier-ignore
+export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
+  // Command line only.
+  opt('c', 'string', applied, 'Configuration file; default: turnserver.conf on the search path.', { cliOnly: true, arg: '<file>' }),
+  opt('n', 'boolean', applied, 'Do not read any configuration file.', { cliOnly: true }),
+  opt('help', 'boolean', applied, 'Print this help and exit.', { short: 'h', cliOnly: true }),
+  opt('version', 'boolean', applied, 'Print the version and exit.', { cliOnly: true }),
+
+  // Listeners.
+  opt('listening-device', 'string', notPlanned(NO_DEVICE), 'Listener interface device.', { short: 'd', arg: '<device>' }),
+  opt('listening-port', 'port', applied, 'Listener port for UDP and TCP.', { short: 'p', default: 3478 }),
+  opt('tls-listening-port', 'port', applied, 'Listener port for TLS and DTLS.', { default: 5349 }),
+  opt('alt-listening-port', 'port', notPlanned(NO_5780), 'Alternative UDP/TCP port for RFC 5780 (0: port + 1).', { min: 0, default: 0 }),
+  opt('alt-tls-listening-port', 'port', notPlanned(NO_5780), 'Alternative TLS/DTLS port for RFC 5780 (0: port + 1).', { min: 0, default: 0 }),
+  opt('tcp-proxy-port', 'port', parsed('tcp/tls'), 'Port for TCP connections from a load balancer using the PROXY protocol.'),
+  opt('listening-ip', 'ip', applied, 'Listener address; repeat for several. Default: all local addresses.', { short: 'L', list: true }),
+  opt('aux-server', 'address', parsed('listeners'), 'Auxiliary listening endpoint ip:port; repeat for several.', { list: true }),
+  opt('udp-self-balance', 'boolean', notPlanned('it balances over aux-server endpoints for Linux kernels older than 3.9'), 'Balance UDP traffic over the auxiliary endpoints.'),
+  opt('relay-device', 'string', notPlanned(NO_DEVICE), 'Relay interface device.', { short: 'i', arg: '<device>' }),
+  opt('relay-ip', 'ip', applied, 'Relay address; repeat for several. Default: the listening address.', { short: 'E', list: true }),
+  opt('external-ip', 'external-ip', applied, 'Public address, or public/private mapping, when behind NAT; repeat for several.', { short: 'X', list: true }),
+  opt('relay-threads', 'integer', notPlanned('Turnpike relays on one event loop per process'), 'Number of relay threads.', { short: 'm' }),
+  opt('min-port', 'port', applied, 'Lowest relay port.', { default: 49152 }),
+  opt('max-port', 'port', applied, 'Highest relay port.', { default: 65535 }),
+
+  // Logging and the process.
+  opt('verbose', 'boolean', applied, 'Moderately verbose log.', { short: 'v' }),
+  opt('Verbose', 'boolean', applied, 'Extra verbose (debug) log.', { short: 'V' }),
+  opt('log-file', 'string', applied, "Log file; 'stdout' or '-' for stdout, 'syslog' for syslog.", { short: 'l', arg: '<file>' }),
+  opt('no-stdout-log', 'boolean', applied, 'Log to the log file only, not to stdout.'),
+  opt('syslog', 'boolean', applied, 'Log to syslog.'),
+  opt('syslog-facility', 'string', parsed('lifecycle'), 'Syslog facility, e.g. LOG_LOCAL1.'),
+  opt('simple-log', 'boolean', applied, 'Use the log file name as given: no PID or date in it, no rollover.'),
+  opt('new-log-timestamp', 'boolean', parsed('lifecycle'), 'ISO-8601 timestamps in the log.'),
+  opt('new-log-timestamp-format', 'string', parsed('lifecycle'), 'Log timestamp format (strftime).', { arg: '<format>' }),
+  opt('log-binding', 'boolean', parsed('lifecycle'), 'Log STUN Binding requests (off by default against log floods).'),
+  opt('daemon', 'boolean', parsed('lifecycle'), 'Detach from the terminal and run in the background.', { short: 'o' }),
+  opt('pidfile', 'string', applied, 'File to write the process id to; empty: none.', { emptyOk: true, arg: '<file>' }),
+  opt('proc-user', 'string', parsed('lifecycle'), 'User to switch to after start-up.', { arg: '<user>' }),
+  opt('proc-group', 'string', parsed('lifecycle'), 'Group to switch to after start-up.', { arg: '<group>' }),
+
+  // Credentials.
+  opt('lt-cred-mech', 'boolean', applied, 'Use the long-term credential mechanism.', { short: 'a' }),
+  opt('no-auth', 'boolean', applied, 'Allow anonymous access (no credentials at all).', { short: 'z' }),
+  opt('user', 'user', applied, 'Static user, name:password or name:0x<key>; repeat for several.', { short: 'u', list: true }),
+  opt('realm', 'string', applied, 'Default realm for long-term credentials.', { short: 'r', arg: '<realm>' }),
+  opt('server-name', 'string', applied, 'Server name (default: the realm, else the host name).', { arg: '<name>' }),
+  opt('use-auth-secret', 'boolean', parsed('credentials'), 'TURN REST API: time-limited credentials from a shared secret.'),
+  opt('static-auth-secret', 'string', parsed('credentials'), 'TURN REST API shared secret; repeat for several.', { list: true, arg: '<secret>' }),
+  opt('rest-api-separator', 'string', parsed('credentials'), "Timestamp/username separator in REST API user names (default ':').", { short: 'C', arg: '<char>' }),
+  opt('secret-ts-exp-time', 'integer', notPlanned('deprecated in coturn 4.6, where it has no effect either'), 'Deprecated.'),
+  opt('userdb', 'string', parsed('credentials'), 'SQLite user database file.', { short: 'b', aliases: ['db'], arg: '<file>' }),
+  opt('psql-userdb', 'string', parsed('credentials'), 'PostgreSQL user database connection string.', { short: 'e', aliases: ['sql-userdb'], arg: '<conn>' }),
+  opt('mysql-userdb', 'string', notPlanned(NO_DB), 'MySQL user database connection string.', { short: 'M', arg: '<conn>' }),
+  opt('mongo-userdb', 'string', notPlanned(NO_DB), 'MongoDB user database connection string.', { short: 'J', arg: '<conn>' }),
+  opt('redis-userdb', 'string', parsed('credentials'), 'Redis user database connection string.', { short: 'N', arg: '<conn>' }),
+  opt('redis-statsdb', 'string', notPlanned('Turnpike publishes statistics as Prometheus metrics instead'), 'Redis statistics database connection string.', { short: 'O', arg: '<conn>' }),
+  opt('secret-key-file', 'string', notPlanned('it decrypts MySQL passwords, and MySQL is not planned'), 'AES key file for encrypted MySQL passwords.', { arg: '<file>' }),
+  opt('no-auth-pings', 'boolean', notPlanned(NO_DB_ONLY), 'No periodic health checks of database secrets.'),
+  opt('no-dynamic-ip-list', 'boolean', notPlanned(NO_DB_ONLY), 'Do not read allowed/denied peer IPs from the database.'),
+  opt('no-dynamic-realms', 'boolean', notPlanned(NO_DB_ONLY), 'Do not read realms and their options from the database.'),
+  opt('oauth', 'boolean', notPlanned('third-party authorization (RFC 7635) has no client in WebRTC browsers'), 'Allow oAuth (RFC 7635) authorization.'),
+  opt('check-origin-consistency', 'boolean', notPlanned('the ORIGIN attribute comes from an expired draft no client sends'), 'Require the same ORIGIN attribute across a session.'),
+  opt('stale-nonce', 'integer', applied, 'Nonce lifetime in seconds (bare: 600; 0: unlimited).', { bare: 600, default: 600, arg: '[=<seconds>]' }),
+
+  // Quotas and bandwidth.
+  opt('user-quota', 'integer', parsed('policy'), 'Concurrent allocations per user (0: unlimited).', { short: 'q', default: 0 }),
+  opt('total-quota', 'integer', parsed('policy'), 'Concurrent allocations in total (0: unlimited).', { short: 'Q', default: 0 }),
+  opt('max-bps', 'integer', parsed('policy'), 'Bytes per second per session (0: unlimited).', { short: 's', default: 0 }),
+  opt('bps-capacity', 'integer', parsed('policy'), 'Bytes per second for all sessions together (0: unlimited).', { short: 'B', default: 0 }),
+  opt('max-allocate-timeout', 'integer', parsed('policy'), 'Seconds allowed to complete an allocation.', { default: 60 }),
+
+  // Transports.
+  opt('no-udp', 'boolean', applied, 'No UDP client listeners.'),
+  opt('no-tcp', 'boolean', applied, 'No TCP client listeners.'),
+  opt('no-tls', 'boolean', applied, 'No TLS client listeners.'),
+  opt('no-dtls', 'boolean', applied, 'No DTLS client listeners.'),
+  opt('no-udp-relay', 'boolean', applied, 'No UDP relay endpoints.'),
+  opt('no-tcp-relay', 'boolean', applied, 'No TCP relay endpoints (RFC 6062).'),
+
+  // Lifetimes.
+  opt('max-allocate-lifetime', 'integer', applied, 'Longest allocation lifetime in seconds.', { bare: 3600, default: 3600, min: 1, arg: '[=<seconds>]' }),
+  opt('channel-lifetime', 'integer', applied, 'Channel binding lifetime in seconds.', { bare: 600, default: 600, min: 1, arg: '[=<seconds>]' }),
+  opt('permission-lifetime', 'integer', applied, 'Permission lifetime in seconds.', { bare: 300, default: 300, min: 1, arg: '[=<seconds>]' }),
+
+  // STUN behaviour.
+  opt('stun-only', 'boolean', applied, 'STUN only: ignore all TURN requests.', { short: 'S' }),
+  opt('no-stun', 'boolean', applied, 'TURN only: ignore STUN Binding requests.'),
+  opt('secure-stun', 'boolean', applied, 'Require authentication of STUN Binding requests.'),
+  opt('fingerprint', 'boolean', applied, 'Add FINGERPRINT to responses.', { short: 'f' }),
+  opt('no-software-attribute', 'boolean', applied, 'Do not send the SOFTWARE attribute.', { aliases: ['prod'] }),
+  opt('no-rfc5780', 'boolean', notPlanned(`${NO_5780}, so this is always in effect`), 'Disable RFC 5780 NAT behaviour discovery.'),
+  opt('no-stun-backward-compatibility', 'boolean', parsed('policy'), 'No RFC 3489 Binding requests, no MAPPED-ADDRESS.'),
+  opt('response-origin-only-with-rfc5780', 'boolean', parsed('policy'), 'Send RESPONSE-ORIGIN only when RFC 5780 is on.'),
+
+  // TLS and DTLS.
+  opt('cert', 'file', parsed('tcp/tls'), 'Certificate file, PEM.', { default: 'turn_server_cert.pem' }),
+  opt('pkey', 'file', parsed('tcp/tls'), 'Private key file, PEM.', { default: 'turn_server_pkey.pem' }),
+  opt('pkey-pwd', 'string', parsed('tcp/tls'), 'Password of an encrypted private key.', { arg: '<password>' }),
+  opt('cipher-list', 'string', parsed('tcp/tls'), 'OpenSSL cipher list.', { default: 'DEFAULT', arg: '<ciphers>' }),
+  opt('CA-file', 'file', parsed('tcp/tls'), 'CA file; when set, client certificates are verified.'),
+  opt('ec-curve-name', 'string', parsed('tcp/tls'), 'Curve for ECDH ciphers.', { arg: '<curve>' }),
+  opt('dh566', 'boolean', parsed('tcp/tls'), 'Use the predefined 566-bit DH key.'),
+  opt('dh1066', 'boolean', parsed('tcp/tls'), 'Use the predefined 1066-bit DH key.'),
+  opt('dh-file', 'file', parsed('tcp/tls'), 'DH parameters file, PEM.'),
+  opt('no-sslv2', 'boolean', notPlanned(NO_SSL), 'Do not allow SSLv2.'),
+  opt('no-sslv3', 'boolean', notPlanned(NO_SSL), 'Do not allow SSLv3.'),
+  opt('no-tlsv1', 'boolean', parsed('tcp/tls'), 'Do not allow TLSv1.0 / DTLSv1.0.'),
+  opt('no-tlsv1_1', 'boolean', parsed('tcp/tls'), 'Do not allow TLSv1.1.'),
+  opt('no-tlsv1_2', 'boolean', parsed('tcp/tls'), 'Do not allow TLSv1.2 / DTLSv1.2.'),
+
+  // Peers.
+  opt('allow-loopback-peers', 'boolean', applied, 'Allow peers on loopback addresses (testing only).'),
+  opt('no-multicast-peers', 'boolean', applied, 'Refuse peers on multicast addresses.'),
+  opt('allowed-peer-ip', 'ip-range', parsed('policy'), 'Peer address or range always allowed; repeat for several.', { list: true }),
+  opt('denied-peer-ip', 'ip-range', parsed('policy'), 'Peer address or range refused; repeat for several.', { list: true }),
+  opt('server-relay', 'boolean', notPlanned('it turns off the permission check on relayed packets: non-standard and dangerous'), 'No permission check on relay endpoints.'),
+
+  // Redirection and address families.
+  opt('alternate-server', 'address', parsed('policy'), 'Redirect UDP/TCP Allocate requests there (300); repeat for several.', { list: true }),
+  opt('tls-alternate-server', 'address', parsed('tcp/tls'), 'Redirect TLS/DTLS Allocate requests there (300); repeat for several.', { list: true }),
+  opt('mobility', 'boolean', notPlanned('the MICE mobility draft was never standardised'), 'Mobility with ICE (MICE) support.'),
+  opt('keep-address-family', 'boolean', parsed('policy'), 'Deprecated: same as allocation-default-address-family=keep.', { short: 'K' }),
+  opt('allocation-default-address-family', 'choice', parsed('policy'), 'Relay family when the client asks for none.', { short: 'A', choices: ['ipv4', 'ipv6', 'keep'], default: 'ipv4' }),
+
+  // Metrics and administration.
+  opt('prometheus', 'boolean', parsed('metrics'), 'Serve Prometheus metrics (port 9641, path /metrics).'),
+  opt('no-cli', 'boolean', notPlanned(`${NO_TELNET}; this is always in effect`), 'Turn off the telnet CLI.'),
+  opt('cli-ip', 'string', notPlanned(NO_TELNET), 'Telnet CLI address.', { arg: '<ip>' }),
+  opt('cli-port', 'integer', notPlanned(NO_TELNET), 'Telnet CLI port.', { default: 5766 }),
+  opt('cli-password', 'string', notPlanned(NO_TELNET), 'Telnet CLI password.', { arg: '<password>' }),
+  opt('cli-max-output-sessions', 'integer', notPlanned(NO_TELNET), 'Sessions shown by the CLI ps command.', { default: 256 }),
+  opt('web-admin', 'boolean', notPlanned(NO_WEB), 'Turn on the web admin.'),
+  opt('web-admin-ip', 'string', notPlanned(NO_WEB), 'Web admin address.', { arg: '<ip>' }),
+  opt('web-admin-port', 'integer', notPlanned(NO_WEB), 'Web admin port.', { default: 8080 }),
+  opt('web-admin-listen-on-workers', 'boolean', notPlanned(NO_WEB), 'Web admin on the STUN/TURN ports.'),
+  opt('acme-redirect', 'string', notPlanned('Turnpike does not answer HTTP on its STUN/TURN ports'), 'Redirect ACME HTTP challenges to this URL.', { arg: '<url>' }),
+  opt('ne', 'string', notPlanned("it picks one of coturn's internal network engines"), 'Network engine type (1, 2 or 3).', { arg: '<1|2|3>' }),
+
+  // Turnpike's own.
+  opt('strict-channel-numbers', 'boolean', applied, 'Accept only RFC 8656 channel numbers 0x4000-0x4FFF (Turnpike only).'),
+]);
+
+const byName = new Map<string, OptionSpec>();
+const byShort = new Map<string, OptionSpec>();
+for (const spec of OPTION_TABLE) {
+  for (const name of [spec.name, ...spec.aliases]) byName.set(name, spec);
+  if (spec.short !== undefined) byShort.set(spec.short, spec);
+  if (spec.name.length === 1) byShort.set(spec.name, spec);
+}
+
+/** The option a long name or alias (as in a config file or after `--`) stands for. */
+export function findOption(name: string): OptionSpec | undefined {
+  return byName.get(name);
+}
+
+/** The option a short flag letter stands for. */
+export function findShortOption(letter: string): OptionSpec | undefined {
+  return byShort.get(letter);
+}
+
+/** How an option is written on the command line, e.g. `--listening-port` or `-c`. */
+export function flagOf(spec: OptionSpec): string {
+  return spec.name.length === 1 ? `-${spec.name}` : `--${spec.name}`;
+}

@@ -1,0 +1,86 @@
+// Static users and coturn's credential rules (users turn on lt-cred-mech, no-auth and
+// use-auth-secret hide them), with Turnpike failing closed where coturn refuses to start.
+import { afterAll, describe, expect, it } from 'vitest';
+import { longTermKey } from '../../../src/stun/integrity.js';
+import { load, loadError, removeTempDirs } from './helpers.js';
+
+afterAll(removeTempDirs);
+
+const AUTH = 'lt-cred-mech\nrealm=example.org\n';
+
+describe('users', () => {
+  it('turns passwords into MD5(name:realm:password) keys, with the final realm', () => {
+    const { options } = load(`lt-cred-mech\nuser=alice:secret\nrealm=late.org\n`);
+    expect(options.users).toEqual([{ name: 'alice', key: longTermKey('alice', 'late.org', 'secret') }]);
+  });
+
+  it('takes 0x keys of 32 hex digits as they are', () => {
+    const { options } = load(`${AUTH}user=ninefingers:0xbc807ee29df3c9ffa736523fb2c4e8ee\n`);
+    expect(options.users[0]?.key.toString('hex')).toBe('bc807ee29df3c9ffa736523fb2c4e8ee');
+  });
+
+  it('refuses keys of any other length, users without a colon, and empty parts', () => {
+    const err = loadError(() => load(`${AUTH}user=a:0xbc807e\nuser=bob\nuser=:pw\nuser=carol:\n`));
+    expect(err.errors.map((e) => [e.line, e.option, e.detail])).toEqual([
+      [3, 'user', 'the key of user "a" must be 0x and 32 hex digits'],
+      [4, 'user', `"bob" has no ':'; write name:password or name:0x<key>`],
+      [5, 'user', 'the user name is empty'],
+      [6, 'user', 'user "carol" has an empty password'],
+    ]);
+  });
+
+  it('keeps the last of two accounts with one name, with a warning', () => {
+    const { options, warnings, file } = load(`${AUTH}user=a:1\nuser=a:2\n`);
+    expect(options.users).toEqual([{ name: 'a', key: longTermKey('a', 'example.org', '2') }]);
+    expect(warnings).toEqual([`${file}:4: user 'a' is given again; this later one counts`]);
+  });
+});
+
+describe('credential rules (coturn’s, failing closed where coturn exits)', () => {
+  it('turns lt-cred-mech on for user accounts, as coturn does, and says so', () => {
+    const { options, warnings } = load('realm=r\nuser=a:b\n');
+    expect(options.ltCredMech).toBe(true);
+    expect(warnings).toEqual([expect.stringContaining('user accounts without lt-cred-mech: turning lt-cred-mech on')]);
+  });
+
+  it('runs anonymous with no-auth', () => {
+    expect(load('no-auth\n')).toMatchObject({ options: { ltCredMech: false, noAuth: true }, warnings: [] });
+  });
+
+  it('requires credentials when lt-cred-mech and no-auth are both set', () => {
+    const { options, warnings } = load(`${AUTH}no-auth\n`);
+    expect(options).toMatchObject({ ltCredMech: true, noAuth: false });
+    expect(warnings).toEqual([expect.stringContaining('coturn refuses to start; Turnpike requires credentials')]);
+  });
+
+  it('ignores users under no-auth, as coturn does', () => {
+    const { options, warnings } = load('no-auth\nuser=a:b\n');
+    expect(options).toMatchObject({ noAuth: true, users: [] });
+    expect(warnings).toEqual([expect.stringContaining('the accounts are ignored and access is anonymous')]);
+  });
+
+  it('drops static users under use-auth-secret, and requires credentials', () => {
+    const { options, warnings } = load('realm=r\nuse-auth-secret\nstatic-auth-secret=s3cr;et#\nuser=a:b\n');
+    expect(options).toMatchObject({ ltCredMech: true, users: [] });
+    expect(warnings.some((w) => w.includes('user accounts are ignored when use-auth-secret'))).toBe(true);
+  });
+
+  it('warns about long-term credentials without a realm', () => {
+    expect(load('lt-cred-mech\n').warnings).toEqual([expect.stringContaining('long-term credentials without a realm')]);
+  });
+});
+
+describe('SASLprep', () => {
+  it('refuses names and passwords with prohibited characters, as coturn does', () => {
+    const err = loadError(() => load(`${AUTH}user=bad\u0007name:pw\nuser=bob:bad\u0001pw\n`));
+    expect(err.errors.map((e) => [e.line, e.detail])).toEqual([
+      [3, 'the name of user "bad\u0007name" has a character SASLprep prohibits'],
+      [4, 'the password of user "bob" has a character SASLprep prohibits'],
+    ]);
+  });
+
+  it('maps the password before hashing it', () => {
+    const { options } = load(`${AUTH}user=carol:pass\u00A0word\n`);
+    expect(options.users[0]?.key).toEqual(longTermKey('carol', 'example.org', 'pass word'));
+  });
+});

@@ -37,6 +37,7 @@ export function engineConfigOf(options: ServerOptions): EngineConfig {
     fingerprint: options.fingerprint,
     secureStun: options.secureStun,
     noStun: options.noStun,
+    udpRelay: !options.noUdpRelay,
     defaultLifetimeSeconds: Math.min(600, options.maxAllocateLifetime),
     maxLifetimeSeconds: options.maxAllocateLifetime,
     permissionLifetimeSeconds: options.permissionLifetime,
@@ -80,6 +81,10 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
   const relayWhere = options.relayIps.length > 0 ? relayIps.join(', ') : 'the address each client reached';
   logger.info(`relaying from ${relayWhere}, ports ${options.minPort}-${options.maxPort}`);
   logger.info(peerPolicy.describe());
+  const notYet = [!options.noTcp && 'TCP', !options.noTls && 'TLS', !options.noDtls && 'DTLS'].filter(Boolean);
+  if (notYet.length > 0) {
+    logger.warn(`${notYet.join(', ')} listeners are not implemented yet: only UDP is served (set no-tcp, no-tls, no-dtls to silence this)`);
+  }
   if (config.authMode === 'stun-only') {
     logger.warn(
       options.stunOnly

@@ -20,7 +20,13 @@ export async function serve(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const { options } = loaded;
-  const logger = createLogger({ level: options.logLevel, file: options.logFile, noStdout: options.noStdoutLog });
+  const logger = createLogger({
+    level: options.logLevel,
+    file: options.logFile,
+    noStdout: options.noStdoutLog,
+    simpleLog: options.simpleLog,
+    syslog: options.syslog,
+  });
   logger.info(`${options.software} starting; configuration: ${loaded.configFile ?? 'none (-n or not found)'}`);
   for (const warning of loaded.warnings) logger.warn(warning);
 

@@ -98,7 +98,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   // Listeners.
   opt('listening-device', 'string', notPlanned(NO_DEVICE), 'Listener interface device.', { short: 'd', arg: '<device>' }),
   opt('listening-port', 'port', applied, 'Listener port for UDP and TCP.', { short: 'p', default: 3478 }),
-  opt('tls-listening-port', 'port', applied, 'Listener port for TLS and DTLS.', { default: 5349 }),
+  opt('tls-listening-port', 'port', parsed('tcp/tls'), 'Listener port for TLS and DTLS.', { default: 5349 }),
   opt('alt-listening-port', 'port', notPlanned(NO_5780), 'Alternative UDP/TCP port for RFC 5780 (0: port + 1).', { min: 0, default: 0 }),
   opt('alt-tls-listening-port', 'port', notPlanned(NO_5780), 'Alternative TLS/DTLS port for RFC 5780 (0: port + 1).', { min: 0, default: 0 }),
   opt('tcp-proxy-port', 'port', parsed('tcp/tls'), 'Port for TCP connections from a load balancer using the PROXY protocol.'),

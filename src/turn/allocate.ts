@@ -33,7 +33,7 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
   // 3-4. Only UDP relaying on this path (RFC 6062 TCP relay is a later addition).
   const transport = readFirstByte(message, AttributeType.RequestedTransport);
   if (transport === undefined) return fail(400, 'Missing REQUESTED-TRANSPORT');
-  if (transport !== TransportProtocol.UDP) return fail(442);
+  if (transport !== TransportProtocol.UDP || !ctx.config.udpRelay) return fail(442);
   // 5. Node cannot set the DF bit, so DONT-FRAGMENT is an attribute we do not support.
   if (hasAttribute(message, AttributeType.DontFragment)) {
     return void send(ctx, request, errorFor(ctx, request, 420).addUnknownAttributes([AttributeType.DontFragment]), auth.key);

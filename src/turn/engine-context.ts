@@ -21,6 +21,8 @@ export interface EngineConfig {
   /** Binding requests need credentials too (`secure-stun`). */
   readonly secureStun: boolean;
   readonly noStun: boolean;
+  /** UDP relaying allowed (false with `no-udp-relay`: Allocate for UDP gets 442). */
+  readonly udpRelay: boolean;
   readonly defaultLifetimeSeconds: number;
   readonly maxLifetimeSeconds: number;
   readonly permissionLifetimeSeconds: number;

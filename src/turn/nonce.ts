@@ -11,7 +11,7 @@ export type NonceCheck = 'valid' | 'stale' | 'invalid';
 
 export class NonceIssuer {
   constructor(
-    /** Seconds a nonce stays valid (`stale-nonce`). */
+    /** Seconds a nonce stays valid (`stale-nonce`); 0 means for ever, as in coturn. */
     private readonly lifetimeSeconds: number,
     private readonly secret: Buffer = randomBytes(32),
   ) {}
@@ -28,6 +28,7 @@ export class NonceIssuer {
     const stamp = raw.subarray(0, 4);
     if (!timingSafeEqual(raw.subarray(4), this.mac(stamp, clientAddress))) return 'invalid';
     const age = Math.floor(nowMs / 1000) - stamp.readUInt32BE(0);
+    if (this.lifetimeSeconds === 0) return 'valid';
     return age >= 0 && age <= this.lifetimeSeconds ? 'valid' : 'stale';
   }
 

@@ -176,6 +176,21 @@ describe('Allocate', () => {
     expect(code(third)).toBe(508);
   });
 
+  it('reports the external-ip in XOR-RELAYED-ADDRESS, keeping the relay port', async () => {
+    const server = await startServer({ externalIps: new Map([['127.0.0.1', '203.0.113.7']]) });
+    const c = await client(server);
+    const relay = await c.allocateRelay();
+    expect(relay.address).toBe('203.0.113.7');
+    const local = [...server.engine.allocations][0]!.relays.ipv4!.local;
+    expect(relay.port).toBe(local.port);
+  });
+
+  it('refuses UDP relaying with 442 under no-udp-relay', async () => {
+    const server = await startServer({ noUdpRelay: true });
+    const c = await client(server);
+    expect(code(await c.allocate())).toBe(442);
+  });
+
   it('says TURN is off (403) when no credentials are configured', async () => {
     const server = await startServer({ users: [] });
     expect(server.authMode).toBe('stun-only');

@@ -1,5 +1,8 @@
 // coturn's own clients against Turnpike: the proof that a TURN client nobody here wrote
 // accepts Turnpike as a TURN server (Debian coturn 4.6.1's turnutils_*).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStunclient, runUclient, startPeer, type PeerHandle } from '../support/coturn-tools.js';
 import { freePortRange, freeUdpPort } from '../support/ports.js';
@@ -92,5 +95,57 @@ describe('turnutils_uclient against Turnpike over IPv6 (::1)', () => {
     expect(r.output).toMatch(/Received relay addr: ::1:\d+/);
     expect(r.received).toBe(500);
     expect(r.lostPackets).toBe(0);
+  });
+});
+
+describe('turnserver.conf (-c) against the equivalent flags', () => {
+  const HOST = '127.0.0.1';
+  let dir: string;
+  afterAll(async () => {
+    await stopAllProcesses();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('relays uclient traffic with the same result either way', async () => {
+    // The password has a # and a ; in it: coturn keeps them as part of the value.
+    const password = 'pa#ss;word';
+    const { args, port } = await serverArgs(HOST, ['--user', `carol:${password}`]);
+    const fromFlags = await startTurnpike(args, HOST, port);
+    const fromFile = await (async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-conf-'));
+      const filePort = await freeUdpPort(HOST);
+      const minPort = await freePortRange(HOST, 100);
+      const conf = path.join(dir, 'turnserver.conf');
+      fs.writeFileSync(
+        conf,
+        [
+          '# written by the interop test, in coturn format',
+          `listening-ip=${HOST}`,
+          `listening-port ${filePort}`,
+          `relay-ip=${HOST}`,
+          `min-port=${minPort}`,
+          `max-port=${minPort + 99}`,
+          'lt-cred-mech',
+          `user=carol:${password}`,
+          `realm="${REALM}"`,
+          'allow-loopback-peers',
+          'no-tcp',
+          'no-tls',
+          'no-dtls',
+          '',
+        ].join('\n'),
+      );
+      return startTurnpike(['-c', conf], HOST, filePort);
+    })();
+    const peer = await startPeer({ host: HOST });
+    const load = { user: 'carol', password, clients: 10, messages: 200, length: 120, noRtcp: true, peerAddr: HOST, peerPort: peer.port, timeoutMs: 45_000 };
+    const viaFlags = await runUclient({ host: HOST, port: fromFlags.port, ...load });
+    const viaFile = await runUclient({ host: HOST, port: fromFile.port, ...load });
+    for (const r of [viaFlags, viaFile]) {
+      expect(r.exitCode, r.output).toBe(0);
+      expect(r.lostPackets).toBe(0);
+    }
+    expect([viaFile.sent, viaFile.received]).toEqual([viaFlags.sent, viaFlags.received]);
+    expect(viaFile.received).toBe(2000);
   });
 });

@@ -55,7 +55,6 @@ describe('the table covers coturn 4.6.1', () => {
     expect(applied).toEqual(
       expect.arrayContaining([
         'listening-port',
-        'tls-listening-port',
         'listening-ip',
         'relay-ip',
         'external-ip',

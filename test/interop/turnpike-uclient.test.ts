@@ -27,15 +27,20 @@ async function serverArgs(host: string, extra: string[] = []): Promise<{ args: s
   };
 }
 
+/** Turnpike on `host` with the test users, and a turnutils_peer echo beside it. */
+async function startServerAndPeer(host: string): Promise<{ server: TurnpikeHandle; peer: PeerHandle }> {
+  const { args, port } = await serverArgs(host);
+  const server = await startTurnpike(args, host, port);
+  return { server, peer: await startPeer({ host }) };
+}
+
 describe('turnutils_* against Turnpike over UDP (IPv4)', () => {
   const HOST = '127.0.0.1';
   let server: TurnpikeHandle;
   let peer: PeerHandle;
 
   beforeAll(async () => {
-    const { args, port } = await serverArgs(HOST);
-    server = await startTurnpike(args, HOST, port);
-    peer = await startPeer({ host: HOST });
+    ({ server, peer } = await startServerAndPeer(HOST));
   });
   afterAll(() => stopAllProcesses());
 
@@ -79,9 +84,7 @@ describe('turnutils_uclient against Turnpike over IPv6 (::1)', () => {
   let peer: PeerHandle;
 
   beforeAll(async () => {
-    const { args, port } = await serverArgs(HOST);
-    server = await startTurnpike(args, HOST, port);
-    peer = await startPeer({ host: HOST });
+    ({ server, peer } = await startServerAndPeer(HOST));
   });
   afterAll(() => stopAllProcesses());
 

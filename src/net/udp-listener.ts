@@ -14,6 +14,7 @@ class UdpSession implements ClientSession {
   readonly transport = 'udp' as const;
   readonly remote: TransportAddress;
   allocation: Allocation | undefined;
+  allocating = false;
 
   constructor(
     private readonly listener: UdpListener,
@@ -28,7 +29,17 @@ class UdpSession implements ClientSession {
 
   setAllocation(allocation: Allocation | undefined): void {
     this.allocation = allocation;
-    if (allocation) this.listener.index(this);
+    this.reindex();
+  }
+
+  setAllocating(allocating: boolean): void {
+    this.allocating = allocating;
+    this.reindex();
+  }
+
+  /** Only sessions with (or about to have) an allocation are kept: Binding floods cost nothing. */
+  private reindex(): void {
+    if (this.allocation || this.allocating) this.listener.index(this);
     else this.listener.unindex(this);
   }
 

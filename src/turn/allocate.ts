@@ -23,13 +23,14 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
   const { message, session } = request;
   const fail = (code: number, reason?: string): void => void send(ctx, request, errorFor(ctx, request, code, reason), auth.key);
 
-  // 2. One allocation per 5-tuple; the same transaction again is a retransmission.
+  // 2. One allocation per 5-tuple; the same transaction again is a retransmission. One that
+  // arrives while the first is still being served is dropped: the first answer is coming.
   const existing = session.allocation;
   if (existing) {
-    if (existing.lastTransactionId?.equals(message.transactionId) && existing.lastResponse) session.send(existing.lastResponse);
-    else fail(437);
-    return;
+    const retransmitted = existing.lastTransactionId?.equals(message.transactionId) && existing.lastResponse;
+    return retransmitted ? session.send(retransmitted) : fail(437);
   }
+  if (session.allocating) return;
   // 3-4. Only UDP relaying on this path (RFC 6062 TCP relay is a later addition).
   const transport = readFirstByte(message, AttributeType.RequestedTransport);
   if (transport === undefined) return fail(400, 'Missing REQUESTED-TRANSPORT');
@@ -48,40 +49,47 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
   if (additional === 'bad' || additional === 4) return fail(400, 'ADDITIONAL-ADDRESS-FAMILY must be IPv6');
   if (additional && (requested || evenPort)) return fail(400, 'ADDITIONAL-ADDRESS-FAMILY with REQUESTED-ADDRESS-FAMILY or EVEN-PORT');
 
-  // RFC 6156: the family asked for, or the client's own family... RFC 8656 says IPv4 by default.
+  // RFC 8656 §7.2: IPv4 unless REQUESTED-ADDRESS-FAMILY says otherwise.
   const family: IpFamily = requested ?? 4;
   if (!ctx.relays.hasFamily(family)) return fail(440);
 
-  // Peer packets may arrive before the allocation exists (binding is asynchronous): drop those.
-  let allocation: Allocation | undefined;
-  const onPacket = (data: Buffer, address: string, port: number): void => {
-    if (allocation) ctx.dataPlane.fromPeer(allocation, data, address, port);
-  };
-  const primaryRequest: RelayRequest = {
+  const relayRequest: RelayRequest = {
     family,
     preferredAddress: session.local.address,
     evenPort: evenPort !== undefined,
     reserveNext: evenPort?.reserveNext ?? false,
     reservationToken: token,
   };
-  const primary = await ctx.relays.open(primaryRequest, onPacket);
-  if (!primary.ok) return fail(relayFailureCode(primary), relayFailureReason(primary));
+  session.setAllocating(true);
+  try {
+    await allocate(ctx, request, auth, relayRequest, additional === 6);
+  } finally {
+    session.setAllocating(false);
+  }
+}
+
+/** Steps 6-8 of RFC 8656 §7.2: bind the relay(s), create the allocation, answer. */
+async function allocate(ctx: EngineContext, request: Request, auth: Authenticated, relayRequest: RelayRequest, dual: boolean): Promise<void> {
+  const { message, session } = request;
+  // Peer packets may arrive before the allocation exists (binding is asynchronous): drop those.
+  let allocation: Allocation | undefined;
+  const onPacket = (data: Buffer, address: string, port: number): void => {
+    if (allocation) ctx.dataPlane.fromPeer(allocation, data, address, port);
+  };
+  const primary = await ctx.relays.open(relayRequest, onPacket);
+  if (!primary.ok) {
+    return void send(ctx, request, errorFor(ctx, request, relayFailureCode(primary), relayFailureReason(primary)), auth.key);
+  }
   let secondary: RelayOpenResult | undefined;
-  if (additional === 6) {
+  if (dual) {
     secondary = ctx.relays.hasFamily(6)
       ? await ctx.relays.open({ family: 6, preferredAddress: session.local.address, evenPort: false, reserveNext: false }, onPacket)
       : { ok: false, reason: 'no-address' };
   }
-  // The client may have gone, or raced another Allocate, while the sockets were bound.
-  if (session.allocation) {
-    primary.endpoint.close();
-    if (secondary?.ok) secondary.endpoint.close();
-    return fail(437);
-  }
 
   const lifetime = grantedLifetime(ctx.config, readUint32(message, AttributeType.Lifetime));
   const relays: { ipv4?: RelayEndpoint; ipv6?: RelayEndpoint } = {};
-  relays[family === 4 ? 'ipv4' : 'ipv6'] = primary.endpoint;
+  relays[relayRequest.family === 4 ? 'ipv4' : 'ipv6'] = primary.endpoint;
   if (secondary?.ok) relays.ipv6 = secondary.endpoint;
   allocation = new Allocation(session, auth.username, auth.realm, auth.key, relays, request.now, lifetime * 1000);
   session.setAllocation(allocation);

@@ -13,6 +13,10 @@ export interface ClientSession {
   readonly allocation: Allocation | undefined;
   /** Remembers (or forgets) the allocation of this 5-tuple; UDP indexes the session by it. */
   setAllocation(allocation: Allocation | undefined): void;
+  /** True while an Allocate for this 5-tuple is being served (its relay is being bound). */
+  readonly allocating: boolean;
+  /** Marks that time, so a retransmitted Allocate finds this same session (UDP indexes it). */
+  setAllocating(allocating: boolean): void;
   send(data: Buffer): void;
   /** A ChannelData header and its payload, as one datagram or frame, without concatenating. */
   sendChannelData(header: Buffer, payload: Buffer): void;

@@ -1,0 +1,100 @@
+// An engine under test, driven without client sockets: see engineHarness().
+import { StaticUsers } from '../../src/auth/credentials.js';
+import { UdpRelays } from '../../src/net/udp-relays.js';
+import { PeerPolicy } from '../../src/policy/peer-policy.js';
+import { engineConfigOf } from '../../src/server.js';
+import {
+  AttributeType,
+  MessageBuilder,
+  StunClass,
+  decodeMessage,
+  longTermKey,
+  readErrorCode,
+  readString,
+  type StunMessage,
+} from '../../src/stun/index.js';
+import { TurnEngine } from '../../src/turn/engine.js';
+import { silentLogger } from '../../src/turn/logger.js';
+import { NonceIssuer } from '../../src/turn/nonce.js';
+import type { RelayProvider } from '../../src/turn/relay.js';
+import { freePortRange } from './ports.js';
+import { RecordingSession } from './recording-session.js';
+import { ALICE, REALM, testServerOptions } from './server-options.js';
+
+const closers: (() => void)[] = [];
+
+export function closeEngineHarnesses(): void {
+  closers.splice(0).forEach((c) => c());
+}
+
+/**
+ * A TurnEngine with real relay sockets on 127.0.0.1, a clock the test moves, and one
+ * client session that signs requests as alice. `relayDelayMs` slows relay binding down, to
+ * open the window in which a retransmission can race the first request.
+ */
+export async function engineHarness(staleNonceSeconds = 600, relayDelayMs = 0) {
+  let now = 1_700_000_000_000;
+  const first = await freePortRange('127.0.0.1', 10);
+  const relays = new UdpRelays({ relayIps: ['127.0.0.1'], minPort: first, maxPort: first + 9, externalIps: new Map() }, silentLogger);
+  const options = await testServerOptions();
+  const slowRelays: RelayProvider = {
+    hasFamily: (family) => relays.hasFamily(family),
+    open: async (request, onPacket) => {
+      await new Promise((r) => setTimeout(r, relayDelayMs));
+      return relays.open(request, onPacket);
+    },
+  };
+  const engine = new TurnEngine(engineConfigOf(options), {
+    credentials: new StaticUsers(options.users, REALM),
+    relays: relayDelayMs > 0 ? slowRelays : relays,
+    peerPolicy: new PeerPolicy({ allowLoopbackPeers: true }),
+    nonces: new NonceIssuer(staleNonceSeconds),
+    logger: silentLogger,
+    clock: () => now,
+  });
+  closers.push(() => {
+    engine.close();
+    relays.close();
+  });
+  const session = new RecordingSession();
+  const key = longTermKey(ALICE.username, REALM, ALICE.password);
+  let nonce = '';
+
+  /** A request as alice would sign it with the nonce she last learnt. */
+  function signed(method: number, add: (b: MessageBuilder) => void = () => {}): Buffer {
+    const builder = new MessageBuilder(method, StunClass.Request);
+    add(builder);
+    builder.addString(AttributeType.Username, ALICE.username).addString(AttributeType.Realm, REALM).addString(AttributeType.Nonce, nonce);
+    return builder.build({ integrityKey: key });
+  }
+
+  /** Sends a request and waits for the engine's answer (requests are handled asynchronously). */
+  async function requestOnce(method: number, add: (b: MessageBuilder) => void = () => {}): Promise<StunMessage> {
+    const before = session.sent.length;
+    engine.handlePacket(session, signed(method, add));
+    for (let i = 0; i < 200 && session.sent.length === before; i++) await new Promise((r) => setTimeout(r, 5));
+    const response = decodeMessage(session.sent[session.sent.length - 1]!);
+    const fresh = readString(response, AttributeType.Nonce, 763);
+    if (fresh) nonce = fresh;
+    return response;
+  }
+  const code = (m: StunMessage) => readErrorCode(m, AttributeType.ErrorCode)?.code;
+  /** As a client does: a 438 (or a first 401) is answered by trying again with the new nonce. */
+  async function request(method: number, add: (b: MessageBuilder) => void = () => {}): Promise<StunMessage> {
+    const response = await requestOnce(method, add);
+    return code(response) === 438 ? requestOnce(method, add) : response;
+  }
+  return {
+    signed,
+    requestOnce,
+    engine,
+    session,
+    request,
+    code,
+    advance: (ms: number) => {
+      now += ms;
+      engine.tick();
+    },
+  };
+}
+

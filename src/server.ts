@@ -2,7 +2,9 @@
  * The composition root: options in, a running server out. Everything is wired here and
  * nowhere else; `createTurnServer` is also the library API.
  */
-import { StaticUsers } from './auth/credentials.js';
+import { Credentials, StaticUsers, type UserKeyStore } from './auth/credentials.js';
+import { RestSecrets, type SecretSource } from './auth/rest-api.js';
+import { UserDb, openUserDb } from './auth/userdb.js';
 import type { ServerOptions } from './config/server-options.js';
 import { localAddresses } from './net/local-addresses.js';
 import { UdpListener } from './net/udp-listener.js';
@@ -25,8 +27,9 @@ export interface TurnServer {
 
 export function authModeOf(options: ServerOptions): AuthMode {
   if (options.noAuth) return 'none';
-  if (options.stunOnly || options.users.length === 0) return 'stun-only';
-  return 'long-term';
+  if (options.stunOnly) return 'stun-only';
+  const hasSource = options.users.length > 0 || options.userDb !== undefined || options.useAuthSecret;
+  return hasSource ? 'long-term' : 'stun-only';
 }
 
 export function engineConfigOf(options: ServerOptions): EngineConfig {
@@ -46,6 +49,25 @@ export function engineConfigOf(options: ServerOptions): EngineConfig {
   };
 }
 
+/** Static users, the user database and REST secrets, as one source; and what to close. */
+function credentialsOf(options: ServerOptions, logger: Logger): { credentials: Credentials; userDb: UserDb | undefined } {
+  const userDb = options.userDb !== undefined ? new UserDb(openUserDb(options.userDb), (m) => logger.warn(m)) : undefined;
+  const stores: UserKeyStore[] = [new StaticUsers(options.users, options.realm)];
+  if (userDb) stores.push(userDb);
+  let rest: RestSecrets | undefined;
+  if (options.useAuthSecret) {
+    const secrets: SecretSource = {
+      // The configured secrets first: during a rotation both old and new are tried.
+      secretsFor: (realm) => [...options.staticAuthSecrets, ...(userDb?.secretsFor(realm) ?? [])],
+    };
+    rest = new RestSecrets(secrets, options.restApiSeparator);
+    if (options.staticAuthSecrets.length === 0 && !userDb) {
+      logger.warn('use-auth-secret without static-auth-secret or userdb: no REST API credential can succeed');
+    }
+  }
+  return { credentials: new Credentials(stores, rest), userDb };
+}
+
 export async function createTurnServer(options: ServerOptions, logger: Logger = silentLogger): Promise<TurnServer> {
   const listeningIps = options.listeningIps.length > 0 ? [...options.listeningIps] : localAddresses();
   const relayIps = options.relayIps.length > 0 ? [...options.relayIps] : listeningIps;
@@ -55,8 +77,9 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     logger,
   );
   const peerPolicy = new PeerPolicy({ allowLoopbackPeers: options.allowLoopbackPeers });
+  const { credentials, userDb } = credentialsOf(options, logger);
   const engine = new TurnEngine(config, {
-    credentials: new StaticUsers(options.users, options.realm),
+    credentials,
     relays,
     peerPolicy,
     nonces: new NonceIssuer(options.staleNonce),
@@ -71,6 +94,7 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     } catch (error) {
       await Promise.all(listeners.map((l) => l.close()));
       relays.close();
+      userDb?.close();
       throw error;
     }
   }
@@ -108,6 +132,7 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
         engine.close();
         relays.close();
         await Promise.all(listeners.map((l) => l.close()));
+        userDb?.close();
       })()),
   };
 }

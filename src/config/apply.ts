@@ -1,14 +1,13 @@
 /**
  * Typed settings to ServerOptions: defaults, coturn's rules between options (users turn on
- * lt-cred-mech, use-auth-secret hides static users, ...) and the checks that span options.
+ * lt-cred-mech, ...) and the checks that span options.
  */
-import { longTermKey } from '../stun/integrity.js';
-import { SaslprepError, saslprep } from '../stun/saslprep.js';
+import { resolveAuth } from './auth-options.js';
 import { ConfigError, describeOrigin, located, type Origin } from './errors.js';
 import { frozenMap } from './freeze.js';
-import type { LogLevel, ServerOptions, StaticUser } from './server-options.js';
+import type { LogLevel, ServerOptions } from './server-options.js';
 import type { Settings } from './settings.js';
-import type { ExternalIp, UserSpec } from './values.js';
+import type { ExternalIp } from './values.js';
 
 export interface Environment {
   readonly hostname: string;
@@ -111,102 +110,6 @@ function externalIps(s: Settings, errors: ConfigError[]): ReadonlyMap<string, st
     entries.push([privateIp, publicIp]);
   }
   return frozenMap(entries);
-}
-
-type Auth = Pick<ServerOptions, 'ltCredMech' | 'noAuth' | 'users'>;
-
-/** coturn's rules, from mainrelay.c's main(), with Turnpike failing closed where coturn exits. */
-function resolveAuth(s: Settings, realm: string, warnings: string[], errors: ConfigError[]): Auth {
-  const where = (name: string): Origin => s.last(name)?.origin ?? {};
-  const restApi = s.flag('use-auth-secret') || s.has('static-auth-secret');
-  const userDb = ['userdb', 'psql-userdb', 'redis-userdb'].find((name) => s.has(name));
-  // coturn: use-auth-secret and static-auth-secret switch long-term credentials on.
-  let ltCredMech = s.flag('lt-cred-mech') || restApi;
-  let noAuth = s.flag('no-auth');
-  let userSettings = s.all('user');
-
-  if (ltCredMech && noAuth) {
-    warnings.push(
-      located(
-        where('no-auth'),
-        'no-auth with lt-cred-mech or use-auth-secret: coturn refuses to start; Turnpike requires credentials and ignores no-auth',
-      ),
-    );
-    noAuth = false;
-  }
-  if (restApi && userSettings.length > 0) {
-    warnings.push(
-      located(
-        userSettings[0]?.origin ?? {},
-        'user accounts are ignored when use-auth-secret or static-auth-secret is set, as in coturn',
-      ),
-    );
-    userSettings = [];
-  }
-  if (userSettings.length > 0 && noAuth) {
-    warnings.push(
-      located(
-        where('no-auth'),
-        'no-auth with user accounts: the accounts are ignored and access is anonymous, as in coturn',
-      ),
-    );
-    userSettings = [];
-  } else if (userSettings.length > 0 && !ltCredMech) {
-    warnings.push(
-      located(
-        userSettings[0]?.origin ?? {},
-        'user accounts without lt-cred-mech: turning lt-cred-mech on, as coturn does',
-      ),
-    );
-    ltCredMech = true;
-  }
-  if (userDb !== undefined && !ltCredMech && !noAuth) {
-    // coturn's reference config promises this; coturn 4.6.1 itself runs without authentication.
-    warnings.push(
-      located(
-        where(userDb),
-        `${userDb} without lt-cred-mech: turning lt-cred-mech on (coturn 4.6.1 would allow anonymous access)`,
-      ),
-    );
-    ltCredMech = true;
-  }
-  if (ltCredMech && realm === '') {
-    warnings.push(
-      located(where('lt-cred-mech'), 'long-term credentials without a realm: the realm is empty; set realm'),
-    );
-  }
-
-  const byName = new Map<string, StaticUser>();
-  for (const { value, origin } of userSettings) {
-    const spec = value as UserSpec;
-    // coturn SASLpreps the name and refuses it if that fails; the password is SASLprepped for the key.
-    const bad = prohibited(spec.name)
-      ? 'name'
-      : 'password' in spec && prohibited(spec.password)
-        ? 'password'
-        : undefined;
-    if (bad !== undefined) {
-      errors.push(
-        new ConfigError(origin, 'user', `the ${bad} of user "${spec.name}" has a character SASLprep prohibits`),
-      );
-      continue;
-    }
-    if (byName.has(spec.name))
-      warnings.push(located(origin, `user '${spec.name}' is given again; this later one counts`));
-    const key = 'key' in spec ? spec.key : longTermKey(spec.name, realm, spec.password);
-    byName.set(spec.name, { name: spec.name, key });
-  }
-  return { ltCredMech, noAuth, users: [...byName.values()] };
-}
-
-function prohibited(text: string): boolean {
-  try {
-    saslprep(text);
-    return false;
-  } catch (err) {
-    if (err instanceof SaslprepError) return true;
-    throw err;
-  }
 }
 
 function warnAboutCombinations(s: Settings, o: ServerOptions, warnings: string[]): void {

@@ -28,6 +28,13 @@ export interface ServerOptions {
   readonly ltCredMech: boolean;
   readonly noAuth: boolean;
   readonly users: readonly StaticUser[];
+  /** coturn's SQLite user database (`userdb`), read on every lookup so changes apply at once. */
+  readonly userDb: string | undefined;
+  /** TURN REST API (`use-auth-secret`, or any `static-auth-secret`). */
+  readonly useAuthSecret: boolean;
+  readonly staticAuthSecrets: readonly string[];
+  /** Between the expiry and the user in REST usernames (`rest-api-separator`, default ':'). */
+  readonly restApiSeparator: string;
   /** Seconds a nonce stays valid (`stale-nonce`, default 600). */
   readonly staleNonce: number;
 

@@ -3,7 +3,7 @@
  * and wrong keys take the same work and get the same 401, so neither is revealed.
  */
 import { createHash } from 'node:crypto';
-import { AttributeType, readString, verifyIntegrity } from '../stun/index.js';
+import { AttributeType, readString, verifyIntegrity, type StunMessage } from '../stun/index.js';
 import type { EngineContext } from './engine-context.js';
 import { challenge, errorFor, send, type Request } from './respond.js';
 
@@ -16,6 +16,17 @@ export interface Authenticated {
 
 /** Stands in for the key of an unknown user, so that the HMAC is computed all the same. */
 const UNKNOWN_USER_KEY = createHash('md5').update('turnpike:unknown-user').digest();
+
+/** The key that verifies the message, trying each candidate (a stand-in when there is none). */
+function matchingKey(message: StunMessage, keys: readonly Buffer[]): Buffer | undefined {
+  if (keys.length === 0) {
+    verifyIntegrity(message, UNKNOWN_USER_KEY);
+    return undefined;
+  }
+  let found: Buffer | undefined;
+  for (const key of keys) if (verifyIntegrity(message, key) === 'ok') found ??= key;
+  return found;
+}
 
 /** Checks the request's credentials; on failure it has answered and returns undefined. */
 export async function authenticate(ctx: EngineContext, request: Request): Promise<Authenticated | undefined> {
@@ -37,9 +48,9 @@ export async function authenticate(ctx: EngineContext, request: Request): Promis
     challenge(ctx, request, 438);
     return undefined;
   }
-  const key = realm === ctx.config.realm ? await ctx.credentials.keyFor(username, realm) : undefined;
-  const verdict = verifyIntegrity(message, key ?? UNKNOWN_USER_KEY);
-  if (verdict !== 'ok' || !key) {
+  const lookup = realm === ctx.config.realm ? await ctx.credentials.keysFor(username, realm, request.now) : undefined;
+  const key = matchingKey(message, lookup?.keys ?? []);
+  if (!key || !lookup?.valid) {
     ctx.counters.authFailures++;
     ctx.logger.verbose(`401: credentials refused for user "${username}" from ${request.session.remote.address}`);
     challenge(ctx, request, 401);

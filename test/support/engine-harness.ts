@@ -1,5 +1,5 @@
 // An engine under test, driven without client sockets: see engineHarness().
-import { StaticUsers } from '../../src/auth/credentials.js';
+import { Credentials, StaticUsers } from '../../src/auth/credentials.js';
 import { UdpRelays } from '../../src/net/udp-relays.js';
 import { PeerPolicy } from '../../src/policy/peer-policy.js';
 import { engineConfigOf } from '../../src/server.js';
@@ -45,7 +45,7 @@ export async function engineHarness(staleNonceSeconds = 600, relayDelayMs = 0) {
     },
   };
   const engine = new TurnEngine(engineConfigOf(options), {
-    credentials: new StaticUsers(options.users, REALM),
+    credentials: new Credentials([new StaticUsers(options.users, REALM)], undefined),
     relays: relayDelayMs > 0 ? slowRelays : relays,
     peerPolicy: new PeerPolicy({ allowLoopbackPeers: true }),
     nonces: new NonceIssuer(staleNonceSeconds),

@@ -59,10 +59,16 @@ describe('credential rules (coturn’s, failing closed where coturn exits)', () 
     expect(warnings).toEqual([expect.stringContaining('the accounts are ignored and access is anonymous')]);
   });
 
-  it('drops static users under use-auth-secret, and requires credentials', () => {
-    const { options, warnings } = load('realm=r\nuse-auth-secret\nstatic-auth-secret=s3cr;et#\nuser=a:b\n');
-    expect(options).toMatchObject({ ltCredMech: true, users: [] });
-    expect(warnings.some((w) => w.includes('user accounts are ignored when use-auth-secret'))).toBe(true);
+  it('keeps static users beside use-auth-secret (coturn drops them), and reads every secret', () => {
+    const { options, warnings } = load('realm=r\nuse-auth-secret\nstatic-auth-secret=s3cr;et#\nstatic-auth-secret=next\nuser=a:b\n');
+    expect(options).toMatchObject({ ltCredMech: true, useAuthSecret: true, staticAuthSecrets: ['s3cr;et#', 'next'], restApiSeparator: ':' });
+    expect(options.users.map((u) => u.name)).toEqual(['a']);
+    expect(warnings.some((w) => w.includes('coturn ignores the accounts; Turnpike accepts both'))).toBe(true);
+  });
+
+  it('reads userdb and rest-api-separator', () => {
+    const { options } = load('realm=r\nlt-cred-mech\nuserdb=/tmp/turndb\nrest-api-separator=-\n');
+    expect(options).toMatchObject({ userDb: '/tmp/turndb', restApiSeparator: '-', useAuthSecret: false });
   });
 
   it('warns about long-term credentials without a realm', () => {

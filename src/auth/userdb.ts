@@ -1,0 +1,117 @@
+/**
+ * coturn's SQLite user database, in coturn's own schema, so that one file serves both
+ * coturn's and Turnpike's `turnserver` and `turnadmin`. Every lookup reads the file, so
+ * users and secrets added while the server runs count at once.
+ */
+import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { UserKeyStore } from './credentials.js';
+import type { SecretSource } from './rest-api.js';
+
+/** coturn 4.6's schema.sql, table for table. */
+export const COTURN_SCHEMA = `
+CREATE TABLE turnusers_lt (realm varchar(127) default '', name varchar(512), hmackey char(128), PRIMARY KEY (realm,name));
+CREATE TABLE turn_secret (realm varchar(127) default '', value varchar(256), primary key (realm,value));
+CREATE TABLE allowed_peer_ip (realm varchar(127) default '', ip_range varchar(256), primary key (realm,ip_range));
+CREATE TABLE denied_peer_ip (realm varchar(127) default '', ip_range varchar(256), primary key (realm,ip_range));
+CREATE TABLE turn_origin_to_realm (origin varchar(127), realm varchar(127), primary key (origin));
+CREATE TABLE turn_realm_option (realm varchar(127) default '', opt varchar(32), value varchar(128), primary key (realm,opt));
+CREATE TABLE oauth_key (kid varchar(128), ikm_key varchar(256), timestamp bigint default 0, lifetime integer default 0, as_rs_alg varchar(64) default '', realm varchar(127), primary key (kid));
+CREATE TABLE admin_user (name varchar(32), realm varchar(127), password varchar(127), primary key (name));
+`;
+
+/**
+ * How long a lookup waits for a concurrent writer (turnadmin commits in milliseconds). The
+ * wait blocks the event loop, so it is short; past it, the last known answer is used.
+ */
+const BUSY_TIMEOUT_MS = 250;
+/** Last known answers kept for when the database is busy or broken. */
+const FALLBACK_ENTRIES = 10_000;
+
+export class UserDbError extends Error {
+  override readonly name = 'UserDbError';
+}
+
+/**
+ * Opens (creating it with coturn's schema when absent, as coturn does) the database at
+ * `path`. The journal mode is left as the file has it: it belongs to the operator.
+ */
+export function openUserDb(path: string): Database.Database {
+  const created = !existsSync(path);
+  let db: Database.Database;
+  try {
+    db = new Database(path);
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    if (created) db.exec(COTURN_SCHEMA);
+    const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'turnusers_lt'").get();
+    if (!table) throw new UserDbError(`${path} is not a coturn user database (it has no turnusers_lt table)`);
+  } catch (error) {
+    if (error instanceof UserDbError) throw error;
+    throw new UserDbError(`cannot open user database ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return db;
+}
+
+const HEX_KEY = /^[0-9a-fA-F]{32}$/;
+
+/** The server's read side: user keys and REST secrets. */
+export class UserDb implements UserKeyStore, SecretSource {
+  private readonly userKey: Database.Statement<[string, string], { hmackey: string }>;
+  private readonly secrets: Database.Statement<[string], { value: string }>;
+  private readonly lastKnownKeys = new Map<string, Buffer>();
+  private readonly lastKnownSecrets = new Map<string, string[]>();
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly onError: (message: string) => void = () => {},
+  ) {
+    this.userKey = db.prepare('SELECT hmackey FROM turnusers_lt WHERE name = ? AND realm = ?');
+    this.secrets = db.prepare('SELECT value FROM turn_secret WHERE realm = ?');
+  }
+
+  keyFor(username: string, realm: string): Buffer | undefined {
+    const cacheKey = `${realm}\u0000${username}`;
+    const result = this.read(() => this.userKey.get(username, realm));
+    if (!result.ok) return this.lastKnownKeys.get(cacheKey);
+    const row = result.value;
+    if (!row) {
+      this.lastKnownKeys.delete(cacheKey);
+      return undefined;
+    }
+    if (!HEX_KEY.test(row.hmackey)) {
+      this.onError(`user database: the key of "${username}" in realm "${realm}" is not 32 hex digits; user refused`);
+      return undefined;
+    }
+    const key = Buffer.from(row.hmackey, 'hex');
+    remember(this.lastKnownKeys, cacheKey, key);
+    return key;
+  }
+
+  secretsFor(realm: string): readonly string[] {
+    const result = this.read(() => this.secrets.all(realm).map((r) => r.value));
+    if (!result.ok) return this.lastKnownSecrets.get(realm) ?? [];
+    remember(this.lastKnownSecrets, realm, result.value);
+    return result.value;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** A busy or broken database is reported and answered from what was last read, never thrown. */
+  private read<T>(query: () => T): { ok: true; value: T } | { ok: false } {
+    try {
+      return { ok: true, value: query() };
+    } catch (error) {
+      this.onError(`user database: ${error instanceof Error ? error.message : String(error)}; using the last known answer`);
+      return { ok: false };
+    }
+  }
+}
+
+/** Map insertion order as a cheap LRU: the oldest entry goes when the map is full. */
+function remember<V>(map: Map<string, V>, key: string, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > FALLBACK_ENTRIES) map.delete(map.keys().next().value!);
+}

@@ -3,7 +3,7 @@
  * coturn's and Turnpike's `turnserver` and `turnadmin`. Every lookup reads the file, so
  * users and secrets added while the server runs count at once.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { UserKeyStore } from './credentials.js';
 import type { SecretSource } from './rest-api.js';
@@ -36,20 +36,22 @@ export class UserDbError extends Error {
  * Opens (creating it with coturn's schema when absent, as coturn does) the database at
  * `path`. The journal mode is left as the file has it: it belongs to the operator.
  */
-export function openUserDb(path: string): Database.Database {
-  const created = !existsSync(path);
-  let db: Database.Database;
+export function openUserDb(path: string, options: { busyTimeoutMs?: number } = {}): Database.Database {
+  // coturn adds its tables to an empty file too.
+  const created = !existsSync(path) || statSync(path).size === 0;
+  let db: Database.Database | undefined;
   try {
     db = new Database(path);
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
     if (created) db.exec(COTURN_SCHEMA);
     const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'turnusers_lt'").get();
     if (!table) throw new UserDbError(`${path} is not a coturn user database (it has no turnusers_lt table)`);
+    return db;
   } catch (error) {
+    db?.close();
     if (error instanceof UserDbError) throw error;
     throw new UserDbError(`cannot open user database ${path}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  return db;
 }
 
 const HEX_KEY = /^[0-9a-fA-F]{32}$/;

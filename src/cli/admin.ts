@@ -1,5 +1,11 @@
-/** `turnpike admin` / `turnadmin`: coturn's user and key management (not implemented yet). */
-export async function admin(_argv: readonly string[]): Promise<number> {
-  process.stderr.write('turnadmin: not yet implemented in this version of Turnpike\n');
-  return 1;
+/** `turnpike admin` / `turnadmin`: coturn's user and key management (see docs/turnadmin.md). */
+import { runAdmin, type AdminIo } from '../admin/index.js';
+
+const processIo: AdminIo = {
+  out: (line) => process.stdout.write(`${line}\n`),
+  err: (line) => process.stderr.write(`${line}\n`),
+};
+
+export async function admin(argv: readonly string[]): Promise<number> {
+  return runAdmin(argv, processIo);
 }

@@ -1,0 +1,97 @@
+// turnadmin -P, -A, -D, -L: coturn's encrypted passwords and its admin_user table.
+import { describe, expect, it, afterAll } from 'vitest';
+import { encryptPassword, verifyEncryptedPassword } from '../../../src/admin/index.js';
+import { admin, newDbPath, ok, removeTempDirs, rows } from './helpers.js';
+
+afterAll(removeTempDirs);
+
+const ENCRYPTED = /^\$5\$[0-9a-f]{16}\$[0-9a-f]{64}$/;
+
+describe("coturn's encrypted password", () => {
+  it('matches what coturn 4.6.1 printed for `turnadmin -P -p hello`', () => {
+    // coturn printed $5$d0a915d2bbfe58f8$160abd…fe1: salt bytes, then SHA-256(salt ‖ password).
+    const coturns = '$5$d0a915d2bbfe58f8$160abd3ef3034bea28323899467f22cda980f589c8b2fd51abb3954e30610fe1';
+    expect(encryptPassword('hello', Buffer.from('d0a915d2bbfe58f8', 'hex'))).toBe(coturns);
+    expect(verifyEncryptedPassword('hello', coturns)).toBe(true);
+    expect(verifyEncryptedPassword('hellO', coturns)).toBe(false);
+    expect(verifyEncryptedPassword('hello', 'hello')).toBe(false);
+  });
+
+  it('-P prints a fresh salt each time, and only the encrypted form', () => {
+    const a = admin('-P', '-p', 'hello');
+    const b = admin('--generate-encrypted-password', '--password=hello');
+    expect(a.code).toBe(0);
+    expect(a.err).toBe('');
+    expect(a.out).toHaveLength(1);
+    expect(a.out[0]).toMatch(ENCRYPTED);
+    expect(b.out[0]).not.toBe(a.out[0]);
+    expect(verifyEncryptedPassword('hello', a.out[0] ?? '')).toBe(true);
+    expect(verifyEncryptedPassword('hello', b.out[0] ?? '')).toBe(true);
+  });
+
+  it('-P without -p is an error (exit 1)', () => {
+    expect(admin('-P')).toMatchObject({ code: 1, err: 'turnadmin: -P: the password must be set (-p PASSWORD)' });
+  });
+});
+
+describe('admin users', () => {
+  it('-A stores the password encrypted; -L lists name[realm], or name alone without a realm', () => {
+    const db = newDbPath();
+    ok('-A', '-b', db, '-u', 'root', '-p', 'pw1');
+    ok('-A', '-b', db, '-u', 'north-admin', '-r', 'north.gov', '-p', 'pw2');
+    ok('--add-admin', '--db', db, '--user', 'another', '--realm', 'north.gov', '--password', 'pw3');
+    expect(ok('-L', '-b', db)).toEqual(['root', 'another[north.gov]', 'north-admin[north.gov]']);
+
+    const stored = rows(db, 'SELECT name, realm, password FROM admin_user ORDER BY name') as {
+      name: string;
+      realm: string;
+      password: string;
+    }[];
+    expect(stored.map((r) => [r.name, r.realm])).toEqual([
+      ['another', 'north.gov'],
+      ['north-admin', 'north.gov'],
+      ['root', ''],
+    ]);
+    for (const r of stored) expect(r.password).toMatch(ENCRYPTED);
+    expect(verifyEncryptedPassword('pw1', stored[2]?.password ?? '')).toBe(true);
+    expect(verifyEncryptedPassword('pw2', stored[1]?.password ?? '')).toBe(true);
+  });
+
+  it('-L lists every admin user whatever -r says, as coturn does', () => {
+    const db = newDbPath();
+    ok('-A', '-b', db, '-u', 'a', '-r', 'x.org', '-p', 'p');
+    ok('-A', '-b', db, '-u', 'b', '-r', 'y.org', '-p', 'p');
+    expect(ok('-L', '-b', db, '-r', 'x.org')).toEqual(['a[x.org]', 'b[y.org]']);
+  });
+
+  it('-A again replaces the password; an already encrypted one is encrypted again, as coturn does', () => {
+    const db = newDbPath();
+    ok('-A', '-b', db, '-u', 'root', '-p', 'old');
+    const encrypted = ok('-P', '-p', 'new')[0] ?? '';
+    ok('-A', '-b', db, '-u', 'root', '-p', encrypted);
+    const [row] = rows(db, 'SELECT password FROM admin_user') as { password: string }[];
+    expect(verifyEncryptedPassword(encrypted, row?.password ?? '')).toBe(true);
+    expect(verifyEncryptedPassword('old', row?.password ?? '')).toBe(false);
+  });
+
+  it('-D deletes; -D of an unknown name is a note, exit 0', () => {
+    const db = newDbPath();
+    ok('-A', '-b', db, '-u', 'root', '-p', 'p');
+    ok('-A', '-b', db, '-u', 'other', '-p', 'p');
+    expect(ok('-D', '-b', db, '-u', 'root')).toEqual([]);
+    expect(ok('-L', '-b', db)).toEqual(['other']);
+    const r = admin('-D', '-b', db, '-u', 'root');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/no admin user "root"/);
+  });
+
+  it('-A needs -u and -p', () => {
+    const db = newDbPath();
+    expect(admin('-A', '-b', db, '-p', 'p')).toMatchObject({ code: 1, err: 'turnadmin: -A: the user must be set (-u USER)' });
+    expect(admin('-A', '-b', db, '-u', 'x')).toMatchObject({
+      code: 1,
+      err: 'turnadmin: -A: the password must be set (-p PASSWORD)',
+    });
+    expect(admin('-D', '-b', db)).toMatchObject({ code: 1, err: 'turnadmin: -D: the user must be set (-u USER)' });
+  });
+});

@@ -5,11 +5,13 @@
 // turnutils_peer echo and back. The figure to compare is server CPU per relayed packet: on
 // this 2-core box the server, the peer and uclient share the cores, so throughput alone
 // mostly measures the box. Env: BENCH_CLIENTS, BENCH_MESSAGES, BENCH_LENGTH, BENCH_INTERVAL_MS,
-// BENCH_SERVERS (comma list, default "turnpike,coturn").
+// BENCH_SERVERS (comma list of turnpike, turnpike+prometheus, coturn; default "turnpike,coturn").
+// turnpike+prometheus runs Turnpike with --prometheus and scrapes /metrics every second during
+// the load, so that the cost of metrics shows as the difference in CPU per packet.
 import {
   runUclient, startCoturn, startPeer, treeCpuTimeSeconds, type UclientResult,
 } from '../test/support/coturn-tools.js';
-import { freePortRange, freeUdpTcpPort } from '../test/support/ports.js';
+import { freePortRange, freeTcpPort, freeUdpTcpPort } from '../test/support/ports.js';
 import { stopAllProcesses } from '../test/support/processes.js';
 import { startTurnpike } from '../test/support/turnpike-process.js';
 
@@ -30,7 +32,32 @@ const OFFERED = (CLIENTS * 1000) / INTERVAL; // nominal msgs/s each way once all
 // waits 10 s after any loss. Allow all of that with margin, and no more.
 const UCLIENT_TIMEOUT_MS = CLIENTS * 150 + 6_000 + MESSAGES * INTERVAL * 1.5 + 25_000;
 
-interface Server { pid: number; stop(): Promise<unknown>; diag(): string }
+interface Server { pid: number; stop(): Promise<unknown>; diag(): string; metricsUrl?: string }
+
+/** Scrapes once a second until stopped, as Prometheus would; counts the answers. */
+function startScraper(url: string): { stop(): Promise<{ scrapes: number; failures: number }> } {
+  let scrapes = 0;
+  let failures = 0;
+  const inFlight = new Set<Promise<void>>();
+  const timer = setInterval(() => {
+    const p = fetch(url)
+      .then(async (r) => {
+        await r.text();
+        if (r.ok) scrapes++;
+        else failures++;
+      })
+      .catch(() => void failures++)
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  }, 1000);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await Promise.all(inFlight);
+      return { scrapes, failures };
+    },
+  };
+}
 
 /** Flags both servers get (coturn's names; Turnpike accepts the same). */
 function commonFlags(port: number, minPort: number, maxPort: number): string[] {
@@ -42,9 +69,19 @@ function commonFlags(port: number, minPort: number, maxPort: number): string[] {
   ];
 }
 
-async function startTurnpikeServer(flags: string[], port: number): Promise<Server> {
-  const h = await startTurnpike(['-n', ...flags], HOST, port);
-  return { pid: h.pid, stop: () => h.stop(), diag: () => h.proc.output.slice(-2000) };
+/** Server CPU per scrape, HTTP included: `count` scrapes back to back once the load is over. */
+async function scrapeCpuMs(pid: number, url: string, count = 200): Promise<number> {
+  const cpu0 = treeCpuTimeSeconds(pid);
+  for (let i = 0; i < count; i++) await (await fetch(url)).text();
+  return ((treeCpuTimeSeconds(pid) - cpu0) * 1000) / count;
+}
+
+async function startTurnpikeServer(flags: string[], port: number, prometheus: boolean): Promise<Server> {
+  const metricsPort = prometheus ? await freeTcpPort(HOST) : undefined;
+  const metricsFlags = metricsPort ? ['--prometheus', '--prometheus-port', String(metricsPort)] : [];
+  const h = await startTurnpike(['-n', ...flags, ...metricsFlags], HOST, port);
+  const metricsUrl = metricsPort ? `http://${HOST}:${metricsPort}/metrics` : undefined;
+  return { pid: h.pid, stop: () => h.stop(), diag: () => h.proc.output.slice(-2000), metricsUrl };
 }
 
 async function startReference(flags: string[]): Promise<Server> {
@@ -58,6 +95,8 @@ interface Row {
   r?: UclientResult;
   windowMs?: number;
   cpuSeconds?: number;
+  scrapes?: number;
+  scrapeCpuMs?: number;
 }
 
 /**
@@ -92,22 +131,30 @@ async function benchOne(name: string): Promise<Row> {
     const range = CLIENTS * 3 + 100; // one allocation per client, plus uclient's probe allocations
     const minPort = await freePortRange(HOST, range);
     const flags = commonFlags(port, minPort, minPort + range - 1);
-    const server = name === 'turnpike' ? await startTurnpikeServer(flags, port) : await startReference(flags);
+    const server = name.startsWith('turnpike')
+      ? await startTurnpikeServer(flags, port, name === 'turnpike+prometheus')
+      : await startReference(flags);
     servers.push(server);
-    const peer = await startPeer({ host: HOST });
+    const peer = await startPeer();
     servers.push({ pid: peer.proc.pid, stop: peer.stop, diag: () => '' });
 
     const cpu0 = treeCpuTimeSeconds(server.pid);
+    const scraper = server.metricsUrl ? startScraper(server.metricsUrl) : undefined;
     const r = await runUclient({
       host: HOST, port, user: 'bench', password: 'benchpass', noRtcp: true,
       clients: CLIENTS, messages: MESSAGES, length: LENGTH, intervalMs: INTERVAL,
       peerAddr: peer.host, peerPort: peer.port, timeoutMs: UCLIENT_TIMEOUT_MS,
     });
+    const scraped = await scraper?.stop();
     const cpuSeconds = treeCpuTimeSeconds(server.pid) - cpu0;
+    if (scraped && (scraped.failures > 0 || scraped.scrapes === 0)) {
+      return { server: name, r, error: `metrics scrapes: ${scraped.scrapes} answered, ${scraped.failures} failed` };
+    }
     if (r.allocationFailed || r.sent === null || r.received === null) {
       return { server: name, r, error: `uclient failed (exit ${r.exitCode}):\n${r.output.slice(-1500)}\n--- server ---\n${server.diag()}` };
     }
-    return { server: name, r, windowMs: trafficWindowMs(r), cpuSeconds };
+    const scrapeCpu = server.metricsUrl ? await scrapeCpuMs(server.pid, server.metricsUrl) : undefined;
+    return { server: name, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu };
   } catch (err) {
     return { server: name, error: err instanceof Error ? err.message : String(err) };
   } finally {
@@ -144,7 +191,7 @@ async function main(): Promise<number> {
     + `(uclient -c, ChannelData over UDP, ${HOST})`);
   const rows: Row[] = [];
   for (const name of SERVERS) {
-    if (name !== 'turnpike' && name !== 'coturn') throw new Error(`unknown server ${name}`);
+    if (!['turnpike', 'turnpike+prometheus', 'coturn'].includes(name)) throw new Error(`unknown server ${name}`);
     console.log(`running ${name}...`);
     rows.push(await benchOne(name));
   }
@@ -166,6 +213,17 @@ CPU µs/pkt   server user+system CPU (all threads and child processes, /proc) sp
   const a = tp && cpuPerPacketUs(tp);
   const b = ct && cpuPerPacketUs(ct);
   console.log(`\nCPU per relayed packet, Turnpike/coturn: ${a && b ? (a / b).toFixed(2) : 'n/a'}`);
+  const withMetrics = rows.find((r) => r.server === 'turnpike+prometheus');
+  const m = withMetrics && cpuPerPacketUs(withMetrics);
+  if (m && a) {
+    console.log(`CPU per relayed packet with --prometheus (${withMetrics.scrapes} scrapes, 1/s) vs without: `
+      + `${m.toFixed(2)} / ${a.toFixed(2)} µs (${(((m - a) / a) * 100).toFixed(1)} %, within run-to-run noise)`);
+  }
+  for (const row of rows.filter((r) => r.scrapeCpuMs !== undefined && r.cpuSeconds)) {
+    const share = (row.scrapes! * row.scrapeCpuMs!) / (row.cpuSeconds! * 1000);
+    console.log(`${row.server}: server CPU per scrape ${row.scrapeCpuMs!.toFixed(2)} ms (200 scrapes after the load); `
+      + `${row.scrapes} scrapes = ${(share * 100).toFixed(2)} % of the CPU spent during the run`);
+  }
   return rows.some((r) => r.error) ? 1 : 0;
 }
 

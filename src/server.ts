@@ -6,12 +6,14 @@ import { Credentials, StaticUsers, type UserKeyStore } from './auth/credentials.
 import { RestSecrets, type SecretSource } from './auth/rest-api.js';
 import { UserDb, openUserDb } from './auth/userdb.js';
 import type { ServerOptions } from './config/server-options.js';
+import { startMetrics, type Metrics } from './metrics/index.js';
 import { localAddresses } from './net/local-addresses.js';
-import { UdpListener } from './net/udp-listener.js';
+import { Listeners } from './net/listeners.js';
+import { TcpRelays } from './net/tcp-relays.js';
 import { UdpRelays } from './net/udp-relays.js';
 import { PeerPolicy } from './policy/peer-policy.js';
 import { CHANNEL_MAX_RFC5766, CHANNEL_MAX_RFC8656 } from './stun/constants.js';
-import { formatTransportAddress, type TransportAddress } from './stun/ip.js';
+import type { TransportAddress } from './stun/ip.js';
 import type { AuthMode, EngineConfig } from './turn/engine-context.js';
 import { TurnEngine } from './turn/engine.js';
 import { silentLogger, type Logger } from './turn/logger.js';
@@ -21,9 +23,20 @@ export interface TurnServer {
   readonly engine: TurnEngine;
   /** Where clients can reach the server over UDP (ports resolved when 0 was asked). */
   readonly udpAddresses: readonly TransportAddress[];
+  /** Where clients can reach the server over TCP and TLS. */
+  readonly streamAddresses: readonly TransportAddress[];
+  readonly listeners: Listeners;
+  /** Reads the TLS certificate again (SIGUSR2, SIGHUP); false when it was refused. */
+  reloadCertificates(): boolean;
   readonly authMode: AuthMode;
+  /** The Prometheus registry and endpoint, with `prometheus`. */
+  readonly metrics: Metrics | undefined;
   close(): Promise<void>;
 }
+
+/** Beyond these, a client is not making calls but scanning: 508 (coturn has no cap). */
+const MAX_PERMISSIONS_PER_ALLOCATION = 1000;
+const MAX_CHANNELS_PER_ALLOCATION = 1000;
 
 export function authModeOf(options: ServerOptions): AuthMode {
   if (options.noAuth) return 'none';
@@ -41,11 +54,19 @@ export function engineConfigOf(options: ServerOptions): EngineConfig {
     secureStun: options.secureStun,
     noStun: options.noStun,
     udpRelay: !options.noUdpRelay,
+    tcpRelay: !options.noTcpRelay,
     defaultLifetimeSeconds: Math.min(600, options.maxAllocateLifetime),
     maxLifetimeSeconds: options.maxAllocateLifetime,
     permissionLifetimeSeconds: options.permissionLifetime,
     channelLifetimeSeconds: options.channelLifetime,
     maxChannelNumber: options.strictChannelNumbers ? CHANNEL_MAX_RFC8656 : CHANNEL_MAX_RFC5766,
+    userQuota: options.userQuota,
+    totalQuota: options.totalQuota,
+    maxBps: options.maxBps,
+    bpsCapacity: options.bpsCapacity,
+    restApiSeparator: options.restApiSeparator,
+    maxPermissionsPerAllocation: MAX_PERMISSIONS_PER_ALLOCATION,
+    maxChannelsPerAllocation: MAX_CHANNELS_PER_ALLOCATION,
   };
 }
 
@@ -76,39 +97,44 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     { relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps },
     logger,
   );
-  const peerPolicy = new PeerPolicy({ allowLoopbackPeers: options.allowLoopbackPeers });
+  const tcpRelays = new TcpRelays(relayIps, options.minPort, options.maxPort, options.externalIps, logger);
+  const peerPolicy = new PeerPolicy({
+    allowLoopbackPeers: options.allowLoopbackPeers,
+    allowed: options.allowedPeerIps,
+    denied: options.deniedPeerIps,
+    ownAddresses: [...listeningIps, ...relayIps, ...options.externalIps.values(), ...options.externalIps.keys()].filter((a) => a !== ''),
+    relayPorts: { min: options.minPort, max: options.maxPort },
+  });
   const { credentials, userDb } = credentialsOf(options, logger);
   const engine = new TurnEngine(config, {
     credentials,
     relays,
+    tcpRelays,
     peerPolicy,
     nonces: new NonceIssuer(options.staleNonce),
+    realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : undefined,
+    onAllocationEnded: (allocation) => metrics?.allocationEnded(allocation),
     logger,
     clock: Date.now,
   });
 
-  const listeners: UdpListener[] = [];
-  if (!options.noUdp) {
-    try {
-      for (const ip of listeningIps) listeners.push(await UdpListener.listen(ip, options.listeningPort, engine, logger));
-    } catch (error) {
-      await Promise.all(listeners.map((l) => l.close()));
-      relays.close();
-      userDb?.close();
-      throw error;
-    }
+  let listeners: Listeners;
+  let metrics: Metrics | undefined;
+  try {
+    metrics = options.metrics && (await startMetrics({ engine, portUsage: () => relays.portUsage() }, options.metrics, logger));
+    listeners = await Listeners.start(options, listeningIps, engine, logger);
+  } catch (error) {
+    await metrics?.close();
+    relays.close();
+    userDb?.close();
+    throw error;
   }
   const ticker = setInterval(() => engine.tick(), 1000);
   ticker.unref();
 
-  for (const l of listeners) logger.info(`listening on UDP ${formatTransportAddress(l.local)}`);
   const relayWhere = options.relayIps.length > 0 ? relayIps.join(', ') : 'the address each client reached';
   logger.info(`relaying from ${relayWhere}, ports ${options.minPort}-${options.maxPort}`);
   logger.info(peerPolicy.describe());
-  const notYet = [!options.noTcp && 'TCP', !options.noTls && 'TLS', !options.noDtls && 'DTLS'].filter(Boolean);
-  if (notYet.length > 0) {
-    logger.warn(`${notYet.join(', ')} listeners are not implemented yet: only UDP is served (set no-tcp, no-tls, no-dtls to silence this)`);
-  }
   if (config.authMode === 'stun-only') {
     logger.warn(
       options.stunOnly
@@ -124,14 +150,20 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
   let closed: Promise<void> | undefined;
   return {
     engine,
-    udpAddresses: listeners.map((l) => l.local),
+    udpAddresses: listeners.udpAddresses,
+    streamAddresses: listeners.streamAddresses,
+    listeners,
+    reloadCertificates: () => listeners.reloadCertificates(),
     authMode: config.authMode,
+    metrics,
     close: () =>
       (closed ??= (async () => {
         clearInterval(ticker);
         engine.close();
         relays.close();
-        await Promise.all(listeners.map((l) => l.close()));
+        tcpRelays.close();
+        await listeners.close();
+        await metrics?.close();
         userDb?.close();
       })()),
   };

@@ -60,6 +60,7 @@ const HEX_KEY = /^[0-9a-fA-F]{32}$/;
 export class UserDb implements UserKeyStore, SecretSource {
   private readonly userKey: Database.Statement<[string, string], { hmackey: string }>;
   private readonly secrets: Database.Statement<[string], { value: string }>;
+  private readonly realmOptionRows: Database.Statement<[string], { opt: string; value: string }>;
   private readonly lastKnownKeys = new Map<string, Buffer>();
   private readonly lastKnownSecrets = new Map<string, string[]>();
 
@@ -69,6 +70,7 @@ export class UserDb implements UserKeyStore, SecretSource {
   ) {
     this.userKey = db.prepare('SELECT hmackey FROM turnusers_lt WHERE name = ? AND realm = ?');
     this.secrets = db.prepare('SELECT value FROM turn_secret WHERE realm = ?');
+    this.realmOptionRows = db.prepare('SELECT opt, value FROM turn_realm_option WHERE realm = ?');
   }
 
   keyFor(username: string, realm: string): Buffer | undefined {
@@ -94,6 +96,20 @@ export class UserDb implements UserKeyStore, SecretSource {
     if (!result.ok) return this.lastKnownSecrets.get(realm) ?? [];
     remember(this.lastKnownSecrets, realm, result.value);
     return result.value;
+  }
+
+  /** The realm's `max-bps`, `user-quota` and `total-quota` (turnadmin -g), where set. */
+  realmOptions(realm: string): { maxBps?: number; userQuota?: number; totalQuota?: number } {
+    const result = this.read(() => this.realmOptionRows.all(realm));
+    const options: { maxBps?: number; userQuota?: number; totalQuota?: number } = {};
+    for (const { opt, value } of result.ok ? result.value : []) {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 0) continue;
+      if (opt === 'max-bps') options.maxBps = n;
+      else if (opt === 'user-quota') options.userQuota = n;
+      else if (opt === 'total-quota') options.totalQuota = n;
+    }
+    return options;
   }
 
   close(): void {

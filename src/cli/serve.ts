@@ -26,7 +26,16 @@ export async function serve(argv: readonly string[]): Promise<number> {
     noStdout: options.noStdoutLog,
     simpleLog: options.simpleLog,
     syslog: options.syslog,
+    format: options.logFormat,
+    timestampFormat: options.logTimestampFormat,
   });
+  // logrotate renames the file and sends SIGHUP: the next line goes to a new file of the old name.
+  const reopenLog = (): void => {
+    logger.reopen();
+    logger.info('SIGHUP: log file reopened');
+  };
+  process.on('SIGHUP', reopenLog);
+
   logger.info(`${options.software} starting; configuration: ${loaded.configFile ?? 'none (-n or not found)'}`);
   for (const warning of loaded.warnings) logger.warn(warning);
 
@@ -35,10 +44,14 @@ export async function serve(argv: readonly string[]): Promise<number> {
     server = await createTurnServer(options, logger);
   } catch (error) {
     logger.error(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
+    process.off('SIGHUP', reopenLog);
     logger.close();
     return 1;
   }
   if (options.pidFile) writeFileSync(options.pidFile, `${process.pid}\n`);
+  // coturn reloads certificates on SIGUSR2.
+  const reloadCertificates = (): void => void server.reloadCertificates();
+  process.on('SIGUSR2', reloadCertificates);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
@@ -48,6 +61,8 @@ export async function serve(argv: readonly string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  process.off('SIGUSR2', reloadCertificates);
+  process.off('SIGHUP', reopenLog);
   await server.close();
   if (options.pidFile) {
     try {

@@ -5,7 +5,8 @@
 import { resolveAuth } from './auth-options.js';
 import { ConfigError, describeOrigin, located, type Origin } from './errors.js';
 import { frozenMap } from './freeze.js';
-import type { LogLevel, ServerOptions } from './server-options.js';
+import { COTURN_TIMESTAMP_FORMAT } from '../log/strftime.js';
+import type { LogLevel, MetricsOptions, ServerOptions } from './server-options.js';
 import type { Settings } from './settings.js';
 import type { ExternalIp } from './values.js';
 
@@ -66,7 +67,26 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     noTls: s.flag('no-tls'),
     noDtls: s.flag('no-dtls'),
     noUdpRelay: s.flag('no-udp-relay'),
+    tls: {
+      cert: s.string('cert'),
+      pkey: s.string('pkey'),
+      pkeyPassword: s.string('pkey-pwd'),
+      cipherList: s.string('cipher-list'),
+      caFile: s.string('CA-file'),
+      ecCurveName: s.string('ec-curve-name'),
+      dhFile: s.string('dh-file'),
+      noTlsv1: s.flag('no-tlsv1'),
+      noTlsv1_1: s.flag('no-tlsv1_1'),
+      noTlsv1_2: s.flag('no-tlsv1_2'),
+    },
+    maxAllocateTimeout: s.number('max-allocate-timeout', 60),
     noTcpRelay: s.flag('no-tcp-relay'),
+    userQuota: s.number('user-quota', 0),
+    totalQuota: s.number('total-quota', 0),
+    maxBps: s.number('max-bps', 0),
+    bpsCapacity: s.number('bps-capacity', 0),
+    allowedPeerIps: s.all('allowed-peer-ip').map((x) => x.value as string),
+    deniedPeerIps: s.all('denied-peer-ip').map((x) => x.value as string),
     allowLoopbackPeers: s.flag('allow-loopback-peers'),
     noMulticastPeers: s.flag('no-multicast-peers'),
     maxAllocateLifetime,
@@ -83,9 +103,37 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     simpleLog: s.flag('simple-log'),
     syslog: s.flag('syslog'),
     logLevel: logLevel(s),
+    ...logOutput(s, warnings),
+    metrics: metricsOptions(s, errors),
   };
   warnAboutCombinations(s, options, warnings);
   return { options, warnings, errors };
+}
+
+/** `log-format`, and coturn's rule that the timestamp format needs new-log-timestamp. */
+function logOutput(s: Settings, warnings: string[]): Pick<ServerOptions, 'logFormat' | 'logTimestampFormat'> {
+  const format = s.string('new-log-timestamp-format');
+  if (format !== undefined && !s.flag('new-log-timestamp')) {
+    warnings.push(located(s.last('new-log-timestamp-format')?.origin ?? {}, 'new-log-timestamp-format has no effect without new-log-timestamp (as in coturn)'));
+  }
+  return {
+    logFormat: s.string('log-format') === 'json' ? 'json' : 'text',
+    logTimestampFormat: s.flag('new-log-timestamp') ? (format ?? COTURN_TIMESTAMP_FORMAT) : undefined,
+  };
+}
+
+function metricsOptions(s: Settings, errors: ConfigError[]): MetricsOptions | undefined {
+  if (!s.flag('prometheus')) return undefined;
+  const path = s.string('prometheus-path') ?? '/metrics';
+  if (!path.startsWith('/') || /[\s?#]/.test(path)) {
+    errors.push(new ConfigError(s.last('prometheus-path')?.origin ?? {}, 'prometheus-path', `"${path}" is not a URL path (it starts with /, without spaces, ? or #)`));
+  }
+  return {
+    address: s.string('prometheus-address') ?? '127.0.0.1',
+    port: s.number('prometheus-port', 9641),
+    path,
+    usernameLabels: s.flag('prometheus-username-labels'),
+  };
 }
 
 /** coturn's -V wins over -v whatever their order (a later -v cannot lower it). */

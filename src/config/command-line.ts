@@ -68,7 +68,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     if (spec.cliOnly && spec.type === 'boolean' && values.some((v) => v !== '')) {
       // yargs hands `-n foo` the word foo; getopt would not, so say so rather than drop it.
       errors.push(
-        new ConfigError(COMMAND_LINE, key.length === 1 ? `-${key}` : `--${key}`, `takes no value, got "${last}"`),
+        new ConfigError(COMMAND_LINE, key.length === 1 ? `-${key}` : `--${key}`, 'takes no value, but one was given'),
       );
       continue;
     }

@@ -36,7 +36,8 @@ export function parseConfText(text: string, file: string): ParsedConf {
     let value = split?.[2] ?? '';
     if (!KEY.test(key)) {
       const hint = line.startsWith('--') ? " (write options without the leading '--')" : '';
-      warnings.push(located(origin, `not a key[=value] line, ignored${hint}: ${line}`));
+      // Only the first word: the rest of a broken line may be a secret (`static-auth-secret: s3cret`).
+      warnings.push(located(origin, `not a key[=value] line, ignored${hint}: starts with "${line.split(/[\s=:]/)[0]}"`));
       return;
     }
     if (value.startsWith('"')) {

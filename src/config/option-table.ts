@@ -98,7 +98,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   // Listeners.
   opt('listening-device', 'string', notPlanned(NO_DEVICE), 'Listener interface device.', { short: 'd', arg: '<device>' }),
   opt('listening-port', 'port', applied, 'Listener port for UDP and TCP.', { short: 'p', default: 3478 }),
-  opt('tls-listening-port', 'port', parsed('tcp/tls'), 'Listener port for TLS and DTLS.', { default: 5349 }),
+  opt('tls-listening-port', 'port', applied, 'Listener port for TLS and DTLS.', { default: 5349 }),
   opt('alt-listening-port', 'port', notPlanned(NO_5780), 'Alternative UDP/TCP port for RFC 5780 (0: port + 1).', { min: 0, default: 0 }),
   opt('alt-tls-listening-port', 'port', notPlanned(NO_5780), 'Alternative TLS/DTLS port for RFC 5780 (0: port + 1).', { min: 0, default: 0 }),
   opt('tcp-proxy-port', 'port', parsed('tcp/tls'), 'Port for TCP connections from a load balancer using the PROXY protocol.'),
@@ -120,8 +120,9 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('syslog', 'boolean', applied, 'Log to syslog.'),
   opt('syslog-facility', 'string', parsed('lifecycle'), 'Syslog facility, e.g. LOG_LOCAL1.'),
   opt('simple-log', 'boolean', applied, 'Use the log file name as given: no PID or date in it, no rollover.'),
-  opt('new-log-timestamp', 'boolean', parsed('lifecycle'), 'ISO-8601 timestamps in the log.'),
-  opt('new-log-timestamp-format', 'string', parsed('lifecycle'), 'Log timestamp format (strftime).', { arg: '<format>' }),
+  opt('new-log-timestamp', 'boolean', applied, "Timestamps in coturn's ISO-8601 form (%FT%T%z, local time) in text logs."),
+  opt('new-log-timestamp-format', 'string', applied, 'Log timestamp format (strftime codes); needs new-log-timestamp, as in coturn.', { arg: '<format>' }),
+  opt('log-format', 'choice', applied, 'text, or json: one JSON object per line (time, level, message, fields) for log shippers (Turnpike only).', { choices: ['text', 'json'], default: 'text', arg: '<text|json>' }),
   opt('log-binding', 'boolean', parsed('lifecycle'), 'Log STUN Binding requests (off by default against log floods).'),
   opt('daemon', 'boolean', parsed('lifecycle'), 'Detach from the terminal and run in the background.', { short: 'o' }),
   opt('pidfile', 'string', applied, 'File to write the process id to; empty: none.', { emptyOk: true, arg: '<file>' }),
@@ -153,11 +154,11 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('stale-nonce', 'integer', applied, 'Nonce lifetime in seconds (bare: 600; 0: unlimited).', { bare: 600, default: 600, arg: '[=<seconds>]' }),
 
   // Quotas and bandwidth.
-  opt('user-quota', 'integer', parsed('policy'), 'Concurrent allocations per user (0: unlimited).', { short: 'q', default: 0 }),
-  opt('total-quota', 'integer', parsed('policy'), 'Concurrent allocations in total (0: unlimited).', { short: 'Q', default: 0 }),
-  opt('max-bps', 'integer', parsed('policy'), 'Bytes per second per session (0: unlimited).', { short: 's', default: 0 }),
-  opt('bps-capacity', 'integer', parsed('policy'), 'Bytes per second for all sessions together (0: unlimited).', { short: 'B', default: 0 }),
-  opt('max-allocate-timeout', 'integer', parsed('policy'), 'Seconds allowed to complete an allocation.', { default: 60 }),
+  opt('user-quota', 'integer', applied, 'Concurrent allocations per user (0: unlimited).', { short: 'q', default: 0 }),
+  opt('total-quota', 'integer', applied, 'Concurrent allocations in total (0: unlimited).', { short: 'Q', default: 0 }),
+  opt('max-bps', 'integer', applied, 'Bytes per second per session (0: unlimited).', { short: 's', default: 0 }),
+  opt('bps-capacity', 'integer', applied, 'Bytes per second for all sessions together (0: unlimited).', { short: 'B', default: 0 }),
+  opt('max-allocate-timeout', 'integer', applied, 'Seconds allowed to complete an allocation.', { default: 60 }),
 
   // Transports.
   opt('no-udp', 'boolean', applied, 'No UDP client listeners.'),
@@ -183,26 +184,26 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('response-origin-only-with-rfc5780', 'boolean', parsed('policy'), 'Send RESPONSE-ORIGIN only when RFC 5780 is on.'),
 
   // TLS and DTLS.
-  opt('cert', 'file', parsed('tcp/tls'), 'Certificate file, PEM.', { default: 'turn_server_cert.pem' }),
-  opt('pkey', 'file', parsed('tcp/tls'), 'Private key file, PEM.', { default: 'turn_server_pkey.pem' }),
-  opt('pkey-pwd', 'string', parsed('tcp/tls'), 'Password of an encrypted private key.', { arg: '<password>' }),
-  opt('cipher-list', 'string', parsed('tcp/tls'), 'OpenSSL cipher list.', { default: 'DEFAULT', arg: '<ciphers>' }),
-  opt('CA-file', 'file', parsed('tcp/tls'), 'CA file; when set, client certificates are verified.'),
-  opt('ec-curve-name', 'string', parsed('tcp/tls'), 'Curve for ECDH ciphers.', { arg: '<curve>' }),
-  opt('dh566', 'boolean', parsed('tcp/tls'), 'Use the predefined 566-bit DH key.'),
-  opt('dh1066', 'boolean', parsed('tcp/tls'), 'Use the predefined 1066-bit DH key.'),
-  opt('dh-file', 'file', parsed('tcp/tls'), 'DH parameters file, PEM.'),
+  opt('cert', 'file', applied, 'Certificate file, PEM.', { default: 'turn_server_cert.pem' }),
+  opt('pkey', 'file', applied, 'Private key file, PEM.', { default: 'turn_server_pkey.pem' }),
+  opt('pkey-pwd', 'string', applied, 'Password of an encrypted private key.', { arg: '<password>' }),
+  opt('cipher-list', 'string', applied, 'OpenSSL cipher list.', { default: 'DEFAULT', arg: '<ciphers>' }),
+  opt('CA-file', 'file', applied, 'CA file; when set, client certificates are verified.'),
+  opt('ec-curve-name', 'string', applied, 'Curve for ECDH ciphers.', { arg: '<curve>' }),
+  opt('dh566', 'boolean', notPlanned('a 566-bit DH group is breakable; use ECDHE (the default) or dh-file'), 'Use the predefined 566-bit DH key.'),
+  opt('dh1066', 'boolean', notPlanned('a 1066-bit DH group is weak; use ECDHE (the default) or dh-file'), 'Use the predefined 1066-bit DH key.'),
+  opt('dh-file', 'file', applied, 'DH parameters file, PEM.'),
   opt('no-sslv2', 'boolean', notPlanned(NO_SSL), 'Do not allow SSLv2.'),
   opt('no-sslv3', 'boolean', notPlanned(NO_SSL), 'Do not allow SSLv3.'),
-  opt('no-tlsv1', 'boolean', parsed('tcp/tls'), 'Do not allow TLSv1.0 / DTLSv1.0.'),
-  opt('no-tlsv1_1', 'boolean', parsed('tcp/tls'), 'Do not allow TLSv1.1.'),
-  opt('no-tlsv1_2', 'boolean', parsed('tcp/tls'), 'Do not allow TLSv1.2 / DTLSv1.2.'),
+  opt('no-tlsv1', 'boolean', applied, 'Do not allow TLSv1.0 / DTLSv1.0.'),
+  opt('no-tlsv1_1', 'boolean', applied, 'Do not allow TLSv1.1.'),
+  opt('no-tlsv1_2', 'boolean', applied, 'Do not allow TLSv1.2 / DTLSv1.2.'),
 
   // Peers.
   opt('allow-loopback-peers', 'boolean', applied, 'Allow peers on loopback addresses (testing only).'),
   opt('no-multicast-peers', 'boolean', applied, 'Refuse peers on multicast addresses.'),
-  opt('allowed-peer-ip', 'ip-range', parsed('policy'), 'Peer address or range always allowed; repeat for several.', { list: true }),
-  opt('denied-peer-ip', 'ip-range', parsed('policy'), 'Peer address or range refused; repeat for several.', { list: true }),
+  opt('allowed-peer-ip', 'ip-range', applied, 'Peer address or range always allowed; repeat for several.', { list: true }),
+  opt('denied-peer-ip', 'ip-range', applied, 'Peer address or range refused; repeat for several.', { list: true }),
   opt('server-relay', 'boolean', notPlanned('it turns off the permission check on relayed packets: non-standard and dangerous'), 'No permission check on relay endpoints.'),
 
   // Redirection and address families.
@@ -213,7 +214,11 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('allocation-default-address-family', 'choice', parsed('policy'), 'Relay family when the client asks for none.', { short: 'A', choices: ['ipv4', 'ipv6', 'keep'], default: 'ipv4' }),
 
   // Metrics and administration.
-  opt('prometheus', 'boolean', parsed('metrics'), 'Serve Prometheus metrics (port 9641, path /metrics).'),
+  opt('prometheus', 'boolean', applied, 'Serve Prometheus metrics over HTTP (see prometheus-port, -address, -path).'),
+  opt('prometheus-port', 'port', applied, 'Prometheus metrics port.', { default: 9641 }),
+  opt('prometheus-address', 'ip', applied, 'Prometheus metrics address (coturn after 4.6 has it too, and listens on every address by default).', { default: '127.0.0.1' }),
+  opt('prometheus-path', 'string', applied, 'Prometheus metrics path (coturn after 4.6 has it too); / answers ok as a health check.', { default: '/metrics', arg: '<path>' }),
+  opt('prometheus-username-labels', 'boolean', applied, 'Add a user label to the turn_traffic_* metrics (one series per user: mind REST API names).'),
   opt('no-cli', 'boolean', notPlanned(`${NO_TELNET}; this is always in effect`), 'Turn off the telnet CLI.'),
   opt('cli-ip', 'string', notPlanned(NO_TELNET), 'Telnet CLI address.', { arg: '<ip>' }),
   opt('cli-port', 'integer', notPlanned(NO_TELNET), 'Telnet CLI port.', { default: 5766 }),

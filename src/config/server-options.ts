@@ -9,7 +9,34 @@ export interface StaticUser {
   readonly key: Buffer;
 }
 
+/** Certificates and protocol settings for TLS (and DTLS) listeners. */
+export interface TlsOptions {
+  /** PEM files; TLS is served only when both are given. */
+  readonly cert: string | undefined;
+  readonly pkey: string | undefined;
+  readonly pkeyPassword: string | undefined;
+  readonly cipherList: string | undefined;
+  /** Client certificates are required and verified against this CA when set. */
+  readonly caFile: string | undefined;
+  readonly ecCurveName: string | undefined;
+  readonly dhFile: string | undefined;
+  readonly noTlsv1: boolean;
+  readonly noTlsv1_1: boolean;
+  readonly noTlsv1_2: boolean;
+}
+
 export type LogLevel = 'error' | 'warn' | 'info' | 'verbose' | 'debug';
+
+/** The Prometheus endpoint (`prometheus`, `prometheus-*`). */
+export interface MetricsOptions {
+  /** Loopback by default: metrics name realms (and users, with usernameLabels). */
+  readonly address: string;
+  /** 0 lets the OS choose (library use); the CLI takes 1-65535. */
+  readonly port: number;
+  readonly path: string;
+  /** A `user` label on the turn_traffic_* series, as coturn's `prometheus-username-labels`. */
+  readonly usernameLabels: boolean;
+}
 
 export interface ServerOptions {
   /** Addresses to listen on. Empty: one socket per local address of each family. */
@@ -46,8 +73,21 @@ export interface ServerOptions {
   readonly noTls: boolean;
   readonly noDtls: boolean;
   readonly noUdpRelay: boolean;
+  readonly tls: TlsOptions;
+  /** Seconds a new TCP/TLS connection has to complete its allocation (`max-allocate-timeout`). */
+  readonly maxAllocateTimeout: number;
   readonly noTcpRelay: boolean;
 
+  /** Allocations per user and in all (`user-quota`, `total-quota`); 0: unlimited. */
+  readonly userQuota: number;
+  readonly totalQuota: number;
+  /** Bytes per second per allocation and direction (`max-bps`), and in all (`bps-capacity`); 0: unlimited. */
+  readonly maxBps: number;
+  readonly bpsCapacity: number;
+
+  /** `allowed-peer-ip` and `denied-peer-ip` ranges (ip, ip-ip, ip/prefix). */
+  readonly allowedPeerIps: readonly string[];
+  readonly deniedPeerIps: readonly string[];
   readonly allowLoopbackPeers: boolean;
   readonly noMulticastPeers: boolean;
 
@@ -68,4 +108,11 @@ export interface ServerOptions {
   readonly simpleLog: boolean;
   readonly syslog: boolean;
   readonly logLevel: LogLevel;
+  // Optional, so that library callers who build ServerOptions by hand need not change.
+  /** `log-format`; absent: text. */
+  readonly logFormat?: 'text' | 'json';
+  /** strftime format of text log timestamps (`new-log-timestamp[-format]`); absent: ISO-8601 UTC. */
+  readonly logTimestampFormat?: string;
+  /** Absent: no metrics endpoint. */
+  readonly metrics?: MetricsOptions;
 }

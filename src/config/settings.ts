@@ -95,7 +95,7 @@ export function collectSettings(
     try {
       if (status.kind === 'not-planned') {
         // Its value means nothing to Turnpike, but a placeholder still means an unfinished file.
-        checkPlaceholder(entry.value);
+        checkPlaceholder(entry.value, spec.name);
         continue;
       }
       const configDir = entry.origin.file === undefined ? undefined : path.dirname(entry.origin.file);

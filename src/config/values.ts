@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { OptionSpec } from './option-table.js';
+import { parseIpRange as parsePeerRange } from '../policy/ip-range.js';
 
 /** A bad value; the resolver adds the file, line and option. */
 export class ValueError extends Error {
@@ -37,15 +38,22 @@ const FALSE = new Set(['0', 'no', 'n', 'false', 'f', 'off']);
 // `<user-name>`, `<DH-PEM-file-name>`, `host=<host>`: left over from an example file.
 const PLACEHOLDER = /<[^<>]*>/;
 
+/**
+ * Options whose values are secrets: never echoed in a message, and a `<…>` in them is part of
+ * the password (coturn's example file has no placeholder in these).
+ */
+const SECRET_OPTIONS: ReadonlySet<string> = new Set(['user', 'static-auth-secret', 'pkey-pwd', 'cli-password']);
+
 /** Any value, even of an option Turnpike ignores: `<password>` means the file was never finished. */
-export function checkPlaceholder(raw: string): void {
+export function checkPlaceholder(raw: string, option?: string): void {
+  if (option !== undefined && SECRET_OPTIONS.has(option)) return;
   const placeholder = PLACEHOLDER.exec(raw);
   if (placeholder)
     throw new ValueError(`"${placeholder[0]}" is a placeholder from an example configuration; put a real value here`);
 }
 
 export function parseValue(spec: OptionSpec, raw: string, files: FileContext): Value {
-  checkPlaceholder(raw);
+  checkPlaceholder(raw, spec.name);
   if (raw === '' && spec.type !== 'boolean' && spec.bare === undefined && !spec.emptyOk)
     throw new ValueError('needs a value');
   switch (spec.type) {
@@ -103,18 +111,13 @@ function parseIp(raw: string): string {
   return raw;
 }
 
+/** Checked by the same parser the peer policy uses, so what loads is what applies. */
 function parseIpRange(raw: string): string {
-  const cidr = /^([^/]+)\/(\d{1,3})$/.exec(raw);
-  if (cidr) {
-    const family = net.isIP(cidr[1] ?? '');
-    const bits = Number(cidr[2]);
-    if (family === 0 || bits > (family === 4 ? 32 : 128)) throw new ValueError(`"${raw}" is not an address range`);
-    return raw;
+  try {
+    parsePeerRange(raw);
+  } catch {
+    throw new ValueError(`"${raw}" is not an IP address or range (ip, ip-ip or ip/prefix)`);
   }
-  const [from, to, ...rest] = raw.split('-');
-  const fromFamily = net.isIP(from ?? '');
-  const ok = rest.length === 0 && fromFamily !== 0 && (to === undefined || net.isIP(to) === fromFamily);
-  if (!ok) throw new ValueError(`"${raw}" is not an IP address or range (ip, ip-ip or ip/prefix)`);
   return raw;
 }
 
@@ -159,7 +162,7 @@ function parseExternalIp(raw: string): ExternalIp {
 /** `name:password` or `name:0x<32 hex digits>` (the key `turnadmin -k` prints). */
 function parseUser(raw: string): UserSpec {
   const colon = raw.indexOf(':');
-  if (colon < 0) throw new ValueError(`"${raw}" has no ':'; write name:password or name:0x<key>`);
+  if (colon < 0) throw new ValueError(`the value has no ':'; write name:password or name:0x<key>`); // it may be a password: not echoed
   const name = raw.slice(0, colon);
   // coturn skips blanks after the colon, so `bob: secret` has the password "secret".
   const secret = raw.slice(colon + 1).replace(/^[ \t]+/, '');

@@ -1,12 +1,15 @@
 /**
- * Log lines to stdout, a file and/or syslog, with coturn's verbosity levels and coturn's
- * log file naming: without `simple-log`, `turn.log` is written as `turn_YYYY-MM-DD.log`
- * and a new file starts each day (what coturn 4.6.1 does).
+ * Log lines to stdout, a file and/or syslog, with coturn's verbosity levels, log file naming
+ * and timestamp options, as text or as JSON lines.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, openSync } from 'node:fs';
 import type { LogLevel } from '../config/server-options.js';
 import type { Logger } from '../turn/logger.js';
+import { LogFile } from './log-file.js';
+import { renderLine, type LogFields, type LogFormat } from './line-format.js';
+
+export { datedLogFileName } from './log-file.js';
+export type { LogFields, LogFormat } from './line-format.js';
 
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, verbose: 3, debug: 4 };
 /** syslog severities, facility "user" (1): priority = 8 + severity. */
@@ -20,41 +23,27 @@ export interface LogOptions {
   /** Use `file` as named: no date in the name, no daily rollover. */
   readonly simpleLog?: boolean;
   readonly syslog?: boolean;
+  /** `log-format`: coturn-like text lines (default) or one JSON object per line. */
+  readonly format?: LogFormat;
+  /** `new-log-timestamp-format` (strftime) for text lines; default ISO-8601 UTC with ms. */
+  readonly timestampFormat?: string;
 }
 
-export type ClosableLogger = Logger & { close(): void };
+type LogMethod = (message: string, fields?: LogFields) => void;
 
-/** `turn.log` -> `turn_2026-11-25.log`, as coturn names its files without simple-log. */
-export function datedLogFileName(file: string, date: Date): string {
-  const day = date.toISOString().slice(0, 10);
-  const base = file.endsWith('.log') ? file.slice(0, -4) : file;
-  return `${base}_${day}.log`;
+/** The engine's Logger, plus structured fields where the caller has them. */
+export interface StructuredLogger extends Logger {
+  error: LogMethod;
+  warn: LogMethod;
+  info: LogMethod;
+  verbose: LogMethod;
+  debug: LogMethod;
 }
 
-class LogFile {
-  private fd: number | undefined;
-  private openedAs = '';
-
-  constructor(
-    private readonly file: string,
-    private readonly simple: boolean,
-  ) {}
-
-  write(line: string, now: Date): void {
-    const name = this.simple ? this.file : datedLogFileName(this.file, now);
-    if (name !== this.openedAs) {
-      this.close();
-      this.fd = openSync(name, 'a');
-      this.openedAs = name;
-    }
-    appendFileSync(this.fd!, line);
-  }
-
-  close(): void {
-    if (this.fd !== undefined) closeSync(this.fd);
-    this.fd = undefined;
-    this.openedAs = '';
-  }
+export interface ClosableLogger extends StructuredLogger {
+  /** Reopens the log file by name (SIGHUP, after logrotate renamed it). */
+  reopen(): void;
+  close(): void;
 }
 
 /** util-linux `logger` reads lines with a `<priority>` prefix: Node has no syslog socket API. */
@@ -75,20 +64,24 @@ export function createLogger(options: LogOptions): ClosableLogger {
   const toStdout = !options.noStdout || options.file === 'stdout' || options.file === '-';
   const file = options.file && !special ? new LogFile(options.file, options.simpleLog ?? false) : undefined;
   const syslog = options.syslog || options.file === 'syslog' ? openSyslog() : undefined;
-  const write = (level: LogLevel, message: string): void => {
+  const lineOptions = { format: options.format ?? 'text', timestampFormat: options.timestampFormat };
+  const write = (level: LogLevel, message: string, fields: LogFields | undefined): void => {
     if (RANK[level] > RANK[options.level]) return;
     const now = new Date();
-    const line = `${now.toISOString()} ${level.toUpperCase()}: ${message}\n`;
+    const line = renderLine(level, message, fields, now, lineOptions);
     if (toStdout) process.stdout.write(line);
     file?.write(line, now);
-    syslog?.stdin?.write(`<${SYSLOG_PRIORITY[level]}>${message}\n`);
+    // syslog stamps its own time; JSON stays whole so a shipper can still parse it.
+    const body = lineOptions.format === 'json' ? line : `${message}\n`;
+    syslog?.stdin?.write(`<${SYSLOG_PRIORITY[level]}>${body}`);
   };
   return {
-    error: (m) => write('error', m),
-    warn: (m) => write('warn', m),
-    info: (m) => write('info', m),
-    verbose: (m) => write('verbose', m),
-    debug: (m) => write('debug', m),
+    error: (m, f) => write('error', m, f),
+    warn: (m, f) => write('warn', m, f),
+    info: (m, f) => write('info', m, f),
+    verbose: (m, f) => write('verbose', m, f),
+    debug: (m, f) => write('debug', m, f),
+    reopen: () => file?.reopen(),
     close: () => {
       file?.close();
       syslog?.stdin?.end();

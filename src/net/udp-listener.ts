@@ -47,8 +47,14 @@ class UdpSession implements ClientSession {
     this.listener.socket.send(data, this.remote.port, this.remote.address);
   }
 
-  sendChannelData(header: Buffer, payload: Buffer): void {
+  sendRelayed(data: Buffer): boolean {
+    this.send(data);
+    return true;
+  }
+
+  sendChannelData(header: Buffer, payload: Buffer): boolean {
     this.listener.socket.send([header, payload], this.remote.port, this.remote.address);
+    return true;
   }
 }
 
@@ -56,6 +62,8 @@ export class UdpListener {
   readonly socket: Socket;
   private readonly sessions = new Map<string, Map<number, UdpSession>>();
   local: TransportAddress;
+  /** Set when this port also serves DTLS: it takes the datagrams RFC 7983 says are DTLS. */
+  onDtls: ((data: Buffer, rinfo: RemoteInfo) => void) | undefined;
 
   private constructor(
     address: string,
@@ -102,11 +110,13 @@ export class UdpListener {
 
   private onDatagram(data: Buffer, rinfo: RemoteInfo): void {
     try {
+      const first = data[0]!;
+      if (this.onDtls && first >= 20 && first <= 63) return this.onDtls(data, rinfo);
       const session = this.sessions.get(rinfo.address)?.get(rinfo.port) ?? new UdpSession(this, rinfo);
       this.engine.handlePacket(session, data);
     } catch (error) {
       // The engine answers or drops bad input itself; reaching here is a bug, never a crash.
-      this.engine.counters.droppedMalformed++;
+      this.engine.counters.drop('Malformed', data.length);
       this.logger.error(`UDP ${rinfo.address}:${rinfo.port}: datagram dropped: ${error instanceof Error ? error.stack : String(error)}`);
     }
   }

@@ -76,31 +76,82 @@ export function effectiveAddress(address: string): { family: 4 | 6; address: str
 
 export interface PeerPolicyOptions {
   readonly allowLoopbackPeers: boolean;
+  /** `allowed-peer-ip`: lifts `denied-peer-ip` and the special ranges (never "unspecified"). */
+  readonly allowed?: readonly string[];
+  /** `denied-peer-ip`: refused in addition to the special ranges. */
+  readonly denied?: readonly string[];
+  /** The server's own addresses (listening, relay, external): peers only on relay ports. */
+  readonly ownAddresses?: readonly string[];
+  readonly relayPorts?: { readonly min: number; readonly max: number };
 }
 
 export type PeerDecision =
   | { readonly allowed: true }
   | { readonly allowed: false; readonly rule: string };
 
-export class PeerPolicy {
-  constructor(private readonly options: PeerPolicyOptions) {}
+const inAny = (ranges: readonly IpRange[], family: 4 | 6, value: bigint): IpRange | undefined =>
+  ranges.find((range) => rangeContains(range, family, value));
 
-  check(address: string): PeerDecision {
+export class PeerPolicy {
+  private readonly allowed: readonly IpRange[];
+  private readonly denied: readonly IpRange[];
+  private readonly own: ReadonlySet<string>;
+
+  constructor(private readonly options: PeerPolicyOptions) {
+    this.allowed = (options.allowed ?? []).map(parseIpRange);
+    this.denied = (options.denied ?? []).map(parseIpRange);
+    const own = options.ownAddresses ?? [];
+    this.own = new Set([...own, ...own.map((a) => effectiveAddress(a).address)]);
+  }
+
+  /** May a permission or channel to `address` (and, when given, this port) be installed? */
+  check(address: string, port?: number): PeerDecision {
     const effective = effectiveAddress(address);
     const value = ipToBigInt(effective.address, effective.family);
     const carried = effective.address !== address ? ` (carries ${effective.address})` : '';
-    for (const { range, kind, name } of SPECIAL_RANGES) {
-      if (!rangeContains(range, effective.family, value)) continue;
-      if (kind === 'loopback' && this.options.allowLoopbackPeers) return { allowed: true };
-      const how = kind === 'loopback' ? 'open it with allow-loopback-peers' : kind === 'unspecified' ? 'never allowed' : 'closed by default';
-      return { allowed: false, rule: `${address}${carried} is ${name} ${range.text}; ${how}` };
+    const special = SPECIAL_RANGES.find(({ range }) => rangeContains(range, effective.family, value));
+    if (special?.kind === 'unspecified') return { allowed: false, rule: `${address}${carried} is ${special.name}; never allowed` };
+    const allowedBy = inAny(this.allowed, effective.family, value);
+    if (!allowedBy) {
+      const deniedBy = inAny(this.denied, effective.family, value);
+      if (deniedBy) return { allowed: false, rule: `${address}${carried} is in denied-peer-ip ${deniedBy.text}; allowed-peer-ip opens it` };
+      if (special && !(special.kind === 'loopback' && this.options.allowLoopbackPeers)) {
+        const how = special.kind === 'loopback' ? 'allow-loopback-peers or allowed-peer-ip opens it' : 'allowed-peer-ip opens it';
+        return { allowed: false, rule: `${address}${carried} is ${special.name} ${special.range.text}; ${how}` };
+      }
+    }
+    // allowed-peer-ip also opens the server's own address (a media server on the same host).
+    if (!allowedBy && port !== undefined && !this.isRelayPortIfOwn(effective.address, port)) {
+      return { allowed: false, rule: `${address}:${port} is this server, outside its relay ports; only relay ports are peers` };
     }
     return { allowed: true };
   }
 
+  /**
+   * Data for one of the server's own addresses may only go to a relay port (not a listener,
+   * not the metrics port), unless allowed-peer-ip names the address.
+   */
+  isRelayPortIfOwn(address: string, port: number): boolean {
+    if (this.own.size === 0 || !this.own.has(address)) return true;
+    if (this.allowed.length > 0) {
+      const effective = effectiveAddress(address);
+      if (inAny(this.allowed, effective.family, ipToBigInt(effective.address, effective.family))) return true;
+    }
+    const ports = this.options.relayPorts;
+    return ports !== undefined && port >= ports.min && port <= ports.max;
+  }
+
   /** One line for the start-up log. */
   describe(): string {
-    const open = this.options.allowLoopbackPeers ? 'loopback peers allowed (allow-loopback-peers); ' : '';
-    return `${open}peers in special-purpose ranges (loopback, private, link-local, multicast, reserved) are refused`;
+    const opened = [
+      this.options.allowLoopbackPeers ? 'loopback (allow-loopback-peers)' : '',
+      this.allowed.length > 0 ? `allowed-peer-ip ${this.allowed.map((r) => r.text).join(', ')}` : '',
+    ].filter(Boolean);
+    const denied = this.denied.length > 0 ? `; denied-peer-ip ${this.denied.map((r) => r.text).join(', ')}` : '';
+    return (
+      'peers in special-purpose ranges (loopback, private, CGNAT, link-local, multicast, reserved) are refused' +
+      (opened.length > 0 ? `, except ${opened.join(' and ')}` : '; open them with allowed-peer-ip') +
+      denied
+    );
   }
 }

@@ -15,6 +15,8 @@ import type { EngineContext } from './engine-context.js';
 import { grantedLifetime } from './lifetime.js';
 import type { RelayEndpoint, RelayOpenResult, RelayRequest } from './relay.js';
 import { errorFor, send, successFor, type Request } from './respond.js';
+import { acceptPeerConnection } from './tcp-relay.js';
+import { admit, type Admission } from './admission.js';
 
 const familyOfCode = (code: number | undefined): IpFamily | 'bad' | undefined =>
   code === undefined ? undefined : code === 1 ? 4 : code === 2 ? 6 : 'bad';
@@ -31,9 +33,10 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
     return retransmitted ? session.send(retransmitted) : fail(437);
   }
   if (session.allocating) return;
-  // 3-4. Only UDP relaying on this path (RFC 6062 TCP relay is a later addition).
+  // 3-4. UDP relaying, or TCP relaying (RFC 6062) for clients on TCP or TLS.
   const transport = readFirstByte(message, AttributeType.RequestedTransport);
   if (transport === undefined) return fail(400, 'Missing REQUESTED-TRANSPORT');
+  if (transport === TransportProtocol.TCP) return handleTcpAllocate(ctx, request, auth);
   if (transport !== TransportProtocol.UDP || !ctx.config.udpRelay) return fail(442);
   // 5. Node cannot set the DF bit, so DONT-FRAGMENT is an attribute we do not support.
   if (hasAttribute(message, AttributeType.DontFragment)) {
@@ -60,17 +63,64 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
     reserveNext: evenPort?.reserveNext ?? false,
     reservationToken: token,
   };
+  const admitted = admit(ctx, request, auth.username, auth.realm);
+  if (!admitted.ok) return fail(486, quotaReason(admitted.refusal));
   session.setAllocating(true);
   try {
-    await allocate(ctx, request, auth, relayRequest, additional === 6);
+    await allocate(ctx, request, auth, relayRequest, additional === 6, admitted.admission);
   } finally {
     session.setAllocating(false);
+    if (!session.allocation) admitted.admission.release();
+  }
+}
+
+function quotaReason(refusal: string): string {
+  return `Allocation Quota Reached (${refusal})`;
+}
+
+/** RFC 6062 §5.1: a TCP relay, for a client that reached us over TCP or TLS. */
+async function handleTcpAllocate(ctx: EngineContext, request: Request, auth: Authenticated): Promise<void> {
+  const { message, session } = request;
+  const fail = (code: number, reason?: string): void => void send(ctx, request, errorFor(ctx, request, code, reason), auth.key);
+  if (!ctx.tcpRelays || !ctx.config.tcpRelay) return fail(442);
+  if (session.transport !== 'tcp' && session.transport !== 'tls') return fail(400, 'TCP relaying needs a TCP or TLS connection');
+  for (const type of [AttributeType.EvenPort, AttributeType.ReservationToken, AttributeType.DontFragment, AttributeType.AdditionalAddressFamily]) {
+    if (hasAttribute(message, type)) return fail(400, 'Attribute not allowed with a TCP allocation');
+  }
+  const requested = familyOfCode(readFirstByte(message, AttributeType.RequestedAddressFamily));
+  if (requested === 'bad') return fail(440);
+  const family: IpFamily = requested ?? 4;
+  if (!ctx.relays.hasFamily(family)) return fail(440);
+
+  const admitted = admit(ctx, request, auth.username, auth.realm);
+  if (!admitted.ok) return fail(486, quotaReason(admitted.refusal));
+  session.setAllocating(true);
+  try {
+    let allocation: Allocation | undefined;
+    const opened = await ctx.tcpRelays.open(family, session.local.address, (connection) => {
+      if (allocation) acceptPeerConnection(ctx, allocation, connection);
+      else connection.close();
+    });
+    if (!opened.ok) return fail(opened.reason === 'no-address' ? 440 : 508);
+    allocation = createAllocation(ctx, request, auth, {}, admitted.admission);
+    allocation.tcpRelay = opened.endpoint;
+    answerAllocate(ctx, request, auth, allocation, {});
+  } finally {
+    session.setAllocating(false);
+    if (!session.allocation) admitted.admission.release();
   }
 }
 
 /** Steps 6-8 of RFC 8656 §7.2: bind the relay(s), create the allocation, answer. */
-async function allocate(ctx: EngineContext, request: Request, auth: Authenticated, relayRequest: RelayRequest, dual: boolean): Promise<void> {
-  const { message, session } = request;
+async function allocate(
+  ctx: EngineContext,
+  request: Request,
+  auth: Authenticated,
+  relayRequest: RelayRequest,
+  dual: boolean,
+  admission: Admission,
+): Promise<void> {
+  const { session } = request;
   // Peer packets may arrive before the allocation exists (binding is asynchronous): drop those.
   let allocation: Allocation | undefined;
   const onPacket = (data: Buffer, address: string, port: number): void => {
@@ -87,29 +137,58 @@ async function allocate(ctx: EngineContext, request: Request, auth: Authenticate
       : { ok: false, reason: 'no-address' };
   }
 
-  const lifetime = grantedLifetime(ctx.config, readUint32(message, AttributeType.Lifetime));
   const relays: { ipv4?: RelayEndpoint; ipv6?: RelayEndpoint } = {};
   relays[relayRequest.family === 4 ? 'ipv4' : 'ipv6'] = primary.endpoint;
   if (secondary?.ok) relays.ipv6 = secondary.endpoint;
-  allocation = new Allocation(session, auth.username, auth.realm, auth.key, relays, request.now, lifetime * 1000);
-  session.setAllocation(allocation);
+  allocation = createAllocation(ctx, request, auth, relays, admission);
+  answerAllocate(ctx, request, auth, allocation, {
+    familyRefused: secondary && !secondary.ok ? 6 : undefined,
+    reservationToken: primary.reservationToken,
+  });
+}
+
+function createAllocation(
+  ctx: EngineContext,
+  request: Request,
+  auth: Authenticated,
+  relays: { ipv4?: RelayEndpoint; ipv6?: RelayEndpoint },
+  admission: Admission,
+): Allocation {
+  const lifetime = grantedLifetime(ctx.config, readUint32(request.message, AttributeType.Lifetime));
+  const allocation = new Allocation(request.session, auth.username, auth.realm, auth.key, relays, request.now, lifetime * 1000, admission);
+  request.session.setAllocation(allocation);
   ctx.allocations.add(allocation);
   ctx.expiry.schedule(allocation, allocation.expiresAt);
   ctx.counters.allocationsCreated++;
+  return allocation;
+}
 
+function answerAllocate(
+  ctx: EngineContext,
+  request: Request,
+  auth: Authenticated,
+  allocation: Allocation,
+  extra: { familyRefused?: IpFamily; reservationToken?: Buffer },
+): void {
+  const { message, session } = request;
+  const lifetime = Math.round((allocation.expiresAt - request.now) / 1000);
   const response = successFor(ctx, request);
   for (const relay of allocation.relayAddresses) response.addXorAddress(AttributeType.XorRelayedAddress, relay);
-  if (secondary && !secondary.ok) {
-    response.add(AttributeType.AddressErrorCode, addressErrorValue(6, 440, 'Address Family not Supported'));
+  if (extra.familyRefused) {
+    response.add(AttributeType.AddressErrorCode, addressErrorValue(extra.familyRefused, 440, 'Address Family not Supported'));
   }
   response.addUint32(AttributeType.Lifetime, lifetime);
-  if (primary.reservationToken) response.add(AttributeType.ReservationToken, primary.reservationToken);
+  if (extra.reservationToken) response.add(AttributeType.ReservationToken, extra.reservationToken);
   response.addXorAddress(AttributeType.XorMappedAddress, session.remote);
   allocation.lastTransactionId = Buffer.from(message.transactionId);
   allocation.lastResponse = send(ctx, request, response, auth.key);
+  const relays = allocation.relayAddresses.map((a) => `${a.address}:${a.port}`).join(' ');
+  const kind = allocation.tcpRelay ? 'TCP relay' : 'relay';
+  const client = `${session.remote.address}:${session.remote.port}`;
+  const server = `${session.local.address}:${session.local.port}`;
   ctx.logger.info(
-    `allocation ${allocation.id} created: user "${auth.username}" ${session.transport} ` +
-      `${session.remote.address}:${session.remote.port} relay ${allocation.relayAddresses.map((a) => `${a.address}:${a.port}`).join(' ')} lifetime ${lifetime}s`,
+    `allocation ${allocation.id} created: user "${auth.username}" realm "${auth.realm}" ${session.transport} ${client} -> ${server} ${kind} ${relays} lifetime ${lifetime}s`,
+    { event: 'allocation-created', allocation: allocation.id, user: auth.username, realm: auth.realm, transport: session.transport, client, server, relay: relays, lifetime },
   );
 }
 

@@ -4,7 +4,9 @@
  * it matters (on use) and pruned by the engine's expiry queue, so there is no timer per object.
  */
 import type { IpFamily, TransportAddress } from '../stun/ip.js';
-import type { RelayEndpoint } from './relay.js';
+import type { Admission } from './admission.js';
+import { TokenBucket } from './bandwidth.js';
+import type { PeerConnection, RelayEndpoint, TcpRelayEndpoint } from './relay.js';
 import type { ClientSession } from './session.js';
 
 export interface Channel {
@@ -43,6 +45,12 @@ export class Allocation implements TrafficCounters {
   bytesFromClient = 0;
   packetsToClient = 0;
   bytesToClient = 0;
+  /** RFC 6062: the TCP relay, and its peer connections by CONNECTION-ID. */
+  tcpRelay: TcpRelayEndpoint | undefined;
+  readonly peerConnections = new Map<number, PeerConnection>();
+  /** `max-bps`, each way; absent when unlimited. */
+  readonly toPeerLimit: TokenBucket | undefined;
+  readonly toClientLimit: TokenBucket | undefined;
 
   constructor(
     readonly session: ClientSession,
@@ -53,19 +61,38 @@ export class Allocation implements TrafficCounters {
     readonly relays: { readonly ipv4?: RelayEndpoint; readonly ipv6?: RelayEndpoint },
     readonly createdAt: number,
     lifetimeMs: number,
+    /** Its place in the quotas and the bandwidth pool, given back when it ends. */
+    readonly admission: Admission,
   ) {
     this.expiresAt = createdAt + lifetimeMs;
+    const bps = admission.bytesPerSecond;
+    this.toPeerLimit = bps > 0 ? new TokenBucket(bps, createdAt) : undefined;
+    this.toClientLimit = bps > 0 ? new TokenBucket(bps, createdAt) : undefined;
   }
 
   relayFor(family: IpFamily): RelayEndpoint | undefined {
     return family === 4 ? this.relays.ipv4 : this.relays.ipv6;
   }
 
+  /** A peer of this family can be reached (by the UDP relay, or the TCP one). */
+  hasRelayFamily(family: IpFamily): boolean {
+    return this.relayFor(family) !== undefined || this.tcpRelay?.local.family === family;
+  }
+
   get relayAddresses(): TransportAddress[] {
     const list: TransportAddress[] = [];
     if (this.relays.ipv4) list.push(this.relays.ipv4.advertised);
     if (this.relays.ipv6) list.push(this.relays.ipv6.advertised);
+    if (this.tcpRelay) list.push(this.tcpRelay.advertised);
     return list;
+  }
+
+  /** The TCP connection to this peer, if there is one. */
+  peerConnectionTo(peer: TransportAddress): PeerConnection | undefined {
+    for (const connection of this.peerConnections.values()) {
+      if (connection.peer.address === peer.address && connection.peer.port === peer.port) return connection;
+    }
+    return undefined;
   }
 
   hasPermission(peerAddress: string, now: number): boolean {
@@ -139,6 +166,9 @@ export class Allocation implements TrafficCounters {
     this.closed = true;
     this.relays.ipv4?.close();
     this.relays.ipv6?.close();
+    this.tcpRelay?.close();
+    for (const connection of this.peerConnections.values()) connection.close();
+    this.peerConnections.clear();
     this.permissions.clear();
     this.channelsByNumber.clear();
     this.channelsByPeer.clear();

@@ -14,6 +14,8 @@ export interface Authenticated {
   readonly key: Buffer | undefined;
 }
 
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
+
 /** Stands in for the key of an unknown user, so that the HMAC is computed all the same. */
 const UNKNOWN_USER_KEY = createHash('md5').update('turnpike:unknown-user').digest();
 
@@ -48,7 +50,9 @@ export async function authenticate(ctx: EngineContext, request: Request): Promis
     challenge(ctx, request, 438);
     return undefined;
   }
-  const lookup = realm === ctx.config.realm ? await ctx.credentials.keysFor(username, realm, request.now) : undefined;
+  // A name with control characters (NUL above all) is never looked up: it is nobody's.
+  const lookable = realm === ctx.config.realm && !CONTROL_CHARACTERS.test(username);
+  const lookup = lookable ? await ctx.credentials.keysFor(username, realm, request.now) : undefined;
   const key = matchingKey(message, lookup?.keys ?? []);
   if (!key || !lookup?.valid) {
     ctx.counters.authFailures++;
@@ -56,5 +60,6 @@ export async function authenticate(ctx: EngineContext, request: Request): Promis
     challenge(ctx, request, 401);
     return undefined;
   }
+  ctx.counters.authSuccesses++;
   return { username, realm, key };
 }

@@ -11,7 +11,7 @@ export function handleChannelBind(ctx: EngineContext, request: Request, allocati
   const peer = readXorAddress(request.message, AttributeType.XorPeerAddress);
   if (number === undefined || peer === undefined) return fail(400, 'Missing CHANNEL-NUMBER or XOR-PEER-ADDRESS');
   if (number < CHANNEL_MIN || number > ctx.config.maxChannelNumber) return fail(400, 'Channel number out of range');
-  const refusal = refusePeer(ctx, allocation, peer);
+  const refusal = refusePeer(ctx, allocation, peer, true);
   if (refusal) return fail(refusal.code, refusal.reason);
 
   // A number stays bound to one peer and a peer to one number for the binding's life and
@@ -23,6 +23,7 @@ export function handleChannelBind(ctx: EngineContext, request: Request, allocati
   const byPeer = allocation.anyChannelByPeer(peer.address, peer.port);
   if (byPeer && byPeer.number !== number) return fail(400, 'Peer is bound to another channel');
 
+  if (!byNumber && allocation.channelCount >= ctx.config.maxChannelsPerAllocation) return fail(508, 'Too many channels');
   const expiresAt = request.now + ctx.config.channelLifetimeSeconds * 1000;
   if (byNumber) byNumber.expiresAt = expiresAt;
   else allocation.bindChannel({ number, peerAddress: peer.address, peerPort: peer.port, peerFamily: peer.family, expiresAt });

@@ -1,3 +1,6 @@
+/** Why a packet was not relayed or answered; each has a packet and a byte counter. */
+export type DropReason = 'Malformed' | 'NoAllocation' | 'NoPermission' | 'NoChannel' | 'Unauthenticated' | 'Backpressure' | 'Bandwidth' | 'Policy';
+
 /**
  * Plain counters the engine and data plane bump; metrics read them at scrape time, so the
  * hot path pays one field increment and nothing else.
@@ -16,10 +19,38 @@ export class EngineCounters {
   droppedNoPermission = 0;
   droppedNoChannel = 0;
   droppedUnauthenticated = 0;
+  /** Relayed data dropped because a stream client does not read fast enough. */
+  droppedBackpressure = 0;
   relayedToPeerPackets = 0;
   relayedToPeerBytes = 0;
   relayedToClientPackets = 0;
   relayedToClientBytes = 0;
+
+  // Read by the metrics at scrape time; one that no code bumps yet reads 0.
+  /** Requests whose credentials were accepted. */
+  authSuccesses = 0;
+  /** Relayed data dropped by `max-bps` / `bps-capacity`. */
+  droppedBandwidth = 0;
+  /** Relayed data dropped because the peer policy refuses the peer's address. */
+  droppedPolicy = 0;
+  /** Bytes of the dropped packets above, by the same reasons. */
+  droppedMalformedBytes = 0;
+  droppedNoAllocationBytes = 0;
+  droppedNoPermissionBytes = 0;
+  droppedNoChannelBytes = 0;
+  droppedUnauthenticatedBytes = 0;
+  droppedBackpressureBytes = 0;
+  droppedBandwidthBytes = 0;
+  droppedPolicyBytes = 0;
+  /** Allocations refused by `user-quota` and by `total-quota` (486). */
+  quotaRefusalsUser = 0;
+  quotaRefusalsTotal = 0;
+
+  /** A packet of `bytes` dropped for `reason`: both of its counters, in one place. */
+  drop(reason: DropReason, bytes: number): void {
+    this[`dropped${reason}`]++;
+    this[`dropped${reason}Bytes`] += bytes;
+  }
 
   countError(code: number): void {
     this.errorResponses.set(code, (this.errorResponses.get(code) ?? 0) + 1);

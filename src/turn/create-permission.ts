@@ -11,8 +11,12 @@ export function handleCreatePermission(ctx: EngineContext, request: Request, all
     return void send(ctx, request, errorFor(ctx, request, 400, 'Missing XOR-PEER-ADDRESS'), allocation.key);
   }
   for (const peer of peers) {
-    const refusal = refusePeer(ctx, allocation, peer);
+    const refusal = refusePeer(ctx, allocation, peer, false);
     if (refusal) return void send(ctx, request, errorFor(ctx, request, refusal.code, refusal.reason), allocation.key);
+  }
+  const added = new Set(peers.filter((p) => !allocation.hasPermission(p.address, request.now)).map((p) => p.address)).size;
+  if (allocation.permissionCount + added > ctx.config.maxPermissionsPerAllocation) {
+    return void send(ctx, request, errorFor(ctx, request, 508, 'Too many permissions'), allocation.key);
   }
   const expiresAt = request.now + ctx.config.permissionLifetimeSeconds * 1000;
   for (const peer of peers) allocation.installPermission(peer.address, expiresAt);

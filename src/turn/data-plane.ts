@@ -6,28 +6,34 @@
 import { AttributeType, MessageBuilder, Method, StunClass, readBytes, readXorAddress, type StunMessage } from '../stun/index.js';
 import { CHANNEL_DATA_HEADER, channelDataHeader } from '../stun/channel-data.js';
 import type { Allocation } from './allocation.js';
+import type { PeerPolicy } from '../policy/peer-policy.js';
 import type { EngineCounters } from './counters.js';
 
 export class DataPlane {
   constructor(
     private readonly counters: EngineCounters,
     private readonly clock: () => number,
+    private readonly peerPolicy: PeerPolicy,
   ) {}
 
   /** A ChannelData message from the client of `allocation` (already framed: header + data). */
   fromClientChannelData(allocation: Allocation, data: Buffer): void {
     const length = data.readUInt16BE(2);
     if (CHANNEL_DATA_HEADER + length > data.length) {
-      this.counters.droppedMalformed++;
+      this.counters.drop('Malformed', data.length);
       return;
     }
     const channel = allocation.channelByNumber(data.readUInt16BE(0), this.clock());
     if (!channel) {
-      this.counters.droppedNoChannel++;
+      this.counters.drop('NoChannel', length);
       return;
     }
     const relay = allocation.relayFor(channel.peerFamily);
     if (!relay) return;
+    if (allocation.toPeerLimit && !allocation.toPeerLimit.take(length, this.clock())) {
+      this.counters.drop('Bandwidth', length);
+      return;
+    }
     relay.send(data, CHANNEL_DATA_HEADER, length, channel.peerPort, channel.peerAddress);
     allocation.packetsFromClient++;
     allocation.bytesFromClient += length;
@@ -40,12 +46,21 @@ export class DataPlane {
     const peer = readXorAddress(message, AttributeType.XorPeerAddress);
     const payload = readBytes(message, AttributeType.Data);
     if (!peer || !payload) {
-      this.counters.droppedMalformed++;
+      this.counters.drop('Malformed', message.buffer.length);
       return;
     }
     const relay = allocation.relayFor(peer.family);
     if (!relay || !allocation.hasPermission(peer.address, this.clock())) {
-      this.counters.droppedNoPermission++;
+      this.counters.drop('NoPermission', payload.length);
+      return;
+    }
+    // A permission is per IP: on the server's own addresses only relay ports are peers.
+    if (!this.peerPolicy.isRelayPortIfOwn(peer.address, peer.port)) {
+      this.counters.drop('Policy', payload.length);
+      return;
+    }
+    if (allocation.toPeerLimit && !allocation.toPeerLimit.take(payload.length, this.clock())) {
+      this.counters.drop('Bandwidth', payload.length);
       return;
     }
     relay.send(payload, 0, payload.length, peer.port, peer.address);
@@ -59,23 +74,32 @@ export class DataPlane {
   fromPeer(allocation: Allocation, data: Buffer, address: string, port: number): void {
     const now = this.clock();
     if (!allocation.hasPermission(address, now)) {
-      this.counters.droppedNoPermission++;
+      this.counters.drop('NoPermission', data.length);
+      return;
+    }
+    if (allocation.toClientLimit && !allocation.toClientLimit.take(data.length, now)) {
+      this.counters.drop('Bandwidth', data.length);
       return;
     }
     const channel = allocation.channelByPeer(address, port, now);
-    if (channel) {
-      allocation.session.sendChannelData(channelDataHeader(channel.number, data.length), data);
-    } else {
-      const family = address.includes(':') ? 6 : 4;
-      const indication = new MessageBuilder(Method.Data, StunClass.Indication)
-        .addXorAddress(AttributeType.XorPeerAddress, { family, address, port })
-        .add(AttributeType.Data, data)
-        .build();
-      allocation.session.send(indication);
+    const sent = channel
+      ? allocation.session.sendChannelData(channelDataHeader(channel.number, data.length), data)
+      : allocation.session.sendRelayed(dataIndication(data, address, port));
+    if (!sent) {
+      this.counters.drop('Backpressure', data.length);
+      return;
     }
     allocation.packetsToClient++;
     allocation.bytesToClient += data.length;
     this.counters.relayedToClientPackets++;
     this.counters.relayedToClientBytes += data.length;
   }
+}
+
+function dataIndication(data: Buffer, address: string, port: number): Buffer {
+  const family = address.includes(':') ? 6 : 4;
+  return new MessageBuilder(Method.Data, StunClass.Indication)
+    .addXorAddress(AttributeType.XorPeerAddress, { family, address, port })
+    .add(AttributeType.Data, data)
+    .build();
 }

@@ -7,7 +7,10 @@ import type { EngineCounters } from './counters.js';
 import type { ExpiryQueue } from './expiry-queue.js';
 import type { Logger } from './logger.js';
 import type { NonceIssuer } from './nonce.js';
-import type { RelayProvider } from './relay.js';
+import type { RelayProvider, TcpRelayProvider } from './relay.js';
+import type { PendingConnections } from './tcp-relay.js';
+import type { AllocationQuotas } from './quotas.js';
+import type { BandwidthPool } from './bandwidth.js';
 
 export type AuthMode = 'long-term' | 'none' | 'stun-only';
 
@@ -23,20 +26,47 @@ export interface EngineConfig {
   readonly noStun: boolean;
   /** UDP relaying allowed (false with `no-udp-relay`: Allocate for UDP gets 442). */
   readonly udpRelay: boolean;
+  /** TCP relaying allowed (false with `no-tcp-relay`: Allocate for TCP gets 442). */
+  readonly tcpRelay: boolean;
   readonly defaultLifetimeSeconds: number;
   readonly maxLifetimeSeconds: number;
   readonly permissionLifetimeSeconds: number;
   readonly channelLifetimeSeconds: number;
   /** Highest channel number accepted: 0x7FFF (RFC 5766) or 0x4FFF (RFC 8656). */
   readonly maxChannelNumber: number;
+  /** Allocations per user and in all (`user-quota`, `total-quota`); 0: unlimited. */
+  readonly userQuota: number;
+  readonly totalQuota: number;
+  /** Bytes per second per allocation and direction (`max-bps`); 0: unlimited. */
+  readonly maxBps: number;
+  /** All allocations' `max-bps` together (`bps-capacity`); 0: unlimited. */
+  readonly bpsCapacity: number;
+  /** Separates expiry and user in REST API names (`rest-api-separator`). */
+  readonly restApiSeparator: string;
+  /** Resource caps per allocation: past them CreatePermission and ChannelBind get 508. */
+  readonly maxPermissionsPerAllocation: number;
+  readonly maxChannelsPerAllocation: number;
+}
+
+/** Per-realm overrides of the quotas and bandwidth (coturn's `turn_realm_option` rows). */
+export interface RealmOptions {
+  readonly userQuota?: number;
+  readonly totalQuota?: number;
+  readonly maxBps?: number;
 }
 
 export interface EngineServices {
   readonly credentials: CredentialSource;
   readonly relays: RelayProvider;
+  /** RFC 6062 TCP relays; absent: Allocate for TCP gets 442. */
+  readonly tcpRelays?: TcpRelayProvider;
   readonly peerPolicy: PeerPolicy;
   readonly nonces: NonceIssuer;
   readonly logger: Logger;
+  /** Told of every allocation that ends, after it is closed (metrics keep its totals). */
+  readonly onAllocationEnded?: (allocation: Allocation) => void;
+  /** Per-realm quota and bandwidth values from the user database, when there is one. */
+  readonly realmOptions?: (realm: string) => RealmOptions;
   /** Milliseconds; injected so that every lifetime rule is testable without waiting. */
   readonly clock: () => number;
 }
@@ -47,6 +77,9 @@ export interface EngineContext extends EngineServices {
   readonly expiry: ExpiryQueue<Allocation>;
   readonly allocations: Set<Allocation>;
   readonly dataPlane: DataPlane;
+  readonly pendingConnections: PendingConnections;
+  readonly quotas: AllocationQuotas;
+  readonly bandwidthPool: BandwidthPool;
   /** Removes an allocation everywhere and frees its relay ports. */
   release(allocation: Allocation, reason: string): void;
 }

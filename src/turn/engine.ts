@@ -16,6 +16,9 @@ import { DataPlane } from './data-plane.js';
 import type { EngineConfig, EngineContext, EngineServices } from './engine-context.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { handleRefresh } from './refresh.js';
+import { PendingConnections, handleConnect, handleConnectionBind } from './tcp-relay.js';
+import { AllocationQuotas } from './quotas.js';
+import { BandwidthPool } from './bandwidth.js';
 import { errorFor, send, type Request } from './respond.js';
 import type { ClientSession } from './session.js';
 
@@ -31,7 +34,10 @@ export class TurnEngine {
       counters: this.counters,
       expiry: new ExpiryQueue<Allocation>(),
       allocations,
-      dataPlane: new DataPlane(this.counters, services.clock),
+      dataPlane: new DataPlane(this.counters, services.clock, services.peerPolicy),
+      pendingConnections: new PendingConnections(),
+      quotas: new AllocationQuotas(),
+      bandwidthPool: new BandwidthPool(config.bpsCapacity),
       release: (allocation, reason) => this.release(allocation, reason),
     };
   }
@@ -49,14 +55,14 @@ export class TurnEngine {
     if (looksLikeChannelData(data)) {
       const allocation = session.allocation;
       if (allocation) this.ctx.dataPlane.fromClientChannelData(allocation, data);
-      else this.counters.droppedNoAllocation++;
+      else this.counters.drop('NoAllocation', data.length);
       return;
     }
     let message: StunMessage;
     try {
       message = decodeMessage(data);
     } catch (error) {
-      this.counters.droppedMalformed++;
+      this.counters.drop('Malformed', data.length);
       if (!(error instanceof StunDecodeError)) this.ctx.logger.error(`decoder failed: ${String(error)}`);
       return;
     }
@@ -71,18 +77,18 @@ export class TurnEngine {
     if (message.cls === StunClass.Indication && message.method === Method.Send) {
       const allocation = session.allocation;
       if (!allocation) {
-        this.counters.droppedNoAllocation++;
+        this.counters.drop('NoAllocation', message.buffer.length);
         return;
       }
       try {
         this.ctx.dataPlane.fromClientSend(allocation, message);
       } catch {
-        this.counters.droppedMalformed++;
+        this.counters.drop('Malformed', message.buffer.length);
       }
       return;
     }
     // Responses and other indications are not for a server.
-    this.counters.droppedMalformed++;
+    this.counters.drop('Malformed', message.buffer.length);
   }
 
   private async handleRequest(request: Request): Promise<void> {
@@ -122,6 +128,7 @@ export class TurnEngine {
     const auth = await authenticate(ctx, request);
     if (!auth) return;
     if (message.method === Method.Allocate) return handleAllocate(ctx, request, auth);
+    if (message.method === Method.ConnectionBind) return handleConnectionBind(ctx, request, auth);
 
     const allocation = session.allocation;
     if (!allocation || allocation.closed) {
@@ -143,6 +150,8 @@ export class TurnEngine {
         return handleCreatePermission(ctx, request, allocation);
       case Method.ChannelBind:
         return handleChannelBind(ctx, request, allocation);
+      case Method.Connect:
+        return handleConnect(ctx, request, allocation);
       default:
         send(ctx, request, errorFor(ctx, request, 400, 'Unsupported method'), auth.key);
     }
@@ -151,6 +160,7 @@ export class TurnEngine {
   /** Expires allocations and forgets stale permissions and channels; call about once a second. */
   tick(): void {
     const now = this.ctx.clock();
+    this.ctx.pendingConnections.expire(now);
     this.ctx.expiry.drain(now, (allocation) => {
       if (allocation.closed) return;
       if (allocation.expiresAt <= now) return this.release(allocation, 'expired');
@@ -160,17 +170,29 @@ export class TurnEngine {
 
   release(allocation: Allocation, reason: string): void {
     if (allocation.closed) return;
+    const { session } = allocation;
+    const client = `${session.remote.address}:${session.remote.port}`;
+    const server = `${session.local.address}:${session.local.port}`;
+    const relay = allocation.relayAddresses.map((a) => `${a.address}:${a.port}`).join(' ');
     allocation.close();
+    allocation.admission.release();
     this.ctx.allocations.delete(allocation);
-    if (allocation.session.allocation === allocation) allocation.session.setAllocation(undefined);
+    if (session.allocation === allocation) session.setAllocation(undefined);
     this.counters.allocationsReleased++;
-    const seconds = Math.round((this.ctx.clock() - allocation.createdAt) / 1000);
+    const durationMs = this.ctx.clock() - allocation.createdAt;
     this.ctx.logger.info(
-      `allocation ${allocation.id} ended (${reason}): user "${allocation.username}" ` +
-        `${allocation.session.remote.address}:${allocation.session.remote.port} after ${seconds}s, ` +
+      `allocation ${allocation.id} ended (${reason}): user "${allocation.username}" realm "${allocation.realm}" ${session.transport} ` +
+        `${client} -> ${server} relay ${relay} after ${Math.round(durationMs / 1000)}s, ` +
         `from client ${allocation.packetsFromClient} pkts/${allocation.bytesFromClient} B, ` +
         `to client ${allocation.packetsToClient} pkts/${allocation.bytesToClient} B`,
+      {
+        event: 'allocation-ended', allocation: allocation.id, reason, user: allocation.username, realm: allocation.realm,
+        transport: session.transport, client, server, relay, durationMs,
+        packetsFromClient: allocation.packetsFromClient, bytesFromClient: allocation.bytesFromClient,
+        packetsToClient: allocation.packetsToClient, bytesToClient: allocation.bytesToClient,
+      },
     );
+    this.ctx.onAllocationEnded?.(allocation);
   }
 
   /** Ends every allocation (server shutdown). */

@@ -1,10 +1,14 @@
 /** The logging the engine needs; the net layer decides where lines go. */
+
+/** Structured fields beside a message, for `log-format json`; never secrets. */
+export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;
+
 export interface Logger {
-  error(message: string): void;
-  warn(message: string): void;
-  info(message: string): void;
-  verbose(message: string): void;
-  debug(message: string): void;
+  error(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  verbose(message: string, fields?: LogFields): void;
+  debug(message: string, fields?: LogFields): void;
 }
 
 export const silentLogger: Logger = { error() {}, warn() {}, info() {}, verbose() {}, debug() {} };

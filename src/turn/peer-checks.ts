@@ -5,10 +5,12 @@ import type { EngineContext } from './engine-context.js';
 
 export type PeerRefusal = { readonly code: 403 | 443; readonly reason: string };
 
-export function refusePeer(ctx: EngineContext, allocation: Allocation, peer: TransportAddress): PeerRefusal | undefined {
-  if (!allocation.relayFor(peer.family)) return { code: 443, reason: 'Peer Address Family Mismatch' };
-  const decision = ctx.peerPolicy.check(peer.address);
+/** `withPort`: the port matters too (a channel or a connection, not a permission). */
+export function refusePeer(ctx: EngineContext, allocation: Allocation, peer: TransportAddress, withPort: boolean): PeerRefusal | undefined {
+  if (!allocation.hasRelayFamily(peer.family)) return { code: 443, reason: 'Peer Address Family Mismatch' };
+  const decision = ctx.peerPolicy.check(peer.address, withPort ? peer.port : undefined);
   if (decision.allowed) return undefined;
-  ctx.logger.verbose(`403 for allocation ${allocation.id}: ${decision.rule}`);
+  ctx.counters.countError(403);
+  ctx.logger.info(`403 for allocation ${allocation.id} of user "${allocation.username}": ${decision.rule}`);
   return { code: 403, reason: 'Forbidden IP' };
 }

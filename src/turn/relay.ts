@@ -1,4 +1,5 @@
 /** The engine's view of relay sockets: the net layer opens them from the min..max port range. */
+import type { Duplex } from 'node:stream';
 import type { IpFamily, TransportAddress } from '../stun/ip.js';
 
 export interface RelayEndpoint {
@@ -32,4 +33,33 @@ export interface RelayProvider {
   /** Families this server has relay addresses for. */
   hasFamily(family: IpFamily): boolean;
   open(request: RelayRequest, onPacket: PeerPacketHandler): Promise<RelayOpenResult>;
+}
+
+/** A TCP connection between a TCP relay and one peer (RFC 6062). */
+export interface PeerConnection {
+  readonly peer: TransportAddress;
+  /**
+   * Joins the peer's bytes with a client data connection, both ways, from now on;
+   * `count` hears of every chunk (for the allocation's traffic counters).
+   */
+  join(client: Duplex, count?: (fromPeer: boolean, bytes: number) => void): void;
+  close(): void;
+  onClose(listener: () => void): void;
+}
+
+/** An RFC 6062 relayed transport address: listens for peers and connects to them. */
+export interface TcpRelayEndpoint {
+  readonly local: TransportAddress;
+  readonly advertised: TransportAddress;
+  /** Connects to `peer`; undefined when that fails or times out. */
+  connect(peer: TransportAddress, timeoutMs: number): Promise<PeerConnection | undefined>;
+  close(): void;
+}
+
+export type TcpRelayOpenResult =
+  | { readonly ok: true; readonly endpoint: TcpRelayEndpoint }
+  | { readonly ok: false; readonly reason: 'no-address' | 'exhausted' };
+
+export interface TcpRelayProvider {
+  open(family: IpFamily, preferredAddress: string | undefined, onIncoming: (connection: PeerConnection) => void): Promise<TcpRelayOpenResult>;
 }

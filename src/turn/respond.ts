@@ -1,5 +1,5 @@
 /** Building and sending the answer to a request, with the integrity and fingerprint rules. */
-import { AttributeType, MessageBuilder, StunClass, type StunMessage } from '../stun/index.js';
+import { AttributeType, MessageBuilder, Method, StunClass, type StunMessage } from '../stun/index.js';
 import type { EngineContext } from './engine-context.js';
 import type { ClientSession } from './session.js';
 
@@ -24,6 +24,7 @@ export function errorFor(ctx: EngineContext, request: Request, code: number, rea
   builder.addErrorCode(code, reason);
   if (ctx.config.software) builder.addString(AttributeType.Software, ctx.config.software);
   ctx.counters.countError(code);
+  if (message.method === Method.Binding) ctx.counters.bindingErrors++;
   return builder;
 }
 

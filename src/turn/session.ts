@@ -1,6 +1,7 @@
 /** What the engine needs to know about, and do with, the client side of a 5-tuple. */
 import type { TransportAddress } from '../stun/ip.js';
 import type { Allocation } from './allocation.js';
+import type { PeerConnection } from './relay.js';
 
 export type ClientTransport = 'udp' | 'tcp' | 'tls' | 'dtls';
 
@@ -17,7 +18,18 @@ export interface ClientSession {
   readonly allocating: boolean;
   /** Marks that time, so a retransmitted Allocate finds this same session (UDP indexes it). */
   setAllocating(allocating: boolean): void;
+  /** A response: always sent. */
   send(data: Buffer): void;
-  /** A ChannelData header and its payload, as one datagram or frame, without concatenating. */
-  sendChannelData(header: Buffer, payload: Buffer): void;
+  /**
+   * Relayed data (a Data indication): a stream session drops it, and says so by returning
+   * false, when the client is not reading fast enough.
+   */
+  sendRelayed(data: Buffer): boolean;
+  /** A ChannelData header and its payload, as one datagram or frame; false when dropped. */
+  sendChannelData(header: Buffer, payload: Buffer): boolean;
+  /**
+   * Stream sessions only (RFC 6062 ConnectionBind): from now on this connection carries the
+   * peer connection's bytes, raw, both ways.
+   */
+  joinPeer?(connection: PeerConnection, count?: (fromPeer: boolean, bytes: number) => void): void;
 }

@@ -9,7 +9,7 @@ import { restPassword } from '../../src/auth/rest-api.js';
 import { COTURN_SCHEMA } from '../../src/auth/userdb.js';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
-import { AttributeType, StunClass, longTermKey, readErrorCode, type StunMessage } from '../../src/stun/index.js';
+import { AttributeType, StunClass, longTermKey, readErrorCode, readString, type StunMessage } from '../../src/stun/index.js';
 import { silentLogger } from '../../src/turn/logger.js';
 import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
 import { UdpTestClient, type Credentials } from '../support/turn-client.js';
@@ -122,5 +122,25 @@ describe('TURN REST API secrets', () => {
     db.prepare('INSERT INTO turn_secret (realm, value) VALUES (?, ?)').run(REALM, 'db-secret');
     db.close();
     expect(succeeded(await allocateAs(server, rest('db-secret', inAnHour())))).toBe(true);
+  });
+});
+
+describe('names that are nobody\'s', () => {
+  it('refuses a username with NUL or other control characters with 401, even if a user by the visible part exists', async () => {
+    const server = await startServer({});
+    for (const username of ['alice\u0000', 'ali\u0007ce', 'alice\n']) {
+      expect(code(await allocateAs(server, { username, password: ALICE.password }))).toBe(401);
+    }
+  });
+
+  it('answers a REALM that is not ours with 401 carrying ours', async () => {
+    const server = await startServer({});
+    const c = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
+    cleanups.push(() => c.close());
+    await c.allocate(); // learns our realm and nonce
+    c.realm = 'other.example';
+    const response = await c.allocate();
+    expect(code(response)).toBe(401);
+    expect(readString(response, AttributeType.Realm, 763)).toBe(REALM);
   });
 });

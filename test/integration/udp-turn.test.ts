@@ -18,7 +18,7 @@ import {
 } from '../../src/stun/index.js';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
-import { UdpTestClient, openPeer } from '../support/turn-client.js';
+import { PEER_HOST, UdpTestClient, openPeer } from '../support/turn-client.js';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 afterEach(async () => {
@@ -37,7 +37,7 @@ async function client(server: TurnServer, credentials = ALICE): Promise<UdpTestC
   return c;
 }
 
-async function peer(address = '127.0.0.1') {
+async function peer(address = PEER_HOST) {
   const p = await openPeer(address);
   cleanups.push(() => new Promise<void>((r) => p.socket.close(() => r())));
   return p;
@@ -134,7 +134,8 @@ describe('Allocate', () => {
 
   it.each([
     ['no REQUESTED-TRANSPORT', (_b: MessageBuilder) => {}, 400],
-    ['TCP transport', (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 6), 442],
+    ['an unknown transport', (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 99), 442],
+    ['TCP relaying over UDP (RFC 6062 §5.1)', (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 6), 400],
     ['DONT-FRAGMENT', (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17).add(AttributeType.DontFragment, Buffer.alloc(0)), 420],
     ['an unknown address family', (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17).addFirstByte(AttributeType.RequestedAddressFamily, 3), 440],
     ['IPv6 when the server has no IPv6 relay', (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17).addFirstByte(AttributeType.RequestedAddressFamily, 2), 440],

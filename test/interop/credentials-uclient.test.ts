@@ -17,7 +17,7 @@ let peer: PeerHandle;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-creds-'));
-  peer = await startPeer({ host: HOST });
+  peer = await startPeer();
 });
 afterAll(async () => {
   await stopAllProcesses();
@@ -52,7 +52,7 @@ describe('credentials from coturn tools', () => {
     const db = path.join(dir, 'turndb');
     coturnTurnadmin(['-a', '-b', db, '-u', 'frank', '-r', REALM, '-p', 'from-coturn']);
     const server = await startServer(['--lt-cred-mech', '--userdb', db]);
-    const r = await runUclient({ host: HOST, port: server.port, user: 'frank', password: 'from-coturn', ...load, peerAddr: HOST, peerPort: peer.port });
+    const r = await runUclient({ host: HOST, port: server.port, user: 'frank', password: 'from-coturn', ...load, peerAddr: peer.host, peerPort: peer.port });
     expect(r.exitCode, r.output).toBe(0);
     expect(r.received).toBe(150);
     expect(r.lostPackets).toBe(0);
@@ -62,12 +62,12 @@ describe('credentials from coturn tools', () => {
   it('uclient -W relays with either of two rotated secrets, and fails with another', async () => {
     const server = await startServer(['--use-auth-secret', '--static-auth-secret', 'old-secret', '--static-auth-secret', 'new-secret']);
     for (const secret of ['old-secret', 'new-secret']) {
-      const r = await runUclient({ host: HOST, port: server.port, secret, user: 'rest-user', ...load, peerAddr: HOST, peerPort: peer.port });
+      const r = await runUclient({ host: HOST, port: server.port, secret, user: 'rest-user', ...load, peerAddr: peer.host, peerPort: peer.port });
       expect(r.exitCode, r.output).toBe(0);
       expect(r.received).toBe(150);
       expect(r.lostPackets).toBe(0);
     }
-    const wrong = await runUclient({ host: HOST, port: server.port, secret: 'guessed', user: 'rest-user', ...load, clients: 1, peerAddr: HOST, peerPort: peer.port });
+    const wrong = await runUclient({ host: HOST, port: server.port, secret: 'guessed', user: 'rest-user', ...load, clients: 1, peerAddr: peer.host, peerPort: peer.port });
     expect(wrong.allocationFailed, wrong.output).toBe(true);
     await server.stop();
   });

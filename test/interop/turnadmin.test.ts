@@ -120,7 +120,7 @@ describe("one database, coturn's turnadmin and Turnpike's", () => {
 describe("coturn's turnserver on a database written by Turnpike's turnadmin", () => {
   let peer: PeerHandle;
   beforeAll(async () => {
-    peer = await startPeer({ host: HOST });
+    peer = await startPeer();
   });
 
   /** coturn's turnserver on `db`; startCoturn's own --userdb comes first, so ours is the one used. */
@@ -139,7 +139,7 @@ describe("coturn's turnserver on a database written by Turnpike's turnadmin", ()
     await ok(turnpike('-a', '-b', db, '-u', 'erin', '-r', 'relay.example', '-p', 'erins-password'));
     const server = await coturnOn(db, 'relay.example', ['--lt-cred-mech']);
     try {
-      const load = { host: HOST, port: server.port, noRtcp: true, clients: 2, messages: 20, peerAddr: HOST, peerPort: peer.port };
+      const load = { host: HOST, port: server.port, noRtcp: true, clients: 2, messages: 20, peerAddr: peer.host, peerPort: peer.port };
       const r = await runUclient({ ...load, user: 'erin', password: 'erins-password', timeoutMs: 30_000 });
       expect(r.exitCode, `${r.output}\n--- coturn log ---\n${server.readLog()}`).toBe(0);
       expect(r.sent).toBe(40);
@@ -163,7 +163,7 @@ describe("coturn's turnserver on a database written by Turnpike's turnadmin", ()
     const server = await coturnOn(db, 'rest.example', ['--use-auth-secret']);
     try {
       const r = await runUclient({
-        host: HOST, port: server.port, noRtcp: true, clients: 2, messages: 20, peerAddr: HOST, peerPort: peer.port,
+        host: HOST, port: server.port, noRtcp: true, clients: 2, messages: 20, peerAddr: peer.host, peerPort: peer.port,
         user: value('username'), password: value('password'), timeoutMs: 30_000,
       });
       expect(r.exitCode, `${r.output}\n--- coturn log ---\n${server.readLog()}`).toBe(0);

@@ -27,11 +27,15 @@ async function serverArgs(host: string, extra: string[] = []): Promise<{ args: s
   };
 }
 
-/** Turnpike on `host` with the test users, and a turnutils_peer echo beside it. */
+/**
+ * Turnpike on `host` with the test users, and a turnutils_peer echo: on 127.0.0.2 beside an
+ * IPv4 server; IPv6 has one loopback address, so there the server allows its own ::1 as a peer.
+ */
 async function startServerAndPeer(host: string): Promise<{ server: TurnpikeHandle; peer: PeerHandle }> {
-  const { args, port } = await serverArgs(host);
+  const ipv6 = host.includes(':');
+  const { args, port } = await serverArgs(host, ipv6 ? ['--allowed-peer-ip', host] : []);
   const server = await startTurnpike(args, host, port);
-  return { server, peer: await startPeer({ host }) };
+  return { server, peer: await startPeer(ipv6 ? { host } : {}) };
 }
 
 describe('turnutils_* against Turnpike over UDP (IPv4)', () => {
@@ -57,7 +61,7 @@ describe('turnutils_* against Turnpike over UDP (IPv4)', () => {
     ['Send indications (-c -s)', { noRtcp: true, sendIndications: true }],
     ['RTP/RTCP pairs with EVEN-PORT and RESERVATION-TOKEN (no -c)', {}],
   ])('relays %s to an echo peer with 0 lost', async (_name, mode) => {
-    const r = await runUclient({ host: HOST, port: server.port, user: 'alice', password: 'secret', ...load, ...mode, peerAddr: HOST, peerPort: peer.port });
+    const r = await runUclient({ host: HOST, port: server.port, user: 'alice', password: 'secret', ...load, ...mode, peerAddr: peer.host, peerPort: peer.port });
     expect(r.exitCode, r.output).toBe(0);
     expect(r.sent).toBeGreaterThanOrEqual(load.clients * load.messages);
     expect(r.received).toBe(r.sent);
@@ -65,14 +69,14 @@ describe('turnutils_* against Turnpike over UDP (IPv4)', () => {
   });
 
   it('relays for a user given as a 0x key', async () => {
-    const r = await runUclient({ host: HOST, port: server.port, user: KEY_USER.name, password: 'keypass', ...load, noRtcp: true, peerAddr: HOST, peerPort: peer.port });
+    const r = await runUclient({ host: HOST, port: server.port, user: KEY_USER.name, password: 'keypass', ...load, noRtcp: true, peerAddr: peer.host, peerPort: peer.port });
     expect(r.exitCode, r.output).toBe(0);
     expect(r.received).toBe(load.clients * load.messages);
     expect(r.lostPackets).toBe(0);
   });
 
   it('fails to allocate with a wrong password', async () => {
-    const r = await runUclient({ host: HOST, port: server.port, user: 'alice', password: 'wrong', clients: 1, messages: 1, noRtcp: true, peerAddr: HOST, peerPort: peer.port, timeoutMs: 15_000 });
+    const r = await runUclient({ host: HOST, port: server.port, user: 'alice', password: 'wrong', clients: 1, messages: 1, noRtcp: true, peerAddr: peer.host, peerPort: peer.port, timeoutMs: 15_000 });
     expect(r.allocationFailed, r.output).toBe(true);
     expect(r.exitCode).toBe(255);
   });
@@ -91,7 +95,7 @@ describe('turnutils_uclient against Turnpike over IPv6 (::1)', () => {
   it('allocates an IPv6 relay (-x) and relays to an IPv6 peer with 0 lost', async () => {
     const r = await runUclient({
       host: HOST, port: server.port, user: 'alice', password: 'secret', clients: 5, messages: 100, length: 120,
-      noRtcp: true, ipv6Relay: true, peerAddr: HOST, peerPort: peer.port, extraArgs: ['-v'], timeoutMs: 45_000,
+      noRtcp: true, ipv6Relay: true, peerAddr: peer.host, peerPort: peer.port, extraArgs: ['-v'], timeoutMs: 45_000,
     });
     expect(r.exitCode, r.output).toBe(0);
     // uclient accepts an IPv4 relay for -x too, so check the relay it was given.
@@ -140,8 +144,8 @@ describe('turnserver.conf (-c) against the equivalent flags', () => {
       );
       return startTurnpike(['-c', conf], HOST, filePort);
     })();
-    const peer = await startPeer({ host: HOST });
-    const load = { user: 'carol', password, clients: 10, messages: 200, length: 120, noRtcp: true, peerAddr: HOST, peerPort: peer.port, timeoutMs: 45_000 };
+    const peer = await startPeer();
+    const load = { user: 'carol', password, clients: 10, messages: 200, length: 120, noRtcp: true, peerAddr: peer.host, peerPort: peer.port, timeoutMs: 45_000 };
     const viaFlags = await runUclient({ host: HOST, port: fromFlags.port, ...load });
     const viaFile = await runUclient({ host: HOST, port: fromFile.port, ...load });
     for (const r of [viaFlags, viaFile]) {

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePortRange } from './ports.js';
+import { PEER_HOST } from './turn-client.js';
 import { startProcess, waitForUdpStun, waitUntilReady, type ProcessHandle } from './processes.js';
 
 // ---------------------------------------------------------------------------- echo peer
@@ -20,7 +21,7 @@ export interface PeerHandle {
 /** turnutils_peer: a UDP echo peer. It binds port AND port+1, and prints nothing when ready,
  *  so readiness is "it echoed a datagram". */
 export async function startPeer(opts: { host?: string; port?: number } = {}): Promise<PeerHandle> {
-  const host = opts.host ?? '127.0.0.1';
+  const host = opts.host ?? PEER_HOST;
   const port = opts.port ?? (await freePortRange(host, 2));
   const proc = startProcess('turnutils_peer', ['-L', host, '-p', String(port)]);
   await waitUntilReady(proc, waitForUdpStun(host, port, 5000), 'turnutils_peer');

@@ -19,6 +19,7 @@ import { NonceIssuer } from '../../src/turn/nonce.js';
 import type { RelayProvider } from '../../src/turn/relay.js';
 import { freePortRange } from './ports.js';
 import { RecordingSession } from './recording-session.js';
+import type { ServerOptions } from '../../src/config/server-options.js';
 import { ALICE, REALM, testServerOptions } from './server-options.js';
 
 const closers: (() => void)[] = [];
@@ -27,16 +28,25 @@ export function closeEngineHarnesses(): void {
   closers.splice(0).forEach((c) => c());
 }
 
+export interface HarnessOptions {
+  readonly staleNonceSeconds?: number;
+  /** Slows relay binding down, to open the window in which a retransmission can race. */
+  readonly relayDelayMs?: number;
+  /** Server options beyond testServerOptions()' defaults (quotas, max-bps, …). */
+  readonly options?: Partial<ServerOptions>;
+}
+
 /**
- * A TurnEngine with real relay sockets on 127.0.0.1, a clock the test moves, and one
- * client session that signs requests as alice. `relayDelayMs` slows relay binding down, to
- * open the window in which a retransmission can race the first request.
+ * A TurnEngine with real relay sockets on 127.0.0.1, a clock the test moves, and client
+ * sessions (5-tuples) that sign requests as alice: `t.session` and `t.request` are the first
+ * one's, `t.client()` makes another.
  */
-export async function engineHarness(staleNonceSeconds = 600, relayDelayMs = 0) {
+export async function engineHarness(harness: HarnessOptions = {}) {
   let now = 1_700_000_000_000;
+  const relayDelayMs = harness.relayDelayMs ?? 0;
   const first = await freePortRange('127.0.0.1', 10);
   const relays = new UdpRelays({ relayIps: ['127.0.0.1'], minPort: first, maxPort: first + 9, externalIps: new Map() }, silentLogger);
-  const options = await testServerOptions();
+  const options = await testServerOptions(harness.options);
   const slowRelays: RelayProvider = {
     hasFamily: (family) => relays.hasFamily(family),
     open: async (request, onPacket) => {
@@ -48,7 +58,7 @@ export async function engineHarness(staleNonceSeconds = 600, relayDelayMs = 0) {
     credentials: new Credentials([new StaticUsers(options.users, REALM)], undefined),
     relays: relayDelayMs > 0 ? slowRelays : relays,
     peerPolicy: new PeerPolicy({ allowLoopbackPeers: true }),
-    nonces: new NonceIssuer(staleNonceSeconds),
+    nonces: new NonceIssuer(harness.staleNonceSeconds ?? 600),
     logger: silentLogger,
     clock: () => now,
   });
@@ -56,45 +66,52 @@ export async function engineHarness(staleNonceSeconds = 600, relayDelayMs = 0) {
     engine.close();
     relays.close();
   });
-  const session = new RecordingSession();
   const key = longTermKey(ALICE.username, REALM, ALICE.password);
-  let nonce = '';
-
-  /** A request as alice would sign it with the nonce she last learnt. */
-  function signed(method: number, add: (b: MessageBuilder) => void = () => {}): Buffer {
-    const builder = new MessageBuilder(method, StunClass.Request);
-    add(builder);
-    builder.addString(AttributeType.Username, ALICE.username).addString(AttributeType.Realm, REALM).addString(AttributeType.Nonce, nonce);
-    return builder.build({ integrityKey: key });
-  }
-
-  /** Sends a request and waits for the engine's answer (requests are handled asynchronously). */
-  async function requestOnce(method: number, add: (b: MessageBuilder) => void = () => {}): Promise<StunMessage> {
-    const before = session.sent.length;
-    engine.handlePacket(session, signed(method, add));
-    for (let i = 0; i < 200 && session.sent.length === before; i++) await new Promise((r) => setTimeout(r, 5));
-    const response = decodeMessage(session.sent[session.sent.length - 1]!);
-    const fresh = readString(response, AttributeType.Nonce, 763);
-    if (fresh) nonce = fresh;
-    return response;
-  }
+  let nextPort = 40000;
   const code = (m: StunMessage) => readErrorCode(m, AttributeType.ErrorCode)?.code;
-  /** As a client does: a 438 (or a first 401) is answered by trying again with the new nonce. */
-  async function request(method: number, add: (b: MessageBuilder) => void = () => {}): Promise<StunMessage> {
-    const response = await requestOnce(method, add);
-    return code(response) === 438 ? requestOnce(method, add) : response;
+
+  /** Another 5-tuple of alice's. */
+  function client() {
+    const session = new RecordingSession(nextPort++);
+    let nonce = '';
+
+    /** A request as alice would sign it with the nonce she last learnt. */
+    function signed(method: number, add: (b: MessageBuilder) => void = () => {}): Buffer {
+      const builder = new MessageBuilder(method, StunClass.Request);
+      add(builder);
+      builder.addString(AttributeType.Username, ALICE.username).addString(AttributeType.Realm, REALM).addString(AttributeType.Nonce, nonce);
+      return builder.build({ integrityKey: key });
+    }
+
+    /** Sends a request and waits for the engine's answer (requests are handled asynchronously). */
+    async function requestOnce(method: number, add: (b: MessageBuilder) => void = () => {}): Promise<StunMessage> {
+      const before = session.sent.length;
+      engine.handlePacket(session, signed(method, add));
+      for (let i = 0; i < 200 && session.sent.length === before; i++) await new Promise((r) => setTimeout(r, 5));
+      const response = decodeMessage(session.sent[session.sent.length - 1]!);
+      const fresh = readString(response, AttributeType.Nonce, 763);
+      if (fresh) nonce = fresh;
+      return response;
+    }
+
+    /** As a client does: a 438 (or a first 401) is answered by trying again with the new nonce. */
+    async function request(method: number, add: (b: MessageBuilder) => void = () => {}): Promise<StunMessage> {
+      const response = await requestOnce(method, add);
+      return code(response) === 438 ? requestOnce(method, add) : response;
+    }
+    return { session, signed, requestOnce, request };
   }
+
+  const firstClient = client();
   return {
-    signed,
-    requestOnce,
+    ...firstClient,
+    client,
     engine,
-    session,
-    request,
     code,
+    now: () => now,
     advance: (ms: number) => {
       now += ms;
       engine.tick();
     },
   };
 }
-

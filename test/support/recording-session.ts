@@ -6,10 +6,14 @@ import type { ClientSession } from '../../src/turn/session.js';
 
 export class RecordingSession implements ClientSession {
   readonly transport = 'udp' as const;
-  readonly remote: TransportAddress = { family: 4, address: '127.0.0.1', port: 40000 };
+  readonly remote: TransportAddress;
   readonly local: TransportAddress = { family: 4, address: '127.0.0.1', port: 3478 };
   allocation: Allocation | undefined;
   allocating = false;
+
+  constructor(port = 40000) {
+    this.remote = { family: 4, address: '127.0.0.1', port };
+  }
   readonly sent: Buffer[] = [];
   setAllocation(a: Allocation | undefined): void {
     this.allocation = a;
@@ -20,8 +24,13 @@ export class RecordingSession implements ClientSession {
   send(data: Buffer): void {
     this.sent.push(data);
   }
-  sendChannelData(header: Buffer, payload: Buffer): void {
+  sendRelayed(data: Buffer): boolean {
+    this.sent.push(data);
+    return true;
+  }
+  sendChannelData(header: Buffer, payload: Buffer): boolean {
     this.sent.push(Buffer.concat([header, payload]));
+    return true;
   }
 }
 

@@ -190,8 +190,14 @@ export class UdpTestClient {
   }
 }
 
+/**
+ * Peers live on another loopback address than the servers under test, as they would on
+ * another host: a server refuses data for its own addresses except on its relay ports.
+ */
+export const PEER_HOST = '127.0.0.2';
+
 /** A plain UDP socket standing in for a peer on the far side of the relay. */
-export async function openPeer(address = '127.0.0.1'): Promise<{ socket: Socket; address: TransportAddress; received: Datagram[]; next: (ms?: number) => Promise<Datagram> }> {
+export async function openPeer(address = PEER_HOST): Promise<{ socket: Socket; address: TransportAddress; received: Datagram[]; next: (ms?: number) => Promise<Datagram> }> {
   const socket = createSocket(address.includes(':') ? 'udp6' : 'udp4');
   await new Promise<void>((r) => socket.bind(0, address, r));
   const received: Datagram[] = [];

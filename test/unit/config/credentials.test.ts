@@ -23,7 +23,7 @@ describe('users', () => {
     const err = loadError(() => load(`${AUTH}user=a:0xbc807e\nuser=bob\nuser=:pw\nuser=carol:\n`));
     expect(err.errors.map((e) => [e.line, e.option, e.detail])).toEqual([
       [3, 'user', 'the key of user "a" must be 0x and 32 hex digits'],
-      [4, 'user', `"bob" has no ':'; write name:password or name:0x<key>`],
+      [4, 'user', `the value has no ':'; write name:password or name:0x<key>`],
       [5, 'user', 'the user name is empty'],
       [6, 'user', 'user "carol" has an empty password'],
     ]);

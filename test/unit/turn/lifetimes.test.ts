@@ -11,7 +11,7 @@ const peer: TransportAddress = { family: 4, address: '127.0.0.1', port: 9999 };
 
 describe('lifetimes (injected clock)', () => {
   it('a nonce older than stale-nonce gets 438 with a fresh one, which then works', async () => {
-    const t = await engineHarness(60);
+    const t = await engineHarness({ staleNonceSeconds: 60 });
     expect(t.code(await t.requestOnce(Method.Allocate, allocateAttrs))).toBe(438); // no nonce yet
     expect(t.code(await t.requestOnce(Method.Refresh))).toBe(437); // the nonce is good
     t.advance(61_000);

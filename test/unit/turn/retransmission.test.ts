@@ -9,7 +9,7 @@ const allocateAttrs = (b: MessageBuilder) => b.addFirstByte(AttributeType.Reques
 
 describe('retransmissions', () => {
   it('an Allocate retransmitted while its relay is being bound makes one allocation and one answer', async () => {
-    const t = await engineHarness(600, 50);
+    const t = await engineHarness({ relayDelayMs: 50 });
     await t.request(Method.Refresh); // learn a nonce (437: no allocation yet)
     const allocate = t.signed(Method.Allocate, allocateAttrs);
     t.engine.handlePacket(t.session, allocate);

@@ -1,0 +1,74 @@
+/**
+ * The server's certificate chain and key for DTLS, read from the same Node TLS options as TLS
+ * (so they reload together), and how the key signs a ServerKeyExchange.
+ */
+import { X509Certificate, constants, createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import type { TlsOptions as NodeTlsOptions } from 'node:tls';
+import type { SignatureKind } from './suites.js';
+
+/** RFC 8446 SignatureScheme values, which TLS 1.2 uses as (hash, signature) pairs. */
+export const SignatureScheme = {
+  EcdsaP256Sha256: 0x0403,
+  EcdsaP384Sha384: 0x0503,
+  RsaPkcs1Sha256: 0x0401,
+  RsaPssRsaeSha256: 0x0804,
+} as const;
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+
+const text = (value: unknown): string => {
+  if (typeof value === 'string') return value;
+  if (Buffer.isBuffer(value)) return value.toString('latin1');
+  throw new Error('DTLS needs one PEM cert and one PEM pkey');
+};
+
+export class DtlsCredentials {
+  private constructor(
+    /** DER certificates, the server's first. */
+    readonly chain: readonly Buffer[],
+    private readonly key: KeyObject,
+    readonly kind: SignatureKind,
+    /** For an EC key, the one scheme its curve allows. */
+    private readonly ecScheme: number,
+  ) {}
+
+  /** Throws when the pair cannot serve DTLS (unreadable, mismatched, or an unsupported key). */
+  static fromTlsOptions(options: NodeTlsOptions): DtlsCredentials {
+    const pem = text(options.cert).match(PEM_CERTIFICATE) ?? [];
+    if (pem.length === 0) throw new Error('no PEM certificate found');
+    const certificates = pem.map((block) => new X509Certificate(block));
+    const key = createPrivateKey({ key: text(options.key), passphrase: options.passphrase });
+    if (!certificates[0]!.checkPrivateKey(key)) throw new Error('pkey does not match the certificate');
+    const type = key.asymmetricKeyType;
+    if (type === 'rsa') return new DtlsCredentials(certificates.map((c) => c.raw), key, 'rsa', 0);
+    if (type === 'ec') {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      if (curve === 'prime256v1') return new DtlsCredentials(certificates.map((c) => c.raw), key, 'ecdsa', SignatureScheme.EcdsaP256Sha256);
+      if (curve === 'secp384r1') return new DtlsCredentials(certificates.map((c) => c.raw), key, 'ecdsa', SignatureScheme.EcdsaP384Sha384);
+      throw new Error(`DTLS serves EC keys on P-256 or P-384, not ${curve}`);
+    }
+    throw new Error(`DTLS serves RSA and EC keys, not ${type}`);
+  }
+
+  /** The scheme to sign with, from those the client lists; undefined when none fits. */
+  chooseScheme(offered: readonly number[]): number | undefined {
+    // A client that lists nothing gets SHA-256 (every DTLS 1.2 client we know lists it).
+    const accepts = (scheme: number) => offered.length === 0 || offered.includes(scheme);
+    if (this.kind === 'ecdsa') return accepts(this.ecScheme) ? this.ecScheme : undefined;
+    if (accepts(SignatureScheme.RsaPssRsaeSha256) && offered.length > 0) return SignatureScheme.RsaPssRsaeSha256;
+    return accepts(SignatureScheme.RsaPkcs1Sha256) ? SignatureScheme.RsaPkcs1Sha256 : undefined;
+  }
+
+  sign(scheme: number, data: Buffer): Buffer {
+    switch (scheme) {
+      case SignatureScheme.EcdsaP256Sha256:
+        return sign('sha256', data, { key: this.key, dsaEncoding: 'der' });
+      case SignatureScheme.EcdsaP384Sha384:
+        return sign('sha384', data, { key: this.key, dsaEncoding: 'der' });
+      case SignatureScheme.RsaPssRsaeSha256:
+        return sign('sha256', data, { key: this.key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+      default:
+        return sign('sha256', data, this.key);
+    }
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Ephemeral ECDH key shares (RFC 8422) with Node's native curves: X25519, P-256 and P-384.
+ */
+import { createECDH, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
+
+export const NamedGroup = { Secp256r1: 23, Secp384r1: 24, X25519: 29 } as const;
+
+/** The server's order of preference. */
+const GROUPS: readonly number[] = [NamedGroup.X25519, NamedGroup.Secp256r1, NamedGroup.Secp384r1];
+
+/** A client that sends no supported_groups gets P-256, which RFC 8422 makes mandatory. */
+export function chooseGroup(offered: readonly number[]): number | undefined {
+  if (offered.length === 0) return NamedGroup.Secp256r1;
+  return GROUPS.find((g) => offered.includes(g));
+}
+
+export interface KeyShare {
+  readonly publicKey: Buffer;
+  /** The premaster secret; throws when the peer's share is not a valid point. */
+  computeSecret(peer: Buffer): Buffer;
+}
+
+const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
+
+export function generateKeyShare(group: number): KeyShare {
+  if (group === NamedGroup.X25519) {
+    const { publicKey, privateKey } = generateKeyPairSync('x25519');
+    return {
+      publicKey: publicKey.export({ format: 'der', type: 'spki' }).subarray(X25519_SPKI.length),
+      computeSecret(peer) {
+        if (peer.length !== 32) throw new Error('bad X25519 share');
+        const secret = diffieHellman({ privateKey, publicKey: createPublicKey({ key: Buffer.concat([X25519_SPKI, peer]), format: 'der', type: 'spki' }) });
+        // RFC 7748 §6.1: an all-zero result means a small-order point.
+        if (secret.every((b) => b === 0)) throw new Error('X25519 small-order share');
+        return secret;
+      },
+    };
+  }
+  const ecdh = createECDH(group === NamedGroup.Secp384r1 ? 'secp384r1' : 'prime256v1');
+  return {
+    publicKey: ecdh.generateKeys(),
+    computeSecret: (peer) => ecdh.computeSecret(peer),
+  };
+}

@@ -1,0 +1,176 @@
+/**
+ * DTLS on one UDP socket: records are routed by 5-tuple to their session. A stranger gets
+ * state only by sending a ClientHello with a valid cookie while fewer than the cap of
+ * handshakes are unfinished; without one it gets a stateless HelloVerifyRequest, and any
+ * other record from it is dropped.
+ */
+import type { RemoteInfo, Socket } from 'node:dgram';
+import type { TransportAddress } from '../../stun/ip.js';
+import type { TurnEngine } from '../../turn/engine.js';
+import type { Logger } from '../../turn/logger.js';
+import { DtlsAlert, ServerHandshake } from './handshake.js';
+import { HandshakeType, handshakeMessage, helloVerifyRequestBody, parseClientHello, parseHandshakeFragments, type ClientHello } from './handshake-codec.js';
+import { AlertDescription, AlertLevel, ContentType, DTLS_1_2, alertBody, parseRecords, plainRecord, type DtlsRecord } from './record.js';
+import type { DtlsService } from './service.js';
+import { DtlsSession } from './session.js';
+
+export interface DatagramSocket {
+  readonly socket: Socket;
+  readonly local: TransportAddress;
+}
+
+interface HelloRecord {
+  readonly hello: ClientHello;
+  readonly body: Buffer;
+  readonly messageSeq: number;
+  readonly record: DtlsRecord;
+}
+
+/** An unfragmented ClientHello in the datagram's first record (epoch 0), else undefined. */
+function firstClientHello(records: readonly DtlsRecord[]): HelloRecord | undefined {
+  const record = records[0];
+  if (!record || record.type !== ContentType.Handshake || record.epoch !== 0) return undefined;
+  const fragment = parseHandshakeFragments(record.fragment)?.[0];
+  if (!fragment || fragment.type !== HandshakeType.ClientHello || fragment.offset !== 0 || fragment.body.length !== fragment.length) return undefined;
+  const hello = parseClientHello(fragment.body);
+  return hello && { hello, body: fragment.body, messageSeq: fragment.messageSeq, record };
+}
+
+export class DtlsEndpoint {
+  /** By address, then port: finding a session builds no string per datagram. */
+  private readonly sessions = new Map<string, Map<number, DtlsSession>>();
+  private count = 0;
+
+  constructor(
+    private readonly udp: DatagramSocket,
+    private readonly service: DtlsService,
+  ) {}
+
+  get local(): TransportAddress {
+    return this.udp.local;
+  }
+
+  get engine(): TurnEngine {
+    return this.service.engine;
+  }
+
+  get logger(): Logger {
+    return this.service.logger;
+  }
+
+  /** Sessions on this socket, handshaking or open. */
+  get size(): number {
+    return this.count;
+  }
+
+  handleDatagram(data: Buffer, rinfo: RemoteInfo): void {
+    const { counters } = this.service;
+    const records = parseRecords(data);
+    if (!records) {
+      counters.droppedRecords++;
+      return;
+    }
+    const now = this.service.clock();
+    const session = this.sessions.get(rinfo.address)?.get(rinfo.port);
+    const hello = firstClientHello(records);
+    if (session && !hello) return session.receive(records, now);
+    if (!hello) {
+      counters.droppedRecords++; // not a ClientHello, from a 5-tuple with no session
+      return;
+    }
+    // The same ClientHello again: flight 4 was lost (or the network repeated the datagram).
+    if (session && hello.hello.random.equals(session.helloRandom)) return session.resendFlight(now);
+    this.onClientHello(hello, records, rinfo, session, now);
+  }
+
+  private onClientHello(h: HelloRecord, records: readonly DtlsRecord[], rinfo: RemoteInfo, existing: DtlsSession | undefined, now: number): void {
+    const { counters, cookies } = this.service;
+    const remote: TransportAddress = { family: rinfo.family === 'IPv6' ? 6 : 4, address: rinfo.address, port: rinfo.port };
+    // DTLS versions count down: a client whose highest is 1.0 offers a larger number.
+    if (h.hello.version > DTLS_1_2) {
+      counters.refusedVersion++;
+      this.sendDatagram(plainRecord(ContentType.Alert, 0, h.record.sequence, alertBody(AlertLevel.Fatal, AlertDescription.ProtocolVersion)), remote);
+      return;
+    }
+    if (!cookies.isValid(rinfo.address, rinfo.port, h.hello)) {
+      counters.helloVerifyRequests++;
+      // RFC 6347 §4.2.1: the same record sequence number as the ClientHello; message_seq 0.
+      const hvr = handshakeMessage(HandshakeType.HelloVerifyRequest, 0, helloVerifyRequestBody(cookies.cookieFor(rinfo.address, rinfo.port, h.hello)));
+      this.sendDatagram(plainRecord(ContentType.Handshake, 0, h.record.sequence, hvr), remote);
+      return;
+    }
+    // A valid cookie from a 5-tuple that has a session: the client started over.
+    existing?.close('the client started a new handshake');
+    if (this.service.pendingHandshakes >= this.service.limits.maxHandshakes) {
+      counters.refusedHandshakes++;
+      this.service.warnCapReached();
+      return;
+    }
+    let handshake: ServerHandshake;
+    try {
+      handshake = new ServerHandshake(this.service.credentials, h.hello, h.body, h.messageSeq, h.record.sequence);
+    } catch (error) {
+      if (!(error instanceof DtlsAlert)) throw error;
+      counters.handshakesFailed++;
+      this.logger.debug(`DTLS ${rinfo.address}:${rinfo.port}: ${error.message}`);
+      this.sendDatagram(plainRecord(ContentType.Alert, 0, h.record.sequence, alertBody(AlertLevel.Fatal, error.description)), remote);
+      return;
+    }
+    counters.handshakesStarted++;
+    this.service.pendingHandshakes++;
+    const session = new DtlsSession(this, remote, handshake, now);
+    let byPort = this.sessions.get(remote.address);
+    if (!byPort) this.sessions.set(remote.address, (byPort = new Map()));
+    byPort.set(remote.port, session);
+    this.count++;
+    if (records.length > 1) session.receive(records.slice(1), now);
+  }
+
+  /** Called once by a session that closes. */
+  forget(session: DtlsSession, reason: string): void {
+    const byPort = this.sessions.get(session.remote.address);
+    if (byPort?.get(session.remote.port) !== session) return;
+    byPort.delete(session.remote.port);
+    if (byPort.size === 0) this.sessions.delete(session.remote.address);
+    this.count--;
+    if (session.pendingHandshake) {
+      this.service.pendingHandshakes--;
+      this.service.counters.handshakesFailed++;
+    }
+    this.logger.verbose(`DTLS ${session.remote.address}:${session.remote.port}: closed: ${reason}`);
+  }
+
+  onEstablished(session: DtlsSession, suite: string): void {
+    this.service.pendingHandshakes--;
+    this.service.counters.handshakesCompleted++;
+    this.logger.verbose(`DTLS ${session.remote.address}:${session.remote.port}: session established (${suite})`);
+  }
+
+  sendDatagram(data: Buffer, remote: TransportAddress): void {
+    try {
+      this.udp.socket.send(data, remote.port, remote.address);
+    } catch {
+      // The socket is closing (server shutdown): nothing left to tell the client.
+    }
+  }
+
+  /** Ends handshakes past their deadline and sessions idle past theirs. */
+  sweep(now: number): void {
+    const { handshakeTimeoutMs, idleTimeoutMs, maxAllocateTimeoutMs } = this.service.limits;
+    for (const byPort of [...this.sessions.values()]) {
+      for (const session of [...byPort.values()]) {
+        if (session.pendingHandshake) {
+          if (now - session.startedAt >= handshakeTimeoutMs) session.close('handshake timeout', false);
+        } else if (now - session.lastReceivedAt >= idleTimeoutMs) {
+          session.close('idle timeout');
+        } else if (!session.allocation && !session.allocating && now - session.startedAt >= maxAllocateTimeoutMs) {
+          session.close('no allocation within max-allocate-timeout');
+        }
+      }
+    }
+  }
+
+  close(): void {
+    for (const byPort of [...this.sessions.values()]) for (const session of [...byPort.values()]) session.close('server stopping');
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * Whether, and how, the server serves DTLS, from coturn's options: on unless `no-dtls`, and
+ * only with a certificate (the TLS one). Says why in the log when it is not served.
+ */
+import type { ServerOptions } from '../../config/server-options.js';
+import type { TurnEngine } from '../../turn/engine.js';
+import type { Logger } from '../../turn/logger.js';
+import { hasCertificate, secureOptions } from '../tls-context.js';
+import { DEFAULT_DTLS_LIMITS, DtlsService } from './service.js';
+
+export function startDtls(options: ServerOptions, engine: TurnEngine, logger: Logger): DtlsService | undefined {
+  if (options.noDtls) return undefined;
+  if (!hasCertificate(options.tls)) {
+    logger.warn('DTLS is not served: set cert and pkey (or no-dtls to silence this)');
+    return undefined;
+  }
+  if (options.tls.caFile) {
+    // TLS asks for client certificates then; DTLS cannot yet, and must not serve without them.
+    logger.warn('DTLS is not served: CA-file (client certificates) is not supported over DTLS yet (set no-dtls to silence this)');
+    return undefined;
+  }
+  // An allocation cannot outlive max-allocate-lifetime without a Refresh, which is a record.
+  return new DtlsService(secureOptions(options.tls), engine, logger, {
+    ...DEFAULT_DTLS_LIMITS,
+    maxAllocateTimeoutMs: options.maxAllocateTimeout * 1000,
+    idleTimeoutMs: options.maxAllocateLifetime * 1000,
+  });
+}

@@ -1,0 +1,211 @@
+/**
+ * The server side of one DTLS 1.2 handshake, from a ClientHello that carried a valid cookie
+ * to the server's Finished (RFC 6347 §4.2.4, flights 4 and 6). Only ECDHE with AES-GCM; no
+ * client certificates, no resumption, no renegotiation.
+ */
+import { createHash, randomBytes, timingSafeEqual, type Hash } from 'node:crypto';
+import type { DtlsCredentials } from './credentials.js';
+import { chooseGroup, generateKeyShare, type KeyShare } from './ecdhe.js';
+import {
+  Extension,
+  HANDSHAKE_HEADER,
+  HandshakeType,
+  certificateBody,
+  clientPublicKey,
+  ecdheParams,
+  handshakeFragment,
+  handshakeMessage,
+  parseHandshakeFragments,
+  readU16List,
+  serverHelloBody,
+  serverKeyExchangeBody,
+  type ClientHello,
+} from './handshake-codec.js';
+import { RecordProtection } from './protection.js';
+import { AlertDescription, ContentType, RECORD_HEADER, plainRecord, type DtlsRecord } from './record.js';
+import { chooseSuite, keyBlock, prf, type CipherSuite } from './suites.js';
+
+/** Datagrams the server writes stay under this (IPv6's minimum MTU less headers). */
+const DATAGRAM_BUDGET = 1200;
+const MAX_FRAGMENT = DATAGRAM_BUDGET - RECORD_HEADER - HANDSHAKE_HEADER;
+/** A client's handshake message beyond this is refused (no client certificates are asked for). */
+const MAX_MESSAGE = 4096;
+
+/** A fatal alert to send, and why. */
+export class DtlsAlert extends Error {
+  constructor(
+    readonly description: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Established {
+  readonly suite: CipherSuite;
+  readonly protection: RecordProtection;
+  /** Epoch-1 sequence numbers the server has used (its Finished took 0). */
+  readonly nextWriteSequence: number;
+  /** CCS and Finished: sent again if the client repeats its last flight. */
+  readonly finalFlight: Buffer;
+  /** The client Finished's record sequence number, for the replay window. */
+  readonly clientFinishedSequence: number;
+}
+
+type State = 'key-exchange' | 'change-cipher-spec' | 'finished';
+
+export class ServerHandshake {
+  private readonly suite: CipherSuite;
+  private readonly transcript: Hash;
+  private readonly share: KeyShare;
+  private readonly serverRandom = randomBytes(32);
+  private writeSequence: number;
+  private state: State = 'key-exchange';
+  /** The client's next message_seq, and its bytes so far (in-order fragments only). */
+  private expectedSeq: number;
+  private partial: { type: number; body: Buffer; filled: number } | undefined;
+  private masterSecret: Buffer | undefined;
+  private protection: RecordProtection | undefined;
+  /** Flight 4, as datagrams. */
+  readonly flight: Buffer[];
+
+  /** Throws DtlsAlert when the client offers nothing this certificate can serve. */
+  constructor(
+    credentials: DtlsCredentials,
+    readonly hello: ClientHello,
+    helloBody: Buffer,
+    helloMessageSeq: number,
+    helloRecordSequence: number,
+  ) {
+    const suite = chooseSuite(hello.cipherSuites, credentials.kind);
+    const group = chooseGroup(readU16List(hello.extensions.get(Extension.SupportedGroups)));
+    const scheme = credentials.chooseScheme(readU16List(hello.extensions.get(Extension.SignatureAlgorithms)));
+    if (!suite || group === undefined || scheme === undefined) {
+      throw new DtlsAlert(AlertDescription.HandshakeFailure, 'no cipher suite, group or signature scheme in common');
+    }
+    if (!hello.compressionMethods.includes(0)) throw new DtlsAlert(AlertDescription.IllegalParameter, 'no null compression');
+    this.suite = suite;
+    this.share = generateKeyShare(group);
+    // Records continue from the client's: the HelloVerifyRequest took an earlier number.
+    this.writeSequence = helloRecordSequence;
+    this.expectedSeq = helloMessageSeq + 1;
+    this.transcript = createHash(suite.hash).update(handshakeMessage(HandshakeType.ClientHello, helloMessageSeq, helloBody));
+    const params = ecdheParams(group, this.share.publicKey);
+    const signature = credentials.sign(scheme, Buffer.concat([hello.random, this.serverRandom, params]));
+    // The HelloVerifyRequest was message 0 of the server's side.
+    this.flight = this.packFlight([
+      [HandshakeType.ServerHello, serverHelloBody(this.serverRandom, suite.id, hello)],
+      [HandshakeType.Certificate, certificateBody(credentials.chain)],
+      [HandshakeType.ServerKeyExchange, serverKeyExchangeBody(params, scheme, signature)],
+      [HandshakeType.ServerHelloDone, Buffer.alloc(0)],
+    ], 1);
+  }
+
+  /** Takes one epoch-0 or epoch-1 record; returns the result once the client's Finished checks. */
+  onRecord(record: DtlsRecord): Established | undefined {
+    if (record.epoch === 0 && record.type === ContentType.Handshake && this.state === 'key-exchange') {
+      const fragments = parseHandshakeFragments(record.fragment);
+      if (!fragments) throw new DtlsAlert(AlertDescription.DecodeError, 'malformed handshake record');
+      for (const f of fragments) {
+        const body = this.assemble(f);
+        if (body) this.onClientKeyExchange(f.type, body);
+      }
+      return undefined;
+    }
+    if (record.epoch === 0 && record.type === ContentType.ChangeCipherSpec && this.state === 'change-cipher-spec') {
+      if (record.fragment.length !== 1 || record.fragment[0] !== 1) throw new DtlsAlert(AlertDescription.DecodeError, 'bad ChangeCipherSpec');
+      this.state = 'finished';
+      return undefined;
+    }
+    if (record.epoch === 1 && record.type === ContentType.Handshake && this.state === 'finished') {
+      const plain = this.protection!.open(record);
+      if (!plain) return undefined; // forged or damaged: dropped, as RFC 6347 §4.1.2.7 allows
+      const fragments = parseHandshakeFragments(plain);
+      if (!fragments) throw new DtlsAlert(AlertDescription.DecodeError, 'malformed Finished');
+      for (const f of fragments) {
+        const body = this.assemble(f);
+        if (body) return this.onFinished(f.type, body, record.sequence);
+      }
+    }
+    return undefined; // out of order or repeated: the client retransmits its flight if it must
+  }
+
+  /** Collects in-order fragments of the expected message; its body once complete. */
+  private assemble(f: { type: number; length: number; messageSeq: number; offset: number; body: Buffer }): Buffer | undefined {
+    if (f.messageSeq !== this.expectedSeq) return undefined;
+    if (f.length > MAX_MESSAGE) throw new DtlsAlert(AlertDescription.HandshakeFailure, 'handshake message too long');
+    if (f.offset === 0 && f.body.length === f.length) return f.body;
+    this.partial ??= { type: f.type, body: Buffer.alloc(f.length), filled: 0 };
+    const p = this.partial;
+    if (p.type !== f.type || p.body.length !== f.length || f.offset > p.filled) return undefined;
+    f.body.copy(p.body, f.offset);
+    p.filled = Math.max(p.filled, f.offset + f.body.length);
+    if (p.filled < p.body.length) return undefined;
+    this.partial = undefined;
+    return p.body;
+  }
+
+  private onClientKeyExchange(type: number, body: Buffer): void {
+    if (type !== HandshakeType.ClientKeyExchange) throw new DtlsAlert(AlertDescription.UnexpectedMessage, `expected ClientKeyExchange, got ${type}`);
+    const peer = clientPublicKey(body);
+    let premaster: Buffer;
+    try {
+      if (!peer) throw new Error('no key share');
+      premaster = this.share.computeSecret(peer);
+    } catch (error) {
+      throw new DtlsAlert(AlertDescription.IllegalParameter, `bad ClientKeyExchange: ${(error as Error).message}`);
+    }
+    this.transcript.update(handshakeMessage(type, this.expectedSeq, body));
+    const { hash } = this.suite;
+    // RFC 7627: with extended_master_secret the secret is bound to the whole handshake so far.
+    this.masterSecret = this.hello.extensions.has(Extension.ExtendedMasterSecret)
+      ? prf(hash, premaster, 'extended master secret', this.transcript.copy().digest(), 48)
+      : prf(hash, premaster, 'master secret', Buffer.concat([this.hello.random, this.serverRandom]), 48);
+    this.protection = new RecordProtection(this.suite, keyBlock(this.suite, this.masterSecret, this.hello.random, this.serverRandom));
+    this.expectedSeq++;
+    this.state = 'change-cipher-spec';
+  }
+
+  private onFinished(type: number, body: Buffer, recordSequence: number): Established {
+    if (type !== HandshakeType.Finished) throw new DtlsAlert(AlertDescription.UnexpectedMessage, `expected Finished, got ${type}`);
+    const { hash } = this.suite;
+    const expected = prf(hash, this.masterSecret!, 'client finished', this.transcript.copy().digest(), 12);
+    if (body.length !== 12 || !timingSafeEqual(body, expected)) throw new DtlsAlert(AlertDescription.DecryptError, 'client Finished does not verify');
+    this.transcript.update(handshakeMessage(type, this.expectedSeq, body));
+    const verify = prf(hash, this.masterSecret!, 'server finished', this.transcript.digest(), 12);
+    // The server's Finished is message 5 of its side (ServerHello was 1).
+    const finished = this.protection!.seal(ContentType.Handshake, 1, 0, [handshakeMessage(HandshakeType.Finished, 5, verify)]);
+    const ccs = plainRecord(ContentType.ChangeCipherSpec, 0, this.writeSequence++, Buffer.from([1]));
+    return {
+      suite: this.suite,
+      protection: this.protection!,
+      nextWriteSequence: 1,
+      finalFlight: Buffer.concat([ccs, finished]),
+      clientFinishedSequence: recordSequence,
+    };
+  }
+
+  /** Fragments messages into records and packs records into datagrams within the budget. */
+  private packFlight(messages: readonly [number, Buffer][], firstSeq: number): Buffer[] {
+    const datagrams: Buffer[] = [];
+    let current: Buffer[] = [];
+    let size = 0;
+    messages.forEach(([type, body], i) => {
+      const seq = firstSeq + i;
+      this.transcript.update(handshakeMessage(type, seq, body));
+      for (let offset = 0; offset === 0 || offset < body.length; offset += MAX_FRAGMENT) {
+        const length = Math.min(MAX_FRAGMENT, body.length - offset);
+        const record = plainRecord(ContentType.Handshake, 0, this.writeSequence++, handshakeFragment(type, seq, body, offset, length));
+        if (size + record.length > DATAGRAM_BUDGET && current.length > 0) {
+          datagrams.push(Buffer.concat(current));
+          current = [];
+          size = 0;
+        }
+        current.push(record);
+        size += record.length;
+      }
+    });
+    if (current.length > 0) datagrams.push(Buffer.concat(current));
+    return datagrams;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * AES-GCM record protection for epoch 1 (RFC 5288, RFC 6347 §4.1.2.1). The explicit nonce is
+ * the record's own epoch and sequence number, so it never repeats under one key.
+ */
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { RECORD_HEADER, writeRecordHeader, type DtlsRecord } from './record.js';
+import type { CipherSuite, KeyBlock } from './suites.js';
+
+const EXPLICIT_NONCE = 8;
+const TAG = 16;
+/** Encryption adds this much to a record's plaintext. */
+export const SEAL_OVERHEAD = RECORD_HEADER + EXPLICIT_NONCE + TAG;
+
+export class RecordProtection {
+  private readonly writeNonce = Buffer.alloc(12);
+  private readonly readNonce = Buffer.alloc(12);
+  private readonly aad = Buffer.alloc(13);
+
+  /** The server's side: it writes with the server keys and reads with the client's. */
+  constructor(
+    private readonly suite: CipherSuite,
+    private readonly keys: KeyBlock,
+  ) {
+    keys.serverIv.copy(this.writeNonce, 0);
+    keys.clientIv.copy(this.readNonce, 0);
+  }
+
+  /** One record holding `parts` concatenated, encrypted. */
+  seal(type: number, epoch: number, sequence: number, parts: readonly Buffer[]): Buffer {
+    let length = 0;
+    for (const part of parts) length += part.length;
+    const out = Buffer.allocUnsafe(SEAL_OVERHEAD + length);
+    writeRecordHeader(out, 0, type, epoch, sequence, EXPLICIT_NONCE + length + TAG);
+    // The explicit nonce is epoch||sequence, the same 8 bytes as in the header.
+    out.copy(out, RECORD_HEADER, 3, 11);
+    out.copy(this.writeNonce, 4, 3, 11);
+    out.copy(this.aad, 0, 3, 11);
+    this.aad[8] = type;
+    out.copy(this.aad, 9, 1, 3);
+    this.aad.writeUInt16BE(length, 11);
+    const cipher = createCipheriv(this.suite.cipher, this.keys.serverKey, this.writeNonce);
+    cipher.setAAD(this.aad);
+    let at = RECORD_HEADER + EXPLICIT_NONCE;
+    for (const part of parts) at += cipher.update(part).copy(out, at);
+    at += cipher.final().copy(out, at);
+    cipher.getAuthTag().copy(out, at);
+    return out;
+  }
+
+  /** The plaintext of a record, or undefined when it does not authenticate. */
+  open(record: DtlsRecord): Buffer | undefined {
+    const fragment = record.fragment;
+    const length = fragment.length - EXPLICIT_NONCE - TAG;
+    if (length < 0) return undefined;
+    fragment.copy(this.readNonce, 4, 0, EXPLICIT_NONCE);
+    record.header.copy(this.aad, 0, 3, 11);
+    this.aad[8] = record.type;
+    record.header.copy(this.aad, 9, 1, 3);
+    this.aad.writeUInt16BE(length, 11);
+    try {
+      const decipher = createDecipheriv(this.suite.cipher, this.keys.clientKey, this.readNonce);
+      decipher.setAAD(this.aad);
+      decipher.setAuthTag(fragment.subarray(EXPLICIT_NONCE + length));
+      const plain = decipher.update(fragment.subarray(EXPLICIT_NONCE, EXPLICIT_NONCE + length));
+      decipher.final();
+      return plain;
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * One DTLS association with a client 5-tuple: its handshake, then STUN/TURN messages and
+ * ChannelData as application data, one per record, exactly as over plain UDP. Its allocation
+ * ends with it (close_notify, a fatal alert, a timeout), and it ends with its allocation.
+ */
+import type { TransportAddress } from '../../stun/ip.js';
+import type { Allocation } from '../../turn/allocation.js';
+import type { ClientSession } from '../../turn/session.js';
+import { DtlsAlert, type Established, type ServerHandshake } from './handshake.js';
+import { AlertDescription, AlertLevel, ContentType, alertBody, plainRecord, type DtlsRecord } from './record.js';
+import { ReplayWindow } from './replay-window.js';
+import type { DtlsEndpoint } from './endpoint.js';
+
+/** A repeated client flight is answered at most this often, so it cannot be used to amplify. */
+const RESEND_INTERVAL_MS = 250;
+
+export class DtlsSession implements ClientSession {
+  readonly transport = 'dtls' as const;
+  allocation: Allocation | undefined;
+  allocating = false;
+  /** Times (ms) the sweep reads: when the handshake began, when a record last authenticated. */
+  readonly startedAt: number;
+  lastReceivedAt: number;
+  private handshake: ServerHandshake | undefined;
+  private established: Established | undefined;
+  private writeSequence = 0;
+  private readonly window = new ReplayWindow();
+  private lastResendAt = 0;
+  private closed = false;
+  /** The ClientHello's random: the same hello again is a duplicate, not a new handshake. */
+  readonly helloRandom: Buffer;
+
+  constructor(
+    private readonly endpoint: DtlsEndpoint,
+    readonly remote: TransportAddress,
+    handshake: ServerHandshake,
+    now: number,
+  ) {
+    this.handshake = handshake;
+    this.helloRandom = handshake.hello.random;
+    this.startedAt = now;
+    this.lastReceivedAt = now;
+    this.sendDatagrams(handshake.flight);
+  }
+
+  get local(): TransportAddress {
+    return this.endpoint.local;
+  }
+
+  get isOpen(): boolean {
+    return this.established !== undefined && !this.closed;
+  }
+
+  get pendingHandshake(): ServerHandshake | undefined {
+    return this.handshake;
+  }
+
+  setAllocation(allocation: Allocation | undefined): void {
+    if (allocation && this.closed) {
+      // The session ended while the Allocate was served; the engine files the allocation
+      // right after this call, so it is released just after that.
+      queueMicrotask(() => this.endpoint.engine.release(allocation, 'DTLS session ended during Allocate'));
+      return;
+    }
+    const had = this.allocation;
+    this.allocation = allocation;
+    // The allocation expired or was refreshed to 0: the association has done its job.
+    if (!allocation && had) this.close('allocation ended');
+  }
+
+  setAllocating(allocating: boolean): void {
+    this.allocating = allocating;
+  }
+
+  send(data: Buffer): void {
+    this.sendApplicationData([data]);
+  }
+
+  sendRelayed(data: Buffer): boolean {
+    return this.sendApplicationData([data]);
+  }
+
+  sendChannelData(header: Buffer, payload: Buffer): boolean {
+    return this.sendApplicationData([header, payload]);
+  }
+
+  /** Records from this 5-tuple, in datagram order. */
+  receive(records: readonly DtlsRecord[], now: number): void {
+    for (const record of records) {
+      if (this.closed) return;
+      try {
+        if (this.handshake) this.duringHandshake(record, now);
+        else this.afterHandshake(record, now);
+      } catch (error) {
+        if (!(error instanceof DtlsAlert)) throw error;
+        this.fail(error);
+      }
+    }
+  }
+
+  /** A ClientHello repeated during the handshake: flight 4 was lost, so it goes again. */
+  resendFlight(now: number): void {
+    if (this.handshake && now - this.lastResendAt >= RESEND_INTERVAL_MS) {
+      this.lastResendAt = now;
+      this.sendDatagrams(this.handshake.flight);
+    }
+  }
+
+  /** Ends the association: says close_notify when it was open, and frees its allocation. */
+  close(reason: string, alert = true): void {
+    if (this.closed) return;
+    if (alert && this.established) this.sendAlert(AlertLevel.Warning, AlertDescription.CloseNotify);
+    this.closed = true;
+    this.endpoint.forget(this, reason);
+    const allocation = this.allocation;
+    this.allocation = undefined;
+    if (allocation) this.endpoint.engine.release(allocation, `DTLS session ended: ${reason}`);
+  }
+
+  private duringHandshake(record: DtlsRecord, now: number): void {
+    if (record.type === ContentType.Alert && record.epoch === 0) {
+      // An unauthenticated alert could be forged, but a handshake has nothing worth keeping.
+      if (record.fragment[0] === AlertLevel.Fatal) this.close(`client sent alert ${record.fragment[1]}`, false);
+      return;
+    }
+    const done = this.handshake!.onRecord(record);
+    if (!done) return;
+    this.handshake = undefined;
+    this.established = done;
+    this.writeSequence = done.nextWriteSequence;
+    this.window.mark(done.clientFinishedSequence);
+    this.lastReceivedAt = now;
+    this.endpoint.onEstablished(this, done.suite.name);
+    this.endpoint.sendDatagram(done.finalFlight, this.remote);
+  }
+
+  private afterHandshake(record: DtlsRecord, now: number): void {
+    const established = this.established!;
+    if (record.epoch !== 1) {
+      // The client repeats ClientKeyExchange/CCS/Finished: our final flight was lost.
+      if (record.epoch === 0 && record.type === ContentType.Handshake) this.resendFinal(now);
+      return; // epoch-0 alerts are unauthenticated now: ignored
+    }
+    if (this.window.isReplay(record.sequence)) return;
+    const plain = established.protection.open(record);
+    if (!plain) return; // RFC 6347 §4.1.2.7: invalid records are discarded silently
+    this.window.mark(record.sequence);
+    this.lastReceivedAt = now;
+    switch (record.type) {
+      case ContentType.ApplicationData:
+        this.endpoint.engine.handlePacket(this, plain);
+        return;
+      case ContentType.Alert:
+        if (plain[1] === AlertDescription.CloseNotify) this.close('close_notify');
+        else if (plain[0] === AlertLevel.Fatal) this.close(`client sent fatal alert ${plain[1]}`, false);
+        return;
+      case ContentType.Handshake:
+        this.resendFinal(now); // a repeated client Finished
+        return;
+      default:
+        return;
+    }
+  }
+
+  private resendFinal(now: number): void {
+    if (now - this.lastResendAt < RESEND_INTERVAL_MS) return;
+    this.lastResendAt = now;
+    this.endpoint.sendDatagram(this.established!.finalFlight, this.remote);
+  }
+
+  private fail(alert: DtlsAlert): void {
+    this.endpoint.logger.debug(`DTLS ${this.remote.address}:${this.remote.port}: ${alert.message}`);
+    this.sendAlert(AlertLevel.Fatal, alert.description);
+    this.close(alert.message, false);
+  }
+
+  private sendAlert(level: number, description: number): void {
+    const body = alertBody(level, description);
+    const record = this.established
+      ? this.established.protection.seal(ContentType.Alert, 1, this.writeSequence++, [body])
+      : plainRecord(ContentType.Alert, 0, 0, body);
+    this.endpoint.sendDatagram(record, this.remote);
+  }
+
+  private sendApplicationData(parts: readonly Buffer[]): boolean {
+    if (!this.established || this.closed) return false;
+    this.endpoint.sendDatagram(this.established.protection.seal(ContentType.ApplicationData, 1, this.writeSequence++, parts), this.remote);
+    return true;
+  }
+
+  private sendDatagrams(datagrams: readonly Buffer[]): void {
+    for (const datagram of datagrams) this.endpoint.sendDatagram(datagram, this.remote);
+  }
+}

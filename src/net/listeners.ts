@@ -1,0 +1,102 @@
+/**
+ * Every client-facing socket of the server: UDP, and TCP/TLS streams, on each listening
+ * address; and the TLS certificate they share, which can be reloaded while they run.
+ */
+import type { ServerOptions } from '../config/server-options.js';
+import { formatTransportAddress, type TransportAddress } from '../stun/ip.js';
+import type { TurnEngine } from '../turn/engine.js';
+import type { Logger } from '../turn/logger.js';
+import { startDtls } from './dtls/from-options.js';
+import type { DtlsService } from './dtls/service.js';
+import { StreamListener, TlsTerminator, tlsSessionFactory } from './stream-listener.js';
+import { hasCertificate, secureOptions } from './tls-context.js';
+import { UdpListener } from './udp-listener.js';
+
+export class Listeners {
+  private constructor(
+    readonly udp: readonly UdpListener[],
+    readonly streams: readonly StreamListener[],
+    private readonly tls: TlsTerminator | undefined,
+    /** DTLS, on each UDP socket of both ports; undefined with no-dtls or no certificate. */
+    readonly dtls: DtlsService | undefined,
+    /** The UDP sockets on tls-listening-port (plain STUN/TURN is served there too, as coturn does). */
+    readonly dtlsUdp: readonly UdpListener[],
+    private readonly options: ServerOptions,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(options: ServerOptions, ips: readonly string[], engine: TurnEngine, logger: Logger): Promise<Listeners> {
+    const streamOptions = { maxAllocateTimeoutSeconds: options.maxAllocateTimeout };
+    let tls: TlsTerminator | undefined;
+    if (!options.noTls && hasCertificate(options.tls)) {
+      tls = new TlsTerminator(secureOptions(options.tls), tlsSessionFactory(engine, streamOptions, logger), logger);
+    } else if (!options.noTls) {
+      logger.warn('TLS is not served: set cert and pkey (or no-tls to silence this)');
+    }
+    const dtls = startDtls(options, engine, logger);
+    const udp: UdpListener[] = [];
+    const dtlsUdp: UdpListener[] = [];
+    const streams: StreamListener[] = [];
+    const listeners = new Listeners(udp, streams, tls, dtls, dtlsUdp, options, logger);
+    try {
+      for (const ip of ips) {
+        if (!options.noUdp) udp.push(await UdpListener.listen(ip, options.listeningPort, engine, logger));
+        // As coturn: DTLS on both ports, told from plain STUN/ChannelData by the first byte.
+        if (dtls) {
+          if (!options.noUdp) udp[udp.length - 1]!.onDtls = dtls.attach(udp[udp.length - 1]!);
+          const onTlsPort = await UdpListener.listen(ip, options.tlsListeningPort, engine, logger);
+          onTlsPort.onDtls = dtls.attach(onTlsPort);
+          dtlsUdp.push(onTlsPort);
+        }
+        // Plain and TLS clients are both accepted on either port, told apart by the first byte.
+        if (!options.noTcp) streams.push(await StreamListener.listen(ip, options.listeningPort, engine, tls, streamOptions, logger));
+        if (tls) streams.push(await StreamListener.listen(ip, options.tlsListeningPort, engine, tls, streamOptions, logger));
+      }
+    } catch (error) {
+      await listeners.close();
+      throw error;
+    }
+    for (const l of udp) logger.info(`listening on UDP${dtls ? '/DTLS' : ''} ${formatTransportAddress(l.local)}`);
+    for (const l of dtlsUdp) logger.info(`listening on UDP/DTLS ${formatTransportAddress(l.local)}`);
+    for (const l of streams) logger.info(`listening on TCP${tls ? '/TLS' : ''} ${l.describe()}`);
+    return listeners;
+  }
+
+  get udpAddresses(): TransportAddress[] {
+    return this.udp.map((l) => l.local);
+  }
+
+  /** The UDP sockets on tls-listening-port (DTLS also reaches the listening-port ones). */
+  get dtlsAddresses(): TransportAddress[] {
+    return this.dtlsUdp.map((l) => l.local);
+  }
+
+  get streamAddresses(): TransportAddress[] {
+    return this.streams.map((l) => l.local);
+  }
+
+  get pendingTlsHandshakes(): number {
+    return this.tls?.pendingHandshakes ?? 0;
+  }
+
+  /** Reads cert and pkey again; a bad new pair is refused and the old one kept. */
+  reloadCertificates(): boolean {
+    if (!this.tls && !this.dtls) return false;
+    try {
+      const secure = secureOptions(this.options.tls);
+      // DTLS checks the pair first, so that a refused pair changes neither.
+      this.dtls?.setCredentials(secure);
+      this.tls?.setSecureContext(secure);
+      this.logger.info(`TLS certificate reloaded from ${this.options.tls.cert}`);
+      return true;
+    } catch (error) {
+      this.logger.error(`TLS certificate not reloaded, the old one stays: ${(error as Error).message}`);
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    this.dtls?.close(); // says close_notify while the sockets are still open
+    await Promise.all([...this.udp.map((l) => l.close()), ...this.dtlsUdp.map((l) => l.close()), ...this.streams.map((l) => l.close())]);
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * TCP listeners for STUN/TURN over TCP and TLS. As coturn does, either may arrive on either
+ * port: the first byte tells them apart (0x16 opens a TLS handshake, RFC 7983).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { Server as TlsServer, type TLSSocket, type TlsOptions as NodeTlsOptions } from 'node:tls';
+import { formatTransportAddress, ipFamily, type TransportAddress } from '../stun/ip.js';
+import type { TurnEngine } from '../turn/engine.js';
+import type { Logger } from '../turn/logger.js';
+import { StreamSession } from './stream-session.js';
+import { chooseAlpn } from './tls-context.js';
+
+const TLS_HANDSHAKE = 0x16;
+/** Unfinished TLS handshakes beyond this are refused: silent clients cannot hold sockets. */
+const MAX_PENDING_HANDSHAKES = 256;
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** A connection that says nothing at all is closed after this. */
+const FIRST_BYTE_TIMEOUT_MS = 10_000;
+
+export interface StreamOptions {
+  readonly maxAllocateTimeoutSeconds: number;
+}
+
+/** Terminates TLS for every listener, with one certificate that can be swapped on reload. */
+export class TlsTerminator {
+  private readonly server: TlsServer;
+  private pending = 0;
+
+  constructor(
+    options: NodeTlsOptions,
+    private readonly onSecure: (socket: TLSSocket) => void,
+    private readonly logger: Logger,
+  ) {
+    this.server = new TlsServer({ ...options, handshakeTimeout: HANDSHAKE_TIMEOUT_MS, ALPNCallback: chooseAlpn });
+    // Every handshake ends in exactly one of these two events (a timeout is a client error).
+    this.server.on('secureConnection', (socket: TLSSocket) => {
+      this.pending--;
+      this.onSecure(socket);
+    });
+    this.server.on('tlsClientError', (error, socket) => {
+      this.pending--;
+      this.logger.debug(`TLS handshake with ${socket.remoteAddress} failed: ${error.message}`);
+    });
+  }
+
+  /** Hands a raw connection whose first bytes were put back to the TLS server. */
+  accept(socket: Socket): void {
+    if (this.pending >= MAX_PENDING_HANDSHAKES) {
+      this.logger.warn(`TLS: ${MAX_PENDING_HANDSHAKES} handshakes unfinished; refusing ${socket.remoteAddress}`);
+      socket.destroy();
+      return;
+    }
+    this.pending++;
+    this.server.emit('connection', socket);
+  }
+
+  get pendingHandshakes(): number {
+    return this.pending;
+  }
+
+  setSecureContext(options: NodeTlsOptions): void {
+    this.server.setSecureContext(options);
+  }
+}
+
+export class StreamListener {
+  private readonly sockets = new Set<Socket>();
+  local: TransportAddress;
+
+  private constructor(
+    private readonly server: Server,
+    address: string,
+    port: number,
+  ) {
+    this.local = { family: ipFamily(address) ?? 4, address, port };
+  }
+
+  static async listen(
+    address: string,
+    port: number,
+    engine: TurnEngine,
+    tls: TlsTerminator | undefined,
+    options: StreamOptions,
+    logger: Logger,
+  ): Promise<StreamListener> {
+    const server = createServer();
+    const listener = new StreamListener(server, address, port);
+    server.on('connection', (socket) => listener.onConnection(socket, engine, tls, options, logger));
+    server.on('error', (error) => logger.warn(`TCP ${address}:${port}: ${error.message}`));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: address, port, exclusive: true, ipv6Only: ipFamily(address) === 6 }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const bound = server.address();
+    if (bound && typeof bound === 'object') listener.local = { ...listener.local, port: bound.port };
+    return listener;
+  }
+
+  /** Open client connections on this listener. */
+  get connections(): number {
+    return this.sockets.size;
+  }
+
+  describe(): string {
+    return formatTransportAddress(this.local);
+  }
+
+  close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  private onConnection(socket: Socket, engine: TurnEngine, tls: TlsTerminator | undefined, options: StreamOptions, logger: Logger): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    socket.on('error', () => {}); // reported by the session once it has one
+    socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
+    socket.once('data', (first: Buffer) => {
+      socket.setTimeout(0);
+      socket.pause();
+      socket.unshift(first);
+      if (first[0] === TLS_HANDSHAKE) {
+        if (tls) tls.accept(socket);
+        else socket.destroy(); // TLS is off: no certificate configured
+        return;
+      }
+      new StreamSession('tcp', socket, engine, logger, options.maxAllocateTimeoutSeconds);
+      socket.resume();
+    });
+  }
+}
+
+/** The TLS connection, once its handshake is done, becomes a session like a TCP one. */
+export function tlsSessionFactory(engine: TurnEngine, options: StreamOptions, logger: Logger): (socket: TLSSocket) => void {
+  return (socket) => void new StreamSession('tls', socket, engine, logger, options.maxAllocateTimeoutSeconds);
+}

@@ -1,0 +1,134 @@
+/**
+ * One TCP or TLS client connection: frames in, responses and relayed data out. Its allocation
+ * lives and dies with the connection (RFC 8656 §3.1); a connection that has not allocated
+ * within `max-allocate-timeout`, or that sends garbage, is closed.
+ */
+import type { Socket } from 'node:net';
+import { FramingError, StreamFramer } from '../stun/stream-framer.js';
+import type { TransportAddress } from '../stun/ip.js';
+import type { Allocation } from '../turn/allocation.js';
+import type { TurnEngine } from '../turn/engine.js';
+import type { Logger } from '../turn/logger.js';
+import type { PeerConnection } from '../turn/relay.js';
+import type { ClientSession } from '../turn/session.js';
+
+/** Relayed data waiting in the socket beyond this is dropped rather than queued without bound. */
+export const RELAY_HIGH_WATER = 256 * 1024;
+
+const PADDING = Buffer.alloc(3);
+
+const addressOf = (address: string | undefined, port: number | undefined): TransportAddress => {
+  const text = address ?? '0.0.0.0';
+  // Node reports IPv4 clients of a dual-stack socket as ::ffff:a.b.c.d: we listen per family.
+  return { family: text.includes(':') ? 6 : 4, address: text, port: port ?? 0 };
+};
+
+export class StreamSession implements ClientSession {
+  readonly remote: TransportAddress;
+  readonly local: TransportAddress;
+  allocation: Allocation | undefined;
+  allocating = false;
+  private readonly framer = new StreamFramer();
+  private allocateTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    readonly transport: 'tcp' | 'tls',
+    private readonly socket: Socket,
+    private readonly engine: TurnEngine,
+    private readonly logger: Logger,
+    maxAllocateTimeoutSeconds: number,
+  ) {
+    this.remote = addressOf(socket.remoteAddress, socket.remotePort);
+    this.local = addressOf(socket.localAddress, socket.localPort);
+    socket.setNoDelay(true);
+    socket.on('data', (data: Buffer) => this.onData(data));
+    socket.on('error', (error) => this.logger.debug(`${this.describe()}: ${error.message}`));
+    socket.on('close', () => this.onClose());
+    this.allocateTimer = setTimeout(() => this.close('no allocation within max-allocate-timeout'), maxAllocateTimeoutSeconds * 1000);
+    this.allocateTimer.unref();
+  }
+
+  setAllocation(allocation: Allocation | undefined): void {
+    if (allocation && this.closed) {
+      // The client left while its Allocate was being served: end it once the engine is done.
+      queueMicrotask(() => this.engine.release(allocation, `${this.transport} connection closed`));
+      return;
+    }
+    const had = this.allocation;
+    this.allocation = allocation;
+    if (allocation) {
+      clearTimeout(this.allocateTimer);
+      this.allocateTimer = undefined;
+    } else if (had) {
+      // The allocation ended (expired, or refreshed to 0): so does its control connection.
+      this.close('allocation ended');
+    }
+  }
+
+  setAllocating(allocating: boolean): void {
+    this.allocating = allocating;
+  }
+
+  send(data: Buffer): void {
+    if (!this.closed) this.socket.write(data);
+  }
+
+  sendRelayed(data: Buffer): boolean {
+    if (this.closed || this.socket.writableLength > RELAY_HIGH_WATER) return false;
+    this.socket.write(data);
+    return true;
+  }
+
+  sendChannelData(header: Buffer, payload: Buffer): boolean {
+    if (this.closed || this.socket.writableLength > RELAY_HIGH_WATER) return false;
+    const pad = (4 - (payload.length % 4)) % 4;
+    // One write of one buffer: cheaper than three writes for the small packets media sends.
+    const frame = Buffer.allocUnsafe(header.length + payload.length + pad);
+    header.copy(frame, 0);
+    payload.copy(frame, header.length);
+    PADDING.copy(frame, header.length + payload.length, 0, pad);
+    this.socket.write(frame);
+    return true;
+  }
+
+  /** RFC 6062: this connection now carries one peer connection's bytes, unframed. */
+  joinPeer(connection: PeerConnection, count?: (fromPeer: boolean, bytes: number) => void): void {
+    clearTimeout(this.allocateTimer);
+    this.allocateTimer = undefined;
+    this.socket.removeAllListeners('data');
+    connection.join(this.socket, count);
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.logger.verbose(`${this.describe()}: closing: ${reason}`);
+    this.socket.destroy();
+  }
+
+  private onData(data: Buffer): void {
+    try {
+      this.framer.push(data, (frame) => this.engine.handlePacket(this, frame));
+    } catch (error) {
+      if (error instanceof FramingError) {
+        this.engine.counters.drop('Malformed', data.length);
+        this.close(error.message);
+      } else {
+        this.logger.error(`${this.describe()}: ${error instanceof Error ? error.stack : String(error)}`);
+        this.close('internal error');
+      }
+    }
+  }
+
+  private onClose(): void {
+    this.closed = true;
+    clearTimeout(this.allocateTimer);
+    const allocation = this.allocation;
+    this.allocation = undefined;
+    if (allocation) this.engine.release(allocation, `${this.transport} connection closed`);
+  }
+
+  private describe(): string {
+    return `${this.transport.toUpperCase()} ${this.remote.address}:${this.remote.port}`;
+  }
+}

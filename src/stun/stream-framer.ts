@@ -1,0 +1,80 @@
+/**
+ * Cuts STUN messages and ChannelData out of a byte stream (TCP, TLS): RFC 8656 §12.5 pads
+ * ChannelData to a multiple of 4 over streams. A frame that lies within one chunk is handed
+ * over as a view, without copying; only frames split across chunks are joined.
+ */
+import { HEADER_LENGTH } from './constants.js';
+
+export class FramingError extends Error {
+  override readonly name = 'FramingError';
+}
+
+export interface FramerLimits {
+  /** Largest frame accepted; a header announcing more closes the connection. */
+  readonly maxFrameLength: number;
+  /** Most bytes held while waiting for the rest of a frame. */
+  readonly maxBuffered: number;
+}
+
+export const DEFAULT_FRAMER_LIMITS: FramerLimits = { maxFrameLength: 16 * 1024, maxBuffered: 64 * 1024 };
+
+/** Bytes the frame starting with `header` takes on the stream (padding included), or throws. */
+function frameSpan(header: Buffer, limits: FramerLimits): { span: number; length: number } {
+  const first = header[0]!;
+  const length = header.readUInt16BE(2);
+  let frame: number;
+  let span: number;
+  if (first < 0x40) {
+    if (length % 4 !== 0) throw new FramingError('STUN length is not a multiple of 4');
+    frame = span = HEADER_LENGTH + length;
+  } else if (first < 0x80) {
+    frame = 4 + length;
+    span = (frame + 3) & ~3;
+  } else {
+    throw new FramingError(`first byte 0x${first.toString(16)} is neither STUN nor ChannelData`);
+  }
+  if (frame > limits.maxFrameLength) throw new FramingError(`frame of ${frame} bytes is over the limit of ${limits.maxFrameLength}`);
+  return { span, length: frame };
+}
+
+export class StreamFramer {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+
+  constructor(private readonly limits: FramerLimits = DEFAULT_FRAMER_LIMITS) {}
+
+  get bufferedBytes(): number {
+    return this.buffered;
+  }
+
+  /** Adds bytes and hands every complete frame to `onFrame`; throws FramingError on garbage. */
+  push(data: Buffer, onFrame: (frame: Buffer) => void): void {
+    if (data.length === 0) return;
+    this.chunks.push(data);
+    this.buffered += data.length;
+    for (;;) {
+      if (this.buffered < 4) break;
+      if (this.chunks[0]!.length < 4) this.merge(4);
+      const { span, length } = frameSpan(this.chunks[0]!, this.limits);
+      if (this.buffered < span) {
+        if (this.buffered > this.limits.maxBuffered) throw new FramingError('too many bytes buffered');
+        break;
+      }
+      if (this.chunks[0]!.length < span) this.merge(span);
+      const head = this.chunks[0]!;
+      const frame = head.subarray(0, length);
+      if (head.length === span) this.chunks.shift();
+      else this.chunks[0] = head.subarray(span);
+      this.buffered -= span;
+      onFrame(frame);
+    }
+  }
+
+  /** Joins leading chunks until the first holds at least `bytes`. */
+  private merge(bytes: number): void {
+    let count = 0;
+    let have = 0;
+    while (have < bytes) have += this.chunks[count++]!.length;
+    this.chunks.splice(0, count, Buffer.concat(this.chunks.slice(0, count), have));
+  }
+}

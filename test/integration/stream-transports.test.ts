@@ -1,0 +1,193 @@
+// TURN over TCP and TLS, in process: framing as a client's TCP stack delivers it, and no
+// connection — broken, silent or half-shaken — leaves a socket or an allocation behind.
+import fs from 'node:fs';
+import net from 'node:net';
+import tls from 'node:tls';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerOptions } from '../../src/config/server-options.js';
+import { createTurnServer, type TurnServer } from '../../src/server.js';
+import { AttributeType, MessageBuilder, Method, StunClass, readXorAddress, type StunMessage } from '../../src/stun/index.js';
+import { makeCertificate, type TestCertificate } from '../support/certs.js';
+import { ALICE, testServerOptions } from '../support/server-options.js';
+import { StreamTestClient } from '../support/stream-client.js';
+import { openPeer } from '../support/turn-client.js';
+
+let certificate: TestCertificate;
+beforeAll(() => {
+  certificate = makeCertificate();
+});
+afterAll(() => certificate.remove());
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function startServer(overrides: Partial<ServerOptions> = {}): Promise<TurnServer> {
+  const base = await testServerOptions();
+  const server = await createTurnServer({
+    ...base,
+    noTcp: false,
+    noTls: false,
+    tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key },
+    ...overrides,
+  });
+  cleanups.push(() => server.close());
+  return server;
+}
+
+/** A client connection on the server's first (plain port) or second (TLS port) listener. */
+async function connect(server: TurnServer, secure: boolean, which = 0, credentials = ALICE): Promise<StreamTestClient> {
+  const c = await StreamTestClient.open(server.streamAddresses[which]!, { secure, credentials });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+const binding = () => new MessageBuilder(Method.Binding, StunClass.Request).build();
+const isMessage = (x: StunMessage | Buffer): x is StunMessage => !Buffer.isBuffer(x);
+const waitFor = async (check: () => boolean) => {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
+  return check();
+};
+
+describe('STUN/TURN over TCP and TLS', () => {
+  it('answers a Binding over TCP and over TLS, on either port', async () => {
+    const server = await startServer();
+    expect(server.streamAddresses).toHaveLength(2);
+    for (const which of [0, 1]) {
+      for (const secure of [false, true]) {
+        const c = await connect(server, secure, which);
+        c.socket.write(binding());
+        const answer = await c.next();
+        expect(isMessage(answer) && readXorAddress(answer, AttributeType.XorMappedAddress)?.port).toBe(c.socket.localPort);
+        // RFC 7443: the ALPN label for TURN is chosen when the client offers it.
+        if (secure) expect((c.socket as tls.TLSSocket).alpnProtocol).toBe('stun.turn');
+      }
+    }
+  });
+
+  it('cuts requests that arrive one byte at a time, and several in one segment', async () => {
+    const server = await startServer();
+    const c = await connect(server, false);
+    for (const byte of binding()) {
+      c.socket.write(Buffer.from([byte]));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(isMessage(await c.next())).toBe(true);
+    c.socket.write(Buffer.concat([binding(), binding(), binding()]));
+    for (let i = 0; i < 3; i++) expect(isMessage(await c.next())).toBe(true);
+  });
+
+  it('allocates over TLS, and the allocation ends when the connection does', async () => {
+    const server = await startServer();
+    const c = await connect(server, true);
+    const allocated = await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17));
+    expect(allocated.cls).toBe(StunClass.SuccessResponse);
+    expect(server.engine.allocations.size).toBe(1);
+    c.close();
+    expect(await waitFor(() => server.engine.allocations.size === 0)).toBe(true);
+  });
+
+  it('leaves no allocation behind when the client leaves in the middle of its Allocate', async () => {
+    const server = await startServer();
+    for (let i = 0; i < 20; i++) {
+      const c = await connect(server, false);
+      await c.request(Method.Refresh); // 437, but the challenge before it taught the nonce
+      c.socket.write(c.signed(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)));
+      c.socket.destroy();
+    }
+    const c = await connect(server, false);
+    await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17));
+    c.close();
+    expect(await waitFor(() => server.engine.allocations.size === 0)).toBe(true);
+  });
+
+  it.each([
+    ['garbage', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')],
+    ['an oversized ChannelData length', Buffer.from([0x40, 0x00, 0xff, 0xf0])],
+    ['a STUN length that is not a multiple of 4', Buffer.from([0x00, 0x01, 0x00, 0x05, 0x21, 0x12, 0xa4, 0x42])],
+  ])('closes a connection that sends %s', async (_what, bytes) => {
+    const server = await startServer();
+    const c = await connect(server, false);
+    c.socket.write(bytes);
+    await c.closed();
+    expect(await waitFor(() => server.listeners.streams.every((l) => l.connections === 0))).toBe(true);
+  });
+
+  it('closes a connection that never allocates, after max-allocate-timeout', async () => {
+    const server = await startServer({ maxAllocateTimeout: 1 });
+    const c = await connect(server, false);
+    c.socket.write(binding());
+    await c.next();
+    const started = Date.now();
+    await c.closed();
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('forgets a half-open TLS handshake when its client goes away', async () => {
+    const server = await startServer();
+    const { address, port } = server.streamAddresses[1]!;
+    const raw = net.connect({ host: address, port });
+    await new Promise((r) => raw.once('connect', r));
+    // The first bytes of a ClientHello record, and then nothing.
+    raw.write(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]));
+    expect(await waitFor(() => server.listeners.pendingTlsHandshakes === 1)).toBe(true);
+    raw.destroy();
+    expect(await waitFor(() => server.listeners.pendingTlsHandshakes === 0)).toBe(true);
+    expect(await waitFor(() => server.listeners.streams.every((l) => l.connections === 0))).toBe(true);
+  });
+
+  it('refuses TLS on a server without a certificate, and keeps serving plain TCP', async () => {
+    const base = await testServerOptions();
+    const server = await startServer({ tls: base.tls });
+    expect(server.streamAddresses).toHaveLength(1);
+    const secure = tls.connect({ ...server.streamAddresses[0]!, host: server.streamAddresses[0]!.address, rejectUnauthorized: false });
+    await new Promise((r) => secure.once('error', r).once('close', r));
+    const c = await connect(server, false);
+    c.socket.write(binding());
+    expect(isMessage(await c.next())).toBe(true);
+  });
+
+  it('reloads the certificate, and keeps the old one when the new one is bad', async () => {
+    const mine = makeCertificate('before.example');
+    const next = makeCertificate('after.example');
+    cleanups.push(() => mine.remove(), () => next.remove());
+    const base = await testServerOptions();
+    const server = await startServer({ tls: { ...base.tls, cert: mine.cert, pkey: mine.key } });
+    const servedName = async () => {
+      const c = await connect(server, true);
+      return (c.socket as tls.TLSSocket).getPeerCertificate().subject.CN;
+    };
+    expect(await servedName()).toBe('before.example');
+    fs.copyFileSync(next.cert, mine.cert);
+    fs.copyFileSync(next.key, mine.key);
+    expect(server.reloadCertificates()).toBe(true);
+    expect(await servedName()).toBe('after.example');
+    fs.writeFileSync(mine.cert, 'not a certificate');
+    expect(server.reloadCertificates()).toBe(false);
+    expect(await servedName()).toBe('after.example');
+  });
+});
+
+describe('backpressure', () => {
+  it('drops (and counts) relayed data for a TCP client that does not read, instead of queueing it', async () => {
+    const server = await startServer();
+    const c = await connect(server, false);
+    const relay = readXorAddress(await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)), AttributeType.XorRelayedAddress)!;
+    const peer = await openPeer();
+    cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
+    await c.request(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, peer.address));
+    c.socket.pause(); // the client stops reading
+    const payload = Buffer.alloc(1200, 7);
+    // 12,000 datagrams (14.4 MB), paced so that the server (in this same process) reads them:
+    // far more than the kernel's socket buffers and the high-water mark hold together.
+    const sent = 12_000;
+    for (let i = 0; i < sent; i++) {
+      peer.socket.send(payload, relay.port, relay.address);
+      if (i % 40 === 39) await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(await waitFor(() => server.engine.counters.droppedBackpressure > 0)).toBe(true);
+    // What was queued for the client is bounded: the socket's buffers plus the high-water mark.
+    expect(server.engine.counters.relayedToClientBytes).toBeLessThan(sent * payload.length);
+  });
+});

@@ -1,0 +1,101 @@
+// RFC 6062 TCP relaying over real sockets: Connect, ConnectionAttempt, ConnectionBind.
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTurnServer, type TurnServer } from '../../src/server.js';
+import { AttributeType, Method, StunClass, readErrorCode, readUint32, readXorAddress, type MessageBuilder, type StunMessage } from '../../src/stun/index.js';
+import { ALICE, testServerOptions } from '../support/server-options.js';
+import { StreamTestClient } from '../support/stream-client.js';
+import { PEER_HOST } from '../support/turn-client.js';
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function startServer(): Promise<TurnServer> {
+  const server = await createTurnServer({ ...(await testServerOptions()), noTcp: false });
+  cleanups.push(() => server.close());
+  return server;
+}
+
+async function client(server: TurnServer): Promise<StreamTestClient> {
+  const c = await StreamTestClient.open(server.streamAddresses[0]!, { credentials: ALICE });
+  cleanups.push(() => c.close());
+  return c;
+}
+
+/** A TCP echo server standing in for a peer. */
+async function echoPeer(): Promise<{ port: number }> {
+  const server = net.createServer((s) => s.pipe(s));
+  await new Promise<void>((r) => server.listen(0, PEER_HOST, r));
+  cleanups.push(() => new Promise((r) => server.close(r)));
+  return { port: (server.address() as net.AddressInfo).port };
+}
+
+const tcpAllocate = (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 6);
+const code = (m: StunMessage) => readErrorCode(m, AttributeType.ErrorCode)?.code;
+describe('RFC 6062 TCP relay', () => {
+  it('connects to a peer for the client, and a bound data connection carries its bytes both ways', async () => {
+    const server = await startServer();
+    const control = await client(server);
+    const allocated = await control.request(Method.Allocate, tcpAllocate);
+    expect(allocated.cls).toBe(StunClass.SuccessResponse);
+    const peer = await echoPeer();
+    const peerAddress = { family: 4 as const, address: PEER_HOST, port: peer.port };
+    const connected = await control.request(Method.Connect, (b) => b.addXorAddress(AttributeType.XorPeerAddress, peerAddress));
+    const id = readUint32(connected, AttributeType.ConnectionId)!;
+    expect(id).toBeGreaterThan(0);
+    expect(code(await control.request(Method.Connect, (b) => b.addXorAddress(AttributeType.XorPeerAddress, peerAddress)))).toBe(446);
+
+    const data = await client(server);
+    const bound = await data.request(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, id));
+    expect(bound.cls).toBe(StunClass.SuccessResponse);
+    data.socket.write('raw payload');
+    expect((await data.readRaw(11)).toString()).toBe('raw payload');
+    const allocation = [...server.engine.allocations][0]!;
+    expect(allocation.bytesFromClient).toBe(11);
+  });
+
+  it('answers 447 when the peer cannot be reached, and 400 to an unknown CONNECTION-ID', async () => {
+    const server = await startServer();
+    const control = await client(server);
+    await control.request(Method.Allocate, tcpAllocate);
+    const closedPort = (await echoPeer()).port;
+    await cleanups.pop()!(); // close that peer again: nothing listens there now
+    expect(code(await control.request(Method.Connect, (b) => b.addXorAddress(AttributeType.XorPeerAddress, { family: 4, address: PEER_HOST, port: closedPort })))).toBe(447);
+    const data = await client(server);
+    expect(code(await data.request(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, 12345)))).toBe(400);
+  });
+
+  it('tells the client of a permitted peer that connects in, and closes an unpermitted one', async () => {
+    const server = await startServer();
+    const control = await client(server);
+    const relay = readXorAddress(await control.request(Method.Allocate, tcpAllocate), AttributeType.XorRelayedAddress)!;
+
+    const stranger = net.connect({ host: relay.address, port: relay.port });
+    cleanups.push(() => void stranger.destroy());
+    await new Promise((r) => stranger.once('close', r));
+
+    await control.request(Method.CreatePermission, (b) => b.addXorAddress(AttributeType.XorPeerAddress, { family: 4, address: '127.0.0.1', port: 1 }));
+    const peer = net.connect({ host: relay.address, port: relay.port });
+    cleanups.push(() => void peer.destroy());
+    await new Promise((r) => peer.once('connect', r));
+    peer.write('early bytes');
+    const attempt = await control.nextMessage();
+    expect(attempt.method).toBe(Method.ConnectionAttempt);
+    expect(attempt.cls).toBe(StunClass.Indication);
+    expect(readXorAddress(attempt, AttributeType.XorPeerAddress)?.port).toBe(peer.localPort);
+    const data = await client(server);
+    await data.request(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, readUint32(attempt, AttributeType.ConnectionId)!));
+    expect((await data.readRaw(11)).toString()).toBe('early bytes');
+  });
+
+  it('refuses TCP relaying to a client on UDP with 400', async () => {
+    const server = await createTurnServer(await testServerOptions());
+    cleanups.push(() => server.close());
+    const { UdpTestClient } = await import('../support/turn-client.js');
+    const c = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
+    cleanups.push(() => c.close());
+    expect(code(await c.allocate(tcpAllocate))).toBe(400);
+  });
+});

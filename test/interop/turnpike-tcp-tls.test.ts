@@ -1,0 +1,83 @@
+// coturn's client over TCP and TLS against Turnpike, and OpenSSL's own TLS client.
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, readXorAddress } from '../../src/stun/index.js';
+import { makeCertificate, type TestCertificate } from '../support/certs.js';
+import { runUclient, startPeer, type PeerHandle } from '../support/coturn-tools.js';
+import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
+import { stopAllProcesses } from '../support/processes.js';
+import { startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
+
+const HOST = '127.0.0.1';
+let certificate: TestCertificate;
+let server: TurnpikeHandle;
+let peer: PeerHandle;
+let tlsPort: number;
+
+beforeAll(async () => {
+  certificate = makeCertificate();
+  const port = await freeUdpTcpPort(HOST);
+  tlsPort = await freeUdpTcpPort(HOST);
+  const minPort = await freePortRange(HOST, 100);
+  server = await startTurnpike([
+    '-n', '--listening-ip', HOST, '--listening-port', String(port), '--tls-listening-port', String(tlsPort),
+    '--relay-ip', HOST, '--min-port', String(minPort), '--max-port', String(minPort + 99),
+    '--lt-cred-mech', '--user', 'alice:secret', '--realm', 'tcp.example', '--allow-loopback-peers',
+    '--cert', certificate.cert, '--pkey', certificate.key, '--no-dtls',
+  ], HOST, port);
+  peer = await startPeer();
+});
+afterAll(async () => {
+  await stopAllProcesses();
+  certificate.remove();
+});
+
+describe('turnutils_uclient over streams', () => {
+  const load = { user: 'alice', password: 'secret', clients: 10, messages: 200, length: 120, noRtcp: true, timeoutMs: 45_000 };
+
+  it.each([
+    ['TCP (-t)', { tcp: true }, () => server.port],
+    ['TLS (-t -S)', { tcp: true, secure: true }, () => tlsPort],
+    ['TLS on the plain port (-t -S -p listening-port)', { tcp: true, secure: true }, () => server.port],
+  ])('relays over %s with 0 lost', async (_name, mode, port) => {
+    const r = await runUclient({ host: HOST, port: port(), ...load, ...mode, peerAddr: peer.host, peerPort: peer.port });
+    expect(r.exitCode, r.output).toBe(0);
+    expect(r.sent).toBe(2000);
+    expect(r.received).toBe(2000);
+    expect(r.lostPackets).toBe(0);
+  });
+});
+
+describe('turnutils_uclient -T (RFC 6062 TCP relay)', () => {
+  it('relays client to client through TCP allocations with 0 lost', async () => {
+    // -T implies -t -y -c: the clients Connect to each other's TCP relay addresses.
+    const r = await runUclient({ host: HOST, port: server.port, user: 'alice', password: 'secret', clients: 4, messages: 50, length: 100, extraArgs: ['-T'], timeoutMs: 45_000 });
+    expect(r.exitCode, r.output).toBe(0);
+    expect(r.sent).toBe(200);
+    expect(r.received).toBe(200);
+    expect(r.lostPackets).toBe(0);
+  });
+});
+
+describe('openssl s_client', () => {
+  it('completes a TLS handshake and gets a Binding answer', async () => {
+    const request = new MessageBuilder(Method.Binding, StunClass.Request).build();
+    const client = spawn('openssl', ['s_client', '-connect', `${HOST}:${tlsPort}`, '-quiet', '-alpn', 'stun.turn'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    client.stdout.on('data', (d: Buffer) => chunks.push(d));
+    let stderr = '';
+    client.stderr.on('data', (d: Buffer) => (stderr += d));
+    try {
+      // s_client reads stdin only after its handshake; the request waits in the pipe.
+      client.stdin.write(request);
+      for (let i = 0; i < 100 && Buffer.concat(chunks).length < 20; i++) await new Promise((r) => setTimeout(r, 50));
+      const answer = Buffer.concat(chunks);
+      expect(answer.length, stderr).toBeGreaterThanOrEqual(20);
+      const message = decodeMessage(answer.subarray(0, 20 + answer.readUInt16BE(2)));
+      expect(message.cls).toBe(StunClass.SuccessResponse);
+      expect(readXorAddress(message, AttributeType.XorMappedAddress)?.address).toBe(HOST);
+    } finally {
+      client.kill();
+    }
+  });
+});

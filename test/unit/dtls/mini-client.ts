@@ -1,0 +1,113 @@
+// A minimal DTLS 1.2 client for session tests: one ECDHE-ECDSA-AES128-GCM-SHA256 handshake
+// over a raw socket, then records of any kind (alerts, replays) that OpenSSL will not send
+// on request. Interop is proven with OpenSSL and coturn elsewhere; this is for the edges.
+import { createHash, randomBytes } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
+import { generateKeyShare } from '../../../src/net/dtls/ecdhe.js';
+import { HandshakeType, handshakeMessage, parseHandshakeFragments } from '../../../src/net/dtls/handshake-codec.js';
+import { RecordProtection } from '../../../src/net/dtls/protection.js';
+import { ContentType, parseRecords, plainRecord, type DtlsRecord } from '../../../src/net/dtls/record.js';
+import { CIPHER_SUITES, keyBlock, prf } from '../../../src/net/dtls/suites.js';
+import { clientHelloDatagram, helloVerifyCookie } from './client-hello.js';
+
+export class MiniDtlsClient {
+  private readonly inbox: DtlsRecord[] = [];
+  private wake: (() => void) | undefined;
+  private protection: RecordProtection | undefined;
+  private sequence = 1;
+  /** The datagram that carried the ClientHello with the cookie, to repeat it. */
+  helloWithCookie: Buffer = Buffer.alloc(0);
+
+  private constructor(
+    readonly socket: Socket,
+    private readonly port: number,
+  ) {
+    socket.on('message', (d) => {
+      this.inbox.push(...(parseRecords(d) ?? []));
+      this.wake?.();
+    });
+  }
+
+  static async connect(port: number): Promise<MiniDtlsClient> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+    const client = new MiniDtlsClient(socket, port);
+    await client.handshake();
+    return client;
+  }
+
+  private async next(): Promise<DtlsRecord> {
+    for (let i = 0; i < 100 && this.inbox.length === 0; i++) {
+      await new Promise<void>((r) => ((this.wake = r), setTimeout(r, 50)));
+    }
+    const record = this.inbox.shift();
+    if (!record) throw new Error('no record from the server');
+    return record;
+  }
+
+  private async handshake(): Promise<void> {
+    const random = randomBytes(32);
+    this.send(clientHelloDatagram({ random, suites: [0xc02b] }));
+    const hvr = await this.next();
+    const cookie = helloVerifyCookie(Buffer.concat([hvr.header, hvr.fragment]))!;
+    this.helloWithCookie = clientHelloDatagram({ random, cookie, messageSeq: 1, recordSequence: 1, suites: [0xc02b] });
+    this.send(this.helloWithCookie);
+    const hello = parseHandshakeFragments(parseRecords(this.helloWithCookie)![0]!.fragment)![0]!;
+    const transcript = createHash('sha256').update(handshakeMessage(HandshakeType.ClientHello, 1, hello.body));
+    const messages = new Map<number, Buffer>();
+    while (!messages.has(HandshakeType.ServerHelloDone)) {
+      for (const f of parseHandshakeFragments((await this.next()).fragment) ?? []) {
+        if (f.offset !== 0 || f.body.length !== f.length) throw new Error('fragmented server message');
+        transcript.update(handshakeMessage(f.type, f.messageSeq, f.body));
+        messages.set(f.type, f.body);
+      }
+    }
+    const serverRandom = messages.get(HandshakeType.ServerHello)!.subarray(2, 34);
+    const kx = messages.get(HandshakeType.ServerKeyExchange)!;
+    const share = generateKeyShare(kx.readUInt16BE(1));
+    const premaster = share.computeSecret(kx.subarray(4, 4 + kx[3]!));
+    const exchange = Buffer.concat([Buffer.from([share.publicKey.length]), share.publicKey]);
+    transcript.update(handshakeMessage(HandshakeType.ClientKeyExchange, 2, exchange));
+    const suite = CIPHER_SUITES[0]!;
+    const master = prf('sha256', premaster, 'extended master secret', transcript.copy().digest(), 48);
+    const keys = keyBlock(suite, master, random, serverRandom);
+    // The client's view: it writes with the client keys, which the server class calls "read".
+    this.protection = new RecordProtection(suite, { clientKey: keys.serverKey, serverKey: keys.clientKey, clientIv: keys.serverIv, serverIv: keys.clientIv });
+    const verify = prf('sha256', master, 'client finished', transcript.digest(), 12);
+    this.send(Buffer.concat([
+      plainRecord(ContentType.Handshake, 0, 2, handshakeMessage(HandshakeType.ClientKeyExchange, 2, exchange)),
+      plainRecord(ContentType.ChangeCipherSpec, 0, 3, Buffer.from([1])),
+      this.protection.seal(ContentType.Handshake, 1, 0, [handshakeMessage(HandshakeType.Finished, 3, verify)]),
+    ]));
+    for (let record = await this.next(); record.epoch !== 1; record = await this.next());
+  }
+
+  /** One record of this type, sealed with the next sequence number, not sent. */
+  seal(type: number, data: Buffer): Buffer {
+    return this.protection!.seal(type, 1, this.sequence++, [data]);
+  }
+
+  /** Seals and sends one record; returns it, for replaying. */
+  sendRecord(type: number, data: Buffer): Buffer {
+    const record = this.seal(type, data);
+    this.send(record);
+    return record;
+  }
+
+  /** The next application data from the server, decrypted. */
+  async receive(): Promise<Buffer> {
+    for (;;) {
+      const record = await this.next();
+      const plain = record.epoch === 1 && record.type === ContentType.ApplicationData ? this.protection!.open(record) : undefined;
+      if (plain) return plain;
+    }
+  }
+
+  send(datagram: Buffer): void {
+    this.socket.send(datagram, this.port, '127.0.0.1');
+  }
+
+  close(): Promise<void> {
+    return new Promise((r) => this.socket.close(() => r()));
+  }
+}

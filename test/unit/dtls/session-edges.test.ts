@@ -1,0 +1,85 @@
+// A DTLS session's edges, driven by a minimal client over real UDP: alerts, replays, forged
+// records and repeated ClientHellos, which OpenSSL's client will not produce on request.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { AlertDescription, AlertLevel, ContentType } from '../../../src/net/dtls/record.js';
+import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, longTermKey, readString } from '../../../src/stun/index.js';
+import { makeCertificate, type TestCertificate } from '../../support/certs.js';
+import { ALICE, REALM } from '../../support/server-options.js';
+import { startDtls, waitFor, type Cleanups } from './harness.js';
+import { MiniDtlsClient } from './mini-client.js';
+
+let certificate: TestCertificate;
+beforeAll(() => {
+  certificate = makeCertificate();
+});
+afterAll(() => certificate.remove());
+const cleanups: Cleanups = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function connected() {
+  const rig = await startDtls(cleanups, certificate);
+  const client = await MiniDtlsClient.connect(rig.address.port);
+  cleanups.push(() => client.close());
+  return { ...rig, client };
+}
+
+const binding = () => new MessageBuilder(Method.Binding, StunClass.Request).build();
+
+async function allocate(client: MiniDtlsClient): Promise<void> {
+  const request = (nonce?: string) => {
+    const b = new MessageBuilder(Method.Allocate, StunClass.Request).addFirstByte(AttributeType.RequestedTransport, 17);
+    if (!nonce) return b.build();
+    return b.addString(AttributeType.Username, ALICE.username).addString(AttributeType.Realm, REALM).addString(AttributeType.Nonce, nonce)
+      .build({ integrityKey: longTermKey(ALICE.username, REALM, ALICE.password) });
+  };
+  client.sendRecord(ContentType.ApplicationData, request());
+  const challenge = decodeMessage(await client.receive());
+  client.sendRecord(ContentType.ApplicationData, request(readString(challenge, AttributeType.Nonce, 763)));
+  expect(decodeMessage(await client.receive()).cls).toBe(StunClass.SuccessResponse);
+}
+
+describe('a DTLS session', () => {
+  it('ends on a fatal alert from the client, and frees its allocation', async () => {
+    const { server, service, client } = await connected();
+    await allocate(client);
+    expect(server.engine.allocations.size).toBe(1);
+    client.sendRecord(ContentType.Alert, Buffer.from([AlertLevel.Fatal, AlertDescription.InternalError]));
+    expect(await waitFor(() => server.engine.allocations.size === 0)).toBe(true);
+    expect(service.sessions).toBe(0);
+  });
+
+  it('ignores a warning alert that is not close_notify', async () => {
+    const { service, client } = await connected();
+    client.sendRecord(ContentType.Alert, Buffer.from([AlertLevel.Warning, 90])); // user_canceled
+    client.sendRecord(ContentType.ApplicationData, binding());
+    expect(decodeMessage(await client.receive()).cls).toBe(StunClass.SuccessResponse);
+    expect(service.sessions).toBe(1);
+  });
+
+  it('drops a replayed record and a forged one', async () => {
+    const { server, client } = await connected();
+    const record = client.sendRecord(ContentType.ApplicationData, binding());
+    await client.receive();
+    client.send(record); // the same record again
+    const forged = client.seal(ContentType.ApplicationData, binding());
+    forged.writeUIntBE(99, 5, 6); // another sequence number, which the tag covers
+    client.send(forged);
+    const last = binding();
+    client.sendRecord(ContentType.ApplicationData, last);
+    // Records are handled in order: the first answer after these is the last Binding's.
+    const answer = decodeMessage(await client.receive());
+    expect(answer.transactionId.equals(decodeMessage(last).transactionId)).toBe(true);
+    expect(server.engine.counters.bindingRequests).toBe(2);
+  });
+
+  it('keeps the session when the ClientHello that opened it arrives again', async () => {
+    const { service, client } = await connected();
+    client.send(client.helloWithCookie);
+    client.sendRecord(ContentType.ApplicationData, binding());
+    expect(decodeMessage(await client.receive()).cls).toBe(StunClass.SuccessResponse);
+    expect(service.sessions).toBe(1);
+    expect(service.counters.handshakesStarted).toBe(1);
+  });
+});

@@ -14,6 +14,7 @@ import {
 import { freePortRange, freeTcpPort, freeUdpTcpPort } from '../test/support/ports.js';
 import { stopAllProcesses } from '../test/support/processes.js';
 import { startTurnpike } from '../test/support/turnpike-process.js';
+import { makeCertificate, type TestCertificate } from '../test/support/certs.js';
 
 const HOST = '127.0.0.1';
 const envInt = (name: string, def: number) => {
@@ -26,6 +27,9 @@ const MESSAGES = envInt('BENCH_MESSAGES', 500);
 const LENGTH = envInt('BENCH_LENGTH', 100);
 const INTERVAL = envInt('BENCH_INTERVAL_MS', 10);
 const SERVERS = (process.env.BENCH_SERVERS ?? 'turnpike,coturn').split(',').map((s) => s.trim());
+/** Client transports to measure: udp, tcp (uclient -t), tls (uclient -t -S). */
+const TRANSPORTS = (process.env.BENCH_TRANSPORTS ?? 'udp,tcp,tls').split(',').map((s) => s.trim()) as Transport[];
+type Transport = 'udp' | 'tcp' | 'tls';
 const OFFERED = (CLIENTS * 1000) / INTERVAL; // nominal msgs/s each way once all clients run
 
 // uclient connects ~0.1 s per client, starts each client 1-6 s later, sends for n*z ms, and
@@ -60,13 +64,22 @@ function startScraper(url: string): { stop(): Promise<{ scrapes: number; failure
 }
 
 /** Flags both servers get (coturn's names; Turnpike accepts the same). */
-function commonFlags(port: number, minPort: number, maxPort: number): string[] {
+function commonFlags(port: number, minPort: number, maxPort: number, transport: Transport, tls: TlsSetup): string[] {
+  const listeners =
+    transport === 'udp' ? ['--no-tcp', '--no-tls'] :
+    transport === 'tcp' ? ['--no-tls'] :
+    ['--no-tcp', '--tls-listening-port', String(tls.port), '--cert', tls.certificate.cert, '--pkey', tls.certificate.key];
   return [
     '--listening-ip', HOST, '--listening-port', String(port), '--relay-ip', HOST,
     '--min-port', String(minPort), '--max-port', String(maxPort),
     '--lt-cred-mech', '--user', 'bench:benchpass', '--realm', 'bench.example',
-    '--allow-loopback-peers', '--no-tcp', '--no-tls', '--no-dtls', '--no-cli',
+    '--allow-loopback-peers', ...listeners, '--no-dtls', '--no-cli',
   ];
+}
+
+interface TlsSetup {
+  readonly certificate: TestCertificate;
+  readonly port: number;
 }
 
 /** Server CPU per scrape, HTTP included: `count` scrapes back to back once the load is over. */
@@ -84,8 +97,8 @@ async function startTurnpikeServer(flags: string[], port: number, prometheus: bo
   return { pid: h.pid, stop: () => h.stop(), diag: () => h.proc.output.slice(-2000), metricsUrl };
 }
 
-async function startReference(flags: string[]): Promise<Server> {
-  const h = await startCoturn(flags);
+async function startReference(flags: string[], transport: Transport): Promise<Server> {
+  const h = await startCoturn(flags, { tls: transport === 'tls' });
   return { pid: h.pid, stop: () => h.stop(), diag: () => h.readLog().slice(-2000) };
 }
 
@@ -124,16 +137,18 @@ function peakReceivedPerSecond(r: UclientResult): number | undefined {
   return peak;
 }
 
-async function benchOne(name: string): Promise<Row> {
+async function benchOne(name: string, transport: Transport, certificate: TestCertificate): Promise<Row> {
   const servers: Server[] = [];
+  const label = `${name} ${transport}`;
   try {
     const port = await freeUdpTcpPort(HOST);
     const range = CLIENTS * 3 + 100; // one allocation per client, plus uclient's probe allocations
     const minPort = await freePortRange(HOST, range);
-    const flags = commonFlags(port, minPort, minPort + range - 1);
+    const tls: TlsSetup = { certificate, port: await freeUdpTcpPort(HOST) };
+    const flags = commonFlags(port, minPort, minPort + range - 1, transport, tls);
     const server = name.startsWith('turnpike')
       ? await startTurnpikeServer(flags, port, name === 'turnpike+prometheus')
-      : await startReference(flags);
+      : await startReference(flags, transport);
     servers.push(server);
     const peer = await startPeer();
     servers.push({ pid: peer.proc.pid, stop: peer.stop, diag: () => '' });
@@ -141,22 +156,23 @@ async function benchOne(name: string): Promise<Row> {
     const cpu0 = treeCpuTimeSeconds(server.pid);
     const scraper = server.metricsUrl ? startScraper(server.metricsUrl) : undefined;
     const r = await runUclient({
-      host: HOST, port, user: 'bench', password: 'benchpass', noRtcp: true,
+      host: HOST, port: transport === 'tls' ? tls.port : port, user: 'bench', password: 'benchpass', noRtcp: true,
+      tcp: transport !== 'udp', secure: transport === 'tls',
       clients: CLIENTS, messages: MESSAGES, length: LENGTH, intervalMs: INTERVAL,
       peerAddr: peer.host, peerPort: peer.port, timeoutMs: UCLIENT_TIMEOUT_MS,
     });
     const scraped = await scraper?.stop();
     const cpuSeconds = treeCpuTimeSeconds(server.pid) - cpu0;
     if (scraped && (scraped.failures > 0 || scraped.scrapes === 0)) {
-      return { server: name, r, error: `metrics scrapes: ${scraped.scrapes} answered, ${scraped.failures} failed` };
+      return { server: label, r, error: `metrics scrapes: ${scraped.scrapes} answered, ${scraped.failures} failed` };
     }
     if (r.allocationFailed || r.sent === null || r.received === null) {
-      return { server: name, r, error: `uclient failed (exit ${r.exitCode}):\n${r.output.slice(-1500)}\n--- server ---\n${server.diag()}` };
+      return { server: label, r, error: `uclient failed (exit ${r.exitCode}):\n${r.output.slice(-1500)}\n--- server ---\n${server.diag()}` };
     }
     const scrapeCpu = server.metricsUrl ? await scrapeCpuMs(server.pid, server.metricsUrl) : undefined;
-    return { server: name, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu };
+    return { server: label, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu };
   } catch (err) {
-    return { server: name, error: err instanceof Error ? err.message : String(err) };
+    return { server: label, error: err instanceof Error ? err.message : String(err) };
   } finally {
     for (const s of servers.reverse()) await s.stop();
   }
@@ -188,12 +204,20 @@ function printTable(rows: Row[]): void {
 
 async function main(): Promise<number> {
   console.log(`relay bench: ${CLIENTS} clients x ${MESSAGES} msgs x ${LENGTH} B every ${INTERVAL} ms `
-    + `(uclient -c, ChannelData over UDP, ${HOST})`);
+    + `(uclient -c, ChannelData; client transports ${TRANSPORTS.join(', ')}; ${HOST})`);
   const rows: Row[] = [];
-  for (const name of SERVERS) {
-    if (!['turnpike', 'turnpike+prometheus', 'coturn'].includes(name)) throw new Error(`unknown server ${name}`);
-    console.log(`running ${name}...`);
-    rows.push(await benchOne(name));
+  const certificate = makeCertificate();
+  try {
+    for (const transport of TRANSPORTS) {
+      if (!['udp', 'tcp', 'tls'].includes(transport)) throw new Error(`unknown transport ${transport}`);
+      for (const name of SERVERS) {
+        if (!['turnpike', 'turnpike+prometheus', 'coturn'].includes(name)) throw new Error(`unknown server ${name}`);
+        console.log(`running ${name} over ${transport}...`);
+        rows.push(await benchOne(name, transport, certificate));
+      }
+    }
+  } finally {
+    certificate.remove();
   }
   console.log('');
   printTable(rows);
@@ -209,11 +233,16 @@ CPU µs/pkt   server user+system CPU (all threads and child processes, /proc) sp
              ran - including allocations and channel binds - divided by relayed packets =
              sent + received (client->peer and peer->client each count as one).`);
   for (const row of rows) if (row.error) console.log(`\n${row.server} FAILED: ${row.error}`);
-  const [tp, ct] = [rows.find((r) => r.server === 'turnpike'), rows.find((r) => r.server === 'coturn')];
+  console.log('');
+  for (const transport of TRANSPORTS) {
+    const [tp, ct] = [rows.find((r) => r.server === `turnpike ${transport}`), rows.find((r) => r.server === `coturn ${transport}`)];
+    const x = tp && cpuPerPacketUs(tp);
+    const y = ct && cpuPerPacketUs(ct);
+    console.log(`CPU per relayed packet over ${transport}, Turnpike/coturn: ${x && y ? (x / y).toFixed(2) : 'n/a'}`);
+  }
+  const tp = rows.find((r) => r.server === `turnpike ${TRANSPORTS[0]}`);
   const a = tp && cpuPerPacketUs(tp);
-  const b = ct && cpuPerPacketUs(ct);
-  console.log(`\nCPU per relayed packet, Turnpike/coturn: ${a && b ? (a / b).toFixed(2) : 'n/a'}`);
-  const withMetrics = rows.find((r) => r.server === 'turnpike+prometheus');
+  const withMetrics = rows.find((r) => r.server === `turnpike+prometheus ${TRANSPORTS[0]}`);
   const m = withMetrics && cpuPerPacketUs(withMetrics);
   if (m && a) {
     console.log(`CPU per relayed packet with --prometheus (${withMetrics.scrapes} scrapes, 1/s) vs without: `

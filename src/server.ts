@@ -9,6 +9,8 @@ import type { ServerOptions } from './config/server-options.js';
 import { startMetrics, type Metrics } from './metrics/index.js';
 import { localAddresses } from './net/local-addresses.js';
 import { Listeners } from './net/listeners.js';
+import { startSelfTest } from './selftest/from-options.js';
+import type { SelfTestPage } from './selftest/self-test-page.js';
 import { TcpRelays } from './net/tcp-relays.js';
 import { UdpRelays } from './net/udp-relays.js';
 import { PeerPolicy } from './policy/peer-policy.js';
@@ -26,6 +28,8 @@ export interface TurnServer {
   /** Where clients can reach the server over TCP and TLS. */
   readonly streamAddresses: readonly TransportAddress[];
   readonly listeners: Listeners;
+  /** The self-test page, when `self-test-page` is on. */
+  readonly selfTest: SelfTestPage | undefined;
   /** Reads the TLS certificate again (SIGUSR2, SIGHUP); false when it was refused. */
   reloadCertificates(): boolean;
   readonly authMode: AuthMode;
@@ -37,6 +41,11 @@ export interface TurnServer {
 /** Beyond these, a client is not making calls but scanning: 508 (coturn has no cap). */
 const MAX_PERMISSIONS_PER_ALLOCATION = 1000;
 const MAX_CHANNELS_PER_ALLOCATION = 1000;
+/**
+ * Room for peer datagrams while the event loop is busy (TLS crypto, a burst of requests):
+ * Linux's default (~208 KiB) overflows under load; the kernel caps it at net.core.rmem_max.
+ */
+const RELAY_RECEIVE_BUFFER = 1024 * 1024;
 
 export function authModeOf(options: ServerOptions): AuthMode {
   if (options.noAuth) return 'none';
@@ -94,7 +103,7 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
   const relayIps = options.relayIps.length > 0 ? [...options.relayIps] : listeningIps;
   const config = engineConfigOf(options);
   const relays = new UdpRelays(
-    { relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps },
+    { relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps, receiveBufferSize: RELAY_RECEIVE_BUFFER },
     logger,
   );
   const tcpRelays = new TcpRelays(relayIps, options.minPort, options.maxPort, options.externalIps, logger);
@@ -118,12 +127,21 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     clock: Date.now,
   });
 
-  let listeners: Listeners;
+  let listeners: Listeners | undefined;
   let metrics: Metrics | undefined;
-  try {
+  let selfTest: SelfTestPage | undefined;
+  const started = async (): Promise<Listeners> => {
     metrics = options.metrics && (await startMetrics({ engine, portUsage: () => relays.portUsage() }, options.metrics, logger));
     listeners = await Listeners.start(options, listeningIps, engine, logger);
+    selfTest = options.selfTest && (await startSelfTest(options, options.selfTest, listeners, userDb, logger));
+    return listeners;
+  };
+  let running: Listeners;
+  try {
+    running = await started();
   } catch (error) {
+    await selfTest?.close();
+    await listeners?.close();
     await metrics?.close();
     relays.close();
     userDb?.close();
@@ -150,10 +168,11 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
   let closed: Promise<void> | undefined;
   return {
     engine,
-    udpAddresses: listeners.udpAddresses,
-    streamAddresses: listeners.streamAddresses,
-    listeners,
-    reloadCertificates: () => listeners.reloadCertificates(),
+    udpAddresses: running.udpAddresses,
+    streamAddresses: running.streamAddresses,
+    listeners: running,
+    selfTest,
+    reloadCertificates: () => running.reloadCertificates(),
     authMode: config.authMode,
     metrics,
     close: () =>
@@ -162,7 +181,8 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
         engine.close();
         relays.close();
         tcpRelays.close();
-        await listeners.close();
+        await selfTest?.close();
+        await running.close();
         await metrics?.close();
         userDb?.close();
       })()),

@@ -139,7 +139,8 @@ function firstSecret(options: ServerOptions): string {
 }
 
 /** external-ip is what clients reach; a listening-ip of "any" says nothing, so skip it. */
-function defaultHost(options: ServerOptions): string {
+/** The name clients reach the server by: the first external-ip, else a listening address, else the host name. */
+export function defaultHost(options: ServerOptions): string {
   const external = [...options.externalIps.values()][0];
   if (external !== undefined) return external;
   const listening = options.listeningIps.find((ip) => ip !== '0.0.0.0' && ip !== '::');

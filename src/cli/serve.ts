@@ -49,9 +49,10 @@ export async function serve(argv: readonly string[]): Promise<number> {
     return 1;
   }
   if (options.pidFile) writeFileSync(options.pidFile, `${process.pid}\n`);
-  // coturn reloads certificates on SIGUSR2.
+  // coturn reloads certificates on SIGUSR2; SIGHUP (systemctl reload) does it too, after the logs.
   const reloadCertificates = (): void => void server.reloadCertificates();
   process.on('SIGUSR2', reloadCertificates);
+  process.on('SIGHUP', reloadCertificates);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
@@ -62,6 +63,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   process.off('SIGUSR2', reloadCertificates);
+  process.off('SIGHUP', reloadCertificates);
   process.off('SIGHUP', reopenLog);
   await server.close();
   if (options.pidFile) {

@@ -105,6 +105,9 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     logLevel: logLevel(s),
     ...logOutput(s, warnings),
     metrics: metricsOptions(s, errors),
+    selfTest: s.flag('self-test-page')
+      ? { address: s.string('self-test-address') ?? '127.0.0.1', port: s.number('self-test-port', 8089), turnHost: s.string('self-test-turn-host') }
+      : undefined,
   };
   warnAboutCombinations(s, options, warnings);
   return { options, warnings, errors };

@@ -113,6 +113,8 @@ export interface ServerOptions {
   readonly logFormat?: 'text' | 'json';
   /** strftime format of text log timestamps (`new-log-timestamp[-format]`); absent: ISO-8601 UTC. */
   readonly logTimestampFormat?: string;
+  /** The self-test page (`self-test-page`); absent: off. */
+  readonly selfTest?: { readonly address: string; readonly port: number; readonly turnHost: string | undefined };
   /** Absent: no metrics endpoint. */
   readonly metrics?: MetricsOptions;
 }

@@ -25,6 +25,9 @@ export class Listeners {
     private readonly logger: Logger,
   ) {}
 
+  /** Which stream listeners are on tls-listening-port. */
+  private readonly tlsPortStreams = new Set<StreamListener>();
+
   static async start(options: ServerOptions, ips: readonly string[], engine: TurnEngine, logger: Logger): Promise<Listeners> {
     const streamOptions = { maxAllocateTimeoutSeconds: options.maxAllocateTimeout };
     let tls: TlsTerminator | undefined;
@@ -50,7 +53,11 @@ export class Listeners {
         }
         // Plain and TLS clients are both accepted on either port, told apart by the first byte.
         if (!options.noTcp) streams.push(await StreamListener.listen(ip, options.listeningPort, engine, tls, streamOptions, logger));
-        if (tls) streams.push(await StreamListener.listen(ip, options.tlsListeningPort, engine, tls, streamOptions, logger));
+        if (tls) {
+          const onTlsPort = await StreamListener.listen(ip, options.tlsListeningPort, engine, tls, streamOptions, logger);
+          streams.push(onTlsPort);
+          listeners.tlsPortStreams.add(onTlsPort);
+        }
       }
     } catch (error) {
       await listeners.close();
@@ -69,6 +76,16 @@ export class Listeners {
   /** The UDP sockets on tls-listening-port (DTLS also reaches the listening-port ones). */
   get dtlsAddresses(): TransportAddress[] {
     return this.dtlsUdp.map((l) => l.local);
+  }
+
+  /** The TCP listeners on listening-port (plain TCP, TLS too when it is on). */
+  get tcpAddresses(): TransportAddress[] {
+    return this.streams.filter((l) => !this.tlsPortStreams.has(l)).map((l) => l.local);
+  }
+
+  /** The TCP listeners on tls-listening-port. */
+  get tlsAddresses(): TransportAddress[] {
+    return this.streams.filter((l) => this.tlsPortStreams.has(l)).map((l) => l.local);
   }
 
   get streamAddresses(): TransportAddress[] {

@@ -31,6 +31,8 @@ export class StreamSession implements ClientSession {
   private readonly framer = new StreamFramer();
   private allocateTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Writes wait, corked, for the end of this round of I/O: one TLS record, one syscall. */
+  private corked = false;
 
   constructor(
     readonly transport: 'tcp' | 'tls',
@@ -71,12 +73,12 @@ export class StreamSession implements ClientSession {
   }
 
   send(data: Buffer): void {
-    if (!this.closed) this.socket.write(data);
+    if (!this.closed) this.write(data);
   }
 
   sendRelayed(data: Buffer): boolean {
     if (this.closed || this.socket.writableLength > RELAY_HIGH_WATER) return false;
-    this.socket.write(data);
+    this.write(data);
     return true;
   }
 
@@ -88,9 +90,27 @@ export class StreamSession implements ClientSession {
     header.copy(frame, 0);
     payload.copy(frame, header.length);
     PADDING.copy(frame, header.length + payload.length, 0, pad);
-    this.socket.write(frame);
+    this.write(frame);
     return true;
   }
+
+  /**
+   * Every datagram relayed to this client in one round of the event loop goes out in one
+   * write: setImmediate runs after all I/O callbacks of the round (nextTick would not batch).
+   */
+  private write(data: Buffer): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(this.uncork);
+    }
+    this.socket.write(data);
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket.uncork();
+  };
 
   /** RFC 6062: this connection now carries one peer connection's bytes, unframed. */
   joinPeer(connection: PeerConnection, count?: (fromPeer: boolean, bytes: number) => void): void {

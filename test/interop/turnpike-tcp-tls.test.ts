@@ -1,5 +1,7 @@
 // coturn's client over TCP and TLS against Turnpike, and OpenSSL's own TLS client.
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, readXorAddress } from '../../src/stun/index.js';
 import { makeCertificate, type TestCertificate } from '../support/certs.js';
@@ -78,6 +80,36 @@ describe('openssl s_client', () => {
       expect(readXorAddress(message, AttributeType.XorMappedAddress)?.address).toBe(HOST);
     } finally {
       client.kill();
+    }
+  });
+});
+
+describe('certificate reload on signals', () => {
+  const servedName = async (): Promise<string> => {
+    const socket = tls.connect({ host: HOST, port: tlsPort, rejectUnauthorized: false });
+    await new Promise((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    const name = String(socket.getPeerCertificate().subject.CN);
+    socket.destroy();
+    return name;
+  };
+  const waitForName = async (expected: string): Promise<string> => {
+    let name = '';
+    for (let i = 0; i < 50 && name !== expected; i++) {
+      name = await servedName();
+      if (name !== expected) await new Promise((r) => setTimeout(r, 100));
+    }
+    return name;
+  };
+
+  it.each(['SIGUSR2', 'SIGHUP'] as const)('serves a new certificate after %s, with no restart', async (signal) => {
+    const next = makeCertificate(`after-${signal.toLowerCase()}.example`);
+    try {
+      fs.copyFileSync(next.cert, certificate.cert);
+      fs.copyFileSync(next.key, certificate.key);
+      process.kill(server.pid, signal);
+      expect(await waitForName(`after-${signal.toLowerCase()}.example`)).toBe(`after-${signal.toLowerCase()}.example`);
+    } finally {
+      next.remove();
     }
   });
 });

@@ -1,23 +1,37 @@
 #!/usr/bin/env bash
-# Make sure Debian's coturn tools are installed: the interop tests and the bench drive them.
-# Never skips: if the tools cannot be had, this fails loudly.
+# Make sure the Debian packages the tests drive are installed: coturn's tools (interop tests
+# and the bench) and Chromium (the WebRTC interop tests and the self-test page test).
+# Never skips: if a tool cannot be had, this fails loudly.
 set -euo pipefail
 
-TOOLS=(turnserver turnutils_uclient turnutils_peer turnutils_stunclient)
+# tool -> Debian package that provides it
+declare -A PACKAGE_OF=(
+  [turnserver]=coturn
+  [turnutils_uclient]=coturn
+  [turnutils_peer]=coturn
+  [turnutils_stunclient]=coturn
+  [/usr/bin/chromium]=chromium
+)
 
 missing_tools() {
   local t out=()
-  for t in "${TOOLS[@]}"; do
+  for t in "${!PACKAGE_OF[@]}"; do
     command -v "$t" >/dev/null 2>&1 || out+=("$t")
   done
   echo "${out[*]:-}"
 }
 
+missing_packages() {
+  local t
+  for t in $(missing_tools); do echo "${PACKAGE_OF[$t]}"; done | sort -u | tr '\n' ' '
+}
+
 missing="$(missing_tools)"
 
 if [[ -n "$missing" && "$EUID" == "0" ]]; then
+  packages="$(missing_packages)"
   log="$(mktemp)"
-  # The package ships a service; invoke-rc.d consults policy-rc.d, and exit 101 there means
+  # coturn ships a service; invoke-rc.d consults policy-rc.d, and exit 101 there means
   # "do not start anything". Put one in place only for the install if none exists.
   # systemctl is never called here.
   added_policy=""
@@ -28,7 +42,9 @@ if [[ -n "$missing" && "$EUID" == "0" ]]; then
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   export DEBIAN_FRONTEND=noninteractive
-  if ! { apt-get update && apt-get install -y --no-install-recommends coturn; } >"$log" 2>&1; then
+  echo "ensure-tools: installing $packages(missing: $missing)"
+  # shellcheck disable=SC2086 # one word per package
+  if ! { apt-get update && apt-get install -y --no-install-recommends $packages; } >"$log" 2>&1; then
     cat "$log" >&2
   fi
   rm -f "$log"
@@ -40,9 +56,11 @@ if [[ -n "$missing" && "$EUID" == "0" ]]; then
 fi
 
 if [[ -n "$missing" ]]; then
-  echo "ensure-tools: ERROR: missing coturn tools: $missing" >&2
-  echo "ensure-tools: install them with: apt-get install -y coturn (as root)" >&2
+  echo "ensure-tools: ERROR: missing tools: $missing" >&2
+  echo "ensure-tools: install them with: apt-get install -y $(missing_packages)(as root)" >&2
   exit 1
 fi
 
 echo "ensure-tools: coturn tools present (turnserver $(turnserver --version 2>/dev/null | head -n1))"
+# chromium's wrapper script prints a shell warning on stderr here; only its version line counts.
+echo "ensure-tools: $(/usr/bin/chromium --version 2>/dev/null | head -n1)"

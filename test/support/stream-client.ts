@@ -14,11 +14,12 @@ import {
   type StunMessage,
   type TransportAddress,
 } from '../../src/stun/index.js';
+import { Arrival } from './arrival.js';
 import type { Credentials } from './turn-client.js';
 
 export class StreamTestClient {
   private readonly frames: Buffer[] = [];
-  private wake: (() => void) | undefined;
+  private readonly arrival = new Arrival();
   realm: string | undefined;
   nonce: string | undefined;
 
@@ -34,7 +35,7 @@ export class StreamTestClient {
     socket.on('data', (d: Buffer) => {
       if (this.rawMode) this.raw = Buffer.concat([this.raw, d]);
       else this.cut(d);
-      this.wake?.();
+      this.arrival.notify();
     });
   }
 
@@ -62,18 +63,7 @@ export class StreamTestClient {
 
   /** Raw bytes received after ConnectionBind, once at least `bytes` are there. */
   async readRaw(bytes: number, timeoutMs = 2000): Promise<Buffer> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.raw.length < bytes) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`only ${this.raw.length} of ${bytes} raw bytes arrived`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
-    }
+    await this.arrival.until(() => this.raw.length >= bytes, timeoutMs, `fewer than ${bytes} raw bytes arrived`);
     const out = this.raw.subarray(0, bytes);
     this.raw = this.raw.subarray(bytes);
     return out;
@@ -92,18 +82,7 @@ export class StreamTestClient {
 
   /** The next frame: a decoded STUN message, or the raw bytes of ChannelData. */
   async next(timeoutMs = 2000): Promise<StunMessage | Buffer> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.frames.length === 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('no frame arrived');
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, left);
-        this.wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
-    }
+    await this.arrival.until(() => this.frames.length > 0, timeoutMs, 'no frame arrived');
     const f = this.frames.shift()!;
     return f[0]! < 0x40 ? decodeMessage(f) : f;
   }

@@ -15,6 +15,7 @@ import {
   type StunMessage,
   type TransportAddress,
 } from '../../src/stun/index.js';
+import { Arrival } from './arrival.js';
 
 export interface Credentials {
   readonly username: string;
@@ -31,7 +32,7 @@ export class UdpTestClient {
   readonly socket: Socket;
   private readonly waiting = new Map<string, (m: StunMessage) => void>();
   private readonly other: Datagram[] = [];
-  private otherWaiter: (() => void) | undefined;
+  private readonly arrival = new Arrival();
   realm: string | undefined;
   nonce: string | undefined;
 
@@ -55,7 +56,7 @@ export class UdpTestClient {
         }
       }
       this.other.push({ data, address: rinfo.address, port: rinfo.port });
-      this.otherWaiter?.();
+      this.arrival.notify();
     });
   }
 
@@ -160,18 +161,7 @@ export class UdpTestClient {
 
   /** The next datagram that is not a response to one of our requests (Data, ChannelData). */
   async nextDatagram(timeoutMs = 2000): Promise<Datagram> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.other.length === 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('no datagram arrived');
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.otherWaiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
+    await this.arrival.until(() => this.other.length > 0, timeoutMs, 'no datagram arrived');
     return this.other.shift()!;
   }
 
@@ -201,24 +191,13 @@ export async function openPeer(address = PEER_HOST): Promise<{ socket: Socket; a
   const socket = createSocket(address.includes(':') ? 'udp6' : 'udp4');
   await new Promise<void>((r) => socket.bind(0, address, r));
   const received: Datagram[] = [];
-  let wake: (() => void) | undefined;
+  const arrival = new Arrival();
   socket.on('message', (data, rinfo) => {
     received.push({ data, address: rinfo.address, port: rinfo.port });
-    wake?.();
+    arrival.notify();
   });
   const next = async (ms = 2000): Promise<Datagram> => {
-    const deadline = Date.now() + ms;
-    while (received.length === 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error('peer received nothing');
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-    }
+    await arrival.until(() => received.length > 0, ms, 'peer received nothing');
     return received.shift()!;
   };
   return { socket, address: { family: address.includes(':') ? 6 : 4, address, port: (socket.address()).port }, received, next };

@@ -6,9 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttributeType, Method, StunClass, readXorAddress } from '../../src/stun/index.js';
 import { makeCertificate, type TestCertificate } from '../support/certs.js';
 import { runUclient, startPeer, type PeerHandle } from '../support/coturn-tools.js';
-import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
 import { stopAllProcesses } from '../support/processes.js';
-import { startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
+import { startSecureTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
 import { clientHelloDatagram, helloVerifyCookie } from '../unit/dtls/client-hello.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 
@@ -20,15 +19,7 @@ let tlsPort: number;
 
 beforeAll(async () => {
   certificate = makeCertificate();
-  const port = await freeUdpTcpPort(HOST);
-  tlsPort = await freeUdpTcpPort(HOST);
-  const minPort = await freePortRange(HOST, 100);
-  server = await startTurnpike([
-    '-n', '--listening-ip', HOST, '--listening-port', String(port), '--tls-listening-port', String(tlsPort),
-    '--relay-ip', HOST, '--min-port', String(minPort), '--max-port', String(minPort + 99),
-    '--lt-cred-mech', '--user', 'alice:secret', '--realm', 'dtls.example', '--allow-loopback-peers',
-    '--cert', certificate.cert, '--pkey', certificate.key,
-  ], HOST, port);
+  ({ server, tlsPort } = await startSecureTurnpike(certificate, 'dtls.example'));
   peer = await startPeer(); // on 127.0.0.2: the server's own address is a peer only on relay ports
 });
 afterAll(async () => {

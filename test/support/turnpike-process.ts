@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePortRange, freeUdpTcpPort } from './ports.js';
 import { startProcess, waitForUdpStun, waitUntilReady, type ProcessHandle } from './processes.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -21,4 +22,28 @@ export async function startTurnpike(args: string[], host: string, port: number):
   const proc = startProcess(process.execPath, [TURNPIKE_CLI, 'serve', ...args], { cwd: ROOT });
   await waitUntilReady(proc, waitForUdpStun(host, port, 10_000), 'turnpike');
   return { pid: proc.pid, host, port, proc, stop: () => proc.stop() };
+}
+
+export interface SecureTurnpike {
+  readonly server: TurnpikeHandle;
+  /** tls-listening-port (TLS over TCP, DTLS over UDP); `server.port` is listening-port. */
+  readonly tlsPort: number;
+}
+
+/**
+ * Turnpike on 127.0.0.1 with a certificate, user alice:secret and loopback peers allowed,
+ * on free ports for both listening-port and tls-listening-port.
+ */
+export async function startSecureTurnpike(certificate: { cert: string; key: string }, realm: string, extra: string[] = []): Promise<SecureTurnpike> {
+  const host = '127.0.0.1';
+  const port = await freeUdpTcpPort(host);
+  const tlsPort = await freeUdpTcpPort(host);
+  const minPort = await freePortRange(host, 100);
+  const server = await startTurnpike([
+    '-n', '--listening-ip', host, '--listening-port', String(port), '--tls-listening-port', String(tlsPort),
+    '--relay-ip', host, '--min-port', String(minPort), '--max-port', String(minPort + 99),
+    '--lt-cred-mech', '--user', 'alice:secret', '--realm', realm, '--allow-loopback-peers',
+    '--cert', certificate.cert, '--pkey', certificate.key, ...extra,
+  ], host, port);
+  return { server, tlsPort };
 }

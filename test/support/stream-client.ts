@@ -3,25 +3,20 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import {
-  AttributeType,
   MessageBuilder,
   Method,
   StunClass,
   decodeMessage,
-  longTermKey,
-  readErrorCode,
-  readString,
   type StunMessage,
   type TransportAddress,
 } from '../../src/stun/index.js';
 import { Arrival } from './arrival.js';
-import type { Credentials } from './turn-client.js';
+import { LongTermSession, type Credentials } from './long-term-session.js';
 
 export class StreamTestClient {
   private readonly frames: Buffer[] = [];
   private readonly arrival = new Arrival();
-  realm: string | undefined;
-  nonce: string | undefined;
+  private readonly auth: LongTermSession;
 
   private pending = Buffer.alloc(0);
   /** After a successful ConnectionBind the connection carries raw peer bytes (RFC 6062). */
@@ -30,8 +25,9 @@ export class StreamTestClient {
 
   private constructor(
     readonly socket: net.Socket,
-    private readonly credentials: Credentials | undefined,
+    credentials: Credentials | undefined,
   ) {
+    this.auth = new LongTermSession(credentials);
     socket.on('data', (d: Buffer) => {
       if (this.rawMode) this.raw = Buffer.concat([this.raw, d]);
       else this.cut(d);
@@ -95,38 +91,18 @@ export class StreamTestClient {
 
   /** A request signed with what the last challenge taught (call request() once first). */
   signed(method: number, add: (b: MessageBuilder) => void = () => {}): Buffer {
-    if (!this.credentials || this.realm === undefined || this.nonce === undefined) throw new Error('no challenge answered yet');
+    if (this.auth.nonce === undefined) throw new Error('no challenge answered yet');
     const builder = new MessageBuilder(method, StunClass.Request);
     add(builder);
-    return builder
-      .addString(AttributeType.Username, this.credentials.username)
-      .addString(AttributeType.Realm, this.realm)
-      .addString(AttributeType.Nonce, this.nonce)
-      .build({ integrityKey: longTermKey(this.credentials.username, this.realm, this.credentials.password) });
+    return this.auth.seal(builder, false);
   }
 
   /** An authenticated request, answering a 401/438 challenge first as a client does. */
-  async request(method: number, add: (b: MessageBuilder) => void = () => {}, timeoutMs = 2000): Promise<StunMessage> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const builder = new MessageBuilder(method, StunClass.Request);
-      add(builder);
-      if (this.credentials && this.realm !== undefined && this.nonce !== undefined) {
-        builder
-          .addString(AttributeType.Username, this.credentials.username)
-          .addString(AttributeType.Realm, this.realm)
-          .addString(AttributeType.Nonce, this.nonce);
-        this.socket.write(builder.build({ integrityKey: longTermKey(this.credentials.username, this.realm, this.credentials.password) }));
-      } else this.socket.write(builder.build());
-      const response = await this.nextMessage(timeoutMs);
-      const code = readErrorCode(response, AttributeType.ErrorCode)?.code;
-      if ((code === 401 && this.nonce === undefined) || code === 438) {
-        this.realm = readString(response, AttributeType.Realm, 763);
-        this.nonce = readString(response, AttributeType.Nonce, 763);
-        if (this.credentials) continue;
-      }
-      return response;
-    }
-    throw new Error('challenge loop did not settle');
+  request(method: number, add: (b: MessageBuilder) => void = () => {}, timeoutMs = 2000): Promise<StunMessage> {
+    return this.auth.request(method, add, (_builder, sealed) => {
+      this.socket.write(sealed);
+      return this.nextMessage(timeoutMs);
+    }, false);
   }
 
   /** Resolves when the server (or anyone) has closed this connection. */

@@ -8,19 +8,15 @@ import {
   Method,
   StunClass,
   decodeMessage,
-  longTermKey,
   readErrorCode,
-  readString,
   readXorAddress,
   type StunMessage,
   type TransportAddress,
 } from '../../src/stun/index.js';
 import { Arrival } from './arrival.js';
+import { LongTermSession, type Credentials } from './long-term-session.js';
 
-export interface Credentials {
-  readonly username: string;
-  readonly password: string;
-}
+export type { Credentials } from './long-term-session.js';
 
 export interface Datagram {
   readonly data: Buffer;
@@ -33,14 +29,14 @@ export class UdpTestClient {
   private readonly waiting = new Map<string, (m: StunMessage) => void>();
   private readonly other: Datagram[] = [];
   private readonly arrival = new Arrival();
-  realm: string | undefined;
-  nonce: string | undefined;
+  private readonly auth: LongTermSession;
 
   private constructor(
     readonly server: { address: string; port: number },
     readonly credentials: Credentials | undefined,
     family: 4 | 6,
   ) {
+    this.auth = new LongTermSession(credentials);
     this.socket = createSocket(family === 6 ? 'udp6' : 'udp4');
     this.socket.on('message', (data, rinfo) => {
       if (data[0]! < 4 && data.length >= 20) {
@@ -67,9 +63,18 @@ export class UdpTestClient {
     return client;
   }
 
+  /** What the last challenge taught; tests may overwrite it to send what a client should not. */
+  get realm(): string | undefined {
+    return this.auth.realm;
+  }
+  set realm(realm: string | undefined) {
+    this.auth.realm = realm;
+  }
+  get nonce(): string | undefined {
+    return this.auth.nonce;
+  }
   get key(): Buffer | undefined {
-    if (!this.credentials || this.realm === undefined) return undefined;
-    return longTermKey(this.credentials.username, this.realm, this.credentials.password);
+    return this.auth.key;
   }
 
   sendRaw(data: Buffer): void {
@@ -97,28 +102,8 @@ export class UdpTestClient {
    * Sends an authenticated request, learning REALM and NONCE from a 401 or 438 first when
    * needed, as a real client does. `add` puts the method's attributes on each attempt.
    */
-  async request(method: number, add: (b: MessageBuilder) => void = () => {}): Promise<StunMessage> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const builder = new MessageBuilder(method, StunClass.Request);
-      add(builder);
-      let sealed: Buffer;
-      if (this.credentials && this.realm !== undefined && this.nonce !== undefined) {
-        builder
-          .addString(AttributeType.Username, this.credentials.username)
-          .addString(AttributeType.Realm, this.realm)
-          .addString(AttributeType.Nonce, this.nonce);
-        sealed = builder.build({ integrityKey: this.key, fingerprint: true });
-      } else sealed = builder.build({ fingerprint: true });
-      const response = await this.transact(builder, sealed);
-      const code = readErrorCode(response, AttributeType.ErrorCode)?.code;
-      if ((code === 401 && this.nonce === undefined) || code === 438) {
-        this.realm = readString(response, AttributeType.Realm, 763);
-        this.nonce = readString(response, AttributeType.Nonce, 763);
-        if (this.credentials) continue;
-      }
-      return response;
-    }
-    throw new Error('challenge loop did not settle');
+  request(method: number, add: (b: MessageBuilder) => void = () => {}): Promise<StunMessage> {
+    return this.auth.request(method, add, (builder, sealed) => this.transact(builder, sealed), true);
   }
 
   allocate(add: (b: MessageBuilder) => void = (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)): Promise<StunMessage> {

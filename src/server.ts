@@ -20,6 +20,7 @@ import type { AuthMode, EngineConfig } from './turn/engine-context.js';
 import { TurnEngine } from './turn/engine.js';
 import { silentLogger, type Logger } from './turn/logger.js';
 import { NonceIssuer } from './turn/nonce.js';
+import { ReplyBudget } from './turn/reply-budget.js';
 
 export interface TurnServer {
   readonly engine: TurnEngine;
@@ -58,7 +59,7 @@ export function engineConfigOf(options: ServerOptions): EngineConfig {
   return {
     realm: options.realm,
     authMode: authModeOf(options),
-    software: options.noSoftwareAttribute ? undefined : options.software,
+    software: options.softwareAttribute ? options.software : undefined,
     fingerprint: options.fingerprint,
     secureStun: options.secureStun,
     noStun: options.noStun,
@@ -121,6 +122,7 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     tcpRelays,
     peerPolicy,
     nonces: new NonceIssuer(options.staleNonce),
+    replyBudget: new ReplyBudget(),
     realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : undefined,
     onAllocationEnded: (allocation) => metrics?.allocationEnded(allocation),
     logger,

@@ -95,8 +95,9 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     channelLifetime: s.number('channel-lifetime', 600),
     strictChannelNumbers: s.flag('strict-channel-numbers'),
     fingerprint: s.flag('fingerprint'),
-    noSoftwareAttribute,
-    software: noSoftwareAttribute ? '' : `Turnpike ${env.version}`,
+    // coturn sends SOFTWARE unless told not to; Turnpike only when asked (`software-attribute`).
+    softwareAttribute: s.flag('software-attribute') && !noSoftwareAttribute,
+    software: `Turnpike ${env.version}`,
     pidFile: pidFile === '' ? undefined : pidFile,
     logFile: s.string('log-file'),
     noStdoutLog: s.flag('no-stdout-log'),

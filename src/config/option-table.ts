@@ -233,6 +233,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
 
   // Turnpike's own.
   opt('strict-channel-numbers', 'boolean', applied, 'Accept only RFC 8656 channel numbers 0x4000-0x4FFF (Turnpike only).'),
+  opt('software-attribute', 'boolean', applied, 'Send SOFTWARE (the server name and version) in responses; off by default, as it tells scanners what runs and makes every answer bigger (Turnpike only).'),
   opt('self-test-page', 'boolean', applied, 'Serve a page that tests this server from a browser over UDP, TCP and TLS (Turnpike only).'),
   opt('self-test-address', 'ip', applied, 'Address of the self-test page (Turnpike only).', { default: '127.0.0.1' }),
   opt('self-test-port', 'port', applied, 'Port of the self-test page (Turnpike only).', { default: 8089 }),

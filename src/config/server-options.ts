@@ -99,7 +99,9 @@ export interface ServerOptions {
   readonly strictChannelNumbers: boolean;
 
   readonly fingerprint: boolean;
-  readonly noSoftwareAttribute: boolean;
+  /** Send SOFTWARE in responses (`software-attribute`, and not `no-software-attribute`). */
+  readonly softwareAttribute: boolean;
+  /** This server's name and version, for SOFTWARE and the start-up line. */
   readonly software: string;
 
   readonly pidFile: string | undefined;

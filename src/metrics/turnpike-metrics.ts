@@ -62,4 +62,7 @@ export function registerTurnpikeMetrics(registry: Registry, state: ScrapeState):
   registerSampled(registry, 'turnpike_quota_refusals_total', 'Allocations refused by user-quota or total-quota', 'counter', () =>
     byLabel('quota', [['user', c.quotaRefusalsUser], ['total', c.quotaRefusalsTotal]]),
   );
+  registerSampled(registry, 'turnpike_replies_withheld_total', 'Unsigned UDP answers withheld because their source had not sent as many bytes (anti-reflection)', 'counter', () => [
+    { value: c.repliesWithheld },
+  ]);
 }

@@ -19,6 +19,8 @@ export const newTransactionId = (): Buffer => randomBytes(12);
 export class MessageBuilder {
   private readonly chunks: Buffer[] = [];
   private length = 0;
+  /** The ERROR-CODE added, if any: what an error response says, for whoever counts them. */
+  errorCode: number | undefined;
 
   constructor(
     readonly method: number,
@@ -79,6 +81,7 @@ export class MessageBuilder {
     value[2] = Math.floor(code / 100);
     value[3] = code % 100;
     text.copy(value, 4);
+    this.errorCode = code;
     return this.add(AttributeType.ErrorCode, value);
   }
 

@@ -45,6 +45,8 @@ export class EngineCounters {
   /** Allocations refused by `user-quota` and by `total-quota` (486). */
   quotaRefusalsUser = 0;
   quotaRefusalsTotal = 0;
+  /** Unsigned UDP answers (challenges, errors) withheld because the source had not sent as many bytes. */
+  repliesWithheld = 0;
 
   /** A packet of `bytes` dropped for `reason`: both of its counters, in one place. */
   drop(reason: DropReason, bytes: number): void {

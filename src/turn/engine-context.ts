@@ -11,6 +11,7 @@ import type { RelayProvider, TcpRelayProvider } from './relay.js';
 import type { PendingConnections } from './tcp-relay.js';
 import type { AllocationQuotas } from './quotas.js';
 import type { BandwidthPool } from './bandwidth.js';
+import type { ReplyBudget } from './reply-budget.js';
 
 export type AuthMode = 'long-term' | 'none' | 'stun-only';
 
@@ -62,6 +63,8 @@ export interface EngineServices {
   readonly tcpRelays?: TcpRelayProvider;
   readonly peerPolicy: PeerPolicy;
   readonly nonces: NonceIssuer;
+  /** Caps unsigned answers over plain UDP at what each source sent; absent: no cap. */
+  readonly replyBudget?: ReplyBudget;
   readonly logger: Logger;
   /** Told of every allocation that ends, after it is closed (metrics keep its totals). */
   readonly onAllocationEnded?: (allocation: Allocation) => void;

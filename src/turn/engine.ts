@@ -71,6 +71,7 @@ export class TurnEngine {
 
   private handleMessage(session: ClientSession, message: StunMessage): void {
     if (message.cls === StunClass.Request) {
+      if (session.transport === 'udp') this.ctx.replyBudget?.earn(session.remote.address, message.buffer.length);
       void this.handleRequest({ session, message, now: this.ctx.clock() });
       return;
     }

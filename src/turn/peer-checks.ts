@@ -10,7 +10,6 @@ export function refusePeer(ctx: EngineContext, allocation: Allocation, peer: Tra
   if (!allocation.hasRelayFamily(peer.family)) return { code: 443, reason: 'Peer Address Family Mismatch' };
   const decision = ctx.peerPolicy.check(peer.address, withPort ? peer.port : undefined);
   if (decision.allowed) return undefined;
-  ctx.counters.countError(403);
   ctx.logger.info(`403 for allocation ${allocation.id} of user "${allocation.username}": ${decision.rule}`);
   return { code: 403, reason: 'Forbidden IP' };
 }

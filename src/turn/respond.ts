@@ -23,22 +23,44 @@ export function errorFor(ctx: EngineContext, request: Request, code: number, rea
   const builder = new MessageBuilder(message.method, StunClass.ErrorResponse, message.transactionId);
   builder.addErrorCode(code, reason);
   if (ctx.config.software) builder.addString(AttributeType.Software, ctx.config.software);
-  ctx.counters.countError(code);
-  if (message.method === Method.Binding) ctx.counters.bindingErrors++;
   return builder;
 }
 
-/** Seals (integrity with `key` when authenticated; fingerprint when asked) and sends. */
+/**
+ * Seals (integrity with `key` when authenticated; fingerprint when asked) and sends. An
+ * unsigned answer over plain UDP (other than a Binding's) is sent only within the source's
+ * reply budget: a spoofed source must not get more bytes than it sent.
+ */
 export function send(ctx: EngineContext, request: Request, builder: MessageBuilder, key?: Buffer): Buffer {
   const fingerprint = ctx.config.fingerprint || request.message.fingerprint !== undefined;
   const data = builder.build({ integrityKey: key, fingerprint });
-  request.session.send(data);
+  const { session } = request;
+  const budgeted = key === undefined && session.transport === 'udp' && !isBindingSuccess(request, builder);
+  if (budgeted && ctx.replyBudget && !ctx.replyBudget.spend(session.remote.address, data.length)) {
+    ctx.counters.repliesWithheld++;
+    return data;
+  }
+  session.send(data);
+  if (builder.errorCode !== undefined) countError(ctx, request, builder.errorCode);
   return data;
 }
 
-/** 401 or 438 with a fresh NONCE and the REALM, never signed (RFC 8489 §9.2.4). */
-export function challenge(ctx: EngineContext, request: Request, code: 401 | 438, reason?: string): void {
-  const builder = errorFor(ctx, request, code, reason)
+function countError(ctx: EngineContext, request: Request, code: number): void {
+  ctx.counters.countError(code);
+  if (request.message.method === Method.Binding) ctx.counters.bindingErrors++;
+}
+
+/** A Binding answer is what STUN is for, and never larger than a few bytes over the request. */
+function isBindingSuccess(request: Request, builder: MessageBuilder): boolean {
+  return request.message.method === Method.Binding && builder.cls === StunClass.SuccessResponse;
+}
+
+/**
+ * 401 or 438 with a fresh NONCE and the REALM, never signed (RFC 8489 §9.2.4). No reason
+ * phrase: the code says it, and a smaller challenge comes sooner out of the reply budget.
+ */
+export function challenge(ctx: EngineContext, request: Request, code: 401 | 438): void {
+  const builder = errorFor(ctx, request, code, '')
     .addString(AttributeType.Realm, ctx.config.realm)
     .addString(AttributeType.Nonce, ctx.nonces.issue(request.session.remote.address, request.now));
   send(ctx, request, builder);

@@ -63,7 +63,7 @@ export async function testServerOptions(overrides: Partial<ServerOptions> = {}):
     channelLifetime: 600,
     strictChannelNumbers: false,
     fingerprint: false,
-    noSoftwareAttribute: false,
+    softwareAttribute: false,
     software: 'Turnpike test',
     pidFile: undefined,
     logFile: undefined,

@@ -24,6 +24,9 @@ export interface Datagram {
   readonly port: number;
 }
 
+/** RFC 8489 §6.2.1's recommended initial retransmission timeout. */
+export const INITIAL_RTO_MS = 500;
+
 export class UdpTestClient {
   readonly socket: Socket;
   private readonly waiting = new Map<string, (m: StunMessage) => void>();
@@ -81,20 +84,30 @@ export class UdpTestClient {
     this.socket.send(data, this.server.port, this.server.address);
   }
 
-  /** Sends one request as built and waits for its response. */
+  /**
+   * Sends one request as built and waits for its response, retransmitting as RFC 8489
+   * §6.2.1 says (RTO 500 ms, doubling: sent at 0, 0.5, 1.5, 3.5 s…) until `timeoutMs`.
+   */
   async transact(builder: MessageBuilder, sealed: Buffer = builder.build(), timeoutMs = 2000): Promise<StunMessage> {
     const id = Buffer.from(builder.transactionId).toString('hex');
+    let retransmit: NodeJS.Timeout | undefined;
+    const send = (rto: number): void => {
+      this.sendRaw(sealed);
+      retransmit = setTimeout(() => send(rto * 2), rto);
+    };
     const response = new Promise<StunMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
+        clearTimeout(retransmit);
         this.waiting.delete(id);
         reject(new Error(`no response to transaction ${id}`));
       }, timeoutMs);
       this.waiting.set(id, (m) => {
         clearTimeout(timer);
+        clearTimeout(retransmit);
         resolve(m);
       });
     });
-    this.sendRaw(sealed);
+    send(INITIAL_RTO_MS);
     return response;
   }
 

@@ -94,8 +94,7 @@ describe('applied options', () => {
       allowLoopbackPeers: true,
       noMulticastPeers: true,
       fingerprint: true,
-      noSoftwareAttribute: true,
-      software: '',
+      softwareAttribute: false,
       noStdoutLog: true,
       simpleLog: true,
       syslog: true,
@@ -129,8 +128,13 @@ describe('applied options', () => {
     expect(load(`${AUTH}pidfile=/run/t.pid\n`, ['--pidfile=']).options.pidFile).toBeUndefined();
   });
 
+  it('sends SOFTWARE only when software-attribute asks for it', () => {
+    expect(load(AUTH).options.softwareAttribute).toBe(false);
+    expect(load(`${AUTH}software-attribute\n`).options.softwareAttribute).toBe(true);
+  });
+
   it('accepts coturn’s deprecated prod for no-software-attribute', () => {
-    expect(load(`${AUTH}prod\n`).options).toMatchObject({ noSoftwareAttribute: true, software: '' });
+    expect(load(`${AUTH}software-attribute\nprod\n`).options.softwareAttribute).toBe(false);
   });
 
   it('maps external-ip forms: public alone, and public/private pairs', () => {

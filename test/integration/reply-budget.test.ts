@@ -1,0 +1,95 @@
+// No reflection amplification over UDP: a spoofed source is never sent more than it sent,
+// while a real client that retransmits as RFC 8489 says still gets its challenge.
+import { createSocket } from 'node:dgram';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createTurnServer, type TurnServer } from '../../src/server.js';
+import type { ServerOptions } from '../../src/config/server-options.js';
+import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, readErrorCode } from '../../src/stun/index.js';
+import { ALICE, testServerOptions } from '../support/server-options.js';
+import { StreamTestClient } from '../support/stream-client.js';
+import { UdpTestClient } from '../support/turn-client.js';
+import { Arrival } from '../support/arrival.js';
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function startServer(overrides: Partial<ServerOptions> = {}): Promise<TurnServer> {
+  const server = await createTurnServer(await testServerOptions(overrides));
+  cleanups.push(() => server.close());
+  return server;
+}
+
+/** The smallest Allocate there is: a header and REQUESTED-TRANSPORT, 28 bytes. */
+function minimalAllocate(): MessageBuilder {
+  return new MessageBuilder(Method.Allocate, StunClass.Request).addFirstByte(AttributeType.RequestedTransport, 17);
+}
+
+describe('reply budget over plain UDP', () => {
+  it('sends back at most the bytes received over 200 minimal unauthenticated Allocates from one source', async () => {
+    const server = await startServer();
+    const { address, port } = server.udpAddresses[0]!;
+    const socket = createSocket('udp4');
+    cleanups.push(() => new Promise<void>((r) => socket.close(() => r())));
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+    const answers: Buffer[] = [];
+    const arrival = new Arrival();
+    socket.on('message', (data) => {
+      answers.push(data);
+      arrival.notify();
+    });
+
+    let sent = 0;
+    for (let i = 0; i < 200; i++) {
+      const request = minimalAllocate().build();
+      expect(request.length).toBe(28);
+      socket.send(request, port, address);
+      sent += request.length;
+    }
+    // Every request has been read once the server has counted them all as answered or withheld.
+    await arrival.until(() => answers.length + server.engine.counters.repliesWithheld >= 200, 5000, 'server did not see all 200 requests');
+
+    const received = answers.reduce((n, a) => n + a.length, 0);
+    expect(received).toBeLessThanOrEqual(sent);
+    // Not silence: what was earned was spent on real challenges.
+    const challengeSize = answers[0]!.length;
+    expect(received).toBeGreaterThan(sent - challengeSize);
+    for (const answer of answers) expect(readErrorCode(decodeMessage(answer), AttributeType.ErrorCode)?.code).toBe(401);
+  });
+
+  it('still answers a client that retransmits at the RFC intervals with a 401 within 2 s', async () => {
+    const server = await startServer();
+    const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
+    cleanups.push(() => client.close());
+    const builder = minimalAllocate();
+    const response = await client.transact(builder, builder.build(), 2000);
+    expect(readErrorCode(response, AttributeType.ErrorCode)?.code).toBe(401);
+    // It took retransmissions: the first 28 bytes did not pay for the challenge.
+    expect(server.engine.counters.repliesWithheld).toBeGreaterThan(0);
+    // And the client goes on to allocate.
+    const allocated = await client.allocate();
+    expect(allocated.cls).toBe(StunClass.SuccessResponse);
+  });
+
+  it('keeps challenges small: no SOFTWARE, no reason phrase, a short nonce', async () => {
+    const server = await startServer();
+    const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
+    cleanups.push(() => client.close());
+    const response = await client.transact(minimalAllocate(), undefined, 2000);
+    expect(response.attributes.has(AttributeType.Software)).toBe(false);
+    expect(readErrorCode(response, AttributeType.ErrorCode)?.reason).toBe('');
+    // Header, ERROR-CODE, REALM (test.example) and NONCE: 20 + 8 + 16 + 20 bytes.
+    expect(response.buffer.length).toBe(64);
+  });
+
+  it('does not hold back a challenge over TCP, whose handshake proved the address', async () => {
+    const server = await startServer({ noTcp: false });
+    const client = await StreamTestClient.open(server.streamAddresses[0]!, { credentials: ALICE });
+    cleanups.push(() => void client.socket.destroy());
+    client.socket.write(minimalAllocate().build());
+    const response = await client.nextMessage(1000);
+    expect(readErrorCode(response, AttributeType.ErrorCode)?.code).toBe(401);
+    expect(server.engine.counters.repliesWithheld).toBe(0);
+  });
+});

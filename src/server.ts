@@ -2,8 +2,6 @@
  * The composition root: options in, a running server out. Everything is wired here and
  * nowhere else; `createTurnServer` is also the library API.
  */
-import { Credentials, StaticUsers, type UserKeyStore } from './auth/credentials.js';
-import { RestSecrets, type SecretSource } from './auth/rest-api.js';
 import { UserDb, openUserDb } from './auth/userdb.js';
 import type { ServerOptions } from './config/server-options.js';
 import { startMetrics, type Metrics } from './metrics/index.js';
@@ -13,14 +11,15 @@ import { startSelfTest } from './selftest/from-options.js';
 import type { SelfTestPage } from './selftest/self-test-page.js';
 import { TcpRelays } from './net/tcp-relays.js';
 import { UdpRelays } from './net/udp-relays.js';
-import { PeerPolicy } from './policy/peer-policy.js';
-import { CHANNEL_MAX_RFC5766, CHANNEL_MAX_RFC8656 } from './stun/constants.js';
 import type { TransportAddress } from './stun/ip.js';
-import type { AuthMode, EngineConfig } from './turn/engine-context.js';
+import { credentialsOf, engineConfigOf, peerPolicyOf } from './engine-settings.js';
+import type { AuthMode } from './turn/engine-context.js';
 import { TurnEngine } from './turn/engine.js';
 import { silentLogger, type Logger } from './turn/logger.js';
 import { NonceIssuer } from './turn/nonce.js';
 import { ReplyBudget } from './turn/reply-budget.js';
+
+export { authModeOf, engineConfigOf } from './engine-settings.js';
 
 export interface TurnServer {
   readonly engine: TurnEngine;
@@ -33,71 +32,22 @@ export interface TurnServer {
   readonly selfTest: SelfTestPage | undefined;
   /** Reads the TLS certificate again (SIGUSR2, SIGHUP); false when it was refused. */
   reloadCertificates(): boolean;
+  /**
+   * Puts reloaded options in force (see config/option-changes.ts for which): credentials,
+   * peer rules, quotas, lifetimes, redirects and certificates, with no allocation dropped.
+   */
+  reconfigure(options: ServerOptions): void;
   readonly authMode: AuthMode;
   /** The Prometheus registry and endpoint, with `prometheus`. */
   readonly metrics: Metrics | undefined;
   close(): Promise<void>;
 }
 
-/** Beyond these, a client is not making calls but scanning: 508 (coturn has no cap). */
-const MAX_PERMISSIONS_PER_ALLOCATION = 1000;
-const MAX_CHANNELS_PER_ALLOCATION = 1000;
 /**
  * Room for peer datagrams while the event loop is busy (TLS crypto, a burst of requests):
  * Linux's default (~208 KiB) overflows under load; the kernel caps it at net.core.rmem_max.
  */
 const RELAY_RECEIVE_BUFFER = 1024 * 1024;
-
-export function authModeOf(options: ServerOptions): AuthMode {
-  if (options.noAuth) return 'none';
-  if (options.stunOnly) return 'stun-only';
-  const hasSource = options.users.length > 0 || options.userDb !== undefined || options.useAuthSecret;
-  return hasSource ? 'long-term' : 'stun-only';
-}
-
-export function engineConfigOf(options: ServerOptions): EngineConfig {
-  return {
-    realm: options.realm,
-    authMode: authModeOf(options),
-    software: options.softwareAttribute ? options.software : undefined,
-    fingerprint: options.fingerprint,
-    secureStun: options.secureStun,
-    noStun: options.noStun,
-    udpRelay: !options.noUdpRelay,
-    tcpRelay: !options.noTcpRelay,
-    defaultLifetimeSeconds: Math.min(600, options.maxAllocateLifetime),
-    maxLifetimeSeconds: options.maxAllocateLifetime,
-    permissionLifetimeSeconds: options.permissionLifetime,
-    channelLifetimeSeconds: options.channelLifetime,
-    maxChannelNumber: options.strictChannelNumbers ? CHANNEL_MAX_RFC8656 : CHANNEL_MAX_RFC5766,
-    userQuota: options.userQuota,
-    totalQuota: options.totalQuota,
-    maxBps: options.maxBps,
-    bpsCapacity: options.bpsCapacity,
-    restApiSeparator: options.restApiSeparator,
-    maxPermissionsPerAllocation: MAX_PERMISSIONS_PER_ALLOCATION,
-    maxChannelsPerAllocation: MAX_CHANNELS_PER_ALLOCATION,
-  };
-}
-
-/** Static users, the user database and REST secrets, as one source; and what to close. */
-function credentialsOf(options: ServerOptions, logger: Logger): { credentials: Credentials; userDb: UserDb | undefined } {
-  const userDb = options.userDb !== undefined ? new UserDb(openUserDb(options.userDb), (m) => logger.warn(m)) : undefined;
-  const stores: UserKeyStore[] = [new StaticUsers(options.users, options.realm)];
-  if (userDb) stores.push(userDb);
-  let rest: RestSecrets | undefined;
-  if (options.useAuthSecret) {
-    const secrets: SecretSource = {
-      // The configured secrets first: during a rotation both old and new are tried.
-      secretsFor: (realm) => [...options.staticAuthSecrets, ...(userDb?.secretsFor(realm) ?? [])],
-    };
-    rest = new RestSecrets(secrets, options.restApiSeparator);
-    if (options.staticAuthSecrets.length === 0 && !userDb) {
-      logger.warn('use-auth-secret without static-auth-secret or userdb: no REST API credential can succeed');
-    }
-  }
-  return { credentials: new Credentials(stores, rest), userDb };
-}
 
 export async function createTurnServer(options: ServerOptions, logger: Logger = silentLogger): Promise<TurnServer> {
   const listeningIps = options.listeningIps.length > 0 ? [...options.listeningIps] : localAddresses();
@@ -108,20 +58,16 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     logger,
   );
   const tcpRelays = new TcpRelays(relayIps, options.minPort, options.maxPort, options.externalIps, logger);
-  const peerPolicy = new PeerPolicy({
-    allowLoopbackPeers: options.allowLoopbackPeers,
-    allowed: options.allowedPeerIps,
-    denied: options.deniedPeerIps,
-    ownAddresses: [...listeningIps, ...relayIps, ...options.externalIps.values(), ...options.externalIps.keys()].filter((a) => a !== ''),
-    relayPorts: { min: options.minPort, max: options.maxPort },
-  });
-  const { credentials, userDb } = credentialsOf(options, logger);
+  const own = { listeningIps, relayIps };
+  const peerPolicy = peerPolicyOf(options, own);
+  const userDb = options.userDb !== undefined ? new UserDb(openUserDb(options.userDb), (m) => logger.warn(m)) : undefined;
+  let nonces = new NonceIssuer(options.staleNonce);
   const engine = new TurnEngine(config, {
-    credentials,
+    credentials: credentialsOf(options, userDb, logger),
     relays,
     tcpRelays,
     peerPolicy,
-    nonces: new NonceIssuer(options.staleNonce),
+    nonces,
     replyBudget: new ReplyBudget(),
     realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : undefined,
     onAllocationEnded: (allocation) => metrics?.allocationEnded(allocation),
@@ -167,6 +113,15 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     logger.warn('no-auth: anyone can allocate relays on this server');
   }
 
+  const reconfigure = (next: ServerOptions): void => {
+    const policy = peerPolicyOf(next, own);
+    // The same secret: nonces already handed out stay valid.
+    nonces = nonces.withLifetime(next.staleNonce);
+    engine.reconfigure({ config: engineConfigOf(next), credentials: credentialsOf(next, userDb, logger), peerPolicy: policy, nonces });
+    running.reloadCertificates(next.tls);
+    logger.info(policy.describe());
+  };
+
   let closed: Promise<void> | undefined;
   return {
     engine,
@@ -175,7 +130,10 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     listeners: running,
     selfTest,
     reloadCertificates: () => running.reloadCertificates(),
-    authMode: config.authMode,
+    reconfigure,
+    get authMode() {
+      return engine.config.authMode;
+    },
     metrics,
     close: () =>
       (closed ??= (async () => {

@@ -1,24 +1,14 @@
-/** `turnpike serve` / `turnserver`: load the configuration, start, and stop cleanly on signals. */
+/** `turnpike serve` / `turnserver`: load the configuration, start, serve until told to stop. */
 import { unlinkSync, writeFileSync } from 'node:fs';
-import { ConfigError, loadConfig } from '../config/index.js';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/index.js';
+import { createServerControl, startAdminInterface } from '../control/index.js';
+import { ConfigReloader, Drain, beforeStopping, dropPrivilegesOrExit, notifyReady } from '../lifecycle/index.js';
 import { createLogger } from '../log/logger.js';
 import { createTurnServer } from '../server.js';
 
 export async function serve(argv: readonly string[]): Promise<number> {
-  let loaded;
-  try {
-    loaded = loadConfig(argv);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`turnpike: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
-  if (loaded.printAndExit !== undefined) {
-    process.stdout.write(loaded.printAndExit.endsWith('\n') ? loaded.printAndExit : `${loaded.printAndExit}\n`);
-    return 0;
-  }
+  const loaded = loadOrExplain(argv);
+  if (typeof loaded === 'number') return loaded;
   const { options } = loaded;
   const logger = createLogger({
     level: options.logLevel,
@@ -29,13 +19,6 @@ export async function serve(argv: readonly string[]): Promise<number> {
     format: options.logFormat,
     timestampFormat: options.logTimestampFormat,
   });
-  // logrotate renames the file and sends SIGHUP: the next line goes to a new file of the old name.
-  const reopenLog = (): void => {
-    logger.reopen();
-    logger.info('SIGHUP: log file reopened');
-  };
-  process.on('SIGHUP', reopenLog);
-
   logger.info(`${options.software} starting; configuration: ${loaded.configFile ?? 'none (-n or not found)'}`);
   for (const warning of loaded.warnings) logger.warn(warning);
 
@@ -44,36 +27,79 @@ export async function serve(argv: readonly string[]): Promise<number> {
     server = await createTurnServer(options, logger);
   } catch (error) {
     logger.error(`cannot start: ${error instanceof Error ? error.message : String(error)}`);
-    process.off('SIGHUP', reopenLog);
     logger.close();
     return 1;
   }
   if (options.pidFile) writeFileSync(options.pidFile, `${process.pid}\n`);
-  // coturn reloads certificates on SIGUSR2; SIGHUP (systemctl reload) does it too, after the logs.
-  const reloadCertificates = (): void => void server.reloadCertificates();
-  process.on('SIGUSR2', reloadCertificates);
-  process.on('SIGHUP', reloadCertificates);
+  dropPrivilegesOrExit(options, logger);
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string): void => {
-      logger.info(`${signal}: stopping`);
-      resolve();
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+  const reloader = new ConfigReloader(argv, options, server, logger);
+  const drain = new Drain(server.engine, options.redirect.drainTimeoutSeconds, logger);
+  const control = createServerControl(server, logger, { reload: () => reloader.reload(), drain: () => drain.start() });
+  const adminInterface = await startAdminInterface(options.admin, control, logger).catch((error: unknown) => {
+    // The relay serves on without it; the line says why `turnpike admin` cannot reach it.
+    logger.error(`admin interface not started: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
   });
-  process.off('SIGUSR2', reloadCertificates);
-  process.off('SIGHUP', reloadCertificates);
-  process.off('SIGHUP', reopenLog);
+
+  const stopSignals = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  const removeHandlers = handleSignals({
+    // logrotate renames the file and sends SIGHUP (as does `systemctl reload`): a new file, then the configuration.
+    SIGHUP: () => {
+      logger.reopen();
+      logger.info('SIGHUP: log file reopened; reloading the configuration');
+      reloader.reload();
+    },
+    // coturn reloads certificates on SIGUSR2.
+    SIGUSR2: () => void server.reloadCertificates(),
+    SIGUSR1: () => void drain.start(),
+  });
+  await notifyReady(options, logger);
+
+  const why = await Promise.race([stopSignals, drain.done]);
+  logger.info(`${why}: stopping`);
+  removeHandlers();
+  drain.cancel();
+  await beforeStopping(logger);
+  await adminInterface?.close();
   await server.close();
-  if (options.pidFile) {
-    try {
-      unlinkSync(options.pidFile);
-    } catch {
-      // Already gone: nothing to clean up.
-    }
-  }
+  if (options.pidFile) removeQuietly(options.pidFile);
   logger.info('stopped');
   logger.close();
   return 0;
+}
+
+/** The configuration, or the exit status once errors or `--help` output are printed. */
+function loadOrExplain(argv: readonly string[]): LoadedConfig | number {
+  let loaded;
+  try {
+    loaded = loadConfig(argv);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`turnpike: ${error.message}\n`);
+    return 1;
+  }
+  if (loaded.printAndExit === undefined) return loaded;
+  process.stdout.write(loaded.printAndExit.endsWith('\n') ? loaded.printAndExit : `${loaded.printAndExit}\n`);
+  return 0;
+}
+
+/** Installs the handlers; returns what removes them. */
+function handleSignals(handlers: Partial<Record<NodeJS.Signals, () => void>>): () => void {
+  const entries = Object.entries(handlers) as [NodeJS.Signals, () => void][];
+  for (const [signal, handler] of entries) process.on(signal, handler);
+  return () => {
+    for (const [signal, handler] of entries) process.off(signal, handler);
+  };
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone, or not ours to remove after dropping privileges: nothing to clean up.
+  }
 }

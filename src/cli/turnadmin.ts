@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 /** Drop-in for coturn's `turnadmin`. */
-import { admin } from './admin.js';
+import { turnadmin } from './admin.js';
 
-admin(process.argv.slice(2)).then((code) => process.exit(code));
+turnadmin(process.argv.slice(2)).then((code) => process.exit(code));

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-/** `turnpike [serve] [coturn flags…]` and `turnpike admin …`. */
+/** `turnpike [serve] [coturn flags…]`, `turnpike admin …` and `turnpike healthcheck …`. */
 import { admin } from './admin.js';
+import { healthcheck } from './healthcheck.js';
 import { serve } from './serve.js';
 
 const [first, ...rest] = process.argv.slice(2);
-const run = first === 'admin' ? admin(rest) : first === 'serve' ? serve(rest) : serve(process.argv.slice(2));
+const run = first === 'admin' ? admin(rest) : first === 'healthcheck' ? healthcheck(rest) : first === 'serve' ? serve(rest) : serve(process.argv.slice(2));
 run.then(
   (code) => process.exit(code),
   (error: unknown) => {

@@ -2,7 +2,9 @@
  * Typed settings to ServerOptions: defaults, coturn's rules between options (users turn on
  * lt-cred-mech, ...) and the checks that span options.
  */
+import { adminOptions } from './admin-options.js';
 import { resolveAuth } from './auth-options.js';
+import { redirectOptions } from './redirect-options.js';
 import { ConfigError, describeOrigin, located, type Origin } from './errors.js';
 import { frozenMap } from './freeze.js';
 import { COTURN_TIMESTAMP_FORMAT } from '../log/strftime.js';
@@ -99,6 +101,8 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     softwareAttribute: s.flag('software-attribute') && !noSoftwareAttribute,
     software: `Turnpike ${env.version}`,
     pidFile: pidFile === '' ? undefined : pidFile,
+    procUser: s.string('proc-user'),
+    procGroup: s.string('proc-group'),
     logFile: s.string('log-file'),
     noStdoutLog: s.flag('no-stdout-log'),
     simpleLog: s.flag('simple-log'),
@@ -106,6 +110,8 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     logLevel: logLevel(s),
     ...logOutput(s, warnings),
     metrics: metricsOptions(s, errors),
+    admin: adminOptions(s, warnings, errors),
+    redirect: redirectOptions(s, errors),
     selfTest: s.flag('self-test-page')
       ? { address: s.string('self-test-address') ?? '127.0.0.1', port: s.number('self-test-port', 8089), turnHost: s.string('self-test-turn-host') }
       : undefined,

@@ -126,8 +126,8 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('log-binding', 'boolean', parsed('lifecycle'), 'Log STUN Binding requests (off by default against log floods).'),
   opt('daemon', 'boolean', parsed('lifecycle'), 'Detach from the terminal and run in the background.', { short: 'o' }),
   opt('pidfile', 'string', applied, 'File to write the process id to; empty: none.', { emptyOk: true, arg: '<file>' }),
-  opt('proc-user', 'string', parsed('lifecycle'), 'User to switch to after start-up.', { arg: '<user>' }),
-  opt('proc-group', 'string', parsed('lifecycle'), 'Group to switch to after start-up.', { arg: '<group>' }),
+  opt('proc-user', 'string', applied, 'User to switch to once listening (with its own groups).', { arg: '<user>' }),
+  opt('proc-group', 'string', applied, "Group to switch to once listening (default: proc-user's primary group).", { arg: '<group>' }),
 
   // Credentials.
   opt('lt-cred-mech', 'boolean', applied, 'Use the long-term credential mechanism.', { short: 'a' }),
@@ -207,8 +207,8 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('server-relay', 'boolean', notPlanned('it turns off the permission check on relayed packets: non-standard and dangerous'), 'No permission check on relay endpoints.'),
 
   // Redirection and address families.
-  opt('alternate-server', 'address', parsed('policy'), 'Redirect UDP/TCP Allocate requests there (300); repeat for several.', { list: true }),
-  opt('tls-alternate-server', 'address', parsed('tcp/tls'), 'Redirect TLS/DTLS Allocate requests there (300); repeat for several.', { list: true }),
+  opt('alternate-server', 'address', applied, 'Redirect UDP/TCP Allocate requests there (300), rotating, by the client\'s address family; repeat for several.', { list: true, arg: '<ip[:port]>' }),
+  opt('tls-alternate-server', 'address', applied, 'Redirect TLS/DTLS Allocate requests there (300); repeat for several.', { list: true, arg: '<ip[:port]>' }),
   opt('mobility', 'boolean', notPlanned('the MICE mobility draft was never standardised'), 'Mobility with ICE (MICE) support.'),
   opt('keep-address-family', 'boolean', parsed('policy'), 'Deprecated: same as allocation-default-address-family=keep.', { short: 'K' }),
   opt('allocation-default-address-family', 'choice', parsed('policy'), 'Relay family when the client asks for none.', { short: 'A', choices: ['ipv4', 'ipv6', 'keep'], default: 'ipv4' }),
@@ -233,11 +233,17 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
 
   // Turnpike's own.
   opt('strict-channel-numbers', 'boolean', applied, 'Accept only RFC 8656 channel numbers 0x4000-0x4FFF (Turnpike only).'),
+  opt('drain-timeout', 'integer', applied, 'Seconds a drain (SIGUSR1, turnpike admin drain) waits for the last allocation before the process exits anyway (Turnpike only).', { default: 3600, min: 1 }),
   opt('software-attribute', 'boolean', applied, 'Send SOFTWARE (the server name and version) in responses; off by default, as it tells scanners what runs and makes every answer bigger (Turnpike only).'),
   opt('self-test-page', 'boolean', applied, 'Serve a page that tests this server from a browser over UDP, TCP and TLS (Turnpike only).'),
   opt('self-test-address', 'ip', applied, 'Address of the self-test page (Turnpike only).', { default: '127.0.0.1' }),
   opt('self-test-port', 'port', applied, 'Port of the self-test page (Turnpike only).', { default: 8089 }),
   opt('self-test-turn-host', 'string', applied, 'Host name browsers use for turn: and turns: URLs on the page; must match the certificate (Turnpike only).', { arg: '<host>' }),
+  opt('admin-socket', 'string', applied, "Unix socket of the admin interface ('turnpike admin'), an absolute path; created mode 0600: who can open it is admin (Turnpike only).", { arg: '<path>' }),
+  opt('admin-port', 'port', applied, 'Serve the admin interface over HTTP on this port; needs admin-token or admin-token-file (Turnpike only).'),
+  opt('admin-ip', 'ip', applied, 'Address of the HTTP admin interface; anything but loopback is warned about (Turnpike only).', { default: '127.0.0.1' }),
+  opt('admin-token', 'string', applied, 'Bearer token of the HTTP admin interface, 16 characters or more (Turnpike only).', { arg: '<token>' }),
+  opt('admin-token-file', 'file', applied, 'File holding the admin token, read at start (Turnpike only).'),
 ]);
 
 const byName = new Map<string, OptionSpec>();

@@ -2,6 +2,7 @@
  * The typed, validated options the server runs with. Everything outside src/config reads
  * this and nothing else: how a value got here (file, flag, default) is config's business.
  */
+import type { TransportAddress } from '../stun/ip.js';
 
 export interface StaticUser {
   readonly name: string;
@@ -26,6 +27,23 @@ export interface TlsOptions {
 }
 
 export type LogLevel = 'error' | 'warn' | 'info' | 'verbose' | 'debug';
+
+/** Where new allocations go instead (`alternate-server`), and how long a drain may last. */
+export interface RedirectOptions {
+  /** 300 Try Alternate to every Allocate over UDP/TCP (TLS/DTLS), rotating, as coturn does. */
+  readonly alternateServers: readonly TransportAddress[];
+  readonly tlsAlternateServers: readonly TransportAddress[];
+  /** A drain exits after this long even if allocations remain (`drain-timeout`). */
+  readonly drainTimeoutSeconds: number;
+}
+
+/** The admin interface used by `turnpike admin` (`admin-socket`, `admin-port`, …). */
+export interface AdminOptions {
+  /** A Unix socket, created mode 0600: who can open it is admin. */
+  readonly socket: string | undefined;
+  /** HTTP with a bearer token; loopback by default. */
+  readonly http: { readonly address: string; readonly port: number; readonly token: string } | undefined;
+}
 
 /** The Prometheus endpoint (`prometheus`, `prometheus-*`). */
 export interface MetricsOptions {
@@ -105,6 +123,9 @@ export interface ServerOptions {
   readonly software: string;
 
   readonly pidFile: string | undefined;
+  /** `proc-user` / `proc-group`: who the process becomes once listening; absent: no switch. */
+  readonly procUser?: string;
+  readonly procGroup?: string;
   readonly logFile: string | undefined;
   readonly noStdoutLog: boolean;
   readonly simpleLog: boolean;
@@ -119,4 +140,7 @@ export interface ServerOptions {
   readonly selfTest?: { readonly address: string; readonly port: number; readonly turnHost: string | undefined };
   /** Absent: no metrics endpoint. */
   readonly metrics?: MetricsOptions;
+  readonly redirect: RedirectOptions;
+  /** Absent: no admin interface. */
+  readonly admin?: AdminOptions;
 }

@@ -12,6 +12,8 @@ export { datedLogFileName } from './log-file.js';
 export type { LogFields, LogFormat } from './line-format.js';
 
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, verbose: 3, debug: 4 };
+/** Least to most verbose: a level shows its own lines and those of the levels before it. */
+export const LOG_LEVELS: readonly LogLevel[] = Object.freeze(Object.keys(RANK) as LogLevel[]);
 /** syslog severities, facility "user" (1): priority = 8 + severity. */
 const SYSLOG_PRIORITY: Record<LogLevel, number> = { error: 11, warn: 12, info: 14, verbose: 15, debug: 15 };
 
@@ -41,6 +43,10 @@ export interface StructuredLogger extends Logger {
 }
 
 export interface ClosableLogger extends StructuredLogger {
+  /** The level lines are filtered by now. */
+  readonly level: LogLevel;
+  /** Changes it while running (`turnpike admin loglevel`). */
+  setLevel(level: LogLevel): void;
   /** Reopens the log file by name (SIGHUP, after logrotate renamed it). */
   reopen(): void;
   close(): void;
@@ -65,8 +71,9 @@ export function createLogger(options: LogOptions): ClosableLogger {
   const file = options.file && !special ? new LogFile(options.file, options.simpleLog ?? false) : undefined;
   const syslog = options.syslog || options.file === 'syslog' ? openSyslog() : undefined;
   const lineOptions = { format: options.format ?? 'text', timestampFormat: options.timestampFormat };
+  let current = options.level;
   const write = (level: LogLevel, message: string, fields: LogFields | undefined): void => {
-    if (RANK[level] > RANK[options.level]) return;
+    if (RANK[level] > RANK[current]) return;
     const now = new Date();
     const line = renderLine(level, message, fields, now, lineOptions);
     if (toStdout) process.stdout.write(line);
@@ -81,6 +88,12 @@ export function createLogger(options: LogOptions): ClosableLogger {
     info: (m, f) => write('info', m, f),
     verbose: (m, f) => write('verbose', m, f),
     debug: (m, f) => write('debug', m, f),
+    get level() {
+      return current;
+    },
+    setLevel: (level) => {
+      current = level;
+    },
     reopen: () => file?.reopen(),
     close: () => {
       file?.close();

@@ -2,7 +2,7 @@
  * Every client-facing socket of the server: UDP, and TCP/TLS streams, on each listening
  * address; and the TLS certificate they share, which can be reloaded while they run.
  */
-import type { ServerOptions } from '../config/server-options.js';
+import type { ServerOptions, TlsOptions } from '../config/server-options.js';
 import { formatTransportAddress, type TransportAddress } from '../stun/ip.js';
 import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../turn/logger.js';
@@ -21,7 +21,8 @@ export class Listeners {
     readonly dtls: DtlsService | undefined,
     /** The UDP sockets on tls-listening-port (plain STUN/TURN is served there too, as coturn does). */
     readonly dtlsUdp: readonly UdpListener[],
-    private readonly options: ServerOptions,
+    /** Where the certificate is read from; a reload may point elsewhere. */
+    private tlsOptions: TlsOptions,
     private readonly logger: Logger,
   ) {}
 
@@ -40,7 +41,7 @@ export class Listeners {
     const udp: UdpListener[] = [];
     const dtlsUdp: UdpListener[] = [];
     const streams: StreamListener[] = [];
-    const listeners = new Listeners(udp, streams, tls, dtls, dtlsUdp, options, logger);
+    const listeners = new Listeners(udp, streams, tls, dtls, dtlsUdp, options.tls, logger);
     try {
       for (const ip of ips) {
         if (!options.noUdp) udp.push(await UdpListener.listen(ip, options.listeningPort, engine, logger));
@@ -97,14 +98,16 @@ export class Listeners {
   }
 
   /** Reads cert and pkey again; a bad new pair is refused and the old one kept. */
-  reloadCertificates(): boolean {
+  /** Reads the certificate again, from new TLS settings when a reload brings them. */
+  reloadCertificates(tls: TlsOptions = this.tlsOptions): boolean {
     if (!this.tls && !this.dtls) return false;
     try {
-      const secure = secureOptions(this.options.tls);
+      const secure = secureOptions(tls);
       // DTLS checks the pair first, so that a refused pair changes neither.
       this.dtls?.setCredentials(secure);
       this.tls?.setSecureContext(secure);
-      this.logger.info(`TLS certificate reloaded from ${this.options.tls.cert}`);
+      this.tlsOptions = tls;
+      this.logger.info(`TLS certificate reloaded from ${tls.cert}`);
       return true;
     } catch (error) {
       this.logger.error(`TLS certificate not reloaded, the old one stays: ${(error as Error).message}`);

@@ -148,16 +148,47 @@ export class Allocation implements TrafficCounters {
       if (expiresAt <= now) this.permissions.delete(peer);
       else if (expiresAt < next) next = expiresAt;
     }
-    for (const [number, channel] of this.channelsByNumber) {
+    for (const channel of this.channelsByNumber.values()) {
       const forgetAt = channel.expiresAt + CHANNEL_REBIND_HOLD_MS;
-      if (forgetAt <= now) {
-        this.channelsByNumber.delete(number);
-        const byPort = this.channelsByPeer.get(channel.peerAddress);
-        byPort?.delete(channel.peerPort);
-        if (byPort?.size === 0) this.channelsByPeer.delete(channel.peerAddress);
-      } else if (forgetAt < next) next = forgetAt;
+      if (forgetAt <= now) this.unbindChannel(channel);
+      else if (forgetAt < next) next = forgetAt;
     }
     return next;
+  }
+
+  /**
+   * Drops the permissions, channels and TCP peer connections whose peer `refused` rules out
+   * (new peer rules after a reload); returns how many went.
+   */
+  revokePeers(refused: (address: string, port?: number) => boolean): number {
+    let revoked = 0;
+    for (const peer of this.permissions.keys()) {
+      if (refused(peer)) {
+        this.permissions.delete(peer);
+        revoked++;
+      }
+    }
+    for (const channel of this.channelsByNumber.values()) {
+      if (refused(channel.peerAddress, channel.peerPort)) {
+        this.unbindChannel(channel);
+        revoked++;
+      }
+    }
+    for (const [id, connection] of this.peerConnections) {
+      if (refused(connection.peer.address, connection.peer.port)) {
+        connection.close();
+        this.peerConnections.delete(id);
+        revoked++;
+      }
+    }
+    return revoked;
+  }
+
+  private unbindChannel(channel: Channel): void {
+    this.channelsByNumber.delete(channel.number);
+    const byPort = this.channelsByPeer.get(channel.peerAddress);
+    byPort?.delete(channel.peerPort);
+    if (byPort?.size === 0) this.channelsByPeer.delete(channel.peerAddress);
   }
 
   /** Closes the relay sockets; idempotent. */

@@ -37,7 +37,12 @@ export const bandwidthAttributeToBytesPerSecond = (kbps: number): number => Math
 export class BandwidthPool {
   private reserved = 0;
 
-  constructor(readonly capacity: number) {}
+  constructor(private capacity: number) {}
+
+  /** A new `bps-capacity` (reload): what is reserved stays; new reservations see the new size. */
+  setCapacity(capacity: number): void {
+    this.capacity = capacity;
+  }
 
   reserve(bytesPerSecond: number): boolean {
     if (this.capacity > 0 && this.reserved + bytesPerSecond > this.capacity) return false;

@@ -13,8 +13,13 @@ export class DataPlane {
   constructor(
     private readonly counters: EngineCounters,
     private readonly clock: () => number,
-    private readonly peerPolicy: PeerPolicy,
+    private peerPolicy: PeerPolicy,
   ) {}
+
+  /** New peer rules after a reload. */
+  setPeerPolicy(peerPolicy: PeerPolicy): void {
+    this.peerPolicy = peerPolicy;
+  }
 
   /** A ChannelData message from the client of `allocation` (already framed: header + data). */
   fromClientChannelData(allocation: Allocation, data: Buffer): void {

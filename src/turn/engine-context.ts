@@ -1,5 +1,7 @@
 /** What every request handler works with: configuration, injected services, and shared state. */
 import type { CredentialSource } from '../auth/credentials.js';
+import type { TransportAddress } from '../stun/ip.js';
+import type { AllocationGate } from './allocation-gate.js';
 import type { PeerPolicy } from '../policy/peer-policy.js';
 import type { Allocation } from './allocation.js';
 import type { DataPlane } from './data-plane.js';
@@ -47,6 +49,9 @@ export interface EngineConfig {
   /** Resource caps per allocation: past them CreatePermission and ChannelBind get 508. */
   readonly maxPermissionsPerAllocation: number;
   readonly maxChannelsPerAllocation: number;
+  /** `alternate-server` / `tls-alternate-server`: where every Allocate is redirected (300). */
+  readonly alternateServers: readonly TransportAddress[];
+  readonly tlsAlternateServers: readonly TransportAddress[];
 }
 
 /** Per-realm overrides of the quotas and bandwidth (coturn's `turn_realm_option` rows). */
@@ -83,6 +88,8 @@ export interface EngineContext extends EngineServices {
   readonly pendingConnections: PendingConnections;
   readonly quotas: AllocationQuotas;
   readonly bandwidthPool: BandwidthPool;
+  /** Redirects and drain: whether a new allocation may be made here. */
+  readonly gate: AllocationGate;
   /** Removes an allocation everywhere and frees its relay ports. */
   release(allocation: Allocation, reason: string): void;
 }

@@ -7,6 +7,7 @@ import { looksLikeChannelData } from '../stun/channel-data.js';
 import { Method, StunClass, StunDecodeError, decodeMessage, type StunMessage } from '../stun/index.js';
 import type { Allocation } from './allocation.js';
 import { handleAllocate } from './allocate.js';
+import { AllocationGate, refusedAllocation } from './allocation-gate.js';
 import { authenticate } from './authenticate.js';
 import { answerBinding } from './binding.js';
 import { handleChannelBind } from './channel-bind.js';
@@ -22,9 +23,19 @@ import { BandwidthPool } from './bandwidth.js';
 import { errorFor, send, type Request } from './respond.js';
 import type { ClientSession } from './session.js';
 
+/** What a reload may replace while allocations go on. */
+export interface EngineReload {
+  readonly config: EngineConfig;
+  readonly credentials: EngineServices['credentials'];
+  readonly peerPolicy: EngineServices['peerPolicy'];
+  readonly nonces: EngineServices['nonces'];
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export class TurnEngine {
   readonly counters = new EngineCounters();
-  private readonly ctx: EngineContext;
+  private readonly ctx: Mutable<EngineContext>;
 
   constructor(config: EngineConfig, services: EngineServices) {
     const allocations = new Set<Allocation>();
@@ -38,6 +49,7 @@ export class TurnEngine {
       pendingConnections: new PendingConnections(),
       quotas: new AllocationQuotas(),
       bandwidthPool: new BandwidthPool(config.bpsCapacity),
+      gate: new AllocationGate(),
       release: (allocation, reason) => this.release(allocation, reason),
     };
   }
@@ -48,6 +60,37 @@ export class TurnEngine {
 
   get dataPlane(): DataPlane {
     return this.ctx.dataPlane;
+  }
+
+  get config(): EngineConfig {
+    return this.ctx.config;
+  }
+
+  /** True once draining: new allocations are redirected or refused, existing ones served. */
+  get draining(): boolean {
+    return this.ctx.gate.draining;
+  }
+
+  drain(): void {
+    this.ctx.gate.draining = true;
+  }
+
+  /**
+   * Puts a reloaded configuration in force. Allocations keep what they were given (lifetime,
+   * bandwidth); permissions and channels the new peer rules refuse are revoked at once.
+   */
+  reconfigure(reload: EngineReload): void {
+    const { ctx } = this;
+    ctx.config = reload.config;
+    ctx.credentials = reload.credentials;
+    ctx.nonces = reload.nonces;
+    ctx.peerPolicy = reload.peerPolicy;
+    ctx.dataPlane.setPeerPolicy(reload.peerPolicy);
+    ctx.bandwidthPool.setCapacity(reload.config.bpsCapacity);
+    let revoked = 0;
+    const refused = (address: string, port?: number): boolean => !reload.peerPolicy.check(address, port).allowed;
+    for (const allocation of ctx.allocations) revoked += allocation.revokePeers(refused);
+    if (revoked > 0) ctx.logger.info(`reload: ${revoked} permissions, channels or peer connections revoked by the new peer rules`);
   }
 
   /** Bytes from a client: one datagram, or one frame cut from a stream. Never throws. */
@@ -126,6 +169,7 @@ export class TurnEngine {
       send(ctx, request, errorFor(ctx, request, 403, 'TURN is not enabled on this server'));
       return;
     }
+    if (message.method === Method.Allocate && !session.allocation && !session.allocating && refusedAllocation(ctx, request)) return;
     const auth = await authenticate(ctx, request);
     if (!auth) return;
     if (message.method === Method.Allocate) return handleAllocate(ctx, request, auth);

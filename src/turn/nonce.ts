@@ -17,6 +17,11 @@ export class NonceIssuer {
     private readonly secret: Buffer = randomBytes(32),
   ) {}
 
+  /** The same secret with another lifetime (a reload): nonces already issued stay valid. */
+  withLifetime(lifetimeSeconds: number): NonceIssuer {
+    return lifetimeSeconds === this.lifetimeSeconds ? this : new NonceIssuer(lifetimeSeconds, this.secret);
+  }
+
   issue(clientAddress: string, nowMs: number): string {
     const stamp = Buffer.allocUnsafe(4);
     stamp.writeUInt32BE(Math.floor(nowMs / 1000) >>> 0, 0);

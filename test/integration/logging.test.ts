@@ -8,6 +8,7 @@ import { runUclient, startPeer } from '../support/coturn-tools.js';
 import { freePortRange, freeUdpPort } from '../support/ports.js';
 import { stopAllProcesses } from '../support/processes.js';
 import { startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
+import { readLog, waitForLine } from '../support/log-lines.js';
 
 const HOST = '127.0.0.1';
 const dirs: string[] = [];
@@ -33,17 +34,6 @@ async function startLogged(logArgs: string[]): Promise<{ server: TurnpikeHandle;
   return { server, log };
 }
 
-const read = (file: string) => (fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '');
-
-/** Polls the file every 100 ms until `re` matches; bounded. */
-async function waitForLine(file: string, re: RegExp, tries = 100): Promise<RegExpMatchArray> {
-  for (let i = 0; i < tries; i++) {
-    const m = read(file).match(re);
-    if (m) return m;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${file} has no line matching ${re}:\n${read(file)}`);
-}
 
 describe('the log file', () => {
   it('is reopened on SIGHUP after a rename (logrotate), with coturn-style timestamps', async () => {
@@ -53,8 +43,8 @@ describe('the log file', () => {
     process.kill(server.pid, 'SIGHUP');
     await waitForLine(log, /SIGHUP: log file reopened/);
     await server.stop();
-    const rotated = read(`${log}.1`);
-    const current = read(log);
+    const rotated = readLog(`${log}.1`);
+    const current = readLog(log);
     expect(rotated).toMatch(/Turnpike \S+ starting/);
     expect(rotated).not.toContain('SIGHUP');
     expect(current).not.toContain('starting');
@@ -76,7 +66,7 @@ describe('the log file', () => {
     expect(r.sent).toBe(40);
     const ended = /allocation \d+ ended \(refreshed with lifetime 0\): user "alice" .* from client (\d+) pkts\/(\d+) B, to client (\d+) pkts\/(\d+) B/;
     await waitForLine(log, /allocation \d+ ended \(refreshed with lifetime 0\)/);
-    const lines = read(log).trim().split('\n').map((l) => JSON.parse(l) as { time: string; level: string; message: string });
+    const lines = readLog(log).trim().split('\n').map((l) => JSON.parse(l) as { time: string; level: string; message: string });
     const end = lines.find((l) => ended.test(l.message))!;
     expect(end.level).toBe('info');
     expect(Number.isNaN(Date.parse(end.time))).toBe(false);
@@ -84,6 +74,6 @@ describe('the log file', () => {
     expect([fromPackets, fromBytes]).toEqual([r.sent, r.sent! * length]);
     expect([toPackets, toBytes]).toEqual([r.received, r.received! * length]);
     // Neither the password nor the long-term key derived from it is ever logged.
-    expect(read(log)).not.toContain('s3cret-Pa55');
+    expect(readLog(log)).not.toContain('s3cret-Pa55');
   });
 });

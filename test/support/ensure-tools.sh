@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Make sure the Debian packages the tests drive are installed: coturn's tools (interop tests
-# and the bench) and Chromium (the WebRTC interop tests and the self-test page test).
+# and the bench), Chromium (the WebRTC interop tests and the self-test page test), and for the
+# systemd tests python3 (a notify socket that reads SCM_CREDENTIALS), systemd-notify and
+# systemd-analyze (neither needs a running systemd).
 # Never skips: if a tool cannot be had, this fails loudly.
 set -euo pipefail
 
@@ -11,6 +13,9 @@ declare -A PACKAGE_OF=(
   [turnutils_peer]=coturn
   [turnutils_stunclient]=coturn
   [/usr/bin/chromium]=chromium
+  [python3]=python3
+  [systemd-notify]=systemd
+  [systemd-analyze]=systemd
 )
 
 missing_tools() {

@@ -71,6 +71,7 @@ export async function testServerOptions(overrides: Partial<ServerOptions> = {}):
     simpleLog: true,
     syslog: false,
     logLevel: 'error',
+    redirect: { alternateServers: [], tlsAlternateServers: [], drainTimeoutSeconds: 3600 },
     ...overrides,
   };
 }

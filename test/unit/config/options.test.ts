@@ -245,10 +245,10 @@ describe('malformed values stop the server with file, line and option', () => {
 
 describe('options with no effect yet', () => {
   it('warn once each, naming the area, wherever they are set', () => {
-    const text = `${AUTH}alternate-server=1.2.3.4\nalternate-server=[2001:db8::1]:3478\nno-stun-backward-compatibility\n`;
-    const { warnings, file } = load(text, ['--alternate-server', '5.6.7.8:9']);
+    const text = `${AUTH}aux-server=1.2.3.4\naux-server=[2001:db8::1]:3478\nno-stun-backward-compatibility\n`;
+    const { warnings, file } = load(text, ['--aux-server', '5.6.7.8:9']);
     expect(warnings).toEqual([
-      `${file}:3: option 'alternate-server' is parsed but not applied yet (policy); it has no effect`,
+      `${file}:3: option 'aux-server' is parsed but not applied yet (listeners); it has no effect`,
       `${file}:5: option 'no-stun-backward-compatibility' is parsed but not applied yet (policy); it has no effect`,
     ]);
   });
@@ -265,5 +265,17 @@ describe('options with no effect yet', () => {
     expect(loadArgs(['-a', '-r', 'r', '--log-binding']).warnings).toEqual([
       "command line: option 'log-binding' is parsed but not applied yet (lifecycle); it has no effect",
     ]);
+  });
+});
+
+describe('alternate-server', () => {
+  it('takes IP addresses with coturn’s default ports, and refuses names', () => {
+    const { options } = load(`${AUTH}alternate-server=192.0.2.1\nalternate-server=[2001:db8::1]:3479\ntls-alternate-server=192.0.2.2\n`);
+    expect(options.redirect.alternateServers).toEqual([
+      { family: 4, address: '192.0.2.1', port: 3478 },
+      { family: 6, address: '2001:db8::1', port: 3479 },
+    ]);
+    expect(options.redirect.tlsAlternateServers).toEqual([{ family: 4, address: '192.0.2.2', port: 5349 }]);
+    expect(() => load(`${AUTH}alternate-server=turn.example.org\n`)).toThrow(/alternate-server.*"turn\.example\.org" is not an IP address/);
   });
 });

@@ -48,4 +48,19 @@ describe('logger', () => {
     expect(text).not.toContain('debug@verbose');
     expect(text).toContain('debug@debug');
   });
+
+  it('changes its level while running (turnpike admin loglevel)', () => {
+    const file = path.join(tempDir(), 'runtime.log');
+    const logger = createLogger({ level: 'info', file, noStdout: true, simpleLog: true });
+    logger.debug('before');
+    logger.setLevel('debug');
+    logger.debug('after');
+    logger.setLevel('error');
+    logger.warn('hidden');
+    expect(logger.level).toBe('error');
+    logger.close();
+    const text = fs.readFileSync(file, 'utf8');
+    expect(text).not.toContain('before');
+    expect(text).toMatch(/DEBUG: after\n$/);
+  });
 });

@@ -1,0 +1,44 @@
+/**
+ * What `turnpike serve` does around the server's life as a system service: give up root once
+ * the sockets are bound, then tell systemd it is ready; tell it again when stopping.
+ */
+import type { ServerOptions } from '../config/server-options.js';
+import type { Logger } from '../turn/logger.js';
+import { dropPrivileges, PrivilegeDropError } from './privileges.js';
+import { SystemdNotifier } from './systemd-notify.js';
+
+export { dropPrivileges, PrivilegeDropError, type Identity, type PrivilegeTarget } from './privileges.js';
+export { SystemdNotifier } from './systemd-notify.js';
+
+let notifier: SystemdNotifier | undefined;
+const notifierFor = (logger: Logger): SystemdNotifier => (notifier ??= new SystemdNotifier(logger));
+
+export { ConfigReloader } from './reload.js';
+export { Drain } from './drain.js';
+
+/**
+ * Call once every listener is bound: switches to proc-user/proc-group. When the switch fails
+ * the process exits with status 1 at once: serving on as root after the operator asked
+ * otherwise is worse than a pidfile left behind.
+ */
+export function dropPrivilegesOrExit(options: ServerOptions, logger: Logger & { close?: () => void }): void {
+  try {
+    const identity = dropPrivileges({ user: options.procUser, group: options.procGroup });
+    if (identity) logger.info(`running as uid ${identity.uid}, gid ${identity.gid}, groups ${identity.groups.join(',')}`);
+  } catch (error) {
+    if (!(error instanceof PrivilegeDropError)) throw error;
+    logger.error(`cannot drop privileges: ${error.message}; refusing to run on`);
+    logger.close?.();
+    process.exit(1);
+  }
+}
+
+/** Call when the server serves (listeners, privileges, admin interface): READY=1 to systemd. */
+export async function notifyReady(options: ServerOptions, logger: Logger): Promise<void> {
+  await notifierFor(logger).ready(`serving STUN/TURN on port ${options.listeningPort}`);
+}
+
+/** Call when shutdown begins, before the listeners close. */
+export async function beforeStopping(logger: Logger): Promise<void> {
+  await notifierFor(logger).stopping();
+}

@@ -1,0 +1,47 @@
+/**
+ * SIGHUP (`systemctl reload`, `turnpike admin reload`): read the configuration again, as at
+ * start, and put in force what can change while running. A configuration that no longer
+ * loads is refused whole and the running one kept; options that need a restart are named
+ * and keep their old values.
+ */
+import { ConfigError, loadConfig } from '../config/index.js';
+import { optionChanges, reloadedOptions } from '../config/option-changes.js';
+import type { ServerOptions } from '../config/server-options.js';
+import type { ReloadReport } from '../control/server-control.js';
+import type { ClosableLogger } from '../log/logger.js';
+import type { TurnServer } from '../server.js';
+
+export class ConfigReloader {
+  constructor(
+    /** The command line the server started with: the same file is found the same way. */
+    private readonly argv: readonly string[],
+    private current: ServerOptions,
+    private readonly server: Pick<TurnServer, 'reconfigure' | 'reloadCertificates'>,
+    private readonly logger: Pick<ClosableLogger, 'info' | 'warn' | 'error' | 'setLevel'>,
+  ) {}
+
+  reload(): ReloadReport {
+    let loaded;
+    try {
+      loaded = loadConfig(this.argv);
+    } catch (error) {
+      const message = error instanceof ConfigError ? error.message : String(error);
+      this.logger.error(`reload refused, the running configuration stays: ${message}`);
+      // A renewed certificate at the same path is still wanted (certbot's deploy hook sends SIGHUP).
+      this.server.reloadCertificates();
+      return { ok: false, error: message, applied: [], needsRestart: [] };
+    }
+    for (const warning of loaded.warnings) this.logger.warn(warning);
+    const changes = optionChanges(this.current, loaded.options);
+    const next = reloadedOptions(this.current, loaded.options);
+    this.server.reconfigure(next);
+    this.logger.setLevel(next.logLevel);
+    this.current = next;
+    const applied = changes.live.length > 0 ? changes.live.join(', ') : 'nothing changed';
+    this.logger.info(`configuration reloaded: ${applied}`);
+    if (changes.needsRestart.length > 0) {
+      this.logger.warn(`changed but kept until a restart: ${changes.needsRestart.join(', ')}`);
+    }
+    return { ok: true, applied: changes.live, needsRestart: changes.needsRestart };
+  }
+}

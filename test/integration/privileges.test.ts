@@ -1,0 +1,51 @@
+// proc-user / proc-group on the real process: started as root, it binds, then gives root up
+// for good; when it cannot, it stops rather than serve as root.
+import fs from 'node:fs';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Method, MessageBuilder, StunClass } from '../../src/stun/index.js';
+import { freeUdpPort } from '../support/ports.js';
+import { startProcess, stopAllProcesses } from '../support/processes.js';
+import { ROOT, TURNPIKE_CLI, startTurnpike } from '../support/turnpike-process.js';
+import { UdpTestClient } from '../support/turn-client.js';
+
+const HOST = '127.0.0.1';
+afterEach(() => stopAllProcesses());
+beforeAll(() => expect(process.getuid!(), 'switching users needs a test run as root').toBe(0));
+
+const stunOnly = (port: number) => ['-n', '--listening-ip', HOST, '--listening-port', String(port), '--no-tcp', '--no-tls', '--no-dtls'];
+
+/** The "Uid:", "Gid:" and "Groups:" lines of /proc/PID/status, as numbers. */
+function credentialsOf(pid: number): { uid: number[]; gid: number[]; groups: number[] } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const numbers = (key: string) => (new RegExp(`^${key}:(.*)$`, 'm').exec(status)?.[1] ?? '').trim().split(/\s+/).filter(Boolean).map(Number);
+  return { uid: numbers('Uid'), gid: numbers('Gid'), groups: numbers('Groups') };
+}
+
+describe('proc-user and proc-group', () => {
+  it('runs as nobody:nogroup (real, effective, saved and filesystem ids; no root groups) and still answers STUN', async () => {
+    const port = await freeUdpPort(HOST);
+    const server = await startTurnpike([...stunOnly(port), '--proc-user', 'nobody', '--proc-group', 'nogroup'], HOST, port);
+    await server.proc.waitForOutput(/running as uid 65534/, 10_000);
+    expect(credentialsOf(server.pid)).toEqual({ uid: [65534, 65534, 65534, 65534], gid: [65534, 65534, 65534, 65534], groups: [65534] });
+    const client = await UdpTestClient.open({ address: HOST, port });
+    const answer = await client.transact(new MessageBuilder(Method.Binding, StunClass.Request));
+    await client.close();
+    expect(answer.cls).toBe(StunClass.SuccessResponse);
+    expect(await server.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  it("takes proc-user's primary group when proc-group is not set", async () => {
+    const port = await freeUdpPort(HOST);
+    const server = await startTurnpike([...stunOnly(port), '--proc-user', 'nobody'], HOST, port);
+    await server.proc.waitForOutput(/running as uid 65534/, 10_000);
+    expect(credentialsOf(server.pid).gid).toEqual([65534, 65534, 65534, 65534]);
+  });
+
+  it('exits 1 with the reason when the switch fails, instead of serving as root', async () => {
+    const port = await freeUdpPort(HOST);
+    const server = startProcess(process.execPath, [TURNPIKE_CLI, 'serve', ...stunOnly(port), '--proc-user', 'nobody', '--proc-group', 'no-such-group-here'], { cwd: ROOT });
+    const exit = await server.exited;
+    expect(exit.code, server.output).toBe(1);
+    expect(server.output).toMatch(/ERROR: cannot drop privileges: .*no-such-group-here/);
+  });
+});

@@ -1,0 +1,180 @@
+// Running Turnpike as a service: SIGHUP reloads the configuration file without dropping a
+// relay, a broken file is refused, SIGUSR1 drains, SIGTERM stops cleanly. A real process,
+// configured by a real turnserver.conf, with real clients and peers.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AttributeType, StunClass, readErrorCode, type StunMessage } from '../../src/stun/index.js';
+import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
+import { stopAllProcesses } from '../support/processes.js';
+import { PEER_HOST, UdpTestClient, openPeer, type Credentials } from '../support/turn-client.js';
+import { startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
+
+const HOST = '127.0.0.1';
+const ALICE: Credentials = { username: 'alice', password: 'alice-Pa55' };
+const BOB: Credentials = { username: 'bob', password: 'bob-Pa55' };
+/** A peer address the reloaded rules deny (loopback is open to tests, this one then closed). */
+const DENIED_LATER = '127.0.0.3';
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+  await stopAllProcesses();
+});
+
+const code = (m: StunMessage) => readErrorCode(m, AttributeType.ErrorCode)?.code;
+
+interface Served {
+  readonly server: TurnpikeHandle;
+  readonly conf: string;
+  /** The configuration file's lines as started; tests write variants of them. */
+  readonly lines: readonly string[];
+}
+
+async function serveFromFile(extra: string[] = []): Promise<Served> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-reload-'));
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const port = await freeUdpTcpPort(HOST);
+  const minPort = await freePortRange(HOST, 40);
+  const lines = [
+    `listening-ip=${HOST}`, `listening-port=${port}`, `relay-ip=${HOST}`, `min-port=${minPort}`, `max-port=${minPort + 39}`,
+    'realm=reload.example', 'lt-cred-mech', `user=${ALICE.username}:${ALICE.password}`, 'allow-loopback-peers',
+    'no-tcp', 'no-tls', 'no-dtls', ...extra,
+  ];
+  const conf = path.join(dir, 'turnserver.conf');
+  fs.writeFileSync(conf, `${lines.join('\n')}\n`);
+  const server = await startTurnpike(['-c', conf], HOST, port);
+  return { server, conf, lines };
+}
+
+async function client(server: TurnpikeHandle, credentials: Credentials): Promise<UdpTestClient> {
+  const c = await UdpTestClient.open({ address: server.host, port: server.port }, credentials);
+  cleanups.push(() => c.close());
+  return c;
+}
+
+async function peer(address = PEER_HOST) {
+  const p = await openPeer(address);
+  cleanups.push(() => new Promise<void>((r) => p.socket.close(() => r())));
+  return p;
+}
+
+/** Sends `count` ChannelData messages, one every `intervalMs`, calling `midway` halfway. */
+async function stream(alice: UdpTestClient, channel: number, count: number, intervalMs: number, midway: () => Promise<void>): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    if (i === count / 2) await midway();
+    alice.sendChannelData(channel, Buffer.from(`message ${i}`));
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+describe('SIGHUP', () => {
+  it('adds a user and changes a peer rule while a relay keeps flowing with 0 loss', async () => {
+    const { server, conf, lines } = await serveFromFile();
+    const alice = await client(server, ALICE);
+    const target = await peer();
+    const laterDenied = await peer(DENIED_LATER);
+    expect((await alice.allocate()).cls).toBe(StunClass.SuccessResponse);
+    expect((await alice.channelBind(0x4000, target.address)).cls).toBe(StunClass.SuccessResponse);
+    expect((await alice.createPermission(laterDenied.address)).cls).toBe(StunClass.SuccessResponse);
+    const bobBefore = await client(server, BOB);
+    expect(code(await bobBefore.allocate())).toBe(401);
+
+    const sent = 300;
+    await stream(alice, 0x4000, sent, 5, async () => {
+      fs.writeFileSync(conf, `${[...lines, `user=${BOB.username}:${BOB.password}`, `denied-peer-ip=${DENIED_LATER}`].join('\n')}\n`);
+      process.kill(server.pid, 'SIGHUP');
+      await server.proc.waitForOutput(/configuration reloaded: user, denied-peer-ip/, 5000);
+    });
+    await expect.poll(() => target.received.length, { timeout: 3000 }).toBe(sent);
+    expect(target.received.splice(0).map((d) => d.data.toString())).toEqual(Array.from({ length: sent }, (_, i) => `message ${i}`));
+
+    // The new user allocates; the new rule refuses the peer, and took back its permission.
+    const bob = await client(server, BOB);
+    expect((await bob.allocate()).cls).toBe(StunClass.SuccessResponse);
+    expect(code(await alice.createPermission(laterDenied.address))).toBe(403);
+    alice.sendIndication(laterDenied.address, Buffer.from('after the reload'));
+    alice.sendChannelData(0x4000, Buffer.from('still flowing'));
+    expect((await target.next()).data.toString()).toBe('still flowing');
+    expect(laterDenied.received).toHaveLength(0);
+  });
+
+  it('refuses a configuration that no longer loads, and serves on with the old one', async () => {
+    const { server, conf, lines } = await serveFromFile();
+    const alice = await client(server, ALICE);
+    const target = await peer();
+    expect((await alice.allocate()).cls).toBe(StunClass.SuccessResponse);
+    expect((await alice.createPermission(target.address)).cls).toBe(StunClass.SuccessResponse);
+
+    fs.writeFileSync(conf, `${[...lines, `user=${BOB.username}:${BOB.password}`, 'max-bps=lots'].join('\n')}\n`);
+    process.kill(server.pid, 'SIGHUP');
+    await server.proc.waitForOutput(/reload refused, the running configuration stays: .*turnserver\.conf:\d+.*max-bps/, 5000);
+
+    expect(code(await (await client(server, BOB)).allocate())).toBe(401);
+    alice.sendIndication(target.address, Buffer.from('after a refused reload'));
+    expect((await target.next()).data.toString()).toBe('after a refused reload');
+    expect((await (await client(server, ALICE)).allocate()).cls).toBe(StunClass.SuccessResponse);
+  });
+
+  it('names the options that need a restart and keeps their old values', async () => {
+    const { server, conf, lines } = await serveFromFile();
+    const moved = lines.map((l) => (l.startsWith('min-port=') ? `min-port=${Number(l.slice(9)) + 1}` : l));
+    fs.writeFileSync(conf, `${moved.join('\n')}\n`);
+    process.kill(server.pid, 'SIGHUP');
+    await server.proc.waitForOutput(/changed but kept until a restart: min-port/, 5000);
+    expect((await (await client(server, ALICE)).allocate()).cls).toBe(StunClass.SuccessResponse);
+  });
+});
+
+describe('SIGUSR1 drain', () => {
+  it('refuses new allocations with 403, serves the open one, and exits 0 when it ends', async () => {
+    const { server } = await serveFromFile();
+    const alice = await client(server, ALICE);
+    const target = await peer();
+    expect((await alice.allocate()).cls).toBe(StunClass.SuccessResponse);
+    expect((await alice.createPermission(target.address)).cls).toBe(StunClass.SuccessResponse);
+
+    process.kill(server.pid, 'SIGUSR1');
+    await server.proc.waitForOutput(/draining: no new allocations; 1 still served/, 5000);
+    const newcomer = await client(server, ALICE);
+    const refused = await newcomer.allocate();
+    expect(code(refused)).toBe(403);
+
+    alice.sendIndication(target.address, Buffer.from('while draining'));
+    expect((await target.next()).data.toString()).toBe('while draining');
+    expect(server.proc.exitInfo).toBeNull();
+
+    expect((await alice.refresh(0)).cls).toBe(StunClass.SuccessResponse);
+    expect(await server.proc.exited).toEqual({ code: 0, signal: null });
+    expect(server.proc.output).toMatch(/drained: stopping/);
+  });
+
+  it('sends new allocations to alternate-server with 300 while draining', async () => {
+    const { server } = await serveFromFile(['alternate-server=192.0.2.10:3479']);
+    // coturn redirects every Allocate when alternate-server is set; draining changes nothing there.
+    const redirected = await (await client(server, ALICE)).allocate();
+    expect(code(redirected)).toBe(300);
+    process.kill(server.pid, 'SIGUSR1');
+    await server.proc.waitForOutput(/drained: stopping/, 5000);
+    expect(await server.proc.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('exits after drain-timeout when an allocation stays open', async () => {
+    const { server } = await serveFromFile(['drain-timeout=1']);
+    expect((await (await client(server, ALICE)).allocate()).cls).toBe(StunClass.SuccessResponse);
+    process.kill(server.pid, 'SIGUSR1');
+    expect(await server.proc.exited).toEqual({ code: 0, signal: null });
+    expect(server.proc.output).toMatch(/drain timeout: 1 allocations still open are closed now/);
+  });
+});
+
+describe('SIGTERM', () => {
+  it('closes live allocations and exits 0', async () => {
+    const { server } = await serveFromFile();
+    expect((await (await client(server, ALICE)).allocate()).cls).toBe(StunClass.SuccessResponse);
+    process.kill(server.pid, 'SIGTERM');
+    expect(await server.proc.exited).toEqual({ code: 0, signal: null });
+    expect(server.proc.output).toMatch(/allocation \d+ ended \(server stopping\)[\s\S]*stopped/);
+  });
+});

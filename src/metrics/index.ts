@@ -44,10 +44,9 @@ export function createMetrics(sources: MetricsSources, usernameLabels: boolean):
   };
   // process_* (as coturn's libprom exports them too) and nodejs_*. Event-loop delay comes from
   // perf_hooks' histogram (nodejs_eventloop_lag_{min,max,mean,stddev,p50,p90,p99}_seconds,
-  // over the last scrape interval); the setImmediate probe, which alone cost half a
-  // millisecond of CPU per scrape here, is left out.
+  // over the last scrape interval). prom-client fills those gauges, and resets the histogram,
+  // in the collector of nodejs_eventloop_lag_seconds: without that one they all stay 0.
   collectDefaultMetrics({ register: registry });
-  registry.removeSingleMetric('nodejs_eventloop_lag_seconds');
   registerCoturnMetrics(registry, state, usernameLabels);
   registerTurnpikeMetrics(registry, state);
   return {

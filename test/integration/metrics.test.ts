@@ -67,6 +67,8 @@ describe('Prometheus metrics', () => {
     // prom-client's default metrics, under the names coturn's libprom uses for the process.
     expect(valueOf(text, 'process_cpu_seconds_total')).toBeGreaterThan(0);
     expect(types.get('nodejs_eventloop_lag_p99_seconds')).toBe('gauge');
+    // Measured, not a placeholder: the event loop has turned since the server started.
+    expect(valueOf(text, 'nodejs_eventloop_lag_max_seconds')).toBeGreaterThan(0);
   });
 
   it('counts live traffic each way, by realm, while the allocation runs', async () => {

@@ -12,9 +12,9 @@ import {
   runUclient, startCoturn, startPeer, treeCpuTimeSeconds, type UclientResult,
 } from '../test/support/coturn-tools.js';
 import { freePortRange, freeTcpPort, freeUdpTcpPort } from '../test/support/ports.js';
-import { stopAllProcesses } from '../test/support/processes.js';
 import { startTurnpike } from '../test/support/turnpike-process.js';
 import { makeCertificate, type TestCertificate } from '../test/support/certs.js';
+import { runMain } from './run-main.js';
 
 const HOST = '127.0.0.1';
 const envInt = (name: string, def: number) => {
@@ -256,14 +256,4 @@ CPU µs/pkt   server user+system CPU (all threads and child processes, /proc) sp
   return rows.some((r) => r.error) ? 1 : 0;
 }
 
-process.once('SIGINT', () => void stopAllProcesses().then(() => process.exit(130)));
-main()
-  .then(async (code) => {
-    await stopAllProcesses();
-    process.exitCode = code;
-  })
-  .catch(async (err) => {
-    console.error(err);
-    await stopAllProcesses();
-    process.exitCode = 1;
-  });
+runMain(main);

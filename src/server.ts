@@ -68,7 +68,7 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     tcpRelays,
     peerPolicy,
     nonces,
-    replyBudget: new ReplyBudget(),
+    replyBudget: options.noReplyBudget ? undefined : new ReplyBudget(),
     realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : undefined,
     onAllocationEnded: (allocation) => metrics?.allocationEnded(allocation),
     logger,

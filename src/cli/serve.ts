@@ -2,11 +2,12 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/index.js';
 import { createServerControl, startAdminInterface } from '../control/index.js';
-import { ConfigReloader, Drain, beforeStopping, dropPrivilegesOrExit, notifyReady } from '../lifecycle/index.js';
+import { ConfigReloader, Drain, ProcessSignals, beforeStopping, dropPrivilegesOrExit, notifyReady } from '../lifecycle/index.js';
 import { createLogger } from '../log/logger.js';
 import { createTurnServer } from '../server.js';
 
 export async function serve(argv: readonly string[]): Promise<number> {
+  const signals = new ProcessSignals();
   const loaded = loadOrExplain(argv);
   if (typeof loaded === 'number') return loaded;
   const { options } = loaded;
@@ -34,7 +35,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   dropPrivilegesOrExit(options, logger);
 
   const reloader = new ConfigReloader(argv, options, server, logger);
-  const drain = new Drain(server.engine, options.redirect.drainTimeoutSeconds, logger);
+  const drain = new Drain(server.engine, () => reloader.options.redirect.drainTimeoutSeconds, logger);
   const control = createServerControl(server, logger, { reload: () => reloader.reload(), drain: () => drain.start() });
   const adminInterface = await startAdminInterface(options.admin, control, logger).catch((error: unknown) => {
     // The relay serves on without it; the line says why `turnpike admin` cannot reach it.
@@ -43,25 +44,23 @@ export async function serve(argv: readonly string[]): Promise<number> {
   });
 
   const stopSignals = new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
+    signals.on('SIGINT', () => resolve('SIGINT'));
+    signals.on('SIGTERM', () => resolve('SIGTERM'));
   });
-  const removeHandlers = handleSignals({
-    // logrotate renames the file and sends SIGHUP (as does `systemctl reload`): a new file, then the configuration.
-    SIGHUP: () => {
-      logger.reopen();
-      logger.info('SIGHUP: log file reopened; reloading the configuration');
-      reloader.reload();
-    },
-    // coturn reloads certificates on SIGUSR2.
-    SIGUSR2: () => void server.reloadCertificates(),
-    SIGUSR1: () => void drain.start(),
+  // logrotate renames the file and sends SIGHUP (as does `systemctl reload`): a new file, then the configuration.
+  signals.on('SIGHUP', () => {
+    logger.reopen();
+    logger.info('SIGHUP: log file reopened; reloading the configuration');
+    reloader.reload();
   });
+  // coturn reloads certificates on SIGUSR2.
+  signals.on('SIGUSR2', () => void server.reloadCertificates());
+  signals.on('SIGUSR1', () => void drain.start());
   await notifyReady(options, logger);
 
   const why = await Promise.race([stopSignals, drain.done]);
+  signals.ignoreAll();
   logger.info(`${why}: stopping`);
-  removeHandlers();
   drain.cancel();
   await beforeStopping(logger);
   await adminInterface?.close();
@@ -85,15 +84,6 @@ function loadOrExplain(argv: readonly string[]): LoadedConfig | number {
   if (loaded.printAndExit === undefined) return loaded;
   process.stdout.write(loaded.printAndExit.endsWith('\n') ? loaded.printAndExit : `${loaded.printAndExit}\n`);
   return 0;
-}
-
-/** Installs the handlers; returns what removes them. */
-function handleSignals(handlers: Partial<Record<NodeJS.Signals, () => void>>): () => void {
-  const entries = Object.entries(handlers) as [NodeJS.Signals, () => void][];
-  for (const [signal, handler] of entries) process.on(signal, handler);
-  return () => {
-    for (const [signal, handler] of entries) process.off(signal, handler);
-  };
 }
 
 function removeQuietly(path: string): void {

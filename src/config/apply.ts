@@ -99,6 +99,7 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     fingerprint: s.flag('fingerprint'),
     // coturn sends SOFTWARE unless told not to; Turnpike only when asked (`software-attribute`).
     softwareAttribute: s.flag('software-attribute') && !noSoftwareAttribute,
+    noReplyBudget: s.flag('no-reply-budget'),
     software: `Turnpike ${env.version}`,
     pidFile: pidFile === '' ? undefined : pidFile,
     procUser: s.string('proc-user'),

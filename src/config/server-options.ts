@@ -119,6 +119,8 @@ export interface ServerOptions {
   readonly fingerprint: boolean;
   /** Send SOFTWARE in responses (`software-attribute`, and not `no-software-attribute`). */
   readonly softwareAttribute: boolean;
+  /** Answer unauthenticated UDP requests without the anti-reflection byte budget (`no-reply-budget`). */
+  readonly noReplyBudget: boolean;
   /** This server's name and version, for SOFTWARE and the start-up line. */
   readonly software: string;
 

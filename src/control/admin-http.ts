@@ -20,11 +20,30 @@ export interface AdminHttpOptions {
 }
 
 export function adminRequestListener(control: ServerControl, logger: Logger, options: AdminHttpOptions): RequestListener {
-  return (req, res) => void handle(control, logger, options, req, res);
+  // Nothing a client sends may take the server down: whatever escapes is logged and answered 500.
+  return (req, res) =>
+    void handle(control, logger, options, req, res).catch((error: unknown) => {
+      logger.error(`admin request failed: ${error instanceof Error ? error.stack : String(error)}`);
+      if (!res.headersSent) answer(res, { status: 500, body: { error: 'internal error (see the server log)' } });
+      else res.destroy();
+    });
+}
+
+/** The request's URL; `//` and other odd targets are a 400, not an exception. */
+function parseTarget(target: string | undefined): URL | undefined {
+  try {
+    return new URL(target ?? '/', 'http://admin');
+  } catch {
+    return undefined;
+  }
 }
 
 async function handle(control: ServerControl, logger: Logger, options: AdminHttpOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://admin');
+  const url = parseTarget(req.url);
+  if (!url) {
+    res.shouldKeepAlive = false;
+    return answer(res, { status: 400, body: { error: 'not a request target' } satisfies ErrorBody });
+  }
   const method = req.method ?? 'GET';
   const what = `admin request from ${options.describeClient(req)}: ${method} ${url.pathname}`;
   if (options.authorize && !options.authorize(req)) {

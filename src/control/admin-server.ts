@@ -27,7 +27,7 @@ export async function startAdminInterface(options: AdminOptions | undefined, con
   try {
     let url: string | undefined;
     if (options?.socket !== undefined) {
-      const server = adminServer(adminRequestListener(control, logger, { describeClient: () => 'unix socket' }));
+      const server = adminServer(adminRequestListener(control, logger, { describeClient: () => 'unix socket' }), logger);
       servers.push(server);
       await listenOnUnixSocket(server, options.socket).catch((error: Error) => {
         throw new Error(`admin-socket ${options.socket}: ${error.message}`);
@@ -41,6 +41,7 @@ export async function startAdminInterface(options: AdminOptions | undefined, con
           describeClient: (req) => formatTransportAddress({ address: req.socket.remoteAddress ?? '?', port: req.socket.remotePort ?? 0 }),
           authorize: (req) => bearerTokenMatches(req.headers.authorization, token),
         }),
+        logger,
       );
       servers.push(server);
       const bound = await listenOnTcp(server, address, port).catch((error: Error) => {
@@ -56,8 +57,10 @@ export async function startAdminInterface(options: AdminOptions | undefined, con
   }
 }
 
-function adminServer(listener: RequestListener): Server {
+function adminServer(listener: RequestListener, logger: Logger): Server {
   const server = createServer(listener);
+  // Once listening, an accept error (EMFILE…) is logged; unhandled it would end the process.
+  server.on('error', (error) => logger.error(`admin interface: ${error.message}`));
   // A client that keeps its connection open must not hold shutdown up for long.
   server.keepAliveTimeout = 5000;
   server.requestTimeout = 10_000;

@@ -10,7 +10,7 @@ import type { DrainReport, ReloadReport, ServerControl } from './server-control.
 import { serverStats } from './server-stats.js';
 import { sessionReport } from './session-report.js';
 
-/** What the process does on `reload` and `drain` (and on SIGHUP, or SIGTERM with drain). */
+/** What the process does on `reload` and `drain` (as it does on SIGHUP and SIGUSR1). */
 export interface ServerLifecycle {
   reload(): ReloadReport;
   drain(): DrainReport;

@@ -18,8 +18,9 @@ export class Drain {
   readonly done: Promise<string>;
 
   constructor(
-    private readonly engine: Pick<TurnEngine, 'drain' | 'draining' | 'allocations'>,
-    private readonly timeoutSeconds: number,
+    private readonly engine: Pick<TurnEngine, 'drain' | 'draining' | 'allocations' | 'allocationsInFlight'>,
+    /** Read when the drain starts: a reload may have changed `drain-timeout`. */
+    private readonly timeoutSeconds: () => number,
     private readonly logger: Logger,
     private readonly clock: () => number = Date.now,
   ) {
@@ -30,10 +31,9 @@ export class Drain {
   start(): DrainReport {
     if (!this.engine.draining) {
       this.engine.drain();
-      this.deadline = this.clock() + this.timeoutSeconds * 1000;
-      this.logger.info(
-        `draining: no new allocations; ${this.engine.allocations.size} still served; exit when the last ends or in ${this.timeoutSeconds} s`,
-      );
+      const timeout = this.timeoutSeconds();
+      this.deadline = this.clock() + timeout * 1000;
+      this.logger.info(`draining: no new allocations; ${this.engine.allocations.size} still served; exit when the last ends or in ${timeout} s`);
       this.timer = setInterval(() => this.check(), CHECK_INTERVAL_MS);
       this.check();
     }
@@ -47,7 +47,7 @@ export class Drain {
 
   private check(): void {
     const left = this.engine.allocations.size;
-    if (left === 0) return this.end('drained');
+    if (left === 0 && this.engine.allocationsInFlight === 0) return this.end('drained');
     if (this.clock() >= this.deadline) {
       this.logger.warn(`drain timeout: ${left} allocations still open are closed now`);
       this.end('drain timeout');

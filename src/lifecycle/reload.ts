@@ -20,6 +20,11 @@ export class ConfigReloader {
     private readonly logger: Pick<ClosableLogger, 'info' | 'warn' | 'error' | 'setLevel'>,
   ) {}
 
+  /** The options in force: those of the start, with what reloads changed. */
+  get options(): ServerOptions {
+    return this.current;
+  }
+
   reload(): ReloadReport {
     let loaded;
     try {

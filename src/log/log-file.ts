@@ -4,7 +4,7 @@
  * is for logrotate: after it renames the file and sends SIGHUP, the next line opens a new
  * file of the original name.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
 
 /** `turn.log` -> `turn_2026-11-25.log`, as coturn names its files without simple-log. */
 export function datedLogFileName(file: string, date: Date): string {
@@ -41,9 +41,25 @@ export class LogFile {
     }
   }
 
-  /** Closes the file; the next line opens it again by name (a new file if it was renamed). */
+  /**
+   * Closes the file when it is no longer the one its name points at (logrotate moved it);
+   * the next line then opens a new file of that name. A file still in place stays open: a
+   * server that gave up root (proc-user) may not be allowed to open it again.
+   */
   reopen(): void {
+    if (this.fd !== undefined && this.stillInPlace(this.fd, this.openedAs)) return;
     this.close();
+  }
+
+  private stillInPlace(fd: number, name: string): boolean {
+    try {
+      const open = fstatSync(fd);
+      const named = statSync(name);
+      return open.ino === named.ino && open.dev === named.dev;
+    } catch (error) {
+      // Gone (renamed away): open anew. Not allowed to look (a folder closed to proc-user): keep the file we have.
+      return (error as NodeJS.ErrnoException).code !== 'ENOENT';
+    }
   }
 
   close(): void {

@@ -14,7 +14,7 @@ import type { Authenticated } from './authenticate.js';
 import type { EngineContext } from './engine-context.js';
 import { grantedLifetime } from './lifetime.js';
 import type { RelayEndpoint, RelayOpenResult, RelayRequest } from './relay.js';
-import { errorFor, send, successFor, type Request } from './respond.js';
+import { errorFor, resend, send, successFor, type Request } from './respond.js';
 import { acceptPeerConnection } from './tcp-relay.js';
 import { admit, type Admission } from './admission.js';
 
@@ -30,7 +30,7 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
   const existing = session.allocation;
   if (existing) {
     const retransmitted = existing.lastTransactionId?.equals(message.transactionId) && existing.lastResponse;
-    return retransmitted ? session.send(retransmitted) : fail(437);
+    return retransmitted ? resend(ctx, request, retransmitted, existing.key) : fail(437);
   }
   if (session.allocating) return;
   // 3-4. UDP relaying, or TCP relaying (RFC 6062) for clients on TCP or TLS.
@@ -65,12 +65,26 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
   };
   const admitted = admit(ctx, request, auth.username, auth.realm);
   if (!admitted.ok) return fail(486, quotaReason(admitted.refusal));
+  await whileAllocating(ctx, request, admitted.admission, () => allocate(ctx, request, auth, relayRequest, additional === 6, admitted.admission));
+}
+
+/**
+ * Runs the asynchronous part of an Allocate (binding relays) with the session marked as
+ * allocating and the gate counting it in flight, so that a drain waits for it. Afterwards the
+ * admission goes back if no allocation came of it, and an allocation made while the engine
+ * closed is released at once.
+ */
+async function whileAllocating(ctx: EngineContext, request: Request, admission: Admission, work: () => Promise<void>): Promise<void> {
+  const { session } = request;
   session.setAllocating(true);
+  ctx.gate.inFlight++;
   try {
-    await allocate(ctx, request, auth, relayRequest, additional === 6, admitted.admission);
+    await work();
   } finally {
+    ctx.gate.inFlight--;
     session.setAllocating(false);
-    if (!session.allocation) admitted.admission.release();
+    if (!session.allocation) admission.release();
+    else if (ctx.gate.closed) ctx.release(session.allocation, 'server stopping');
   }
 }
 
@@ -94,10 +108,10 @@ async function handleTcpAllocate(ctx: EngineContext, request: Request, auth: Aut
 
   const admitted = admit(ctx, request, auth.username, auth.realm);
   if (!admitted.ok) return fail(486, quotaReason(admitted.refusal));
-  session.setAllocating(true);
-  try {
+  const tcpRelays = ctx.tcpRelays;
+  await whileAllocating(ctx, request, admitted.admission, async () => {
     let allocation: Allocation | undefined;
-    const opened = await ctx.tcpRelays.open(family, session.local.address, (connection) => {
+    const opened = await tcpRelays.open(family, session.local.address, (connection) => {
       if (allocation) acceptPeerConnection(ctx, allocation, connection);
       else connection.close();
     });
@@ -105,10 +119,7 @@ async function handleTcpAllocate(ctx: EngineContext, request: Request, auth: Aut
     allocation = createAllocation(ctx, request, auth, {}, admitted.admission);
     allocation.tcpRelay = opened.endpoint;
     answerAllocate(ctx, request, auth, allocation, {});
-  } finally {
-    session.setAllocating(false);
-    if (!session.allocation) admitted.admission.release();
-  }
+  });
 }
 
 /** Steps 6-8 of RFC 8656 §7.2: bind the relay(s), create the allocation, answer. */

@@ -12,28 +12,37 @@ import { errorFor, send, type Request } from './respond.js';
 
 export class AllocationGate {
   draining = false;
+  /** The engine has closed: an allocation that completes now is released at once. */
+  closed = false;
+  /** Allocates past the gate whose relays are still being bound: a drain waits for them too. */
+  inFlight = 0;
   private turn = 0;
 
-  /** The next alternate for this client's transport and family, if there is one. */
+  /**
+   * The next alternate for this client's transport and family, if there is one. A list that
+   * names the address the client reached redirects nobody (coturn's rule, so that one list
+   * can serve a whole cluster without sending a client back to where it is).
+   */
   alternateFor(ctx: EngineContext, request: Request): TransportAddress | undefined {
     const { session } = request;
     const secure = session.transport === 'tls' || session.transport === 'dtls';
     const list = secure ? ctx.config.tlsAlternateServers : ctx.config.alternateServers;
+    if (list.some((a) => a.address === session.local.address && a.port === session.local.port)) return undefined;
     const usable = list.filter((a) => a.family === session.remote.family);
     if (usable.length === 0) return undefined;
     return usable[this.turn++ % usable.length];
   }
 }
 
-/** Answers an Allocate that may not be served here; false when it may. */
-export function refusedAllocation(ctx: EngineContext, request: Request): boolean {
+/** Answers (signed with `key` when the request was) an Allocate that may not be served here; false when it may. */
+export function refusedAllocation(ctx: EngineContext, request: Request, key: Buffer | undefined): boolean {
   const alternate = ctx.gate.alternateFor(ctx, request);
   if (alternate) {
-    send(ctx, request, errorFor(ctx, request, 300).addAddress(AttributeType.AlternateServer, alternate));
+    send(ctx, request, errorFor(ctx, request, 300).addAddress(AttributeType.AlternateServer, alternate), key);
     return true;
   }
   if (ctx.gate.draining) {
-    send(ctx, request, errorFor(ctx, request, 403, 'Server is draining: no new allocations'));
+    send(ctx, request, errorFor(ctx, request, 403, 'Server is draining: no new allocations'), key);
     return true;
   }
   return false;

@@ -20,7 +20,7 @@ import { handleRefresh } from './refresh.js';
 import { PendingConnections, handleConnect, handleConnectionBind } from './tcp-relay.js';
 import { AllocationQuotas } from './quotas.js';
 import { BandwidthPool } from './bandwidth.js';
-import { errorFor, send, type Request } from './respond.js';
+import { errorFor, resend, send, type Request } from './respond.js';
 import type { ClientSession } from './session.js';
 
 /** What a reload may replace while allocations go on. */
@@ -73,6 +73,11 @@ export class TurnEngine {
 
   drain(): void {
     this.ctx.gate.draining = true;
+  }
+
+  /** Allocates still binding their relays: they end in an allocation or an error soon. */
+  get allocationsInFlight(): number {
+    return this.ctx.gate.inFlight;
   }
 
   /**
@@ -169,9 +174,14 @@ export class TurnEngine {
       send(ctx, request, errorFor(ctx, request, 403, 'TURN is not enabled on this server'));
       return;
     }
-    if (message.method === Method.Allocate && !session.allocation && !session.allocating && refusedAllocation(ctx, request)) return;
+    // Redirects and drain come before authentication (as in coturn), but a request that is
+    // signed gets its refusal signed too: a client drops unsigned errors to signed requests.
+    const newAllocation = message.method === Method.Allocate && !session.allocation && !session.allocating;
+    const signed = message.messageIntegrity !== undefined || message.messageIntegritySha256 !== undefined;
+    if (newAllocation && !signed && refusedAllocation(ctx, request, undefined)) return;
     const auth = await authenticate(ctx, request);
     if (!auth) return;
+    if (newAllocation && signed && refusedAllocation(ctx, request, auth.key)) return;
     if (message.method === Method.Allocate) return handleAllocate(ctx, request, auth);
     if (message.method === Method.ConnectionBind) return handleConnectionBind(ctx, request, auth);
 
@@ -185,7 +195,7 @@ export class TurnEngine {
       return;
     }
     if (allocation.lastResponse && allocation.lastTransactionId?.equals(message.transactionId)) {
-      session.send(allocation.lastResponse);
+      resend(ctx, request, allocation.lastResponse, allocation.key);
       return;
     }
     switch (message.method) {
@@ -240,8 +250,9 @@ export class TurnEngine {
     this.ctx.onAllocationEnded?.(allocation);
   }
 
-  /** Ends every allocation (server shutdown). */
+  /** Ends every allocation (server shutdown); one still being made is ended when it is. */
   close(): void {
+    this.ctx.gate.closed = true;
     for (const allocation of [...this.ctx.allocations]) this.release(allocation, 'server stopping');
   }
 }

@@ -34,15 +34,31 @@ export function errorFor(ctx: EngineContext, request: Request, code: number, rea
 export function send(ctx: EngineContext, request: Request, builder: MessageBuilder, key?: Buffer): Buffer {
   const fingerprint = ctx.config.fingerprint || request.message.fingerprint !== undefined;
   const data = builder.build({ integrityKey: key, fingerprint });
-  const { session } = request;
-  const budgeted = key === undefined && session.transport === 'udp' && !isBindingSuccess(request, builder);
-  if (budgeted && ctx.replyBudget && !ctx.replyBudget.spend(session.remote.address, data.length)) {
-    ctx.counters.repliesWithheld++;
+  if (key === undefined && isBindingSuccess(request, builder)) {
+    // Always answered; it uses up the credit its request earned, so Bindings fund no challenge.
+    if (request.session.transport === 'udp') ctx.replyBudget?.charge(request.session.remote.address, data.length);
+    request.session.send(data);
     return data;
   }
-  session.send(data);
-  if (builder.errorCode !== undefined) countError(ctx, request, builder.errorCode);
+  const delivered = deliver(ctx, request.session, data, key === undefined);
+  if (delivered && builder.errorCode !== undefined) countError(ctx, request, builder.errorCode);
   return data;
+}
+
+/** The cached answer to a retransmitted request; unsigned, it is charged to the reply budget like the first. */
+export function resend(ctx: EngineContext, request: Request, data: Buffer, key: Buffer | undefined): void {
+  deliver(ctx, request.session, data, key === undefined);
+}
+
+/** Sends `data`, unless it is unsigned, over plain UDP, and beyond what its source has sent. */
+function deliver(ctx: EngineContext, session: ClientSession, data: Buffer, unsigned: boolean): boolean {
+  const budgeted = unsigned && session.transport === 'udp' && ctx.replyBudget !== undefined;
+  if (budgeted && !ctx.replyBudget!.spend(session.remote.address, data.length)) {
+    ctx.counters.repliesWithheld++;
+    return false;
+  }
+  session.send(data);
+  return true;
 }
 
 function countError(ctx: EngineContext, request: Request, code: number): void {
@@ -50,7 +66,10 @@ function countError(ctx: EngineContext, request: Request, code: number): void {
   if (request.message.method === Method.Binding) ctx.counters.bindingErrors++;
 }
 
-/** A Binding answer is what STUN is for, and never larger than a few bytes over the request. */
+/**
+ * Binding answers are what STUN is for and are never withheld: 12 bytes over the request for
+ * IPv4, 24 for IPv6, more only with `fingerprint` or `software-attribute`.
+ */
 function isBindingSuccess(request: Request, builder: MessageBuilder): boolean {
   return request.message.method === Method.Binding && builder.cls === StunClass.SuccessResponse;
 }

@@ -2,6 +2,7 @@
 // `turnpike admin` never sends, and which socket files it refuses to take over.
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -57,6 +58,20 @@ describe('the admin interface', () => {
     expect((await request(socket, 'POST', '/disconnect', JSON.stringify({ user: 'x'.repeat(20_000) }))).status).toBe(413);
     expect(await request(socket, 'POST', '/disconnect', '{"user":"nobody"}')).toEqual({ status: 200, body: { disconnected: 0 } });
     expect(await request(socket, 'PUT', '/loglevel', '{"level":"verbose"}')).toEqual({ status: 200, body: { level: 'verbose' } });
+  });
+
+  it('answers a request target that is no URL with 400, and serves on', async () => {
+    const socket = path.join(dir, 'target.sock');
+    await startAdmin(socket);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const connection = net.connect(socket, () => connection.end('GET // HTTP/1.1\r\nHost: admin\r\n\r\n'));
+      let text = '';
+      connection.on('data', (d: Buffer) => (text += d.toString()));
+      connection.on('close', () => resolve(text));
+      connection.on('error', reject);
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await request(socket, 'GET', '/stats')).status).toBe(200);
   });
 
   it('does not take over a socket another server answers on, nor a file that is not a socket', async () => {

@@ -1,12 +1,15 @@
 // proc-user / proc-group on the real process: started as root, it binds, then gives root up
 // for good; when it cannot, it stops rather than serve as root.
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Method, MessageBuilder, StunClass } from '../../src/stun/index.js';
 import { freeUdpPort } from '../support/ports.js';
 import { startProcess, stopAllProcesses } from '../support/processes.js';
 import { ROOT, TURNPIKE_CLI, startTurnpike } from '../support/turnpike-process.js';
 import { UdpTestClient } from '../support/turn-client.js';
+import { readLog, waitForLine } from '../support/log-lines.js';
 
 const HOST = '127.0.0.1';
 afterEach(() => stopAllProcesses());
@@ -32,6 +35,24 @@ describe('proc-user and proc-group', () => {
     await client.close();
     expect(answer.cls).toBe(StunClass.SuccessResponse);
     expect(await server.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  it('keeps writing its log file, created as root, after a SIGHUP reload', async () => {
+    const port = await freeUdpPort(HOST);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-privileges-'));
+    const log = path.join(dir, 'turn.log');
+    try {
+      const logArgs = ['--log-file', log, '--simple-log', '--no-stdout-log'];
+      const server = await startTurnpike([...stunOnly(port), '--proc-user', 'nobody', ...logArgs], HOST, port);
+      await waitForLine(log, /running as uid 65534/);
+      process.kill(server.pid, 'SIGHUP');
+      await waitForLine(log, /configuration reloaded: nothing changed/);
+      expect(readLog(log)).not.toMatch(/cannot write/);
+      expect(await server.stop()).toEqual({ code: 0, signal: null });
+      expect(readLog(log)).toMatch(/stopped/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("takes proc-user's primary group when proc-group is not set", async () => {

@@ -5,11 +5,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AttributeType, StunClass, readErrorCode, type StunMessage } from '../../src/stun/index.js';
+import { AttributeType, StunClass, readAddress, readErrorCode, type StunMessage } from '../../src/stun/index.js';
 import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
-import { stopAllProcesses } from '../support/processes.js';
+import { startProcess, stopAllProcesses } from '../support/processes.js';
 import { PEER_HOST, UdpTestClient, openPeer, type Credentials } from '../support/turn-client.js';
-import { startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
+import { TURNPIKE_CLI, startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
 
 const HOST = '127.0.0.1';
 const ALICE: Credentials = { username: 'alice', password: 'alice-Pa55' };
@@ -150,13 +150,21 @@ describe('SIGUSR1 drain', () => {
     expect(server.proc.output).toMatch(/drained: stopping/);
   });
 
-  it('sends new allocations to alternate-server with 300 while draining', async () => {
-    const { server } = await serveFromFile(['alternate-server=192.0.2.10:3479']);
-    // coturn redirects every Allocate when alternate-server is set; draining changes nothing there.
+  it('sends new allocations to an alternate-server added by reload with 300 while draining', async () => {
+    const { server, conf, lines } = await serveFromFile();
+    const alice = await client(server, ALICE);
+    expect((await alice.allocate()).cls).toBe(StunClass.SuccessResponse);
+    // Before taking a node out: point newcomers at another one, then drain.
+    fs.writeFileSync(conf, `${[...lines, 'alternate-server=192.0.2.10:3479'].join('\n')}\n`);
+    process.kill(server.pid, 'SIGHUP');
+    await server.proc.waitForOutput(/configuration reloaded: alternate-server/, 5000);
+    process.kill(server.pid, 'SIGUSR1');
+    await server.proc.waitForOutput(/draining: no new allocations; 1 still served/, 5000);
+
     const redirected = await (await client(server, ALICE)).allocate();
     expect(code(redirected)).toBe(300);
-    process.kill(server.pid, 'SIGUSR1');
-    await server.proc.waitForOutput(/drained: stopping/, 5000);
+    expect(readAddress(redirected, AttributeType.AlternateServer)).toEqual({ family: 4, address: '192.0.2.10', port: 3479 });
+    expect((await alice.refresh(0)).cls).toBe(StunClass.SuccessResponse);
     expect(await server.proc.exited).toEqual({ code: 0, signal: null });
   });
 
@@ -166,6 +174,25 @@ describe('SIGUSR1 drain', () => {
     process.kill(server.pid, 'SIGUSR1');
     expect(await server.proc.exited).toEqual({ code: 0, signal: null });
     expect(server.proc.output).toMatch(/drain timeout: 1 allocations still open are closed now/);
+  });
+});
+
+describe('signals while starting', () => {
+  it('keeps a SIGUSR1 sent before the server serves: no inspector opens, the drain runs once it is up', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-early-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const port = await freeUdpTcpPort(HOST);
+    const minPort = await freePortRange(HOST, 10);
+    const proc = startProcess(process.execPath, [
+      TURNPIKE_CLI, 'serve', '-n', '--listening-ip', HOST, '--listening-port', String(port), '--relay-ip', HOST,
+      '--min-port', String(minPort), '--max-port', String(minPort + 9), '--no-tcp', '--no-tls', '--no-dtls',
+    ]);
+    // The first line is written before the listeners are bound.
+    await proc.waitForOutput(/starting; configuration/, 10_000);
+    process.kill(proc.pid, 'SIGUSR1');
+    expect(await proc.exited).toEqual({ code: 0, signal: null });
+    expect(proc.output).toMatch(/draining: no new allocations[\s\S]*drained: stopping/);
+    expect(proc.output).not.toMatch(/Debugger listening/);
   });
 });
 

@@ -72,6 +72,26 @@ describe('reply budget over plain UDP', () => {
     expect(allocated.cls).toBe(StunClass.SuccessResponse);
   });
 
+  it('charges the answer to a retransmitted unsigned Allocate too (no-auth: every answer is unsigned)', async () => {
+    const server = await startServer({ noAuth: true, ltCredMech: false, users: [] });
+    const { address, port } = server.udpAddresses[0]!;
+    const socket = createSocket('udp4');
+    cleanups.push(() => new Promise<void>((r) => socket.close(() => r())));
+    await new Promise<void>((r) => socket.bind(0, '127.0.0.1', r));
+    let received = 0;
+    socket.on('message', (data) => (received += data.length));
+    const request = minimalAllocate().build();
+    for (let i = 0; i < 50; i++) {
+      socket.send(request, port, address);
+      // Paced, so that the first Allocate has made its allocation before the retransmissions.
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    expect(server.engine.allocations.size).toBe(1);
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThanOrEqual(50 * request.length);
+  });
+
   it('keeps challenges small: no SOFTWARE, no reason phrase, a short nonce', async () => {
     const server = await startServer();
     const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
@@ -81,6 +101,15 @@ describe('reply budget over plain UDP', () => {
     expect(readErrorCode(response, AttributeType.ErrorCode)?.reason).toBe('');
     // Header, ERROR-CODE, REALM (test.example) and NONCE: 20 + 8 + 16 + 20 bytes.
     expect(response.buffer.length).toBe(64);
+  });
+
+  it('answers at once with no-reply-budget, the operator’s choice of speed over reflection safety', async () => {
+    const server = await startServer({ noReplyBudget: true });
+    const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
+    cleanups.push(() => client.close());
+    // One send is all a client gets before this deadline (its first retransmission is at 500 ms).
+    const response = await client.transact(minimalAllocate(), undefined, 400);
+    expect(readErrorCode(response, AttributeType.ErrorCode)?.code).toBe(401);
   });
 
   it('does not hold back a challenge over TCP, whose handshake proved the address', async () => {

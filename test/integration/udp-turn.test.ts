@@ -11,6 +11,7 @@ import {
   longTermKey,
   readAddress,
   readErrorCode,
+  readString,
   readUint32,
   readUnknownAttributes,
   readXorAddress,
@@ -54,6 +55,17 @@ describe('Binding', () => {
     expect(response.cls).toBe(StunClass.SuccessResponse);
     expect(readXorAddress(response, AttributeType.XorMappedAddress)).toEqual({ family: 4, address: '127.0.0.1', port: c.socket.address().port });
     expect(response.fingerprint).toBeDefined();
+  });
+
+  it('keeps the answer minimal by default: XOR-MAPPED-ADDRESS and nothing else; SOFTWARE only when configured', async () => {
+    const plain = await client(await startServer());
+    const minimal = await plain.transact(new MessageBuilder(Method.Binding, StunClass.Request));
+    expect([...minimal.attributes.keys()]).toEqual([AttributeType.XorMappedAddress]);
+    expect(minimal.buffer.length).toBe(32);
+
+    const named = await client(await startServer({ softwareAttribute: true }));
+    const withSoftware = await named.transact(new MessageBuilder(Method.Binding, StunClass.Request));
+    expect(readString(withSoftware, AttributeType.Software, 763)).toBe('Turnpike test');
   });
 
   it('answers an RFC 3489 request (no magic cookie) with MAPPED-ADDRESS', async () => {

@@ -64,6 +64,7 @@ export async function testServerOptions(overrides: Partial<ServerOptions> = {}):
     strictChannelNumbers: false,
     fingerprint: false,
     softwareAttribute: false,
+    noReplyBudget: false,
     software: 'Turnpike test',
     pidFile: undefined,
     logFile: undefined,

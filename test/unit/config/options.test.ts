@@ -62,6 +62,7 @@ describe('defaults', () => {
 describe('applied options', () => {
   it('maps every flag of the contract', () => {
     const flags = [
+      'no-reply-budget',
       'stun-only',
       'no-stun',
       'secure-stun',
@@ -95,6 +96,7 @@ describe('applied options', () => {
       noMulticastPeers: true,
       fingerprint: true,
       softwareAttribute: false,
+      noReplyBudget: true,
       noStdoutLog: true,
       simpleLog: true,
       syslog: true,

@@ -25,6 +25,12 @@ describe('alternate-server', () => {
     expect(t.engine.allocations.size).toBe(0);
   });
 
+  it('redirects nobody when the list names the address the client reached (one list for a whole cluster)', async () => {
+    const here: TransportAddress = { family: 4, address: '127.0.0.1', port: 3478 };
+    const t = await engineHarness({ options: redirect([{ family: 4, address: '192.0.2.1', port: 3478 }, here]) });
+    expect((await t.request(Method.Allocate, udp)).cls).toBe(StunClass.SuccessResponse);
+  });
+
   it('serves the client when no alternate is of its family', async () => {
     const t = await engineHarness({ options: redirect([{ family: 6, address: '2001:db8::1', port: 3478 }]) });
     expect((await t.request(Method.Allocate, udp)).cls).toBe(StunClass.SuccessResponse);
@@ -36,7 +42,10 @@ describe('drain', () => {
     const t = await engineHarness();
     expect((await t.request(Method.Allocate, udp)).cls).toBe(StunClass.SuccessResponse);
     t.engine.drain();
-    expect(t.code(await t.client().request(Method.Allocate, udp))).toBe(403);
+    const refused = await t.client().request(Method.Allocate, udp);
+    expect(t.code(refused)).toBe(403);
+    // The request was signed, so is the refusal: a client drops unsigned errors to signed requests.
+    expect(refused.messageIntegrity).toBeDefined();
     expect((await t.request(Method.Refresh, (b) => b.addUint32(AttributeType.Lifetime, 600))).cls).toBe(StunClass.SuccessResponse);
     // The gate is for new allocations only: a second Allocate on this 5-tuple is a mismatch, as ever.
     expect(t.code(await t.request(Method.Allocate, udp))).toBe(437);

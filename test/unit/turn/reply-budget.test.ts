@@ -27,12 +27,30 @@ describe('ReplyBudget', () => {
     expect(budget.spend('192.0.2.1', 1)).toBe(false);
   });
 
-  it('stays one fixed table under a flood of spoofed sources: newcomers evict, never add', () => {
-    const budget = new ReplyBudget(16);
-    budget.earn('192.0.2.1', 1000);
-    for (let i = 0; i < 5000; i++) budget.earn(`198.51.${i >> 8}.${i & 255}`, 28);
-    // The victim's credit was either kept or dropped with its slot; never more than it earned.
-    budget.spend('192.0.2.1', 1000);
-    expect(budget.spend('192.0.2.1', 1)).toBe(false);
+  it('stays one fixed table under a flood: a newcomer takes the least recently used slot, with nothing in it', () => {
+    // Four slots: one bucket, so every address competes for it.
+    const budget = new ReplyBudget(4);
+    budget.earn('192.0.2.1', 28);
+    budget.earn('198.51.100.1', 28);
+    budget.earn('198.51.100.2', 28);
+    budget.earn('192.0.2.1', 28); // the client retransmits: it is the most recently used again
+    budget.earn('198.51.100.3', 28);
+    budget.earn('198.51.100.4', 28); // the bucket is full: 198.51.100.1 (least recent) goes
+    expect(budget.spend('192.0.2.1', 56)).toBe(true);
+    // An evicted source starts from nothing; a newcomer never inherits another's credit.
+    expect(budget.spend('198.51.100.1', 1)).toBe(false);
+    expect(budget.spend('198.51.100.4', 29)).toBe(false);
+    expect(budget.spend('198.51.100.4', 28)).toBe(true);
+  });
+});
+
+describe('ReplyBudget.charge', () => {
+  it('takes what credit there is and never refuses: Bindings leave nothing to pay a challenge with', () => {
+    const budget = new ReplyBudget();
+    budget.earn('192.0.2.1', 20); // a Binding request…
+    budget.charge('192.0.2.1', 32); // …and its answer
+    budget.earn('192.0.2.1', 28);
+    expect(budget.spend('192.0.2.1', 29)).toBe(false);
+    expect(budget.spend('192.0.2.1', 28)).toBe(true);
   });
 });

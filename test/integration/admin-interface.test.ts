@@ -5,18 +5,16 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createServerControl, startAdminInterface, type AdminInterface } from '../../src/control/index.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createTurnServer } from '../../src/server.js';
 import { testServerOptions } from '../support/server-options.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-admin-if-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-const cleanups: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 const NOT_YET = {
   reload: () => ({ ok: false, error: 'not here', applied: [], needsRestart: [] }),

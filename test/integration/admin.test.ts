@@ -5,7 +5,7 @@ import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SessionReport } from '../../src/control/index.js';
 import { AttributeType, Method, StunClass, readErrorCode, type StunMessage, type TransportAddress } from '../../src/stun/index.js';
 import { freePortRange, freeTcpPort, freeUdpTcpPort } from '../support/ports.js';
@@ -14,6 +14,7 @@ import { StreamTestClient } from '../support/stream-client.js';
 import { UdpTestClient, openPeer, type Credentials } from '../support/turn-client.js';
 import { TURNPIKE_CLI, startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
 import { readLog, waitForLine } from '../support/log-lines.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
 
 const HOST = '127.0.0.1';
 const REALM = 'admin.example';
@@ -67,10 +68,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 interface Run {
   code: number | null;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { restPassword } from '../../src/auth/rest-api.js';
 import { COTURN_SCHEMA } from '../../src/auth/userdb.js';
 import type { ServerOptions } from '../../src/config/server-options.js';
@@ -13,20 +13,15 @@ import { AttributeType, StunClass, longTermKey, readErrorCode, readString, type 
 import { silentLogger } from '../../src/turn/logger.js';
 import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
 import { UdpTestClient, type Credentials } from '../support/turn-client.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
+import { startInProcessServer } from '../support/in-process-server.js';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 const warnings: string[] = [];
 const recordingLogger = { ...silentLogger, warn: (m: string) => void warnings.push(m) };
 
-async function startServer(overrides: Partial<ServerOptions>): Promise<TurnServer> {
-  const server = await createTurnServer(await testServerOptions(overrides), recordingLogger);
-  cleanups.push(() => server.close());
-  return server;
-}
+const startServer = (overrides: Partial<ServerOptions>): Promise<TurnServer> => startInProcessServer(cleanups, overrides, recordingLogger);
 
 async function allocateAs(server: TurnServer, credentials: Credentials): Promise<StunMessage> {
   const c = await UdpTestClient.open(server.udpAddresses[0]!, credentials);

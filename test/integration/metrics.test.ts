@@ -1,7 +1,7 @@
 // The Prometheus endpoint of an in-process server, scraped over real HTTP while a real TURN
 // client relays over real UDP sockets on loopback.
 import fs from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { MetricsOptions, ServerOptions } from '../../src/config/server-options.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
@@ -9,19 +9,15 @@ import { StunClass } from '../../src/stun/index.js';
 import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
 import { UdpTestClient, openPeer } from '../support/turn-client.js';
 import { labelNamesOf, parseExposition, valueOf } from '../unit/metrics/exposition.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
+import { startInProcessServer } from '../support/in-process-server.js';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 const METRICS: MetricsOptions = { address: '127.0.0.1', port: 0, path: '/metrics', usernameLabels: false };
 
-async function startServer(metrics: Partial<MetricsOptions> = {}, overrides: Partial<ServerOptions> = {}): Promise<TurnServer> {
-  const server = await createTurnServer(await testServerOptions({ metrics: { ...METRICS, ...metrics }, ...overrides }));
-  cleanups.push(() => server.close());
-  return server;
-}
+const startServer = (metrics: Partial<MetricsOptions> = {}, overrides: Partial<ServerOptions> = {}): Promise<TurnServer> =>
+  startInProcessServer(cleanups, { metrics: { ...METRICS, ...metrics }, ...overrides });
 
 async function scrape(server: TurnServer): Promise<string> {
   const response = await fetch(server.metrics!.endpoint!.url);

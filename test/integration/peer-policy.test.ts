@@ -1,17 +1,15 @@
 // The relay is not a way into the server's own networks: what coturn 4.6.1 allows by default
 // (measured), refused here unless the operator opens it. Answers only: no datagram is ever
 // sent to these addresses.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
 import { AttributeType, readErrorCode, type StunMessage, type TransportAddress } from '../../src/stun/index.js';
 import { ALICE, testServerOptions } from '../support/server-options.js';
 import { UdpTestClient } from '../support/turn-client.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 async function allocated(overrides: Partial<ServerOptions>): Promise<{ server: TurnServer; c: UdpTestClient }> {
   const server = await createTurnServer(await testServerOptions(overrides));

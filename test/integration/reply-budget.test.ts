@@ -1,25 +1,20 @@
 // No reflection amplification over UDP: a spoofed source is never sent more than it sent,
 // while a real client that retransmits as RFC 8489 says still gets its challenge.
 import { createSocket } from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createTurnServer, type TurnServer } from '../../src/server.js';
+import { describe, expect, it } from 'vitest';
+import type { TurnServer } from '../../src/server.js';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, readErrorCode } from '../../src/stun/index.js';
-import { ALICE, testServerOptions } from '../support/server-options.js';
+import { ALICE } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
 import { UdpTestClient } from '../support/turn-client.js';
 import { Arrival } from '../support/arrival.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
+import { startInProcessServer } from '../support/in-process-server.js';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
-async function startServer(overrides: Partial<ServerOptions> = {}): Promise<TurnServer> {
-  const server = await createTurnServer(await testServerOptions(overrides));
-  cleanups.push(() => server.close());
-  return server;
-}
+const startServer = (overrides: Partial<ServerOptions> = {}): Promise<TurnServer> => startInProcessServer(cleanups, overrides);
 
 /** The smallest Allocate there is: a header and REQUESTED-TRANSPORT, 28 bytes. */
 function minimalAllocate(): MessageBuilder {

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
 import { AttributeType, MessageBuilder, Method, StunClass, readXorAddress, type StunMessage } from '../../src/stun/index.js';
@@ -11,6 +11,7 @@ import { makeCertificate, type TestCertificate } from '../support/certs.js';
 import { ALICE, testServerOptions } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
 import { openPeer } from '../support/turn-client.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
 
 let certificate: TestCertificate;
 beforeAll(() => {
@@ -18,10 +19,7 @@ beforeAll(() => {
 });
 afterAll(() => certificate.remove());
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
 async function startServer(overrides: Partial<ServerOptions> = {}): Promise<TurnServer> {
   const base = await testServerOptions();
@@ -151,7 +149,8 @@ describe('STUN/TURN over TCP and TLS', () => {
   it('reloads the certificate, and keeps the old one when the new one is bad', async () => {
     const mine = makeCertificate('before.example');
     const next = makeCertificate('after.example');
-    cleanups.push(() => mine.remove(), () => next.remove());
+    cleanups.push(() => mine.remove());
+    cleanups.push(() => next.remove());
     const base = await testServerOptions();
     const server = await startServer({ tls: { ...base.tls, cert: mine.cert, pkey: mine.key } });
     const servedName = async () => {

@@ -1,7 +1,7 @@
 // TURN over real UDP sockets on loopback: what a client and its peers observe.
 import { createSocket } from 'node:dgram';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createTurnServer, type TurnServer } from '../../src/server.js';
+import { describe, expect, it } from 'vitest';
+import type { TurnServer } from '../../src/server.js';
 import {
   AttributeType,
   MessageBuilder,
@@ -20,17 +20,12 @@ import {
 import type { ServerOptions } from '../../src/config/server-options.js';
 import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
 import { PEER_HOST, UdpTestClient, openPeer } from '../support/turn-client.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
+import { startInProcessServer } from '../support/in-process-server.js';
 
-const cleanups: (() => Promise<unknown> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const cleanups = cleanupAfterEach();
 
-async function startServer(overrides: Partial<ServerOptions> = {}): Promise<TurnServer> {
-  const server = await createTurnServer(await testServerOptions(overrides));
-  cleanups.push(() => server.close());
-  return server;
-}
+const startServer = (overrides: Partial<ServerOptions> = {}): Promise<TurnServer> => startInProcessServer(cleanups, overrides);
 
 async function client(server: TurnServer, credentials = ALICE): Promise<UdpTestClient> {
   const c = await UdpTestClient.open(server.udpAddresses[0]!, credentials);

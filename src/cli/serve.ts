@@ -17,6 +17,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     noStdout: options.noStdoutLog,
     simpleLog: options.simpleLog,
     syslog: options.syslog,
+    syslogFacility: options.syslogFacility,
     format: options.logFormat,
     timestampFormat: options.logTimestampFormat,
   });

@@ -8,6 +8,7 @@ import { redirectOptions } from './redirect-options.js';
 import { ConfigError, describeOrigin, located, type Origin } from './errors.js';
 import { frozenMap } from './freeze.js';
 import { COTURN_TIMESTAMP_FORMAT } from '../log/strftime.js';
+import { USER_FACILITY, syslogFacility } from '../log/syslog-priority.js';
 import type { LogLevel, MetricsOptions, ServerOptions } from './server-options.js';
 import type { Settings } from './settings.js';
 import type { ExternalIp } from './values.js';
@@ -97,6 +98,10 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     channelLifetime: s.number('channel-lifetime', 600),
     strictChannelNumbers: s.flag('strict-channel-numbers'),
     fingerprint: s.flag('fingerprint'),
+    // coturn: -K is the old spelling of keep, and wins.
+    defaultAddressFamily: s.flag('keep-address-family') ? 'keep' : ((s.string('allocation-default-address-family') ?? 'ipv4') as 'ipv4' | 'ipv6' | 'keep'),
+    stunBackwardCompatibility: !s.flag('no-stun-backward-compatibility'),
+    logBinding: s.flag('log-binding'),
     // coturn sends SOFTWARE unless told not to; Turnpike only when asked (`software-attribute`).
     softwareAttribute: s.flag('software-attribute') && !noSoftwareAttribute,
     noReplyBudget: s.flag('no-reply-budget'),
@@ -108,6 +113,7 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     noStdoutLog: s.flag('no-stdout-log'),
     simpleLog: s.flag('simple-log'),
     syslog: s.flag('syslog'),
+    syslogFacility: facilityOf(s, errors),
     logLevel: logLevel(s),
     ...logOutput(s, warnings),
     metrics: metricsOptions(s, errors),
@@ -145,6 +151,17 @@ function metricsOptions(s: Settings, errors: ConfigError[]): MetricsOptions | un
     path,
     usernameLabels: s.flag('prometheus-username-labels'),
   };
+}
+
+function facilityOf(s: Settings, errors: ConfigError[]): number {
+  const name = s.string('syslog-facility');
+  if (name === undefined || name === '') return USER_FACILITY;
+  const code = syslogFacility(name);
+  if (code === undefined) {
+    errors.push(new ConfigError(s.last('syslog-facility')?.origin ?? {}, 'syslog-facility', `"${name}" is not a syslog facility (LOG_USER, LOG_DAEMON, LOG_LOCAL0 … LOG_LOCAL7, …)`));
+    return USER_FACILITY;
+  }
+  return code;
 }
 
 /** coturn's -V wins over -v whatever their order (a later -v cannot lower it). */

@@ -13,7 +13,7 @@ const LIVE: ReadonlySet<Key> = new Set<Key>([
   'userQuota', 'totalQuota', 'maxBps', 'bpsCapacity',
   'allowedPeerIps', 'deniedPeerIps', 'allowLoopbackPeers', 'noMulticastPeers',
   'maxAllocateLifetime', 'defaultAllocateLifetime', 'permissionLifetime', 'channelLifetime', 'strictChannelNumbers',
-  'fingerprint', 'softwareAttribute', 'logLevel', 'redirect',
+  'fingerprint', 'softwareAttribute', 'logLevel', 'redirect', 'defaultAddressFamily', 'stunBackwardCompatibility', 'logBinding',
 ]);
 
 /** How an option is named in turnserver.conf, where that is not its field name in kebab case. */
@@ -34,6 +34,8 @@ const CONF_NAMES: Partial<Record<Key, string>> = {
   pidFile: 'pidfile',
   logLevel: 'verbose / Verbose',
   defaultAllocateLifetime: 'max-allocate-lifetime',
+  defaultAddressFamily: 'allocation-default-address-family',
+  stunBackwardCompatibility: 'no-stun-backward-compatibility',
 };
 
 export interface OptionChanges {

@@ -118,12 +118,12 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('log-file', 'string', applied, "Log file; 'stdout' or '-' for stdout, 'syslog' for syslog.", { short: 'l', arg: '<file>' }),
   opt('no-stdout-log', 'boolean', applied, 'Log to the log file only, not to stdout.'),
   opt('syslog', 'boolean', applied, 'Log to syslog.'),
-  opt('syslog-facility', 'string', parsed('lifecycle'), 'Syslog facility, e.g. LOG_LOCAL1.'),
+  opt('syslog-facility', 'string', applied, 'Syslog facility, e.g. LOG_LOCAL1.'),
   opt('simple-log', 'boolean', applied, 'Use the log file name as given: no PID or date in it, no rollover.'),
   opt('new-log-timestamp', 'boolean', applied, "Timestamps in coturn's ISO-8601 form (%FT%T%z, local time) in text logs."),
   opt('new-log-timestamp-format', 'string', applied, 'Log timestamp format (strftime codes); needs new-log-timestamp, as in coturn.', { arg: '<format>' }),
   opt('log-format', 'choice', applied, 'text, or json: one JSON object per line (time, level, message, fields) for log shippers (Turnpike only).', { choices: ['text', 'json'], default: 'text', arg: '<text|json>' }),
-  opt('log-binding', 'boolean', parsed('lifecycle'), 'Log STUN Binding requests (off by default against log floods).'),
+  opt('log-binding', 'boolean', applied, 'Log STUN Binding requests (off by default against log floods).'),
   opt('daemon', 'boolean', parsed('lifecycle'), 'Detach from the terminal and run in the background.', { short: 'o' }),
   opt('pidfile', 'string', applied, 'File to write the process id to; empty: none.', { emptyOk: true, arg: '<file>' }),
   opt('proc-user', 'string', applied, 'User to switch to once listening (with its own groups).', { arg: '<user>' }),
@@ -180,7 +180,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('fingerprint', 'boolean', applied, 'Add FINGERPRINT to responses.', { short: 'f' }),
   opt('no-software-attribute', 'boolean', applied, 'Do not send the SOFTWARE attribute.', { aliases: ['prod'] }),
   opt('no-rfc5780', 'boolean', notPlanned(`${NO_5780}, so this is always in effect`), 'Disable RFC 5780 NAT behaviour discovery.'),
-  opt('no-stun-backward-compatibility', 'boolean', parsed('policy'), 'No RFC 3489 Binding requests, no MAPPED-ADDRESS.'),
+  opt('no-stun-backward-compatibility', 'boolean', applied, 'No RFC 3489 Binding requests, no MAPPED-ADDRESS.'),
   opt('response-origin-only-with-rfc5780', 'boolean', parsed('policy'), 'Send RESPONSE-ORIGIN only when RFC 5780 is on.'),
 
   // TLS and DTLS.
@@ -210,8 +210,8 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('alternate-server', 'address', applied, 'Redirect UDP/TCP Allocate requests there (300), rotating, by the client\'s address family; repeat for several.', { list: true, arg: '<ip[:port]>' }),
   opt('tls-alternate-server', 'address', applied, 'Redirect TLS/DTLS Allocate requests there (300); repeat for several.', { list: true, arg: '<ip[:port]>' }),
   opt('mobility', 'boolean', notPlanned('the MICE mobility draft was never standardised'), 'Mobility with ICE (MICE) support.'),
-  opt('keep-address-family', 'boolean', parsed('policy'), 'Deprecated: same as allocation-default-address-family=keep.', { short: 'K' }),
-  opt('allocation-default-address-family', 'choice', parsed('policy'), 'Relay family when the client asks for none.', { short: 'A', choices: ['ipv4', 'ipv6', 'keep'], default: 'ipv4' }),
+  opt('keep-address-family', 'boolean', applied, 'Deprecated: same as allocation-default-address-family=keep.', { short: 'K' }),
+  opt('allocation-default-address-family', 'choice', applied, 'Relay family when the client asks for none (keep: the family of the address the client reached).', { short: 'A', choices: ['ipv4', 'ipv6', 'keep'], default: 'ipv4' }),
 
   // Metrics and administration.
   opt('prometheus', 'boolean', applied, 'Serve Prometheus metrics over HTTP (see prometheus-port, -address, -path).'),

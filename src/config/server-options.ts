@@ -117,6 +117,12 @@ export interface ServerOptions {
   readonly strictChannelNumbers: boolean;
 
   readonly fingerprint: boolean;
+  /** Relay family when an Allocate names none: `allocation-default-address-family` (`keep-address-family`). */
+  readonly defaultAddressFamily: 'ipv4' | 'ipv6' | 'keep';
+  /** Answer RFC 3489 Binding requests (no magic cookie); off with `no-stun-backward-compatibility`. */
+  readonly stunBackwardCompatibility: boolean;
+  /** Log each Binding request (`log-binding`): off by default against log floods. */
+  readonly logBinding: boolean;
   /** Send SOFTWARE in responses (`software-attribute`, and not `no-software-attribute`). */
   readonly softwareAttribute: boolean;
   /** Answer unauthenticated UDP requests without the anti-reflection byte budget (`no-reply-budget`). */
@@ -132,6 +138,8 @@ export interface ServerOptions {
   readonly noStdoutLog: boolean;
   readonly simpleLog: boolean;
   readonly syslog: boolean;
+  /** `syslog-facility` as its code (LOG_LOCAL1: 17); default user (1). */
+  readonly syslogFacility: number;
   readonly logLevel: LogLevel;
   // Optional, so that library callers who build ServerOptions by hand need not change.
   /** `log-format`; absent: text. */

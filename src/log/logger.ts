@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { LogLevel } from '../config/server-options.js';
 import type { Logger } from '../turn/logger.js';
 import { LogFile } from './log-file.js';
+import { USER_FACILITY, syslogPriority } from './syslog-priority.js';
 import { renderLine, type LogFields, type LogFormat } from './line-format.js';
 
 export { datedLogFileName } from './log-file.js';
@@ -14,8 +15,6 @@ export type { LogFields, LogFormat } from './line-format.js';
 const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, verbose: 3, debug: 4 };
 /** Least to most verbose: a level shows its own lines and those of the levels before it. */
 export const LOG_LEVELS: readonly LogLevel[] = Object.freeze(Object.keys(RANK) as LogLevel[]);
-/** syslog severities, facility "user" (1): priority = 8 + severity. */
-const SYSLOG_PRIORITY: Record<LogLevel, number> = { error: 11, warn: 12, info: 14, verbose: 15, debug: 15 };
 
 export interface LogOptions {
   readonly level: LogLevel;
@@ -25,6 +24,8 @@ export interface LogOptions {
   /** Use `file` as named: no date in the name, no daily rollover. */
   readonly simpleLog?: boolean;
   readonly syslog?: boolean;
+  /** The syslog facility code (`syslog-facility`); default user. */
+  readonly syslogFacility?: number;
   /** `log-format`: coturn-like text lines (default) or one JSON object per line. */
   readonly format?: LogFormat;
   /** `new-log-timestamp-format` (strftime) for text lines; default ISO-8601 UTC with ms. */
@@ -80,7 +81,7 @@ export function createLogger(options: LogOptions): ClosableLogger {
     file?.write(line, now);
     // syslog stamps its own time; JSON stays whole so a shipper can still parse it.
     const body = lineOptions.format === 'json' ? line : `${message}\n`;
-    syslog?.stdin?.write(`<${SYSLOG_PRIORITY[level]}>${body}`);
+    syslog?.stdin?.write(`<${syslogPriority(options.syslogFacility ?? USER_FACILITY, level)}>${body}`);
   };
   return {
     error: (m, f) => write('error', m, f),

@@ -52,8 +52,8 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
   if (additional === 'bad' || additional === 4) return fail(400, 'ADDITIONAL-ADDRESS-FAMILY must be IPv6');
   if (additional && (requested || evenPort)) return fail(400, 'ADDITIONAL-ADDRESS-FAMILY with REQUESTED-ADDRESS-FAMILY or EVEN-PORT');
 
-  // RFC 8656 §7.2: IPv4 unless REQUESTED-ADDRESS-FAMILY says otherwise.
-  const family: IpFamily = requested ?? 4;
+  // RFC 8656 §7.2: IPv4 unless REQUESTED-ADDRESS-FAMILY says otherwise (or the operator does).
+  const family: IpFamily = requested ?? defaultFamily(ctx, request);
   if (!ctx.relays.hasFamily(family)) return fail(440);
 
   const relayRequest: RelayRequest = {
@@ -88,6 +88,13 @@ async function whileAllocating(ctx: EngineContext, request: Request, admission: 
   }
 }
 
+/** `allocation-default-address-family`: ipv4 (the RFC's), ipv6, or keep the family the client reached us over. */
+function defaultFamily(ctx: EngineContext, request: Request): IpFamily {
+  const choice = ctx.config.defaultAddressFamily;
+  if (choice === 'keep') return request.session.local.family;
+  return choice === 'ipv6' ? 6 : 4;
+}
+
 function quotaReason(refusal: string): string {
   return `Allocation Quota Reached (${refusal})`;
 }
@@ -103,7 +110,7 @@ async function handleTcpAllocate(ctx: EngineContext, request: Request, auth: Aut
   }
   const requested = familyOfCode(readFirstByte(message, AttributeType.RequestedAddressFamily));
   if (requested === 'bad') return fail(440);
-  const family: IpFamily = requested ?? 4;
+  const family: IpFamily = requested ?? defaultFamily(ctx, request);
   if (!ctx.relays.hasFamily(family)) return fail(440);
 
   const admitted = admit(ctx, request, auth.username, auth.realm);

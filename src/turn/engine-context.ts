@@ -24,6 +24,12 @@ export interface EngineConfig {
   readonly software: string | undefined;
   /** Add FINGERPRINT to every response (otherwise only when the request had one). */
   readonly fingerprint: boolean;
+  /** Relay family for an Allocate without REQUESTED-ADDRESS-FAMILY; keep: the family of the address reached. */
+  readonly defaultAddressFamily: 'ipv4' | 'ipv6' | 'keep';
+  /** Answer RFC 3489 Binding requests (no magic cookie) with MAPPED-ADDRESS; otherwise drop them. */
+  readonly stunBackwardCompatibility: boolean;
+  /** Log each Binding request at info. */
+  readonly logBinding: boolean;
   /** Binding requests need credentials too (`secure-stun`). */
   readonly secureStun: boolean;
   readonly noStun: boolean;

@@ -164,6 +164,8 @@ export class TurnEngine {
     }
     if (message.method === Method.Binding) {
       if (config.noStun) return;
+      // `no-stun-backward-compatibility`: an RFC 3489 request (no magic cookie) is not answered.
+      if (!message.hasMagicCookie && !config.stunBackwardCompatibility) return void this.counters.drop('Malformed', message.buffer.length);
       if (!config.secureStun || config.authMode !== 'long-term') return answerBinding(ctx, request);
       const auth = await authenticate(ctx, request);
       if (auth) answerBinding(ctx, request, auth.key);

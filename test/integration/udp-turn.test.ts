@@ -22,6 +22,7 @@ import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
 import { PEER_HOST, UdpTestClient, openPeer } from '../support/turn-client.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
+import { silentLogger } from '../../src/turn/logger.js';
 
 const cleanups = cleanupAfterEach();
 
@@ -336,3 +337,35 @@ function canBindUdp(address: string, port: number): Promise<boolean> {
     socket.bind({ address, port, exclusive: true }, () => socket.close(() => resolve(true)));
   });
 }
+
+describe('address families and old clients, as configured', () => {
+  it('allocation-default-address-family: ipv4 by default, ipv6 or the family reached (keep) when set', async () => {
+    const relayOf = async (family: ServerOptions['defaultAddressFamily'], listen: string) => {
+      const server = await startServer({ listeningIps: [listen], relayIps: ['127.0.0.1', '::1'], defaultAddressFamily: family });
+      return (await client(server)).allocateRelay();
+    };
+    expect((await relayOf('ipv4', '::1')).family).toBe(4);
+    expect((await relayOf('ipv6', '127.0.0.1')).family).toBe(6);
+    expect((await relayOf('keep', '::1')).family).toBe(6);
+    expect((await relayOf('keep', '127.0.0.1')).family).toBe(4);
+  });
+
+  it('no-stun-backward-compatibility: an RFC 3489 request is dropped, an RFC 5389 one answered', async () => {
+    const server = await startServer({ stunBackwardCompatibility: false });
+    const c = await client(server);
+    const old = new MessageBuilder(Method.Binding, StunClass.Request, undefined, Buffer.from([1, 2, 3, 4]));
+    await expect(c.transact(old, undefined, 700)).rejects.toThrow(/no response/);
+    expect(server.engine.counters.droppedMalformed).toBeGreaterThan(0); // once per (re)transmission
+    expect((await c.transact(new MessageBuilder(Method.Binding, StunClass.Request))).cls).toBe(StunClass.SuccessResponse);
+  });
+
+  it('log-binding: each Binding request is logged, and none without it', async () => {
+    const lines: string[] = [];
+    const logger = { ...silentLogger, info: (line: string) => void lines.push(line) };
+    for (const logBinding of [false, true]) {
+      const server = await startInProcessServer(cleanups, { logBinding }, logger);
+      await (await client(server)).transact(new MessageBuilder(Method.Binding, StunClass.Request));
+    }
+    expect(lines.filter((l) => l.startsWith('Binding from 127.0.0.1:'))).toHaveLength(1);
+  });
+});

@@ -247,11 +247,11 @@ describe('malformed values stop the server with file, line and option', () => {
 
 describe('options with no effect yet', () => {
   it('warn once each, naming the area, wherever they are set', () => {
-    const text = `${AUTH}aux-server=1.2.3.4\naux-server=[2001:db8::1]:3478\nno-stun-backward-compatibility\n`;
+    const text = `${AUTH}aux-server=1.2.3.4\naux-server=[2001:db8::1]:3478\nresponse-origin-only-with-rfc5780\n`;
     const { warnings, file } = load(text, ['--aux-server', '5.6.7.8:9']);
     expect(warnings).toEqual([
       `${file}:3: option 'aux-server' is parsed but not applied yet (listeners); it has no effect`,
-      `${file}:5: option 'no-stun-backward-compatibility' is parsed but not applied yet (policy); it has no effect`,
+      `${file}:5: option 'response-origin-only-with-rfc5780' is parsed but not applied yet (policy); it has no effect`,
     ]);
   });
 
@@ -264,8 +264,8 @@ describe('options with no effect yet', () => {
   });
 
   it('warn on the command line too', () => {
-    expect(loadArgs(['-a', '-r', 'r', '--log-binding']).warnings).toEqual([
-      "command line: option 'log-binding' is parsed but not applied yet (lifecycle); it has no effect",
+    expect(loadArgs(['-a', '-r', 'r', '--daemon']).warnings).toEqual([
+      "command line: option 'daemon' is parsed but not applied yet (lifecycle); it has no effect",
     ]);
   });
 });
@@ -279,5 +279,19 @@ describe('alternate-server', () => {
     ]);
     expect(options.redirect.tlsAlternateServers).toEqual([{ family: 4, address: '192.0.2.2', port: 5349 }]);
     expect(() => load(`${AUTH}alternate-server=turn.example.org\n`)).toThrow(/alternate-server.*"turn\.example\.org" is not an IP address/);
+  });
+});
+
+describe('address family and old-client options', () => {
+  it('reads allocation-default-address-family, with -K (keep-address-family) as the old spelling of keep', () => {
+    expect(load(AUTH).options.defaultAddressFamily).toBe('ipv4');
+    expect(load(`${AUTH}allocation-default-address-family=ipv6\n`).options.defaultAddressFamily).toBe('ipv6');
+    expect(load(`${AUTH}allocation-default-address-family=ipv6\nkeep-address-family\n`).options.defaultAddressFamily).toBe('keep');
+    expect(() => load(`${AUTH}allocation-default-address-family=ipv5\n`)).toThrow(/allocation-default-address-family/);
+  });
+
+  it('reads no-stun-backward-compatibility and log-binding', () => {
+    expect(load(AUTH).options).toMatchObject({ stunBackwardCompatibility: true, logBinding: false });
+    expect(load(`${AUTH}no-stun-backward-compatibility\nlog-binding\n`).options).toMatchObject({ stunBackwardCompatibility: false, logBinding: true });
   });
 });

@@ -116,7 +116,7 @@ describe("coturn's reference turnserver.conf as Debian ships it", () => {
     expect(warnings).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/: option 'no-rfc5780' is not planned in Turnpike/),
-        expect.stringMatching(/: option 'no-stun-backward-compatibility' is parsed but not applied yet \(policy\)/),
+        expect.stringMatching(/: option 'response-origin-only-with-rfc5780' is parsed but not applied yet \(policy\)/),
       ]),
     );
   });

@@ -114,6 +114,7 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     simpleLog: s.flag('simple-log'),
     syslog: s.flag('syslog'),
     syslogFacility: facilityOf(s, errors),
+    tcpProxyPort: s.has('tcp-proxy-port') ? s.number('tcp-proxy-port', 0) : undefined,
     logLevel: logLevel(s),
     ...logOutput(s, warnings),
     metrics: metricsOptions(s, errors),

@@ -101,7 +101,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('tls-listening-port', 'port', applied, 'Listener port for TLS and DTLS.', { default: 5349 }),
   opt('alt-listening-port', 'port', notPlanned(NO_5780), 'Alternative UDP/TCP port for RFC 5780 (0: port + 1).', { min: 0, default: 0 }),
   opt('alt-tls-listening-port', 'port', notPlanned(NO_5780), 'Alternative TLS/DTLS port for RFC 5780 (0: port + 1).', { min: 0, default: 0 }),
-  opt('tcp-proxy-port', 'port', parsed('tcp/tls'), 'Port for TCP connections from a load balancer using the PROXY protocol.'),
+  opt('tcp-proxy-port', 'port', applied, 'Port for TCP connections from a load balancer that opens each with a PROXY protocol header (v1 or v2), whose client address then counts; plain TCP only.'),
   opt('listening-ip', 'ip', applied, 'Listener address; repeat for several. Default: all local addresses.', { short: 'L', list: true }),
   opt('aux-server', 'address', parsed('listeners'), 'Auxiliary listening endpoint ip:port; repeat for several.', { list: true }),
   opt('udp-self-balance', 'boolean', notPlanned('it balances over aux-server endpoints for Linux kernels older than 3.9'), 'Balance UDP traffic over the auxiliary endpoints.'),

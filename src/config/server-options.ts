@@ -94,6 +94,8 @@ export interface ServerOptions {
   readonly tls: TlsOptions;
   /** Seconds a new TCP/TLS connection has to complete its allocation (`max-allocate-timeout`). */
   readonly maxAllocateTimeout: number;
+  /** `tcp-proxy-port`: TCP from a load balancer, PROXY header first; absent: none. */
+  readonly tcpProxyPort?: number;
   readonly noTcpRelay: boolean;
 
   /** Allocations per user and in all (`user-quota`, `total-quota`); 0: unlimited. */

@@ -28,6 +28,8 @@ export class Listeners {
 
   /** Which stream listeners are on tls-listening-port. */
   private readonly tlsPortStreams = new Set<StreamListener>();
+  /** `tcp-proxy-port`: TCP from a load balancer, each connection opened by a PROXY header. */
+  private readonly proxied: StreamListener[] = [];
 
   static async start(options: ServerOptions, ips: readonly string[], engine: TurnEngine, logger: Logger): Promise<Listeners> {
     const streamOptions = { maxAllocateTimeoutSeconds: options.maxAllocateTimeout };
@@ -59,6 +61,9 @@ export class Listeners {
           streams.push(onTlsPort);
           listeners.tlsPortStreams.add(onTlsPort);
         }
+        if (options.tcpProxyPort !== undefined) {
+          listeners.proxied.push(await StreamListener.listen(ip, options.tcpProxyPort, engine, undefined, { ...streamOptions, proxyProtocol: true }, logger));
+        }
       }
     } catch (error) {
       await listeners.close();
@@ -67,6 +72,7 @@ export class Listeners {
     for (const l of udp) logger.info(`listening on UDP${dtls ? '/DTLS' : ''} ${formatTransportAddress(l.local)}`);
     for (const l of dtlsUdp) logger.info(`listening on UDP/DTLS ${formatTransportAddress(l.local)}`);
     for (const l of streams) logger.info(`listening on TCP${tls ? '/TLS' : ''} ${l.describe()}`);
+    for (const l of listeners.proxied) logger.info(`listening on TCP with PROXY protocol headers (tcp-proxy-port) ${l.describe()}`);
     return listeners;
   }
 
@@ -93,6 +99,11 @@ export class Listeners {
     return this.streams.map((l) => l.local);
   }
 
+  /** The `tcp-proxy-port` listeners. */
+  get proxyAddresses(): TransportAddress[] {
+    return this.proxied.map((l) => l.local);
+  }
+
   get pendingTlsHandshakes(): number {
     return this.tls?.pendingHandshakes ?? 0;
   }
@@ -117,6 +128,6 @@ export class Listeners {
 
   async close(): Promise<void> {
     this.dtls?.close(); // says close_notify while the sockets are still open
-    await Promise.all([...this.udp.map((l) => l.close()), ...this.dtlsUdp.map((l) => l.close()), ...this.streams.map((l) => l.close())]);
+    await Promise.all([...this.udp.map((l) => l.close()), ...this.dtlsUdp.map((l) => l.close()), ...this.streams.map((l) => l.close()), ...this.proxied.map((l) => l.close())]);
   }
 }

@@ -7,6 +7,7 @@ import { Server as TlsServer, type TLSSocket, type TlsOptions as NodeTlsOptions 
 import { formatTransportAddress, ipFamily, type TransportAddress } from '../stun/ip.js';
 import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../turn/logger.js';
+import { parseProxyHeader } from './proxy-protocol.js';
 import { StreamSession } from './stream-session.js';
 import { chooseAlpn } from './tls-context.js';
 
@@ -19,6 +20,8 @@ const FIRST_BYTE_TIMEOUT_MS = 10_000;
 
 export interface StreamOptions {
   readonly maxAllocateTimeoutSeconds: number;
+  /** `tcp-proxy-port`: every connection starts with a load balancer's PROXY header. */
+  readonly proxyProtocol?: boolean;
 }
 
 /** Terminates TLS for every listener, with one certificate that can be swapped on reload. */
@@ -118,6 +121,11 @@ export class StreamListener {
     socket.once('close', () => this.sockets.delete(socket));
     socket.on('error', () => {}); // reported by the session once it has one
     socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
+    if (options.proxyProtocol) return readProxyHeader(socket, logger, (client) => {
+      socket.setTimeout(0);
+      new StreamSession('tcp', socket, engine, logger, options.maxAllocateTimeoutSeconds, client);
+      socket.resume();
+    });
     socket.once('data', (first: Buffer) => {
       socket.setTimeout(0);
       socket.pause();
@@ -131,6 +139,31 @@ export class StreamListener {
       socket.resume();
     });
   }
+}
+
+/**
+ * Reads a PROXY header off the start of `socket`, then hands over the client it names (or
+ * none, for a health check) with what followed put back. A connection without a valid
+ * header is closed: on this port every client comes through the balancer.
+ */
+function readProxyHeader(socket: Socket, logger: Logger, then: (client: TransportAddress | undefined) => void): void {
+  let pending = Buffer.alloc(0);
+  const onData = (data: Buffer): void => {
+    pending = Buffer.concat([pending, data]);
+    const header = parseProxyHeader(pending);
+    if (header.kind === 'incomplete') return;
+    socket.off('data', onData);
+    socket.pause();
+    if (header.kind === 'invalid') {
+      logger.debug(`TCP from ${socket.remoteAddress} on tcp-proxy-port closed: ${header.reason}`);
+      socket.destroy();
+      return;
+    }
+    const rest = pending.subarray(header.length);
+    if (rest.length > 0) socket.unshift(rest);
+    then(header.client);
+  };
+  socket.on('data', onData);
 }
 
 /** The TLS connection, once its handshake is done, becomes a session like a TCP one. */

@@ -40,8 +40,10 @@ export class StreamSession implements ClientSession {
     private readonly engine: TurnEngine,
     private readonly logger: Logger,
     maxAllocateTimeoutSeconds: number,
+    /** The client as a load balancer's PROXY header names it; otherwise the socket's peer. */
+    remote?: TransportAddress,
   ) {
-    this.remote = addressOf(socket.remoteAddress, socket.remotePort);
+    this.remote = remote ?? addressOf(socket.remoteAddress, socket.remotePort);
     this.local = addressOf(socket.localAddress, socket.localPort);
     socket.setNoDelay(true);
     socket.on('data', (data: Buffer) => this.onData(data));

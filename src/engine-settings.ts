@@ -76,7 +76,9 @@ export function peerPolicyOf(options: ServerOptions, own: { readonly listeningIp
     allowLoopbackPeers: options.allowLoopbackPeers,
     allowed: options.allowedPeerIps,
     denied: options.deniedPeerIps,
-    ownAddresses: [...own.listeningIps, ...own.relayIps, ...options.externalIps.values(), ...options.externalIps.keys()].filter((a) => a !== ''),
+    ownAddresses: [
+      ...own.listeningIps, ...own.relayIps, ...options.auxServers.map((a) => a.address), ...options.externalIps.values(), ...options.externalIps.keys(),
+    ].filter((a) => a !== ''),
     relayPorts: { min: options.minPort, max: options.maxPort },
   });
 }

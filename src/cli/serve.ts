@@ -2,7 +2,17 @@
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/index.js';
 import { createServerControl, startAdminInterface } from '../control/index.js';
-import { ConfigReloader, Drain, ProcessSignals, beforeStopping, dropPrivilegesOrExit, notifyReady } from '../lifecycle/index.js';
+import {
+  ConfigReloader,
+  Drain,
+  ProcessSignals,
+  beforeStopping,
+  dropPrivilegesOrExit,
+  isDaemonChild,
+  notifyReady,
+  reportDaemonReady,
+  startDaemon,
+} from '../lifecycle/index.js';
 import { createLogger } from '../log/logger.js';
 import { createTurnServer } from '../server.js';
 
@@ -11,6 +21,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   const loaded = loadOrExplain(argv);
   if (typeof loaded === 'number') return loaded;
   const { options } = loaded;
+  if (options.daemon && !isDaemonChild()) return startDaemon();
   const logger = createLogger({
     level: options.logLevel,
     file: options.logFile,
@@ -58,6 +69,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   signals.on('SIGUSR2', () => void server.reloadCertificates());
   signals.on('SIGUSR1', () => void drain.start());
   await notifyReady(options, logger);
+  reportDaemonReady();
 
   const why = await Promise.race([stopSignals, drain.done]);
   signals.ignoreAll();

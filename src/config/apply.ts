@@ -4,7 +4,7 @@
  */
 import { adminOptions } from './admin-options.js';
 import { resolveAuth } from './auth-options.js';
-import { redirectOptions } from './redirect-options.js';
+import { auxServers, redirectOptions } from './redirect-options.js';
 import { ConfigError, describeOrigin, located, type Origin } from './errors.js';
 import { frozenMap } from './freeze.js';
 import { COTURN_TIMESTAMP_FORMAT } from '../log/strftime.js';
@@ -107,6 +107,7 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     noReplyBudget: s.flag('no-reply-budget'),
     software: `Turnpike ${env.version}`,
     pidFile: pidFile === '' ? undefined : pidFile,
+    daemon: s.flag('daemon'),
     procUser: s.string('proc-user'),
     procGroup: s.string('proc-group'),
     logFile: s.string('log-file'),
@@ -115,6 +116,7 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     syslog: s.flag('syslog'),
     syslogFacility: facilityOf(s, errors),
     tcpProxyPort: s.has('tcp-proxy-port') ? s.number('tcp-proxy-port', 0) : undefined,
+    auxServers: auxServers(s, errors),
     logLevel: logLevel(s),
     ...logOutput(s, warnings),
     metrics: metricsOptions(s, errors),

@@ -1,4 +1,7 @@
-/** `alternate-server`, `tls-alternate-server` and `drain-timeout`: where and when new allocations go elsewhere. */
+/**
+ * Options that name other endpoints by IP and port: `alternate-server`, `tls-alternate-server`
+ * (with `drain-timeout`: where and when new allocations go elsewhere) and `aux-server`.
+ */
 import net from 'node:net';
 import { canonicalIp } from '../stun/ip.js';
 import type { TransportAddress } from '../stun/ip.js';
@@ -20,15 +23,26 @@ export function redirectOptions(s: Settings, errors: ConfigError[]): RedirectOpt
 
 /** ALTERNATE-SERVER carries an address, not a name: each entry must be an IP. */
 function alternates(s: Settings, name: keyof typeof DEFAULT_PORT, errors: ConfigError[]): TransportAddress[] {
+  return ipEndpoints(s, name, DEFAULT_PORT[name], errors, 'ALTERNATE-SERVER carries an address, not a name');
+}
+
+/** `aux-server`: endpoints to listen on, so an IP and a port each. */
+export function auxServers(s: Settings, errors: ConfigError[]): TransportAddress[] {
+  return ipEndpoints(s, 'aux-server', undefined, errors, 'a listening endpoint is an address and a port');
+}
+
+/** Every value of `name` as IP:port; `defaultPort` undefined: the port is required. */
+function ipEndpoints(s: Settings, name: string, defaultPort: number | undefined, errors: ConfigError[], why: string): TransportAddress[] {
   const list: TransportAddress[] = [];
   for (const { value, origin } of s.all(name)) {
-    const { host, port } = value as Address;
+    const { host, port = defaultPort } = value as Address;
     const family = net.isIP(host);
-    if (family === 0) {
-      errors.push(new ConfigError(origin, name, `"${host}" is not an IP address (ALTERNATE-SERVER carries an address, not a name)`));
+    if (family === 0 || port === undefined) {
+      const wrong = family === 0 ? `"${host}" is not an IP address` : `"${host}" has no port`;
+      errors.push(new ConfigError(origin, name, `${wrong} (${why})`));
       continue;
     }
-    list.push({ family: family === 6 ? 6 : 4, address: canonicalIp(host), port: port ?? DEFAULT_PORT[name] });
+    list.push({ family: family === 6 ? 6 : 4, address: canonicalIp(host), port });
   }
   return list;
 }

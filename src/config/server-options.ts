@@ -94,6 +94,8 @@ export interface ServerOptions {
   readonly tls: TlsOptions;
   /** Seconds a new TCP/TLS connection has to complete its allocation (`max-allocate-timeout`). */
   readonly maxAllocateTimeout: number;
+  /** `aux-server`: more UDP and TCP endpoints, beyond listening-ip × listening-port. */
+  readonly auxServers: readonly TransportAddress[];
   /** `tcp-proxy-port`: TCP from a load balancer, PROXY header first; absent: none. */
   readonly tcpProxyPort?: number;
   readonly noTcpRelay: boolean;
@@ -133,6 +135,8 @@ export interface ServerOptions {
   readonly software: string;
 
   readonly pidFile: string | undefined;
+  /** `daemon` (-o): detach, and return once serving. */
+  readonly daemon: boolean;
   /** `proc-user` / `proc-group`: who the process becomes once listening; absent: no switch. */
   readonly procUser?: string;
   readonly procGroup?: string;

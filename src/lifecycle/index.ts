@@ -16,6 +16,7 @@ const notifierFor = (logger: Logger): SystemdNotifier => (notifier ??= new Syste
 export { ConfigReloader } from './reload.js';
 export { Drain } from './drain.js';
 export { ProcessSignals } from './signals.js';
+export { isDaemonChild, reportDaemonReady, startDaemon } from './daemon.js';
 
 /**
  * Call once every listener is bound: switches to proc-user/proc-group. When the switch fails

@@ -65,6 +65,11 @@ export class Listeners {
           listeners.proxied.push(await StreamListener.listen(ip, options.tcpProxyPort, engine, undefined, { ...streamOptions, proxyProtocol: true }, logger));
         }
       }
+      // aux-server: more plain endpoints, each an address and a port of its own.
+      for (const aux of options.auxServers) {
+        if (!options.noUdp) udp.push(await UdpListener.listen(aux.address, aux.port, engine, logger));
+        if (!options.noTcp) streams.push(await StreamListener.listen(aux.address, aux.port, engine, tls, streamOptions, logger));
+      }
     } catch (error) {
       await listeners.close();
       throw error;

@@ -23,6 +23,8 @@ import { PEER_HOST, UdpTestClient, openPeer } from '../support/turn-client.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
 import { silentLogger } from '../../src/turn/logger.js';
+import { freeUdpTcpPort } from '../support/ports.js';
+import { StreamTestClient } from '../support/stream-client.js';
 
 const cleanups = cleanupAfterEach();
 
@@ -367,5 +369,20 @@ describe('address families and old clients, as configured', () => {
       await (await client(server)).transact(new MessageBuilder(Method.Binding, StunClass.Request));
     }
     expect(lines.filter((l) => l.startsWith('Binding from 127.0.0.1:'))).toHaveLength(1);
+  });
+});
+
+describe('aux-server', () => {
+  it('serves STUN and TURN on an extra endpoint, over UDP and TCP', async () => {
+    const port = await freeUdpTcpPort('127.0.0.1');
+    const server = await startServer({ noTcp: false, auxServers: [{ family: 4, address: '127.0.0.1', port }] });
+    expect(server.udpAddresses.map((a) => a.port)).toContain(port);
+    const overUdp = await UdpTestClient.open({ address: '127.0.0.1', port }, ALICE);
+    cleanups.push(() => overUdp.close());
+    expect((await overUdp.allocate()).cls).toBe(StunClass.SuccessResponse);
+    const overTcp = await StreamTestClient.open({ family: 4, address: '127.0.0.1', port });
+    cleanups.push(() => overTcp.close());
+    overTcp.socket.write(new MessageBuilder(Method.Binding, StunClass.Request).build());
+    expect((await overTcp.nextMessage()).cls).toBe(StunClass.SuccessResponse);
   });
 });

@@ -247,10 +247,10 @@ describe('malformed values stop the server with file, line and option', () => {
 
 describe('options with no effect yet', () => {
   it('warn once each, naming the area, wherever they are set', () => {
-    const text = `${AUTH}aux-server=1.2.3.4\naux-server=[2001:db8::1]:3478\nresponse-origin-only-with-rfc5780\n`;
-    const { warnings, file } = load(text, ['--aux-server', '5.6.7.8:9']);
+    const text = `${AUTH}redis-userdb=ip=127.0.0.1\nredis-userdb=ip=127.0.0.2\nresponse-origin-only-with-rfc5780\n`;
+    const { warnings, file } = load(text, ['--redis-userdb', 'ip=127.0.0.3']);
     expect(warnings).toEqual([
-      `${file}:3: option 'aux-server' is parsed but not applied yet (listeners); it has no effect`,
+      `${file}:3: option 'redis-userdb' is parsed but not applied yet (credentials); it has no effect`,
       `${file}:5: option 'response-origin-only-with-rfc5780' is parsed but not applied yet (policy); it has no effect`,
     ]);
   });
@@ -264,8 +264,8 @@ describe('options with no effect yet', () => {
   });
 
   it('warn on the command line too', () => {
-    expect(loadArgs(['-a', '-r', 'r', '--daemon']).warnings).toEqual([
-      "command line: option 'daemon' is parsed but not applied yet (lifecycle); it has no effect",
+    expect(loadArgs(['-a', '-r', 'r', '--psql-userdb', 'host=db']).warnings).toEqual([
+      "command line: option 'psql-userdb' is parsed but not applied yet (credentials); it has no effect",
     ]);
   });
 });
@@ -278,7 +278,7 @@ describe('alternate-server', () => {
       { family: 6, address: '2001:db8::1', port: 3479 },
     ]);
     expect(options.redirect.tlsAlternateServers).toEqual([{ family: 4, address: '192.0.2.2', port: 5349 }]);
-    expect(() => load(`${AUTH}alternate-server=turn.example.org\n`)).toThrow(/alternate-server.*"turn\.example\.org" is not an IP address/);
+    expect(() => load(`${AUTH}alternate-server=turn.example.org\n`)).toThrow(/alternate-server.*"turn\.example\.org" is not an IP address \(ALTERNATE-SERVER carries an address/);
   });
 });
 
@@ -293,5 +293,16 @@ describe('address family and old-client options', () => {
   it('reads no-stun-backward-compatibility and log-binding', () => {
     expect(load(AUTH).options).toMatchObject({ stunBackwardCompatibility: true, logBinding: false });
     expect(load(`${AUTH}no-stun-backward-compatibility\nlog-binding\n`).options).toMatchObject({ stunBackwardCompatibility: false, logBinding: true });
+  });
+});
+
+describe('aux-server', () => {
+  it('takes IP:port endpoints, and refuses a name or a missing port', () => {
+    expect(load(`${AUTH}aux-server=192.0.2.1:443\naux-server=[2001:db8::1]:80\n`).options.auxServers).toEqual([
+      { family: 4, address: '192.0.2.1', port: 443 },
+      { family: 6, address: '2001:db8::1', port: 80 },
+    ]);
+    expect(() => load(`${AUTH}aux-server=192.0.2.1\n`)).toThrow(/aux-server.*"192\.0\.2\.1" has no port/);
+    expect(() => load(`${AUTH}aux-server=turn.example.org:443\n`)).toThrow(/aux-server.*"turn\.example\.org" is not an IP address/);
   });
 });

@@ -2,7 +2,8 @@
  * What the engine is given that comes from the options: its configuration, the credential
  * source and the peer policy. Built once at start and again on every reload.
  */
-import { Credentials, StaticUsers, type UserKeyStore } from './auth/credentials.js';
+import { Credentials, StaticUsers, type CredentialSource, type KeyLookup, type UserKeyStore } from './auth/credentials.js';
+import type { RedisUserDb } from './auth/redis-userdb.js';
 import { RestSecrets, type SecretSource } from './auth/rest-api.js';
 import type { UserDb } from './auth/userdb.js';
 import type { ServerOptions } from './config/server-options.js';
@@ -18,7 +19,7 @@ const MAX_CHANNELS_PER_ALLOCATION = 1000;
 export function authModeOf(options: ServerOptions): AuthMode {
   if (options.noAuth) return 'none';
   if (options.stunOnly) return 'stun-only';
-  const hasSource = options.users.length > 0 || options.userDb !== undefined || options.useAuthSecret;
+  const hasSource = options.users.length > 0 || options.userDb !== undefined || options.redisUserDb !== undefined || options.useAuthSecret;
   return hasSource ? 'long-term' : 'stun-only';
 }
 
@@ -63,11 +64,33 @@ export function credentialsOf(options: ServerOptions, userDb: UserDb | undefined
       secretsFor: (realm) => [...options.staticAuthSecrets, ...(userDb?.secretsFor(realm) ?? [])],
     };
     rest = new RestSecrets(secrets, options.restApiSeparator);
-    if (options.staticAuthSecrets.length === 0 && !userDb) {
+    if (options.staticAuthSecrets.length === 0 && !userDb && !options.redisUserDb) {
       logger.warn('use-auth-secret without static-auth-secret or userdb: no REST API credential can succeed');
     }
   }
   return new Credentials(stores, rest);
+}
+
+/**
+ * With `redis-userdb`, whose lookups are asynchronous: static users (and their secrets) first,
+ * then Redis, coturn's keys and secrets for the realm.
+ */
+export function credentialsWithRedis(options: ServerOptions, redis: RedisUserDb, logger: Logger): CredentialSource {
+  const local = credentialsOf(options, undefined, logger);
+  const rest = options.useAuthSecret ? new RestSecrets({ secretsFor: () => [] }, options.restApiSeparator) : undefined;
+  return {
+    async keysFor(username: string, realm: string, nowMs: number): Promise<KeyLookup> {
+      if (rest?.isRestUsername(username)) {
+        const fromRedis = await redis.secretsFor(realm);
+        const secrets: SecretSource = { secretsFor: () => [...options.staticAuthSecrets, ...fromRedis] };
+        return new RestSecrets(secrets, options.restApiSeparator).keysFor(username, realm, nowMs);
+      }
+      const found = local.keysFor(username, realm, nowMs);
+      if (found.valid) return found;
+      const key = await redis.keyFor(username, realm);
+      return key ? { keys: [key], valid: true } : found;
+    },
+  };
 }
 
 /** The peer rules; `own` are the server's addresses (listening, relay), fixed at start. */

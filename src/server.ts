@@ -2,6 +2,7 @@
  * The composition root: options in, a running server out. Everything is wired here and
  * nowhere else; `createTurnServer` is also the library API.
  */
+import { RedisUserDb } from './auth/redis-userdb.js';
 import { UserDb, openUserDb } from './auth/userdb.js';
 import type { ServerOptions } from './config/server-options.js';
 import { startMetrics, type Metrics } from './metrics/index.js';
@@ -12,7 +13,7 @@ import type { SelfTestPage } from './selftest/self-test-page.js';
 import { TcpRelays } from './net/tcp-relays.js';
 import { UdpRelays } from './net/udp-relays.js';
 import type { TransportAddress } from './stun/ip.js';
-import { credentialsOf, engineConfigOf, peerPolicyOf } from './engine-settings.js';
+import { credentialsOf, credentialsWithRedis, engineConfigOf, peerPolicyOf } from './engine-settings.js';
 import type { AuthMode } from './turn/engine-context.js';
 import { TurnEngine } from './turn/engine.js';
 import { silentLogger, type Logger } from './turn/logger.js';
@@ -61,15 +62,19 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
   const own = { listeningIps, relayIps };
   const peerPolicy = peerPolicyOf(options, own);
   const userDb = options.userDb !== undefined ? new UserDb(openUserDb(options.userDb), (m) => logger.warn(m)) : undefined;
+  // redis-userdb: connected (or found unreachable) before the first request; reconnects by itself.
+  const redisUserDb = options.redisUserDb ? new RedisUserDb(options.redisUserDb, logger) : undefined;
+  await redisUserDb?.start(options.realm);
+  const credentialsFor = (o: ServerOptions) => (redisUserDb ? credentialsWithRedis(o, redisUserDb, logger) : credentialsOf(o, userDb, logger));
   let nonces = new NonceIssuer(options.staleNonce);
   const engine = new TurnEngine(config, {
-    credentials: credentialsOf(options, userDb, logger),
+    credentials: credentialsFor(options),
     relays,
     tcpRelays,
     peerPolicy,
     nonces,
     replyBudget: options.noReplyBudget ? undefined : new ReplyBudget(),
-    realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : undefined,
+    realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : redisUserDb ? (realm) => redisUserDb.realmOptions(realm) : undefined,
     onAllocationEnded: (allocation) => metrics?.allocationEnded(allocation),
     logger,
     clock: Date.now,
@@ -93,6 +98,7 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     await metrics?.close();
     relays.close();
     userDb?.close();
+    await redisUserDb?.close();
     throw error;
   }
   const ticker = setInterval(() => engine.tick(), 1000);
@@ -117,7 +123,7 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     const policy = peerPolicyOf(next, own);
     // The same secret: nonces already handed out stay valid.
     nonces = nonces.withLifetime(next.staleNonce);
-    engine.reconfigure({ config: engineConfigOf(next), credentials: credentialsOf(next, userDb, logger), peerPolicy: policy, nonces });
+    engine.reconfigure({ config: engineConfigOf(next), credentials: credentialsFor(next), peerPolicy: policy, nonces });
     running.reloadCertificates(next.tls);
     logger.info(policy.describe());
   };
@@ -145,6 +151,7 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
         await running.close();
         await metrics?.close();
         userDb?.close();
+        await redisUserDb?.close();
       })()),
   };
 }

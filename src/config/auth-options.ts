@@ -6,12 +6,13 @@ import { longTermKey } from '../stun/integrity.js';
 import { SaslprepError, saslprep } from '../stun/saslprep.js';
 import { ConfigError, located, type Origin } from './errors.js';
 import type { ServerOptions, StaticUser } from './server-options.js';
+import { parseRedisConnection } from './redis-connection.js';
 import type { Settings } from './settings.js';
 import type { UserSpec } from './values.js';
 
 export type Auth = Pick<
   ServerOptions,
-  'ltCredMech' | 'noAuth' | 'users' | 'userDb' | 'useAuthSecret' | 'staticAuthSecrets' | 'restApiSeparator'
+  'ltCredMech' | 'noAuth' | 'users' | 'userDb' | 'redisUserDb' | 'useAuthSecret' | 'staticAuthSecrets' | 'restApiSeparator'
 >;
 
 /** coturn's rules, from mainrelay.c's main(), with Turnpike failing closed where coturn exits. */
@@ -23,7 +24,7 @@ export function resolveAuth(s: Settings, realm: string, warnings: string[], erro
   let ltCredMech = s.flag('lt-cred-mech') || restApi;
   let noAuth = s.flag('no-auth');
   let userSettings = s.all('user');
-  const sqliteUserDb = s.string('userdb');
+  const { sqliteUserDb, redisUserDb } = userDatabase(s, warnings, errors);
 
   if (ltCredMech && noAuth) {
     warnings.push(
@@ -100,10 +101,38 @@ export function resolveAuth(s: Settings, realm: string, warnings: string[], erro
     noAuth,
     users: [...byName.values()],
     userDb: sqliteUserDb,
+    redisUserDb,
     useAuthSecret: restApi,
     staticAuthSecrets: s.all('static-auth-secret').map((x) => x.value as string),
     restApiSeparator: s.string('rest-api-separator') ?? ':',
   };
+}
+
+/**
+ * `userdb` or `redis-userdb`. coturn keeps one user database: -b and -N write the same
+ * setting, so the one given last wins (the command line after the file); Turnpike does the
+ * same and warns.
+ */
+function userDatabase(s: Settings, warnings: string[], errors: ConfigError[]): Pick<Auth, 'redisUserDb'> & { sqliteUserDb: string | undefined } {
+  const sqlite = s.last('userdb');
+  const redis = s.last('redis-userdb');
+  let useRedis = redis !== undefined;
+  if (sqlite && redis) {
+    useRedis = later(redis.origin, sqlite.origin);
+    const [kept, dropped] = useRedis ? ['redis-userdb', 'userdb'] : ['userdb', 'redis-userdb'];
+    warnings.push(located(useRedis ? redis.origin : sqlite.origin, `both userdb and redis-userdb are set: ${kept}, given last, is used and ${dropped} is ignored, as in coturn`));
+  }
+  if (!useRedis || !redis) return { sqliteUserDb: sqlite?.value as string | undefined, redisUserDb: undefined };
+  const parsed = parseRedisConnection(redis.value as string);
+  for (const w of parsed.warnings) warnings.push(located(redis.origin, w));
+  if (parsed.error !== undefined) errors.push(new ConfigError(redis.origin, 'redis-userdb', parsed.error));
+  return { sqliteUserDb: undefined, redisUserDb: parsed.connection };
+}
+
+/** Whether `a` was read after `b`: the file is read first, then the command line (in order). */
+function later(a: Origin, b: Origin): boolean {
+  if (a.file === undefined || b.file === undefined) return a.file === undefined;
+  return (a.line ?? 0) > (b.line ?? 0);
 }
 
 function prohibited(text: string): boolean {

@@ -20,6 +20,7 @@ const LIVE: ReadonlySet<Key> = new Set<Key>([
 const CONF_NAMES: Partial<Record<Key, string>> = {
   users: 'user',
   userDb: 'userdb',
+  redisUserDb: 'redis-userdb',
   staticAuthSecrets: 'static-auth-secret',
   allowedPeerIps: 'allowed-peer-ip',
   deniedPeerIps: 'denied-peer-ip',

@@ -3,6 +3,7 @@
  * this and nothing else: how a value got here (file, flag, default) is config's business.
  */
 import type { TransportAddress } from '../stun/ip.js';
+import type { RedisConnection } from './redis-connection.js';
 
 export interface StaticUser {
   readonly name: string;
@@ -75,6 +76,8 @@ export interface ServerOptions {
   readonly users: readonly StaticUser[];
   /** coturn's SQLite user database (`userdb`), read on every lookup so changes apply at once. */
   readonly userDb: string | undefined;
+  /** coturn's Redis user database (`redis-userdb`), shared by a fleet; read per request, with a timeout. */
+  readonly redisUserDb?: RedisConnection;
   /** TURN REST API (`use-auth-secret`, or any `static-auth-secret`). */
   readonly useAuthSecret: boolean;
   readonly staticAuthSecrets: readonly string[];

@@ -2,7 +2,8 @@
 # Make sure the Debian packages the tests drive are installed: coturn's tools (interop tests
 # and the bench), Chromium (the WebRTC interop tests and the self-test page test), and for the
 # systemd tests python3 (a notify socket that reads SCM_CREDENTIALS), systemd-notify and
-# systemd-analyze (neither needs a running systemd).
+# systemd-analyze (neither needs a running systemd), and redis-server (the redis-userdb tests
+# start their own on a free port; the package's service is not started, see policy-rc.d below).
 # Never skips: if a tool cannot be had, this fails loudly.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ declare -A PACKAGE_OF=(
   [turnutils_peer]=coturn
   [turnutils_stunclient]=coturn
   [/usr/bin/chromium]=chromium
+  [redis-server]=redis-server
   [python3]=python3
   [systemd-notify]=systemd
   [systemd-analyze]=systemd
@@ -69,3 +71,4 @@ fi
 echo "ensure-tools: coturn tools present (turnserver $(turnserver --version 2>/dev/null | head -n1))"
 # chromium's wrapper script prints a shell warning on stderr here; only its version line counts.
 echo "ensure-tools: $(/usr/bin/chromium --version 2>/dev/null | head -n1)"
+echo "ensure-tools: $(redis-server --version 2>/dev/null | head -n1)"

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AttributeType, StunClass, readAddress, readErrorCode, type StunMessage } from '../../src/stun/index.js';
 import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
 import { startProcess, stopAllProcesses } from '../support/processes.js';
-import { PEER_HOST, UdpTestClient, openPeer, type Credentials } from '../support/turn-client.js';
+import { PEER_HOST, UdpTestClient, openPeerUntilCleanup, type Credentials } from '../support/turn-client.js';
 import { TURNPIKE_CLI, startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
 
 const HOST = '127.0.0.1';
@@ -54,11 +54,7 @@ async function client(server: TurnpikeHandle, credentials: Credentials): Promise
   return c;
 }
 
-async function peer(address = PEER_HOST) {
-  const p = await openPeer(address);
-  cleanups.push(() => new Promise<void>((r) => p.socket.close(() => r())));
-  return p;
-}
+const peer = (address = PEER_HOST) => openPeerUntilCleanup(cleanups, address);
 
 /** Sends `count` ChannelData messages, one every `intervalMs`, calling `midway` halfway. */
 async function stream(alice: UdpTestClient, channel: number, count: number, intervalMs: number, midway: () => Promise<void>): Promise<void> {

@@ -19,7 +19,7 @@ import {
 } from '../../src/stun/index.js';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
-import { PEER_HOST, UdpTestClient, openPeer } from '../support/turn-client.js';
+import { PEER_HOST, UdpTestClient, openPeerUntilCleanup } from '../support/turn-client.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
 import { silentLogger } from '../../src/turn/logger.js';
@@ -36,11 +36,7 @@ async function client(server: TurnServer, credentials = ALICE): Promise<UdpTestC
   return c;
 }
 
-async function peer(address = PEER_HOST) {
-  const p = await openPeer(address);
-  cleanups.push(() => new Promise<void>((r) => p.socket.close(() => r())));
-  return p;
-}
+const peer = (address = PEER_HOST) => openPeerUntilCleanup(cleanups, address);
 
 const code = (m: ReturnType<typeof decodeMessage>) => readErrorCode(m, AttributeType.ErrorCode)?.code;
 

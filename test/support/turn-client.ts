@@ -14,6 +14,7 @@ import {
   type TransportAddress,
 } from '../../src/stun/index.js';
 import { Arrival } from './arrival.js';
+import type { Cleanups } from './cleanups.js';
 import { LongTermSession, type Credentials } from './long-term-session.js';
 
 export type { Credentials } from './long-term-session.js';
@@ -183,6 +184,13 @@ export class UdpTestClient {
  * another host: a server refuses data for its own addresses except on its relay ports.
  */
 export const PEER_HOST = '127.0.0.2';
+
+/** A peer (see openPeer) that is closed after the test. */
+export async function openPeerUntilCleanup(cleanups: Cleanups, address = PEER_HOST): ReturnType<typeof openPeer> {
+  const peer = await openPeer(address);
+  cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
+  return peer;
+}
 
 /** A plain UDP socket standing in for a peer on the far side of the relay. */
 export async function openPeer(address = PEER_HOST): Promise<{ socket: Socket; address: TransportAddress; received: Datagram[]; next: (ms?: number) => Promise<Datagram> }> {

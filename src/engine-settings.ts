@@ -8,6 +8,7 @@ import { RestSecrets, type SecretSource } from './auth/rest-api.js';
 import type { UserDb } from './auth/userdb.js';
 import type { ServerOptions } from './config/server-options.js';
 import { PeerPolicy } from './policy/peer-policy.js';
+import type { ServicePorts } from './policy/service-ports.js';
 import { CHANNEL_MAX_RFC5766, CHANNEL_MAX_RFC8656 } from './stun/constants.js';
 import type { AuthMode, EngineConfig } from './turn/engine-context.js';
 import type { Logger } from './turn/logger.js';
@@ -93,8 +94,15 @@ export function credentialsWithRedis(options: ServerOptions, redis: RedisUserDb,
   };
 }
 
-/** The peer rules; `own` are the server's addresses (listening, relay), fixed at start. */
-export function peerPolicyOf(options: ServerOptions, own: { readonly listeningIps: readonly string[]; readonly relayIps: readonly string[] }): PeerPolicy {
+/** The server's own addresses (listening, relay) and the ports it serves on, fixed at start. */
+export interface OwnEndpoints {
+  readonly listeningIps: readonly string[];
+  readonly relayIps: readonly string[];
+  readonly servicePorts: ServicePorts;
+}
+
+/** The peer rules, built at start and on every reload. */
+export function peerPolicyOf(options: ServerOptions, own: OwnEndpoints): PeerPolicy {
   return new PeerPolicy({
     allowLoopbackPeers: options.allowLoopbackPeers,
     allowed: options.allowedPeerIps,
@@ -103,5 +111,6 @@ export function peerPolicyOf(options: ServerOptions, own: { readonly listeningIp
       ...own.listeningIps, ...own.relayIps, ...options.auxServers.map((a) => a.address), ...options.externalIps.values(), ...options.externalIps.keys(),
     ].filter((a) => a !== ''),
     relayPorts: { min: options.minPort, max: options.maxPort },
+    servicePorts: own.servicePorts,
   });
 }

@@ -11,6 +11,7 @@ import { Listeners } from './net/listeners.js';
 import { startSelfTest } from './selftest/from-options.js';
 import type { SelfTestPage } from './selftest/self-test-page.js';
 import { TcpRelays } from './net/tcp-relays.js';
+import { ServicePorts, configuredServicePorts } from './policy/service-ports.js';
 import { UdpRelays } from './net/udp-relays.js';
 import type { TransportAddress } from './stun/ip.js';
 import { credentialsOf, credentialsWithRedis, engineConfigOf, peerPolicyOf } from './engine-settings.js';
@@ -41,6 +42,8 @@ export interface TurnServer {
   readonly authMode: AuthMode;
   /** The Prometheus registry and endpoint, with `prometheus`. */
   readonly metrics: Metrics | undefined;
+  /** Ports the server serves on, never peers; an interface started beside it (admin) adds its own. */
+  readonly servicePorts: ServicePorts;
   close(): Promise<void>;
 }
 
@@ -59,7 +62,7 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     logger,
   );
   const tcpRelays = new TcpRelays(relayIps, options.minPort, options.maxPort, options.externalIps, logger);
-  const own = { listeningIps, relayIps };
+  const own = { listeningIps, relayIps, servicePorts: new ServicePorts(configuredServicePorts(options)) };
   const peerPolicy = peerPolicyOf(options, own);
   const userDb = options.userDb !== undefined ? new UserDb(openUserDb(options.userDb), (m) => logger.warn(m)) : undefined;
   // redis-userdb: connected (or found unreachable) before the first request; reconnects by itself.
@@ -87,6 +90,9 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     metrics = options.metrics && (await startMetrics({ engine, portUsage: () => relays.portUsage() }, options.metrics, logger));
     listeners = await Listeners.start(options, listeningIps, engine, logger);
     selfTest = options.selfTest && (await startSelfTest(options, options.selfTest, listeners, userDb, logger));
+    // Ports asked as 0 are known now.
+    const bound = [...listeners.udpAddresses, ...listeners.dtlsAddresses, ...listeners.streamAddresses, ...listeners.proxyAddresses];
+    own.servicePorts.add([...bound.map((a) => a.port), metrics?.endpoint?.port, selfTest?.port]);
     return listeners;
   };
   let running: Listeners;
@@ -141,6 +147,7 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
       return engine.config.authMode;
     },
     metrics,
+    servicePorts: own.servicePorts,
     close: () =>
       (closed ??= (async () => {
         clearInterval(ticker);

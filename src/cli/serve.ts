@@ -54,6 +54,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
     logger.error(`admin interface not started: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   });
+  server.servicePorts.add([adminInterface?.port]);
 
   const stopSignals = new Promise<string>((resolve) => {
     signals.on('SIGINT', () => resolve('SIGINT'));

@@ -200,7 +200,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('no-tlsv1_2', 'boolean', applied, 'Do not allow TLSv1.2 / DTLSv1.2.'),
 
   // Peers.
-  opt('allow-loopback-peers', 'boolean', applied, 'Allow peers on loopback addresses (testing only).'),
+  opt('allow-loopback-peers', 'boolean', applied, 'Allow peers on loopback addresses (testing only); the server\'s own service ports stay refused.'),
   opt('no-multicast-peers', 'boolean', applied, 'Refuse peers on multicast addresses.'),
   opt('allowed-peer-ip', 'ip-range', applied, 'Peer address or range always allowed; repeat for several.', { list: true }),
   opt('denied-peer-ip', 'ip-range', applied, 'Peer address or range refused; repeat for several.', { list: true }),

@@ -17,6 +17,8 @@ export interface AdminInterface {
   readonly socketPath: string | undefined;
   /** `http://address:port`, when `admin-port` is set (the port resolved when 0 was asked). */
   readonly url: string | undefined;
+  /** The TCP port of `url`. */
+  readonly port: number | undefined;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export async function startAdminInterface(options: AdminOptions | undefined, con
   const close = () => Promise.all(servers.map(closeServer)).then(() => undefined);
   try {
     let url: string | undefined;
+    let port: number | undefined;
     if (options?.socket !== undefined) {
       const server = adminServer(adminRequestListener(control, logger, { describeClient: () => 'unix socket' }), logger);
       servers.push(server);
@@ -35,7 +38,7 @@ export async function startAdminInterface(options: AdminOptions | undefined, con
       logger.info(`admin interface on unix socket ${options.socket} (mode 0600)`);
     }
     if (options?.http !== undefined) {
-      const { address, port, token } = options.http;
+      const { address, port: asked, token } = options.http;
       const server = adminServer(
         adminRequestListener(control, logger, {
           describeClient: (req) => formatTransportAddress({ address: req.socket.remoteAddress ?? '?', port: req.socket.remotePort ?? 0 }),
@@ -44,13 +47,13 @@ export async function startAdminInterface(options: AdminOptions | undefined, con
         logger,
       );
       servers.push(server);
-      const bound = await listenOnTcp(server, address, port).catch((error: Error) => {
-        throw new Error(`admin-port: cannot listen on ${formatTransportAddress({ address, port })}: ${error.message}`);
+      port = await listenOnTcp(server, address, asked).catch((error: Error) => {
+        throw new Error(`admin-port: cannot listen on ${formatTransportAddress({ address, port: asked })}: ${error.message}`);
       });
-      url = `http://${formatTransportAddress({ address, port: bound })}`;
+      url = `http://${formatTransportAddress({ address, port })}`;
       logger.info(`admin interface at ${url} (bearer token)`);
     }
-    return { socketPath: options?.socket, url, close };
+    return { socketPath: options?.socket, url, port, close };
   } catch (error) {
     await close();
     throw error;

@@ -5,6 +5,7 @@
  */
 import { bytesToIpv4, ipFamily, ipv6ToBytes } from '../stun/ip.js';
 import { ipToBigInt, parseIpRange, rangeContains, type IpRange } from './ip-range.js';
+import type { ServicePorts } from './service-ports.js';
 
 export type SpecialKind = 'unspecified' | 'loopback' | 'private' | 'link-local' | 'multicast' | 'reserved';
 
@@ -83,11 +84,16 @@ export interface PeerPolicyOptions {
   /** The server's own addresses (listening, relay, external): peers only on relay ports. */
   readonly ownAddresses?: readonly string[];
   readonly relayPorts?: { readonly min: number; readonly max: number };
+  /** Ports the server serves on: never a peer on a loopback address, even with allow-loopback-peers. */
+  readonly servicePorts?: ServicePorts;
 }
 
 export type PeerDecision =
   | { readonly allowed: true }
   | { readonly allowed: false; readonly rule: string };
+
+const specialRangeOf = (family: 4 | 6, value: bigint): SpecialRange | undefined =>
+  SPECIAL_RANGES.find(({ range }) => rangeContains(range, family, value));
 
 const inAny = (ranges: readonly IpRange[], family: 4 | 6, value: bigint): IpRange | undefined =>
   ranges.find((range) => rangeContains(range, family, value));
@@ -109,36 +115,47 @@ export class PeerPolicy {
     const effective = effectiveAddress(address);
     const value = ipToBigInt(effective.address, effective.family);
     const carried = effective.address !== address ? ` (carries ${effective.address})` : '';
-    const special = SPECIAL_RANGES.find(({ range }) => rangeContains(range, effective.family, value));
+    const special = specialRangeOf(effective.family, value);
     if (special?.kind === 'unspecified') return { allowed: false, rule: `${address}${carried} is ${special.name}; never allowed` };
-    const allowedBy = inAny(this.allowed, effective.family, value);
-    if (!allowedBy) {
-      const deniedBy = inAny(this.denied, effective.family, value);
-      if (deniedBy) return { allowed: false, rule: `${address}${carried} is in denied-peer-ip ${deniedBy.text}; allowed-peer-ip opens it` };
-      if (special && !(special.kind === 'loopback' && this.options.allowLoopbackPeers)) {
-        const how = special.kind === 'loopback' ? 'allow-loopback-peers or allowed-peer-ip opens it' : 'allowed-peer-ip opens it';
-        return { allowed: false, rule: `${address}${carried} is ${special.name} ${special.range.text}; ${how}` };
-      }
+    // allowed-peer-ip opens an address on every port, the server's own included (a media server on the same host).
+    if (inAny(this.allowed, effective.family, value)) return { allowed: true };
+    const deniedBy = inAny(this.denied, effective.family, value);
+    if (deniedBy) return { allowed: false, rule: `${address}${carried} is in denied-peer-ip ${deniedBy.text}; allowed-peer-ip opens it` };
+    const loopback = special?.kind === 'loopback';
+    if (special && !(loopback && this.options.allowLoopbackPeers)) {
+      const how = loopback ? 'allow-loopback-peers or allowed-peer-ip opens it' : 'allowed-peer-ip opens it';
+      return { allowed: false, rule: `${address}${carried} is ${special.name} ${special.range.text}; ${how}` };
     }
-    // allowed-peer-ip also opens the server's own address (a media server on the same host).
-    if (!allowedBy && port !== undefined && !this.isRelayPortIfOwn(effective.address, port)) {
-      return { allowed: false, rule: `${address}:${port} is this server, outside its relay ports; only relay ports are peers` };
-    }
-    return { allowed: true };
+    const portRule = port === undefined ? undefined : this.portRule(effective.address, loopback, port);
+    return portRule ? { allowed: false, rule: `${address}:${port}${carried} ${portRule}` } : { allowed: true };
   }
 
   /**
-   * Data for one of the server's own addresses may only go to a relay port (not a listener,
-   * not the metrics port), unless allowed-peer-ip names the address.
+   * For each Send indication (a permission is per IP, the port comes with each packet): may
+   * data go to this port of `address`? Only the port rules: the address passed `check` when
+   * its permission was installed.
    */
-  isRelayPortIfOwn(address: string, port: number): boolean {
-    if (this.own.size === 0 || !this.own.has(address)) return true;
-    if (this.allowed.length > 0) {
-      const effective = effectiveAddress(address);
-      if (inAny(this.allowed, effective.family, ipToBigInt(effective.address, effective.family))) return true;
+  isPeerPort(address: string, port: number): boolean {
+    if (this.own.size === 0 && !this.options.allowLoopbackPeers) return true;
+    const effective = effectiveAddress(address);
+    const value = ipToBigInt(effective.address, effective.family);
+    if (inAny(this.allowed, effective.family, value)) return true;
+    const loopback = specialRangeOf(effective.family, value)?.kind === 'loopback';
+    return this.portRule(effective.address, loopback, port) === undefined;
+  }
+
+  /**
+   * Why `port` of an address that may be a peer still is not: on loopback (opened by
+   * allow-loopback-peers) a port the server serves on; on another of the server's own
+   * addresses, any port outside the relay range.
+   */
+  private portRule(address: string, loopback: boolean, port: number): string | undefined {
+    if (loopback && this.options.allowLoopbackPeers) {
+      return this.options.servicePorts?.has(port) ? 'is a port this server serves on (listener, metrics, admin); never a peer' : undefined;
     }
+    if (!this.own.has(address)) return undefined;
     const ports = this.options.relayPorts;
-    return ports !== undefined && port >= ports.min && port <= ports.max;
+    return ports !== undefined && port >= ports.min && port <= ports.max ? undefined : 'is this server, outside its relay ports; only relay ports are peers';
   }
 
   /** One line for the start-up log. */

@@ -59,8 +59,8 @@ export class DataPlane {
       this.counters.drop('NoPermission', payload.length);
       return;
     }
-    // A permission is per IP: on the server's own addresses only relay ports are peers.
-    if (!this.peerPolicy.isRelayPortIfOwn(peer.address, peer.port)) {
+    // A permission is per IP: the port rules (own addresses, service ports) apply per packet.
+    if (!this.peerPolicy.isPeerPort(peer.address, peer.port)) {
       this.counters.drop('Policy', payload.length);
       return;
     }

@@ -4,14 +4,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
-import { AttributeType, readErrorCode, type StunMessage, type TransportAddress } from '../../src/stun/index.js';
+import { AttributeType, readErrorCode, readXorAddress, type StunMessage, type TransportAddress } from '../../src/stun/index.js';
 import { ALICE, testServerOptions } from '../support/server-options.js';
-import { UdpTestClient } from '../support/turn-client.js';
+import { UdpTestClient, openPeerUntilCleanup } from '../support/turn-client.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 
 const cleanups = cleanupAfterEach();
 
-async function allocated(overrides: Partial<ServerOptions>): Promise<{ server: TurnServer; c: UdpTestClient }> {
+async function allocated(overrides: Partial<ServerOptions>): Promise<{ server: TurnServer; c: UdpTestClient; relayPort: number }> {
   const server = await createTurnServer(await testServerOptions(overrides));
   cleanups.push(() => server.close());
   const c = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
@@ -19,7 +19,7 @@ async function allocated(overrides: Partial<ServerOptions>): Promise<{ server: T
   const family = server.udpAddresses[0]!.family === 6 ? 2 : 1;
   const response = await c.allocate((b) => b.addFirstByte(AttributeType.RequestedTransport, 17).addFirstByte(AttributeType.RequestedAddressFamily, family));
   expect(code(response)).toBeUndefined();
-  return { server, c };
+  return { server, c, relayPort: readXorAddress(response, AttributeType.XorRelayedAddress)!.port };
 }
 
 const code = (m: StunMessage) => readErrorCode(m, AttributeType.ErrorCode)?.code;
@@ -60,4 +60,44 @@ describe('peer policy through the server', () => {
     await c.quietFor(200);
     expect(server.engine.counters.droppedPolicy).toBe(1);
   });
+
+  it("with allow-loopback-peers, relays to a loopback program on the server's own address (coturn's self-check)", async () => {
+    const { server, c } = await allocated({ allowLoopbackPeers: true });
+    const peer = await openPeerUntilCleanup(cleanups, server.udpAddresses[0]!.address);
+    expect(code(await c.channelBind(0x4001, peer.address))).toBeUndefined();
+    c.sendChannelData(0x4001, Buffer.from('to a peer on 127.0.0.1'));
+    expect((await peer.next()).data.toString()).toBe('to a peer on 127.0.0.1');
+  });
+
+  it('with allow-loopback-peers, still refuses the ports the server serves on, in every loopback form', async () => {
+    const metrics = { address: '127.0.0.1', port: 0, path: '/metrics', usernameLabels: false };
+    const { server, c } = await allocated({ allowLoopbackPeers: true, metrics });
+    const servicePorts = [server.udpAddresses[0]!.port, server.metrics!.endpoint!.port];
+    let channel = 0x4000;
+    for (const port of servicePorts) {
+      for (const address of ['127.0.0.1', '127.0.0.9']) expect(code(await c.channelBind(channel++, v4Port(address, port))), `${address}:${port}`).toBe(403);
+    }
+    expect(code(await c.channelBind(channel++, v4Port('127.0.0.1', 9)))).toBeUndefined();
+    // Send indications: the permission is per IP, the port is judged per packet.
+    expect(code(await c.createPermission(v4('127.0.0.1')))).toBeUndefined();
+    c.sendIndication(v4Port('127.0.0.1', servicePorts[1]!), Buffer.from('GET /metrics HTTP/1.0\r\n\r\n'));
+    await c.quietFor(200);
+    expect(server.engine.counters.droppedPolicy).toBe(1);
+  });
+
+  it('refuses IPv6 loopback (and mapped forms) on service ports over an IPv6 relay', async () => {
+    const { server, c } = await allocated({ listeningIps: ['::1'], allowLoopbackPeers: true });
+    const port = server.udpAddresses[0]!.port;
+    expect(code(await c.channelBind(0x4000, { family: 6, address: '::1', port }))).toBe(403);
+    expect(code(await c.channelBind(0x4001, { family: 6, address: '::ffff:127.0.0.1', port }))).toBe(403);
+    expect(code(await c.channelBind(0x4002, { family: 6, address: '::1', port: 9 }))).toBeUndefined();
+  });
+
+  it("keeps a non-loopback own address (external-ip) to its relay ports, with allow-loopback-peers too", async () => {
+    const { c, relayPort } = await allocated({ allowLoopbackPeers: true, externalIps: new Map([['', '1.2.3.4']]) });
+    expect(code(await c.channelBind(0x4000, v4Port('1.2.3.4', 9)))).toBe(403);
+    expect(code(await c.channelBind(0x4001, v4Port('1.2.3.4', relayPort)))).toBeUndefined();
+  });
 });
+
+const v4Port = (address: string, port: number): TransportAddress => ({ family: 4, address, port });

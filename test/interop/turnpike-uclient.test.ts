@@ -28,14 +28,14 @@ async function serverArgs(host: string, extra: string[] = []): Promise<{ args: s
 }
 
 /**
- * Turnpike on `host` with the test users, and a turnutils_peer echo: on 127.0.0.2 beside an
- * IPv4 server; IPv6 has one loopback address, so there the server allows its own ::1 as a peer.
+ * Turnpike on `host` with the test users, and a turnutils_peer echo on the same address: coturn's
+ * usual one-host self-check (`turnutils_peer -L 127.0.0.1`, uclient `-e 127.0.0.1`), which
+ * `allow-loopback-peers` must let through on any port but the server's own.
  */
 async function startServerAndPeer(host: string): Promise<{ server: TurnpikeHandle; peer: PeerHandle }> {
-  const ipv6 = host.includes(':');
-  const { args, port } = await serverArgs(host, ipv6 ? ['--allowed-peer-ip', host] : []);
+  const { args, port } = await serverArgs(host);
   const server = await startTurnpike(args, host, port);
-  return { server, peer: await startPeer(ipv6 ? { host } : {}) };
+  return { server, peer: await startPeer({ host }) };
 }
 
 describe('turnutils_* against Turnpike over UDP (IPv4)', () => {

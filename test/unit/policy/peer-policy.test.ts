@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { PeerPolicy, effectiveAddress } from '../../../src/policy/peer-policy.js';
 import { parseIpRange } from '../../../src/policy/ip-range.js';
+import { ServicePorts } from '../../../src/policy/service-ports.js';
 
 const closed = new PeerPolicy({ allowLoopbackPeers: false });
 const loopbackOpen = new PeerPolicy({ allowLoopbackPeers: true });
@@ -24,6 +25,33 @@ describe('peer policy', () => {
   it('opens loopback (in every form) with allow-loopback-peers, and nothing else', () => {
     for (const address of ['127.0.0.1', '::1', '::ffff:127.0.0.1', '2002:7f00:1::1']) expect(loopbackOpen.check(address).allowed).toBe(true);
     for (const address of ['10.0.0.1', '0.0.0.0', '::', '169.254.169.254']) expect(loopbackOpen.check(address).allowed).toBe(false);
+  });
+
+  it("with allow-loopback-peers, opens every loopback port but the server's own service ports", () => {
+    const policy = new PeerPolicy({
+      allowLoopbackPeers: true,
+      ownAddresses: ['127.0.0.1', '::1', '1.2.3.4'],
+      relayPorts: { min: 49152, max: 65535 },
+      servicePorts: new ServicePorts([3478, 5349, 9641]),
+    });
+    for (const address of ['127.0.0.1', '127.0.0.2', '::1', '::ffff:127.0.0.1', '::127.0.0.1']) {
+      expect(policy.check(address, 3480).allowed, address).toBe(true);
+      expect(policy.isPeerPort(address, 3480), address).toBe(true);
+      for (const port of [3478, 5349, 9641]) {
+        expect(policy.check(address, port).allowed, `${address}:${port}`).toBe(false);
+        expect(policy.isPeerPort(address, port), `${address}:${port}`).toBe(false);
+      }
+    }
+    // A non-loopback own address stays limited to the relay range.
+    expect(policy.check('1.2.3.4', 3480).allowed).toBe(false);
+    expect(policy.isPeerPort('::ffff:1.2.3.4', 3480)).toBe(false);
+    expect(policy.check('1.2.3.4', 50000).allowed).toBe(true);
+  });
+
+  it('without allow-loopback-peers, allowed-peer-ip alone opens a loopback address on every port', () => {
+    const policy = new PeerPolicy({ allowLoopbackPeers: false, allowed: ['127.0.0.1'], ownAddresses: ['127.0.0.1'], servicePorts: new ServicePorts([3478]) });
+    expect(policy.check('127.0.0.1', 3478).allowed).toBe(true);
+    expect(policy.check('127.0.0.2', 3480).allowed).toBe(false);
   });
 
   it('names the rule and how to open it when it refuses', () => {

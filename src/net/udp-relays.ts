@@ -8,6 +8,7 @@ import type { IpFamily, TransportAddress } from '../stun/ip.js';
 import { ipFamily } from '../stun/ip.js';
 import type { Logger } from '../turn/logger.js';
 import type { PeerPacketHandler, RelayEndpoint, RelayOpenResult, RelayProvider, RelayRequest } from '../turn/relay.js';
+import { kernelSetsDontFragment } from './dont-fragment.js';
 import { PortPool } from './port-pool.js';
 
 const RESERVATION_MS = 30_000;
@@ -23,6 +24,8 @@ export interface UdpRelayOptions {
   /** Public address to advertise per relay address ('' = for any address of its family). */
   readonly externalIps: ReadonlyMap<string, string>;
   readonly receiveBufferSize?: number;
+  /** Whether what the relay sockets send carries DF; default: what this kernel does (dont-fragment.ts). */
+  readonly setsDontFragment?: boolean;
 }
 
 interface Reservation {
@@ -38,11 +41,13 @@ export class UdpRelays implements RelayProvider {
   private readonly roundRobin = new Map<IpFamily, number>();
   private readonly reservations = new Map<string, Reservation>();
   readonly sockets = new Set<Socket>();
+  readonly setsDontFragment: boolean;
 
   constructor(
     private readonly options: UdpRelayOptions,
     private readonly logger: Logger,
   ) {
+    this.setsDontFragment = options.setsDontFragment ?? kernelSetsDontFragment();
     for (const ip of options.relayIps) {
       const family = ipFamily(ip);
       if (!family) throw new RangeError(`relay-ip ${ip} is not an IP address`);

@@ -38,8 +38,9 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
   if (transport === undefined) return fail(400, 'Missing REQUESTED-TRANSPORT');
   if (transport === TransportProtocol.TCP) return handleTcpAllocate(ctx, request, auth);
   if (transport !== TransportProtocol.UDP || !ctx.config.udpRelay) return fail(442);
-  // 5. Node cannot set the DF bit, so DONT-FRAGMENT is an attribute we do not support.
-  if (hasAttribute(message, AttributeType.DontFragment)) {
+  // 5. DONT-FRAGMENT is honoured where the relay sockets send with DF; elsewhere it is an
+  // attribute we do not support (RFC 8656 §7.2).
+  if (hasAttribute(message, AttributeType.DontFragment) && !ctx.relays.setsDontFragment) {
     return void send(ctx, request, errorFor(ctx, request, 420).addUnknownAttributes([AttributeType.DontFragment]), auth.key);
   }
   const token = readBytes(message, AttributeType.ReservationToken);

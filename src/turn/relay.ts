@@ -32,6 +32,8 @@ export type RelayOpenResult =
 export interface RelayProvider {
   /** Families this server has relay addresses for. */
   hasFamily(family: IpFamily): boolean;
+  /** Relayed datagrams leave with DF set, so DONT-FRAGMENT can be honoured (else 420). */
+  readonly setsDontFragment: boolean;
   open(request: RelayRequest, onPacket: PeerPacketHandler): Promise<RelayOpenResult>;
 }
 

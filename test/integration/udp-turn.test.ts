@@ -142,7 +142,6 @@ describe('Allocate', () => {
     ['no REQUESTED-TRANSPORT', (_b: MessageBuilder) => {}, 400],
     ['an unknown transport', (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 99), 442],
     ['TCP relaying over UDP (RFC 6062 §5.1)', (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 6), 400],
-    ['DONT-FRAGMENT', (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17).add(AttributeType.DontFragment, Buffer.alloc(0)), 420],
     ['an unknown address family', (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17).addFirstByte(AttributeType.RequestedAddressFamily, 3), 440],
     ['IPv6 when the server has no IPv6 relay', (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17).addFirstByte(AttributeType.RequestedAddressFamily, 2), 440],
   ])('refuses %s with %i', async (_name, add, expected) => {

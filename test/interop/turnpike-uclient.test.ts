@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runStunclient, runUclient, startPeer, type PeerHandle } from '../support/coturn-tools.js';
+import { captureOnLoopback } from '../support/packet-capture.js';
 import { freePortRange, freeUdpPort } from '../support/ports.js';
 import { stopAllProcesses } from '../support/processes.js';
 import { startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
@@ -66,6 +67,16 @@ describe('turnutils_* against Turnpike over UDP (IPv4)', () => {
     expect(r.sent).toBeGreaterThanOrEqual(load.clients * load.messages);
     expect(r.received).toBe(r.sent);
     expect(r.lostPackets).toBe(0);
+  });
+
+  it('accepts DONT-FRAGMENT (-g), and what it relays to the peer carries DF', async () => {
+    const capture = await captureOnLoopback(`udp and dst host ${peer.host} and dst port ${peer.port}`);
+    const r = await runUclient({ host: HOST, port: server.port, user: 'alice', password: 'secret', clients: 2, messages: 20, length: 120, noRtcp: true, peerAddr: peer.host, peerPort: peer.port, extraArgs: ['-g'], timeoutMs: 30_000 });
+    const packets = await capture.stop();
+    expect(r.exitCode, r.output).toBe(0);
+    expect(r.lostPackets).toBe(0);
+    expect(packets.length).toBeGreaterThanOrEqual(40);
+    expect(packets.filter((line) => !line.includes('flags [DF]'))).toEqual([]);
   });
 
   it('relays for a user given as a 0x key', async () => {

@@ -32,6 +32,8 @@ export interface HarnessOptions {
   readonly staleNonceSeconds?: number;
   /** Slows relay binding down, to open the window in which a retransmission can race. */
   readonly relayDelayMs?: number;
+  /** Whether the relay sockets are taken to send with DF (default: what this kernel does). */
+  readonly setsDontFragment?: boolean;
   /** Server options beyond testServerOptions()' defaults (quotas, max-bps, …). */
   readonly options?: Partial<ServerOptions>;
 }
@@ -45,10 +47,11 @@ export async function engineHarness(harness: HarnessOptions = {}) {
   let now = 1_700_000_000_000;
   const relayDelayMs = harness.relayDelayMs ?? 0;
   const first = await freePortRange('127.0.0.1', 10);
-  const relays = new UdpRelays({ relayIps: ['127.0.0.1'], minPort: first, maxPort: first + 9, externalIps: new Map() }, silentLogger);
+  const relays = new UdpRelays({ relayIps: ['127.0.0.1'], minPort: first, maxPort: first + 9, externalIps: new Map(), setsDontFragment: harness.setsDontFragment }, silentLogger);
   const options = await testServerOptions(harness.options);
   const slowRelays: RelayProvider = {
     hasFamily: (family) => relays.hasFamily(family),
+    setsDontFragment: relays.setsDontFragment,
     open: async (request, onPacket) => {
       await new Promise((r) => setTimeout(r, relayDelayMs));
       return relays.open(request, onPacket);

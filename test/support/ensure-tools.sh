@@ -3,7 +3,8 @@
 # and the bench), Chromium (the WebRTC interop tests and the self-test page test), and for the
 # systemd tests python3 (a notify socket that reads SCM_CREDENTIALS), systemd-notify and
 # systemd-analyze (neither needs a running systemd), and redis-server (the redis-userdb tests
-# start their own on a free port; the package's service is not started, see policy-rc.d below).
+# start their own on a free port; the package's service is not started, see policy-rc.d below),
+# and tcpdump (what the kernel puts in relayed IP headers: the DF bit).
 # Never skips: if a tool cannot be had, this fails loudly.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ declare -A PACKAGE_OF=(
   [turnutils_stunclient]=coturn
   [/usr/bin/chromium]=chromium
   [redis-server]=redis-server
+  [tcpdump]=tcpdump
   [python3]=python3
   [systemd-notify]=systemd
   [systemd-analyze]=systemd

@@ -133,7 +133,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('lt-cred-mech', 'boolean', applied, 'Use the long-term credential mechanism.', { short: 'a' }),
   opt('no-auth', 'boolean', applied, 'Allow anonymous access (no credentials at all).', { short: 'z' }),
   opt('user', 'user', applied, 'Static user, name:password or name:0x<key>; repeat for several.', { short: 'u', list: true }),
-  opt('realm', 'string', applied, 'Default realm for long-term credentials.', { short: 'r', arg: '<realm>' }),
+  opt('realm', 'string', applied, "Default realm for long-term credentials (none set: the host's name).", { short: 'r', arg: '<realm>' }),
   opt('server-name', 'string', applied, 'Server name (default: the realm, else the host name).', { arg: '<name>' }),
   opt('use-auth-secret', 'boolean', applied, 'TURN REST API: time-limited credentials from a shared secret.'),
   opt('static-auth-secret', 'string', applied, 'TURN REST API shared secret; repeat for several.', { list: true, arg: '<secret>' }),

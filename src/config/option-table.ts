@@ -188,7 +188,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('pkey', 'file', applied, 'Private key file, PEM.', { default: 'turn_server_pkey.pem' }),
   opt('pkey-pwd', 'string', applied, 'Password of an encrypted private key.', { arg: '<password>' }),
   opt('cipher-list', 'string', applied, 'OpenSSL cipher list.', { default: 'DEFAULT', arg: '<ciphers>' }),
-  opt('CA-file', 'file', applied, 'CA file; when set, client certificates are verified.'),
+  opt('CA-file', 'file', applied, 'CA file; when set, client certificates are verified. Changed by a restart, not a reload.'),
   opt('ec-curve-name', 'string', applied, 'Curve for ECDH ciphers.', { arg: '<curve>' }),
   opt('dh566', 'boolean', notPlanned('a 566-bit DH group is breakable; use ECDHE (the default) or dh-file'), 'Use the predefined 566-bit DH key.'),
   opt('dh1066', 'boolean', notPlanned('a 1066-bit DH group is weak; use ECDHE (the default) or dh-file'), 'Use the predefined 1066-bit DH key.'),

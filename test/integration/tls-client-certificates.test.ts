@@ -1,6 +1,10 @@
 // CA-file: with it set, a TLS client must present a certificate that CA signed; without it,
-// or with another, the handshake fails and nothing is answered.
+// or with another, the handshake fails and nothing is answered. A reload cannot change it:
+// the running server says so and keeps serving as it started.
+import dgram from 'node:dgram';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MessageBuilder, Method, StunClass, decodeMessage } from '../../src/stun/index.js';
@@ -8,7 +12,10 @@ import type { TurnServer } from '../../src/server.js';
 import { makeCertificate, type TestCertificate } from '../support/certs.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
+import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
 import { testServerOptions } from '../support/server-options.js';
+import { startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
+import { clientHelloDatagram, helloVerifyCookie } from '../unit/dtls/client-hello.js';
 
 const cleanups = cleanupAfterEach();
 const serverCertificate = makeCertificate('turn.test');
@@ -27,8 +34,8 @@ async function requireClientCertificates(): Promise<TurnServer> {
 }
 
 /** A TLS connection (presenting `client`'s certificate when given) and one Binding: true when answered. */
-async function bindingAnswered(server: TurnServer, client?: TestCertificate): Promise<boolean> {
-  const { address, port } = server.streamAddresses[0]!;
+async function bindingAnswered(server: TurnServer | { address: string; port: number }, client?: TestCertificate): Promise<boolean> {
+  const { address, port } = 'streamAddresses' in server ? server.streamAddresses[0]! : server;
   const identity = client ? { cert: fs.readFileSync(client.cert), key: fs.readFileSync(client.key) } : {};
   const socket = tls.connect({ host: address, port, rejectUnauthorized: false, ...identity });
   cleanups.push(() => void socket.destroy());
@@ -51,5 +58,81 @@ describe('CA-file (TLS client certificates)', () => {
     expect(await bindingAnswered(server, stranger)).toBe(false);
     // The refusals cost the server nothing lasting: a good client is served after them.
     expect(await bindingAnswered(server, trusted)).toBe(true);
+  });
+});
+
+const HOST = '127.0.0.1';
+
+interface Served {
+  readonly server: TurnpikeHandle;
+  readonly conf: string;
+  readonly lines: readonly string[];
+  /** tls-listening-port: TLS over TCP, and DTLS over UDP when it is served. */
+  readonly tls: { address: string; port: number };
+}
+
+/** A real process started with `-c` on a file with a certificate, and `extra` lines. */
+async function serveTlsFromFile(extra: string[]): Promise<Served> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-ca-reload-'));
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const port = await freeUdpTcpPort(HOST);
+  const tlsPort = await freeUdpTcpPort(HOST);
+  const minPort = await freePortRange(HOST, 10);
+  const lines = [
+    `listening-ip=${HOST}`, `listening-port=${port}`, `tls-listening-port=${tlsPort}`, `relay-ip=${HOST}`,
+    `min-port=${minPort}`, `max-port=${minPort + 9}`, `cert=${serverCertificate.cert}`, `pkey=${serverCertificate.key}`, ...extra,
+  ];
+  const conf = path.join(dir, 'turnserver.conf');
+  fs.writeFileSync(conf, `${lines.join('\n')}\n`);
+  const server = await startTurnpike(['-c', conf], HOST, port);
+  cleanups.push(() => server.stop());
+  return { server, conf, lines, tls: { address: HOST, port: tlsPort } };
+}
+
+/** What the log says of a reload that changed CA-file alone. */
+const CA_FILE_KEPT = /configuration reloaded: nothing changed\n.*WARN: changed but kept until a restart: CA-file\n/;
+
+/** Writes `lines` to the file, sends SIGHUP and waits until the log says `expected`. */
+async function reloadWith({ server, conf }: Served, lines: readonly string[], expected: RegExp): Promise<void> {
+  fs.writeFileSync(conf, `${lines.join('\n')}\n`);
+  process.kill(server.pid, 'SIGHUP');
+  await server.proc.waitForOutput(expected, 5000);
+}
+
+/**
+ * A DTLS ClientHello to tls-listening-port: true when a HelloVerifyRequest comes back, false
+ * when the port is closed (no DTLS: nothing listens on UDP there, and the ICMP error arrives).
+ */
+async function dtlsAnswered(to: { address: string; port: number }): Promise<boolean> {
+  const socket = dgram.createSocket('udp4');
+  cleanups.push(() => void socket.close());
+  await new Promise<void>((resolve) => socket.connect(to.port, to.address, resolve));
+  return new Promise((resolve) => {
+    socket.on('message', (data) => resolve(helloVerifyCookie(data) !== undefined));
+    socket.once('error', () => resolve(false));
+    socket.send(clientHelloDatagram());
+  });
+}
+
+describe('CA-file on reload (SIGHUP)', () => {
+  it('added: kept until a restart, as the log says, and TLS and DTLS serve on as they started', async () => {
+    const served = await serveTlsFromFile([]);
+    expect(await bindingAnswered(served.tls)).toBe(true);
+    expect(await dtlsAnswered(served.tls)).toBe(true);
+
+    await reloadWith(served, [...served.lines, `CA-file=${trusted.cert}`], CA_FILE_KEPT);
+    expect(await bindingAnswered(served.tls)).toBe(true);
+    expect(await dtlsAnswered(served.tls)).toBe(true);
+  });
+
+  it('removed: kept until a restart, and clients without a certificate the CA signed are still refused', async () => {
+    const served = await serveTlsFromFile([`CA-file=${trusted.cert}`]);
+    expect(await dtlsAnswered(served.tls)).toBe(false);
+
+    await reloadWith(served, served.lines.filter((line) => !line.startsWith('CA-file=')), CA_FILE_KEPT);
+    expect(await bindingAnswered(served.tls)).toBe(false);
+    expect(await bindingAnswered(served.tls, stranger)).toBe(false);
+    expect(await bindingAnswered(served.tls, trusted)).toBe(true);
+    expect(await dtlsAnswered(served.tls)).toBe(false);
   });
 });

@@ -3,8 +3,6 @@
 // the running server says so and keeps serving as it started.
 import dgram from 'node:dgram';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MessageBuilder, Method, StunClass, decodeMessage } from '../../src/stun/index.js';
@@ -14,7 +12,7 @@ import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
 import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
 import { testServerOptions } from '../support/server-options.js';
-import { startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
+import { reloadFromFile, startTurnpikeFromFile, type TurnpikeFromFile } from '../support/turnpike-process.js';
 import { clientHelloDatagram, helloVerifyCookie } from '../unit/dtls/client-hello.js';
 
 const cleanups = cleanupAfterEach();
@@ -63,18 +61,8 @@ describe('CA-file (TLS client certificates)', () => {
 
 const HOST = '127.0.0.1';
 
-interface Served {
-  readonly server: TurnpikeHandle;
-  readonly conf: string;
-  readonly lines: readonly string[];
-  /** tls-listening-port: TLS over TCP, and DTLS over UDP when it is served. */
-  readonly tls: { address: string; port: number };
-}
-
 /** A real process started with `-c` on a file with a certificate, and `extra` lines. */
-async function serveTlsFromFile(extra: string[]): Promise<Served> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-ca-reload-'));
-  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+async function serveTlsFromFile(extra: string[]): Promise<TurnpikeFromFile & { tls: { address: string; port: number } }> {
   const port = await freeUdpTcpPort(HOST);
   const tlsPort = await freeUdpTcpPort(HOST);
   const minPort = await freePortRange(HOST, 10);
@@ -82,22 +70,12 @@ async function serveTlsFromFile(extra: string[]): Promise<Served> {
     `listening-ip=${HOST}`, `listening-port=${port}`, `tls-listening-port=${tlsPort}`, `relay-ip=${HOST}`,
     `min-port=${minPort}`, `max-port=${minPort + 9}`, `cert=${serverCertificate.cert}`, `pkey=${serverCertificate.key}`, ...extra,
   ];
-  const conf = path.join(dir, 'turnserver.conf');
-  fs.writeFileSync(conf, `${lines.join('\n')}\n`);
-  const server = await startTurnpike(['-c', conf], HOST, port);
-  cleanups.push(() => server.stop());
-  return { server, conf, lines, tls: { address: HOST, port: tlsPort } };
+  // tls-listening-port: TLS over TCP, and DTLS over UDP when it is served.
+  return { ...(await startTurnpikeFromFile(cleanups, lines, HOST, port)), tls: { address: HOST, port: tlsPort } };
 }
 
 /** What the log says of a reload that changed CA-file alone. */
 const CA_FILE_KEPT = /configuration reloaded: nothing changed\n.*WARN: changed but kept until a restart: CA-file\n/;
-
-/** Writes `lines` to the file, sends SIGHUP and waits until the log says `expected`. */
-async function reloadWith({ server, conf }: Served, lines: readonly string[], expected: RegExp): Promise<void> {
-  fs.writeFileSync(conf, `${lines.join('\n')}\n`);
-  process.kill(server.pid, 'SIGHUP');
-  await server.proc.waitForOutput(expected, 5000);
-}
 
 /**
  * A DTLS ClientHello to tls-listening-port: true when a HelloVerifyRequest comes back, false
@@ -120,7 +98,7 @@ describe('CA-file on reload (SIGHUP)', () => {
     expect(await bindingAnswered(served.tls)).toBe(true);
     expect(await dtlsAnswered(served.tls)).toBe(true);
 
-    await reloadWith(served, [...served.lines, `CA-file=${trusted.cert}`], CA_FILE_KEPT);
+    await reloadFromFile(served, [...served.lines, `CA-file=${trusted.cert}`], CA_FILE_KEPT);
     expect(await bindingAnswered(served.tls)).toBe(true);
     expect(await dtlsAnswered(served.tls)).toBe(true);
   });
@@ -129,7 +107,7 @@ describe('CA-file on reload (SIGHUP)', () => {
     const served = await serveTlsFromFile([`CA-file=${trusted.cert}`]);
     expect(await dtlsAnswered(served.tls)).toBe(false);
 
-    await reloadWith(served, served.lines.filter((line) => !line.startsWith('CA-file=')), CA_FILE_KEPT);
+    await reloadFromFile(served, served.lines.filter((line) => !line.startsWith('CA-file=')), CA_FILE_KEPT);
     expect(await bindingAnswered(served.tls)).toBe(false);
     expect(await bindingAnswered(served.tls, stranger)).toBe(false);
     expect(await bindingAnswered(served.tls, trusted)).toBe(true);

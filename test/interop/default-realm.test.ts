@@ -1,9 +1,7 @@
 // The turnserver.conf that WebRTC tutorials hand out sets long-term credentials but no realm.
 // Turnpike then serves under a default realm (the host's name): uclient, which cannot answer
 // a challenge with an empty REALM, relays through a real process started from such a file.
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StunClass } from '../../src/stun/index.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
@@ -11,7 +9,7 @@ import { runUclient, startPeer, type PeerHandle } from '../support/coturn-tools.
 import { freePortRange, freeUdpPort } from '../support/ports.js';
 import { stopAllProcesses } from '../support/processes.js';
 import { UdpTestClient } from '../support/turn-client.js';
-import { startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
+import { reloadFromFile, startTurnpikeFromFile, type TurnpikeFromFile } from '../support/turnpike-process.js';
 
 const HOST = '127.0.0.1';
 const SECRET = 'tutorial-secret';
@@ -23,27 +21,15 @@ beforeAll(async () => {
 });
 afterAll(() => stopAllProcesses());
 
-interface Served {
-  readonly server: TurnpikeHandle;
-  readonly conf: string;
-  readonly lines: readonly string[];
-}
-
 /** Turnpike started with `-c` on a file that has `lines` and the test's addresses, and no realm. */
-async function serveFromFileWithoutRealm(lines: string[]): Promise<Served> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-no-realm-'));
-  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+async function serveFromFileWithoutRealm(lines: string[]): Promise<TurnpikeFromFile> {
   const port = await freeUdpPort(HOST);
   const minPort = await freePortRange(HOST, 40);
   const all = [
     `listening-ip=${HOST}`, `listening-port=${port}`, `relay-ip=${HOST}`, `min-port=${minPort}`, `max-port=${minPort + 39}`,
     'allow-loopback-peers', 'no-tcp', 'no-tls', 'no-dtls', ...lines,
   ];
-  const conf = path.join(dir, 'turnserver.conf');
-  fs.writeFileSync(conf, `${all.join('\n')}\n`);
-  const server = await startTurnpike(['-c', conf], HOST, port);
-  cleanups.push(() => server.stop());
-  return { server, conf, lines: all };
+  return startTurnpikeFromFile(cleanups, all, HOST, port);
 }
 
 const load = { clients: 3, messages: 50, length: 100, noRtcp: true, timeoutMs: 30_000 };
@@ -66,16 +52,15 @@ describe('long-term credentials with no realm in turnserver.conf', () => {
   });
 
   it('names the host as the realm, and keeps it over a SIGHUP that still sets none', async () => {
-    const { server, conf, lines } = await serveFromFileWithoutRealm(['lt-cred-mech', 'user=carol:carol-Pa55']);
+    const served = await serveFromFileWithoutRealm(['lt-cred-mech', 'user=carol:carol-Pa55']);
+    const { server } = served;
     await server.proc.waitForOutput(new RegExp(`realm "${os.hostname()}"`), 5000);
     const carol = await UdpTestClient.open({ address: HOST, port: server.port }, { username: 'carol', password: 'carol-Pa55' });
     cleanups.push(() => carol.close());
     expect((await carol.allocate()).cls).toBe(StunClass.SuccessResponse);
     expect(carol.realm).toBe(os.hostname());
 
-    fs.writeFileSync(conf, `${[...lines, 'user=dave:dave-Pa55'].join('\n')}\n`);
-    process.kill(server.pid, 'SIGHUP');
-    await server.proc.waitForOutput(/configuration reloaded: user$/m, 5000);
+    await reloadFromFile(served, [...served.lines, 'user=dave:dave-Pa55'], /configuration reloaded: user$/m);
     // Signed with the realm and nonce learned before the reload: a changed realm would be a 401.
     expect((await carol.refresh(600)).cls).toBe(StunClass.SuccessResponse);
   });

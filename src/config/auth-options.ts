@@ -16,7 +16,7 @@ export type Auth = Pick<
 >;
 
 /** The realm when long-term credentials are on, no realm is set and the host has no name. */
-export const FALLBACK_REALM = 'turnpike';
+const FALLBACK_REALM = 'turnpike';
 
 /**
  * coturn's rules, from mainrelay.c's main(), with Turnpike failing closed where coturn exits.

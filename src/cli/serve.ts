@@ -1,6 +1,7 @@
 /** `turnpike serve` / `turnserver`: load the configuration, start, serve until told to stop. */
 import { unlinkSync, writeFileSync } from 'node:fs';
-import { ConfigError, loadConfig, type LoadedConfig } from '../config/index.js';
+import os from 'node:os';
+import { ConfigError, loadConfig, type LoadOptions, type LoadedConfig } from '../config/index.js';
 import { createServerControl, startAdminInterface } from '../control/index.js';
 import {
   ConfigReloader,
@@ -18,7 +19,9 @@ import { createTurnServer } from '../server.js';
 
 export async function serve(argv: readonly string[]): Promise<number> {
   const signals = new ProcessSignals();
-  const loaded = loadOrExplain(argv);
+  // Read once: a reload after the host is renamed keeps the default realm clients signed with.
+  const loadOptions: LoadOptions = { hostname: os.hostname() };
+  const loaded = loadOrExplain(argv, loadOptions);
   if (typeof loaded === 'number') return loaded;
   const { options } = loaded;
   if (options.daemon && !isDaemonChild()) return startDaemon();
@@ -46,7 +49,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   if (options.pidFile) writeFileSync(options.pidFile, `${process.pid}\n`);
   dropPrivilegesOrExit(options, logger);
 
-  const reloader = new ConfigReloader(argv, options, server, logger);
+  const reloader = new ConfigReloader(argv, options, server, logger, loadOptions);
   const drain = new Drain(server.engine, () => reloader.options.redirect.drainTimeoutSeconds, logger);
   const control = createServerControl(server, logger, { reload: () => reloader.reload(), drain: () => drain.start() });
   const adminInterface = await startAdminInterface(options.admin, control, logger).catch((error: unknown) => {
@@ -86,10 +89,10 @@ export async function serve(argv: readonly string[]): Promise<number> {
 }
 
 /** The configuration, or the exit status once errors or `--help` output are printed. */
-function loadOrExplain(argv: readonly string[]): LoadedConfig | number {
+function loadOrExplain(argv: readonly string[], loadOptions: LoadOptions): LoadedConfig | number {
   let loaded;
   try {
-    loaded = loadConfig(argv);
+    loaded = loadConfig(argv, loadOptions);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`turnpike: ${error.message}\n`);

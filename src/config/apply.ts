@@ -44,8 +44,7 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     );
   }
 
-  const realm = s.string('realm') ?? '';
-  const auth = resolveAuth(s, realm, warnings, errors);
+  const auth = resolveAuth(s, env.hostname, warnings, errors);
   const maxAllocateLifetime = s.number('max-allocate-lifetime', 3600);
   const noSoftwareAttribute = s.flag('no-software-attribute');
   const pidFile = s.string('pidfile');
@@ -58,8 +57,7 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     externalIps: externalIps(s, errors),
     minPort,
     maxPort,
-    realm,
-    serverName: s.string('server-name') ?? (realm !== '' ? realm : env.hostname),
+    serverName: s.string('server-name') ?? (auth.realm !== '' ? auth.realm : env.hostname),
     ...auth,
     staleNonce: s.number('stale-nonce', 600),
     stunOnly: s.flag('stun-only'),

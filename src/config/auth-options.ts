@@ -12,11 +12,17 @@ import type { UserSpec } from './values.js';
 
 export type Auth = Pick<
   ServerOptions,
-  'ltCredMech' | 'noAuth' | 'users' | 'userDb' | 'redisUserDb' | 'useAuthSecret' | 'staticAuthSecrets' | 'restApiSeparator'
+  'realm' | 'ltCredMech' | 'noAuth' | 'users' | 'userDb' | 'redisUserDb' | 'useAuthSecret' | 'staticAuthSecrets' | 'restApiSeparator'
 >;
 
-/** coturn's rules, from mainrelay.c's main(), with Turnpike failing closed where coturn exits. */
-export function resolveAuth(s: Settings, realm: string, warnings: string[], errors: ConfigError[]): Auth {
+/** The realm when long-term credentials are on, no realm is set and the host has no name. */
+const FALLBACK_REALM = 'turnpike';
+
+/**
+ * coturn's rules, from mainrelay.c's main(), with Turnpike failing closed where coturn exits.
+ * `hostname` names the default realm: the caller reads it once, so a reload keeps the realm.
+ */
+export function resolveAuth(s: Settings, hostname: string, warnings: string[], errors: ConfigError[]): Auth {
   const where = (name: string): Origin => s.last(name)?.origin ?? {};
   const restApi = s.flag('use-auth-secret') || s.has('static-auth-secret');
   const userDb = ['userdb', 'psql-userdb', 'redis-userdb'].find((name) => s.has(name));
@@ -70,11 +76,8 @@ export function resolveAuth(s: Settings, realm: string, warnings: string[], erro
     );
     ltCredMech = true;
   }
-  if (ltCredMech && realm === '') {
-    warnings.push(
-      located(where('lt-cred-mech'), 'long-term credentials without a realm: the realm is empty; set realm'),
-    );
-  }
+  const configuredRealm = s.string('realm') ?? '';
+  const realm = ltCredMech && configuredRealm === '' ? defaultRealm(hostname) : configuredRealm;
 
   const byName = new Map<string, StaticUser>();
   for (const { value, origin } of userSettings) {
@@ -96,7 +99,13 @@ export function resolveAuth(s: Settings, realm: string, warnings: string[], erro
     const key = 'key' in spec ? spec.key : longTermKey(spec.name, realm, spec.password);
     byName.set(spec.name, { name: spec.name, key });
   }
+  if (realm !== configuredRealm) {
+    const keyed = new Set(userSettings.map((x) => x.value as UserSpec).filter((spec) => 'key' in spec).map((spec) => spec.name));
+    const why = hostname !== '' ? "the host's name" : 'the host has no name';
+    warnAboutDefaultRealm(`"${realm}" (${why})`, [...keyed], userDb === undefined ? undefined : { name: userDb, origin: where(userDb) }, warnings);
+  }
   return {
+    realm,
     ltCredMech,
     noAuth,
     users: [...byName.values()],
@@ -106,6 +115,33 @@ export function resolveAuth(s: Settings, realm: string, warnings: string[], erro
     staticAuthSecrets: s.all('static-auth-secret').map((x) => x.value as string),
     restApiSeparator: s.string('rest-api-separator') ?? ':',
   };
+}
+
+/** The host's name, which is what a client's operator most likely reads as "the realm". */
+function defaultRealm(hostname: string): string {
+  return hostname !== '' ? hostname : FALLBACK_REALM;
+}
+
+/**
+ * Says which realm (quoted, with where it comes from) is served, and what that leaves out:
+ * keys (`0x…`, MD5(name:realm:password)) and database rows are made for one realm.
+ */
+function warnAboutDefaultRealm(realm: string, keyedUsers: readonly string[], userDb: { name: string; origin: Origin } | undefined, warnings: string[]): void {
+  warnings.push(`no realm is set: long-term credentials are served in realm ${realm}; set realm to choose it`);
+  if (keyedUsers.length > 0) {
+    warnings.push(
+      `user ${keyedUsers.join(', ')} given as a key (0x…): a key is made for one realm and works only if that is ${realm}; ` +
+        'set realm to the one the key was made for (turnadmin -k -r REALM)',
+    );
+  }
+  if (userDb !== undefined) {
+    warnings.push(
+      located(
+        userDb.origin,
+        `${userDb.name} is read for realm ${realm}: users, secrets and realm options stored for another realm (turnadmin -r) are not found; set realm to theirs`,
+      ),
+    );
+  }
 }
 
 /**

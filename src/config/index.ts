@@ -34,6 +34,11 @@ export interface LoadOptions {
   readonly cwd?: string;
   /** Folders to look for turnserver.conf in when neither -c nor -n is given. */
   readonly searchPath?: readonly string[];
+  /**
+   * The host's name, the realm when none is set (os.hostname() if absent). A server reads it
+   * once and passes it to every reload, so that the realm its clients signed with stays.
+   */
+  readonly hostname?: string;
 }
 
 export interface LoadedConfig {
@@ -79,7 +84,7 @@ export function validateConfigFile(file: string, opts: LoadOptions = {}): Config
 export function checkConfig(argv: readonly string[], opts: LoadOptions = {}): CheckedConfig {
   const cwd = opts.cwd ?? process.cwd();
   const searchPath = opts.searchPath ?? DEFAULT_SEARCH_PATH;
-  const env = { hostname: os.hostname(), version: TURNPIKE_VERSION };
+  const env = { hostname: opts.hostname ?? os.hostname(), version: TURNPIKE_VERSION };
   const cli = parseCommandLine(argv);
 
   const special = cli.help ? renderHelp() : cli.version ? `${TURNPIKE_VERSION}\n` : undefined;

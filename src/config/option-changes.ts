@@ -1,7 +1,7 @@
 /**
  * What a reload (SIGHUP) may change in a running server. Credentials, peer rules, quotas,
  * bandwidth, lifetimes, certificates and redirects take effect at once; addresses, ports,
- * the relay range and the outputs opened at start keep their old values until a restart.
+ * the relay range, CA-file and the outputs opened at start keep their old values until a restart.
  */
 import type { ServerOptions } from './server-options.js';
 
@@ -49,19 +49,33 @@ export interface OptionChanges {
 export function optionChanges(before: ServerOptions, after: ServerOptions): OptionChanges {
   const live = new Set<string>();
   const needsRestart = new Set<string>();
+  const taken = withStartCaFile(before, after);
   const keys = new Set([...Object.keys(before), ...Object.keys(after)] as Key[]);
   for (const key of keys) {
-    if (sameValue(before[key], after[key])) continue;
+    if (sameValue(before[key], taken[key])) continue;
     (LIVE.has(key) ? live : needsRestart).add(CONF_NAMES[key] ?? kebab(key));
   }
+  if (before.tls.caFile !== after.tls.caFile) needsRestart.add('CA-file');
   return { live: [...live], needsRestart: [...needsRestart] };
 }
 
 /** The options a running server is given on reload: the new live values, the old others. */
 export function reloadedOptions(before: ServerOptions, after: ServerOptions): ServerOptions {
+  const taken = withStartCaFile(before, after);
   const merged: Record<string, unknown> = { ...before };
-  for (const key of LIVE) merged[key] = after[key];
+  for (const key of LIVE) merged[key] = taken[key];
   return merged as unknown as ServerOptions;
+}
+
+/**
+ * `after` with the CA-file of `before`. CA-file decides at start whether TLS asks for client
+ * certificates (a listening Node TLS server cannot start or stop asking) and whether DTLS is
+ * served (it cannot verify them): taken on reload, it would leave TLS or DTLS serving clients
+ * without the certificate it demands, or refuse the ones that have it. Its file is still read
+ * again with the certificate, so a renewed CA at the same path is taken.
+ */
+function withStartCaFile(before: ServerOptions, after: ServerOptions): ServerOptions {
+  return { ...after, tls: { ...after.tls, caFile: before.tls.caFile } };
 }
 
 const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -4,7 +4,7 @@
  * loads is refused whole and the running one kept; options that need a restart are named
  * and keep their old values.
  */
-import { ConfigError, loadConfig } from '../config/index.js';
+import { ConfigError, loadConfig, type LoadOptions } from '../config/index.js';
 import { optionChanges, reloadedOptions } from '../config/option-changes.js';
 import type { ServerOptions } from '../config/server-options.js';
 import type { ReloadReport } from '../control/server-control.js';
@@ -18,6 +18,8 @@ export class ConfigReloader {
     private current: ServerOptions,
     private readonly server: Pick<TurnServer, 'reconfigure' | 'reloadCertificates'>,
     private readonly logger: Pick<ClosableLogger, 'info' | 'warn' | 'error' | 'setLevel'>,
+    /** Those of the start (the host's name above all, which names a default realm). */
+    private readonly loadOptions: LoadOptions = {},
   ) {}
 
   /** The options in force: those of the start, with what reloads changed. */
@@ -28,7 +30,7 @@ export class ConfigReloader {
   reload(): ReloadReport {
     let loaded;
     try {
-      loaded = loadConfig(this.argv);
+      loaded = loadConfig(this.argv, this.loadOptions);
     } catch (error) {
       const message = error instanceof ConfigError ? error.message : String(error);
       this.logger.error(`reload refused, the running configuration stays: ${message}`);

@@ -9,7 +9,7 @@ import { AttributeType, StunClass, readAddress, readErrorCode, type StunMessage 
 import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
 import { startProcess, stopAllProcesses } from '../support/processes.js';
 import { PEER_HOST, UdpTestClient, openPeerUntilCleanup, type Credentials } from '../support/turn-client.js';
-import { TURNPIKE_CLI, startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
+import { TURNPIKE_CLI, reloadFromFile, startTurnpikeFromFile, type TurnpikeFromFile, type TurnpikeHandle } from '../support/turnpike-process.js';
 
 const HOST = '127.0.0.1';
 const ALICE: Credentials = { username: 'alice', password: 'alice-Pa55' };
@@ -25,16 +25,7 @@ afterEach(async () => {
 
 const code = (m: StunMessage) => readErrorCode(m, AttributeType.ErrorCode)?.code;
 
-interface Served {
-  readonly server: TurnpikeHandle;
-  readonly conf: string;
-  /** The configuration file's lines as started; tests write variants of them. */
-  readonly lines: readonly string[];
-}
-
-async function serveFromFile(extra: string[] = []): Promise<Served> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-reload-'));
-  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+async function serveFromFile(extra: string[] = []): Promise<TurnpikeFromFile> {
   const port = await freeUdpTcpPort(HOST);
   const minPort = await freePortRange(HOST, 40);
   const lines = [
@@ -42,10 +33,7 @@ async function serveFromFile(extra: string[] = []): Promise<Served> {
     'realm=reload.example', 'lt-cred-mech', `user=${ALICE.username}:${ALICE.password}`, 'allow-loopback-peers',
     'no-tcp', 'no-tls', 'no-dtls', ...extra,
   ];
-  const conf = path.join(dir, 'turnserver.conf');
-  fs.writeFileSync(conf, `${lines.join('\n')}\n`);
-  const server = await startTurnpike(['-c', conf], HOST, port);
-  return { server, conf, lines };
+  return startTurnpikeFromFile(cleanups, lines, HOST, port);
 }
 
 async function client(server: TurnpikeHandle, credentials: Credentials): Promise<UdpTestClient> {
@@ -67,7 +55,8 @@ async function stream(alice: UdpTestClient, channel: number, count: number, inte
 
 describe('SIGHUP', () => {
   it('adds a user and changes a peer rule while a relay keeps flowing with 0 loss', async () => {
-    const { server, conf, lines } = await serveFromFile();
+    const served = await serveFromFile();
+    const { server } = served;
     const alice = await client(server, ALICE);
     const target = await peer();
     const laterDenied = await peer(DENIED_LATER);
@@ -79,9 +68,7 @@ describe('SIGHUP', () => {
 
     const sent = 300;
     await stream(alice, 0x4000, sent, 5, async () => {
-      fs.writeFileSync(conf, `${[...lines, `user=${BOB.username}:${BOB.password}`, `denied-peer-ip=${DENIED_LATER}`].join('\n')}\n`);
-      process.kill(server.pid, 'SIGHUP');
-      await server.proc.waitForOutput(/configuration reloaded: user, denied-peer-ip/, 5000);
+      await reloadFromFile(served, [...served.lines, `user=${BOB.username}:${BOB.password}`, `denied-peer-ip=${DENIED_LATER}`], /configuration reloaded: user, denied-peer-ip/);
     });
     await expect.poll(() => target.received.length, { timeout: 3000 }).toBe(sent);
     expect(target.received.splice(0).map((d) => d.data.toString())).toEqual(Array.from({ length: sent }, (_, i) => `message ${i}`));
@@ -97,15 +84,14 @@ describe('SIGHUP', () => {
   });
 
   it('refuses a configuration that no longer loads, and serves on with the old one', async () => {
-    const { server, conf, lines } = await serveFromFile();
+    const served = await serveFromFile();
+    const { server } = served;
     const alice = await client(server, ALICE);
     const target = await peer();
     expect((await alice.allocate()).cls).toBe(StunClass.SuccessResponse);
     expect((await alice.createPermission(target.address)).cls).toBe(StunClass.SuccessResponse);
 
-    fs.writeFileSync(conf, `${[...lines, `user=${BOB.username}:${BOB.password}`, 'max-bps=lots'].join('\n')}\n`);
-    process.kill(server.pid, 'SIGHUP');
-    await server.proc.waitForOutput(/reload refused, the running configuration stays: .*turnserver\.conf:\d+.*max-bps/, 5000);
+    await reloadFromFile(served, [...served.lines, `user=${BOB.username}:${BOB.password}`, 'max-bps=lots'], /reload refused, the running configuration stays: .*turnserver\.conf:\d+.*max-bps/);
 
     expect(code(await (await client(server, BOB)).allocate())).toBe(401);
     alice.sendIndication(target.address, Buffer.from('after a refused reload'));
@@ -114,11 +100,10 @@ describe('SIGHUP', () => {
   });
 
   it('names the options that need a restart and keeps their old values', async () => {
-    const { server, conf, lines } = await serveFromFile();
-    const moved = lines.map((l) => (l.startsWith('min-port=') ? `min-port=${Number(l.slice(9)) + 1}` : l));
-    fs.writeFileSync(conf, `${moved.join('\n')}\n`);
-    process.kill(server.pid, 'SIGHUP');
-    await server.proc.waitForOutput(/changed but kept until a restart: min-port/, 5000);
+    const served = await serveFromFile();
+    const { server } = served;
+    const moved = served.lines.map((l) => (l.startsWith('min-port=') ? `min-port=${Number(l.slice(9)) + 1}` : l));
+    await reloadFromFile(served, moved, /changed but kept until a restart: min-port/);
     expect((await (await client(server, ALICE)).allocate()).cls).toBe(StunClass.SuccessResponse);
   });
 });
@@ -147,13 +132,12 @@ describe('SIGUSR1 drain', () => {
   });
 
   it('sends new allocations to an alternate-server added by reload with 300 while draining', async () => {
-    const { server, conf, lines } = await serveFromFile();
+    const served = await serveFromFile();
+    const { server } = served;
     const alice = await client(server, ALICE);
     expect((await alice.allocate()).cls).toBe(StunClass.SuccessResponse);
     // Before taking a node out: point newcomers at another one, then drain.
-    fs.writeFileSync(conf, `${[...lines, 'alternate-server=192.0.2.10:3479'].join('\n')}\n`);
-    process.kill(server.pid, 'SIGHUP');
-    await server.proc.waitForOutput(/configuration reloaded: alternate-server/, 5000);
+    await reloadFromFile(served, [...served.lines, 'alternate-server=192.0.2.10:3479'], /configuration reloaded: alternate-server/);
     process.kill(server.pid, 'SIGUSR1');
     await server.proc.waitForOutput(/draining: no new allocations; 1 still served/, 5000);
 

@@ -1,7 +1,9 @@
 // Turnpike as users run it: the built CLI (`dist/cli/turnpike.js`) in its own process.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Cleanups } from './cleanups.js';
 import { freePortRange, freeUdpTcpPort } from './ports.js';
 import { startProcess, waitForUdpStun, waitUntilReady, type ProcessHandle } from './processes.js';
 
@@ -22,6 +24,35 @@ export async function startTurnpike(args: string[], host: string, port: number, 
   const proc = startProcess(process.execPath, [TURNPIKE_CLI, 'serve', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
   await waitUntilReady(proc, waitForUdpStun(host, port, 10_000), 'turnpike');
   return { pid: proc.pid, host, port, proc, stop: () => proc.stop() };
+}
+
+export interface TurnpikeFromFile {
+  readonly server: TurnpikeHandle;
+  /** The turnserver.conf it was started with (`-c`). */
+  readonly conf: string;
+  /** The file's lines as started; tests write variants of them and reload. */
+  readonly lines: readonly string[];
+}
+
+/**
+ * Turnpike started with `-c` on a turnserver.conf of `lines`, in a new temp folder; the folder
+ * is removed and the process stopped by `cleanups`. `lines` must make it listen on host:port.
+ */
+export async function startTurnpikeFromFile(cleanups: Cleanups, lines: readonly string[], host: string, port: number): Promise<TurnpikeFromFile> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-conf-'));
+  cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const conf = path.join(dir, 'turnserver.conf');
+  fs.writeFileSync(conf, `${lines.join('\n')}\n`);
+  const server = await startTurnpike(['-c', conf], host, port);
+  cleanups.push(() => server.stop());
+  return { server, conf, lines };
+}
+
+/** Writes `lines` as the server's file, sends SIGHUP and waits until its log says `expected`. */
+export async function reloadFromFile({ server, conf }: TurnpikeFromFile, lines: readonly string[], expected: RegExp): Promise<RegExpMatchArray> {
+  fs.writeFileSync(conf, `${lines.join('\n')}\n`);
+  process.kill(server.pid, 'SIGHUP');
+  return server.proc.waitForOutput(expected, 5000);
 }
 
 export interface SecureTurnpike {

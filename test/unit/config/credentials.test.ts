@@ -71,8 +71,47 @@ describe('credential rules (coturn’s, failing closed where coturn exits)', () 
     expect(options).toMatchObject({ userDb: '/tmp/turndb', restApiSeparator: '-', useAuthSecret: false });
   });
 
-  it('warns about long-term credentials without a realm', () => {
-    expect(load('lt-cred-mech\n').warnings).toEqual([expect.stringContaining('long-term credentials without a realm')]);
+});
+
+describe('the realm when none is set', () => {
+  const host = { hostname: 'turn-1.example' };
+
+  it("is the host's name with long-term credentials, with password keys made for it, and says so", () => {
+    const { options, warnings } = load('lt-cred-mech\nuser=alice:secret\n', [], host);
+    expect(options.realm).toBe('turn-1.example');
+    expect(options.users).toEqual([{ name: 'alice', key: longTermKey('alice', 'turn-1.example', 'secret') }]);
+    expect(warnings).toEqual(['no realm is set: long-term credentials are served in realm "turn-1.example" (the host\'s name); set realm to choose it']);
+  });
+
+  it('is set for the TURN REST API alone (use-auth-secret turns long-term credentials on)', () => {
+    expect(load('use-auth-secret\nstatic-auth-secret=s\n', [], host).options.realm).toBe('turn-1.example');
+  });
+
+  it('is "turnpike" when the host has no name', () => {
+    const { options, warnings } = load('lt-cred-mech\n', [], { hostname: '' });
+    expect(options.realm).toBe('turnpike');
+    expect(warnings).toEqual([expect.stringContaining('realm "turnpike" (the host has no name)')]);
+  });
+
+  it('stays empty without long-term credentials, and a set realm is kept without a word', () => {
+    expect(load('no-auth\n', [], host)).toMatchObject({ options: { realm: '' }, warnings: [] });
+    expect(load('stun-only\n', [], host).options.realm).toBe('');
+    expect(load(`${AUTH}user=a:b\n`, [], host)).toMatchObject({ options: { realm: 'example.org' }, warnings: [] });
+  });
+
+  it('warns that users given as keys work only if the key was made for that realm', () => {
+    const { warnings } = load('lt-cred-mech\nuser=ninefingers:0xbc807ee29df3c9ffa736523fb2c4e8ee\nuser=bob:pw\n', [], host);
+    expect(warnings).toContain(
+      'user ninefingers given as a key (0x…): a key is made for one realm and works only if that is "turn-1.example" (the host\'s name); ' +
+        'set realm to the one the key was made for (turnadmin -k -r REALM)',
+    );
+  });
+
+  it('warns that the user database is read for that realm only', () => {
+    const { warnings, file } = load('lt-cred-mech\nuserdb=/tmp/turndb\n', [], host);
+    expect(warnings).toContain(
+      `${file}:2: userdb is read for realm "turn-1.example" (the host's name): users, secrets and realm options stored for another realm (turnadmin -r) are not found; set realm to theirs`,
+    );
   });
 });
 

@@ -7,6 +7,7 @@ import {
   checkConfig,
   loadConfig,
   type CheckedConfig,
+  type LoadOptions,
   type LoadedConfig,
 } from '../../../src/config/index.js';
 
@@ -33,10 +34,10 @@ export function writeConf(text: string, name = 'turnserver.conf', dir = tempDir(
 }
 
 /** loadConfig on `text` as a file, plus command-line `args`; no search outside the temp folder. */
-export function load(text: string, args: readonly string[] = []): LoadedConfig & { file: string } {
+export function load(text: string, args: readonly string[] = [], opts: Pick<LoadOptions, 'hostname'> = {}): LoadedConfig & { file: string } {
   const file = writeConf(text);
   const dir = path.dirname(file);
-  return { ...loadConfig(['-c', file, ...args], { cwd: dir, searchPath: [dir] }), file };
+  return { ...loadConfig(['-c', file, ...args], { cwd: dir, searchPath: [dir], ...opts }), file };
 }
 
 /** checkConfig on `text` as a file: errors come back instead of being thrown. */

@@ -25,6 +25,17 @@ describe('what a reload may change', () => {
     expect(running.minPort).toBe(before.minPort);
   });
 
+  it('keeps CA-file until a restart, and takes the other TLS settings beside it', async () => {
+    const before = await testServerOptions();
+    const added = { ...before, tls: { ...before.tls, caFile: '/etc/turn/ca.pem' } };
+    expect(optionChanges(before, added)).toEqual({ live: [], needsRestart: ['CA-file'] });
+    expect(reloadedOptions(before, added).tls.caFile).toBeUndefined();
+
+    const renewed = { ...before, tls: { ...before.tls, cert: '/etc/turn/new-cert.pem', caFile: undefined } };
+    expect(optionChanges(added, renewed)).toEqual({ live: ['cert, pkey and TLS settings'], needsRestart: ['CA-file'] });
+    expect(reloadedOptions(added, renewed).tls).toEqual({ ...renewed.tls, caFile: '/etc/turn/ca.pem' });
+  });
+
   it('sees no change in equal values built anew (keys, maps, nested settings)', async () => {
     const before = await testServerOptions();
     const copy = structuredClone(before);

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { DtlsLimits } from '../../src/net/dtls/service.js';
 import { createTurnServer } from '../../src/server.js';
+import { silentLogger } from '../../src/turn/logger.js';
 import { AttributeType, Method, StunClass, readXorAddress } from '../../src/stun/index.js';
 import { makeCertificate, type TestCertificate } from '../support/certs.js';
 import { waitForUdpStun } from '../support/processes.js';
@@ -83,6 +84,20 @@ describe('the cookie exchange', () => {
     expect(await waitFor(() => raw.received.length === 2 * flight - 1)).toBe(true);
     expect(service.sessions).toBe(1);
     expect(service.counters.handshakesStarted).toBe(1);
+  });
+
+  it('answers a ClientHello whose record number leaves no room for the flight, and logs no error', async () => {
+    const errors: string[] = [];
+    const logger = { ...silentLogger, error: (m: string) => void errors.push(m) };
+    const { address } = await startDtlsFor(cleanups, certificate, { logger });
+    const raw = await rawSocket();
+    const random = randomBytes(32);
+    const cookie = await cookieFor(raw, address.port, random);
+    raw.socket.send(clientHelloDatagram({ random, cookie, messageSeq: 1, recordSequence: 2 ** 48 - 2 }), address.port, '127.0.0.1');
+    expect(await waitFor(() => raw.received.length === 2)).toBe(true);
+    expect(raw.received[1]![0]).toBe(21); // a fatal alert: the server's numbers continue from the client's
+    expect(raw.received[1]![13]).toBe(2);
+    expect(errors).toEqual([]);
   });
 
   it('drops records from a 5-tuple without a session that are not ClientHellos', async () => {

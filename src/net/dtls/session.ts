@@ -7,6 +7,7 @@ import type { TransportAddress } from '../../stun/ip.js';
 import type { Allocation } from '../../turn/allocation.js';
 import type { ClientSession } from '../../turn/session.js';
 import { DtlsAlert, type Established, type ServerHandshake } from './handshake.js';
+import { HandshakeType, parseHandshakeFragments } from './handshake-codec.js';
 import { AlertDescription, AlertLevel, ContentType, alertBody, plainRecord, type DtlsRecord } from './record.js';
 import { ReplayWindow } from './replay-window.js';
 import type { DtlsEndpoint } from './endpoint.js';
@@ -136,12 +137,10 @@ export class DtlsSession implements ClientSession {
 
   private afterHandshake(record: DtlsRecord, now: number): void {
     const established = this.established!;
-    if (record.epoch !== 1) {
-      // The client repeats ClientKeyExchange/CCS/Finished: our final flight was lost.
-      if (record.epoch === 0 && record.type === ContentType.Handshake) this.resendFinal(now);
-      return; // epoch-0 alerts are unauthenticated now: ignored
-    }
-    if (this.window.isReplay(record.sequence)) return;
+    // Epoch 0 is anyone's once the session is open: its alerts and handshake records get no
+    // answer. A client whose copy of our final flight was lost repeats its own, and the
+    // Finished in it (epoch 1, below) is what proves the repeat is real.
+    if (record.epoch !== 1 || this.window.isReplay(record.sequence)) return;
     const plain = established.protection.open(record);
     if (!plain) return; // RFC 6347 §4.1.2.7: invalid records are discarded silently
     this.window.mark(record.sequence);
@@ -155,7 +154,7 @@ export class DtlsSession implements ClientSession {
         else if (plain[0] === AlertLevel.Fatal) this.close(`client sent fatal alert ${plain[1]}`, false);
         return;
       case ContentType.Handshake:
-        this.resendFinal(now); // a repeated client Finished
+        if (parseHandshakeFragments(plain)?.some((f) => f.type === HandshakeType.Finished)) this.resendFinal(now);
         return;
       default:
         return;

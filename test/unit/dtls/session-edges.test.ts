@@ -1,7 +1,7 @@
 // A DTLS session's edges, driven by a minimal client over real UDP: alerts, replays, forged
 // records and repeated ClientHellos, which OpenSSL's client will not produce on request.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AlertDescription, AlertLevel, ContentType } from '../../../src/net/dtls/record.js';
+import { AlertDescription, AlertLevel, ContentType, plainRecord } from '../../../src/net/dtls/record.js';
 import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, longTermKey, readString } from '../../../src/stun/index.js';
 import { makeCertificate, type TestCertificate } from '../../support/certs.js';
 import { ALICE, REALM } from '../../support/server-options.js';
@@ -81,5 +81,23 @@ describe('a DTLS session', () => {
     expect(decodeMessage(await client.receive()).cls).toBe(StunClass.SuccessResponse);
     expect(service.sessions).toBe(1);
     expect(service.counters.handshakesStarted).toBe(1);
+  });
+
+  it('sends nothing back for epoch-0 handshake junk once open', async () => {
+    const { client } = await connected();
+    const before = client.datagramsReceived;
+    client.send(plainRecord(ContentType.Handshake, 0, 9, Buffer.alloc(0))); // 13 bytes, anyone can send them
+    client.sendRecord(ContentType.ApplicationData, binding());
+    expect(decodeMessage(await client.receive()).cls).toBe(StunClass.SuccessResponse);
+    expect(client.datagramsReceived).toBe(before + 1); // the Binding answer, no final flight before it
+  });
+
+  it('sends the final flight again when the client repeats its final flight', async () => {
+    const { client } = await connected();
+    client.sendFinalFlight();
+    const ccs = await client.next();
+    const finished = await client.next();
+    expect([ccs.type, ccs.epoch]).toEqual([ContentType.ChangeCipherSpec, 0]);
+    expect([finished.type, finished.epoch]).toEqual([ContentType.Handshake, 1]);
   });
 });

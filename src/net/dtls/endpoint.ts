@@ -1,7 +1,7 @@
 /**
  * DTLS on one UDP socket: records are routed by 5-tuple to their session. A stranger gets
- * state only by sending a ClientHello with a valid cookie while fewer than the cap of
- * handshakes are unfinished; without one it gets a stateless HelloVerifyRequest, and any
+ * state only by sending a ClientHello with a valid cookie while the caps on unfinished
+ * handshakes (server-wide and per source) leave room; without one it gets a stateless HelloVerifyRequest, and any
  * other record from it is dropped.
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
@@ -101,15 +101,12 @@ export class DtlsEndpoint {
     }
     // A valid cookie from a 5-tuple that has a session: the client started over.
     existing?.close('the client started a new handshake');
-    if (this.service.pendingHandshakes >= this.service.limits.maxHandshakes) {
-      counters.refusedHandshakes++;
-      this.service.warnCapReached();
-      return;
-    }
+    if (!this.admitHandshake(remote)) return;
     let handshake: ServerHandshake;
     try {
       handshake = new ServerHandshake(this.service.credentials, h.hello, h.body, h.messageSeq, h.record.sequence);
     } catch (error) {
+      this.service.handshakes.release(remote);
       if (!(error instanceof DtlsAlert)) throw error;
       counters.handshakesFailed++;
       this.logger.debug(`DTLS ${rinfo.address}:${rinfo.port}: ${error.message}`);
@@ -117,13 +114,23 @@ export class DtlsEndpoint {
       return;
     }
     counters.handshakesStarted++;
-    this.service.pendingHandshakes++;
     const session = new DtlsSession(this, remote, handshake, now);
     let byPort = this.sessions.get(remote.address);
     if (!byPort) this.sessions.set(remote.address, (byPort = new Map()));
     byPort.set(remote.port, session);
     this.count++;
     if (records.length > 1) session.receive(records.slice(1), now);
+  }
+
+  /** Takes a handshake slot for `remote`; false (and counted) when a cap says no. */
+  private admitHandshake(remote: TransportAddress): boolean {
+    const { counters } = this.service;
+    const admission = this.service.handshakes.admit(remote);
+    if (admission === 'admitted') return true;
+    counters.refusedHandshakes++;
+    if (admission === 'server-full') this.service.warnCapReached();
+    else counters.refusedPerSource++;
+    return false;
   }
 
   /** Called once by a session that closes. */
@@ -134,14 +141,14 @@ export class DtlsEndpoint {
     if (byPort.size === 0) this.sessions.delete(session.remote.address);
     this.count--;
     if (session.pendingHandshake) {
-      this.service.pendingHandshakes--;
+      this.service.handshakes.release(session.remote);
       this.service.counters.handshakesFailed++;
     }
     this.logger.verbose(`DTLS ${session.remote.address}:${session.remote.port}: closed: ${reason}`);
   }
 
   onEstablished(session: DtlsSession, suite: string): void {
-    this.service.pendingHandshakes--;
+    this.service.handshakes.release(session.remote);
     this.service.counters.handshakesCompleted++;
     this.logger.verbose(`DTLS ${session.remote.address}:${session.remote.port}: session established (${suite})`);
   }

@@ -53,12 +53,12 @@ export async function startDtls(
   return { server, service, address: udp.local };
 }
 
-/** A UDP socket on 127.0.0.1 that keeps what it receives. */
-export async function rawSocket(cleanups: Cleanups): Promise<RawSocket> {
+/** A UDP socket on `host` (an IPv4 loopback address) that keeps what it receives. */
+export async function rawSocket(cleanups: Cleanups, host = '127.0.0.1'): Promise<RawSocket> {
   const socket = createSocket('udp4');
   const received: Buffer[] = [];
   socket.on('message', (d) => received.push(d));
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => socket.bind(0, host, () => r()));
   cleanups.push(() => new Promise<void>((r) => socket.close(() => r())));
   return { socket, received };
 }

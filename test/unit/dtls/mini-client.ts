@@ -53,13 +53,31 @@ export class MiniDtlsClient {
     return record;
   }
 
-  private async handshake(): Promise<void> {
-    const random = randomBytes(32);
+  /** The cookie exchange, ending with the ClientHello that carries the cookie (flight 3). */
+  private async sendHelloWithCookie(random: Buffer): Promise<void> {
     this.send(clientHelloDatagram({ random, suites: [0xc02b], recordSequence: this.plainSequence++ }));
-    const hvr = await this.next();
-    const cookie = helloVerifyCookie(Buffer.concat([hvr.header, hvr.fragment]))!;
+    let cookie: Buffer | undefined;
+    while (!cookie) {
+      const record = await this.next();
+      cookie = helloVerifyCookie(Buffer.concat([record.header, record.fragment]));
+    }
     this.helloWithCookie = clientHelloDatagram({ random, cookie, messageSeq: 1, recordSequence: this.plainSequence++, suites: [0xc02b] });
     this.send(this.helloWithCookie);
+  }
+
+  /** Starts a new handshake from this socket, up to a valid-cookie ClientHello, and leaves it there. */
+  startAnotherHandshake(): Promise<void> {
+    return this.sendHelloWithCookie(randomBytes(32));
+  }
+
+  /** A whole new handshake from this socket; records are sealed with its keys from then on. */
+  handshakeAgain(): Promise<void> {
+    return this.handshake();
+  }
+
+  private async handshake(): Promise<void> {
+    const random = randomBytes(32);
+    await this.sendHelloWithCookie(random);
     const hello = parseHandshakeFragments(parseRecords(this.helloWithCookie)![0]!.fragment)![0]!;
     const transcript = createHash('sha256').update(handshakeMessage(HandshakeType.ClientHello, 1, hello.body));
     const messages = new Map<number, Buffer>();
@@ -80,6 +98,7 @@ export class MiniDtlsClient {
     const master = prf('sha256', premaster, 'extended master secret', transcript.copy().digest(), 48);
     const keys = keyBlock(suite, master, random, serverRandom);
     // The client's view: it writes with the client keys, which the server class calls "read".
+    this.sequence = 0;
     this.protection = new RecordProtection(suite, { clientKey: keys.serverKey, serverKey: keys.clientKey, clientIv: keys.serverIv, serverIv: keys.clientIv });
     const verify = prf('sha256', master, 'client finished', transcript.digest(), 12);
     this.finalMessages = {

@@ -1,8 +1,8 @@
 /**
  * DTLS on one UDP socket: records are routed by 5-tuple to their session. A stranger gets
  * state only by sending a ClientHello with a valid cookie while the caps on unfinished
- * handshakes (server-wide and per source) leave room; without one it gets a stateless HelloVerifyRequest, and any
- * other record from it is dropped.
+ * handshakes (server-wide and per source) leave room; without one it gets a stateless
+ * HelloVerifyRequest, and any other record from it is dropped.
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { TransportAddress } from '../../stun/ip.js';

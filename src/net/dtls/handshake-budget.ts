@@ -12,7 +12,7 @@ export interface HandshakeCaps {
 
 export type Admission = 'admitted' | 'server-full' | 'source-full';
 
-export function handshakeSource(remote: TransportAddress): string {
+function handshakeSource(remote: TransportAddress): string {
   return remote.family === 4 ? remote.address : Buffer.from(ipv6ToBytes(remote.address)).toString('hex', 0, 8);
 }
 

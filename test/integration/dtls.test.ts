@@ -4,8 +4,9 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { DtlsLimits } from '../../src/net/dtls/service.js';
+import { DEFAULT_DTLS_LIMITS, type DtlsLimits } from '../../src/net/dtls/service.js';
 import { createTurnServer } from '../../src/server.js';
+import { silentLogger } from '../../src/turn/logger.js';
 import { AttributeType, Method, StunClass, readXorAddress } from '../../src/stun/index.js';
 import { makeCertificate, type TestCertificate } from '../support/certs.js';
 import { waitForUdpStun } from '../support/processes.js';
@@ -85,6 +86,20 @@ describe('the cookie exchange', () => {
     expect(service.counters.handshakesStarted).toBe(1);
   });
 
+  it('answers a ClientHello whose record number leaves no room for the flight, and logs no error', async () => {
+    const errors: string[] = [];
+    const logger = { ...silentLogger, error: (m: string) => void errors.push(m) };
+    const { address } = await startDtlsFor(cleanups, certificate, { logger });
+    const raw = await rawSocket();
+    const random = randomBytes(32);
+    const cookie = await cookieFor(raw, address.port, random);
+    raw.socket.send(clientHelloDatagram({ random, cookie, messageSeq: 1, recordSequence: 2 ** 48 - 2 }), address.port, '127.0.0.1');
+    expect(await waitFor(() => raw.received.length === 2)).toBe(true);
+    expect(raw.received[1]![0]).toBe(21); // a fatal alert: the server's numbers continue from the client's
+    expect(raw.received[1]![13]).toBe(2);
+    expect(errors).toEqual([]);
+  });
+
   it('drops records from a 5-tuple without a session that are not ClientHellos', async () => {
     const { service, address } = await startDtls();
     const raw = await rawSocket();
@@ -147,6 +162,25 @@ describe('unfinished handshakes', () => {
     expect(service.sessions).toBe(0);
     expect(service.pendingHandshakes).toBe(0);
     expect(counters.handshakesFailed).toBe(3);
+  });
+
+  it('are capped per source address too, so one host cannot hold every slot', async () => {
+    const { service, address } = await startDtls();
+    // 256 half-open handshakes (the server-wide cap) from 127.0.0.2, one per port.
+    const sockets = await Promise.all(Array.from({ length: 256 }, () => rawSocketFor(cleanups, '127.0.0.2')));
+    await Promise.all(sockets.map(async (raw) => {
+      const random = randomBytes(32);
+      const cookie = await cookieFor(raw, address.port, random);
+      raw.socket.send(clientHelloDatagram({ random, cookie, messageSeq: 1, recordSequence: 1 }), address.port, '127.0.0.1');
+    }));
+    const { counters } = service;
+    expect(await waitFor(() => counters.handshakesStarted + counters.refusedHandshakes === 256)).toBe(true);
+    // A client on another address still gets through.
+    const client = OpensslDtlsClient.start('127.0.0.1', address.port);
+    cleanups.push(() => client.kill());
+    expect((await client.request(Method.Binding)).cls).toBe(StunClass.SuccessResponse);
+    expect(counters.handshakesStarted).toBe(DEFAULT_DTLS_LIMITS.maxHandshakesPerSource + 1);
+    expect(counters.refusedPerSource).toBe(256 - DEFAULT_DTLS_LIMITS.maxHandshakesPerSource);
   });
 });
 

@@ -4,6 +4,7 @@
  * needs nothing stored per client, so a flood of ClientHellos costs no memory.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ipToBytes } from '../../stun/ip.js';
 import type { ClientHello } from './handshake-codec.js';
 
 const COOKIE_LENGTH = 20;
@@ -42,19 +43,28 @@ export class CookieJar {
     this.rotatedAt = now;
   }
 
-  /** The fields RFC 6347 says a client repeats: version, random, session id, suites, compression. */
+  /**
+   * The client's address and port, then the fields RFC 6347 says a client repeats: version,
+   * random, session id, suites, compression. All in a fixed binary layout with each
+   * variable field length-prefixed, so no two (address, port, hello) inputs hash alike.
+   */
   private mac(secret: Buffer, address: string, port: number, hello: ClientHello): Buffer {
-    const header = Buffer.allocUnsafe(4);
-    header.writeUInt16BE(port, 0);
-    header.writeUInt16BE(hello.version, 2);
-    return createHmac('sha256', secret)
-      .update(address)
-      .update(header)
-      .update(hello.random)
-      .update(hello.sessionId)
-      .update(hello.cipherSuitesRaw)
-      .update(hello.compressionMethods)
-      .digest()
-      .subarray(0, COOKIE_LENGTH);
+    const ip = ipToBytes(address);
+    const fixed = Buffer.allocUnsafe(1 + ip.length + 4);
+    fixed[0] = ip.length === 4 ? 4 : 6;
+    fixed.set(ip, 1);
+    fixed.writeUInt16BE(port, 1 + ip.length);
+    fixed.writeUInt16BE(hello.version, 3 + ip.length);
+    const hmac = createHmac('sha256', secret).update(fixed);
+    for (const field of [hello.random, hello.sessionId, hello.cipherSuitesRaw, hello.compressionMethods]) {
+      hmac.update(lengthPrefix(field.length)).update(field);
+    }
+    return hmac.digest().subarray(0, COOKIE_LENGTH);
   }
+}
+
+function lengthPrefix(length: number): Buffer {
+  const out = Buffer.allocUnsafe(2);
+  out.writeUInt16BE(length, 0);
+  return out;
 }

@@ -1,8 +1,8 @@
 /**
  * DTLS on one UDP socket: records are routed by 5-tuple to their session. A stranger gets
- * state only by sending a ClientHello with a valid cookie while fewer than the cap of
- * handshakes are unfinished; without one it gets a stateless HelloVerifyRequest, and any
- * other record from it is dropped.
+ * state only by sending a ClientHello with a valid cookie while the caps on unfinished
+ * handshakes (server-wide and per source) leave room; without one it gets a stateless
+ * HelloVerifyRequest, and any other record from it is dropped.
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { TransportAddress } from '../../stun/ip.js';
@@ -13,6 +13,7 @@ import { HandshakeType, handshakeMessage, helloVerifyRequestBody, parseClientHel
 import { AlertDescription, AlertLevel, ContentType, DTLS_1_2, alertBody, parseRecords, plainRecord, type DtlsRecord } from './record.js';
 import type { DtlsService } from './service.js';
 import { DtlsSession } from './session.js';
+import { SessionTable, type SessionSlot } from './session-table.js';
 
 export interface DatagramSocket {
   readonly socket: Socket;
@@ -37,9 +38,7 @@ function firstClientHello(records: readonly DtlsRecord[]): HelloRecord | undefin
 }
 
 export class DtlsEndpoint {
-  /** By address, then port: finding a session builds no string per datagram. */
-  private readonly sessions = new Map<string, Map<number, DtlsSession>>();
-  private count = 0;
+  private readonly table = new SessionTable();
 
   constructor(
     private readonly udp: DatagramSocket,
@@ -60,7 +59,7 @@ export class DtlsEndpoint {
 
   /** Sessions on this socket, handshaking or open. */
   get size(): number {
-    return this.count;
+    return this.table.size;
   }
 
   handleDatagram(data: Buffer, rinfo: RemoteInfo): void {
@@ -71,19 +70,31 @@ export class DtlsEndpoint {
       return;
     }
     const now = this.service.clock();
-    const session = this.sessions.get(rinfo.address)?.get(rinfo.port);
+    const slot = this.table.get(rinfo.address, rinfo.port);
     const hello = firstClientHello(records);
-    if (session && !hello) return session.receive(records, now);
+    if (slot && !hello) return this.deliver(slot, records, now);
     if (!hello) {
       counters.droppedRecords++; // not a ClientHello, from a 5-tuple with no session
       return;
     }
     // The same ClientHello again: flight 4 was lost (or the network repeated the datagram).
-    if (session && hello.hello.random.equals(session.helloRandom)) return session.resendFlight(now);
-    this.onClientHello(hello, records, rinfo, session, now);
+    const same = slot && [slot.current, slot.successor].find((s) => s?.helloRandom.equals(hello.hello.random));
+    if (same) return same.resendFlight(now);
+    this.onClientHello(hello, records, rinfo, slot, now);
   }
 
-  private onClientHello(h: HelloRecord, records: readonly DtlsRecord[], rinfo: RemoteInfo, existing: DtlsSession | undefined, now: number): void {
+  /**
+   * While a successor's handshake runs beside an open session, each record goes to the open
+   * session if it authenticates there, else to the successor.
+   */
+  private deliver(slot: SessionSlot, records: readonly DtlsRecord[], now: number): void {
+    if (!slot.successor) return slot.current.receive(records, now);
+    for (const record of records) {
+      if (!slot.current.take(record, now)) slot.successor?.take(record, now);
+    }
+  }
+
+  private onClientHello(h: HelloRecord, records: readonly DtlsRecord[], rinfo: RemoteInfo, slot: SessionSlot | undefined, now: number): void {
     const { counters, cookies } = this.service;
     const remote: TransportAddress = { family: rinfo.family === 'IPv6' ? 6 : 4, address: rinfo.address, port: rinfo.port };
     // DTLS versions count down: a client whose highest is 1.0 offers a larger number.
@@ -99,17 +110,16 @@ export class DtlsEndpoint {
       this.sendDatagram(plainRecord(ContentType.Handshake, 0, h.record.sequence, hvr), remote);
       return;
     }
-    // A valid cookie from a 5-tuple that has a session: the client started over.
-    existing?.close('the client started a new handshake');
-    if (this.service.pendingHandshakes >= this.service.limits.maxHandshakes) {
-      counters.refusedHandshakes++;
-      this.service.warnCapReached();
-      return;
-    }
+    // A valid cookie from a 5-tuple that has a session: the client started over. An unfinished
+    // handshake has nothing worth keeping; an open session stays until the new one verifies.
+    slot?.successor?.close('the client started another handshake');
+    if (slot && !slot.current.isOpen) slot.current.close('the client started a new handshake');
+    if (!this.admitHandshake(remote)) return;
     let handshake: ServerHandshake;
     try {
       handshake = new ServerHandshake(this.service.credentials, h.hello, h.body, h.messageSeq, h.record.sequence);
     } catch (error) {
+      this.service.handshakes.release(remote);
       if (!(error instanceof DtlsAlert)) throw error;
       counters.handshakesFailed++;
       this.logger.debug(`DTLS ${rinfo.address}:${rinfo.port}: ${error.message}`);
@@ -117,33 +127,42 @@ export class DtlsEndpoint {
       return;
     }
     counters.handshakesStarted++;
-    this.service.pendingHandshakes++;
     const session = new DtlsSession(this, remote, handshake, now);
-    let byPort = this.sessions.get(remote.address);
-    if (!byPort) this.sessions.set(remote.address, (byPort = new Map()));
-    byPort.set(remote.port, session);
-    this.count++;
+    const open = this.table.get(remote.address, remote.port);
+    if (open) this.table.addSuccessor(open, session);
+    else this.table.add(session);
     if (records.length > 1) session.receive(records.slice(1), now);
+  }
+
+  /** Takes a handshake slot for `remote`; false (and counted) when a cap says no. */
+  private admitHandshake(remote: TransportAddress): boolean {
+    const { counters } = this.service;
+    const admission = this.service.handshakes.admit(remote);
+    if (admission === 'admitted') return true;
+    counters.refusedHandshakes++;
+    if (admission === 'server-full') this.service.warnCapReached();
+    else counters.refusedPerSource++;
+    return false;
   }
 
   /** Called once by a session that closes. */
   forget(session: DtlsSession, reason: string): void {
-    const byPort = this.sessions.get(session.remote.address);
-    if (byPort?.get(session.remote.port) !== session) return;
-    byPort.delete(session.remote.port);
-    if (byPort.size === 0) this.sessions.delete(session.remote.address);
-    this.count--;
+    if (!this.table.remove(session)) return;
     if (session.pendingHandshake) {
-      this.service.pendingHandshakes--;
+      this.service.handshakes.release(session.remote);
       this.service.counters.handshakesFailed++;
     }
     this.logger.verbose(`DTLS ${session.remote.address}:${session.remote.port}: closed: ${reason}`);
   }
 
+  /** A handshake's Finished verified: a session it succeeds ends now, and frees its allocation. */
   onEstablished(session: DtlsSession, suite: string): void {
-    this.service.pendingHandshakes--;
+    this.service.handshakes.release(session.remote);
     this.service.counters.handshakesCompleted++;
     this.logger.verbose(`DTLS ${session.remote.address}:${session.remote.port}: session established (${suite})`);
+    const slot = this.table.get(session.remote.address, session.remote.port);
+    // No close_notify: the client at this 5-tuple now holds the new keys and could not read it.
+    if (slot?.successor === session) slot.current.close('replaced by a new handshake from the same 5-tuple', false);
   }
 
   sendDatagram(data: Buffer, remote: TransportAddress): void {
@@ -157,20 +176,18 @@ export class DtlsEndpoint {
   /** Ends handshakes past their deadline and sessions idle past theirs. */
   sweep(now: number): void {
     const { handshakeTimeoutMs, idleTimeoutMs, maxAllocateTimeoutMs } = this.service.limits;
-    for (const byPort of [...this.sessions.values()]) {
-      for (const session of [...byPort.values()]) {
-        if (session.pendingHandshake) {
-          if (now - session.startedAt >= handshakeTimeoutMs) session.close('handshake timeout', false);
-        } else if (now - session.lastReceivedAt >= idleTimeoutMs) {
-          session.close('idle timeout');
-        } else if (!session.allocation && !session.allocating && now - session.startedAt >= maxAllocateTimeoutMs) {
-          session.close('no allocation within max-allocate-timeout');
-        }
+    for (const session of this.table.all()) {
+      if (session.pendingHandshake) {
+        if (now - session.startedAt >= handshakeTimeoutMs) session.close('handshake timeout', false);
+      } else if (now - session.lastReceivedAt >= idleTimeoutMs) {
+        session.close('idle timeout');
+      } else if (!session.allocation && !session.allocating && now - session.startedAt >= maxAllocateTimeoutMs) {
+        session.close('no allocation within max-allocate-timeout');
       }
     }
   }
 
   close(): void {
-    for (const byPort of [...this.sessions.values()]) for (const session of [...byPort.values()]) session.close('server stopping');
+    for (const session of this.table.all()) session.close('server stopping');
   }
 }

@@ -22,7 +22,7 @@ import {
   type ClientHello,
 } from './handshake-codec.js';
 import { RecordProtection } from './protection.js';
-import { AlertDescription, ContentType, RECORD_HEADER, plainRecord, type DtlsRecord } from './record.js';
+import { AlertDescription, ContentType, MAX_RECORD_SEQUENCE, RECORD_HEADER, plainRecord, type DtlsRecord } from './record.js';
 import { chooseSuite, keyBlock, prf, type CipherSuite } from './suites.js';
 
 /** Datagrams the server writes stay under this (IPv6's minimum MTU less headers). */
@@ -86,7 +86,9 @@ export class ServerHandshake {
     if (!hello.compressionMethods.includes(0)) throw new DtlsAlert(AlertDescription.IllegalParameter, 'no null compression');
     this.suite = suite;
     this.share = generateKeyShare(group);
-    // Records continue from the client's: the HelloVerifyRequest took an earlier number.
+    // The server's epoch-0 numbers start where the client's ClientHello is (as OpenSSL's and
+    // mbed TLS's servers do): the stateless HelloVerifyRequest took the earlier ClientHello's
+    // number (RFC 6347 §4.2.1), so the client never sees one number twice.
     this.writeSequence = helloRecordSequence;
     this.expectedSeq = helloMessageSeq + 1;
     this.transcript = createHash(suite.hash).update(handshakeMessage(HandshakeType.ClientHello, helloMessageSeq, helloBody));
@@ -175,7 +177,7 @@ export class ServerHandshake {
     const verify = prf(hash, this.masterSecret!, 'server finished', this.transcript.digest(), 12);
     // The server's Finished is message 5 of its side (ServerHello was 1).
     const finished = this.protection!.seal(ContentType.Handshake, 1, 0, [handshakeMessage(HandshakeType.Finished, 5, verify)]);
-    const ccs = plainRecord(ContentType.ChangeCipherSpec, 0, this.writeSequence++, Buffer.from([1]));
+    const ccs = plainRecord(ContentType.ChangeCipherSpec, 0, this.nextRecordSequence(), Buffer.from([1]));
     return {
       suite: this.suite,
       protection: this.protection!,
@@ -183,6 +185,12 @@ export class ServerHandshake {
       finalFlight: Buffer.concat([ccs, finished]),
       clientFinishedSequence: recordSequence,
     };
+  }
+
+  /** A client that starts near 2^48 leaves no numbers for the server's records: refused. */
+  private nextRecordSequence(): number {
+    if (this.writeSequence > MAX_RECORD_SEQUENCE) throw new DtlsAlert(AlertDescription.HandshakeFailure, 'epoch-0 record numbers exhausted');
+    return this.writeSequence++;
   }
 
   /** Fragments messages into records and packs records into datagrams within the budget. */
@@ -195,7 +203,7 @@ export class ServerHandshake {
       this.transcript.update(handshakeMessage(type, seq, body));
       for (let offset = 0; offset === 0 || offset < body.length; offset += MAX_FRAGMENT) {
         const length = Math.min(MAX_FRAGMENT, body.length - offset);
-        const record = plainRecord(ContentType.Handshake, 0, this.writeSequence++, handshakeFragment(type, seq, body, offset, length));
+        const record = plainRecord(ContentType.Handshake, 0, this.nextRecordSequence(), handshakeFragment(type, seq, body, offset, length));
         if (size + record.length > DATAGRAM_BUDGET && current.length > 0) {
           datagrams.push(Buffer.concat(current));
           current = [];

@@ -9,6 +9,8 @@ export const ContentType = { ChangeCipherSpec: 20, Alert: 21, Handshake: 22, App
 export const DTLS_1_0 = 0xfeff;
 export const DTLS_1_2 = 0xfefd;
 export const RECORD_HEADER = 13;
+/** Record sequence numbers are 48 bits; a sender must never wrap them (RFC 6347 §4.1). */
+export const MAX_RECORD_SEQUENCE = 2 ** 48 - 1;
 
 export interface DtlsRecord {
   readonly type: number;

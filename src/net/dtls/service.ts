@@ -1,6 +1,6 @@
 /**
  * DTLS for the whole server: the certificate (reloaded with TLS's), the cookie secret, the
- * cap on unfinished handshakes, counters, and one endpoint per UDP socket that serves DTLS.
+ * caps on unfinished handshakes, counters, and one endpoint per UDP socket that serves DTLS.
  */
 import type { RemoteInfo } from 'node:dgram';
 import type { TlsOptions as NodeTlsOptions } from 'node:tls';
@@ -9,10 +9,13 @@ import type { Logger } from '../../turn/logger.js';
 import { CookieJar } from './cookie.js';
 import { DtlsCredentials } from './credentials.js';
 import { DtlsEndpoint, type DatagramSocket } from './endpoint.js';
+import { HandshakeBudget } from './handshake-budget.js';
 
 export interface DtlsLimits {
   /** Unfinished handshakes, server-wide; a ClientHello beyond them is dropped. */
   readonly maxHandshakes: number;
+  /** Unfinished handshakes from one IPv4 address or IPv6 /64; a ClientHello beyond them is dropped. */
+  readonly maxHandshakesPerSource: number;
   readonly handshakeTimeoutMs: number;
   /** A session that receives no authentic record for this long ends. */
   readonly idleTimeoutMs: number;
@@ -22,6 +25,7 @@ export interface DtlsLimits {
 
 export const DEFAULT_DTLS_LIMITS: DtlsLimits = {
   maxHandshakes: 256,
+  maxHandshakesPerSource: 16,
   handshakeTimeoutMs: 10_000,
   idleTimeoutMs: 600_000,
   maxAllocateTimeoutMs: 60_000,
@@ -33,8 +37,10 @@ export class DtlsCounters {
   handshakesCompleted = 0;
   /** Alerts, timeouts, and clients that went away mid-handshake. */
   handshakesFailed = 0;
-  /** Valid-cookie ClientHellos dropped because the cap was reached. */
+  /** Valid-cookie ClientHellos dropped because a cap was reached (either one). */
   refusedHandshakes = 0;
+  /** Of those, the ones dropped because their source already had its share. */
+  refusedPerSource = 0;
   /** ClientHellos offering only DTLS 1.0. */
   refusedVersion = 0;
   /** Malformed datagrams, and records from 5-tuples without a session that are not ClientHellos. */
@@ -48,7 +54,7 @@ const CAP_WARNING_INTERVAL_MS = 10_000;
 export class DtlsService {
   readonly cookies: CookieJar;
   readonly counters = new DtlsCounters();
-  pendingHandshakes = 0;
+  readonly handshakes: HandshakeBudget;
   private current: DtlsCredentials;
   private readonly endpoints: DtlsEndpoint[] = [];
   private readonly timer: NodeJS.Timeout;
@@ -64,6 +70,7 @@ export class DtlsService {
   ) {
     this.current = DtlsCredentials.fromTlsOptions(tlsOptions);
     this.cookies = new CookieJar(clock);
+    this.handshakes = new HandshakeBudget(limits);
     this.timer = setInterval(() => this.sweep(), SWEEP_MS);
     this.timer.unref();
   }
@@ -82,6 +89,11 @@ export class DtlsService {
   /** New handshakes use the new pair; open sessions keep their keys. Throws when unusable. */
   setCredentials(tlsOptions: NodeTlsOptions): void {
     this.current = DtlsCredentials.fromTlsOptions(tlsOptions);
+  }
+
+  /** Unfinished handshakes, server-wide. */
+  get pendingHandshakes(): number {
+    return this.handshakes.pending;
   }
 
   /** Sessions, handshaking or open, on every socket. */

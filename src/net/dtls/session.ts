@@ -7,6 +7,7 @@ import type { TransportAddress } from '../../stun/ip.js';
 import type { Allocation } from '../../turn/allocation.js';
 import type { ClientSession } from '../../turn/session.js';
 import { DtlsAlert, type Established, type ServerHandshake } from './handshake.js';
+import { HandshakeType, parseHandshakeFragments } from './handshake-codec.js';
 import { AlertDescription, AlertLevel, ContentType, alertBody, plainRecord, type DtlsRecord } from './record.js';
 import { ReplayWindow } from './replay-window.js';
 import type { DtlsEndpoint } from './endpoint.js';
@@ -86,16 +87,23 @@ export class DtlsSession implements ClientSession {
 
   /** Records from this 5-tuple, in datagram order. */
   receive(records: readonly DtlsRecord[], now: number): void {
-    for (const record of records) {
-      if (this.closed) return;
-      try {
-        if (this.handshake) this.duringHandshake(record, now);
-        else this.afterHandshake(record, now);
-      } catch (error) {
-        if (!(error instanceof DtlsAlert)) throw error;
-        this.fail(error);
-      }
+    for (const record of records) this.take(record, now);
+  }
+
+  /**
+   * One record from this 5-tuple. False when it is not this session's: the session is closed,
+   * or open and the record does not authenticate under its keys (a successor's, perhaps).
+   */
+  take(record: DtlsRecord, now: number): boolean {
+    if (this.closed) return false;
+    try {
+      if (!this.handshake) return this.afterHandshake(record, now);
+      this.duringHandshake(record, now);
+    } catch (error) {
+      if (!(error instanceof DtlsAlert)) throw error;
+      this.fail(error);
     }
+    return true;
   }
 
   /** A ClientHello repeated during the handshake: flight 4 was lost, so it goes again. */
@@ -134,32 +142,32 @@ export class DtlsSession implements ClientSession {
     this.endpoint.sendDatagram(done.finalFlight, this.remote);
   }
 
-  private afterHandshake(record: DtlsRecord, now: number): void {
+  /** True when the record authenticated under this session's keys. */
+  private afterHandshake(record: DtlsRecord, now: number): boolean {
     const established = this.established!;
-    if (record.epoch !== 1) {
-      // The client repeats ClientKeyExchange/CCS/Finished: our final flight was lost.
-      if (record.epoch === 0 && record.type === ContentType.Handshake) this.resendFinal(now);
-      return; // epoch-0 alerts are unauthenticated now: ignored
-    }
-    if (this.window.isReplay(record.sequence)) return;
+    // Epoch 0 is anyone's once the session is open: its alerts and handshake records get no
+    // answer. A client whose copy of our final flight was lost repeats its own, and the
+    // Finished in it (epoch 1, below) is what proves the repeat is real.
+    if (record.epoch !== 1 || this.window.isReplay(record.sequence)) return false;
     const plain = established.protection.open(record);
-    if (!plain) return; // RFC 6347 §4.1.2.7: invalid records are discarded silently
+    if (!plain) return false; // RFC 6347 §4.1.2.7: invalid records are discarded silently
     this.window.mark(record.sequence);
     this.lastReceivedAt = now;
     switch (record.type) {
       case ContentType.ApplicationData:
         this.endpoint.engine.handlePacket(this, plain);
-        return;
+        break;
       case ContentType.Alert:
         if (plain[1] === AlertDescription.CloseNotify) this.close('close_notify');
         else if (plain[0] === AlertLevel.Fatal) this.close(`client sent fatal alert ${plain[1]}`, false);
-        return;
+        break;
       case ContentType.Handshake:
-        this.resendFinal(now); // a repeated client Finished
-        return;
+        if (parseHandshakeFragments(plain)?.some((f) => f.type === HandshakeType.Finished)) this.resendFinal(now);
+        break;
       default:
-        return;
+        break;
     }
+    return true;
   }
 
   private resendFinal(now: number): void {

@@ -28,6 +28,24 @@ describe('HelloVerifyRequest cookies', () => {
     expect(jar.isValid(address, port, hello({ random, cookie, ...change }))).toBe(false);
   });
 
+  it('does not give one host a cookie that is valid for another (the MAC input is framed)', () => {
+    // Hashed as the address text and then unframed fields, these two streams were the same
+    // bytes: "127.0.0.1" 35 C8 FE FD R[0..31] 77 C02B 00. The attacker at 127.0.0.15 could
+    // fetch a cookie that let it spoof a ClientHello from the victim's 5-tuple.
+    const random = Buffer.from(Array.from({ length: 32 }, (_, i) => i + 1));
+    const victim: ClientHello = {
+      version: 0xfefd, random, sessionId: Buffer.from([0x77]), cookie: Buffer.alloc(0),
+      cipherSuites: [0xc02b], cipherSuitesRaw: Buffer.from([0xc0, 0x2b]), compressionMethods: Buffer.from([0]), extensions: new Map(),
+    };
+    const attacker: ClientHello = {
+      ...victim, version: 0xfd00 | random[0]!, random: Buffer.concat([random.subarray(1), Buffer.from([0x77])]), sessionId: Buffer.alloc(0),
+    };
+    const jar = new CookieJar();
+    const cookie = jar.cookieFor('127.0.0.15', 0xc8fe, attacker);
+    expect(jar.isValid('127.0.0.1', 0x35c8, { ...victim, cookie })).toBe(false);
+    expect(jar.isValid('127.0.0.1', 0x35c8, { ...victim, cookie: jar.cookieFor('127.0.0.1', 0x35c8, victim) })).toBe(true);
+  });
+
   it('refuses an empty, short or random cookie, and another server\'s', () => {
     const jar = new CookieJar();
     const random = randomBytes(32);

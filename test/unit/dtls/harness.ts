@@ -10,7 +10,7 @@ import { DEFAULT_DTLS_LIMITS, DtlsService, type DtlsLimits } from '../../../src/
 import { secureOptions } from '../../../src/net/tls-context.js';
 import { UdpListener } from '../../../src/net/udp-listener.js';
 import { createTurnServer } from '../../../src/server.js';
-import { silentLogger } from '../../../src/turn/logger.js';
+import { silentLogger, type Logger } from '../../../src/turn/logger.js';
 import { testServerOptions } from '../../support/server-options.js';
 import { clientHelloDatagram, helloVerifyCookie } from './client-hello.js';
 
@@ -31,18 +31,19 @@ export async function waitFor(check: () => boolean): Promise<boolean> {
   return check();
 }
 
-/** An engine (from a UDP-only server) and one DTLS socket on `host`, with these limits and clock. */
+/** An engine (from a UDP-only server) and one DTLS socket on `host`, with these limits, clock and logger. */
 export async function startDtls(
   cleanups: Cleanups,
   cert: CertificateFiles,
-  options: { limits?: Partial<DtlsLimits>; clock?: () => number; host?: string } = {},
+  options: { limits?: Partial<DtlsLimits>; clock?: () => number; host?: string; logger?: Logger } = {},
 ) {
   const host = options.host ?? '127.0.0.1';
+  const logger = options.logger ?? silentLogger;
   const base = await testServerOptions({ listeningIps: [host] });
   const tls = { ...base.tls, cert: cert.cert, pkey: cert.key };
   const server = await createTurnServer({ ...base, tls });
-  const service = new DtlsService(secureOptions(tls), server.engine, silentLogger, { ...DEFAULT_DTLS_LIMITS, ...options.limits }, options.clock);
-  const udp = await UdpListener.listen(host, 0, server.engine, silentLogger);
+  const service = new DtlsService(secureOptions(tls), server.engine, logger, { ...DEFAULT_DTLS_LIMITS, ...options.limits }, options.clock);
+  const udp = await UdpListener.listen(host, 0, server.engine, logger);
   udp.onDtls = service.attach(udp);
   cleanups.push(async () => {
     service.close();
@@ -52,12 +53,12 @@ export async function startDtls(
   return { server, service, address: udp.local };
 }
 
-/** A UDP socket on 127.0.0.1 that keeps what it receives. */
-export async function rawSocket(cleanups: Cleanups): Promise<RawSocket> {
+/** A UDP socket on `host` (an IPv4 loopback address) that keeps what it receives. */
+export async function rawSocket(cleanups: Cleanups, host = '127.0.0.1'): Promise<RawSocket> {
   const socket = createSocket('udp4');
   const received: Buffer[] = [];
   socket.on('message', (d) => received.push(d));
-  await new Promise<void>((r) => socket.bind(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => socket.bind(0, host, () => r()));
   cleanups.push(() => new Promise<void>((r) => socket.close(() => r())));
   return { socket, received };
 }

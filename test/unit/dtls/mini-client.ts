@@ -14,15 +14,22 @@ export class MiniDtlsClient {
   private readonly inbox: DtlsRecord[] = [];
   private wake: (() => void) | undefined;
   private protection: RecordProtection | undefined;
-  private sequence = 1;
+  /** The next record numbers: epoch 0 (plaintext), epoch 1 (sealed). */
+  private plainSequence = 0;
+  private sequence = 0;
+  /** ClientKeyExchange and Finished as sent, to repeat the final flight. */
+  private finalMessages: { exchange: Buffer; finished: Buffer } | undefined;
   /** The datagram that carried the ClientHello with the cookie, to repeat it. */
   helloWithCookie: Buffer = Buffer.alloc(0);
+  /** Datagrams from the server so far. */
+  datagramsReceived = 0;
 
   private constructor(
     readonly socket: Socket,
     private readonly port: number,
   ) {
     socket.on('message', (d) => {
+      this.datagramsReceived++;
       this.inbox.push(...(parseRecords(d) ?? []));
       this.wake?.();
     });
@@ -36,7 +43,8 @@ export class MiniDtlsClient {
     return client;
   }
 
-  private async next(): Promise<DtlsRecord> {
+  /** The next record from the server, of any kind. */
+  async next(): Promise<DtlsRecord> {
     for (let i = 0; i < 100 && this.inbox.length === 0; i++) {
       await new Promise<void>((r) => ((this.wake = r), setTimeout(r, 50)));
     }
@@ -45,13 +53,31 @@ export class MiniDtlsClient {
     return record;
   }
 
+  /** The cookie exchange, ending with the ClientHello that carries the cookie (flight 3). */
+  private async sendHelloWithCookie(random: Buffer): Promise<void> {
+    this.send(clientHelloDatagram({ random, suites: [0xc02b], recordSequence: this.plainSequence++ }));
+    let cookie: Buffer | undefined;
+    while (!cookie) {
+      const record = await this.next();
+      cookie = helloVerifyCookie(Buffer.concat([record.header, record.fragment]));
+    }
+    this.helloWithCookie = clientHelloDatagram({ random, cookie, messageSeq: 1, recordSequence: this.plainSequence++, suites: [0xc02b] });
+    this.send(this.helloWithCookie);
+  }
+
+  /** Starts a new handshake from this socket, up to a valid-cookie ClientHello, and leaves it there. */
+  startAnotherHandshake(): Promise<void> {
+    return this.sendHelloWithCookie(randomBytes(32));
+  }
+
+  /** A whole new handshake from this socket; records are sealed with its keys from then on. */
+  handshakeAgain(): Promise<void> {
+    return this.handshake();
+  }
+
   private async handshake(): Promise<void> {
     const random = randomBytes(32);
-    this.send(clientHelloDatagram({ random, suites: [0xc02b] }));
-    const hvr = await this.next();
-    const cookie = helloVerifyCookie(Buffer.concat([hvr.header, hvr.fragment]))!;
-    this.helloWithCookie = clientHelloDatagram({ random, cookie, messageSeq: 1, recordSequence: 1, suites: [0xc02b] });
-    this.send(this.helloWithCookie);
+    await this.sendHelloWithCookie(random);
     const hello = parseHandshakeFragments(parseRecords(this.helloWithCookie)![0]!.fragment)![0]!;
     const transcript = createHash('sha256').update(handshakeMessage(HandshakeType.ClientHello, 1, hello.body));
     const messages = new Map<number, Buffer>();
@@ -72,14 +98,25 @@ export class MiniDtlsClient {
     const master = prf('sha256', premaster, 'extended master secret', transcript.copy().digest(), 48);
     const keys = keyBlock(suite, master, random, serverRandom);
     // The client's view: it writes with the client keys, which the server class calls "read".
+    this.sequence = 0;
     this.protection = new RecordProtection(suite, { clientKey: keys.serverKey, serverKey: keys.clientKey, clientIv: keys.serverIv, serverIv: keys.clientIv });
     const verify = prf('sha256', master, 'client finished', transcript.digest(), 12);
-    this.send(Buffer.concat([
-      plainRecord(ContentType.Handshake, 0, 2, handshakeMessage(HandshakeType.ClientKeyExchange, 2, exchange)),
-      plainRecord(ContentType.ChangeCipherSpec, 0, 3, Buffer.from([1])),
-      this.protection.seal(ContentType.Handshake, 1, 0, [handshakeMessage(HandshakeType.Finished, 3, verify)]),
-    ]));
+    this.finalMessages = {
+      exchange: handshakeMessage(HandshakeType.ClientKeyExchange, 2, exchange),
+      finished: handshakeMessage(HandshakeType.Finished, 3, verify),
+    };
+    this.sendFinalFlight();
     for (let record = await this.next(); record.epoch !== 1; record = await this.next());
+  }
+
+  /** ClientKeyExchange, ChangeCipherSpec and Finished, with fresh record numbers as a retransmission has. */
+  sendFinalFlight(): void {
+    const { exchange, finished } = this.finalMessages!;
+    this.send(Buffer.concat([
+      plainRecord(ContentType.Handshake, 0, this.plainSequence++, exchange),
+      plainRecord(ContentType.ChangeCipherSpec, 0, this.plainSequence++, Buffer.from([1])),
+      this.protection!.seal(ContentType.Handshake, 1, this.sequence++, [finished]),
+    ]));
   }
 
   /** One record of this type, sealed with the next sequence number, not sent. */

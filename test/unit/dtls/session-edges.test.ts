@@ -1,8 +1,12 @@
 // A DTLS session's edges, driven by a minimal client over real UDP: alerts, replays, forged
 // records and repeated ClientHellos, which OpenSSL's client will not produce on request.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { AlertDescription, AlertLevel, ContentType } from '../../../src/net/dtls/record.js';
-import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, longTermKey, readString } from '../../../src/stun/index.js';
+import { AlertDescription, AlertLevel, ContentType, plainRecord } from '../../../src/net/dtls/record.js';
+import { DEFAULT_DTLS_LIMITS } from '../../../src/net/dtls/service.js';
+import {
+  AttributeType, MessageBuilder, Method, StunClass, decodeMessage, longTermKey, readBytes, readString, readXorAddress, type TransportAddress,
+} from '../../../src/stun/index.js';
+import { openPeerUntilCleanup } from '../../support/turn-client.js';
 import { makeCertificate, type TestCertificate } from '../../support/certs.js';
 import { ALICE, REALM } from '../../support/server-options.js';
 import { startDtls, waitFor, type Cleanups } from './harness.js';
@@ -18,8 +22,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function connected() {
-  const rig = await startDtls(cleanups, certificate);
+async function connected(clock?: () => number) {
+  const rig = await startDtls(cleanups, certificate, { clock });
   const client = await MiniDtlsClient.connect(rig.address.port);
   cleanups.push(() => client.close());
   return { ...rig, client };
@@ -27,17 +31,28 @@ async function connected() {
 
 const binding = () => new MessageBuilder(Method.Binding, StunClass.Request).build();
 
-async function allocate(client: MiniDtlsClient): Promise<void> {
-  const request = (nonce?: string) => {
-    const b = new MessageBuilder(Method.Allocate, StunClass.Request).addFirstByte(AttributeType.RequestedTransport, 17);
-    if (!nonce) return b.build();
-    return b.addString(AttributeType.Username, ALICE.username).addString(AttributeType.Realm, REALM).addString(AttributeType.Nonce, nonce)
-      .build({ integrityKey: longTermKey(ALICE.username, REALM, ALICE.password) });
-  };
-  client.sendRecord(ContentType.ApplicationData, request());
-  const challenge = decodeMessage(await client.receive());
-  client.sendRecord(ContentType.ApplicationData, request(readString(challenge, AttributeType.Nonce, 763)));
-  expect(decodeMessage(await client.receive()).cls).toBe(StunClass.SuccessResponse);
+/** A request signed with Alice's long-term key. */
+function signed(method: number, nonce: string, add: (b: MessageBuilder) => MessageBuilder = (b) => b): Buffer {
+  return add(new MessageBuilder(method, StunClass.Request))
+    .addString(AttributeType.Username, ALICE.username).addString(AttributeType.Realm, REALM).addString(AttributeType.Nonce, nonce)
+    .build({ integrityKey: longTermKey(ALICE.username, REALM, ALICE.password) });
+}
+
+/** Allocates a UDP relay over the session; returns the nonce to sign more requests with, and the relay. */
+async function allocate(client: MiniDtlsClient): Promise<{ nonce: string; relay: TransportAddress }> {
+  const udp = (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17);
+  client.sendRecord(ContentType.ApplicationData, udp(new MessageBuilder(Method.Allocate, StunClass.Request)).build());
+  const nonce = readString(decodeMessage(await client.receive()), AttributeType.Nonce, 763)!;
+  client.sendRecord(ContentType.ApplicationData, signed(Method.Allocate, nonce, udp));
+  const answer = decodeMessage(await client.receive());
+  expect(answer.cls).toBe(StunClass.SuccessResponse);
+  return { nonce, relay: readXorAddress(answer, AttributeType.XorRelayedAddress)! };
+}
+
+/** Sends a request over the session and returns the answer's class. */
+async function ask(client: MiniDtlsClient, request: Buffer): Promise<number> {
+  client.sendRecord(ContentType.ApplicationData, request);
+  return decodeMessage(await client.receive()).cls;
 }
 
 describe('a DTLS session', () => {
@@ -81,5 +96,53 @@ describe('a DTLS session', () => {
     expect(decodeMessage(await client.receive()).cls).toBe(StunClass.SuccessResponse);
     expect(service.sessions).toBe(1);
     expect(service.counters.handshakesStarted).toBe(1);
+  });
+
+  it('sends nothing back for epoch-0 handshake junk once open', async () => {
+    const { client } = await connected();
+    const before = client.datagramsReceived;
+    client.send(plainRecord(ContentType.Handshake, 0, 9, Buffer.alloc(0))); // 13 bytes, anyone can send them
+    client.sendRecord(ContentType.ApplicationData, binding());
+    expect(decodeMessage(await client.receive()).cls).toBe(StunClass.SuccessResponse);
+    expect(client.datagramsReceived).toBe(before + 1); // the Binding answer, no final flight before it
+  });
+
+  it('sends the final flight again when the client repeats its final flight', async () => {
+    const { client } = await connected();
+    client.sendFinalFlight();
+    const ccs = await client.next();
+    const finished = await client.next();
+    expect([ccs.type, ccs.epoch]).toEqual([ContentType.ChangeCipherSpec, 0]);
+    expect([finished.type, finished.epoch]).toEqual([ContentType.Handshake, 1]);
+  });
+
+  it('stays open, with its allocation and relay, while a new handshake from its 5-tuple is unfinished', async () => {
+    let now = 1_000_000;
+    const { server, service, client } = await connected(() => now);
+    const { nonce, relay } = await allocate(client);
+    const peer = await openPeerUntilCleanup(cleanups);
+    await client.startAnotherHandshake(); // a valid-cookie ClientHello that is never finished
+    expect(await waitFor(() => service.counters.handshakesStarted === 2)).toBe(true);
+    expect(await ask(client, signed(Method.Refresh, nonce, (b) => b.addUint32(AttributeType.Lifetime, 600)))).toBe(StunClass.SuccessResponse);
+    expect(await ask(client, signed(Method.CreatePermission, nonce, (b) => b.addXorAddress(AttributeType.XorPeerAddress, peer.address)))).toBe(StunClass.SuccessResponse);
+    peer.socket.send('from the peer', relay.port, relay.address);
+    expect(readBytes(decodeMessage(await client.receive()), AttributeType.Data)?.toString()).toBe('from the peer');
+    // The new handshake times out alone.
+    now += DEFAULT_DTLS_LIMITS.handshakeTimeoutMs;
+    service.sweep();
+    expect(service.counters.handshakesFailed).toBe(1);
+    expect(service.sessions).toBe(1);
+    expect(await ask(client, binding())).toBe(StunClass.SuccessResponse);
+    expect(server.engine.allocations.size).toBe(1);
+  });
+
+  it('is replaced, and its allocation freed, once a new handshake from its 5-tuple finishes', async () => {
+    const { server, service, client } = await connected();
+    await allocate(client);
+    await client.handshakeAgain();
+    expect(await waitFor(() => server.engine.allocations.size === 0)).toBe(true);
+    expect(await ask(client, binding())).toBe(StunClass.SuccessResponse); // over the new keys
+    expect(service.sessions).toBe(1);
+    expect(service.counters.handshakesCompleted).toBe(2);
   });
 });

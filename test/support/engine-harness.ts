@@ -30,6 +30,8 @@ export function closeEngineHarnesses(): void {
 
 export interface HarnessOptions {
   readonly staleNonceSeconds?: number;
+  /** A fixed secret makes the same nonces in every run, the clock starting at the same time (default: random). */
+  readonly nonceSecret?: Buffer;
   /** Slows relay binding down, to open the window in which a retransmission can race. */
   readonly relayDelayMs?: number;
   /** Server options beyond testServerOptions()' defaults (quotas, max-bps, …). */
@@ -45,7 +47,8 @@ export interface SigningOverrides {
 /**
  * A TurnEngine with real relay sockets on 127.0.0.1 (from the options' min-port..max-port), a
  * clock the test moves, and client sessions (5-tuples) that sign requests as alice: `t.session`
- * and `t.request` are the first one's, `t.client()` makes another.
+ * and `t.request` are the first one's, `t.client()` makes another. Error log lines are kept
+ * in `t.errors`, so that a test can assert that nothing failed inside the engine.
  */
 export async function engineHarness(harness: HarnessOptions = {}) {
   let now = 1_700_000_000_000;
@@ -67,12 +70,13 @@ export async function engineHarness(harness: HarnessOptions = {}) {
       }
     },
   };
+  const errors: string[] = [];
   const engine = new TurnEngine(engineConfigOf(options), {
     credentials: new Credentials([new StaticUsers(options.users, REALM)], undefined),
     relays: countedRelays,
-    peerPolicy: new PeerPolicy({ allowLoopbackPeers: true }),
-    nonces: new NonceIssuer(harness.staleNonceSeconds ?? 600),
-    logger: silentLogger,
+    peerPolicy: new PeerPolicy({ allowLoopbackPeers: true, allowed: options.allowedPeerIps, denied: options.deniedPeerIps }),
+    nonces: new NonceIssuer(harness.staleNonceSeconds ?? 600, harness.nonceSecret),
+    logger: { ...silentLogger, error: (line) => void errors.push(line) },
     clock: () => now,
   });
   closers.push(() => {
@@ -145,6 +149,7 @@ export async function engineHarness(harness: HarnessOptions = {}) {
     client,
     engine,
     options,
+    errors,
     settled,
     code,
     now: () => now,

@@ -5,9 +5,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { closeEngineHarnesses, engineHarness } from '../test/support/engine-harness.js';
-import { Random, mutate, seeds } from '../test/support/fuzz.js';
-import { fuzzCodec, fuzzEngine, fuzzFramer } from '../test/support/fuzz-targets.js';
+import { closeEngineHarnesses } from '../test/support/engine-harness.js';
+import { Random, mutateForEngine } from '../test/support/fuzz.js';
+import { engineToFuzz, fuzzCodec, fuzzEngine, fuzzFramer } from '../test/support/fuzz-targets.js';
 
 const arg = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(`--${name}`);
@@ -19,19 +19,18 @@ const seconds = arg('seconds', 30);
 const seed = arg('seed', Date.now() % 2 ** 31);
 const corpusDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '../test/fixtures/fuzz');
 
-const engine = await engineHarness();
+const { t, seeds } = await engineToFuzz();
 const random = new Random(seed);
-const base = seeds();
 const deadline = Date.now() + seconds * 1000;
 let runs = 0;
 let failures = 0;
 while (Date.now() < deadline) {
   for (let i = 0; i < 1000; i++, runs++) {
-    const input = mutate(random, base);
+    const input = mutateForEngine(random, seeds);
     try {
       fuzzCodec(input);
       fuzzFramer(input, random.below(input.length + 1));
-      fuzzEngine(engine.engine, engine.session, input);
+      await fuzzEngine(t, input);
     } catch (error) {
       failures++;
       const file = path.join(corpusDir, `crash-${createHash('sha1').update(input).digest('hex').slice(0, 12)}.bin`);
@@ -39,8 +38,7 @@ while (Date.now() < deadline) {
       console.error(`${file}: ${error instanceof Error ? error.stack : String(error)}`);
     }
   }
-  await new Promise((r) => setImmediate(r)); // let the engine's asynchronous answers run
 }
 closeEngineHarnesses();
-console.log(`fuzz: seed ${seed}, ${runs} inputs in ${seconds} s, ${failures} failures, allocations left ${engine.engine.allocations.size}`);
+console.log(`fuzz: seed ${seed}, ${runs} inputs in ${seconds} s, ${failures} failures, ${t.engine.counters.authSuccesses} authenticated, allocations left ${t.engine.allocations.size}`);
 process.exit(failures > 0 ? 1 : 0);

@@ -8,19 +8,19 @@ import {
   MessageBuilder,
   StunClass,
   decodeMessage,
-  longTermKey,
+  looksLikeStun,
   readErrorCode,
   readString,
+  type SealOptions,
   type StunMessage,
 } from '../../src/stun/index.js';
 import { TurnEngine } from '../../src/turn/engine.js';
 import { silentLogger } from '../../src/turn/logger.js';
 import { NonceIssuer } from '../../src/turn/nonce.js';
 import type { RelayProvider } from '../../src/turn/relay.js';
-import { freePortRange } from './ports.js';
 import { RecordingSession } from './recording-session.js';
 import type { ServerOptions } from '../../src/config/server-options.js';
-import { ALICE, REALM, testServerOptions } from './server-options.js';
+import { ALICE, ALICE_KEY, REALM, testServerOptions } from './server-options.js';
 
 const closers: (() => void)[] = [];
 
@@ -30,6 +30,8 @@ export function closeEngineHarnesses(): void {
 
 export interface HarnessOptions {
   readonly staleNonceSeconds?: number;
+  /** A fixed secret makes the same nonces in every run, the clock starting at the same time (default: random). */
+  readonly nonceSecret?: Buffer;
   /** Slows relay binding down, to open the window in which a retransmission can race. */
   readonly relayDelayMs?: number;
   /** Whether the relay sockets are taken to send with DF (default: what this kernel does). */
@@ -38,63 +40,102 @@ export interface HarnessOptions {
   readonly options?: Partial<ServerOptions>;
 }
 
+/** What alice's request carries instead of what she would send: another NONCE, other integrity keys. */
+export interface SigningOverrides {
+  readonly nonce?: string;
+  readonly seal?: SealOptions;
+}
+
 /**
- * A TurnEngine with real relay sockets on 127.0.0.1, a clock the test moves, and client
- * sessions (5-tuples) that sign requests as alice: `t.session` and `t.request` are the first
- * one's, `t.client()` makes another.
+ * A TurnEngine with real relay sockets on 127.0.0.1 (from the options' min-port..max-port), a
+ * clock the test moves, and client sessions (5-tuples) that sign requests as alice: `t.session`
+ * and `t.request` are the first one's, `t.client()` makes another. Error log lines are kept
+ * in `t.errors`, so that a test can assert that nothing failed inside the engine.
  */
 export async function engineHarness(harness: HarnessOptions = {}) {
   let now = 1_700_000_000_000;
   const relayDelayMs = harness.relayDelayMs ?? 0;
-  const first = await freePortRange('127.0.0.1', 10);
-  const relays = new UdpRelays({ relayIps: ['127.0.0.1'], minPort: first, maxPort: first + 9, externalIps: new Map(), setsDontFragment: harness.setsDontFragment }, silentLogger);
   const options = await testServerOptions(harness.options);
-  const slowRelays: RelayProvider = {
+  const relays = new UdpRelays({ relayIps: ['127.0.0.1'], minPort: options.minPort, maxPort: options.maxPort, externalIps: new Map(), setsDontFragment: harness.setsDontFragment }, silentLogger);
+  // Binding a relay socket is the only work the engine waits for here that outlives the
+  // microtasks of a packet: counting the bindings under way tells when the engine is done.
+  let bindingsUnderWay = 0;
+  const countedRelays: RelayProvider = {
     hasFamily: (family) => relays.hasFamily(family),
     setsDontFragment: relays.setsDontFragment,
     open: async (request, onPacket) => {
-      await new Promise((r) => setTimeout(r, relayDelayMs));
-      return relays.open(request, onPacket);
+      bindingsUnderWay++;
+      try {
+        if (relayDelayMs > 0) await new Promise((r) => setTimeout(r, relayDelayMs));
+        return await relays.open(request, onPacket);
+      } finally {
+        bindingsUnderWay--;
+      }
     },
   };
+  const errors: string[] = [];
   const engine = new TurnEngine(engineConfigOf(options), {
     credentials: new Credentials([new StaticUsers(options.users, REALM)], undefined),
-    relays: relayDelayMs > 0 ? slowRelays : relays,
-    peerPolicy: new PeerPolicy({ allowLoopbackPeers: true }),
-    nonces: new NonceIssuer(harness.staleNonceSeconds ?? 600),
-    logger: silentLogger,
+    relays: countedRelays,
+    peerPolicy: new PeerPolicy({ allowLoopbackPeers: true, allowed: options.allowedPeerIps, denied: options.deniedPeerIps }),
+    nonces: new NonceIssuer(harness.staleNonceSeconds ?? 600, harness.nonceSecret),
+    logger: { ...silentLogger, error: (line) => void errors.push(line) },
     clock: () => now,
   });
   closers.push(() => {
     engine.close();
     relays.close();
   });
-  const key = longTermKey(ALICE.username, REALM, ALICE.password);
   let nextPort = 40000;
   const code = (m: StunMessage) => readErrorCode(m, AttributeType.ErrorCode)?.code;
 
-  /** Another 5-tuple of alice's. */
-  function client() {
-    const session = new RecordingSession(nextPort++);
+  /** Resolves once the engine has finished with every packet handed to it so far. */
+  async function settled(): Promise<void> {
+    for (let i = 0; i < 1000; i++) {
+      await new Promise((r) => setImmediate(r)); // every queued continuation has run
+      if (bindingsUnderWay === 0) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error('the engine is still binding relays after 1,000 waits');
+  }
+
+  /** Another 5-tuple of alice's, from `address` (nonces are bound to the client's IP). */
+  function client(address = '127.0.0.1') {
+    const session = new RecordingSession(nextPort++, address);
     let nonce = '';
 
     /** A request as alice would sign it with the nonce she last learnt. */
-    function signed(method: number, add: (b: MessageBuilder) => void = () => {}): Buffer {
+    function signed(method: number, add: (b: MessageBuilder) => void = () => {}, overrides: SigningOverrides = {}): Buffer {
       const builder = new MessageBuilder(method, StunClass.Request);
       add(builder);
-      builder.addString(AttributeType.Username, ALICE.username).addString(AttributeType.Realm, REALM).addString(AttributeType.Nonce, nonce);
-      return builder.build({ integrityKey: key });
+      builder.addString(AttributeType.Username, ALICE.username).addString(AttributeType.Realm, REALM).addString(AttributeType.Nonce, overrides.nonce ?? nonce);
+      return builder.build(overrides.seal ?? { integrityKey: ALICE_KEY });
     }
 
-    /** Sends a request and waits for the engine's answer (requests are handled asynchronously). */
+    /** Every answer this session has been sent so far to `request` (a response with its transaction ID). */
+    function received(request: Buffer): StunMessage[] {
+      const id = request.subarray(8, 20);
+      return session.sent
+        .filter((data) => looksLikeStun(data) && data.subarray(8, 20).equals(id))
+        .map((data) => decodeMessage(data))
+        .filter((m) => m.cls === StunClass.SuccessResponse || m.cls === StunClass.ErrorResponse);
+    }
+
+    /** Hands `request` to the engine and returns the answers it got once the engine is done: none, one, or (a bug) more. */
+    async function answersTo(request: Buffer): Promise<StunMessage[]> {
+      const before = received(request).length;
+      engine.handlePacket(session, request);
+      await settled();
+      const answers = received(request).slice(before);
+      for (const answer of answers) nonce = readString(answer, AttributeType.Nonce, 763) ?? nonce;
+      return answers;
+    }
+
+    /** Sends a signed request and returns its one answer; no answer, or more than one, fails the test. */
     async function requestOnce(method: number, add: (b: MessageBuilder) => void = () => {}): Promise<StunMessage> {
-      const before = session.sent.length;
-      engine.handlePacket(session, signed(method, add));
-      for (let i = 0; i < 200 && session.sent.length === before; i++) await new Promise((r) => setTimeout(r, 5));
-      const response = decodeMessage(session.sent[session.sent.length - 1]!);
-      const fresh = readString(response, AttributeType.Nonce, 763);
-      if (fresh) nonce = fresh;
-      return response;
+      const answers = await answersTo(signed(method, add));
+      if (answers.length !== 1) throw new Error(`request ${method} got ${answers.length} answers, not one`);
+      return answers[0]!;
     }
 
     /** As a client does: a 438 (or a first 401) is answered by trying again with the new nonce. */
@@ -102,7 +143,7 @@ export async function engineHarness(harness: HarnessOptions = {}) {
       const response = await requestOnce(method, add);
       return code(response) === 438 ? requestOnce(method, add) : response;
     }
-    return { session, signed, requestOnce, request };
+    return { session, signed, received, answersTo, requestOnce, request, nonce: () => nonce };
   }
 
   const firstClient = client();
@@ -110,6 +151,9 @@ export async function engineHarness(harness: HarnessOptions = {}) {
     ...firstClient,
     client,
     engine,
+    options,
+    errors,
+    settled,
     code,
     now: () => now,
     advance: (ms: number) => {
@@ -118,3 +162,5 @@ export async function engineHarness(harness: HarnessOptions = {}) {
     },
   };
 }
+
+export type EngineHarness = Awaited<ReturnType<typeof engineHarness>>;

@@ -1,6 +1,6 @@
 // What the fuzzer feeds, and the invariant for each: nothing but the documented error type
 // escapes the codec and the framer, and nothing at all escapes the engine.
-import { AttributeType, StunDecodeError, decodeMessage, verifyIntegrity } from '../../src/stun/index.js';
+import { AttributeType, Method, StunClass, StunDecodeError, decodeMessage, verifyIntegrity } from '../../src/stun/index.js';
 import {
   readAddress,
   readAllXorAddresses,
@@ -15,8 +15,8 @@ import {
   readXorAddress,
 } from '../../src/stun/attributes.js';
 import { FramingError, StreamFramer } from '../../src/stun/stream-framer.js';
-import type { TurnEngine } from '../../src/turn/engine.js';
-import type { ClientSession } from '../../src/turn/session.js';
+import { engineHarness, type EngineHarness } from './engine-harness.js';
+import { seeds } from './fuzz.js';
 
 const expectOnly = (kind: new (...args: never[]) => Error, run: () => void): void => {
   try {
@@ -50,7 +50,33 @@ export function fuzzFramer(input: Buffer, cut: number): void {
   });
 }
 
-/** The engine answers or drops; it never throws. */
-export function fuzzEngine(engine: TurnEngine, session: ClientSession, input: Buffer): void {
-  engine.handlePacket(session, input);
+/**
+ * The engine answers or drops; it never throws, and no handler fails: a handler that throws
+ * is answered with a 500 and logged as an error, so either counts as a failure here.
+ */
+export async function fuzzEngine(t: EngineHarness, input: Buffer): Promise<void> {
+  const errorsBefore = t.errors.length;
+  const serverErrorsBefore = t.engine.counters.errorResponses.get(500) ?? 0;
+  t.engine.handlePacket(t.session, input);
+  await t.settled();
+  const serverErrors = (t.engine.counters.errorResponses.get(500) ?? 0) - serverErrorsBefore;
+  if (serverErrors > 0 || t.errors.length > errorsBefore) {
+    throw new Error(`the engine failed on this input: ${serverErrors} answer(s) 500, logged: ${t.errors.slice(errorsBefore).join('\n')}`);
+  }
+}
+
+/**
+ * An engine to fuzz: alice holds an allocation and the signed seeds carry the nonce it issued
+ * her, so that mutants reach every handler. The nonce secret is fixed, so that an input saved
+ * to the corpus still authenticates when it is replayed. Peers are loopback only: a mutated
+ * XOR-PEER-ADDRESS must not make the relay send datagrams off this host.
+ */
+export async function engineToFuzz(): Promise<{ t: EngineHarness; seeds: Buffer[] }> {
+  const t = await engineHarness({
+    nonceSecret: Buffer.alloc(32, 'fuzz'),
+    options: { allowedPeerIps: ['127.0.0.0/8', '::1'], deniedPeerIps: ['0.0.0.0/0', '::/0'] },
+  });
+  const allocated = await t.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17));
+  if (allocated.cls !== StunClass.SuccessResponse) throw new Error('alice could not allocate before fuzzing');
+  return { t, seeds: seeds(t.nonce()) };
 }

@@ -1,7 +1,17 @@
 // A small mutation fuzzer: valid messages from each family Turnpike reads, mutated the ways
 // parsers break (bit flips, truncation, length fields, duplicated and spliced attributes), plus
 // random bytes. Deterministic for a seed, so that a failure can be replayed.
-import { AttributeType, MessageBuilder, Method, StunClass, longTermKey } from '../../src/stun/index.js';
+import {
+  AttributeType,
+  HEADER_LENGTH,
+  MessageBuilder,
+  Method,
+  StunClass,
+  computeIntegrity,
+  decodeMessage,
+  type StunMessage,
+} from '../../src/stun/index.js';
+import { ALICE, ALICE_KEY, REALM } from './server-options.js';
 
 /** xorshift32: fast, seedable, good enough to explore inputs. */
 export class Random {
@@ -27,20 +37,27 @@ export class Random {
   }
 }
 
-const key = longTermKey('alice', 'test.example', 'wonder;land#1');
+/** A NONCE no server issued: signed seeds carrying it stop at authentication (438). */
+const MADE_UP_NONCE = 'AAAAAAAAAAAAAAAAAAAAAA';
 const peer = { family: 4 as const, address: '127.0.0.1', port: 9 };
 const peer6 = { family: 6 as const, address: '::ffff:127.0.0.1', port: 9 };
 
-/** Valid messages of every method the server handles, signed and not. */
-export function seeds(): Buffer[] {
+/**
+ * Valid messages of every method the server handles, unsigned and signed by alice: with a
+ * `nonce` the server issued (to the address they will come from), the signed ones get past
+ * authentication to the handlers.
+ */
+export function seeds(nonce = MADE_UP_NONCE): Buffer[] {
   const signed = (b: MessageBuilder) =>
-    b.addString(AttributeType.Username, 'alice').addString(AttributeType.Realm, 'test.example').addString(AttributeType.Nonce, 'AAAAAAAAAAAAAAAAAAAAAA').build({ integrityKey: key, fingerprint: true });
+    b.addString(AttributeType.Username, ALICE.username).addString(AttributeType.Realm, REALM).addString(AttributeType.Nonce, nonce).build({ integrityKey: ALICE_KEY, fingerprint: true });
   const channelData = Buffer.concat([Buffer.from([0x40, 0x00, 0x00, 0x05]), Buffer.from('hello')]);
   return [
     new MessageBuilder(Method.Binding, StunClass.Request).build({ fingerprint: true }),
     new MessageBuilder(Method.Allocate, StunClass.Request).addFirstByte(AttributeType.RequestedTransport, 17).build(),
     signed(new MessageBuilder(Method.Allocate, StunClass.Request).addFirstByte(AttributeType.RequestedTransport, 17).addEvenPort(true).addFirstByte(AttributeType.RequestedAddressFamily, 1)),
     signed(new MessageBuilder(Method.Refresh, StunClass.Request).addUint32(AttributeType.Lifetime, 600)),
+    // One CreatePermission the IPv4 relay grants, one it refuses (443: an IPv6 peer).
+    signed(new MessageBuilder(Method.CreatePermission, StunClass.Request).addXorAddress(AttributeType.XorPeerAddress, peer).addXorAddress(AttributeType.XorPeerAddress, { ...peer, address: '127.0.0.2' })),
     signed(new MessageBuilder(Method.CreatePermission, StunClass.Request).addXorAddress(AttributeType.XorPeerAddress, peer).addXorAddress(AttributeType.XorPeerAddress, peer6)),
     signed(new MessageBuilder(Method.ChannelBind, StunClass.Request).addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, peer)),
     signed(new MessageBuilder(Method.Connect, StunClass.Request).addXorAddress(AttributeType.XorPeerAddress, peer)),
@@ -73,6 +90,73 @@ export function mutate(random: Random, seedsList: readonly Buffer[]): Buffer {
     default: // random bytes
       return random.bytes(random.below(200));
   }
+}
+
+/**
+ * One mutated input for the engine. A third are as the codec gets them; the others are signed
+ * again by alice, so that what was mutated reaches the handlers instead of stopping at a 401:
+ * a third mutated anywhere, a third with bits flipped only inside one attribute's value, so
+ * that they still decode and a handler reads the odd value.
+ */
+export function mutateForEngine(random: Random, seedsList: readonly Buffer[]): Buffer {
+  switch (random.below(3)) {
+    case 0:
+      return mutate(random, seedsList);
+    case 1:
+      return signAgain(random, mutate(random, seedsList));
+    default:
+      return signAgain(random, flipInValue(random, seedsList));
+  }
+}
+
+/** The credentials: bits flipped in them only earn a 401 or a 438, which the other mutants get plenty of. */
+const CREDENTIALS: ReadonlySet<number> = new Set([AttributeType.Username, AttributeType.Realm, AttributeType.Nonce]);
+
+/** A seed with 1-4 bits flipped inside the value of one of its attributes (not its credentials). */
+function flipInValue(random: Random, seedsList: readonly Buffer[]): Buffer {
+  const base = Buffer.from(seedsList[random.below(seedsList.length)]!);
+  let message: StunMessage;
+  try {
+    message = decodeMessage(base);
+  } catch {
+    return base;
+  }
+  const values = [...message.attributes.values()].filter((a) => a.length > 0 && !CREDENTIALS.has(a.type));
+  if (values.length === 0) return base;
+  const value = values[random.below(values.length)]!;
+  for (let i = random.below(4) + 1; i > 0; i--) base[value.offset + random.below(value.length)]! ^= 1 << random.below(8);
+  return base;
+}
+
+/**
+ * The request cut after its MESSAGE-INTEGRITY (so without a FINGERPRINT, which any mutation
+ * breaks), with a new transaction ID (else the allocation's retransmission cache would answer
+ * it) and alice's HMAC made anew. Input that does not decode, or has no MESSAGE-INTEGRITY, is
+ * returned as it is.
+ */
+function signAgain(random: Random, input: Buffer): Buffer {
+  let message: StunMessage;
+  try {
+    message = decodeMessage(withoutFingerprint(input));
+  } catch {
+    return input;
+  }
+  const integrity = message.messageIntegrity;
+  if (integrity?.length !== 20) return input;
+  const signed = Buffer.from(message.buffer.subarray(0, integrity.offset + integrity.length));
+  signed.writeUInt16BE(signed.length - HEADER_LENGTH, 2);
+  random.bytes(12).copy(signed, 8);
+  computeIntegrity('sha1', ALICE_KEY, signed, integrity.offset - 4, integrity.length).copy(signed, integrity.offset);
+  return signed;
+}
+
+/** The bytes before a trailing FINGERPRINT attribute, the header length made to match. */
+function withoutFingerprint(input: Buffer): Buffer {
+  const at = input.length - 8;
+  if (at < HEADER_LENGTH || input.readUInt16BE(at) !== AttributeType.Fingerprint) return input;
+  const cut = Buffer.from(input.subarray(0, at));
+  cut.writeUInt16BE(at - HEADER_LENGTH, 2);
+  return cut;
 }
 
 function fixLength(random: Random, data: Buffer): Buffer {

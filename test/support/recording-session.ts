@@ -11,8 +11,8 @@ export class RecordingSession implements ClientSession {
   allocation: Allocation | undefined;
   allocating = false;
 
-  constructor(port = 40000) {
-    this.remote = { family: 4, address: '127.0.0.1', port };
+  constructor(port = 40000, address = '127.0.0.1') {
+    this.remote = { family: 4, address, port };
   }
   readonly sent: Buffer[] = [];
   setAllocation(a: Allocation | undefined): void {

@@ -5,6 +5,8 @@ import { freePortRange } from './ports.js';
 
 export const REALM = 'test.example';
 export const ALICE = { username: 'alice', password: 'wonder;land#1' };
+/** MD5(alice:test.example:password), the key her requests are signed with. */
+export const ALICE_KEY = longTermKey(ALICE.username, REALM, ALICE.password);
 
 export async function testServerOptions(overrides: Partial<ServerOptions> = {}): Promise<ServerOptions> {
   const host = overrides.listeningIps?.[0] ?? '127.0.0.1';
@@ -21,7 +23,7 @@ export async function testServerOptions(overrides: Partial<ServerOptions> = {}):
     serverName: REALM,
     ltCredMech: true,
     noAuth: false,
-    users: [{ name: ALICE.username, key: longTermKey(ALICE.username, REALM, ALICE.password) }],
+    users: [{ name: ALICE.username, key: ALICE_KEY }],
     userDb: undefined,
     useAuthSecret: false,
     staticAuthSecrets: [],

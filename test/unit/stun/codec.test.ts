@@ -7,6 +7,7 @@ import {
   Method,
   StunClass,
   StunDecodeError,
+  computeIntegrity,
   decodeMessage,
   readAllXorAddresses,
   readErrorCode,
@@ -69,6 +70,29 @@ describe('round trips', () => {
     const decoded = decodeMessage(message);
     expect(decoded.messageIntegritySha256?.length).toBe(32);
     expect(verifyIntegrity(decoded, key)).toBe('ok');
+  });
+
+  it('MESSAGE-INTEGRITY-SHA256 made with another key, or altered in one bit, is a mismatch, even beside a right SHA1', () => {
+    const key = Buffer.from('key');
+    const request = (sha256Key: Buffer) =>
+      new MessageBuilder(Method.Allocate, StunClass.Request).addString(AttributeType.Username, 'u').build({ integrityKey: key, integritySha256Key: sha256Key });
+    expect(verifyIntegrity(decodeMessage(request(Buffer.from('other'))), key)).toBe('mismatch');
+    const altered = request(key);
+    altered[altered.length - 1]! ^= 1;
+    expect(verifyIntegrity(decodeMessage(altered), key)).toBe('mismatch');
+  });
+
+  it('MESSAGE-INTEGRITY-SHA256 truncated to 16 bytes (RFC 8489 §14.6) verifies, and altered is a mismatch', () => {
+    const key = Buffer.from('key');
+    const body = new MessageBuilder(Method.Allocate, StunClass.Request).addString(AttributeType.Username, 'u').build();
+    const message = Buffer.concat([body, Buffer.alloc(4 + 16)]);
+    message.writeUInt16BE(message.length - 20, 2);
+    message.writeUInt16BE(AttributeType.MessageIntegritySha256, body.length);
+    message.writeUInt16BE(16, body.length + 2);
+    computeIntegrity('sha256', key, message, body.length, 16).copy(message, body.length + 4, 0, 16);
+    expect(verifyIntegrity(decodeMessage(message), key)).toBe('ok');
+    message[message.length - 1]! ^= 1;
+    expect(verifyIntegrity(decodeMessage(message), key)).toBe('mismatch');
   });
 
   it('IPv6 text round-trips through bytes in the form sockets report', () => {

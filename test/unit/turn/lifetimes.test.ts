@@ -63,6 +63,8 @@ describe('lifetimes (injected clock)', () => {
     const t = await engineHarness();
     const response = await t.request(Method.Allocate, allocateAttrs);
     const relay = readXorAddress(response, AttributeType.XorRelayedAddress)!;
-    expect(relay.port).toBe(t.session.allocation!.relays.ipv4!.local.port);
+    expect(relay.port).toBeGreaterThanOrEqual(t.options.minPort);
+    expect(relay.port).toBeLessThanOrEqual(t.options.maxPort);
+    expect(relay.port).toBe(t.session.allocation!.relays.ipv4!.local.port); // and the socket is bound there
   });
 });

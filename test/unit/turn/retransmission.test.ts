@@ -1,7 +1,7 @@
 // RFC 8489 §6.3.1: a retransmitted request gets the first answer, never a second allocation
 // or a 437 — also when it arrives while the first is still being served.
 import { afterEach, describe, expect, it } from 'vitest';
-import { AttributeType, Method, StunClass, decodeMessage, type MessageBuilder } from '../../../src/stun/index.js';
+import { AttributeType, Method, StunClass, type MessageBuilder } from '../../../src/stun/index.js';
 import { closeEngineHarnesses, engineHarness } from '../../support/engine-harness.js';
 
 afterEach(closeEngineHarnesses);
@@ -15,16 +15,14 @@ describe('retransmissions', () => {
     t.engine.handlePacket(t.session, allocate);
     t.engine.handlePacket(t.session, allocate);
     t.engine.handlePacket(t.session, allocate);
-    await new Promise((r) => setTimeout(r, 150));
+    await t.settled();
     expect(t.engine.allocations.size).toBe(1);
-    const answers = t.session.sent.slice(-1).map((b) => decodeMessage(b));
-    expect(answers[0]!.cls).toBe(StunClass.SuccessResponse);
+    const answers = t.received(allocate);
+    expect(answers.map((m) => m.cls)).toEqual([StunClass.SuccessResponse]);
     // Once answered, the same bytes again get the same bytes back.
-    const before = t.session.sent.length;
-    t.engine.handlePacket(t.session, allocate);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(t.session.sent.length).toBe(before + 1);
-    expect(t.session.sent[before]!.equals(t.session.sent[before - 1]!)).toBe(true);
+    const again = await t.answersTo(allocate);
+    expect(again).toHaveLength(1);
+    expect(again[0]!.buffer.equals(answers[0]!.buffer)).toBe(true);
     expect(t.engine.allocations.size).toBe(1);
   });
 
@@ -34,9 +32,10 @@ describe('retransmissions', () => {
     const permission = t.signed(Method.CreatePermission, (b) => b.addXorAddress(AttributeType.XorPeerAddress, { family: 4, address: '127.0.0.1', port: 1 }));
     t.engine.handlePacket(t.session, permission);
     t.engine.handlePacket(t.session, permission);
-    await new Promise((r) => setTimeout(r, 20));
-    const [first, second] = t.session.sent.slice(-2);
-    expect(decodeMessage(first!).cls).toBe(StunClass.SuccessResponse);
-    expect(second!.equals(first!)).toBe(true);
+    await t.settled();
+    const answers = t.received(permission);
+    expect(answers).toHaveLength(2);
+    expect(answers[0]!.cls).toBe(StunClass.SuccessResponse);
+    expect(answers[1]!.buffer.equals(answers[0]!.buffer)).toBe(true);
   });
 });

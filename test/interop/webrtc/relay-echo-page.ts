@@ -1,6 +1,7 @@
 // The page the Chromium interop test (and bench/call-setup.ts, which reads its timestamps)
-// loads: two RTCPeerConnections in one page, relay only, signalled in the page. Plain JavaScript in a string, so that nothing the test runner
-// compiles is serialised into the browser.
+// loads: two RTCPeerConnections in one page, relay only, signalled in the page. Plain
+// JavaScript in a string, so that nothing the test runner compiles is serialised into the
+// browser.
 
 const SCRIPT = String.raw`
 // Wall-clock milliseconds, sub-millisecond: comparable with another process's timestamps.

@@ -3,12 +3,13 @@
 //
 // For each client (headless Chromium, libdatachannel through node-datachannel) and server,
 // SETUP_RUNS times (default 5), a relay-only data channel between two peer connections in
-// this process (or page) is opened through a tap that gives every client socket a loopback
-// address the server has never seen (bench/fresh-source-tap.ts): each call is a first call.
-// Printed: from the first Allocate the tap passes to the first relay candidate, to both
-// peers' relay candidates, and to the data channel open, as median and range, and the
-// Turnpike/coturn ratio of the medians. Then what a spoofed source gets back
-// (bench/spoofed-allocates.ts): a burst of 200 minimal Allocates, and a long run of 10,000.
+// this process (or page) is opened through a tap that gives each call a loopback address
+// the server has never seen (bench/fresh-source-tap.ts): each call is a first call.
+// Printed: from the first Allocate the tap passes to the first Allocate success it passes
+// back (the server's part), to the first relay candidate, to both peers' relay candidates,
+// and to the data channel open, as median and range, and the Turnpike/coturn ratio of the
+// medians. Then what a spoofed source gets back (bench/spoofed-allocates.ts): a burst of
+// 200 minimal Allocates, and a long run of 10,000.
 // Env: SETUP_RUNS, SETUP_CLIENTS (comma list of chromium, libdatachannel).
 import type { Page } from 'playwright-core';
 import { startCoturn } from '../test/support/coturn-tools.js';
@@ -86,6 +87,8 @@ interface CallEvents {
 
 /** Milliseconds from the first Allocate to each event of a call. */
 interface CallTimes {
+  /** The first Allocate success, as the tap saw it go back: the server's part. */
+  readonly allocated: number;
   readonly relay: number;
   readonly bothRelays: number;
   readonly open: number;
@@ -117,12 +120,12 @@ const datachannelClient: Client = async (tapPort) => {
 async function timeCall(client: Client, tap: FreshSourceTap): Promise<CallTimes> {
   await tap.nextCall();
   const events = await client(tap.port);
-  const start = tap.firstAllocateAt;
+  const [start, allocated] = [tap.firstAllocateAt, tap.firstRelayAt];
   const { a, b } = events.firstRelayAt;
-  if (events.error || start === undefined || a === undefined || b === undefined || events.openedAt === undefined) {
-    throw new Error(`call failed: ${JSON.stringify({ ...events, firstAllocateAt: start })}`);
+  if (events.error || start === undefined || allocated === undefined || a === undefined || b === undefined || events.openedAt === undefined) {
+    throw new Error(`call failed: ${JSON.stringify({ ...events, firstAllocateAt: start, firstRelayAt: allocated })}`);
   }
-  return { relay: Math.min(a, b) - start, bothRelays: Math.max(a, b) - start, open: events.openedAt - start };
+  return { allocated: allocated - start, relay: Math.min(a, b) - start, bothRelays: Math.max(a, b) - start, open: events.openedAt - start };
 }
 
 const median = (xs: number[]): number => {
@@ -132,7 +135,7 @@ const median = (xs: number[]): number => {
 };
 
 function printSetup(client: string, times: Map<string, CallTimes[]>): void {
-  const metrics: [keyof CallTimes, string][] = [['relay', 'first relay candidate'], ['bothRelays', 'both relay candidates'], ['open', 'data channel open']];
+  const metrics: [keyof CallTimes, string][] = [['allocated', 'Allocate success (tap)'], ['relay', 'first relay candidate'], ['bothRelays', 'both relay candidates'], ['open', 'data channel open']];
   console.log(`\n${client}, ms from the first Allocate (${RUNS} calls each; median [min-max]):`);
   for (const [key, label] of metrics) {
     const cell = (server: string) => {

@@ -2,25 +2,26 @@
  * Anti-reflection budget for unsigned answers over plain UDP (401, 438, 400, 420, 300, …).
  *
  * A UDP source address proves nothing, so an attacker can spoof a victim's address and let
- * the server answer small requests with larger challenges. Each source IP earns the bytes
- * of the requests it sends and spends them on the unsigned answers it gets.
+ * the server answer small requests with larger challenges. Each source (an IPv4 address or
+ * an IPv6 /64: source-network.ts) earns the bytes of the requests it sends and spends them
+ * on the unsigned answers it gets.
  *
  * The advance: a browser's first Allocate (28 bytes) cannot pay for a 401 (64 bytes with a
  * 12-character realm), and waiting for its retransmissions made every first call from an
- * address 0.5–0.8 s slower. So a source that owes nothing may be sent one answer it cannot
- * pay for yet, up to `advanceBytes` short; its credit goes below zero, and it is sent nothing
- * unsigned again until its requests have repaid that. While its slot lasts, a source is sent
- * at most what it sent plus one advance (36 bytes for that Allocate and 401).
+ * address 0.5–0.8 s slower. So a source may be sent answers it cannot pay for yet, until it
+ * owes `advanceBytes` (256): the first Allocates of both peers of a call, or of one peer over
+ * several sockets, are all challenged at once. Past that, it is answered only out of what it
+ * sends. While its slot lasts, a source is sent at most what it sent plus 256 bytes.
  *
- * Re-earning the advance: the credit table is fixed (below) and forgets a debt when it
- * evicts its slot, so a flood into the bucket, or a source coming back later, could start
- * it afresh. The ledger of advances (advance-ledger.ts) stops that: an advance is given only
- * to a network (an IPv4 address, an IPv6 /64) that has had none in the last minute, and the
- * ledger never drops an entry younger than that; a newcomer to a bucket full of recent ones
- * gets no advance and its challenge waits for a retransmission, as it did before advances.
- * So, however the credit table is flooded, a source is sent at most what it sent plus one
- * advance a minute. A spoofer walking through many addresses gets one advance for each
- * (one per /64 over IPv6), and at most as many a minute as the ledger has slots, in all.
+ * Re-earning the advance: the credit table (below) forgets a debt when it evicts the slot, so
+ * a flood into the bucket, or the source coming back later, could start it afresh. The ledger
+ * of advances (advance-ledger.ts) stops that: a source may start owing only if it has not in
+ * the last minute, and the ledger never drops an entry younger than that; a newcomer to a
+ * ledger bucket full of recent ones gets no advance, and its challenge waits for a
+ * retransmission as it did before advances. So, however both tables are flooded, a source is
+ * sent at most what it sent plus 256 bytes a minute. A spoofer walking through many sources
+ * gets that from each (one per IPv4 address, one per IPv6 /64), and from at most 65,536
+ * sources a minute in all (the ledger's slots): some 280 KB/s over all of them together.
  *
  * Binding answers are the exception that STUN is: always sent, they take what credit there
  * is and leave a debt as it was, so Bindings neither pay for a challenge nor repay an advance.
@@ -29,30 +30,31 @@
  * of four slots, and a newcomer takes the least recently used slot of its bucket. A client
  * between two retransmissions keeps its credit unless four newer sources land in its bucket
  * in between, which takes a random-source flood of some 40,000 requests a second with 65,536
- * slots. The hash is keyed with a random seed, so nobody can aim at a chosen address's bucket.
+ * slots. The hash is keyed with a random seed, so nobody can aim at a chosen source's bucket.
  */
 import { AdvanceLedger } from './advance-ledger.js';
 import { WAYS, bucketMask, keyedHash } from './hashed-buckets.js';
+import { sourceNetwork } from './source-network.js';
 
 export interface ReplyBudgetOptions {
   /** Credit slots, a power of two. */
   readonly slots: number;
   /** Credit is capped, so bytes banked long ago cannot come back as one burst. */
   readonly capBytes: number;
-  /** How far short of its credit a source may be sent one answer: a 401 with a realm of up to 100 characters after a 28-byte Allocate. */
+  /** How far the unsigned answers to a source may run ahead of its requests. */
   readonly advanceBytes: number;
-  /** How often a network may have an advance. */
+  /** How often a source may start owing. */
   readonly advanceEveryMs: number;
-  /** Slots of the ledger of advances, a power of two: at most this many advances per `advanceEveryMs`. */
+  /** Slots of the ledger of advances, a power of two: at most this many sources start owing per `advanceEveryMs`. */
   readonly advanceSlots: number;
   /** Milliseconds, for the ledger. */
   readonly clock: () => number;
 }
 
-const DEFAULTS: ReplyBudgetOptions = {
+export const REPLY_BUDGET_DEFAULTS: ReplyBudgetOptions = {
   slots: 1 << 16,
   capBytes: 16 * 1024,
-  advanceBytes: 128,
+  advanceBytes: 256,
   advanceEveryMs: 60_000,
   advanceSlots: 1 << 16,
   clock: Date.now,
@@ -60,7 +62,7 @@ const DEFAULTS: ReplyBudgetOptions = {
 
 export class ReplyBudget {
   private readonly tags: Uint32Array;
-  /** Bytes in hand; below zero, what an advance has not been repaid of. */
+  /** Bytes in hand; below zero, what the source owes. */
   private readonly credits: Int32Array;
   /** When each slot was last touched, by a counter: the smallest in a bucket goes first. */
   private readonly touched: Float64Array;
@@ -71,7 +73,7 @@ export class ReplyBudget {
   private tick = 0;
 
   constructor(options: Partial<ReplyBudgetOptions> = {}) {
-    this.options = { ...DEFAULTS, ...options };
+    this.options = { ...REPLY_BUDGET_DEFAULTS, ...options };
     const { slots } = this.options;
     this.bucketMask = bucketMask(slots);
     this.tags = new Uint32Array(slots);
@@ -82,39 +84,38 @@ export class ReplyBudget {
 
   /** A request of `bytes` arrived from `address`. */
   earn(address: string, bytes: number): void {
-    const slot = this.slotOf(address);
+    const slot = this.slotOf(sourceNetwork(address));
     this.credits[slot] = Math.min(this.options.capBytes, this.credits[slot]! + bytes);
   }
 
   /** True, and the credit taken, when `address` may be sent an unsigned answer of `bytes`. */
   spend(address: string, bytes: number): boolean {
-    const slot = this.slotOf(address);
+    const source = sourceNetwork(address);
+    const slot = this.slotOf(source);
     const credit = this.credits[slot]!;
-    if (credit >= bytes) {
-      this.credits[slot] = credit - bytes;
-      return true;
+    if (credit < bytes) {
+      if (credit - bytes < -this.options.advanceBytes) return false;
+      // Starting to owe: once a minute at most, whatever became of the slot meanwhile.
+      if (credit >= 0 && !this.advances.grant(source, this.options.clock())) return false;
     }
-    // Short: an advance, for a source that owes nothing, if its network has had none lately.
-    if (credit < 0 || bytes - credit > this.options.advanceBytes) return false;
-    if (!this.advances.grant(address, this.options.clock())) return false;
     this.credits[slot] = credit - bytes;
     return true;
   }
 
   /**
    * A Binding's answer of `answerBytes` to a request of `requestBytes`, sent whatever the
-   * budget: it takes what credit there is, and a source in debt owes what it owed before.
+   * budget: it takes what credit there is, and a source that owes owes what it owed before.
    */
   charge(address: string, requestBytes: number, answerBytes: number): void {
-    const slot = this.slotOf(address);
+    const slot = this.slotOf(sourceNetwork(address));
     const credit = this.credits[slot]!;
     const before = credit - requestBytes;
     this.credits[slot] = before < 0 ? before : Math.max(0, credit - answerBytes);
   }
 
-  /** The slot of `address`: its own, or the least recently used of its bucket, emptied. */
-  private slotOf(address: string): number {
-    const tag = this.hash(address);
+  /** The slot of `source`: its own, or the least recently used of its bucket, emptied. */
+  private slotOf(source: string): number {
+    const tag = this.hash(source);
     const bucket = tag & this.bucketMask;
     let victim = bucket;
     for (let slot = bucket; slot < bucket + WAYS; slot++) {

@@ -1,5 +1,5 @@
 // No reflection amplification over UDP: a spoofed source is never sent more than it sent plus
-// one advance, while a real client's first Allocate is answered at once. Every wait here is
+// the advance, while the first Allocates of a call are answered at once. Every wait here is
 // for a count (each request answered or withheld), never for a stretch of time.
 import { createSocket } from 'node:dgram';
 import { describe, expect, it } from 'vitest';
@@ -12,6 +12,7 @@ import { UdpTestClient } from '../support/turn-client.js';
 import { Arrival } from '../support/arrival.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
+import { REPLY_BUDGET_DEFAULTS } from '../../src/turn/reply-budget.js';
 
 const cleanups = cleanupAfterEach();
 
@@ -22,6 +23,8 @@ function minimalAllocate(): MessageBuilder {
   return new MessageBuilder(Method.Allocate, StunClass.Request).addFirstByte(AttributeType.RequestedTransport, 17);
 }
 const MINIMAL = 28;
+/** How far the answers to one source may run ahead of its requests. */
+const ADVANCE = REPLY_BUDGET_DEFAULTS.advanceBytes;
 
 const codeOf = (answer: Buffer) => readErrorCode(decodeMessage(answer), AttributeType.ErrorCode)?.code;
 
@@ -80,7 +83,7 @@ describe('reply budget over plain UDP', () => {
     expect(source.answers.map(codeOf)).toEqual([401]);
   });
 
-  it('sends back at most the bytes received plus the one advance over 200 minimal Allocates from one source', async () => {
+  it('sends back at most the bytes received plus the advance over 200 minimal Allocates from one source', async () => {
     const server = await startServer();
     const source = new Source(server);
     const send = await source.open();
@@ -91,36 +94,54 @@ describe('reply budget over plain UDP', () => {
     }
     await source.handled(200);
 
-    const challenge = source.answers[0]!.length;
-    // The first 401 was sent ahead of the 28 bytes that earned part of it; the rest was earned.
-    expect(source.bytesBack).toBeLessThanOrEqual(source.bytesSent + (challenge - MINIMAL));
+    expect(source.bytesBack).toBeLessThanOrEqual(source.bytesSent + ADVANCE);
     // Not silence: what was earned was spent on real challenges.
+    const challenge = source.answers[0]!.length;
     expect(source.bytesBack).toBeGreaterThan(source.bytesSent - challenge);
     for (const answer of source.answers) expect(codeOf(answer)).toBe(401);
   });
 
-  it('has an address repay its advance before its next challenge: a second client there gets its 401 on a retransmission', async () => {
+  it('answers the first Allocates of both peers of a call, two sockets each, from one address at once', async () => {
     const server = await startServer();
     const source = new Source(server);
-    const [first, second] = [await source.open(), await source.open()];
-    first(minimalAllocate().build());
-    await source.handled(1);
-    expect(source.answers).toHaveLength(1);
+    const sockets = [await source.open(), await source.open(), await source.open(), await source.open()];
+    for (const send of sockets) send(minimalAllocate().build());
+    await source.handled(sockets.length);
+    expect(server.engine.counters.repliesWithheld).toBe(0);
+    expect(source.answers.map(codeOf)).toEqual([401, 401, 401, 401]);
+  });
 
-    // The second client sends one request at a time, the same transaction each time, as a
-    // client retransmits, until it is answered (at most 10 sends).
-    const request = minimalAllocate().build();
-    let sends = 0;
-    while (source.answers.length < 2 && sends < 10) {
-      second(request);
-      sends++;
-      await source.handled(1 + sends);
-    }
-    expect(source.answers.map(codeOf)).toEqual([401, 401]);
-    // Its first send was not enough: the address had had its advance.
-    expect(sends).toBeGreaterThan(1);
+  it('answers clients at one address at once until it owes the advance; the next gets its 401 on a retransmission', async () => {
+    const server = await startServer();
+    const source = new Source(server);
+    // New clients at the address, one Allocate each, until one is held back (at most 20).
+    let send: (data: Buffer) => void;
+    let clients = 0;
+    do {
+      send = await source.open();
+      send(minimalAllocate().build());
+      clients++;
+      await source.handled(clients);
+    } while (server.engine.counters.repliesWithheld === 0 && clients < 20);
+    const atOnce = source.answers.length;
     const challenge = source.answers[0]!.length;
-    expect(source.bytesBack).toBeLessThanOrEqual(source.bytesSent + (challenge - MINIMAL));
+    // As many as the advance covers, each 401 that much larger than its Allocate.
+    expect(atOnce).toBe(Math.floor(ADVANCE / (challenge - MINIMAL)));
+
+    // The last client sends its request again, as a client retransmits, until it is answered
+    // (at most 10 sends in all).
+    const request = minimalAllocate().build();
+    send(request);
+    let sends = 1;
+    await source.handled(clients + sends);
+    while (source.answers.length === atOnce && sends < 10) {
+      send(request);
+      sends++;
+      await source.handled(clients + sends);
+    }
+    expect(source.answers.map(codeOf)).toEqual(Array(atOnce + 1).fill(401));
+    expect(sends).toBeGreaterThan(1);
+    expect(source.bytesBack).toBeLessThanOrEqual(source.bytesSent + ADVANCE);
   });
 
   it('charges the answer to a retransmitted unsigned Allocate too (no-auth: every answer is unsigned)', async () => {
@@ -136,9 +157,9 @@ describe('reply budget over plain UDP', () => {
     await source.handled(50);
 
     expect(server.engine.allocations.size).toBe(1);
-    const answer = source.answers[0]!.length;
-    expect(source.bytesBack).toBeLessThanOrEqual(source.bytesSent + (answer - MINIMAL));
-    // Retransmissions are answered, from what they earn: more than the first answer came.
+    expect(source.bytesBack).toBeLessThanOrEqual(source.bytesSent + ADVANCE);
+    // Not every retransmission is answered: they pay for their answers.
+    expect(server.engine.counters.repliesWithheld).toBeGreaterThan(0);
     expect(source.answers.length).toBeGreaterThan(1);
   });
 

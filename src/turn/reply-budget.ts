@@ -14,14 +14,15 @@
  * sends. While its slot lasts, a source is sent at most what it sent plus 256 bytes.
  *
  * Re-earning the advance: the credit table (below) forgets a debt when it evicts the slot, so
- * a flood into the bucket, or the source coming back later, could start it afresh. The ledger
- * of advances (advance-ledger.ts) stops that: a source may start owing only if it has not in
- * the last minute, and the ledger never drops an entry younger than that; a newcomer to a
- * ledger bucket full of recent ones gets no advance, and its challenge waits for a
- * retransmission as it did before advances. So, however both tables are flooded, a source is
- * sent at most what it sent plus 256 bytes a minute. A spoofer walking through many sources
- * gets that from each (one per IPv4 address, one per IPv6 /64), and from at most 65,536
- * sources a minute in all (the ledger's slots): some 280 KB/s over all of them together.
+ * a flood into the bucket, or the source coming back later, would start afresh with a new
+ * advance. The ledger of advances (advance-ledger.ts) stops that: a slot may owe only once
+ * the ledger grants its source an advance, which it does once a minute at most, and it never
+ * drops an entry younger than that; a newcomer to a ledger bucket full of recent ones gets no
+ * advance, and its challenge waits for a retransmission as it did before advances. So,
+ * however both tables are flooded, a source is sent at most what it sent plus 256 bytes a
+ * minute. A spoofer walking through many sources gets that from each (one per IPv4 address,
+ * one per IPv6 /64), and from at most 65,536 sources a minute in all (the ledger's slots):
+ * some 280 KB/s over all of them together.
  *
  * Binding answers are the exception that STUN is: always sent, they take what credit there
  * is and leave a debt as it was, so Bindings neither pay for a challenge nor repay an advance.
@@ -43,9 +44,9 @@ export interface ReplyBudgetOptions {
   readonly capBytes: number;
   /** How far the unsigned answers to a source may run ahead of its requests. */
   readonly advanceBytes: number;
-  /** How often a source may start owing. */
+  /** How often a source may be granted an advance. */
   readonly advanceEveryMs: number;
-  /** Slots of the ledger of advances, a power of two: at most this many sources start owing per `advanceEveryMs`. */
+  /** Slots of the ledger of advances, a power of two: at most this many advances per `advanceEveryMs`. */
   readonly advanceSlots: number;
   /** Milliseconds, for the ledger. */
   readonly clock: () => number;
@@ -64,6 +65,8 @@ export class ReplyBudget {
   private readonly tags: Uint32Array;
   /** Bytes in hand; below zero, what the source owes. */
   private readonly credits: Int32Array;
+  /** 1 once the ledger has granted the slot's source an advance: the slot may owe from then on. */
+  private readonly advanced: Uint8Array;
   /** When each slot was last touched, by a counter: the smallest in a bucket goes first. */
   private readonly touched: Float64Array;
   private readonly bucketMask: number;
@@ -78,6 +81,7 @@ export class ReplyBudget {
     this.bucketMask = bucketMask(slots);
     this.tags = new Uint32Array(slots);
     this.credits = new Int32Array(slots);
+    this.advanced = new Uint8Array(slots);
     this.touched = new Float64Array(slots);
     this.advances = new AdvanceLedger(this.options.advanceSlots, this.options.advanceEveryMs);
   }
@@ -95,8 +99,11 @@ export class ReplyBudget {
     const credit = this.credits[slot]!;
     if (credit < bytes) {
       if (credit - bytes < -this.options.advanceBytes) return false;
-      // Starting to owe: once a minute at most, whatever became of the slot meanwhile.
-      if (credit >= 0 && !this.advances.grant(source, this.options.clock())) return false;
+      // A slot's first advance: once a minute at most for its source, whatever became of its earlier slots.
+      if (!this.advanced[slot]) {
+        if (!this.advances.grant(source, this.options.clock())) return false;
+        this.advanced[slot] = 1;
+      }
     }
     this.credits[slot] = credit - bytes;
     return true;
@@ -127,6 +134,7 @@ export class ReplyBudget {
     }
     this.tags[victim] = tag;
     this.credits[victim] = 0;
+    this.advanced[victim] = 0;
     this.touched[victim] = ++this.tick;
     return victim;
   }

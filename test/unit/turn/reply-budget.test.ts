@@ -28,16 +28,12 @@ describe('ReplyBudget', () => {
     expect(budget.spend('192.0.2.1', 28)).toBe(true);
   });
 
-  it('lets a source start owing again once a minute has passed, not before', () => {
-    const { budget, clock } = budgetAt();
-    budget.earn('192.0.2.1', 28);
-    expect(budget.spend('192.0.2.1', 64)).toBe(true);
-    budget.earn('192.0.2.1', 36); // paid back
-    clock.now += MINUTE - 1;
-    budget.earn('192.0.2.1', 28);
-    expect(budget.spend('192.0.2.1', 64)).toBe(false);
-    clock.now += 1;
-    expect(budget.spend('192.0.2.1', 64)).toBe(true);
+  it('lets a source that has paid back owe again: clients whose Allocates each pay for part of a 401', () => {
+    const { budget } = budgetAt();
+    budget.earn('192.0.2.1', 56); // a 56-byte Allocate…
+    expect(budget.spend('192.0.2.1', 72)).toBe(true); // …and its 72-byte 401: owes 16
+    budget.earn('192.0.2.1', 56); // another client's: 40 in hand
+    expect(budget.spend('192.0.2.1', 72)).toBe(true); // owes 32
   });
 
   it('keeps each source’s credit apart', () => {
@@ -72,17 +68,18 @@ describe('ReplyBudget', () => {
     expect(budget.spend('198.51.100.4', 28)).toBe(true);
   });
 
-  it('gives no second advance to a source whose debt a flood evicted', () => {
-    const { budget } = budgetAt({ slots: 4 });
+  it('gives no second advance to a source whose debt a flood evicted, until a minute has passed', () => {
+    const { budget, clock } = budgetAt({ slots: 4 });
     budget.earn('192.0.2.1', 28);
     expect(budget.spend('192.0.2.1', 64)).toBe(true); // owes 36
     // Four newcomers fill its bucket: its slot, and its debt, are gone.
     for (const flood of ['198.51.100.1', '198.51.100.2', '198.51.100.3', '198.51.100.4']) budget.earn(flood, 28);
     budget.earn('192.0.2.1', 28);
     expect(budget.spend('192.0.2.1', 64)).toBe(false);
-    budget.earn('192.0.2.1', 28);
-    budget.earn('192.0.2.1', 28);
-    expect(budget.spend('192.0.2.1', 64)).toBe(true); // 84 earned since: paid in full
+    clock.now += MINUTE - 1;
+    expect(budget.spend('192.0.2.1', 64)).toBe(false);
+    clock.now += 1;
+    expect(budget.spend('192.0.2.1', 64)).toBe(true);
   });
 
   it('counts an IPv6 /64 as one source, whatever addresses in it a spoofer uses', () => {

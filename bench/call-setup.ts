@@ -39,6 +39,8 @@ interface Server {
   readonly port: number;
   /** Requests answered or withheld so far, for spoofedAllocates (coturn: the answers it saw). */
   handled(answers: number): Promise<number>;
+  /** Unsigned answers the reply budget has withheld so far (Turnpike only). */
+  withheld?(): Promise<number>;
   stop(): Promise<unknown>;
 }
 
@@ -58,12 +60,15 @@ async function startTurnpikeServer(): Promise<Server> {
   const metricsPort = await freeTcpPort(HOST);
   const h = await startTurnpike(['-n', ...(await serverFlags(port)), '--prometheus', '--prometheus-port', String(metricsPort)], HOST, port);
   const metricsUrl = `http://${HOST}:${metricsPort}/metrics`;
+  const scrape = async (): Promise<string> => (await fetch(metricsUrl)).text();
+  const WITHHELD = 'turnpike_replies_withheld_total';
+  const withheld = async (): Promise<number> => metric(await scrape(), WITHHELD);
   // A request is dealt with once it is answered (a 401 here) or withheld.
   const handled = async (): Promise<number> => {
-    const text = await (await fetch(metricsUrl)).text();
-    return metric(text, 'turnpike_error_responses_total{code="401"}') + metric(text, 'turnpike_replies_withheld_total');
+    const text = await scrape();
+    return metric(text, 'turnpike_error_responses_total{code="401"}') + metric(text, WITHHELD);
   };
-  return { name: 'turnpike', port, handled, stop: () => h.stop() };
+  return { name: 'turnpike', port, handled, withheld, stop: () => h.stop() };
 }
 
 async function startReferenceServer(): Promise<Server> {
@@ -191,6 +196,7 @@ async function main(): Promise<number> {
         }
       }
       printSetup(name, times);
+      for (const s of servers) if (s.withheld) console.log(`  ${s.name}: ${await s.withheld()} unsigned answers withheld by the reply budget so far`);
     }
 
     console.log('\nbytes back to one spoofed source (minimal 28-byte Allocates, a fresh address each):');

@@ -234,7 +234,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   // Turnpike's own.
   opt('strict-channel-numbers', 'boolean', applied, 'Accept only RFC 8656 channel numbers 0x4000-0x4FFF (Turnpike only).'),
   opt('drain-timeout', 'integer', applied, 'Seconds a drain (SIGUSR1, turnpike admin drain) waits for the last allocation before the process exits anyway (Turnpike only).', { default: 3600, min: 1 }),
-  opt('no-reply-budget', 'boolean', applied, 'Answer unauthenticated UDP requests without the anti-reflection byte budget: challenges come at once, and a spoofed source can be sent more than it sent (Turnpike only; see SECURITY.md).'),
+  opt('no-reply-budget', 'boolean', applied, 'Answer unauthenticated UDP requests without the anti-reflection byte budget: every challenge is sent, and a spoofed source can be sent more than it sent (Turnpike only; see SECURITY.md).'),
   opt('software-attribute', 'boolean', applied, 'Send SOFTWARE (the server name and version) in responses; off by default, as it tells scanners what runs and makes every answer bigger (Turnpike only).'),
   opt('self-test-page', 'boolean', applied, 'Serve a page that tests this server from a browser over UDP, TCP and TLS (Turnpike only).'),
   opt('self-test-address', 'ip', applied, 'Address of the self-test page (Turnpike only).', { default: '127.0.0.1' }),

@@ -2,70 +2,127 @@
  * Anti-reflection budget for unsigned answers over plain UDP (401, 438, 400, 420, 300, …).
  *
  * A UDP source address proves nothing, so an attacker can spoof a victim's address and let
- * the server answer small requests with larger challenges. Each source IP earns the bytes
- * of the requests it sends and spends them on the unsigned answers it gets: over any run, a
- * source is sent at most what it sent. Binding answers are the exception that STUN is: always
- * sent, they take what credit there is, so Bindings never pay for a challenge. A
- * client whose first request is smaller than the challenge gets it on a retransmission
- * (RFC 8489 §6.2.1: 0, 0.5, 1.5 s).
+ * the server answer small requests with larger challenges. Each source (an IPv4 address or
+ * an IPv6 /64: source-network.ts) earns the bytes of the requests it sends and spends them
+ * on the unsigned answers it gets.
  *
- * The table is fixed-size, so a flood from spoofed addresses cannot grow it: buckets of four
- * slots, and a newcomer takes the least recently used slot of its bucket. A client between
- * two retransmissions keeps its credit unless four newer sources land in its bucket in
- * between, which takes a random-source flood of some 40,000 requests a second with 65,536
- * slots. The hash is keyed with a random seed, so nobody can aim at a chosen address's bucket.
+ * The advance: a browser's first Allocate (28 bytes) cannot pay for a 401 (64 bytes with a
+ * 12-character realm), and waiting for its retransmissions made every first call from an
+ * address 0.5–0.8 s slower. So a source may be sent answers it cannot pay for yet, until it
+ * owes `advanceBytes` (256): the first Allocates of both peers of a call, or of one peer over
+ * several sockets, are all challenged at once. Past that, it is answered only out of what it
+ * sends. While its slot lasts, a source is sent at most what it sent plus 256 bytes.
+ *
+ * Re-earning the advance: the credit table (below) forgets a debt when it evicts the slot, so
+ * a flood into the bucket, or the source coming back later, would start afresh with a new
+ * advance. The ledger of advances (advance-ledger.ts) stops that: a slot may owe only once
+ * the ledger grants its source an advance, which it does once a minute at most, and it never
+ * drops an entry younger than that; a newcomer to a ledger bucket full of recent ones gets no
+ * advance, and its challenge waits for a retransmission as it did before advances. So,
+ * however both tables are flooded, a source is sent at most what it sent plus 256 bytes a
+ * minute. A spoofer walking through many sources gets that from each (one per IPv4 address,
+ * one per IPv6 /64), and from at most 65,536 sources a minute in all (the ledger's slots):
+ * some 280 KB/s over all of them together.
+ *
+ * Binding answers are the exception that STUN is: always sent, they take what credit there
+ * is and leave a debt as it was, so Bindings neither pay for a challenge nor repay an advance.
+ *
+ * The credit table is fixed-size, so a flood from spoofed addresses cannot grow it: buckets
+ * of four slots, and a newcomer takes the least recently used slot of its bucket. A client
+ * between two retransmissions keeps its credit unless four newer sources land in its bucket
+ * in between, which takes a random-source flood of some 40,000 requests a second with 65,536
+ * slots. The hash is keyed with a random seed, so nobody can aim at a chosen source's bucket.
  */
-import { randomBytes } from 'node:crypto';
+import { AdvanceLedger } from './advance-ledger.js';
+import { WAYS, bucketMask, keyedHash } from './hashed-buckets.js';
+import { sourceNetwork } from './source-network.js';
 
-const DEFAULT_SLOTS = 1 << 16;
-const WAYS = 4;
-/** Credit is capped, so bytes banked long ago cannot come back as one burst. */
-const DEFAULT_CAP_BYTES = 16 * 1024;
+export interface ReplyBudgetOptions {
+  /** Credit slots, a power of two. */
+  readonly slots: number;
+  /** Credit is capped, so bytes banked long ago cannot come back as one burst. */
+  readonly capBytes: number;
+  /** How far the unsigned answers to a source may run ahead of its requests. */
+  readonly advanceBytes: number;
+  /** How often a source may be granted an advance. */
+  readonly advanceEveryMs: number;
+  /** Slots of the ledger of advances, a power of two: at most this many advances per `advanceEveryMs`. */
+  readonly advanceSlots: number;
+  /** Milliseconds, for the ledger. */
+  readonly clock: () => number;
+}
+
+export const REPLY_BUDGET_DEFAULTS: ReplyBudgetOptions = {
+  slots: 1 << 16,
+  capBytes: 16 * 1024,
+  advanceBytes: 256,
+  advanceEveryMs: 60_000,
+  advanceSlots: 1 << 16,
+  clock: Date.now,
+};
 
 export class ReplyBudget {
   private readonly tags: Uint32Array;
-  private readonly credits: Uint32Array;
+  /** Bytes in hand; below zero, what the source owes. */
+  private readonly credits: Int32Array;
+  /** 1 once the ledger has granted the slot's source an advance: the slot may owe from then on. */
+  private readonly advanced: Uint8Array;
   /** When each slot was last touched, by a counter: the smallest in a bucket goes first. */
   private readonly touched: Float64Array;
   private readonly bucketMask: number;
-  private readonly seed = randomBytes(4).readUInt32BE(0);
+  private readonly hash = keyedHash();
+  private readonly options: ReplyBudgetOptions;
+  private readonly advances: AdvanceLedger;
   private tick = 0;
 
-  constructor(
-    slots = DEFAULT_SLOTS,
-    private readonly capBytes = DEFAULT_CAP_BYTES,
-  ) {
-    if (!Number.isInteger(Math.log2(slots)) || slots < WAYS) throw new RangeError(`slots must be a power of two, at least ${WAYS}`);
+  constructor(options: Partial<ReplyBudgetOptions> = {}) {
+    this.options = { ...REPLY_BUDGET_DEFAULTS, ...options };
+    const { slots } = this.options;
+    this.bucketMask = bucketMask(slots);
     this.tags = new Uint32Array(slots);
-    this.credits = new Uint32Array(slots);
+    this.credits = new Int32Array(slots);
+    this.advanced = new Uint8Array(slots);
     this.touched = new Float64Array(slots);
-    this.bucketMask = (slots - 1) & ~(WAYS - 1);
+    this.advances = new AdvanceLedger(this.options.advanceSlots, this.options.advanceEveryMs);
   }
 
   /** A request of `bytes` arrived from `address`. */
   earn(address: string, bytes: number): void {
-    const slot = this.slotOf(address);
-    this.credits[slot] = Math.min(this.capBytes, this.credits[slot]! + bytes);
+    const slot = this.slotOf(sourceNetwork(address));
+    this.credits[slot] = Math.min(this.options.capBytes, this.credits[slot]! + bytes);
   }
 
   /** True, and the credit taken, when `address` may be sent an unsigned answer of `bytes`. */
   spend(address: string, bytes: number): boolean {
-    const slot = this.slotOf(address);
+    const source = sourceNetwork(address);
+    const slot = this.slotOf(source);
     const credit = this.credits[slot]!;
-    if (credit < bytes) return false;
+    if (credit < bytes) {
+      if (credit - bytes < -this.options.advanceBytes) return false;
+      // A slot's first advance: once a minute at most for its source, whatever became of its earlier slots.
+      if (!this.advanced[slot]) {
+        if (!this.advances.grant(source, this.options.clock())) return false;
+        this.advanced[slot] = 1;
+      }
+    }
     this.credits[slot] = credit - bytes;
     return true;
   }
 
-  /** Takes what credit there is, up to `bytes`, for an answer sent whatever the budget (a Binding's). */
-  charge(address: string, bytes: number): void {
-    const slot = this.slotOf(address);
-    this.credits[slot] = Math.max(0, this.credits[slot]! - bytes);
+  /**
+   * A Binding's answer of `answerBytes` to a request of `requestBytes`, sent whatever the
+   * budget: it takes what credit there is, and a source that owes owes what it owed before.
+   */
+  charge(address: string, requestBytes: number, answerBytes: number): void {
+    const slot = this.slotOf(sourceNetwork(address));
+    const credit = this.credits[slot]!;
+    const before = credit - requestBytes;
+    this.credits[slot] = before < 0 ? before : Math.max(0, credit - answerBytes);
   }
 
-  /** The slot of `address`: its own, or the least recently used of its bucket, emptied. */
-  private slotOf(address: string): number {
-    const tag = this.hash(address) || 1;
+  /** The slot of `source`: its own, or the least recently used of its bucket, emptied. */
+  private slotOf(source: string): number {
+    const tag = this.hash(source);
     const bucket = tag & this.bucketMask;
     let victim = bucket;
     for (let slot = bucket; slot < bucket + WAYS; slot++) {
@@ -77,22 +134,8 @@ export class ReplyBudget {
     }
     this.tags[victim] = tag;
     this.credits[victim] = 0;
+    this.advanced[victim] = 0;
     this.touched[victim] = ++this.tick;
     return victim;
-  }
-
-  /** FNV-1a over the address text from a random basis, then a full avalanche (murmur3's finaliser). */
-  private hash(address: string): number {
-    let h = (0x811c9dc5 ^ this.seed) >>> 0;
-    for (let i = 0; i < address.length; i++) {
-      h ^= address.charCodeAt(i);
-      h = Math.imul(h, 0x01000193);
-    }
-    h ^= h >>> 16;
-    h = Math.imul(h, 0x85ebca6b);
-    h ^= h >>> 13;
-    h = Math.imul(h, 0xc2b2ae35);
-    h ^= h >>> 16;
-    return h >>> 0;
   }
 }

@@ -35,8 +35,8 @@ export function send(ctx: EngineContext, request: Request, builder: MessageBuild
   const fingerprint = ctx.config.fingerprint || request.message.fingerprint !== undefined;
   const data = builder.build({ integrityKey: key, fingerprint });
   if (key === undefined && isBindingSuccess(request, builder)) {
-    // Always answered; it uses up the credit its request earned, so Bindings fund no challenge.
-    if (request.session.transport === 'udp') ctx.replyBudget?.charge(request.session.remote.address, data.length);
+    // Always answered; it uses up the credit its request earned, so Bindings fund no challenge and repay no advance.
+    if (request.session.transport === 'udp') ctx.replyBudget?.charge(request.session.remote.address, request.message.buffer.length, data.length);
     request.session.send(data);
     return data;
   }

@@ -1,5 +1,6 @@
 // libdatachannel (C++, with libjuice for ICE) through node-datachannel: two relay-only peer
 // connections, a data channel from a to b, b echoing. libjuice speaks TURN over UDP only.
+import { performance } from 'node:perf_hooks';
 import nodeDataChannel, { type DataChannel, type PeerConnection, type SelectedCandidateInfo } from 'node-datachannel';
 
 export interface DataChannelTurn {
@@ -15,6 +16,8 @@ export interface DataChannelEchoResult {
   readonly echoed: number;
   readonly inOrder: boolean;
   readonly pairs: { a: SelectedPair | undefined; b: SelectedPair | undefined };
+  /** Wall-clock milliseconds (sub-millisecond) of each side's first relay candidate and of the channel opening. */
+  readonly times: { firstRelayAt: { a?: number; b?: number }; openedAt: number };
 }
 type SelectedPair = { local: SelectedCandidateInfo; remote: SelectedCandidateInfo };
 
@@ -34,12 +37,16 @@ export async function dataChannelEcho(turn: DataChannelTurn, messages: number, t
   };
   const a = new nodeDataChannel.PeerConnection('a', config);
   const b = new nodeDataChannel.PeerConnection('b', config);
-  const signal = (from: PeerConnection, to: PeerConnection) => {
+  const firstRelayAt: { a?: number; b?: number } = {};
+  const signal = (from: PeerConnection, to: PeerConnection, side: 'a' | 'b') => {
     from.onLocalDescription((sdp, type) => to.setRemoteDescription(sdp, type));
-    from.onLocalCandidate((candidate, mid) => to.addRemoteCandidate(candidate, mid));
+    from.onLocalCandidate((candidate, mid) => {
+      if (candidate.includes(' typ relay')) firstRelayAt[side] ??= wallClock();
+      to.addRemoteCandidate(candidate, mid);
+    });
   };
-  signal(a, b);
-  signal(b, a);
+  signal(a, b, 'a');
+  signal(b, a, 'b');
   const answerer: DataChannel[] = [];
   b.onDataChannel((channel) => {
     answerer.push(channel);
@@ -47,7 +54,7 @@ export async function dataChannelEcho(turn: DataChannelTurn, messages: number, t
   });
   const channel = a.createDataChannel('echo');
   try {
-    const opened = new Promise<void>((resolve) => channel.onOpen(resolve));
+    const opened = new Promise<number>((resolve) => channel.onOpen(() => resolve(wallClock())));
     const echoed: string[] = [];
     const allBack = new Promise<void>((resolve) => {
       channel.onMessage((m) => {
@@ -55,7 +62,7 @@ export async function dataChannelEcho(turn: DataChannelTurn, messages: number, t
         if (echoed.length === messages) resolve();
       });
     });
-    await within(opened, timeoutMs, 'the data channel to open');
+    const openedAt = await within(opened, timeoutMs, 'the data channel to open');
     const expected = Array.from({ length: messages }, (_, i) => `message ${i} ${'x'.repeat(i % 50)}`);
     for (const text of expected) channel.sendMessage(text);
     await within(allBack, timeoutMs, 'every echo');
@@ -63,11 +70,14 @@ export async function dataChannelEcho(turn: DataChannelTurn, messages: number, t
       echoed: echoed.length,
       inOrder: echoed.every((text, i) => text === expected[i]),
       pairs: { a: a.getSelectedCandidatePair() ?? undefined, b: b.getSelectedCandidatePair() ?? undefined },
+      times: { firstRelayAt, openedAt },
     };
   } finally {
     await closeAll([channel, ...answerer], [a, b]);
   }
 }
+
+const wallClock = (): number => performance.timeOrigin + performance.now();
 
 /**
  * Closes and waits until libdatachannel says each is closed: its callbacks run on its own

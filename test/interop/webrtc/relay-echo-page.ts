@@ -1,8 +1,12 @@
-// The page the Chromium interop test loads: two RTCPeerConnections in one page, relay only,
-// signalled in the page. Plain JavaScript in a string, so that nothing the test runner
-// compiles is serialised into the browser.
+// The page the Chromium interop test (and bench/call-setup.ts, which reads its timestamps)
+// loads: two RTCPeerConnections in one page, relay only, signalled in the page. Plain
+// JavaScript in a string, so that nothing the test runner compiles is serialised into the
+// browser.
 
 const SCRIPT = String.raw`
+// Wall-clock milliseconds, sub-millisecond: comparable with another process's timestamps.
+const now = () => performance.timeOrigin + performance.now();
+
 const wait = (promise, ms, what) => Promise.race([
   promise,
   new Promise((_, reject) => setTimeout(() => reject(new Error('timed out waiting for ' + what)), ms)),
@@ -13,6 +17,7 @@ function watch(pc, side, log, other) {
   pc.onicecandidate = (e) => {
     if (!e.candidate) return;
     const c = e.candidate;
+    if (c.type === 'relay') log[side].firstRelayAt ??= now();
     log[side].candidates.push({ type: c.type, protocol: c.protocol, relayProtocol: c.relayProtocol, address: c.address, port: c.port });
     if (other) other.addIceCandidate(c).catch((err) => log[side].errors.push({ addIceCandidate: String(err) }));
   };
@@ -39,7 +44,7 @@ window.relayEcho = async ({ iceServers, messages, timeoutMs }) => {
   b.ondatachannel = (e) => { e.channel.onmessage = (m) => e.channel.send(m.data); };
   const channel = a.createDataChannel('echo');
   const echoed = [];
-  const opened = new Promise((resolve) => { channel.onopen = resolve; });
+  const opened = new Promise((resolve) => { channel.onopen = () => resolve(now()); });
   const allBack = new Promise((resolve) => {
     channel.onmessage = (m) => { echoed.push(m.data); if (echoed.length === messages) resolve(); };
   });
@@ -49,7 +54,7 @@ window.relayEcho = async ({ iceServers, messages, timeoutMs }) => {
     await b.setRemoteDescription(a.localDescription);
     await b.setLocalDescription();
     await a.setRemoteDescription(b.localDescription);
-    await wait(opened, timeoutMs, 'the data channel to open');
+    result.openedAt = await wait(opened, timeoutMs, 'the data channel to open');
     const expected = [];
     for (let i = 0; i < messages; i++) {
       const text = 'message ' + i + ' ' + 'x'.repeat(i % 50);

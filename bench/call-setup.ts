@@ -1,0 +1,218 @@
+// Call-setup benchmark: Turnpike vs coturn in ONE run, on UDP, with a long-term user.
+// Run: npm run bench:setup  (builds Turnpike's dist first)
+//
+// For each client (headless Chromium, libdatachannel through node-datachannel) and server,
+// SETUP_RUNS times (default 5), a relay-only data channel between two peer connections in
+// this process (or page) is opened through a tap that gives each call a loopback address
+// the server has never seen (bench/fresh-source-tap.ts): each call is a first call.
+// Printed: from the first Allocate the tap passes to the first Allocate success it passes
+// back (the server's part), to the first relay candidate, to both peers' relay candidates,
+// and to the data channel open, as median and range, and the Turnpike/coturn ratio of the
+// medians. Then what a spoofed source gets back (bench/spoofed-allocates.ts): a burst of
+// 200 minimal Allocates, and a long run of 10,000.
+// Env: SETUP_RUNS, SETUP_CLIENTS (comma list of chromium, libdatachannel).
+import type { Page } from 'playwright-core';
+import { startCoturn } from '../test/support/coturn-tools.js';
+import { launchChromium, type HeadlessChromium } from '../test/support/browser.js';
+import { servePage, type PageServer } from '../test/support/page-server.js';
+import { freePortRange, freeTcpPort, freeUdpTcpPort } from '../test/support/ports.js';
+import { startTurnpike } from '../test/support/turnpike-process.js';
+import { RELAY_ECHO_PAGE } from '../test/interop/webrtc/relay-echo-page.js';
+import { cleanupDataChannel, dataChannelEcho } from '../test/interop/webrtc/datachannel-echo.js';
+import { FreshSourceTap, freshLoopbackAddresses } from './fresh-source-tap.js';
+import { spoofedAllocates, type Reflection } from './spoofed-allocates.js';
+import { runMain } from './run-main.js';
+
+const HOST = '127.0.0.1';
+/** Twelve characters, as in the tests: Turnpike's 401 is then 64 bytes. */
+const REALM = 'call.example';
+const USER = { username: 'bench', password: 'benchpass' };
+const RUNS = Number(process.env.SETUP_RUNS ?? 5);
+const CLIENTS = (process.env.SETUP_CLIENTS ?? 'chromium,libdatachannel').split(',').map((s) => s.trim());
+/** A bound on a stuck call, not an expectation of speed. */
+const CALL_TIMEOUT_MS = 20_000;
+/** libdatachannel's own sockets: not the server's address, so that only the relay connects the peers. */
+const DATACHANNEL_BIND = '127.0.0.2';
+
+interface Server {
+  readonly name: 'turnpike' | 'coturn';
+  readonly port: number;
+  /** Requests answered or withheld so far, for spoofedAllocates (coturn: the answers it saw). */
+  handled(answers: number): Promise<number>;
+  /** Unsigned answers the reply budget has withheld so far (Turnpike only). */
+  withheld?(): Promise<number>;
+  stop(): Promise<unknown>;
+}
+
+/** Flags both servers get (coturn's names; Turnpike accepts the same). */
+async function serverFlags(port: number): Promise<string[]> {
+  const minPort = await freePortRange(HOST, 100);
+  return [
+    '--listening-ip', HOST, '--listening-port', String(port), '--relay-ip', HOST,
+    '--min-port', String(minPort), '--max-port', String(minPort + 99),
+    '--lt-cred-mech', '--user', `${USER.username}:${USER.password}`, '--realm', REALM,
+    '--allow-loopback-peers', '--no-tcp', '--no-tls', '--no-dtls', '--no-cli',
+  ];
+}
+
+async function startTurnpikeServer(): Promise<Server> {
+  const port = await freeUdpTcpPort(HOST);
+  const metricsPort = await freeTcpPort(HOST);
+  const h = await startTurnpike(['-n', ...(await serverFlags(port)), '--prometheus', '--prometheus-port', String(metricsPort)], HOST, port);
+  const metricsUrl = `http://${HOST}:${metricsPort}/metrics`;
+  const scrape = async (): Promise<string> => (await fetch(metricsUrl)).text();
+  const WITHHELD = 'turnpike_replies_withheld_total';
+  const withheld = async (): Promise<number> => metric(await scrape(), WITHHELD);
+  // A request is dealt with once it is answered (a 401 here) or withheld.
+  const handled = async (): Promise<number> => {
+    const text = await scrape();
+    return metric(text, 'turnpike_error_responses_total{code="401"}') + metric(text, WITHHELD);
+  };
+  return { name: 'turnpike', port, handled, withheld, stop: () => h.stop() };
+}
+
+async function startReferenceServer(): Promise<Server> {
+  const port = await freeUdpTcpPort(HOST);
+  const h = await startCoturn(await serverFlags(port));
+  // coturn answers every request.
+  return { name: 'coturn', port, handled: async (answers) => answers, stop: () => h.stop() };
+}
+
+function metric(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : 0;
+}
+
+/** Wall-clock times of one call's events. */
+interface CallEvents {
+  readonly firstRelayAt: { a?: number; b?: number };
+  readonly openedAt?: number;
+  readonly error?: string;
+}
+
+/** Milliseconds from the first Allocate to each event of a call. */
+interface CallTimes {
+  /** The first Allocate success, as the tap saw it go back: the server's part. */
+  readonly allocated: number;
+  readonly relay: number;
+  readonly bothRelays: number;
+  readonly open: number;
+}
+
+type Client = (tapPort: number) => Promise<CallEvents>;
+
+function chromiumClient(page: Page): Client {
+  return async (tapPort) => {
+    const args = {
+      iceServers: [{ urls: `turn:${HOST}:${tapPort}?transport=udp`, username: USER.username, credential: USER.password }],
+      messages: 1,
+      timeoutMs: CALL_TIMEOUT_MS,
+    };
+    const r = (await page.evaluate(`window.relayEcho(${JSON.stringify(args)})`)) as {
+      log: Record<'a' | 'b', { firstRelayAt?: number }>;
+      openedAt?: number;
+      error?: string;
+    };
+    return { firstRelayAt: { a: r.log.a.firstRelayAt, b: r.log.b.firstRelayAt }, openedAt: r.openedAt, error: r.error };
+  };
+}
+
+const datachannelClient: Client = async (tapPort) => {
+  const r = await dataChannelEcho({ host: HOST, port: tapPort, ...USER, bindAddress: DATACHANNEL_BIND }, 1, CALL_TIMEOUT_MS);
+  return r.times;
+};
+
+async function timeCall(client: Client, tap: FreshSourceTap): Promise<CallTimes> {
+  await tap.nextCall();
+  const events = await client(tap.port);
+  const [start, allocated] = [tap.firstAllocateAt, tap.firstRelayAt];
+  const { a, b } = events.firstRelayAt;
+  if (events.error || start === undefined || allocated === undefined || a === undefined || b === undefined || events.openedAt === undefined) {
+    throw new Error(`call failed: ${JSON.stringify({ ...events, firstAllocateAt: start, firstRelayAt: allocated })}`);
+  }
+  return { allocated: allocated - start, relay: Math.min(a, b) - start, bothRelays: Math.max(a, b) - start, open: events.openedAt - start };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+function printSetup(client: string, times: Map<string, CallTimes[]>): void {
+  const metrics: [keyof CallTimes, string][] = [['allocated', 'Allocate success (tap)'], ['relay', 'first relay candidate'], ['bothRelays', 'both relay candidates'], ['open', 'data channel open']];
+  console.log(`\n${client}, ms from the first Allocate (${RUNS} calls each; median [min-max]):`);
+  for (const [key, label] of metrics) {
+    const cell = (server: string) => {
+      const xs = (times.get(server) ?? []).map((t) => t[key]);
+      return xs.length ? { text: `${median(xs).toFixed(1)} [${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}]`, median: median(xs) } : undefined;
+    };
+    const [tp, ct] = [cell('turnpike'), cell('coturn')];
+    const ratio = tp && ct ? (tp.median / ct.median).toFixed(2) : 'n/a';
+    console.log(`  ${label.padEnd(22)} turnpike ${(tp?.text ?? 'n/a').padEnd(24)} coturn ${(ct?.text ?? 'n/a').padEnd(24)} ratio ${ratio}`);
+  }
+}
+
+function printReflection(server: string, what: string, r: Reflection): void {
+  const ratio = r.bytesBack / r.bytesSent;
+  console.log(`  ${server.padEnd(9)} ${what.padEnd(24)} sent ${r.bytesSent} B in ${r.requests}, back ${r.bytesBack} B in ${r.answers} `
+    + `answers (first ${r.firstAnswerBytes ?? '-'} B): ${ratio.toFixed(3)}x, ${r.bytesBack - r.bytesSent} B over`);
+}
+
+async function main(): Promise<number> {
+  const servers = [await startTurnpikeServer(), await startReferenceServer()];
+  const fresh = freshLoopbackAddresses();
+  const taps = new Map<string, FreshSourceTap>();
+  let chromium: HeadlessChromium | undefined;
+  let pageServer: PageServer | undefined;
+  let failures = 0;
+  try {
+    for (const s of servers) taps.set(s.name, await FreshSourceTap.open({ host: HOST, port: s.port }, fresh));
+    const clients = new Map<string, Client>();
+    for (const name of CLIENTS) {
+      if (name === 'libdatachannel') clients.set(name, datachannelClient);
+      else if (name === 'chromium') {
+        chromium = await launchChromium();
+        pageServer = await servePage(RELAY_ECHO_PAGE);
+        const page = await chromium.newPage();
+        await page.goto(pageServer.url);
+        clients.set(name, chromiumClient(page));
+      } else throw new Error(`unknown client ${name}`);
+    }
+    console.log(`call setup over UDP, Turnpike and coturn 4.6.1, realm ${REALM}, ${RUNS} calls per client and server`);
+    for (const [name, client] of clients) {
+      const times = new Map<string, CallTimes[]>();
+      for (let run = 0; run < RUNS; run++) {
+        // Alternate which server goes first, so that neither always meets a warmer client.
+        const order = run % 2 ? [...servers].reverse() : servers;
+        for (const s of order) {
+          try {
+            const t = await timeCall(client, taps.get(s.name)!);
+            times.set(s.name, [...(times.get(s.name) ?? []), t]);
+          } catch (err) {
+            failures++;
+            console.log(`${name} through ${s.name}: ${err instanceof Error ? err.message : String(err)}`);
+          }
+        }
+      }
+      printSetup(name, times);
+      for (const s of servers) if (s.withheld) console.log(`  ${s.name}: ${await s.withheld()} unsigned answers withheld by the reply budget so far`);
+    }
+
+    console.log('\nbytes back to one spoofed source (minimal 28-byte Allocates, a fresh address each):');
+    for (const s of servers) {
+      const run = { server: { host: HOST, port: s.port }, handled: s.handled, batch: 200, timeoutMs: 60_000 };
+      printReflection(s.name, 'burst of 200', await spoofedAllocates({ ...run, source: fresh(), requests: 200 }));
+      printReflection(s.name, '10,000 in bursts of 200', await spoofedAllocates({ ...run, source: fresh(), requests: 10_000 }));
+    }
+  } finally {
+    await chromium?.close();
+    await pageServer?.close();
+    if (CLIENTS.includes('libdatachannel')) cleanupDataChannel();
+    for (const tap of taps.values()) await tap.close();
+    for (const s of servers) await s.stop();
+  }
+  return failures ? 1 : 0;
+}
+
+runMain(main);

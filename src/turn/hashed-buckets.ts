@@ -1,0 +1,35 @@
+/**
+ * Fixed tables of small buckets under a keyed hash: a flood can fill them, never grow them,
+ * and with a random seed nobody outside can aim at a chosen bucket.
+ */
+import { randomBytes } from 'node:crypto';
+
+/** Slots per bucket. */
+export const WAYS = 4;
+
+/** Hashes text to a 32-bit tag, never 0 (0 marks an empty slot). */
+export type KeyedHash = (text: string) => number;
+
+/** FNV-1a over the text from a random basis, then a full avalanche (murmur3's finaliser). */
+export function keyedHash(): KeyedHash {
+  const seed = randomBytes(4).readUInt32BE(0);
+  return (text) => {
+    let h = (0x811c9dc5 ^ seed) >>> 0;
+    for (let i = 0; i < text.length; i++) {
+      h ^= text.charCodeAt(i);
+      h = Math.imul(h, 0x01000193);
+    }
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    return h >>> 0 || 1;
+  };
+}
+
+/** The mask that takes a tag to the first slot of its bucket, in a table of `slots`. */
+export function bucketMask(slots: number): number {
+  if (!Number.isInteger(Math.log2(slots)) || slots < WAYS) throw new RangeError(`slots must be a power of two, at least ${WAYS}`);
+  return (slots - 1) & ~(WAYS - 1);
+}

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type Database from 'better-sqlite3';
+import type { DatabaseSync } from 'node:sqlite';
 import { UserDbError, openUserDb } from '../auth/userdb.js';
 import { AdminError } from './errors.js';
 
@@ -43,7 +43,7 @@ export function resolveDbPath(
 export const ADMIN_BUSY_TIMEOUT_MS = 1000;
 
 /** Opens the database; `read` refuses a missing file where coturn would create an empty one. */
-export function openDatabase(file: string, access: Access): Database.Database {
+export function openDatabase(file: string, access: Access): DatabaseSync {
   if (access === 'read' && !fs.existsSync(file)) {
     throw new AdminError(`user database ${file} does not exist`);
   }
@@ -54,15 +54,23 @@ export function openDatabase(file: string, access: Access): Database.Database {
   }
 }
 
+const SQLITE_BUSY = 5;
+const SQLITE_READONLY = 8;
+
+/** SQLite's primary result code, which node:sqlite gives as `errcode` (possibly extended). */
+function sqliteCode(error: unknown): number | undefined {
+  const errcode = (error as { errcode?: unknown }).errcode;
+  return typeof errcode === 'number' ? errcode & 0xff : undefined;
+}
+
 function isLocked(error: unknown): boolean {
   const message = error instanceof Error ? error.message : String(error);
-  return (error as { code?: unknown }).code === 'SQLITE_BUSY' || /database is locked/i.test(message);
+  return sqliteCode(error) === SQLITE_BUSY || /database is locked/i.test(message);
 }
 
 /** Any error from opening or using the database, as an AdminError that names the file. */
 export function databaseError(file: string, error: unknown): AdminError {
   const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: unknown }).code;
   if (isLocked(error)) {
     return new AdminError(`user database ${file} is locked by another process (waited 1 s); try again`);
   }
@@ -70,7 +78,7 @@ export function databaseError(file: string, error: unknown): AdminError {
   if (/no such table/i.test(message)) {
     return new AdminError(`user database ${file}: ${message} (it does not have coturn 4.6's schema)`);
   }
-  if (code === 'SQLITE_READONLY' || /readonly/i.test(message)) {
+  if (sqliteCode(error) === SQLITE_READONLY || /readonly/i.test(message)) {
     return new AdminError(`user database ${file} is read-only for this user: ${message}`);
   }
   return new AdminError(`user database ${file}: ${message}`);

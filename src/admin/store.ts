@@ -2,7 +2,7 @@
  * turnadmin's reads and writes on coturn's tables, with the statements (and sort orders) of
  * coturn 4.6.1's SQLite driver, but bound rather than pasted into the SQL text.
  */
-import type Database from 'better-sqlite3';
+import type { DatabaseSync } from 'node:sqlite';
 import type { RealmOption } from './request.js';
 
 export interface NameRealm {
@@ -24,7 +24,7 @@ export interface RealmOptionRow {
 }
 
 export class AdminStore {
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: DatabaseSync) {}
 
   close(): void {
     this.db.close();
@@ -120,11 +120,19 @@ export class AdminStore {
 
   /** Several writes that stand or fall together (one -g with several options). */
   transaction(fn: () => void): void {
-    this.db.transaction(fn)();
+    this.db.exec('BEGIN');
+    try {
+      fn();
+      this.db.exec('COMMIT');
+    } catch (error) {
+      // A failed statement may have ended the transaction already.
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   private run(sql: string, ...params: string[]): number {
-    return this.db.prepare(sql).run(...params).changes;
+    return Number(this.db.prepare(sql).run(...params).changes);
   }
 
   private all<T = never>(sql: string, ...params: string[]): T[] {

@@ -4,7 +4,8 @@
  * users and secrets added while the server runs count at once.
  */
 import { existsSync, statSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { UserKeyStore } from './credentials.js';
 import type { SecretSource } from './rest-api.js';
 
@@ -36,13 +37,14 @@ export class UserDbError extends Error {
  * Opens (creating it with coturn's schema when absent, as coturn does) the database at
  * `path`. The journal mode is left as the file has it: it belongs to the operator.
  */
-export function openUserDb(path: string, options: { busyTimeoutMs?: number } = {}): Database.Database {
+export function openUserDb(path: string, options: { busyTimeoutMs?: number } = {}): DatabaseSync {
+  // SQLite says only "unable to open database file".
+  if (!existsSync(dirname(path))) throw new UserDbError(`cannot open user database ${path}: the directory does not exist`);
   // coturn adds its tables to an empty file too.
   const created = !existsSync(path) || statSync(path).size === 0;
-  let db: Database.Database | undefined;
+  let db: DatabaseSync | undefined;
   try {
-    db = new Database(path);
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? BUSY_TIMEOUT_MS}`);
+    db = new DatabaseSync(path, { timeout: options.busyTimeoutMs ?? BUSY_TIMEOUT_MS });
     if (created) db.exec(COTURN_SCHEMA);
     const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'turnusers_lt'").get();
     if (!table) throw new UserDbError(`${path} is not a coturn user database (it has no turnusers_lt table)`);
@@ -58,14 +60,14 @@ const HEX_KEY = /^[0-9a-fA-F]{32}$/;
 
 /** The server's read side: user keys and REST secrets. */
 export class UserDb implements UserKeyStore, SecretSource {
-  private readonly userKey: Database.Statement<[string, string], { hmackey: string }>;
-  private readonly secrets: Database.Statement<[string], { value: string }>;
-  private readonly realmOptionRows: Database.Statement<[string], { opt: string; value: string }>;
+  private readonly userKey: StatementSync;
+  private readonly secrets: StatementSync;
+  private readonly realmOptionRows: StatementSync;
   private readonly lastKnownKeys = new Map<string, Buffer>();
   private readonly lastKnownSecrets = new Map<string, string[]>();
 
   constructor(
-    private readonly db: Database.Database,
+    private readonly db: DatabaseSync,
     private readonly onError: (message: string) => void = () => {},
   ) {
     this.userKey = db.prepare('SELECT hmackey FROM turnusers_lt WHERE name = ? AND realm = ?');
@@ -75,7 +77,7 @@ export class UserDb implements UserKeyStore, SecretSource {
 
   keyFor(username: string, realm: string): Buffer | undefined {
     const cacheKey = `${realm}\u0000${username}`;
-    const result = this.read(() => this.userKey.get(username, realm));
+    const result = this.read(() => this.userKey.get(username, realm) as { hmackey: string } | undefined);
     if (!result.ok) return this.lastKnownKeys.get(cacheKey);
     const row = result.value;
     if (!row) {
@@ -92,7 +94,7 @@ export class UserDb implements UserKeyStore, SecretSource {
   }
 
   secretsFor(realm: string): readonly string[] {
-    const result = this.read(() => this.secrets.all(realm).map((r) => r.value));
+    const result = this.read(() => (this.secrets.all(realm) as { value: string }[]).map((r) => r.value));
     if (!result.ok) return this.lastKnownSecrets.get(realm) ?? [];
     remember(this.lastKnownSecrets, realm, result.value);
     return result.value;
@@ -100,7 +102,7 @@ export class UserDb implements UserKeyStore, SecretSource {
 
   /** The realm's `max-bps`, `user-quota` and `total-quota` (turnadmin -g), where set. */
   realmOptions(realm: string): { maxBps?: number; userQuota?: number; totalQuota?: number } {
-    const result = this.read(() => this.realmOptionRows.all(realm));
+    const result = this.read(() => this.realmOptionRows.all(realm) as { opt: string; value: string }[]);
     const options: { maxBps?: number; userQuota?: number; totalQuota?: number } = {};
     for (const { opt, value } of result.ok ? result.value : []) {
       const n = Number(value);

@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 /** `turnpike [serve] [coturn flags…]`, `turnpike admin …` and `turnpike healthcheck …`. */
-import { admin } from './admin.js';
-import { healthcheck } from './healthcheck.js';
-import { serve } from './serve.js';
+import { exitUnlessSupportedNode } from './supported-node.js';
+
+exitUnlessSupportedNode('turnpike');
+const [{ admin }, { healthcheck }, { serve }] = await Promise.all([
+  import('./admin.js'),
+  import('./healthcheck.js'),
+  import('./serve.js'),
+]);
 
 const [first, ...rest] = process.argv.slice(2);
 const run = first === 'admin' ? admin(rest) : first === 'healthcheck' ? healthcheck(rest) : first === 'serve' ? serve(rest) : serve(process.argv.slice(2));

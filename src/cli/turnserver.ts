@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 /** Drop-in for coturn's `turnserver`: the same flags and configuration file. */
-import { serve } from './serve.js';
+import { exitUnlessSupportedNode } from './supported-node.js';
+
+exitUnlessSupportedNode('turnserver');
+const { serve } = await import('./serve.js');
 
 serve(process.argv.slice(2)).then(
   (code) => process.exit(code),

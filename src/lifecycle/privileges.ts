@@ -26,8 +26,8 @@ export class PrivilegeDropError extends Error {
   override readonly name = 'PrivilegeDropError';
 }
 
-/** Node 20 has process.initgroups (initgroups(3)), but @types/node does not declare it. */
-const initgroups = (process as { initgroups?: (user: string | number, extraGroup: string | number) => void }).initgroups!;
+/** initgroups(3); optional in @types/node because Windows lacks it. */
+const initgroups = process.initgroups!;
 
 /** Node takes names or numbers; a numeric string must become a number to mean an id. */
 const asId = (value: string): string | number => (/^\d+$/.test(value) ? Number(value) : value);

@@ -1,8 +1,9 @@
 /**
  * RFC 6062 TCP relays: a listening socket on the relay address for peers that connect in,
- * and outgoing connections to peers that clients Connect to. Node 20 has no SO_REUSEPORT for
- * TCP, so outgoing connections leave from the relay IP with a port of the kernel's choosing
- * rather than from the relayed port itself (RFC 6062 §5.2 asks for the latter).
+ * and outgoing connections to peers that clients Connect to. Node sets SO_REUSEPORT only on
+ * listening sockets (reusePort), not on outgoing ones, so outgoing connections leave from the
+ * relay IP with a port of the kernel's choosing rather than from the relayed port itself
+ * (RFC 6062 §5.2 asks for the latter).
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';

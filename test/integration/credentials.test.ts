@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { describe, expect, it } from 'vitest';
 import { restPassword } from '../../src/auth/rest-api.js';
 import { COTURN_SCHEMA } from '../../src/auth/userdb.js';
@@ -36,14 +36,14 @@ function tempDb(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-userdb-'));
   cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'turndb');
-  const db = new Database(file);
+  const db = new DatabaseSync(file);
   db.exec(COTURN_SCHEMA);
   db.close();
   return file;
 }
 
 function addUser(file: string, name: string, password: string): void {
-  const db = new Database(file);
+  const db = new DatabaseSync(file);
   db.prepare('INSERT OR REPLACE INTO turnusers_lt (realm, name, hmackey) VALUES (?, ?, ?)').run(REALM, name, longTermKey(name, REALM, password).toString('hex'));
   db.close();
 }
@@ -65,7 +65,7 @@ describe('the SQLite user database', () => {
     addUser(file, 'dora', 'explorer');
     const server = await startServer({ users: [], userDb: file });
     expect(succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(true);
-    const locker = new Database(file);
+    const locker = new DatabaseSync(file);
     locker.exec('BEGIN EXCLUSIVE');
     try {
       expect(succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(true);
@@ -82,7 +82,7 @@ describe('the SQLite user database', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-userdb-'));
     cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
     const file = path.join(dir, 'other.db');
-    const db = new Database(file);
+    const db = new DatabaseSync(file);
     db.exec('CREATE TABLE something (x)');
     db.close();
     await expect(createTurnServer(await testServerOptions({ userDb: file }))).rejects.toThrow(/not a coturn user database/);
@@ -113,7 +113,7 @@ describe('TURN REST API secrets', () => {
     const file = tempDb();
     const server = await startServer({ users: [], userDb: file, useAuthSecret: true, staticAuthSecrets: [] });
     expect(code(await allocateAs(server, rest('db-secret', inAnHour())))).toBe(401);
-    const db = new Database(file);
+    const db = new DatabaseSync(file);
     db.prepare('INSERT INTO turn_secret (realm, value) VALUES (?, ?)').run(REALM, 'db-secret');
     db.close();
     expect(succeeded(await allocateAs(server, rest('db-secret', inAnHour())))).toBe(true);

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyEncryptedPassword } from '../../src/admin/index.js';
-import { runUclient, startCoturn, startPeer, type PeerHandle } from '../support/coturn-tools.js';
+import { runCoturnTurnadmin, runUclient, startCoturn, startPeer, type PeerHandle } from '../support/coturn-tools.js';
 import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
 import { startProcess, stopAllProcesses } from '../support/processes.js';
 import { ROOT } from '../support/turnpike-process.js';
@@ -28,26 +28,10 @@ interface Run {
 }
 
 async function run(cmd: string, args: string[]): Promise<Run> {
-  const proc = startProcess(cmd, args, { cwd: dir });
+  const proc = cmd === 'turnadmin' ? await runCoturnTurnadmin(args, dir) : startProcess(cmd, args, { cwd: dir });
   const { code } = await proc.exited;
-  if (cmd === 'turnadmin') removeCoturnLog(proc.pid);
   const lines = proc.stdout.split('\n').filter((l) => l !== '' && !COTURN_LOG_LINE.test(l));
   return { code, lines, stdout: proc.stdout, stderr: proc.stderr };
-}
-
-/** turnadmin has no --log-file: it writes turn_<pid>_<date>.log to /var/log (or a fallback). */
-function removeCoturnLog(pid: number): void {
-  for (const folder of ['/var/log', '/var/tmp', '/tmp', dir]) {
-    let names: string[] = [];
-    try {
-      names = fs.readdirSync(folder);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      if (name.startsWith(`turn_${pid}_`) && name.endsWith('.log')) fs.rmSync(path.join(folder, name), { force: true });
-    }
-  }
 }
 
 const coturn = (...args: string[]) => run('turnadmin', args);

@@ -1,5 +1,5 @@
 // Drivers for Debian coturn 4.6.1's tools (see /work/shared/COTURN-TOOLS.md): the echo peer,
-// the uclient load generator, the STUN client, and the reference turnserver itself.
+// the uclient load generator, the STUN client, turnadmin, and the reference turnserver itself.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,6 +8,29 @@ import { performance } from 'node:perf_hooks';
 import { freePortRange } from './ports.js';
 import { PEER_HOST } from './turn-client.js';
 import { startProcess, waitForUdpStun, waitUntilReady, type ProcessHandle } from './processes.js';
+
+// ---------------------------------------------------------------------------- turnadmin
+
+/**
+ * coturn's turnadmin, its log file removed (it has no --log-file: it writes
+ * turn_<pid>_<date>.log to /var/log, or a fallback, or the folder it runs in).
+ */
+export async function runCoturnTurnadmin(args: string[], cwd: string): Promise<ProcessHandle> {
+  const proc = startProcess('turnadmin', args, { cwd });
+  await proc.exited;
+  for (const folder of ['/var/log', '/var/tmp', '/tmp', cwd]) {
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(folder);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (name.startsWith(`turn_${proc.pid}_`) && name.endsWith('.log')) fs.rmSync(path.join(folder, name), { force: true });
+    }
+  }
+  return proc;
+}
 
 // ---------------------------------------------------------------------------- echo peer
 

@@ -2,7 +2,7 @@
 // with one clear line for bad input or an unusable database, and never a stack trace.
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { resolveDbPath } from '../../../src/admin/database.js';
 import { admin, newDbPath, ok, removeTempDirs, tempDir } from './helpers.js';
@@ -121,7 +121,7 @@ describe('database problems: exit 1 and a message that names the file', () => {
 
   it('a SQLite file without coturn schema', () => {
     const db = newDbPath();
-    const other = new Database(db);
+    const other = new DatabaseSync(db);
     other.exec('CREATE TABLE notes (text)');
     other.close();
     const r = admin('-a', '-b', db, '-u', 'u', '-r', 'r', '-p', 'p');
@@ -148,7 +148,7 @@ describe('database problems: exit 1 and a message that names the file', () => {
   it('a coturn database without one of the tables (an older schema)', () => {
     const db = newDbPath();
     ok('-a', '-b', db, '-u', 'u', '-r', 'r', '-p', 'p');
-    const conn = new Database(db);
+    const conn = new DatabaseSync(db);
     conn.exec('DROP TABLE turn_origin_to_realm');
     conn.close();
     expect(admin('-I', '-b', db).err).toBe(
@@ -159,7 +159,7 @@ describe('database problems: exit 1 and a message that names the file', () => {
   it('a database another process holds locked: waits 1 s, then says so; works once the lock is gone', () => {
     const db = newDbPath();
     ok('-a', '-b', db, '-u', 'alice', '-r', 'r', '-p', 'p');
-    const holder = new Database(db);
+    const holder = new DatabaseSync(db);
     holder.exec('BEGIN EXCLUSIVE');
     try {
       for (const argv of [['-l', '-b', db], ['-a', '-b', db, '-u', 'bob', '-r', 'r', '-p', 'p']]) {

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { runAdmin, type AdminIo } from '../../../src/admin/index.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-admin-'));
@@ -51,7 +51,7 @@ export function ok(...argv: string[]): string[] {
 
 /** Rows of a table, read with a separate connection, as a test would look at the file. */
 export function rows(db: string, sql: string): unknown[] {
-  const conn = new Database(db, { readonly: true });
+  const conn = new DatabaseSync(db, { readOnly: true });
   try {
     return conn.prepare(sql).all();
   } finally {

@@ -1,6 +1,6 @@
 // turnadmin -k, -a, -d, -l on a real SQLite file: keys as coturn stores them, listings as it prints them.
 import { createHash } from 'node:crypto';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COTURN_SCHEMA } from '../../../src/auth/userdb.js';
 import { admin, newDbPath, ok, removeTempDirs, rows } from './helpers.js';
@@ -92,7 +92,7 @@ describe('-l (list users)', () => {
   it('prints name[] for a user of the empty realm (coturn schema\'s default)', () => {
     const file = newDbPath();
     ok('-a', '-b', file, '-u', 'x', '-r', 'r', '-p', 'p');
-    const conn = new Database(file);
+    const conn = new DatabaseSync(file);
     conn.prepare("INSERT INTO turnusers_lt (name, hmackey) VALUES ('y', ?)").run(md5('y::p'));
     conn.close();
     expect(ok('-l', '-b', file)).toEqual(['y[]', 'x[r]']);

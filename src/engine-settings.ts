@@ -11,7 +11,7 @@ import { PeerPolicy } from './policy/peer-policy.js';
 import type { ServicePorts } from './policy/service-ports.js';
 import { CHANNEL_MAX_RFC5766, CHANNEL_MAX_RFC8656 } from './stun/constants.js';
 import type { AuthMode, EngineConfig } from './turn/engine-context.js';
-import type { Logger } from './turn/logger.js';
+import type { Logger } from './log/logger-interface.js';
 
 /** Beyond these, a client is not making calls but scanning: 508 (coturn has no cap). */
 const MAX_PERMISSIONS_PER_ALLOCATION = 1000;

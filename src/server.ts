@@ -17,7 +17,7 @@ import type { TransportAddress } from './stun/ip.js';
 import { credentialsOf, credentialsWithRedis, engineConfigOf, peerPolicyOf } from './engine-settings.js';
 import type { AuthMode } from './turn/engine-context.js';
 import { TurnEngine } from './turn/engine.js';
-import { silentLogger, type Logger } from './turn/logger.js';
+import { silentLogger, type Logger } from './log/logger-interface.js';
 import { NonceIssuer } from './turn/nonce.js';
 import { ReplyBudget } from './turn/reply-budget.js';
 

@@ -4,7 +4,7 @@
  * and failures at info (an audit trail), reads at debug.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { Logger } from '../turn/logger.js';
+import type { Logger } from '../log/logger-interface.js';
 import type { ErrorBody } from './api.js';
 import { changesState, routeAdminRequest, type AdminResponse } from './admin-routes.js';
 import type { ServerControl } from './server-control.js';

@@ -6,7 +6,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AdminOptions } from '../config/server-options.js';
 import { formatTransportAddress } from '../stun/ip.js';
-import type { Logger } from '../turn/logger.js';
+import type { Logger } from '../log/logger-interface.js';
 import { adminRequestListener } from './admin-http.js';
 import { bearerTokenMatches } from './bearer-token.js';
 import type { ServerControl } from './server-control.js';

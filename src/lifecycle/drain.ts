@@ -5,7 +5,7 @@
  */
 import type { DrainReport } from '../control/server-control.js';
 import type { TurnEngine } from '../turn/engine.js';
-import type { Logger } from '../turn/logger.js';
+import type { Logger } from '../log/logger-interface.js';
 
 /** How often the drain looks at what is left; an allocation ends at most this much before the exit. */
 const CHECK_INTERVAL_MS = 500;

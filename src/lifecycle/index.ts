@@ -3,7 +3,7 @@
  * the sockets are bound, then tell systemd it is ready; tell it again when stopping.
  */
 import type { ServerOptions } from '../config/server-options.js';
-import type { Logger } from '../turn/logger.js';
+import type { Logger } from '../log/logger-interface.js';
 import { dropPrivileges, PrivilegeDropError } from './privileges.js';
 import { SystemdNotifier } from './systemd-notify.js';
 

@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import type { Logger } from '../turn/logger.js';
+import type { Logger } from '../log/logger-interface.js';
 
 /** The part of unix-dgram used here (it ships no types). */
 interface UnixDgramSocket {

@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { LogLevel } from '../config/server-options.js';
-import type { Logger } from '../turn/logger.js';
+import type { Logger } from './logger-interface.js';
 import { LogFile } from './log-file.js';
 import { USER_FACILITY, syslogPriority } from './syslog-priority.js';
 import { renderLine, type LogFields, type LogFormat } from './line-format.js';

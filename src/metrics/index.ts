@@ -6,7 +6,7 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { MetricsOptions } from '../config/server-options.js';
 import type { Allocation } from '../turn/allocation.js';
 import type { TurnEngine } from '../turn/engine.js';
-import type { Logger } from '../turn/logger.js';
+import type { Logger } from '../log/logger-interface.js';
 import { registerCoturnMetrics } from './coturn-metrics.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from './http-endpoint.js';
 import type { PortUsage, ScrapeState } from './scrape-state.js';

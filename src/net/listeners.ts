@@ -5,7 +5,7 @@
 import type { ServerOptions, TlsOptions } from '../config/server-options.js';
 import { formatTransportAddress, type TransportAddress } from '../stun/ip.js';
 import type { TurnEngine } from '../turn/engine.js';
-import type { Logger } from '../turn/logger.js';
+import type { Logger } from '../log/logger-interface.js';
 import { startDtls } from './dtls/from-options.js';
 import type { DtlsService } from './dtls/service.js';
 import { StreamListener, TlsTerminator, tlsSessionFactory } from './stream-listener.js';

@@ -6,7 +6,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { Server as TlsServer, type TLSSocket, type TlsOptions as NodeTlsOptions } from 'node:tls';
 import { formatTransportAddress, ipFamily, type TransportAddress } from '../stun/ip.js';
 import type { TurnEngine } from '../turn/engine.js';
-import type { Logger } from '../turn/logger.js';
+import type { Logger } from '../log/logger-interface.js';
 import { parseProxyHeader } from './proxy-protocol.js';
 import { StreamSession } from './stream-session.js';
 import { chooseAlpn } from './tls-context.js';

@@ -8,7 +8,7 @@ import { FramingError, StreamFramer } from '../stun/stream-framer.js';
 import type { TransportAddress } from '../stun/ip.js';
 import type { Allocation } from '../turn/allocation.js';
 import type { TurnEngine } from '../turn/engine.js';
-import type { Logger } from '../turn/logger.js';
+import type { Logger } from '../log/logger-interface.js';
 import type { PeerConnection } from '../turn/relay.js';
 import type { ClientSession } from '../turn/session.js';
 

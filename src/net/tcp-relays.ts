@@ -8,7 +8,7 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ipFamily, type IpFamily, type TransportAddress } from '../stun/ip.js';
-import type { Logger } from '../turn/logger.js';
+import type { Logger } from '../log/logger-interface.js';
 import type { PeerConnection, TcpRelayEndpoint, TcpRelayOpenResult, TcpRelayProvider } from '../turn/relay.js';
 import { PortPool } from './port-pool.js';
 

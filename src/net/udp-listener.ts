@@ -7,7 +7,7 @@ import type { TransportAddress } from '../stun/ip.js';
 import { ipFamily } from '../stun/ip.js';
 import type { Allocation } from '../turn/allocation.js';
 import type { TurnEngine } from '../turn/engine.js';
-import type { Logger } from '../turn/logger.js';
+import type { Logger } from '../log/logger-interface.js';
 import type { ClientSession } from '../turn/session.js';
 
 class UdpSession implements ClientSession {

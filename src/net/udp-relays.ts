@@ -6,7 +6,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { IpFamily, TransportAddress } from '../stun/ip.js';
 import { ipFamily } from '../stun/ip.js';
-import type { Logger } from '../turn/logger.js';
+import type { Logger } from '../log/logger-interface.js';
 import type { PeerPacketHandler, RelayEndpoint, RelayOpenResult, RelayProvider, RelayRequest } from '../turn/relay.js';
 import { kernelSetsDontFragment } from './dont-fragment.js';
 import { PortPool } from './port-pool.js';

@@ -3,7 +3,7 @@ import { defaultHost } from '../admin/credentials.js';
 import type { UserDb } from '../auth/userdb.js';
 import type { ServerOptions } from '../config/server-options.js';
 import type { Listeners } from '../net/listeners.js';
-import type { Logger } from '../turn/logger.js';
+import type { Logger } from '../log/logger-interface.js';
 import { restCredentialsMinter } from './rest-minter.js';
 import { startSelfTestPage, type SelfTestPage } from './self-test-page.js';
 

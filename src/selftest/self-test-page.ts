@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
-import type { Logger } from '../turn/logger.js';
+import type { Logger } from '../log/logger-interface.js';
 import { CONTENT_SECURITY_POLICY, renderPage, type PageConfig } from './page-html.js';
 
 export interface SelfTestCredentials {

@@ -7,7 +7,7 @@ import type { Allocation } from './allocation.js';
 import type { DataPlane } from './data-plane.js';
 import type { EngineCounters } from './counters.js';
 import type { ExpiryQueue } from './expiry-queue.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../log/logger-interface.js';
 import type { NonceIssuer } from './nonce.js';
 import type { RelayProvider, TcpRelayProvider } from './relay.js';
 import type { PendingConnections } from './tcp-relay.js';

@@ -10,7 +10,7 @@ import { COTURN_SCHEMA } from '../../src/auth/userdb.js';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
 import { AttributeType, StunClass, longTermKey, readErrorCode, readString, type StunMessage } from '../../src/stun/index.js';
-import { silentLogger } from '../../src/turn/logger.js';
+import { silentLogger } from '../../src/log/logger-interface.js';
 import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
 import { UdpTestClient, type Credentials } from '../support/turn-client.js';
 import { cleanupAfterEach } from '../support/cleanups.js';

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DTLS_LIMITS, type DtlsLimits } from '../../src/net/dtls/service.js';
 import { createTurnServer } from '../../src/server.js';
-import { silentLogger } from '../../src/turn/logger.js';
+import { silentLogger } from '../../src/log/logger-interface.js';
 import { AttributeType, Method, StunClass, readXorAddress } from '../../src/stun/index.js';
 import { makeCertificate, type TestCertificate } from '../support/certs.js';
 import { waitForUdpStun } from '../support/processes.js';

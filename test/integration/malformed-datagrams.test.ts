@@ -12,7 +12,7 @@ import {
   type TransportAddress,
 } from '../../src/stun/index.js';
 import type { DropReason, EngineCounters } from '../../src/turn/counters.js';
-import { silentLogger, type Logger } from '../../src/turn/logger.js';
+import { silentLogger, type Logger } from '../../src/log/logger-interface.js';
 import { Random, mutate, seeds } from '../support/fuzz.js';
 import { ALICE, testServerOptions } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';

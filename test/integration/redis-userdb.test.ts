@@ -5,7 +5,7 @@ import { restPassword } from '../../src/auth/rest-api.js';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import type { TurnServer } from '../../src/server.js';
 import { AttributeType, StunClass, longTermKey, readErrorCode, type StunMessage } from '../../src/stun/index.js';
-import { silentLogger } from '../../src/turn/logger.js';
+import { silentLogger } from '../../src/log/logger-interface.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
 import { freeTcpPort } from '../support/ports.js';

@@ -22,7 +22,7 @@ import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
 import { PEER_HOST, UdpTestClient, openPeerUntilCleanup } from '../support/turn-client.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
-import { silentLogger } from '../../src/turn/logger.js';
+import { silentLogger } from '../../src/log/logger-interface.js';
 import { freeUdpTcpPort } from '../support/ports.js';
 import { StreamTestClient } from '../support/stream-client.js';
 

@@ -15,7 +15,7 @@ import {
   type StunMessage,
 } from '../../src/stun/index.js';
 import { TurnEngine } from '../../src/turn/engine.js';
-import { silentLogger } from '../../src/turn/logger.js';
+import { silentLogger } from '../../src/log/logger-interface.js';
 import { NonceIssuer } from '../../src/turn/nonce.js';
 import type { RelayProvider } from '../../src/turn/relay.js';
 import { RecordingSession } from './recording-session.js';

@@ -1,7 +1,7 @@
 // A server in the test's own process, on loopback with ports from the OS (testServerOptions).
 import type { ServerOptions } from '../../src/config/server-options.js';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
-import type { Logger } from '../../src/turn/logger.js';
+import type { Logger } from '../../src/log/logger-interface.js';
 import type { Cleanups } from './cleanups.js';
 import { testServerOptions } from './server-options.js';
 

@@ -7,7 +7,7 @@
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { TransportAddress } from '../../stun/ip.js';
 import type { TurnEngine } from '../../turn/engine.js';
-import type { Logger } from '../../turn/logger.js';
+import type { Logger } from '../../log/logger-interface.js';
 import { DtlsAlert, ServerHandshake } from './handshake.js';
 import { HandshakeType, handshakeMessage, helloVerifyRequestBody, parseClientHello, parseHandshakeFragments, type ClientHello } from './handshake-codec.js';
 import { AlertDescription, AlertLevel, ContentType, DTLS_1_2, alertBody, parseRecords, plainRecord, type DtlsRecord } from './record.js';

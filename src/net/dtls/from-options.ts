@@ -4,7 +4,7 @@
  */
 import type { ServerOptions } from '../../config/server-options.js';
 import type { TurnEngine } from '../../turn/engine.js';
-import type { Logger } from '../../turn/logger.js';
+import type { Logger } from '../../log/logger-interface.js';
 import { hasCertificate, secureOptions } from '../tls-context.js';
 import { DEFAULT_DTLS_LIMITS, DtlsService } from './service.js';
 

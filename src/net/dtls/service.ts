@@ -5,7 +5,7 @@
 import type { RemoteInfo } from 'node:dgram';
 import type { TlsOptions as NodeTlsOptions } from 'node:tls';
 import type { TurnEngine } from '../../turn/engine.js';
-import type { Logger } from '../../turn/logger.js';
+import type { Logger } from '../../log/logger-interface.js';
 import { CookieJar } from './cookie.js';
 import { DtlsCredentials } from './credentials.js';
 import { DtlsEndpoint, type DatagramSocket } from './endpoint.js';

@@ -10,7 +10,7 @@ import { DEFAULT_DTLS_LIMITS, DtlsService, type DtlsLimits } from '../../../src/
 import { secureOptions } from '../../../src/net/tls-context.js';
 import { UdpListener } from '../../../src/net/udp-listener.js';
 import { createTurnServer } from '../../../src/server.js';
-import { silentLogger, type Logger } from '../../../src/turn/logger.js';
+import { silentLogger, type Logger } from '../../../src/log/logger-interface.js';
 import { testServerOptions } from '../../support/server-options.js';
 import { clientHelloDatagram, helloVerifyCookie } from './client-hello.js';
 

@@ -1,4 +1,4 @@
-/** The logging the engine needs; the net layer decides where lines go. */
+/** The logging every module needs (engine, net, config, admin); src/log/logger.ts decides where lines go. */
 
 /** Structured fields beside a message, for `log-format json`; never secrets. */
 export type LogFields = Readonly<Record<string, string | number | boolean | null | undefined>>;

@@ -14,7 +14,7 @@ import type { Authenticated } from './authenticate.js';
 import type { EngineContext } from './engine-context.js';
 import { grantedLifetime } from './lifetime.js';
 import type { RelayEndpoint, RelayOpenResult, RelayRequest } from './relay.js';
-import { errorFor, resend, send, successFor, type Request } from './respond.js';
+import { answerAndRemember, errorFor, failureFor, resendIfRetransmitted, send, successFor, type Request } from './respond.js';
 import { acceptPeerConnection } from './tcp-relay.js';
 import { admit, type Admission } from './admission.js';
 
@@ -23,14 +23,14 @@ const familyOfCode = (code: number | undefined): IpFamily | 'bad' | undefined =>
 
 export async function handleAllocate(ctx: EngineContext, request: Request, auth: Authenticated): Promise<void> {
   const { message, session } = request;
-  const fail = (code: number, reason?: string): void => void send(ctx, request, errorFor(ctx, request, code, reason), auth.key);
+  const fail = failureFor(ctx, request, auth.key);
 
   // 2. One allocation per 5-tuple; the same transaction again is a retransmission. One that
   // arrives while the first is still being served is dropped: the first answer is coming.
   const existing = session.allocation;
   if (existing) {
-    const retransmitted = existing.lastTransactionId?.equals(message.transactionId) && existing.lastResponse;
-    return retransmitted ? resend(ctx, request, retransmitted, existing.key) : fail(437);
+    if (!resendIfRetransmitted(ctx, request, existing)) fail(437);
+    return;
   }
   if (session.allocating) return;
   // 3-4. UDP relaying, or TCP relaying (RFC 6062) for clients on TCP or TLS.
@@ -103,7 +103,7 @@ function quotaReason(refusal: string): string {
 /** RFC 6062 §5.1: a TCP relay, for a client that reached us over TCP or TLS. */
 async function handleTcpAllocate(ctx: EngineContext, request: Request, auth: Authenticated): Promise<void> {
   const { message, session } = request;
-  const fail = (code: number, reason?: string): void => void send(ctx, request, errorFor(ctx, request, code, reason), auth.key);
+  const fail = failureFor(ctx, request, auth.key);
   if (!ctx.tcpRelays || !ctx.config.tcpRelay) return fail(442);
   if (session.transport !== 'tcp' && session.transport !== 'tls') return fail(400, 'TCP relaying needs a TCP or TLS connection');
   for (const type of [AttributeType.EvenPort, AttributeType.ReservationToken, AttributeType.DontFragment, AttributeType.AdditionalAddressFamily]) {
@@ -189,7 +189,7 @@ function answerAllocate(
   allocation: Allocation,
   extra: { familyRefused?: IpFamily; reservationToken?: Buffer },
 ): void {
-  const { message, session } = request;
+  const { session } = request;
   const lifetime = Math.round((allocation.expiresAt - request.now) / 1000);
   const response = successFor(ctx, request);
   for (const relay of allocation.relayAddresses) response.addXorAddress(AttributeType.XorRelayedAddress, relay);
@@ -199,8 +199,7 @@ function answerAllocate(
   response.addUint32(AttributeType.Lifetime, lifetime);
   if (extra.reservationToken) response.add(AttributeType.ReservationToken, extra.reservationToken);
   response.addXorAddress(AttributeType.XorMappedAddress, session.remote);
-  allocation.lastTransactionId = Buffer.from(message.transactionId);
-  allocation.lastResponse = send(ctx, request, response, auth.key);
+  answerAndRemember(ctx, request, allocation, response);
   const relays = allocation.relayAddresses.map((a) => `${a.address}:${a.port}`).join(' ');
   const kind = allocation.tcpRelay ? 'TCP relay' : 'relay';
   const client = `${session.remote.address}:${session.remote.port}`;

@@ -3,6 +3,7 @@
  * channel bindings indexed both by number and by peer. Expiry is by timestamp, checked where
  * it matters (on use) and pruned by the engine's expiry queue, so there is no timer per object.
  */
+import { LastAnswer } from './last-answer.js';
 import type { IpFamily, TransportAddress } from '../stun/ip.js';
 import type { Admission } from './admission.js';
 import { TokenBucket } from './bandwidth.js';
@@ -38,9 +39,8 @@ export class Allocation implements TrafficCounters {
   private readonly channelsByPeer = new Map<string, Map<number, Channel>>();
   expiresAt: number;
   closed = false;
-  /** Transaction id and answer of the last request, for retransmissions (RFC 8489 §6.3.1). */
-  lastTransactionId: Buffer | undefined;
-  lastResponse: Buffer | undefined;
+  /** The last request's answer, for its retransmissions. */
+  readonly lastAnswer = new LastAnswer();
   packetsFromClient = 0;
   bytesFromClient = 0;
   packetsToClient = 0;

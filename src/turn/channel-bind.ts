@@ -3,10 +3,10 @@ import { AttributeType, CHANNEL_MIN, readChannelNumber, readXorAddress } from '.
 import type { Allocation } from './allocation.js';
 import type { EngineContext } from './engine-context.js';
 import { refusePeer } from './peer-checks.js';
-import { errorFor, send, successFor, type Request } from './respond.js';
+import { answerAndRemember, failureFor, successFor, type Request } from './respond.js';
 
 export function handleChannelBind(ctx: EngineContext, request: Request, allocation: Allocation): void {
-  const fail = (code: number, reason?: string): void => void send(ctx, request, errorFor(ctx, request, code, reason), allocation.key);
+  const fail = failureFor(ctx, request, allocation.key);
   const number = readChannelNumber(request.message, AttributeType.ChannelNumber);
   const peer = readXorAddress(request.message, AttributeType.XorPeerAddress);
   if (number === undefined || peer === undefined) return fail(400, 'Missing CHANNEL-NUMBER or XOR-PEER-ADDRESS');
@@ -30,6 +30,5 @@ export function handleChannelBind(ctx: EngineContext, request: Request, allocati
   const permissionExpiresAt = request.now + ctx.config.permissionLifetimeSeconds * 1000;
   allocation.installPermission(peer.address, permissionExpiresAt);
   ctx.expiry.schedule(allocation, Math.min(expiresAt, permissionExpiresAt));
-  allocation.lastTransactionId = Buffer.from(request.message.transactionId);
-  allocation.lastResponse = send(ctx, request, successFor(ctx, request), allocation.key);
+  answerAndRemember(ctx, request, allocation, successFor(ctx, request));
 }

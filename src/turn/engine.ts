@@ -20,7 +20,7 @@ import { handleRefresh } from './refresh.js';
 import { PendingConnections, handleConnect, handleConnectionBind } from './tcp-relay.js';
 import { AllocationQuotas } from './quotas.js';
 import { BandwidthPool } from './bandwidth.js';
-import { errorFor, resend, send, type Request } from './respond.js';
+import { errorFor, resendIfRetransmitted, send, type Request } from './respond.js';
 import type { ClientSession } from './session.js';
 
 /** What a reload may replace while allocations go on. */
@@ -196,10 +196,7 @@ export class TurnEngine {
       send(ctx, request, errorFor(ctx, request, 441), auth.key);
       return;
     }
-    if (allocation.lastResponse && allocation.lastTransactionId?.equals(message.transactionId)) {
-      resend(ctx, request, allocation.lastResponse, allocation.key);
-      return;
-    }
+    if (resendIfRetransmitted(ctx, request, allocation)) return;
     switch (message.method) {
       case Method.Refresh:
         return handleRefresh(ctx, request, allocation);

@@ -3,14 +3,13 @@ import { AttributeType, readUint32 } from '../stun/index.js';
 import type { Allocation } from './allocation.js';
 import type { EngineContext } from './engine-context.js';
 import { grantedLifetime } from './lifetime.js';
-import { send, successFor, type Request } from './respond.js';
+import { answerAndRemember, successFor, type Request } from './respond.js';
 
 export function handleRefresh(ctx: EngineContext, request: Request, allocation: Allocation): void {
   const requested = readUint32(request.message, AttributeType.Lifetime);
   const lifetime = requested === 0 ? 0 : grantedLifetime(ctx.config, requested);
   const response = successFor(ctx, request).addUint32(AttributeType.Lifetime, lifetime);
-  allocation.lastTransactionId = Buffer.from(request.message.transactionId);
-  allocation.lastResponse = send(ctx, request, response, allocation.key);
+  answerAndRemember(ctx, request, allocation, response);
   if (lifetime === 0) {
     ctx.release(allocation, 'refreshed with lifetime 0');
     return;

@@ -1,5 +1,6 @@
 /** Building and sending the answer to a request, with the integrity and fingerprint rules. */
 import { AttributeType, MessageBuilder, Method, StunClass, type StunMessage } from '../stun/index.js';
+import type { Allocation } from './allocation.js';
 import type { EngineContext } from './engine-context.js';
 import type { ClientSession } from './session.js';
 
@@ -16,6 +17,29 @@ export function successFor(ctx: EngineContext, request: Request): MessageBuilder
   const builder = new MessageBuilder(message.method, StunClass.SuccessResponse, message.transactionId, cookie);
   if (ctx.config.software) builder.addString(AttributeType.Software, ctx.config.software);
   return builder;
+}
+
+/** Sends an error answer with this code (and reason phrase). */
+export type Fail = (code: number, reason?: string) => void;
+
+/** The `fail` every handler uses: one error answer, signed with `key` when there is one. */
+export function failureFor(ctx: EngineContext, request: Request, key: Buffer | undefined): Fail {
+  return (code, reason) => void send(ctx, request, errorFor(ctx, request, code, reason), key);
+}
+
+/**
+ * Sends the success answer of a request that changes an allocation, and keeps it, so that a
+ * retransmission of that request gets the same bytes again (RFC 8489 §6.3.1).
+ */
+export function answerAndRemember(ctx: EngineContext, request: Request, allocation: Allocation, builder: MessageBuilder): void {
+  allocation.lastAnswer.remember(request.message.transactionId, send(ctx, request, builder, allocation.key));
+}
+
+/** True, and the kept answer resent, when `request` retransmits the allocation's last one. */
+export function resendIfRetransmitted(ctx: EngineContext, request: Request, allocation: Allocation): boolean {
+  const answer = allocation.lastAnswer.to(request.message.transactionId);
+  if (answer) resend(ctx, request, answer, allocation.key);
+  return answer !== undefined;
 }
 
 export function errorFor(ctx: EngineContext, request: Request, code: number, reason?: string): MessageBuilder {
@@ -46,7 +70,7 @@ export function send(ctx: EngineContext, request: Request, builder: MessageBuild
 }
 
 /** The cached answer to a retransmitted request; unsigned, it is charged to the reply budget like the first. */
-export function resend(ctx: EngineContext, request: Request, data: Buffer, key: Buffer | undefined): void {
+function resend(ctx: EngineContext, request: Request, data: Buffer, key: Buffer | undefined): void {
   deliver(ctx, request.session, data, key === undefined);
 }
 

@@ -9,7 +9,7 @@ import type { Authenticated } from './authenticate.js';
 import type { EngineContext } from './engine-context.js';
 import { refusePeer } from './peer-checks.js';
 import type { PeerConnection } from './relay.js';
-import { errorFor, send, successFor, type Request } from './respond.js';
+import { failureFor, send, successFor, type Request } from './respond.js';
 
 /** RFC 6062 §5.2 and §5.3: 30 s to connect to a peer, and for a connection to be bound. */
 export const TCP_CONNECT_TIMEOUT_MS = 30_000;
@@ -60,7 +60,7 @@ export class PendingConnections {
 
 /** Connect (RFC 6062 §5.2): the server opens a TCP connection to the peer for the client. */
 export async function handleConnect(ctx: EngineContext, request: Request, allocation: Allocation): Promise<void> {
-  const fail = (code: number, reason?: string): void => void send(ctx, request, errorFor(ctx, request, code, reason), allocation.key);
+  const fail = failureFor(ctx, request, allocation.key);
   const relay = allocation.tcpRelay;
   if (!relay) return fail(400, 'Connect needs a TCP allocation');
   const peer = readXorAddress(request.message, AttributeType.XorPeerAddress);
@@ -93,7 +93,7 @@ export function acceptPeerConnection(ctx: EngineContext, allocation: Allocation,
 /** ConnectionBind (RFC 6062 §5.4) on a new client connection: it becomes the data connection. */
 export function handleConnectionBind(ctx: EngineContext, request: Request, auth: Authenticated): void {
   const { session, message } = request;
-  const fail = (code: number, reason?: string): void => void send(ctx, request, errorFor(ctx, request, code, reason), auth.key);
+  const fail = failureFor(ctx, request, auth.key);
   if (!session.joinPeer || session.allocation) return fail(400, 'ConnectionBind needs a new TCP or TLS connection');
   const id = readUint32(message, AttributeType.ConnectionId);
   if (id === undefined) return fail(400, 'Missing CONNECTION-ID');

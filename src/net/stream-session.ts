@@ -31,8 +31,7 @@ export class StreamSession implements ClientSession {
   private readonly framer = new StreamFramer();
   private allocateTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Writes wait, corked, for the end of this round of I/O: one TLS record, one syscall. */
-  private corked = false;
+  private readonly write: (data: Buffer) => void;
 
   constructor(
     readonly transport: 'tcp' | 'tls',
@@ -46,6 +45,7 @@ export class StreamSession implements ClientSession {
     this.remote = remote ?? addressOf(socket.remoteAddress, socket.remotePort);
     this.local = addressOf(socket.localAddress, socket.localPort);
     socket.setNoDelay(true);
+    this.write = transport === 'tls' ? oneRecordPerWrite(socket) : corkedPerRound(socket);
     socket.on('data', (data: Buffer) => this.onData(data));
     socket.on('error', (error) => this.logger.debug(`${this.describe()}: ${error.message}`));
     socket.on('close', () => this.onClose());
@@ -96,24 +96,6 @@ export class StreamSession implements ClientSession {
     return true;
   }
 
-  /**
-   * Every datagram relayed to this client in one round of the event loop goes out in one
-   * write: setImmediate runs after all I/O callbacks of the round (nextTick would not batch).
-   */
-  private write(data: Buffer): void {
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(this.uncork);
-    }
-    this.socket.write(data);
-  }
-
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
-  };
-
   /** RFC 6062: this connection now carries one peer connection's bytes, unframed. */
   joinPeer(connection: PeerConnection, count?: (fromPeer: boolean, bytes: number) => void): void {
     clearTimeout(this.allocateTimer);
@@ -153,4 +135,37 @@ export class StreamSession implements ClientSession {
   private describe(): string {
     return `${this.transport.toUpperCase()} ${this.remote.address}:${this.remote.port}`;
   }
+}
+
+/**
+ * Over TCP, every frame written to a client in one round of the event loop goes out in one
+ * system call: setImmediate runs after all I/O callbacks of the round (nextTick would not batch).
+ */
+function corkedPerRound(socket: Socket): (data: Buffer) => void {
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
+  };
+  return (data) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      setImmediate(uncork);
+    }
+    socket.write(data);
+  };
+}
+
+/**
+ * Over TLS, each frame is a TLS record of its own, as coturn writes them: its client
+ * (turnutils_uclient, and programs built on coturn's client library) takes what one SSL_read
+ * returns, one record, for one message, and loses a second frame in the same record. Node puts
+ * writes that were corked, or queued behind one in flight, into one record (the stream's
+ * _writev hands them to a single SSL_write); without _writev a queue drains one write, one
+ * record at a time.
+ */
+function oneRecordPerWrite(socket: Socket): (data: Buffer) => void {
+  (socket as { _writev?: unknown })._writev = undefined;
+  return (data) => void socket.write(data);
 }

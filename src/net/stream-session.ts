@@ -4,6 +4,7 @@
  * within `max-allocate-timeout`, or that sends garbage, is closed.
  */
 import type { Socket } from 'node:net';
+import { Method } from '../stun/constants.js';
 import { FramingError, StreamFramer } from '../stun/stream-framer.js';
 import type { TransportAddress } from '../stun/ip.js';
 import type { Allocation } from '../turn/allocation.js';
@@ -16,6 +17,7 @@ import type { ClientSession } from '../turn/session.js';
 export const RELAY_HIGH_WATER = 256 * 1024;
 
 const PADDING = Buffer.alloc(3);
+const NOTHING = Buffer.alloc(0);
 
 const addressOf = (address: string | undefined, port: number | undefined): TransportAddress => {
   const text = address ?? '0.0.0.0';
@@ -31,6 +33,10 @@ export class StreamSession implements ClientSession {
   private readonly framer = new StreamFramer();
   private allocateTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** A ConnectionBind is being answered: what follows it waits (see onFrame). */
+  private holding = false;
+  /** Bound to a peer connection by ConnectionBind: no more frames. */
+  private joined = false;
   private readonly write: (data: Buffer) => void;
 
   constructor(
@@ -100,8 +106,9 @@ export class StreamSession implements ClientSession {
   joinPeer(connection: PeerConnection, count?: (fromPeer: boolean, bytes: number) => void): void {
     clearTimeout(this.allocateTimer);
     this.allocateTimer = undefined;
+    this.joined = true;
     this.socket.removeAllListeners('data');
-    connection.join(this.socket, count);
+    connection.join(this.socket, this.framer.takeBuffered(), count);
   }
 
   close(reason: string): void {
@@ -112,7 +119,7 @@ export class StreamSession implements ClientSession {
 
   private onData(data: Buffer): void {
     try {
-      this.framer.push(data, (frame) => this.engine.handlePacket(this, frame));
+      this.framer.push(data, (frame) => this.onFrame(frame));
     } catch (error) {
       if (error instanceof FramingError) {
         this.engine.counters.drop('Malformed', data.length);
@@ -122,6 +129,24 @@ export class StreamSession implements ClientSession {
         this.close('internal error');
       }
     }
+  }
+
+  /**
+   * False holds what follows a ConnectionBind, unframed and unread, until it is answered: bound,
+   * the connection carries the peer's bytes from there on (RFC 6062), which are no frames.
+   */
+  private onFrame(frame: Buffer): boolean {
+    const handled = this.engine.handlePacket(this, frame);
+    if (!handled || frame.readUInt16BE(0) !== Method.ConnectionBind) return true;
+    this.holding = true;
+    this.socket.pause();
+    void handled.then(() => {
+      this.holding = false;
+      if (this.closed || this.joined) return;
+      this.onData(NOTHING); // not bound: frame what was held, which may hold again
+      if (!this.holding) this.socket.resume();
+    });
+    return false;
   }
 
   private onClose(): void {

@@ -68,10 +68,10 @@ export function reloadedOptions(before: ServerOptions, after: ServerOptions): Se
 }
 
 /**
- * `after` with the CA-file of `before`. CA-file decides at start whether TLS asks for client
- * certificates (a listening Node TLS server cannot start or stop asking) and whether DTLS is
- * served (it cannot verify them): taken on reload, it would leave TLS or DTLS serving clients
- * without the certificate it demands, or refuse the ones that have it. Its file is still read
+ * `after` with the CA-file of `before`. CA-file decides at start whether TLS and DTLS ask for
+ * client certificates (a listening Node TLS server cannot start or stop asking, and DTLS keeps
+ * to TLS's rule so that neither is a way round the other): taken on reload, it would leave DTLS
+ * serving clients without the certificate TLS demands, or the reverse. Its file is still read
  * again with the certificate, so a renewed CA at the same path is taken.
  */
 function withStartCaFile(before: ServerOptions, after: ServerOptions): ServerOptions {

@@ -4,6 +4,7 @@
  * within `max-allocate-timeout`, or that sends garbage, is closed.
  */
 import type { Socket } from 'node:net';
+import { Method } from '../stun/constants.js';
 import { FramingError, StreamFramer } from '../stun/stream-framer.js';
 import type { TransportAddress } from '../stun/ip.js';
 import type { Allocation } from '../turn/allocation.js';
@@ -16,6 +17,7 @@ import type { ClientSession } from '../turn/session.js';
 export const RELAY_HIGH_WATER = 256 * 1024;
 
 const PADDING = Buffer.alloc(3);
+const NOTHING = Buffer.alloc(0);
 
 const addressOf = (address: string | undefined, port: number | undefined): TransportAddress => {
   const text = address ?? '0.0.0.0';
@@ -31,8 +33,11 @@ export class StreamSession implements ClientSession {
   private readonly framer = new StreamFramer();
   private allocateTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** Writes wait, corked, for the end of this round of I/O: one TLS record, one syscall. */
-  private corked = false;
+  /** A ConnectionBind is being answered: what follows it waits (see onFrame). */
+  private holding = false;
+  /** Bound to a peer connection by ConnectionBind: no more frames. */
+  private joined = false;
+  private readonly write: (data: Buffer) => void;
 
   constructor(
     readonly transport: 'tcp' | 'tls',
@@ -46,6 +51,7 @@ export class StreamSession implements ClientSession {
     this.remote = remote ?? addressOf(socket.remoteAddress, socket.remotePort);
     this.local = addressOf(socket.localAddress, socket.localPort);
     socket.setNoDelay(true);
+    this.write = transport === 'tls' ? oneRecordPerWrite(socket) : corkedPerRound(socket);
     socket.on('data', (data: Buffer) => this.onData(data));
     socket.on('error', (error) => this.logger.debug(`${this.describe()}: ${error.message}`));
     socket.on('close', () => this.onClose());
@@ -96,30 +102,13 @@ export class StreamSession implements ClientSession {
     return true;
   }
 
-  /**
-   * Every datagram relayed to this client in one round of the event loop goes out in one
-   * write: setImmediate runs after all I/O callbacks of the round (nextTick would not batch).
-   */
-  private write(data: Buffer): void {
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      setImmediate(this.uncork);
-    }
-    this.socket.write(data);
-  }
-
-  private readonly uncork = (): void => {
-    this.corked = false;
-    this.socket.uncork();
-  };
-
   /** RFC 6062: this connection now carries one peer connection's bytes, unframed. */
   joinPeer(connection: PeerConnection, count?: (fromPeer: boolean, bytes: number) => void): void {
     clearTimeout(this.allocateTimer);
     this.allocateTimer = undefined;
+    this.joined = true;
     this.socket.removeAllListeners('data');
-    connection.join(this.socket, count);
+    connection.join(this.socket, this.framer.takeBuffered(), count);
   }
 
   close(reason: string): void {
@@ -130,7 +119,7 @@ export class StreamSession implements ClientSession {
 
   private onData(data: Buffer): void {
     try {
-      this.framer.push(data, (frame) => this.engine.handlePacket(this, frame));
+      this.framer.push(data, (frame) => this.onFrame(frame));
     } catch (error) {
       if (error instanceof FramingError) {
         this.engine.counters.drop('Malformed', data.length);
@@ -140,6 +129,24 @@ export class StreamSession implements ClientSession {
         this.close('internal error');
       }
     }
+  }
+
+  /**
+   * False holds what follows a ConnectionBind, unframed and unread, until it is answered: bound,
+   * the connection carries the peer's bytes from there on (RFC 6062), which are no frames.
+   */
+  private onFrame(frame: Buffer): boolean {
+    const handled = this.engine.handlePacket(this, frame);
+    if (!handled || frame.readUInt16BE(0) !== Method.ConnectionBind) return true;
+    this.holding = true;
+    this.socket.pause();
+    void handled.then(() => {
+      this.holding = false;
+      if (this.closed || this.joined) return;
+      this.onData(NOTHING); // not bound: frame what was held, which may hold again
+      if (!this.holding) this.socket.resume();
+    });
+    return false;
   }
 
   private onClose(): void {
@@ -153,4 +160,37 @@ export class StreamSession implements ClientSession {
   private describe(): string {
     return `${this.transport.toUpperCase()} ${this.remote.address}:${this.remote.port}`;
   }
+}
+
+/**
+ * Over TCP, every frame written to a client in one round of the event loop goes out in one
+ * system call: setImmediate runs after all I/O callbacks of the round (nextTick would not batch).
+ */
+function corkedPerRound(socket: Socket): (data: Buffer) => void {
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    socket.uncork();
+  };
+  return (data) => {
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      setImmediate(uncork);
+    }
+    socket.write(data);
+  };
+}
+
+/**
+ * Over TLS, each frame is a TLS record of its own, as coturn writes them: its client
+ * (turnutils_uclient, and programs built on coturn's client library) takes what one SSL_read
+ * returns, one record, for one message, and loses a second frame in the same record. Node puts
+ * writes that were corked, or queued behind one in flight, into one record (the stream's
+ * _writev hands them to a single SSL_write); without _writev a queue drains one write, one
+ * record at a time.
+ */
+function oneRecordPerWrite(socket: Socket): (data: Buffer) => void {
+  (socket as { _writev?: unknown })._writev = undefined;
+  return (data) => void socket.write(data);
 }

@@ -34,7 +34,7 @@ class TcpPeerConnection implements PeerConnection {
     });
   }
 
-  join(client: Duplex, count?: (fromPeer: boolean, bytes: number) => void): void {
+  join(client: Duplex, early: Buffer, count?: (fromPeer: boolean, bytes: number) => void): void {
     this.joined = true;
     this.socket.removeAllListeners('data');
     for (const chunk of this.pending) {
@@ -42,6 +42,10 @@ class TcpPeerConnection implements PeerConnection {
       count?.(true, chunk.length);
     }
     this.pending = [];
+    if (early.length > 0) {
+      this.socket.write(early);
+      count?.(false, early.length);
+    }
     // pipe() carries backpressure both ways; each side's end closes the other.
     this.socket.pipe(client);
     client.pipe(this.socket);

@@ -47,11 +47,16 @@ export class StreamFramer {
     return this.buffered;
   }
 
-  /** Adds bytes and hands every complete frame to `onFrame`; throws FramingError on garbage. */
-  push(data: Buffer, onFrame: (frame: Buffer) => void): void {
-    if (data.length === 0) return;
-    this.chunks.push(data);
-    this.buffered += data.length;
+  /**
+   * Adds bytes and hands every complete frame to `onFrame`; throws FramingError on garbage.
+   * When `onFrame` returns false, what follows that frame stays buffered, unframed, until the
+   * next push (an empty one will do) or takeBuffered.
+   */
+  push(data: Buffer, onFrame: (frame: Buffer) => unknown): void {
+    if (data.length > 0) {
+      this.chunks.push(data);
+      this.buffered += data.length;
+    }
     for (;;) {
       if (this.buffered < 4) break;
       if (this.chunks[0]!.length < 4) this.merge(4);
@@ -66,8 +71,16 @@ export class StreamFramer {
       if (head.length === span) this.chunks.shift();
       else this.chunks[0] = head.subarray(span);
       this.buffered -= span;
-      onFrame(frame);
+      if (onFrame(frame) === false) break;
     }
+  }
+
+  /** The bytes held and not framed yet, taken out (the framer is empty after). */
+  takeBuffered(): Buffer {
+    const held = Buffer.concat(this.chunks, this.buffered);
+    this.chunks = [];
+    this.buffered = 0;
+    return held;
   }
 
   /** Joins leading chunks until the first holds at least `bytes`. */

@@ -98,8 +98,11 @@ export class TurnEngine {
     if (revoked > 0) ctx.logger.info(`reload: ${revoked} permissions, channels or peer connections revoked by the new peer rules`);
   }
 
-  /** Bytes from a client: one datagram, or one frame cut from a stream. Never throws. */
-  handlePacket(session: ClientSession, data: Buffer): void {
+  /**
+   * Bytes from a client: one datagram, or one frame cut from a stream. Never throws. For a
+   * request, resolves once it is answered (a stream holds what follows a ConnectionBind till then).
+   */
+  handlePacket(session: ClientSession, data: Buffer): Promise<void> | undefined {
     if (looksLikeChannelData(data)) {
       const allocation = session.allocation;
       if (allocation) this.ctx.dataPlane.fromClientChannelData(allocation, data);
@@ -114,14 +117,13 @@ export class TurnEngine {
       if (!(error instanceof StunDecodeError)) this.ctx.logger.error(`decoder failed: ${String(error)}`);
       return;
     }
-    this.handleMessage(session, message);
+    return this.handleMessage(session, message);
   }
 
-  private handleMessage(session: ClientSession, message: StunMessage): void {
+  private handleMessage(session: ClientSession, message: StunMessage): Promise<void> | undefined {
     if (message.cls === StunClass.Request) {
       if (session.transport === 'udp') this.ctx.replyBudget?.earn(session.remote.address, message.buffer.length);
-      void this.handleRequest({ session, message, now: this.ctx.clock() });
-      return;
+      return this.handleRequest({ session, message, now: this.ctx.clock() });
     }
     if (message.cls === StunClass.Indication && message.method === Method.Send) {
       const allocation = session.allocation;

@@ -41,10 +41,11 @@ export interface RelayProvider {
 export interface PeerConnection {
   readonly peer: TransportAddress;
   /**
-   * Joins the peer's bytes with a client data connection, both ways, from now on;
-   * `count` hears of every chunk (for the allocation's traffic counters).
+   * Joins the peer's bytes with a client data connection, both ways, from now on, after
+   * `early`: what the client sent behind its ConnectionBind before it was bound. `count`
+   * hears of every chunk (for the allocation's traffic counters).
    */
-  join(client: Duplex, count?: (fromPeer: boolean, bytes: number) => void): void;
+  join(client: Duplex, early: Buffer, count?: (fromPeer: boolean, bytes: number) => void): void;
   close(): void;
   onClose(listener: () => void): void;
 }

@@ -12,6 +12,7 @@ import { ALICE, testServerOptions } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
 import { openPeer } from '../support/turn-client.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
+import { tapTlsRecords } from '../support/tls-records.js';
 
 let certificate: TestCertificate;
 beforeAll(() => {
@@ -74,6 +75,18 @@ describe('STUN/TURN over TCP and TLS', () => {
     expect(isMessage(await c.next())).toBe(true);
     c.socket.write(Buffer.concat([binding(), binding(), binding()]));
     for (let i = 0; i < 3; i++) expect(isMessage(await c.next())).toBe(true);
+  });
+
+  it('answers several requests from one TLS segment each in a record of its own', async () => {
+    // coturn's client reads one record per message and loses a second one in the same record.
+    const server = await startServer();
+    const tap = await tapTlsRecords(cleanups, server.streamAddresses[1]!);
+    // TLS 1.2: every application-data record is data (TLS 1.3 disguises handshake records too).
+    const c = await StreamTestClient.open(tap, { secure: true, maxTlsVersion: 'TLSv1.2' });
+    cleanups.push(() => c.close());
+    c.socket.write(Buffer.concat([binding(), binding(), binding()]));
+    for (let i = 0; i < 3; i++) expect(isMessage(await c.next())).toBe(true);
+    expect(tap.applicationRecords).toBe(3);
   });
 
   it('allocates over TLS, and the allocation ends when the connection does', async () => {

@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
-import { AttributeType, Method, StunClass, readErrorCode, readUint32, readXorAddress, type MessageBuilder, type StunMessage } from '../../src/stun/index.js';
+import { AttributeType, MessageBuilder, Method, StunClass, readErrorCode, readUint32, readXorAddress, type StunMessage } from '../../src/stun/index.js';
 import { ALICE, testServerOptions } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
 import { PEER_HOST } from '../support/turn-client.js';
@@ -54,6 +54,30 @@ describe('RFC 6062 TCP relay', () => {
     expect((await data.readRaw(11)).toString()).toBe('raw payload');
     const allocation = [...server.engine.allocations][0]!;
     expect(allocation.bytesFromClient).toBe(11);
+  });
+
+  it('carries to the peer what the client wrote in the same segment as its ConnectionBind', async () => {
+    const server = await startServer();
+    const control = await client(server);
+    await control.request(Method.Allocate, tcpAllocate);
+    const peer = await echoPeer();
+    const connected = await control.request(Method.Connect, (b) => b.addXorAddress(AttributeType.XorPeerAddress, { family: 4, address: PEER_HOST, port: peer.port }));
+    const data = await client(server);
+    await data.request(Method.Refresh); // 437; its challenge taught the nonce to sign with
+    const bind = data.signed(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, readUint32(connected, AttributeType.ConnectionId)!));
+    data.socket.write(Buffer.concat([bind, Buffer.from('raw payload')]));
+    expect((await data.nextMessage()).cls).toBe(StunClass.SuccessResponse);
+    expect((await data.readRaw(11)).toString()).toBe('raw payload');
+  });
+
+  it('answers what follows a failed ConnectionBind in the same segment after it, in order', async () => {
+    const server = await startServer();
+    const data = await client(server);
+    await data.request(Method.Refresh);
+    const bind = data.signed(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, 12345));
+    data.socket.write(Buffer.concat([bind, new MessageBuilder(Method.Binding, StunClass.Request).build()]));
+    expect(code(await data.nextMessage())).toBe(400);
+    expect((await data.nextMessage()).method).toBe(Method.Binding);
   });
 
   it('answers 447 when the peer cannot be reached, and 400 to an unknown CONNECTION-ID', async () => {

@@ -50,19 +50,29 @@ export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
 }
 
 /** A port free for both UDP and TCP on host (a server that listens on both needs that). */
-export async function freeUdpTcpPort(host = '127.0.0.1', tries = 50): Promise<number> {
+export function freeUdpTcpPort(host = '127.0.0.1', tries = 50): Promise<number> {
+  return freeUdpTcpPortOnAll([host], tries);
+}
+
+/** A port free for both UDP and TCP on every one of `hosts` (a server listening on them all). */
+export async function freeUdpTcpPortOnAll(hosts: readonly string[], tries = 50): Promise<number> {
   for (let i = 0; i < tries; i++) {
-    const udp = await bindUdp(host, 0);
-    if (!udp) continue;
-    const port = udp.address().port;
+    const port = await freeUdpPort(hosts[0]);
+    if (await isFreeOnAll(hosts, port)) return port;
+  }
+  throw new Error(`no port free for both UDP and TCP on ${hosts.join(' and ')} after ${tries} tries`);
+}
+
+async function isFreeOnAll(hosts: readonly string[], port: number): Promise<boolean> {
+  for (const host of hosts) {
+    const udp = await bindUdp(host, port);
+    if (!udp) return false;
     const tcp = await listenTcp(host, port);
     await closeUdp(udp);
-    if (tcp) {
-      await closeTcp(tcp);
-      return port;
-    }
+    if (!tcp) return false;
+    await closeTcp(tcp);
   }
-  throw new Error(`no port free for both UDP and TCP on ${host} after ${tries} tries`);
+  return true;
 }
 
 /**

@@ -31,7 +31,8 @@ export interface ProcessHandle {
   /** Resolves once the process has exited (and its pipes drained, briefly). */
   readonly exited: Promise<ExitInfo>;
   readonly exitInfo: ExitInfo | null;
-  waitForOutput(re: RegExp, timeoutMs: number): Promise<RegExpMatchArray>;
+  /** Resolves once the output from offset `from` on (default: all of it) matches `re`. */
+  waitForOutput(re: RegExp, timeoutMs: number, from?: number): Promise<RegExpMatchArray>;
   /** SIGTERM, SIGKILL after 3 s; resolves when exited. Safe to call more than once. */
   stop(): Promise<ExitInfo>;
 }
@@ -113,10 +114,10 @@ export function startProcess(cmd: string, args: string[], opts: StartOptions = {
     get output() { return output; },
     get exitInfo() { return exitInfo; },
     exited,
-    waitForOutput(re, timeoutMs) {
+    waitForOutput(re, timeoutMs, from = 0) {
       return new Promise((resolve, reject) => {
         const check = () => {
-          const m = output.match(re);
+          const m = output.slice(from).match(re);
           if (m) return done(() => resolve(m));
           if (exitInfo) {
             return done(() => reject(new Error(

@@ -65,9 +65,12 @@ export class StreamTestClient {
     return out;
   }
 
-  static async open(server: TransportAddress, options: { secure?: boolean; credentials?: Credentials } = {}): Promise<StreamTestClient> {
+  static async open(
+    server: TransportAddress,
+    options: { secure?: boolean; credentials?: Credentials; maxTlsVersion?: tls.SecureVersion } = {},
+  ): Promise<StreamTestClient> {
     const socket = options.secure
-      ? tls.connect({ host: server.address, port: server.port, rejectUnauthorized: false, ALPNProtocols: ['stun.turn'] })
+      ? tls.connect({ host: server.address, port: server.port, rejectUnauthorized: false, ALPNProtocols: ['stun.turn'], maxVersion: options.maxTlsVersion })
       : net.connect({ host: server.address, port: server.port });
     await new Promise<void>((resolve, reject) => {
       socket.once(options.secure ? 'secureConnect' : 'connect', () => resolve());

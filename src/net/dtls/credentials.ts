@@ -1,9 +1,11 @@
 /**
  * The server's certificate chain and key for DTLS, read from the same Node TLS options as TLS
- * (so they reload together), and how the key signs a ServerKeyExchange.
+ * (so they reload together), how the key signs a ServerKeyExchange, and the CA that clients'
+ * certificates must be signed by when CA-file is set.
  */
 import { X509Certificate, constants, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import type { TlsOptions as NodeTlsOptions } from 'node:tls';
+import { ClientCertificateAuthority } from './client-certificates.js';
 import type { SignatureKind } from './suites.js';
 
 /** RFC 8446 SignatureScheme values, which TLS 1.2 uses as (hash, signature) pairs. */
@@ -16,10 +18,10 @@ export const SignatureScheme = {
 
 const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 
-const text = (value: unknown): string => {
+const text = (value: unknown, what: string): string => {
   if (typeof value === 'string') return value;
   if (Buffer.isBuffer(value)) return value.toString('latin1');
-  throw new Error('DTLS needs one PEM cert and one PEM pkey');
+  throw new Error(`DTLS needs ${what} as one PEM text`);
 };
 
 export class DtlsCredentials {
@@ -30,21 +32,25 @@ export class DtlsCredentials {
     readonly kind: SignatureKind,
     /** For an EC key, the one scheme its curve allows. */
     private readonly ecScheme: number,
+    /** Set with CA-file: every client must then present a certificate it signed. */
+    readonly clientAuthority: ClientCertificateAuthority | undefined,
   ) {}
 
   /** Throws when the pair cannot serve DTLS (unreadable, mismatched, or an unsupported key). */
   static fromTlsOptions(options: NodeTlsOptions): DtlsCredentials {
-    const pem = text(options.cert).match(PEM_CERTIFICATE) ?? [];
+    const pem = text(options.cert, 'cert').match(PEM_CERTIFICATE) ?? [];
     if (pem.length === 0) throw new Error('no PEM certificate found');
     const certificates = pem.map((block) => new X509Certificate(block));
-    const key = createPrivateKey({ key: text(options.key), passphrase: options.passphrase });
+    const key = createPrivateKey({ key: text(options.key, 'pkey'), passphrase: options.passphrase });
     if (!certificates[0]!.checkPrivateKey(key)) throw new Error('pkey does not match the certificate');
+    const chain = certificates.map((c) => c.raw);
+    const clients = options.ca === undefined ? undefined : ClientCertificateAuthority.fromPem(text(options.ca, 'CA-file'));
     const type = key.asymmetricKeyType;
-    if (type === 'rsa') return new DtlsCredentials(certificates.map((c) => c.raw), key, 'rsa', 0);
+    if (type === 'rsa') return new DtlsCredentials(chain, key, 'rsa', 0, clients);
     if (type === 'ec') {
       const curve = key.asymmetricKeyDetails?.namedCurve;
-      if (curve === 'prime256v1') return new DtlsCredentials(certificates.map((c) => c.raw), key, 'ecdsa', SignatureScheme.EcdsaP256Sha256);
-      if (curve === 'secp384r1') return new DtlsCredentials(certificates.map((c) => c.raw), key, 'ecdsa', SignatureScheme.EcdsaP384Sha384);
+      if (curve === 'prime256v1') return new DtlsCredentials(chain, key, 'ecdsa', SignatureScheme.EcdsaP256Sha256, clients);
+      if (curve === 'secp384r1') return new DtlsCredentials(chain, key, 'ecdsa', SignatureScheme.EcdsaP384Sha384, clients);
       throw new Error(`DTLS serves EC keys on P-256 or P-384, not ${curve}`);
     }
     throw new Error(`DTLS serves RSA and EC keys, not ${type}`);

@@ -1,6 +1,7 @@
 /**
  * Whether, and how, the server serves DTLS, from coturn's options: on unless `no-dtls`, and
- * only with a certificate (the TLS one). Says why in the log when it is not served.
+ * only with a certificate (the TLS one, and TLS's CA-file for clients' certificates). Says why
+ * in the log when it is not served.
  */
 import type { ServerOptions } from '../../config/server-options.js';
 import type { TurnEngine } from '../../turn/engine.js';
@@ -14,11 +15,7 @@ export function startDtls(options: ServerOptions, engine: TurnEngine, logger: Lo
     logger.warn('DTLS is not served: set cert and pkey (or no-dtls to silence this)');
     return undefined;
   }
-  if (options.tls.caFile) {
-    // TLS asks for client certificates then; DTLS cannot yet, and must not serve without them.
-    logger.warn('DTLS is not served: CA-file (client certificates) is not supported over DTLS yet (set no-dtls to silence this)');
-    return undefined;
-  }
+  // With CA-file, the options carry its CA, and DTLS asks every client for a certificate it signed.
   // An allocation cannot outlive max-allocate-lifetime without a Refresh, which is a record.
   return new DtlsService(secureOptions(options.tls), engine, logger, {
     ...DEFAULT_DTLS_LIMITS,

@@ -10,7 +10,9 @@ export const HandshakeType = {
   HelloVerifyRequest: 3,
   Certificate: 11,
   ServerKeyExchange: 12,
+  CertificateRequest: 13,
   ServerHelloDone: 14,
+  CertificateVerify: 15,
   ClientKeyExchange: 16,
   Finished: 20,
 } as const;
@@ -171,6 +173,40 @@ export function certificateBody(chain: readonly Buffer[]): Buffer {
   const length = Buffer.allocUnsafe(3);
   length.writeUIntBE(all.length, 0, 3);
   return Buffer.concat([length, all]);
+}
+
+/** The DER certificates of a Certificate message (RFC 5246 §7.4.2); undefined when malformed. */
+export function parseCertificateList(body: Buffer): Buffer[] | undefined {
+  if (body.length < 3 || body.readUIntBE(0, 3) !== body.length - 3) return undefined;
+  const certificates: Buffer[] = [];
+  for (let at = 3; at < body.length;) {
+    if (body.length - at < 3) return undefined;
+    const end = at + 3 + body.readUIntBE(at, 3);
+    if (end > body.length) return undefined;
+    certificates.push(body.subarray(at + 3, end));
+    at = end;
+  }
+  return certificates;
+}
+
+/**
+ * CertificateRequest (RFC 5246 §7.4.4): the certificate types and signature schemes accepted,
+ * and no CA names (an empty list lets the client send the certificate it has).
+ */
+export function certificateRequestBody(types: readonly number[], schemes: readonly number[]): Buffer {
+  const out = Buffer.alloc(1 + types.length + 2 + 2 * schemes.length + 2);
+  out[0] = types.length;
+  types.forEach((type, i) => (out[1 + i] = type));
+  let at = 1 + types.length;
+  out.writeUInt16BE(2 * schemes.length, at);
+  for (const scheme of schemes) out.writeUInt16BE(scheme, (at += 2));
+  return out; // the last two bytes, zero, are the empty certificate_authorities
+}
+
+/** A digitally-signed struct (CertificateVerify): scheme and signature; undefined when malformed. */
+export function parseSignature(body: Buffer): { scheme: number; signature: Buffer } | undefined {
+  if (body.length < 4 || body.readUInt16BE(2) !== body.length - 4) return undefined;
+  return { scheme: body.readUInt16BE(0), signature: body.subarray(4) };
 }
 
 /** ServerECDHParams (RFC 8422 §5.4): named curve and the server's public point. */

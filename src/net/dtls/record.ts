@@ -68,7 +68,11 @@ export const AlertDescription = {
   UnexpectedMessage: 10,
   BadRecordMac: 20,
   HandshakeFailure: 40,
+  BadCertificate: 42,
+  UnsupportedCertificate: 43,
+  CertificateExpired: 45,
   IllegalParameter: 47,
+  UnknownCa: 48,
   DecodeError: 50,
   DecryptError: 51,
   ProtocolVersion: 70,
@@ -76,3 +80,13 @@ export const AlertDescription = {
 } as const;
 
 export const alertBody = (level: number, description: number): Buffer => Buffer.from([level, description]);
+
+/** A fatal alert to send, and why. */
+export class DtlsAlert extends Error {
+  constructor(
+    readonly description: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -6,9 +6,9 @@
 import type { TransportAddress } from '../../stun/ip.js';
 import type { Allocation } from '../../turn/allocation.js';
 import type { ClientSession } from '../../turn/session.js';
-import { DtlsAlert, type Established, type ServerHandshake } from './handshake.js';
+import type { Established, ServerHandshake } from './handshake.js';
 import { HandshakeType, parseHandshakeFragments } from './handshake-codec.js';
-import { AlertDescription, AlertLevel, ContentType, alertBody, plainRecord, type DtlsRecord } from './record.js';
+import { AlertDescription, AlertLevel, ContentType, DtlsAlert, alertBody, type DtlsRecord } from './record.js';
 import { ReplayWindow } from './replay-window.js';
 import type { DtlsEndpoint } from './endpoint.js';
 
@@ -186,7 +186,7 @@ export class DtlsSession implements ClientSession {
     const body = alertBody(level, description);
     const record = this.established
       ? this.established.protection.seal(ContentType.Alert, 1, this.writeSequence++, [body])
-      : plainRecord(ContentType.Alert, 0, 0, body);
+      : this.handshake!.alertRecord(body);
     this.endpoint.sendDatagram(record, this.remote);
   }
 

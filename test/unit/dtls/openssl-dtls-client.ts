@@ -16,6 +16,8 @@ import {
 export interface DtlsClientOptions {
   readonly cipher?: string;
   readonly credentials?: { readonly username: string; readonly password: string };
+  /** A client certificate to present, for a server with CA-file. */
+  readonly certificate?: { readonly cert: string; readonly key: string };
 }
 
 export class OpensslDtlsClient {
@@ -39,6 +41,7 @@ export class OpensslDtlsClient {
   static start(host: string, port: number, options: DtlsClientOptions = {}): OpensslDtlsClient {
     const args = ['s_client', '-dtls1_2', '-connect', `${host}:${port}`, '-quiet', '-no_ign_eof'];
     if (options.cipher) args.push('-cipher', options.cipher);
+    if (options.certificate) args.push('-cert', options.certificate.cert, '-key', options.certificate.key);
     return new OpensslDtlsClient(spawn('openssl', args, { stdio: ['pipe', 'pipe', 'pipe'] }), options);
   }
 

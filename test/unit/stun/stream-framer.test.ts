@@ -55,6 +55,22 @@ describe('StreamFramer', () => {
     expect(seen!.buffer).toBe(stream.buffer);
   });
 
+  it('holds what follows a frame it is told to stop at, until pushed again or taken out', () => {
+    const framer = new StreamFramer();
+    const seen: Buffer[] = [];
+    const stopAtEach = (frame: Buffer): boolean => {
+      seen.push(Buffer.from(frame));
+      return false;
+    };
+    const tail = Buffer.from('raw bytes, no frame');
+    framer.push(Buffer.concat([messages[0]!, messages[2]!, tail]), stopAtEach);
+    expect(seen).toEqual([messages[0]]);
+    framer.push(Buffer.alloc(0), stopAtEach);
+    expect(seen).toEqual([messages[0], messages[2]]);
+    expect(framer.takeBuffered()).toEqual(tail);
+    expect(framer.bufferedBytes).toBe(0);
+  });
+
   it('refuses garbage and an oversized length', () => {
     expect(() => frames([Buffer.from('GET / HTTP/1.1\r\n')])).toThrow(FramingError);
     const huge = Buffer.from([0x40, 0x01, 0xff, 0xff]);

@@ -3,74 +3,32 @@
  * and outgoing connections to peers that clients Connect to. Node sets SO_REUSEPORT only on
  * listening sockets (reusePort), not on outgoing ones, so outgoing connections leave from the
  * relay IP with a port of the kernel's choosing rather than from the relayed port itself
- * (RFC 6062 §5.2 asks for the latter).
+ * (RFC 6062 §5.2 asks for the latter). A Connect to another relay of this server is joined
+ * in-process instead (relay-pair.ts), so that relay does see the relayed address.
  */
-import { connect, createServer, type Server, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { ipFamily, type IpFamily, type TransportAddress } from '../stun/ip.js';
+import { connect, createServer, type Server } from 'node:net';
+import { canonicalIp, formatTransportAddress, ipFamily, type IpFamily, type TransportAddress } from '../stun/ip.js';
 import type { Logger } from '../log/logger-interface.js';
 import type { PeerConnection, TcpRelayEndpoint, TcpRelayOpenResult, TcpRelayProvider } from '../turn/relay.js';
+import { StreamPeerConnection } from './peer-connection.js';
 import { PortPool } from './port-pool.js';
+import { relayPair } from './relay-pair.js';
 
 const LISTEN_ATTEMPTS = 16;
-/** Peer bytes held until the client's data connection is bound; past this the peer is paused. */
-const PENDING_BYTES = 64 * 1024;
 
-class TcpPeerConnection implements PeerConnection {
-  readonly peer: TransportAddress;
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private joined = false;
-
-  constructor(private readonly socket: Socket) {
-    this.peer = { family: ipFamily(socket.remoteAddress ?? '') ?? 4, address: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-    socket.setNoDelay(true);
-    socket.on('error', () => {}); // the close that follows is what counts
-    socket.on('data', (data: Buffer) => {
-      if (this.joined) return;
-      this.pending.push(data);
-      this.pendingBytes += data.length;
-      if (this.pendingBytes > PENDING_BYTES) socket.pause();
-    });
-  }
-
-  join(client: Duplex, early: Buffer, count?: (fromPeer: boolean, bytes: number) => void): void {
-    this.joined = true;
-    this.socket.removeAllListeners('data');
-    for (const chunk of this.pending) {
-      client.write(chunk);
-      count?.(true, chunk.length);
-    }
-    this.pending = [];
-    if (early.length > 0) {
-      this.socket.write(early);
-      count?.(false, early.length);
-    }
-    // pipe() carries backpressure both ways; each side's end closes the other.
-    this.socket.pipe(client);
-    client.pipe(this.socket);
-    if (count) {
-      this.socket.on('data', (chunk: Buffer) => count(true, chunk.length));
-      client.on('data', (chunk: Buffer) => count(false, chunk.length));
-    }
-    this.socket.once('close', () => client.destroy());
-    client.once('close', () => this.socket.destroy());
-    this.socket.resume();
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  onClose(listener: () => void): void {
-    if (this.socket.destroyed) listener();
-    else this.socket.once('close', listener);
-  }
+/** An open relay as a Connect from another relay of this server finds it. */
+interface OpenRelay {
+  readonly advertised: TransportAddress;
+  readonly onIncoming: (connection: PeerConnection) => void;
 }
+
+const addressKey = (a: TransportAddress): string => `${canonicalIp(a.address)}|${a.port}`;
 
 export class TcpRelays implements TcpRelayProvider {
   private readonly pools = new Map<string, PortPool>();
   private readonly servers = new Set<Server>();
+  /** Open relays by their local and their advertised address. */
+  private readonly relays = new Map<string, OpenRelay>();
 
   constructor(
     private readonly relayIps: readonly string[],
@@ -92,8 +50,8 @@ export class TcpRelays implements TcpRelayProvider {
       if (port === undefined) return { ok: false, reason: 'exhausted' };
       const server = await this.listen(ip, port);
       if (!server) continue; // held by someone else: it stays out of this pool
-      server.on('connection', (socket) => onIncoming(new TcpPeerConnection(socket)));
-      return { ok: true, endpoint: this.endpoint(server, ip, port) };
+      server.on('connection', (socket) => onIncoming(StreamPeerConnection.fromSocket(socket)));
+      return { ok: true, endpoint: this.endpoint(server, ip, port, onIncoming) };
     }
     return { ok: false, reason: 'exhausted' };
   }
@@ -101,6 +59,19 @@ export class TcpRelays implements TcpRelayProvider {
   close(): void {
     for (const server of this.servers) server.close();
     this.servers.clear();
+    this.relays.clear();
+  }
+
+  /** A Connect from the relay at `from` to another of ours; undefined when the target refuses it. */
+  private joinRelays(from: TransportAddress, target: OpenRelay): PeerConnection | undefined {
+    const { connecting, accepting } = relayPair(from, target.advertised);
+    target.onIncoming(accepting);
+    if (accepting.closed) {
+      connecting.close();
+      return undefined;
+    }
+    this.logger.verbose(`TCP relay ${formatTransportAddress(from)} joined to TCP relay ${formatTransportAddress(target.advertised)} of this server, in-process`);
+    return connecting;
   }
 
   private listen(ip: string, port: number): Promise<Server | undefined> {
@@ -116,17 +87,23 @@ export class TcpRelays implements TcpRelayProvider {
     });
   }
 
-  private endpoint(server: Server, ip: string, port: number): TcpRelayEndpoint {
+  private endpoint(server: Server, ip: string, port: number, onIncoming: (c: PeerConnection) => void): TcpRelayEndpoint {
     const family = ipFamily(ip)!;
     const local: TransportAddress = { family, address: ip, port };
     const external = this.externalIps.get(ip) ?? this.externalIps.get('');
     const advertised = external && ipFamily(external) === family ? { family, address: external, port } : local;
+    const keys = [...new Set([addressKey(local), addressKey(advertised)])];
+    const relay: OpenRelay = { advertised, onIncoming };
+    // Relay IPs sharing one external IP may advertise the same address: the first keeps it.
+    for (const key of keys) if (!this.relays.has(key)) this.relays.set(key, relay);
     let closed = false;
     return {
       local,
       advertised,
-      connect: (peer, timeoutMs) =>
-        new Promise((resolve) => {
+      connect: (peer, timeoutMs) => {
+        const target = this.relays.get(addressKey(peer));
+        if (target) return Promise.resolve(this.joinRelays(advertised, target));
+        return new Promise((resolve) => {
           const socket = connect({ host: peer.address, port: peer.port, localAddress: ip, timeout: timeoutMs });
           const fail = (): void => {
             socket.destroy();
@@ -138,12 +115,14 @@ export class TcpRelays implements TcpRelayProvider {
             socket.removeListener('error', fail);
             socket.removeListener('timeout', fail);
             socket.setTimeout(0);
-            resolve(new TcpPeerConnection(socket));
+            resolve(StreamPeerConnection.fromSocket(socket));
           });
-        }),
+        });
+      },
       close: () => {
         if (closed) return;
         closed = true;
+        for (const key of keys) if (this.relays.get(key) === relay) this.relays.delete(key);
         this.servers.delete(server);
         server.close();
         this.pools.get(ip)?.release(port);

@@ -114,6 +114,50 @@ describe('RFC 6062 TCP relay', () => {
     expect((await data.readRaw(11)).toString()).toBe('early bytes');
   });
 
+  describe('between two relays of this server', () => {
+    /** Two TCP allocations; B permits A's relayed IP when `permit`. */
+    async function twoRelays(permit: boolean) {
+      const server = await startServer();
+      const [a, b] = [await client(server), await client(server)];
+      const relayA = readXorAddress(await a.request(Method.Allocate, tcpAllocate), AttributeType.XorRelayedAddress)!;
+      const relayB = readXorAddress(await b.request(Method.Allocate, tcpAllocate), AttributeType.XorRelayedAddress)!;
+      if (permit) await b.request(Method.CreatePermission, (m) => m.addXorAddress(AttributeType.XorPeerAddress, relayA));
+      await a.request(Method.CreatePermission, (m) => m.addXorAddress(AttributeType.XorPeerAddress, relayB));
+      const connected = await a.request(Method.Connect, (m) => m.addXorAddress(AttributeType.XorPeerAddress, relayB));
+      return { server, a, b, relayA, connected };
+    }
+
+    it('reaches B from A\'s relayed address, and both data connections carry each other\'s bytes', async () => {
+      const { server, b, relayA, connected } = await twoRelays(true);
+      expect(connected.cls).toBe(StunClass.SuccessResponse);
+      const attempt = await b.nextMessage();
+      expect(attempt.method).toBe(Method.ConnectionAttempt);
+      expect(readXorAddress(attempt, AttributeType.XorPeerAddress)).toEqual(relayA);
+
+      const bind = async (response: StunMessage) => {
+        const data = await client(server);
+        const bound = await data.request(Method.ConnectionBind, (m) => m.addUint32(AttributeType.ConnectionId, readUint32(response, AttributeType.ConnectionId)!));
+        expect(bound.cls).toBe(StunClass.SuccessResponse);
+        return data;
+      };
+      const [dataA, dataB] = [await bind(connected), await bind(attempt)];
+      dataA.socket.write('from A');
+      expect((await dataB.readRaw(6)).toString()).toBe('from A');
+      dataB.socket.write('from B!');
+      expect((await dataA.readRaw(7)).toString()).toBe('from B!');
+      const [allocationA, allocationB] = [...server.engine.allocations];
+      expect([allocationA!.bytesFromClient, allocationA!.bytesToClient, allocationB!.bytesFromClient, allocationB!.bytesToClient]).toEqual([6, 7, 7, 6]);
+
+      dataA.close();
+      await dataB.closed();
+    });
+
+    it('answers A\'s Connect with 447 when B has no permission for A\'s relayed IP', async () => {
+      const { connected } = await twoRelays(false);
+      expect(code(connected)).toBe(447);
+    });
+  });
+
   it('refuses TCP relaying to a client on UDP with 400', async () => {
     const server = await createTurnServer(await testServerOptions());
     cleanups.push(() => server.close());

@@ -1,11 +1,12 @@
-// coturn's own example scripts (Debian's coturn 4.6.1, examples/scripts/longtermsecure) run
-// against Turnpike: the server started with secure_relay.sh's or secure_relay_cert.sh's flags,
-// the clients with each script's flags, on free ports and with certificates made for the run.
+// coturn's own example scripts (Debian's coturn 4.6.1, examples/scripts/longtermsecure and
+// loadbalance) run against Turnpike: the server started with secure_relay.sh's,
+// secure_relay_cert.sh's or master_relay.sh's flags, the clients with each script's flags, on
+// free ports and with certificates made for the run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Method, StunClass } from '../../src/stun/index.js';
 import { issueCertificate, makeCertificate } from '../support/certs.js';
 import { runUclient, startPeer, type PeerHandle, type UclientResult } from '../support/coturn-tools.js';
-import { freePortRange, freeUdpTcpPortOnAll } from '../support/ports.js';
+import { freePortRange, freeUdpTcpPort, freeUdpTcpPortOnAll } from '../support/ports.js';
 import { stopAllProcesses } from '../support/processes.js';
 import { startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
@@ -49,31 +50,52 @@ async function startScriptServer(certScript: boolean): Promise<ScriptServer> {
 const summary = (r: UclientResult): string =>
   r.output.split('\n').filter((line) => /connections are completed|tot_recv_msgs=\d+$|lost packets|alert/.test(line)).slice(-6).join('\n');
 
+/** uclient's count of RFC 6062 data connections bound before it starts sending. */
+const boundDataConnections = (r: UclientResult): number | undefined => {
+  const m = /(\d+) connections are completed/.exec(r.output);
+  return m ? Number(m[1]) : undefined;
+};
+// uclient waits some 40 s for data connections that never bind; allow that, so a failure
+// reports its counts rather than a timeout.
+const c2c = { user: 'gorst', password: 'hero', clients: 10, messages: 1000, length: 170, timeoutMs: 110_000 };
+
+/** 10 RFC 6062 clients (-T -y), each bound to the 9 others: 90 data connections, every message back. */
+function expectEveryC2cMessageBack(r: UclientResult): void {
+  expect(boundDataConnections(r), summary(r)).toBe(90);
+  expect(r.exitCode).toBe(0);
+  expect(r.sent).toBe(10_000);
+  expect(r.received).toBe(10_000);
+  expect(r.lostPackets).toBe(0);
+}
+
 describe('secure_relay.sh: RFC 6062 client to client (-T -y), 10 clients each bound to the 9 others', () => {
   let server: ScriptServer;
   beforeAll(async () => {
     server = await startScriptServer(false);
   });
 
-  /** uclient's count of RFC 6062 data connections bound before it starts sending. */
-  const boundDataConnections = (r: UclientResult): number | undefined => {
-    const m = /(\d+) connections are completed/.exec(r.output);
-    return m ? Number(m[1]) : undefined;
-  };
-  // uclient waits some 40 s for data connections that never bind; allow that, so a failure
-  // reports its counts rather than a timeout.
-  const c2c = { user: 'gorst', password: 'hero', clients: 10, messages: 1000, length: 170, timeoutMs: 110_000 };
-
   it.each([
     ['secure_tls_client_c2c_tcp_relay.sh (TLS)', ['-T', '-S', '-k', serverCertificate.key, '-y', '-g'], '::1', () => server.tlsPort],
     ['secure_tcp_client_c2c_tcp_relay.sh (TCP)', ['-T', '-y', '-g'], '127.0.0.1', () => server.port],
   ])('%s binds all 90 data connections and gets every message back', async (_script, flags, host, port) => {
-    const r = await runUclient({ host, port: port(), ...c2c, extraArgs: flags });
-    expect(boundDataConnections(r), summary(r)).toBe(90);
-    expect(r.exitCode).toBe(0);
-    expect(r.sent).toBe(10_000);
-    expect(r.received).toBe(10_000);
-    expect(r.lostPackets).toBe(0);
+    expectEveryC2cMessageBack(await runUclient({ host, port: port(), ...c2c, extraArgs: flags }));
+  }, 120_000);
+});
+
+describe('loadbalance/tcp_c2c_tcp_relay.sh against one master_relay.sh server', () => {
+  it('joins every data connection relay to relay from the relayed address, and gets every message back', async () => {
+    const port = await freeUdpTcpPort('127.0.0.1');
+    const minPort = await freePortRange('127.0.0.1', 200);
+    // master_relay.sh less its alternate-server (which sends clients to the slave servers), syslog and CLI.
+    const master = await startTurnpike([
+      '-a', '-L', '127.0.0.1', '-E', '127.0.0.1', '--allow-loopback-peers', '--max-bps=3000000', '-f', '-m', '3',
+      `--min-port=${minPort}`, `--max-port=${minPort + 199}`, '--user=ninefingers:0xbc807ee29df3c9ffa736523fb2c4e8ee',
+      '--user=gorst:hero', '-r', 'north.gov', '-v', '--no-dtls', '--no-tls', '--listening-port', String(port),
+    ], '127.0.0.1', port);
+    expectEveryC2cMessageBack(await runUclient({ host: '127.0.0.1', port, ...c2c, extraArgs: ['-T', '-y', '-g'] }));
+    // One Connect per pair of the 10 clients (two data connections each) reached the other
+    // client's relay from the connecting relay's own address.
+    expect(master.proc.output.match(/joined to TCP relay .* of this server, in-process/g)).toHaveLength(45);
   }, 120_000);
 });
 

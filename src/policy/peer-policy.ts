@@ -98,10 +98,21 @@ const specialRangeOf = (family: 4 | 6, value: bigint): SpecialRange | undefined 
 const inAny = (ranges: readonly IpRange[], family: 4 | 6, value: bigint): IpRange | undefined =>
   ranges.find((range) => rangeContains(range, family, value));
 
+/**
+ * Which ports of a peer address are open, once the address itself may be a peer: every port;
+ * every port but the server's service ports (loopback with allow-loopback-peers); or only the
+ * relay range (another of the server's own addresses).
+ */
+type PortLimit = 'any' | 'not-service-ports' | 'relay-ports-only';
+
+/** Send indications name a port per packet: an address's limit is worked out once, kept this many. */
+const PORT_LIMIT_CACHE = 4096;
+
 export class PeerPolicy {
   private readonly allowed: readonly IpRange[];
   private readonly denied: readonly IpRange[];
   private readonly own: ReadonlySet<string>;
+  private readonly portLimits = new Map<string, PortLimit>();
 
   constructor(private readonly options: PeerPolicyOptions) {
     this.allowed = (options.allowed ?? []).map(parseIpRange);
@@ -126,34 +137,39 @@ export class PeerPolicy {
       const how = loopback ? 'allow-loopback-peers or allowed-peer-ip opens it' : 'allowed-peer-ip opens it';
       return { allowed: false, rule: `${address}${carried} is ${special.name} ${special.range.text}; ${how}` };
     }
-    const portRule = port === undefined ? undefined : this.portRule(effective.address, loopback, port);
-    return portRule ? { allowed: false, rule: `${address}:${port}${carried} ${portRule}` } : { allowed: true };
+    const refusal = port === undefined ? undefined : this.portRefusal(this.portLimit(effective.address, loopback, false), port);
+    return refusal ? { allowed: false, rule: `${address}:${port}${carried} ${refusal}` } : { allowed: true };
   }
 
   /**
    * For each Send indication (a permission is per IP, the port comes with each packet): may
    * data go to this port of `address`? Only the port rules: the address passed `check` when
-   * its permission was installed.
+   * its permission was installed. A map lookup and a comparison per packet.
    */
   isPeerPort(address: string, port: number): boolean {
-    if (this.own.size === 0 && !this.options.allowLoopbackPeers) return true;
-    const effective = effectiveAddress(address);
-    const value = ipToBigInt(effective.address, effective.family);
-    if (inAny(this.allowed, effective.family, value)) return true;
-    const loopback = specialRangeOf(effective.family, value)?.kind === 'loopback';
-    return this.portRule(effective.address, loopback, port) === undefined;
+    let limit = this.portLimits.get(address);
+    if (limit === undefined) {
+      const effective = effectiveAddress(address);
+      const value = ipToBigInt(effective.address, effective.family);
+      const loopback = specialRangeOf(effective.family, value)?.kind === 'loopback';
+      limit = this.portLimit(effective.address, loopback, inAny(this.allowed, effective.family, value) !== undefined);
+      if (this.portLimits.size >= PORT_LIMIT_CACHE) this.portLimits.clear();
+      this.portLimits.set(address, limit);
+    }
+    return limit === 'any' || this.portRefusal(limit, port) === undefined;
   }
 
-  /**
-   * Why `port` of an address that may be a peer still is not: on loopback (opened by
-   * allow-loopback-peers) a port the server serves on; on another of the server's own
-   * addresses, any port outside the relay range.
-   */
-  private portRule(address: string, loopback: boolean, port: number): string | undefined {
-    if (loopback && this.options.allowLoopbackPeers) {
-      return this.options.servicePorts?.has(port) ? 'is a port this server serves on (listener, metrics, admin); never a peer' : undefined;
-    }
-    if (!this.own.has(address)) return undefined;
+  private portLimit(effectiveAddress: string, loopback: boolean, allowedPeer: boolean): PortLimit {
+    if (allowedPeer) return 'any';
+    if (loopback && this.options.allowLoopbackPeers) return 'not-service-ports';
+    return this.own.has(effectiveAddress) ? 'relay-ports-only' : 'any';
+  }
+
+  /** Why `port` is closed under `limit`; undefined when it is open. */
+  private portRefusal(limit: PortLimit, port: number): string | undefined {
+    if (limit === 'any') return undefined;
+    if (this.options.servicePorts?.has(port)) return 'is a port this server serves on (listener, metrics, admin); never a peer';
+    if (limit === 'not-service-ports') return undefined;
     const ports = this.options.relayPorts;
     return ports !== undefined && port >= ports.min && port <= ports.max ? undefined : 'is this server, outside its relay ports; only relay ports are peers';
   }

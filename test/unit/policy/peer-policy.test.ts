@@ -48,6 +48,16 @@ describe('peer policy', () => {
     expect(policy.check('1.2.3.4', 50000).allowed).toBe(true);
   });
 
+  it("refuses a service port that falls inside the relay range on the server's own address", () => {
+    const policy = new PeerPolicy({ allowLoopbackPeers: false, ownAddresses: ['1.2.3.4'], relayPorts: { min: 49152, max: 65535 }, servicePorts: new ServicePorts([50000]) });
+    expect(policy.check('1.2.3.4', 50000).allowed).toBe(false);
+    for (let i = 0; i < 2; i++) {
+      // twice: the second answer comes from the per-address cache
+      expect(policy.isPeerPort('1.2.3.4', 50000)).toBe(false);
+      expect(policy.isPeerPort('1.2.3.4', 50001)).toBe(true);
+    }
+  });
+
   it('without allow-loopback-peers, allowed-peer-ip alone opens a loopback address on every port', () => {
     const policy = new PeerPolicy({ allowLoopbackPeers: false, allowed: ['127.0.0.1'], ownAddresses: ['127.0.0.1'], servicePorts: new ServicePorts([3478]) });
     expect(policy.check('127.0.0.1', 3478).allowed).toBe(true);

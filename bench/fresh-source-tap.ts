@@ -90,7 +90,10 @@ export class FreshSourceTap {
         if (this.firstRelay === undefined && stunType(answer) === ALLOCATE_SUCCESS) this.firstRelay = wallClock();
         this.listener.send(answer, from.port, from.address);
       });
-      socket.on('error', () => socket.close());
+      socket.on('error', () => {
+        this.upstreams.delete(key); // the next datagram from this client opens a new one
+        socket.close();
+      });
       // Sends queue until the bind is done.
       socket.bind(0, this.callAddress);
     }

@@ -109,6 +109,7 @@ export class StreamSession implements ClientSession {
     this.joined = true;
     this.socket.removeAllListeners('data');
     connection.join(this.socket, this.framer.takeBuffered(), count);
+    this.socket.resume(); // paused while the ConnectionBind was answered (onFrame)
   }
 
   close(reason: string): void {
@@ -191,6 +192,8 @@ function corkedPerRound(socket: Socket): (data: Buffer) => void {
  * record at a time.
  */
 function oneRecordPerWrite(socket: Socket): (data: Buffer) => void {
-  (socket as { _writev?: unknown })._writev = undefined;
+  // null, as Node's own streams (fs.WriteStream) switch it off; stream-transports.test.ts
+  // counts the records, so a Node that stops honouring it fails that test.
+  (socket as { _writev?: unknown })._writev = null;
   return (data) => void socket.write(data);
 }

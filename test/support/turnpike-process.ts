@@ -50,9 +50,10 @@ export async function startTurnpikeFromFile(cleanups: Cleanups, lines: readonly 
 
 /** Writes `lines` as the server's file, sends SIGHUP and waits until its log says `expected`. */
 export async function reloadFromFile({ server, conf }: TurnpikeFromFile, lines: readonly string[], expected: RegExp): Promise<RegExpMatchArray> {
+  const from = server.proc.output.length; // a second reload must not match the first's line
   fs.writeFileSync(conf, `${lines.join('\n')}\n`);
   process.kill(server.pid, 'SIGHUP');
-  return server.proc.waitForOutput(expected, 5000);
+  return server.proc.waitForOutput(expected, 5000, from);
 }
 
 export interface SecureTurnpike {

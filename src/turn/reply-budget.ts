@@ -3,7 +3,7 @@
  *
  * A UDP source address proves nothing, so an attacker can spoof a victim's address and let
  * the server answer small requests with larger challenges. Each source (an IPv4 address or
- * an IPv6 /64: source-network.ts) earns the bytes of the requests it sends and spends them
+ * an IPv6 /64: policy/source-network.ts) earns the bytes of the requests it sends and spends them
  * on the unsigned answers it gets.
  *
  * The advance: a browser's first Allocate (28 bytes) cannot pay for a 401 (64 bytes with a
@@ -35,7 +35,7 @@
  */
 import { AdvanceLedger } from './advance-ledger.js';
 import { WAYS, bucketMask, keyedHash } from './hashed-buckets.js';
-import { sourceNetwork } from './source-network.js';
+import { sourceNetwork } from '../policy/source-network.js';
 
 export interface ReplyBudgetOptions {
   /** Credit slots, a power of two. */

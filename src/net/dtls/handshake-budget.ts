@@ -3,7 +3,8 @@
  * host cannot hold every slot and lock everyone else out. A source is an IPv4 address or an
  * IPv6 /64 (one host, or one site, usually has a whole /64 to send from).
  */
-import { ipv6ToBytes, type TransportAddress } from '../../stun/ip.js';
+import { sourceNetwork } from '../../policy/source-network.js';
+import type { TransportAddress } from '../../stun/ip.js';
 
 export interface HandshakeCaps {
   readonly maxHandshakes: number;
@@ -11,10 +12,6 @@ export interface HandshakeCaps {
 }
 
 export type Admission = 'admitted' | 'server-full' | 'source-full';
-
-function handshakeSource(remote: TransportAddress): string {
-  return remote.family === 4 ? remote.address : Buffer.from(ipv6ToBytes(remote.address)).toString('hex', 0, 8);
-}
 
 export class HandshakeBudget {
   private total = 0;
@@ -30,7 +27,7 @@ export class HandshakeBudget {
   /** Takes a slot for a handshake from `remote` if both caps allow. */
   admit(remote: TransportAddress): Admission {
     if (this.total >= this.caps.maxHandshakes) return 'server-full';
-    const source = handshakeSource(remote);
+    const source = sourceNetwork(remote.address);
     const held = this.bySource.get(source) ?? 0;
     if (held >= this.caps.maxHandshakesPerSource) return 'source-full';
     this.bySource.set(source, held + 1);
@@ -40,7 +37,7 @@ export class HandshakeBudget {
 
   /** Gives the slot back: the handshake finished, failed or timed out. */
   release(remote: TransportAddress): void {
-    const source = handshakeSource(remote);
+    const source = sourceNetwork(remote.address);
     const held = this.bySource.get(source) ?? 0;
     if (held <= 1) this.bySource.delete(source);
     else this.bySource.set(source, held - 1);

@@ -1,5 +1,5 @@
 /**
- * What the reply budget counts as one source: an IPv4 address, or an IPv6 /64 (one
+ * What counts as one source for the reply budget and the DTLS handshake caps: an IPv4 address, or an IPv6 /64 (one
  * subscriber's network, whose 2^64 addresses a spoofer could otherwise walk through, each
  * one a fresh source; its hosts share a budget as hosts behind one IPv4 NAT do).
  */

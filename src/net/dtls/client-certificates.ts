@@ -5,6 +5,7 @@
  */
 import { X509Certificate, constants, verify, type KeyObject } from 'node:crypto';
 import { AlertDescription, DtlsAlert } from './record.js';
+import { KeyUsageBit, OID, readBasicConstraints, readExtensions, readKeyUsage } from './x509-extensions.js';
 
 /** RFC 5246 §7.4.4 ClientCertificateType: rsa_sign, ecdsa_sign. */
 const CERTIFICATE_TYPES = [1, 64] as const;
@@ -43,6 +44,39 @@ function checkValidity(cert: X509Certificate, now: Date): void {
   }
 }
 
+/** The extensions checkExtensions acts on; any other marked critical refuses the certificate. */
+const PROCESSED: ReadonlySet<string> = new Set([OID.basicConstraints, OID.keyUsage, OID.extendedKeyUsage, OID.subjectKeyIdentifier, OID.authorityKeyIdentifier]);
+
+function refuse(description: number, cert: X509Certificate, why: string): never {
+  throw new DtlsAlert(description, `client certificate refused: "${cert.subject}" ${why}`);
+}
+
+/**
+ * A certificate's extensions, for its place on the path (depth 0 is the client's, the others
+ * issue the one below): what OpenSSL's chain and sslclient purpose checks require of them.
+ */
+function checkExtensions(cert: X509Certificate, depth: number): void {
+  const extensions = readExtensions(cert.raw) ?? refuse(AlertDescription.BadCertificate, cert, 'has malformed extensions');
+  const find = (oid: string) => extensions.find((e) => e.oid === oid)?.value;
+  const unknown = extensions.find((e) => e.critical && !PROCESSED.has(e.oid));
+  if (unknown) refuse(AlertDescription.UnsupportedCertificate, cert, `has a critical extension ${unknown.oid} that is not checked here`);
+  const extendedUsage = cert.keyUsage; // the extended key usage OIDs, when the certificate has any
+  if (extendedUsage && !extendedUsage.includes(CLIENT_AUTH) && !extendedUsage.includes(ANY_EXTENDED_KEY_USAGE)) refuse(AlertDescription.UnsupportedCertificate, cert, 'is not for client authentication');
+  const keyUsage = find(OID.keyUsage);
+  const keyUsageHas = keyUsage && (readKeyUsage(keyUsage) ?? refuse(AlertDescription.BadCertificate, cert, 'has a malformed keyUsage'));
+  const constraints = find(OID.basicConstraints);
+  const basic = constraints && (readBasicConstraints(constraints) ?? refuse(AlertDescription.BadCertificate, cert, 'has malformed basicConstraints'));
+  if (depth === 0) {
+    if (keyUsageHas && !keyUsageHas(KeyUsageBit.digitalSignature)) refuse(AlertDescription.UnsupportedCertificate, cert, 'has a keyUsage without digitalSignature');
+    return;
+  }
+  if (!basic || !basic.ca) refuse(AlertDescription.BadCertificate, cert, 'is not a CA');
+  // The CAs between this one and the client's certificate, self-issued ones counted too (stricter than OpenSSL).
+  if (basic.pathLength !== undefined && depth - 1 > basic.pathLength) refuse(AlertDescription.BadCertificate, cert, `allows ${basic.pathLength} CAs below it, the chain has ${depth - 1}`);
+  if (keyUsageHas && !keyUsageHas(KeyUsageBit.keyCertSign)) refuse(AlertDescription.BadCertificate, cert, 'has a keyUsage without keyCertSign');
+  if (find(OID.nameConstraints)) refuse(AlertDescription.BadCertificate, cert, 'has name constraints, which DTLS does not check');
+}
+
 export class ClientCertificateAuthority {
   private constructor(private readonly trusted: readonly X509Certificate[]) {}
 
@@ -57,9 +91,9 @@ export class ClientCertificateAuthority {
   readonly schemes: readonly number[] = [...SCHEMES.keys()];
 
   /**
-   * The client's public key, once its chain (its own certificate first) leads to a CA-file
-   * certificate: each link signed by the next, every certificate within its dates, each issuer
-   * a CA, and the client's certificate good for client authentication when it says what for.
+   * The client's public key, once its chain (its own certificate first) leads to a self-signed
+   * CA-file certificate, and every certificate on that path passes `checkExtensions`: what
+   * OpenSSL checks for TLS, or a refusal where it checks more (name constraints).
    */
   verifyChain(chain: readonly Buffer[], now: Date): KeyObject {
     if (chain.length === 0) throw new DtlsAlert(AlertDescription.HandshakeFailure, 'client certificate refused: the client sent none');
@@ -70,25 +104,30 @@ export class ClientCertificateAuthority {
     } catch {
       throw new DtlsAlert(AlertDescription.BadCertificate, 'client certificate refused: unreadable');
     }
+    const path = this.pathToRoot(certificates);
+    path.forEach((certificate, depth) => {
+      checkValidity(certificate, now);
+      checkExtensions(certificate, depth);
+    });
+    return certificates[0]!.publicKey;
+  }
+
+  /**
+   * From the client's certificate up to a self-signed CA-file certificate, each issued by the
+   * next; issuers are CAs, from what the client sent or from CA-file. A CA-file certificate that
+   * is not self-signed can be on the way but does not end it, as OpenSSL's default has it.
+   */
+  private pathToRoot(certificates: readonly X509Certificate[]): X509Certificate[] {
     const leaf = certificates[0]!;
-    const usage = leaf.keyUsage; // the extended key usage OIDs, when the certificate has any
-    if (usage && !usage.includes(CLIENT_AUTH) && !usage.includes(ANY_EXTENDED_KEY_USAGE)) {
-      throw new DtlsAlert(AlertDescription.UnsupportedCertificate, `client certificate refused: "${leaf.subject}" is not for client authentication`);
-    }
-    let current = leaf;
-    for (let links = 0; links < MAX_CHAIN; links++) {
-      checkValidity(current, now);
-      // A CA-file certificate may be the client's own (self-signed, trusted as it is).
-      const anchor = this.trusted.find((t) => (t.ca || t.raw.equals(leaf.raw)) && issued(t, current));
-      if (anchor) {
-        checkValidity(anchor, now);
-        return leaf.publicKey;
-      }
-      const next = certificates.find((c) => c !== current && c.ca && issued(c, current));
+    const path = [leaf];
+    for (let current = leaf; path.length <= MAX_CHAIN; ) {
+      if (issued(current, current) && this.trusted.some((t) => t.raw.equals(current.raw))) return path;
+      const next = [...this.trusted, ...certificates].find((c) => !path.includes(c) && c.ca && issued(c, current));
       if (!next) break;
+      path.push(next);
       current = next;
     }
-    throw new DtlsAlert(AlertDescription.UnknownCa, `client certificate refused: "${leaf.subject}" (issuer "${leaf.issuer}") is not signed by CA-file`);
+    throw new DtlsAlert(AlertDescription.UnknownCa, `client certificate refused: "${leaf.subject}" (issuer "${leaf.issuer}") does not lead to a self-signed CA-file certificate`);
   }
 
   /** Checks the CertificateVerify signature over the handshake messages before it. */

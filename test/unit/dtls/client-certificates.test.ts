@@ -1,7 +1,9 @@
 // Which client certificates DTLS takes with CA-file set, with certificates OpenSSL made, and
 // which CertificateVerify signatures it believes.
+import { spawnSync } from 'node:child_process';
 import { X509Certificate, constants, generateKeyPairSync, sign } from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ClientCertificateAuthority } from '../../../src/net/dtls/client-certificates.js';
 import { AlertDescription, DtlsAlert } from '../../../src/net/dtls/record.js';
@@ -74,6 +76,74 @@ describe('client certificate chains', () => {
 
   it('refuses garbage as a certificate', () => {
     expect(refusal(authority(root), [Buffer.from('not a certificate')])).toBe(AlertDescription.BadCertificate);
+  });
+});
+
+/**
+ * Whether `openssl verify` takes the chain as Node's TLS server does a client's: CA-file as the
+ * trust store, the rest of the chain as untrusted intermediates, the sslclient purpose.
+ */
+function opensslAccepts(caFile: TestCertificate[], [leaf, ...intermediates]: TestCertificate[]): boolean {
+  const dir = fs.mkdtempSync(path.join(leaf!.dir, 'verify-'));
+  const write = (name: string, certificates: TestCertificate[]) => {
+    fs.writeFileSync(path.join(dir, name), certificates.map((c) => fs.readFileSync(c.cert, 'utf8')).join(''));
+    return path.join(dir, name);
+  };
+  const untrusted = intermediates.length > 0 ? ['-untrusted', write('untrusted.pem', intermediates)] : [];
+  return spawnSync('openssl', ['verify', '-purpose', 'sslclient', '-CAfile', write('ca.pem', caFile), ...untrusted, leaf!.cert]).status === 0;
+}
+
+/** Both OpenSSL's verdict and verifyChain's on the chain (client's certificate first). */
+function verdicts(caFile: TestCertificate[], chain: TestCertificate[]): { openssl: boolean; dtls: boolean } {
+  return { openssl: opensslAccepts(caFile, chain), dtls: refusal(authority(...caFile), chain.map(der)) === undefined };
+}
+
+describe('client certificate chains where OpenSSL and DTLS agree', () => {
+  const both = (accepted: boolean) => ({ openssl: accepted, dtls: accepted });
+  const ca = ['basicConstraints=critical,CA:TRUE'];
+
+  it('accepts a certificate the root signed, directly or through one intermediate', () => {
+    expect(verdicts([root], [issue(root, 'direct-agreed')])).toEqual(both(true));
+    expect(verdicts([root], [issue(intermediate, 'below-agreed'), intermediate])).toEqual(both(true));
+  });
+
+  it('refuses a CA below an intermediate whose pathlen:0 forbids one', () => {
+    const limited = issue(root, 'limited', ['basicConstraints=critical,CA:TRUE,pathlen:0']);
+    const sub = issue(limited, 'sub-ca', ca);
+    expect(verdicts([root], [issue(sub, 'too-deep'), sub, limited])).toEqual(both(false));
+    expect(verdicts([root], [issue(limited, 'deep-enough'), limited])).toEqual(both(true));
+  });
+
+  it('refuses a certificate whose CA-file holds only its issuer, an intermediate, not the root', () => {
+    expect(verdicts([intermediate], [issue(intermediate, 'partial')])).toEqual(both(false));
+    expect(verdicts([intermediate, root], [issue(intermediate, 'whole')])).toEqual(both(true));
+  });
+
+  it('refuses a certificate outside a CA\'s name constraints', () => {
+    const constrained = issue(root, 'constrained', [...ca, 'nameConstraints=critical,permitted;DNS:inside.test']);
+    expect(verdicts([root], [issue(constrained, 'outside', ['subjectAltName=DNS:outside.test']), constrained])).toEqual(both(false));
+  });
+
+  it('refuses a certificate whose keyUsage leaves out digitalSignature', () => {
+    expect(verdicts([root], [issue(root, 'encipher-only', ['keyUsage=critical,keyEncipherment'])])).toEqual(both(false));
+    expect(verdicts([root], [issue(root, 'signer', ['keyUsage=critical,digitalSignature'])])).toEqual(both(true));
+  });
+
+  it('refuses a certificate with a critical extension it does not know', () => {
+    expect(verdicts([root], [issue(root, 'unknown-critical', ['1.3.6.1.4.1.55555.1=critical,ASN1:UTF8String:x'])])).toEqual(both(false));
+    expect(verdicts([root], [issue(root, 'unknown-noncritical', ['1.3.6.1.4.1.55555.1=ASN1:UTF8String:x'])])).toEqual(both(true));
+  });
+
+  it('refuses an intermediate whose extended key usage leaves out client authentication', () => {
+    const serverCa = issue(root, 'server-ca', [...ca, 'extendedKeyUsage=serverAuth']);
+    expect(verdicts([root], [issue(serverCa, 'under-server-ca'), serverCa])).toEqual(both(false));
+  });
+});
+
+describe('where DTLS refuses and OpenSSL accepts (fail closed)', () => {
+  it('refuses any chain through a CA with name constraints, even a certificate inside them', () => {
+    const constrained = issue(root, 'constrained-ok', ['basicConstraints=critical,CA:TRUE', 'nameConstraints=critical,permitted;DNS:inside.test']);
+    expect(verdicts([root], [issue(constrained, 'inside', ['subjectAltName=DNS:inside.test']), constrained])).toEqual({ openssl: true, dtls: false });
   });
 });
 

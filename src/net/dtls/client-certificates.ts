@@ -33,7 +33,12 @@ const SCHEMES: ReadonlyMap<number, Scheme> = new Map([
 const MAX_CHAIN = 10;
 const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
 const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+/** Every certificate in a PEM text (cert's chain, CA-file's CAs); `what` names the file when there is none. */
+export function pemCertificates(pem: string, what: string): X509Certificate[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+  if (blocks.length === 0) throw new Error(`${what} holds no PEM certificate`);
+  return blocks.map((block) => new X509Certificate(block));
+}
 
 /** Whether `issuer` issued `cert`: names and key identifiers match, and its key verifies the signature. */
 const issued = (issuer: X509Certificate, cert: X509Certificate): boolean => cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
@@ -82,9 +87,7 @@ export class ClientCertificateAuthority {
 
   /** From CA-file's PEM; throws when it holds no certificate. */
   static fromPem(pem: string): ClientCertificateAuthority {
-    const blocks = pem.match(PEM_CERTIFICATE) ?? [];
-    if (blocks.length === 0) throw new Error('CA-file holds no PEM certificate');
-    return new ClientCertificateAuthority(blocks.map((block) => new X509Certificate(block)));
+    return new ClientCertificateAuthority(pemCertificates(pem, 'CA-file'));
   }
 
   readonly certificateTypes: readonly number[] = CERTIFICATE_TYPES;

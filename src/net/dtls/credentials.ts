@@ -3,9 +3,9 @@
  * (so they reload together), how the key signs a ServerKeyExchange, and the CA that clients'
  * certificates must be signed by when CA-file is set.
  */
-import { X509Certificate, constants, createPrivateKey, sign, type KeyObject } from 'node:crypto';
+import { constants, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import type { TlsOptions as NodeTlsOptions } from 'node:tls';
-import { ClientCertificateAuthority } from './client-certificates.js';
+import { ClientCertificateAuthority, pemCertificates } from './client-certificates.js';
 import type { SignatureKind } from './suites.js';
 
 /** RFC 8446 SignatureScheme values, which TLS 1.2 uses as (hash, signature) pairs. */
@@ -16,7 +16,6 @@ export const SignatureScheme = {
   RsaPssRsaeSha256: 0x0804,
 } as const;
 
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 
 const text = (value: unknown, what: string): string => {
   if (typeof value === 'string') return value;
@@ -38,9 +37,7 @@ export class DtlsCredentials {
 
   /** Throws when the pair cannot serve DTLS (unreadable, mismatched, or an unsupported key). */
   static fromTlsOptions(options: NodeTlsOptions): DtlsCredentials {
-    const pem = text(options.cert, 'cert').match(PEM_CERTIFICATE) ?? [];
-    if (pem.length === 0) throw new Error('no PEM certificate found');
-    const certificates = pem.map((block) => new X509Certificate(block));
+    const certificates = pemCertificates(text(options.cert, 'cert'), 'cert');
     const key = createPrivateKey({ key: text(options.key, 'pkey'), passphrase: options.passphrase });
     if (!certificates[0]!.checkPrivateKey(key)) throw new Error('pkey does not match the certificate');
     const chain = certificates.map((c) => c.raw);

@@ -72,7 +72,7 @@ describe('turnutils_* against Turnpike over UDP (IPv4)', () => {
   it('accepts DONT-FRAGMENT (-g), and what it relays to the peer carries DF', async () => {
     const capture = await captureOnLoopback(`udp and dst host ${peer.host} and dst port ${peer.port}`);
     const r = await runUclient({ host: HOST, port: server.port, user: 'alice', password: 'secret', clients: 2, messages: 20, length: 120, noRtcp: true, peerAddr: peer.host, peerPort: peer.port, extraArgs: ['-g'], timeoutMs: 30_000 });
-    const packets = await capture.stop();
+    const packets = await capture.stop(40);
     expect(r.exitCode, r.output).toBe(0);
     expect(r.lostPackets).toBe(0);
     expect(packets.length).toBeGreaterThanOrEqual(40);

@@ -3,18 +3,20 @@
  * own that never lets go of an entry younger than the window. A flood can fill a bucket, and
  * then a newcomer there gets no advance; it can never make the ledger forget one.
  */
-import { WAYS, bucketMask, keyedHash } from './hashed-buckets.js';
+import { WAYS, bucketMask, keyedHash, type KeyedHash } from './hashed-buckets.js';
 
 export class AdvanceLedger {
   private readonly tags: Uint32Array;
   private readonly grantedAt: Float64Array;
   private readonly bucketMask: number;
-  private readonly hash = keyedHash();
+  private readonly hash: KeyedHash;
 
   constructor(
     slots: number,
     private readonly everyMs: number,
+    hashSeed?: number,
   ) {
+    this.hash = keyedHash(hashSeed);
     this.bucketMask = bucketMask(slots);
     this.tags = new Uint32Array(slots);
     this.grantedAt = new Float64Array(slots);

@@ -10,9 +10,13 @@ export const WAYS = 4;
 /** Hashes text to a 32-bit tag, never 0 (0 marks an empty slot). */
 export type KeyedHash = (text: string) => number;
 
-/** FNV-1a over the text from a random basis, then a full avalanche (murmur3's finaliser). */
-export function keyedHash(): KeyedHash {
-  const seed = randomBytes(4).readUInt32BE(0);
+/** A random seed for keyedHash; relay workers share one, so a source lands in the same bucket on each. */
+export function randomHashSeed(): number {
+  return randomBytes(4).readUInt32BE(0);
+}
+
+/** FNV-1a over the text from a seeded basis, then a full avalanche (murmur3's finaliser). */
+export function keyedHash(seed: number = randomHashSeed()): KeyedHash {
   return (text) => {
     let h = (0x811c9dc5 ^ seed) >>> 0;
     for (let i = 0; i < text.length; i++) {

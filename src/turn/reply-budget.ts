@@ -34,7 +34,7 @@
  * slots. The hash is keyed with a random seed, so nobody can aim at a chosen source's bucket.
  */
 import { AdvanceLedger } from './advance-ledger.js';
-import { WAYS, bucketMask, keyedHash } from './hashed-buckets.js';
+import { WAYS, bucketMask, keyedHash, type KeyedHash } from './hashed-buckets.js';
 import { sourceNetwork } from '../policy/source-network.js';
 
 export interface ReplyBudgetOptions {
@@ -50,6 +50,8 @@ export interface ReplyBudgetOptions {
   readonly advanceSlots: number;
   /** Milliseconds, for the ledger. */
   readonly clock: () => number;
+  /** Seed of the tables' keyed hash; absent: a random one. */
+  readonly hashSeed?: number;
 }
 
 export const REPLY_BUDGET_DEFAULTS: ReplyBudgetOptions = {
@@ -70,20 +72,21 @@ export class ReplyBudget {
   /** When each slot was last touched, by a counter: the smallest in a bucket goes first. */
   private readonly touched: Float64Array;
   private readonly bucketMask: number;
-  private readonly hash = keyedHash();
+  private readonly hash: KeyedHash;
   private readonly options: ReplyBudgetOptions;
   private readonly advances: AdvanceLedger;
   private tick = 0;
 
   constructor(options: Partial<ReplyBudgetOptions> = {}) {
     this.options = { ...REPLY_BUDGET_DEFAULTS, ...options };
+    this.hash = keyedHash(this.options.hashSeed);
     const { slots } = this.options;
     this.bucketMask = bucketMask(slots);
     this.tags = new Uint32Array(slots);
     this.credits = new Int32Array(slots);
     this.advanced = new Uint8Array(slots);
     this.touched = new Float64Array(slots);
-    this.advances = new AdvanceLedger(this.options.advanceSlots, this.options.advanceEveryMs);
+    this.advances = new AdvanceLedger(this.options.advanceSlots, this.options.advanceEveryMs, this.options.hashSeed);
   }
 
   /** A request of `bytes` arrived from `address`. */

@@ -12,13 +12,18 @@ const COOKIE_LENGTH = 20;
 const ROTATE_MS = 60_000;
 
 export class CookieJar {
-  private current = randomBytes(32);
-  private previous = randomBytes(32);
-  private rotatedAt: number;
+  private epoch = NaN;
+  private current: Buffer = Buffer.alloc(0);
+  private previous: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly now: () => number = Date.now) {
-    this.rotatedAt = now();
-  }
+  /**
+   * The key of each period is derived from `masterSecret` and the period's number, so relay
+   * workers given one master secret issue and accept the same cookies.
+   */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly masterSecret: Buffer = randomBytes(32),
+  ) {}
 
   cookieFor(address: string, port: number, hello: ClientHello): Buffer {
     this.rotate();
@@ -35,12 +40,17 @@ export class CookieJar {
   }
 
   private rotate(): void {
-    const now = this.now();
-    if (now - this.rotatedAt < ROTATE_MS) return;
-    // After a long quiet spell both secrets are stale: replace both.
-    this.previous = now - this.rotatedAt < 2 * ROTATE_MS ? this.current : randomBytes(32);
-    this.current = randomBytes(32);
-    this.rotatedAt = now;
+    const epoch = Math.floor(this.now() / ROTATE_MS);
+    if (epoch === this.epoch) return;
+    this.previous = epoch === this.epoch + 1 ? this.current : this.keyOf(epoch - 1);
+    this.current = this.keyOf(epoch);
+    this.epoch = epoch;
+  }
+
+  private keyOf(epoch: number): Buffer {
+    const stamp = Buffer.allocUnsafe(8);
+    stamp.writeDoubleBE(epoch, 0);
+    return createHmac('sha256', this.masterSecret).update(stamp).digest();
   }
 
   /**

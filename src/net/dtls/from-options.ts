@@ -9,7 +9,7 @@ import type { Logger } from '../../log/logger-interface.js';
 import { hasCertificate, secureOptions } from '../tls-context.js';
 import { DEFAULT_DTLS_LIMITS, DtlsService } from './service.js';
 
-export function startDtls(options: ServerOptions, engine: TurnEngine, logger: Logger): DtlsService | undefined {
+export function startDtls(options: ServerOptions, engine: TurnEngine, logger: Logger, cookieSecret?: Buffer): DtlsService | undefined {
   if (options.noDtls) return undefined;
   if (!hasCertificate(options.tls)) {
     logger.warn('DTLS is not served: set cert and pkey (or no-dtls to silence this)');
@@ -21,5 +21,5 @@ export function startDtls(options: ServerOptions, engine: TurnEngine, logger: Lo
     ...DEFAULT_DTLS_LIMITS,
     maxAllocateTimeoutMs: options.maxAllocateTimeout * 1000,
     idleTimeoutMs: options.maxAllocateLifetime * 1000,
-  });
+  }, Date.now, cookieSecret);
 }

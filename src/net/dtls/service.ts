@@ -67,9 +67,11 @@ export class DtlsService {
     readonly logger: Logger,
     readonly limits: DtlsLimits = DEFAULT_DTLS_LIMITS,
     readonly clock: () => number = Date.now,
+    /** Relay workers share it, so a cookie one issued verifies on another. */
+    cookieSecret?: Buffer,
   ) {
     this.current = DtlsCredentials.fromTlsOptions(tlsOptions);
-    this.cookies = new CookieJar(clock);
+    this.cookies = new CookieJar(clock, cookieSecret);
     this.handshakes = new HandshakeBudget(limits);
     this.timer = setInterval(() => this.sweep(), SWEEP_MS);
     this.timer.unref();

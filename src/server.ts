@@ -1,34 +1,31 @@
 /**
- * The composition root: options in, a running server out. Everything is wired here and
- * nowhere else; `createTurnServer` is also the library API.
+ * The composition root: options in, a running server out. `createTurnServer` is also the
+ * library API. The relaying itself is a RelayNode (relay-node.ts): one on this thread, or,
+ * with relayThreads > 1, one per worker thread (workers/relay-workers.ts).
  */
-import { RedisUserDb } from './auth/redis-userdb.js';
-import { UserDb, openUserDb } from './auth/userdb.js';
 import type { ServerOptions } from './config/server-options.js';
 import { startMetrics, type Metrics } from './metrics/index.js';
-import { localAddresses } from './net/local-addresses.js';
-import { Listeners } from './net/listeners.js';
+import type { Listeners } from './net/listeners.js';
 import { startSelfTest } from './selftest/from-options.js';
 import type { SelfTestPage } from './selftest/self-test-page.js';
-import { TcpRelays } from './net/tcp-relays.js';
-import { ServicePorts, configuredServicePorts } from './policy/service-ports.js';
-import { UdpRelays } from './net/udp-relays.js';
+import type { ServicePorts } from './policy/service-ports.js';
 import type { TransportAddress } from './stun/ip.js';
-import { credentialsOf, credentialsWithRedis, engineConfigOf, peerPolicyOf } from './engine-settings.js';
 import type { AuthMode } from './turn/engine-context.js';
-import { TurnEngine } from './turn/engine.js';
+import type { TurnEngine } from './turn/engine.js';
 import { silentLogger, type Logger } from './log/logger-interface.js';
-import { NonceIssuer } from './turn/nonce.js';
-import { ReplyBudget } from './turn/reply-budget.js';
+import { RelayNode, newRelaySecrets } from './relay-node.js';
+import { startRelayWorkers } from './workers/relay-workers.js';
 
 export { authModeOf, engineConfigOf } from './engine-settings.js';
 
 export interface TurnServer {
+  /** The engine; with relayThreads > 1 each worker has its own and reading this throws. */
   readonly engine: TurnEngine;
   /** Where clients can reach the server over UDP (ports resolved when 0 was asked). */
   readonly udpAddresses: readonly TransportAddress[];
   /** Where clients can reach the server over TCP and TLS. */
   readonly streamAddresses: readonly TransportAddress[];
+  /** The sockets; with relayThreads > 1 each worker has its own and reading this throws. */
   readonly listeners: Listeners;
   /** The self-test page, when `self-test-page` is on. */
   readonly selfTest: SelfTestPage | undefined;
@@ -44,95 +41,30 @@ export interface TurnServer {
   readonly metrics: Metrics | undefined;
   /** Ports the server serves on, never peers; an interface started beside it (admin) adds its own. */
   readonly servicePorts: ServicePorts;
+  /** Allocations held by each relay worker (one entry with relayThreads 1). */
+  workerAllocationCounts(): Promise<number[]>;
   close(): Promise<void>;
 }
 
-/**
- * Room for peer datagrams while the event loop is busy (TLS crypto, a burst of requests):
- * Linux's default (~208 KiB) overflows under load; the kernel caps it at net.core.rmem_max.
- */
-const RELAY_RECEIVE_BUFFER = 1024 * 1024;
-
 export async function createTurnServer(options: ServerOptions, logger: Logger = silentLogger): Promise<TurnServer> {
-  const listeningIps = options.listeningIps.length > 0 ? [...options.listeningIps] : localAddresses();
-  const relayIps = options.relayIps.length > 0 ? [...options.relayIps] : listeningIps;
-  const config = engineConfigOf(options);
-  const relays = new UdpRelays(
-    { relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps, receiveBufferSize: RELAY_RECEIVE_BUFFER },
-    logger,
-  );
-  const tcpRelays = new TcpRelays(relayIps, options.minPort, options.maxPort, options.externalIps, logger);
-  const own = { listeningIps, relayIps, servicePorts: new ServicePorts(configuredServicePorts(options)) };
-  const peerPolicy = peerPolicyOf(options, own);
-  const userDb = options.userDb !== undefined ? new UserDb(openUserDb(options.userDb), (m) => logger.warn(m)) : undefined;
-  // redis-userdb: connected (or found unreachable) before the first request; reconnects by itself.
-  const redisUserDb = options.redisUserDb ? new RedisUserDb(options.redisUserDb, logger) : undefined;
-  await redisUserDb?.start(options.realm);
-  const credentialsFor = (o: ServerOptions) => (redisUserDb ? credentialsWithRedis(o, redisUserDb, logger) : credentialsOf(o, userDb, logger));
-  let nonces = new NonceIssuer(options.staleNonce);
-  const engine = new TurnEngine(config, {
-    credentials: credentialsFor(options),
-    relays,
-    tcpRelays,
-    peerPolicy,
-    nonces,
-    replyBudget: options.noReplyBudget ? undefined : new ReplyBudget(),
-    realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : redisUserDb ? (realm) => redisUserDb.realmOptions(realm) : undefined,
-    onAllocationEnded: (allocation) => metrics?.allocationEnded(allocation),
-    logger,
-    clock: Date.now,
-  });
-
-  let listeners: Listeners | undefined;
+  if ((options.relayThreads ?? 1) !== 1) return startRelayWorkers(options, logger);
   let metrics: Metrics | undefined;
+  const node = await RelayNode.create({ options, secrets: newRelaySecrets(), logger, onAllocationEnded: (a) => metrics?.allocationEnded(a) });
+  const { engine } = node;
   let selfTest: SelfTestPage | undefined;
-  const started = async (): Promise<Listeners> => {
-    metrics = options.metrics && (await startMetrics({ engine, portUsage: () => relays.portUsage() }, options.metrics, logger));
-    listeners = await Listeners.start(options, listeningIps, engine, logger);
-    selfTest = options.selfTest && (await startSelfTest(options, options.selfTest, listeners, userDb, logger));
-    // Ports asked as 0 are known now.
-    const bound = [...listeners.udpAddresses, ...listeners.dtlsAddresses, ...listeners.streamAddresses, ...listeners.proxyAddresses];
-    own.servicePorts.add([...bound.map((a) => a.port), metrics?.endpoint?.port, selfTest?.port]);
-    return listeners;
-  };
   let running: Listeners;
   try {
-    running = await started();
+    metrics = options.metrics && (await startMetrics({ engine, portUsage: () => node.relays.portUsage() }, options.metrics, logger));
+    running = await node.listen();
+    selfTest = options.selfTest && (await startSelfTest(options, options.selfTest, running, node.userDb, logger));
+    node.servicePorts.add([metrics?.endpoint?.port, selfTest?.port]);
   } catch (error) {
     await selfTest?.close();
-    await listeners?.close();
+    await node.close();
     await metrics?.close();
-    relays.close();
-    userDb?.close();
-    await redisUserDb?.close();
     throw error;
   }
-  const ticker = setInterval(() => engine.tick(), 1000);
-  ticker.unref();
-
-  const relayWhere = options.relayIps.length > 0 ? relayIps.join(', ') : 'the address each client reached';
-  logger.info(`relaying from ${relayWhere}, ports ${options.minPort}-${options.maxPort}`);
-  logger.info(peerPolicy.describe());
-  if (config.authMode === 'stun-only') {
-    logger.warn(
-      options.stunOnly
-        ? 'stun-only: TURN requests are refused'
-        : 'TURN is off: no credentials are configured, so only STUN Binding is served. ' +
-            'To enable TURN add a user (`user=NAME:PASSWORD` in turnserver.conf, or `--user NAME:PASSWORD`) ' +
-            'with `lt-cred-mech`, or run an open relay with `--no-auth`.',
-    );
-  } else if (config.authMode === 'none') {
-    logger.warn('no-auth: anyone can allocate relays on this server');
-  }
-
-  const reconfigure = (next: ServerOptions): void => {
-    const policy = peerPolicyOf(next, own);
-    // The same secret: nonces already handed out stay valid.
-    nonces = nonces.withLifetime(next.staleNonce);
-    engine.reconfigure({ config: engineConfigOf(next), credentials: credentialsFor(next), peerPolicy: policy, nonces });
-    running.reloadCertificates(next.tls);
-    logger.info(policy.describe());
-  };
+  node.logStartup();
 
   let closed: Promise<void> | undefined;
   return {
@@ -142,24 +74,18 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     listeners: running,
     selfTest,
     reloadCertificates: () => running.reloadCertificates(),
-    reconfigure,
+    reconfigure: (next) => node.reconfigure(next),
     get authMode() {
       return engine.config.authMode;
     },
     metrics,
-    servicePorts: own.servicePorts,
+    servicePorts: node.servicePorts,
+    workerAllocationCounts: () => Promise.resolve([engine.allocations.size]),
     close: () =>
       (closed ??= (async () => {
-        clearInterval(ticker);
-        engine.close();
-        relays.close();
-        tcpRelays.close();
         await selfTest?.close();
-        await running.close();
+        await node.close();
         await metrics?.close();
-        userDb?.close();
-        await redisUserDb?.close();
       })()),
   };
 }
-

@@ -162,4 +162,9 @@ export interface ServerOptions {
   readonly redirect: RedirectOptions;
   /** Absent: no admin interface. */
   readonly admin?: AdminOptions;
+  /**
+   * Relay worker threads (coturn's `relay-threads`), library only for now; absent or 1: the
+   * whole server on the calling thread. See docs/relay-workers.md.
+   */
+  readonly relayThreads?: number;
 }

@@ -12,6 +12,14 @@ import { StreamListener, TlsTerminator, tlsSessionFactory } from './stream-liste
 import { hasCertificate, secureOptions } from './tls-context.js';
 import { UdpListener } from './udp-listener.js';
 
+/**
+ * Relay workers: every listener joins a SO_REUSEPORT group. `ports`, once the first worker
+ * bound, are the ports it got, in binding order, so ports asked as 0 are the same for all.
+ */
+export interface ListenerGroup {
+  readonly ports?: readonly number[];
+}
+
 export class Listeners {
   private constructor(
     readonly udp: readonly UdpListener[],
@@ -30,8 +38,17 @@ export class Listeners {
   private readonly tlsPortStreams = new Set<StreamListener>();
   /** `tcp-proxy-port`: TCP from a load balancer, each connection opened by a PROXY header. */
   private readonly proxied: StreamListener[] = [];
+  /** The port each socket got, in the order they were bound: what other relay workers bind. */
+  readonly boundPorts: number[] = [];
 
-  static async start(options: ServerOptions, ips: readonly string[], engine: TurnEngine, logger: Logger): Promise<Listeners> {
+  static async start(
+    options: ServerOptions,
+    ips: readonly string[],
+    engine: TurnEngine,
+    logger: Logger,
+    group?: ListenerGroup,
+    dtlsCookieSecret?: Buffer,
+  ): Promise<Listeners> {
     const streamOptions = { maxAllocateTimeoutSeconds: options.maxAllocateTimeout };
     let tls: TlsTerminator | undefined;
     if (!options.noTls && hasCertificate(options.tls)) {
@@ -39,36 +56,49 @@ export class Listeners {
     } else if (!options.noTls) {
       logger.warn('TLS is not served: set cert and pkey (or no-tls to silence this)');
     }
-    const dtls = startDtls(options, engine, logger);
+    const dtls = startDtls(options, engine, logger, dtlsCookieSecret);
     const udp: UdpListener[] = [];
     const dtlsUdp: UdpListener[] = [];
     const streams: StreamListener[] = [];
     const listeners = new Listeners(udp, streams, tls, dtls, dtlsUdp, options.tls, logger);
+    const reusePort = group !== undefined;
+    // Every bind goes through these two, in one fixed order, so boundPorts lines up with group.ports.
+    const bindUdp = async (ip: string, port: number): Promise<UdpListener> => {
+      const listener = await UdpListener.listen(ip, group?.ports?.[listeners.boundPorts.length] ?? port, engine, logger, reusePort);
+      listeners.boundPorts.push(listener.local.port);
+      return listener;
+    };
+    const bindStream = async (ip: string, port: number, terminator: TlsTerminator | undefined, proxyProtocol = false): Promise<StreamListener> => {
+      const chosen = group?.ports?.[listeners.boundPorts.length] ?? port;
+      const listener = await StreamListener.listen(ip, chosen, engine, terminator, { ...streamOptions, proxyProtocol }, logger, reusePort);
+      listeners.boundPorts.push(listener.local.port);
+      return listener;
+    };
     try {
       for (const ip of ips) {
-        if (!options.noUdp) udp.push(await UdpListener.listen(ip, options.listeningPort, engine, logger));
+        if (!options.noUdp) udp.push(await bindUdp(ip, options.listeningPort));
         // As coturn: DTLS on both ports, told from plain STUN/ChannelData by the first byte.
         if (dtls) {
           if (!options.noUdp) udp[udp.length - 1]!.onDtls = dtls.attach(udp[udp.length - 1]!);
-          const onTlsPort = await UdpListener.listen(ip, options.tlsListeningPort, engine, logger);
+          const onTlsPort = await bindUdp(ip, options.tlsListeningPort);
           onTlsPort.onDtls = dtls.attach(onTlsPort);
           dtlsUdp.push(onTlsPort);
         }
         // Plain and TLS clients are both accepted on either port, told apart by the first byte.
-        if (!options.noTcp) streams.push(await StreamListener.listen(ip, options.listeningPort, engine, tls, streamOptions, logger));
+        if (!options.noTcp) streams.push(await bindStream(ip, options.listeningPort, tls));
         if (tls) {
-          const onTlsPort = await StreamListener.listen(ip, options.tlsListeningPort, engine, tls, streamOptions, logger);
+          const onTlsPort = await bindStream(ip, options.tlsListeningPort, tls);
           streams.push(onTlsPort);
           listeners.tlsPortStreams.add(onTlsPort);
         }
         if (options.tcpProxyPort !== undefined) {
-          listeners.proxied.push(await StreamListener.listen(ip, options.tcpProxyPort, engine, undefined, { ...streamOptions, proxyProtocol: true }, logger));
+          listeners.proxied.push(await bindStream(ip, options.tcpProxyPort, undefined, true));
         }
       }
       // aux-server: more plain endpoints, each an address and a port of its own.
       for (const aux of options.auxServers) {
-        if (!options.noUdp) udp.push(await UdpListener.listen(aux.address, aux.port, engine, logger));
-        if (!options.noTcp) streams.push(await StreamListener.listen(aux.address, aux.port, engine, tls, streamOptions, logger));
+        if (!options.noUdp) udp.push(await bindUdp(aux.address, aux.port));
+        if (!options.noTcp) streams.push(await bindStream(aux.address, aux.port, tls));
       }
     } catch (error) {
       await listeners.close();

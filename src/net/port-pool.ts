@@ -2,17 +2,33 @@
  * Relay ports of one relay IP, from `min-port`..`max-port`, handed out at random (RFC 8656
  * §7.2 asks for unpredictable ports). Pure bookkeeping: binding the socket is the caller's.
  */
+
+/**
+ * The share of the range one of `count` relay workers owns: port pair k (ports 2k, 2k+1)
+ * belongs to worker k mod count, so an EVEN-PORT pair p, p+1 is never split between workers.
+ */
+export interface PortSlice {
+  readonly index: number;
+  readonly count: number;
+}
+
+export function inSlice(port: number, slice: PortSlice | undefined): boolean {
+  return !slice || Math.floor(port / 2) % slice.count === slice.index;
+}
+
 export class PortPool {
   private readonly taken = new Set<number>();
+  readonly size: number;
 
   constructor(
     readonly minPort: number,
     readonly maxPort: number,
     private readonly random: () => number = Math.random,
-  ) {}
-
-  get size(): number {
-    return this.maxPort - this.minPort + 1;
+    private readonly slice?: PortSlice,
+  ) {
+    let size = 0;
+    for (let port = minPort; port <= maxPort; port++) if (inSlice(port, slice)) size++;
+    this.size = size;
   }
 
   get inUse(): number {
@@ -20,7 +36,7 @@ export class PortPool {
   }
 
   isFree(port: number): boolean {
-    return port >= this.minPort && port <= this.maxPort && !this.taken.has(port);
+    return port >= this.minPort && port <= this.maxPort && inSlice(port, this.slice) && !this.taken.has(port);
   }
 
   /**
@@ -30,7 +46,7 @@ export class PortPool {
   take(options: { even?: boolean; withNext?: boolean } = {}): number | undefined {
     const fits = (port: number): boolean =>
       this.isFree(port) && (!options.even || port % 2 === 0) && (!options.withNext || this.isFree(port + 1));
-    const span = this.size;
+    const span = this.maxPort - this.minPort + 1;
     for (let i = 0; i < 32; i++) {
       const port = this.minPort + Math.floor(this.random() * span);
       if (fits(port)) return this.mark(port, options.withNext);

@@ -2,7 +2,7 @@
  * TCP listeners for STUN/TURN over TCP and TLS. As coturn does, either may arrive on either
  * port: the first byte tells them apart (0x16 opens a TLS handshake, RFC 7983).
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
 import { Server as TlsServer, type TLSSocket, type TlsOptions as NodeTlsOptions } from 'node:tls';
 import { formatTransportAddress, ipFamily, type TransportAddress } from '../stun/ip.js';
 import type { TurnEngine } from '../turn/engine.js';
@@ -66,6 +66,11 @@ export class TlsTerminator {
   }
 }
 
+/** The one place a client-facing TCP listener's options are made, so joining a port group is decided here. */
+function clientFacingListen(address: string, port: number, reusePort: boolean): ListenOptions {
+  return { host: address, port, exclusive: true, ipv6Only: ipFamily(address) === 6, reusePort };
+}
+
 export class StreamListener {
   private readonly sockets = new Set<Socket>();
   local: TransportAddress;
@@ -85,6 +90,8 @@ export class StreamListener {
     tls: TlsTerminator | undefined,
     options: StreamOptions,
     logger: Logger,
+    /** Relay workers each listen on the port, in one SO_REUSEPORT group. */
+    reusePort = false,
   ): Promise<StreamListener> {
     const server = createServer();
     const listener = new StreamListener(server, address, port);
@@ -92,7 +99,7 @@ export class StreamListener {
     server.on('error', (error) => logger.warn(`TCP ${address}:${port}: ${error.message}`));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen({ host: address, port, exclusive: true, ipv6Only: ipFamily(address) === 6 }, () => {
+      server.listen(clientFacingListen(address, port, reusePort), () => {
         server.off('error', reject);
         resolve();
       });

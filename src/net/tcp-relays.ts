@@ -11,7 +11,7 @@ import { canonicalIp, formatTransportAddress, ipFamily, type IpFamily, type Tran
 import type { Logger } from '../log/logger-interface.js';
 import type { PeerConnection, TcpRelayEndpoint, TcpRelayOpenResult, TcpRelayProvider } from '../turn/relay.js';
 import { StreamPeerConnection } from './peer-connection.js';
-import { PortPool } from './port-pool.js';
+import { PortPool, type PortSlice } from './port-pool.js';
 import { relayPair } from './relay-pair.js';
 
 const LISTEN_ATTEMPTS = 16;
@@ -36,8 +36,10 @@ export class TcpRelays implements TcpRelayProvider {
     maxPort: number,
     private readonly externalIps: ReadonlyMap<string, string>,
     private readonly logger: Logger,
+    /** A relay worker's share of the range; absent: all of it. */
+    slice?: PortSlice,
   ) {
-    for (const ip of relayIps) this.pools.set(ip, new PortPool(minPort, maxPort));
+    for (const ip of relayIps) this.pools.set(ip, new PortPool(minPort, maxPort, Math.random, slice));
   }
 
   async open(family: IpFamily, preferredAddress: string | undefined, onIncoming: (c: PeerConnection) => void): Promise<TcpRelayOpenResult> {

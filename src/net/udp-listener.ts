@@ -58,6 +58,11 @@ class UdpSession implements ClientSession {
   }
 }
 
+/** The one place a client-facing UDP socket is made, so joining a port group is decided here. */
+function clientFacingSocket(family: 4 | 6, reusePort: boolean): Socket {
+  return createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, reusePort });
+}
+
 export class UdpListener {
   readonly socket: Socket;
   private readonly sessions = new Map<string, Map<number, UdpSession>>();
@@ -70,16 +75,18 @@ export class UdpListener {
     port: number,
     private readonly engine: TurnEngine,
     private readonly logger: Logger,
+    reusePort: boolean,
   ) {
     const family = ipFamily(address) ?? 4;
     this.local = { family, address, port };
-    this.socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+    this.socket = clientFacingSocket(family, reusePort);
     this.socket.on('message', (data, rinfo) => this.onDatagram(data, rinfo));
     this.socket.on('error', (error) => this.logger.warn(`UDP ${address}:${port}: ${error.message}`));
   }
 
-  static async listen(address: string, port: number, engine: TurnEngine, logger: Logger): Promise<UdpListener> {
-    const listener = new UdpListener(address, port, engine, logger);
+  /** `reusePort`: relay workers each bind the port, in one SO_REUSEPORT group. */
+  static async listen(address: string, port: number, engine: TurnEngine, logger: Logger, reusePort = false): Promise<UdpListener> {
+    const listener = new UdpListener(address, port, engine, logger, reusePort);
     await new Promise<void>((resolve, reject) => {
       listener.socket.once('error', reject);
       listener.socket.bind({ address, port, exclusive: true }, () => {

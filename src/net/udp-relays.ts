@@ -9,7 +9,7 @@ import { ipFamily } from '../stun/ip.js';
 import type { Logger } from '../log/logger-interface.js';
 import type { PeerPacketHandler, RelayEndpoint, RelayOpenResult, RelayProvider, RelayRequest } from '../turn/relay.js';
 import { kernelSetsDontFragment } from './dont-fragment.js';
-import { PortPool } from './port-pool.js';
+import { PortPool, type PortSlice } from './port-pool.js';
 
 const RESERVATION_MS = 30_000;
 const BIND_ATTEMPTS = 16;
@@ -26,6 +26,8 @@ export interface UdpRelayOptions {
   readonly receiveBufferSize?: number;
   /** Whether what the relay sockets send carries DF; default: what this kernel does (dont-fragment.ts). */
   readonly setsDontFragment?: boolean;
+  /** A relay worker's share of min-port..max-port; absent: all of it. */
+  readonly slice?: PortSlice;
 }
 
 interface Reservation {
@@ -51,7 +53,7 @@ export class UdpRelays implements RelayProvider {
     for (const ip of options.relayIps) {
       const family = ipFamily(ip);
       if (!family) throw new RangeError(`relay-ip ${ip} is not an IP address`);
-      this.pools.set(ip, new PortPool(options.minPort, options.maxPort));
+      this.pools.set(ip, new PortPool(options.minPort, options.maxPort, Math.random, options.slice));
       this.byFamily.set(family, [...(this.byFamily.get(family) ?? []), ip]);
     }
   }

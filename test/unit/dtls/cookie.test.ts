@@ -74,4 +74,17 @@ describe('HelloVerifyRequest cookies', () => {
     now = 10 * 60_000;
     expect(jar.isValid('::1', 5000, hello({ random, cookie }))).toBe(false);
   });
+
+  it('accepts a cookie from another jar with the same master secret (another relay worker), across a rotation', () => {
+    let now = 0;
+    const secret = randomBytes(32);
+    const issuer = new CookieJar(() => now, secret);
+    const random = randomBytes(32);
+    const cookie = issuer.cookieFor('::1', 5000, hello({ random }));
+    now = 59_999;
+    expect(new CookieJar(() => now, secret).isValid('::1', 5000, hello({ random, cookie }))).toBe(true);
+    now = 60_000;
+    expect(new CookieJar(() => now, secret).isValid('::1', 5000, hello({ random, cookie }))).toBe(true);
+    expect(new CookieJar(() => now, randomBytes(32)).isValid('::1', 5000, hello({ random, cookie }))).toBe(false);
+  });
 });

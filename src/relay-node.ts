@@ -1,0 +1,174 @@
+/**
+ * One relay node: a TurnEngine with its listeners, relay sockets and user database. The
+ * server with relay-threads=1 is one node on the main thread (server.ts); with N threads
+ * each worker runs one (workers/relay-worker.ts). What only the whole server has (metrics,
+ * the self-test page) is started around it by server.ts.
+ */
+import { randomBytes } from 'node:crypto';
+import { RedisUserDb } from './auth/redis-userdb.js';
+import { UserDb, openUserDb } from './auth/userdb.js';
+import type { ServerOptions } from './config/server-options.js';
+import { credentialsOf, credentialsWithRedis, engineConfigOf, peerPolicyOf } from './engine-settings.js';
+import type { Logger } from './log/logger-interface.js';
+import { Listeners, type ListenerGroup } from './net/listeners.js';
+import { localAddresses } from './net/local-addresses.js';
+import type { PortSlice } from './net/port-pool.js';
+import { TcpRelays } from './net/tcp-relays.js';
+import { UdpRelays } from './net/udp-relays.js';
+import { ServicePorts, configuredServicePorts } from './policy/service-ports.js';
+import type { PeerPolicy } from './policy/peer-policy.js';
+import type { Allocation } from './turn/allocation.js';
+import { TurnEngine } from './turn/engine.js';
+import { randomHashSeed } from './turn/hashed-buckets.js';
+import { NonceIssuer } from './turn/nonce.js';
+import { ReplyBudget } from './turn/reply-budget.js';
+
+/**
+ * Room for peer datagrams while the event loop is busy (TLS crypto, a burst of requests):
+ * Linux's default (~208 KiB) overflows under load; the kernel caps it at net.core.rmem_max.
+ */
+const RELAY_RECEIVE_BUFFER = 1024 * 1024;
+
+/** Random secrets every relay worker must share, so what one issues another accepts. */
+export interface RelaySecrets {
+  readonly nonce: Buffer;
+  readonly dtlsCookie: Buffer;
+  readonly replyBudgetSeed: number;
+}
+
+export function newRelaySecrets(): RelaySecrets {
+  return { nonce: randomBytes(32), dtlsCookie: randomBytes(32), replyBudgetSeed: randomHashSeed() };
+}
+
+/** How a node differs when it is one of several relay workers; absent: the only node. */
+export interface WorkerPlace {
+  readonly slice: PortSlice;
+  readonly group: ListenerGroup;
+}
+
+export interface RelayNodeParts {
+  readonly options: ServerOptions;
+  readonly secrets: RelaySecrets;
+  readonly logger: Logger;
+  readonly place?: WorkerPlace;
+  readonly onAllocationEnded?: (allocation: Allocation) => void;
+}
+
+interface OwnAddresses {
+  readonly listeningIps: readonly string[];
+  readonly relayIps: readonly string[];
+  readonly servicePorts: ServicePorts;
+}
+
+function credentialsFrom(options: ServerOptions, userDb: UserDb | undefined, redisUserDb: RedisUserDb | undefined, logger: Logger) {
+  return redisUserDb ? credentialsWithRedis(options, redisUserDb, logger) : credentialsOf(options, userDb, logger);
+}
+
+export class RelayNode {
+  private constructor(
+    readonly engine: TurnEngine,
+    readonly relays: UdpRelays,
+    readonly tcpRelays: TcpRelays,
+    readonly userDb: UserDb | undefined,
+    private readonly parts: RelayNodeParts,
+    private readonly redisUserDb: RedisUserDb | undefined,
+    private readonly own: OwnAddresses,
+    private nonces: NonceIssuer,
+    private peerPolicy: PeerPolicy,
+  ) {}
+
+  private running: Listeners | undefined;
+  private ticker: NodeJS.Timeout | undefined;
+
+  /** The engine and its relays, not yet listening (so that metrics can start first, as they always did). */
+  static async create(parts: RelayNodeParts): Promise<RelayNode> {
+    const { options, logger, place } = parts;
+    const listeningIps = options.listeningIps.length > 0 ? [...options.listeningIps] : localAddresses();
+    const relayIps = options.relayIps.length > 0 ? [...options.relayIps] : listeningIps;
+    const relays = new UdpRelays(
+      { relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps, receiveBufferSize: RELAY_RECEIVE_BUFFER, slice: place?.slice },
+      logger,
+    );
+    const tcpRelays = new TcpRelays(relayIps, options.minPort, options.maxPort, options.externalIps, logger, place?.slice);
+    const own = { listeningIps, relayIps, servicePorts: new ServicePorts(configuredServicePorts(options)) };
+    const userDb = options.userDb !== undefined ? new UserDb(openUserDb(options.userDb), (m) => logger.warn(m)) : undefined;
+    // redis-userdb: connected (or found unreachable) before the first request; reconnects by itself.
+    const redisUserDb = options.redisUserDb ? new RedisUserDb(options.redisUserDb, logger) : undefined;
+    await redisUserDb?.start(options.realm);
+    const nonces = new NonceIssuer(options.staleNonce, parts.secrets.nonce);
+    const peerPolicy = peerPolicyOf(options, own);
+    const engine = new TurnEngine(engineConfigOf(options), {
+      credentials: credentialsFrom(options, userDb, redisUserDb, logger),
+      relays,
+      tcpRelays,
+      peerPolicy,
+      nonces,
+      replyBudget: options.noReplyBudget ? undefined : new ReplyBudget({ hashSeed: parts.secrets.replyBudgetSeed }),
+      realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : redisUserDb ? (realm) => redisUserDb.realmOptions(realm) : undefined,
+      onAllocationEnded: (allocation) => parts.onAllocationEnded?.(allocation),
+      logger,
+      clock: Date.now,
+    });
+    return new RelayNode(engine, relays, tcpRelays, userDb, parts, redisUserDb, own, nonces, peerPolicy);
+  }
+
+  get listeners(): Listeners {
+    if (!this.running) throw new Error('the relay node is not listening yet');
+    return this.running;
+  }
+
+  get servicePorts(): ServicePorts {
+    return this.own.servicePorts;
+  }
+
+  /** Binds the listeners and starts the engine's clock; on failure the node is closed. */
+  async listen(): Promise<Listeners> {
+    const { options, logger, place, secrets } = this.parts;
+    this.running = await Listeners.start(options, this.own.listeningIps, this.engine, logger, place?.group, secrets.dtlsCookie);
+    // Ports asked as 0 are known now.
+    this.own.servicePorts.add(this.running.boundPorts);
+    this.ticker = setInterval(() => this.engine.tick(), 1000);
+    this.ticker.unref();
+    return this.running;
+  }
+
+  /** Puts reloaded options in force, with no allocation dropped (see config/option-changes.ts). */
+  reconfigure(next: ServerOptions): void {
+    this.peerPolicy = peerPolicyOf(next, this.own);
+    // The same secret: nonces already handed out stay valid.
+    this.nonces = this.nonces.withLifetime(next.staleNonce);
+    const credentials = credentialsFrom(next, this.userDb, this.redisUserDb, this.parts.logger);
+    this.engine.reconfigure({ config: engineConfigOf(next), credentials, peerPolicy: this.peerPolicy, nonces: this.nonces });
+    this.running?.reloadCertificates(next.tls);
+    this.parts.logger.info(this.peerPolicy.describe());
+  }
+
+  /** What the server relays, and what it refuses, said once at start. */
+  logStartup(): void {
+    const { options, logger } = this.parts;
+    const relayWhere = options.relayIps.length > 0 ? this.own.relayIps.join(', ') : 'the address each client reached';
+    logger.info(`relaying from ${relayWhere}, ports ${options.minPort}-${options.maxPort}`);
+    logger.info(this.peerPolicy.describe());
+    if (this.engine.config.authMode === 'stun-only') {
+      logger.warn(
+        options.stunOnly
+          ? 'stun-only: TURN requests are refused'
+          : 'TURN is off: no credentials are configured, so only STUN Binding is served. ' +
+              'To enable TURN add a user (`user=NAME:PASSWORD` in turnserver.conf, or `--user NAME:PASSWORD`) ' +
+              'with `lt-cred-mech`, or run an open relay with `--no-auth`.',
+      );
+    } else if (this.engine.config.authMode === 'none') {
+      logger.warn('no-auth: anyone can allocate relays on this server');
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.ticker);
+    this.engine.close();
+    this.relays.close();
+    this.tcpRelays.close();
+    await this.running?.close();
+    this.userDb?.close();
+    await this.redisUserDb?.close();
+  }
+}

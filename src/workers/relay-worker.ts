@@ -1,0 +1,57 @@
+/**
+ * The entry point of a relay worker thread: one RelayNode, bound into the SO_REUSEPORT
+ * groups of the server's listening ports, serving its slice of the relay ports. It logs
+ * through the main thread and does what the main thread asks (workers/relay-workers.ts).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { LogLevel } from '../config/server-options.js';
+import type { LogFields, Logger } from '../log/logger-interface.js';
+import { RelayNode } from '../relay-node.js';
+import { reviveOptions, reviveSecrets, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
+
+const port = parentPort!;
+const start = workerData as WorkerStart;
+
+function post(message: FromWorker): void {
+  port.postMessage(message);
+}
+
+const line =
+  (level: LogLevel) =>
+  (message: string, fields?: LogFields): void =>
+    post({ type: 'log', level, message, fields });
+const logger: Logger = { error: line('error'), warn: line('warn'), info: line('info'), verbose: line('verbose'), debug: line('debug') };
+
+async function run(): Promise<void> {
+  let node: RelayNode | undefined;
+  try {
+    node = await RelayNode.create({
+      options: reviveOptions(start.options),
+      secrets: reviveSecrets(start.secrets),
+      logger,
+      place: { slice: { index: start.index, count: start.count }, group: { ports: start.ports } },
+    });
+    const listeners = await node.listen();
+    if (start.index === 0) node.logStartup();
+    post({ type: 'listening', ports: listeners.boundPorts, udpAddresses: listeners.udpAddresses, streamAddresses: listeners.streamAddresses });
+  } catch (error) {
+    await node?.close();
+    post({ type: 'start-failed', message: error instanceof Error ? error.message : String(error) });
+    return;
+  }
+  const running = node;
+  port.on('message', (message: ToWorker) => {
+    switch (message.type) {
+      case 'reconfigure':
+        return running.reconfigure(reviveOptions(message.options));
+      case 'reload-certificates':
+        return void running.listeners.reloadCertificates();
+      case 'count-allocations':
+        return post({ type: 'allocations', id: message.id, count: running.engine.allocations.size });
+      case 'close':
+        return void running.close().then(() => post({ type: 'closed' }));
+    }
+  });
+}
+
+void run();

@@ -1,0 +1,164 @@
+// relayThreads > 1 through the library API: N worker threads, each a whole engine on the
+// same listening ports (SO_REUSEPORT), seen from clients as one server. Workers run from
+// dist/ (built by pretest), so these tests need a fresh build.
+import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync, readdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import type { ServerOptions } from '../../src/config/server-options.js';
+import { createTurnServer, type TurnServer } from '../../src/server.js';
+import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, readBytes, readErrorCode, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
+import { freePortRange } from '../support/ports.js';
+import { ALICE, testServerOptions } from '../support/server-options.js';
+import { StreamTestClient } from '../support/stream-client.js';
+import { PEER_HOST, UdpTestClient } from '../support/turn-client.js';
+
+const cleanups = cleanupAfterEach();
+const RELAY_PORTS = 400;
+
+async function startThreaded(overrides: Partial<ServerOptions> = {}): Promise<TurnServer> {
+  const first = await freePortRange('127.0.0.1', RELAY_PORTS);
+  const server = await createTurnServer(
+    await testServerOptions({ relayThreads: 2, noTcpRelay: true, minPort: first, maxPort: first + RELAY_PORTS - 1, ...overrides }),
+  );
+  cleanups.push(() => server.close());
+  return server;
+}
+
+/** A peer that sends every datagram back to where it came from (the relay). */
+async function echoPeer(): Promise<{ socket: Socket; address: TransportAddress }> {
+  const socket = createSocket('udp4');
+  socket.on('message', (data, rinfo) => socket.send(data, rinfo.port, rinfo.address));
+  await new Promise<void>((r) => socket.bind(0, PEER_HOST, r));
+  cleanups.push(() => new Promise<void>((r) => socket.close(() => r())));
+  return { socket, address: { family: 4, address: PEER_HOST, port: socket.address().port } };
+}
+
+/** Threads of this process named as relay workers are (Linux thread names, /proc). */
+function relayWorkerThreads(): number {
+  return readdirSync('/proc/self/task').filter((task) => {
+    try {
+      return readFileSync(`/proc/self/task/${task}/comm`, 'utf8').startsWith('relay-worker-');
+    } catch {
+      return false; // the thread ended while we looked
+    }
+  }).length;
+}
+
+const PACKETS = 5;
+
+/** Sends PACKETS Send indications through the client's relay to the echo peer; how many came back. */
+async function echoedThroughUdp(client: UdpTestClient, peer: TransportAddress): Promise<number> {
+  let echoed = 0;
+  for (let i = 0; i < PACKETS; i++) {
+    client.sendIndication(peer, Buffer.from(`packet ${i}`));
+    const datagram = await client.nextDatagram(2000);
+    const message = decodeMessage(datagram.data);
+    if (message.method === Method.Data && readBytes(message, AttributeType.Data)?.toString() === `packet ${i}`) echoed++;
+  }
+  return echoed;
+}
+
+describe('relayThreads 2', () => {
+  it('relays for 40 UDP clients with no packet lost, their allocations held by both workers', async () => {
+    const server = await startThreaded();
+    const peer = await echoPeer();
+    const clients = await Promise.all(Array.from({ length: 40 }, () => UdpTestClient.open(server.udpAddresses[0]!, ALICE)));
+    for (const c of clients) cleanups.push(() => c.close());
+    await Promise.all(clients.map((c) => c.allocateRelay()));
+    const granted = await Promise.all(clients.map((c) => c.createPermission(peer.address)));
+    expect(granted.map((r) => r.cls)).toEqual(clients.map(() => StunClass.SuccessResponse));
+
+    const echoed = await Promise.all(clients.map((c) => echoedThroughUdp(c, peer.address)));
+    expect(echoed.reduce((a, b) => a + b, 0)).toBe(40 * PACKETS);
+    const counts = await server.workerAllocationCounts();
+    expect(counts).toHaveLength(2);
+    expect(counts[0]! + counts[1]!).toBe(40);
+    expect(counts[0]).toBeGreaterThan(0);
+    expect(counts[1]).toBeGreaterThan(0);
+  });
+
+  it('accepts on one worker a nonce another worker issued', async () => {
+    const server = await startThreaded();
+    const peer = await echoPeer();
+    // Which worker serves a client shows as the worker whose allocation count grew.
+    const byWorker = new Map<number, UdpTestClient>();
+    for (let i = 0; i < 30 && byWorker.size < 2; i++) {
+      const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
+      cleanups.push(() => client.close());
+      const before = await server.workerAllocationCounts();
+      await client.allocateRelay();
+      const after = await server.workerAllocationCounts();
+      const worker = after.findIndex((count, w) => count > before[w]!);
+      if (!byWorker.has(worker)) byWorker.set(worker, client);
+    }
+    expect([...byWorker.keys()].sort()).toEqual([0, 1]);
+    const issuer = byWorker.get(0)!;
+    const other = byWorker.get(1)!;
+
+    // The other worker's client signs with the nonce worker 0 gave (both come from 127.0.0.1).
+    const builder = new MessageBuilder(Method.CreatePermission, StunClass.Request)
+      .addXorAddress(AttributeType.XorPeerAddress, peer.address)
+      .addString(AttributeType.Username, ALICE.username)
+      .addString(AttributeType.Realm, other.realm!)
+      .addString(AttributeType.Nonce, issuer.nonce!);
+    const response = await other.transact(builder, builder.build({ integrityKey: other.key }));
+    expect(readErrorCode(response, AttributeType.ErrorCode)).toBeUndefined();
+    expect(response.cls).toBe(StunClass.SuccessResponse);
+  });
+
+  it('serves TCP clients on both workers', async () => {
+    const server = await startThreaded({ noTcp: false });
+    const peer = await echoPeer();
+    const clients = await Promise.all(Array.from({ length: 20 }, () => StreamTestClient.open(server.streamAddresses[0]!, { credentials: ALICE })));
+    for (const c of clients) cleanups.push(() => c.close());
+    for (const c of clients) {
+      const allocated = await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17));
+      expect(readXorAddress(allocated, AttributeType.XorRelayedAddress)).toBeDefined();
+      expect((await c.request(Method.CreatePermission, (b) => b.addXorAddress(AttributeType.XorPeerAddress, peer.address))).cls).toBe(StunClass.SuccessResponse);
+      c.socket.write(new MessageBuilder(Method.Send, StunClass.Indication).addXorAddress(AttributeType.XorPeerAddress, peer.address).add(AttributeType.Data, Buffer.from('over tcp')).build());
+      const data = await c.nextMessage();
+      expect(data.method).toBe(Method.Data);
+      expect(readBytes(data, AttributeType.Data)?.toString()).toBe('over tcp');
+    }
+    const counts = await server.workerAllocationCounts();
+    expect(counts[0]! + counts[1]!).toBe(20);
+    expect(counts[0]).toBeGreaterThan(0);
+    expect(counts[1]).toBeGreaterThan(0);
+  });
+
+  it('ends every worker thread on close and frees the listening ports', async () => {
+    const server = await startThreaded({ noTcp: false });
+    const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
+    cleanups.push(() => client.close());
+    const relay = await client.allocateRelay();
+    expect(relayWorkerThreads()).toBe(2);
+
+    await server.close();
+    expect(relayWorkerThreads()).toBe(0);
+    // Bound again without SO_REUSEPORT: nothing of the server holds them.
+    for (const { address, port } of [server.udpAddresses[0]!, relay]) {
+      const socket = createSocket('udp4');
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(port, address, resolve);
+      });
+      await new Promise<void>((r) => socket.close(() => r()));
+    }
+    const tcp = createServer();
+    await new Promise<void>((resolve, reject) => {
+      tcp.once('error', reject);
+      tcp.listen(server.streamAddresses[0]!.port, server.streamAddresses[0]!.address, resolve);
+    });
+    await new Promise<void>((r) => tcp.close(() => r()));
+  });
+
+  it('refuses options it cannot yet honour across workers, naming them', async () => {
+    await expect(createTurnServer(await testServerOptions({ relayThreads: 2, noTcpRelay: true, userQuota: 1, bpsCapacity: 1000 }))).rejects.toThrow(
+      'relayThreads > 1 cannot yet be combined with: user-quota, bps-capacity',
+    );
+    await expect(createTurnServer(await testServerOptions({ relayThreads: 2 }))).rejects.toThrow(/no-tcp-relay/);
+    expect(relayWorkerThreads()).toBe(0);
+  });
+});

@@ -151,6 +151,8 @@ export class UdpRelays implements RelayProvider {
 
   private reserve(socket: Socket, address: string, port: number): Buffer {
     const token = randomBytes(8);
+    // A relay worker's tokens start with its number, so another worker can tell it cannot redeem one.
+    if (this.options.slice) token[0] = this.options.slice.index;
     const key = token.toString('hex');
     const timer = setTimeout(() => {
       this.reservations.delete(key);
@@ -164,10 +166,23 @@ export class UdpRelays implements RelayProvider {
   private claimReservation(token: Buffer, onPacket: PeerPacketHandler): RelayOpenResult {
     const key = token.toString('hex');
     const reservation = this.reservations.get(key);
-    if (!reservation) return { ok: false, reason: 'bad-token' };
+    if (!reservation) {
+      this.explainForeignToken(token);
+      return { ok: false, reason: 'bad-token' };
+    }
     this.reservations.delete(key);
     clearTimeout(reservation.timer);
     return { ok: true, endpoint: this.endpoint(reservation.socket, reservation.address, reservation.port, onPacket) };
+  }
+
+  /** Not silent: a token another relay worker issued is refused here until Allocates can be forwarded to it. */
+  private explainForeignToken(token: Buffer): void {
+    const slice = this.options.slice;
+    if (!slice || token.length !== 8 || token[0]! >= slice.count || token[0] === slice.index) return;
+    this.logger.warn(
+      `RESERVATION-TOKEN of relay worker ${token[0]} reached relay worker ${slice.index}: ` +
+        'a reservation is redeemed only from a client the same worker serves (relayThreads > 1); answered 508',
+    );
   }
 
   private endpoint(socket: Socket, address: string, port: number, onPacket: PeerPacketHandler): RelayEndpoint {

@@ -54,7 +54,8 @@ class RelayWorker {
         case 'listening':
           return listening(message);
         case 'start-failed':
-          return failed(new Error(`relay worker ${index}: ${message.message}`));
+          failed(new Error(`relay worker ${index}: ${message.message}`));
+          return void this.thread.terminate();
         case 'allocations':
           this.waiting.get(message.id)?.(message.count);
           return this.waiting.delete(message.id);
@@ -100,7 +101,8 @@ class RelayWorker {
 
 export async function startRelayWorkers(options: ServerOptions, logger: Logger): Promise<TurnServer> {
   const count = options.relayThreads ?? 1;
-  if (!Number.isInteger(count) || count < 2) throw new RangeError(`relayThreads must be an integer of at least 2 here, got ${count}`);
+  // At most 256: a RESERVATION-TOKEN names its worker in one byte (net/udp-relays.ts).
+  if (!Number.isInteger(count) || count < 2 || count > 256) throw new RangeError(`relayThreads must be an integer from 1 to 256, got ${count}`);
   refuseWhatWorkersCannotServe(options);
   const secrets: RelaySecrets = newRelaySecrets();
   const workers: RelayWorker[] = [];

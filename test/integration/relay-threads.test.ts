@@ -7,20 +7,24 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
-import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, readBytes, readErrorCode, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
+import type { Logger } from '../../src/log/logger-interface.js';
+import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, longTermKey, readBytes, readErrorCode, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
+import { makeCertificate } from '../support/certs.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { freePortRange } from '../support/ports.js';
-import { ALICE, testServerOptions } from '../support/server-options.js';
+import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
 import { PEER_HOST, UdpTestClient } from '../support/turn-client.js';
+import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 
 const cleanups = cleanupAfterEach();
 const RELAY_PORTS = 400;
 
-async function startThreaded(overrides: Partial<ServerOptions> = {}): Promise<TurnServer> {
+async function startThreaded(overrides: Partial<ServerOptions> = {}, logger?: Logger): Promise<TurnServer> {
   const first = await freePortRange('127.0.0.1', RELAY_PORTS);
   const server = await createTurnServer(
     await testServerOptions({ relayThreads: 2, noTcpRelay: true, minPort: first, maxPort: first + RELAY_PORTS - 1, ...overrides }),
+    logger,
   );
   cleanups.push(() => server.close());
   return server;
@@ -44,6 +48,40 @@ function relayWorkerThreads(): number {
       return false; // the thread ended while we looked
     }
   }).length;
+}
+
+/** Log lines as the main thread writes them. */
+function recordingLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  const at = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
+  return { logger: { error: at('error'), warn: at('warn'), info: at('info'), verbose: at('verbose'), debug: at('debug') }, lines };
+}
+
+/**
+ * A client (holding no allocation) whose datagrams the kernel hands to `worker`: found by
+ * allocating and seeing whose count grew, then freed with a Refresh of lifetime 0.
+ */
+async function clientOn(server: TurnServer, worker: number): Promise<UdpTestClient> {
+  for (let i = 0; i < 40; i++) {
+    const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
+    cleanups.push(() => client.close());
+    const before = await server.workerAllocationCounts();
+    await client.allocateRelay();
+    const after = await server.workerAllocationCounts();
+    expect((await client.refresh(0)).cls).toBe(StunClass.SuccessResponse);
+    if (after[worker]! > before[worker]!) return client;
+  }
+  throw new Error(`no client of 40 reached relay worker ${worker}`);
+}
+
+/** An Allocate signed by `client` with the nonce `nonce`, sent once (no challenge answered). */
+function allocateWithNonce(client: UdpTestClient, nonce: string) {
+  const builder = new MessageBuilder(Method.Allocate, StunClass.Request)
+    .addFirstByte(AttributeType.RequestedTransport, 17)
+    .addString(AttributeType.Username, client.credentials!.username)
+    .addString(AttributeType.Realm, client.realm!)
+    .addString(AttributeType.Nonce, nonce);
+  return client.transact(builder, builder.build({ integrityKey: client.key }));
 }
 
 const PACKETS = 5;
@@ -81,31 +119,45 @@ describe('relayThreads 2', () => {
 
   it('accepts on one worker a nonce another worker issued', async () => {
     const server = await startThreaded();
-    const peer = await echoPeer();
-    // Which worker serves a client shows as the worker whose allocation count grew.
-    const byWorker = new Map<number, UdpTestClient>();
-    for (let i = 0; i < 30 && byWorker.size < 2; i++) {
-      const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
-      cleanups.push(() => client.close());
-      const before = await server.workerAllocationCounts();
-      await client.allocateRelay();
-      const after = await server.workerAllocationCounts();
-      const worker = after.findIndex((count, w) => count > before[w]!);
-      if (!byWorker.has(worker)) byWorker.set(worker, client);
-    }
-    expect([...byWorker.keys()].sort()).toEqual([0, 1]);
-    const issuer = byWorker.get(0)!;
-    const other = byWorker.get(1)!;
-
+    const issuer = await clientOn(server, 0);
+    const other = await clientOn(server, 1);
     // The other worker's client signs with the nonce worker 0 gave (both come from 127.0.0.1).
-    const builder = new MessageBuilder(Method.CreatePermission, StunClass.Request)
-      .addXorAddress(AttributeType.XorPeerAddress, peer.address)
-      .addString(AttributeType.Username, ALICE.username)
-      .addString(AttributeType.Realm, other.realm!)
-      .addString(AttributeType.Nonce, issuer.nonce!);
-    const response = await other.transact(builder, builder.build({ integrityKey: other.key }));
+    const response = await allocateWithNonce(other, issuer.nonce!);
     expect(readErrorCode(response, AttributeType.ErrorCode)).toBeUndefined();
-    expect(response.cls).toBe(StunClass.SuccessResponse);
+    expect(await server.workerAllocationCounts()).toEqual([0, 1]);
+  });
+
+  it('redeems a RESERVATION-TOKEN on the worker that issued it, and says why another worker refuses it', async () => {
+    const { logger, lines } = recordingLogger();
+    const server = await startThreaded({}, logger);
+    const rtp = await clientOn(server, 0);
+    const first = await rtp.allocate((b) => b.addFirstByte(AttributeType.RequestedTransport, 17).addEvenPort(true));
+    const relay = readXorAddress(first, AttributeType.XorRelayedAddress)!;
+    const token = readBytes(first, AttributeType.ReservationToken)!;
+    const withToken = (b: MessageBuilder) => void b.addFirstByte(AttributeType.RequestedTransport, 17).add(AttributeType.ReservationToken, token);
+
+    const elsewhere = await (await clientOn(server, 1)).allocate(withToken);
+    expect(readErrorCode(elsewhere, AttributeType.ErrorCode)?.code).toBe(508);
+    await expect.poll(() => lines.some((l) => l.startsWith('warn relay worker 1: RESERVATION-TOKEN of relay worker 0 reached relay worker 1'))).toBe(true);
+    const same = await (await clientOn(server, 0)).allocate(withToken);
+    expect(readXorAddress(same, AttributeType.XorRelayedAddress)?.port).toBe(relay.port + 1);
+  });
+
+  it('writes what workers log, tagged with the worker, and puts reloaded options in force on every worker', async () => {
+    const { logger, lines } = recordingLogger();
+    const server = await startThreaded({}, logger);
+    await expect.poll(() => lines.filter((l) => /^info relay worker [01]: listening on UDP 127\.0\.0\.1:/.test(l)).length).toBe(2);
+    const alices = [await clientOn(server, 0), await clientOn(server, 1)];
+
+    const bob = { name: 'bob', key: longTermKey('bob', REALM, 'builder') };
+    server.reconfigure(await testServerOptions({ relayThreads: 2, noTcpRelay: true, users: [bob] }));
+    for (const alice of alices) expect(readErrorCode(await allocateWithNonce(alice, alice.nonce!), AttributeType.ErrorCode)?.code).toBe(401);
+    const bobs = await Promise.all(Array.from({ length: 16 }, () => UdpTestClient.open(server.udpAddresses[0]!, { username: 'bob', password: 'builder' })));
+    for (const c of bobs) cleanups.push(() => c.close());
+    await Promise.all(bobs.map((c) => c.allocateRelay()));
+    const counts = await server.workerAllocationCounts();
+    expect(counts[0]! + counts[1]!).toBe(16);
+    expect(counts.every((count) => count > 0)).toBe(true);
   });
 
   it('serves TCP clients on both workers', async () => {
@@ -126,6 +178,23 @@ describe('relayThreads 2', () => {
     expect(counts[0]! + counts[1]!).toBe(20);
     expect(counts[0]).toBeGreaterThan(0);
     expect(counts[1]).toBeGreaterThan(0);
+  });
+
+  it('serves DTLS clients, and reloads the certificate on every worker', async () => {
+    const certificate = makeCertificate();
+    cleanups.push(() => certificate.remove());
+    const { logger, lines } = recordingLogger();
+    const base = await testServerOptions();
+    const server = await startThreaded({ noDtls: false, tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key } }, logger);
+    const clients = Array.from({ length: 8 }, () => OpensslDtlsClient.start('127.0.0.1', server.udpAddresses[0]!.port, { credentials: ALICE }));
+    for (const c of clients) cleanups.push(() => c.kill());
+    const allocated = await Promise.all(clients.map((c) => c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17))));
+    expect(allocated.map((r) => r.cls)).toEqual(clients.map(() => StunClass.SuccessResponse));
+    const counts = await server.workerAllocationCounts();
+    expect(counts[0]! + counts[1]!).toBe(8);
+
+    expect(server.reloadCertificates()).toBe(true);
+    await expect.poll(() => lines.filter((l) => /^info relay worker [01]: TLS certificate reloaded from /.test(l)).length).toBe(2);
   });
 
   it('ends every worker thread on close and frees the listening ports', async () => {
@@ -159,6 +228,14 @@ describe('relayThreads 2', () => {
       'relayThreads > 1 cannot yet be combined with: user-quota, bps-capacity',
     );
     await expect(createTurnServer(await testServerOptions({ relayThreads: 2 }))).rejects.toThrow(/no-tcp-relay/);
+    expect(relayWorkerThreads()).toBe(0);
+  });
+
+  it('fails to start, leaving no thread, when its listening port is taken by another socket', async () => {
+    const busy = createSocket('udp4');
+    await new Promise<void>((r) => busy.bind(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise<void>((r) => busy.close(() => r())));
+    await expect(startThreaded({ listeningPort: busy.address().port })).rejects.toThrow(/relay worker 0: .*EADDRINUSE/);
     expect(relayWorkerThreads()).toBe(0);
   });
 });

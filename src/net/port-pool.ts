@@ -18,6 +18,8 @@ export function inSlice(port: number, slice: PortSlice | undefined): boolean {
 
 export class PortPool {
   private readonly taken = new Set<number>();
+  /** A slice's ports in order, so probes land only on them; undefined: the whole range. */
+  private readonly owned: Uint16Array | undefined;
   readonly size: number;
 
   constructor(
@@ -26,9 +28,17 @@ export class PortPool {
     private readonly random: () => number = Math.random,
     private readonly slice?: PortSlice,
   ) {
-    let size = 0;
-    for (let port = minPort; port <= maxPort; port++) if (inSlice(port, slice)) size++;
-    this.size = size;
+    if (slice) {
+      const owned: number[] = [];
+      for (let port = minPort; port <= maxPort; port++) if (inSlice(port, slice)) owned.push(port);
+      this.owned = Uint16Array.from(owned);
+    }
+    this.size = this.owned?.length ?? maxPort - minPort + 1;
+  }
+
+  /** The i-th port this pool may hand out, 0 <= i < size. */
+  private portAt(i: number): number {
+    return this.owned ? this.owned[i]! : this.minPort + i;
   }
 
   get inUse(): number {
@@ -46,14 +56,14 @@ export class PortPool {
   take(options: { even?: boolean; withNext?: boolean } = {}): number | undefined {
     const fits = (port: number): boolean =>
       this.isFree(port) && (!options.even || port % 2 === 0) && (!options.withNext || this.isFree(port + 1));
-    const span = this.maxPort - this.minPort + 1;
+    const span = this.size;
     for (let i = 0; i < 32; i++) {
-      const port = this.minPort + Math.floor(this.random() * span);
+      const port = this.portAt(Math.floor(this.random() * span));
       if (fits(port)) return this.mark(port, options.withNext);
     }
     const start = Math.floor(this.random() * span);
     for (let i = 0; i < span; i++) {
-      const port = this.minPort + ((start + i) % span);
+      const port = this.portAt((start + i) % span);
       if (fits(port)) return this.mark(port, options.withNext);
     }
     return undefined;

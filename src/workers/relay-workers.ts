@@ -104,6 +104,10 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   // At most 256: a RESERVATION-TOKEN names its worker in one byte (net/udp-relays.ts).
   if (!Number.isInteger(count) || count < 2 || count > 256) throw new RangeError(`relayThreads must be an integer from 1 to 256, got ${count}`);
   refuseWhatWorkersCannotServe(options);
+  // Each worker owns every count-th port pair (net/port-pool.ts).
+  if (options.maxPort - options.minPort + 1 < 2 * count) {
+    throw new RangeError(`min-port..max-port (${options.minPort}-${options.maxPort}) has fewer than 2 ports for each of ${count} relay workers`);
+  }
   const secrets: RelaySecrets = newRelaySecrets();
   const workers: RelayWorker[] = [];
   const startOne = (index: number, ports: readonly number[] | undefined): RelayWorker => {

@@ -228,6 +228,9 @@ describe('relayThreads 2', () => {
       'relayThreads > 1 cannot yet be combined with: user-quota, bps-capacity',
     );
     await expect(createTurnServer(await testServerOptions({ relayThreads: 2 }))).rejects.toThrow(/no-tcp-relay/);
+    await expect(createTurnServer(await testServerOptions({ relayThreads: 3, noTcpRelay: true, minPort: 50000, maxPort: 50004 }))).rejects.toThrow(
+      'fewer than 2 ports for each of 3 relay workers',
+    );
     expect(relayWorkerThreads()).toBe(0);
   });
 

@@ -18,7 +18,8 @@ import { PEER_HOST, UdpTestClient } from '../support/turn-client.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 
 const cleanups = cleanupAfterEach();
-const RELAY_PORTS = 400;
+// 50 relay ports a worker: room for all 40 clients of a test on one of them.
+const RELAY_PORTS = 100;
 
 async function startThreaded(overrides: Partial<ServerOptions> = {}, logger?: Logger): Promise<TurnServer> {
   const first = await freePortRange('127.0.0.1', RELAY_PORTS);

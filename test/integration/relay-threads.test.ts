@@ -16,6 +16,7 @@ import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
 import { PEER_HOST, UdpTestClient } from '../support/turn-client.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
+import { recordingLogger } from '../support/recording-logger.js';
 
 const cleanups = cleanupAfterEach();
 // 50 relay ports a worker: room for all 40 clients of a test on one of them.
@@ -49,13 +50,6 @@ function relayWorkerThreads(): number {
       return false; // the thread ended while we looked
     }
   }).length;
-}
-
-/** Log lines as the main thread writes them. */
-function recordingLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
-  return { logger: { error: at('error'), warn: at('warn'), info: at('info'), verbose: at('verbose'), debug: at('debug') }, lines };
 }
 
 /**

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Logger } from '../../../src/log/logger-interface.js';
 import type { WorkerStart } from '../../../src/workers/messages.js';
 import { WorkerHandle } from '../../../src/workers/worker-handle.js';
+import { recordingLogger } from '../../support/recording-logger.js';
 
 /** Listens, then throws (uncaught) when asked for its allocations. */
 const CRASHING_WORKER = `
@@ -26,12 +26,6 @@ function script(text: string): URL {
   folders.push(folder);
   writeFileSync(join(folder, 'worker.mjs'), text);
   return pathToFileURL(join(folder, 'worker.mjs'));
-}
-
-function recordingLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (message: string) => void lines.push(`${level} ${message}`);
-  return { logger: { error: at('error'), warn: at('warn'), info: at('info'), verbose: at('verbose'), debug: at('debug') }, lines };
 }
 
 describe('a relay worker that crashes', () => {

@@ -20,6 +20,7 @@ import { TurnEngine } from './turn/engine.js';
 import { silentLogger, type Logger } from './log/logger-interface.js';
 import { NonceIssuer } from './turn/nonce.js';
 import { ReplyBudget } from './turn/reply-budget.js';
+import { LocalLedger } from './turn/ledger.js';
 
 export { authModeOf, engineConfigOf } from './engine-settings.js';
 
@@ -76,6 +77,8 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     tcpRelays,
     peerPolicy,
     nonces,
+    // One thread: quotas and bps-capacity are decided here (relay workers pass a LedgerClient).
+    ledger: new LocalLedger(),
     replyBudget: options.noReplyBudget ? undefined : new ReplyBudget(),
     realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : redisUserDb ? (realm) => redisUserDb.realmOptions(realm) : undefined,
     onAllocationEnded: (allocation) => metrics?.allocationEnded(allocation),

@@ -72,7 +72,7 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
  * the session marked as allocating, so that a retransmission is dropped rather than reserving
  * twice, and the gate counting it in flight, so that a drain waits for it. Afterwards the
  * lease goes back if no allocation came of it, and an allocation made while the engine
- * closed is released at once.
+ * closed, or its client session ended, is released at once.
  */
 async function whileAllocating(ctx: EngineContext, request: Request, auth: Authenticated, work: (admission: Admission) => Promise<void>): Promise<void> {
   const { session } = request;
@@ -87,8 +87,10 @@ async function whileAllocating(ctx: EngineContext, request: Request, auth: Authe
   } finally {
     ctx.gate.inFlight--;
     session.setAllocating(false);
-    if (!session.allocation) admission?.release();
-    else if (ctx.gate.closed) ctx.release(session.allocation, 'server stopping');
+    const { allocation } = session;
+    const endedBy = allocation && ctx.gate.endNow(session);
+    if (!allocation) admission?.release();
+    else if (endedBy) ctx.release(allocation, endedBy);
   }
 }
 

@@ -246,6 +246,20 @@ export class TurnEngine {
     this.ctx.onAllocationEnded?.(allocation);
   }
 
+  /**
+   * A network session (a TCP or TLS connection, a DTLS association) ended: its allocation
+   * ends with it, also one whose Allocate is still being served.
+   */
+  sessionClosed(session: ClientSession, reason: string): void {
+    this.ctx.gate.sessionEnded(session, reason);
+    if (session.allocation) this.release(session.allocation, reason);
+  }
+
+  /** Bytes a network session could not even cut into packets (a bad stream frame). */
+  malformed(bytes: number): void {
+    this.counters.drop('Malformed', bytes);
+  }
+
   /** Ends every allocation (server shutdown); one still being made is ended when it is. */
   close(): void {
     this.ctx.gate.closed = true;

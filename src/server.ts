@@ -62,7 +62,7 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     { relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps, receiveBufferSize: RELAY_RECEIVE_BUFFER },
     logger,
   );
-  const tcpRelays = new TcpRelays(relayIps, options.minPort, options.maxPort, options.externalIps, logger);
+  const tcpRelays = new TcpRelays({ relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps }, logger);
   const own = { listeningIps, relayIps, servicePorts: new ServicePorts(configuredServicePorts(options)) };
   const peerPolicy = peerPolicyOf(options, own);
   const userDb = options.userDb !== undefined ? new UserDb(openUserDb(options.userDb), (m) => logger.warn(m)) : undefined;

@@ -9,7 +9,7 @@ import {
   readUint32,
   type IpFamily,
 } from '../stun/index.js';
-import { Allocation } from './allocation.js';
+import { Allocation, type AllocationRelays } from './allocation.js';
 import type { Authenticated } from './authenticate.js';
 import type { EngineContext } from './engine-context.js';
 import { grantedLifetime } from './lifetime.js';
@@ -173,12 +173,14 @@ function createAllocation(
   ctx: EngineContext,
   request: Request,
   auth: Authenticated,
-  relays: { ipv4?: RelayEndpoint; ipv6?: RelayEndpoint },
+  relays: AllocationRelays,
   admission: Admission,
 ): Allocation {
   const lifetime = grantedLifetime(ctx.config, readUint32(request.message, AttributeType.Lifetime));
-  const allocation = new Allocation(request.session, auth.username, auth.realm, auth.key, relays, request.now, lifetime * 1000, admission);
-  request.session.setAllocation(allocation);
+  const { session, now: createdAt } = request;
+  const { username, realm, key } = auth;
+  const allocation = new Allocation({ session, username, realm, key, relays, createdAt, lifetimeMs: lifetime * 1000, admission });
+  session.setAllocation(allocation);
   ctx.allocations.add(allocation);
   ctx.expiry.schedule(allocation, allocation.expiresAt);
   ctx.counters.allocationsCreated++;

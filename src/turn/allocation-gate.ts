@@ -15,7 +15,7 @@ export class AllocationGate {
   draining = false;
   /** The engine has closed: an allocation that completes now is released at once. */
   closed = false;
-  /** Allocates past the gate whose relays are still being bound: a drain waits for them too. */
+  /** Allocates past the gate still waiting for their lease or relays: a drain waits for them too. */
   inFlight = 0;
   private turn = 0;
   /** Client sessions that ended, and why: an Allocate that completes for one is released at once. */

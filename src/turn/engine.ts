@@ -255,7 +255,7 @@ export class TurnEngine {
     if (session.allocation) this.release(session.allocation, reason);
   }
 
-  /** Bytes a network session could not even cut into packets (a bad stream frame). */
+  /** Input a network session dropped as malformed without handing it over (a bad stream frame). */
   malformed(bytes: number): void {
     this.counters.drop('Malformed', bytes);
   }

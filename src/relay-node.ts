@@ -19,6 +19,7 @@ import { ServicePorts, configuredServicePorts } from './policy/service-ports.js'
 import type { PeerPolicy } from './policy/peer-policy.js';
 import type { Allocation } from './turn/allocation.js';
 import { TurnEngine } from './turn/engine.js';
+import type { AllocationLedger } from './turn/ledger.js';
 import { randomHashSeed } from './turn/hashed-buckets.js';
 import { NonceIssuer } from './turn/nonce.js';
 import { ReplyBudget } from './turn/reply-budget.js';
@@ -50,6 +51,8 @@ export interface RelayNodeParts {
   readonly options: ServerOptions;
   readonly secrets: RelaySecrets;
   readonly logger: Logger;
+  /** Decides quotas and bps-capacity: in this thread, or the main thread's for a worker. */
+  readonly ledger: AllocationLedger;
   readonly place?: WorkerPlace;
   readonly onAllocationEnded?: (allocation: Allocation) => void;
 }
@@ -89,7 +92,7 @@ export class RelayNode {
       { relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps, receiveBufferSize: RELAY_RECEIVE_BUFFER, slice: place?.slice },
       logger,
     );
-    const tcpRelays = new TcpRelays(relayIps, options.minPort, options.maxPort, options.externalIps, logger, place?.slice);
+    const tcpRelays = new TcpRelays({ relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps, slice: place?.slice }, logger);
     const own = { listeningIps, relayIps, servicePorts: new ServicePorts(configuredServicePorts(options)) };
     const userDb = options.userDb !== undefined ? new UserDb(openUserDb(options.userDb), (m) => logger.warn(m)) : undefined;
     // redis-userdb: connected (or found unreachable) before the first request; reconnects by itself.
@@ -103,6 +106,7 @@ export class RelayNode {
       tcpRelays,
       peerPolicy,
       nonces,
+      ledger: parts.ledger,
       replyBudget: options.noReplyBudget ? undefined : new ReplyBudget({ hashSeed: parts.secrets.replyBudgetSeed }),
       realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : redisUserDb ? (realm) => redisUserDb.realmOptions(realm) : undefined,
       onAllocationEnded: (allocation) => parts.onAllocationEnded?.(allocation),

@@ -15,6 +15,7 @@ import type { TurnEngine } from './turn/engine.js';
 import { silentLogger, type Logger } from './log/logger-interface.js';
 import { RelayNode, newRelaySecrets } from './relay-node.js';
 import { startRelayWorkers } from './workers/relay-workers.js';
+import { LocalLedger } from './turn/ledger.js';
 
 export { authModeOf, engineConfigOf } from './engine-settings.js';
 
@@ -49,7 +50,7 @@ export interface TurnServer {
 export async function createTurnServer(options: ServerOptions, logger: Logger = silentLogger): Promise<TurnServer> {
   if ((options.relayThreads ?? 1) !== 1) return startRelayWorkers(options, logger);
   let metrics: Metrics | undefined;
-  const node = await RelayNode.create({ options, secrets: newRelaySecrets(), logger, onAllocationEnded: (a) => metrics?.allocationEnded(a) });
+  const node = await RelayNode.create({ options, secrets: newRelaySecrets(), ledger: new LocalLedger(), logger, onAllocationEnded: (a) => metrics?.allocationEnded(a) });
   const { engine } = node;
   let selfTest: SelfTestPage | undefined;
   let running: Listeners;

@@ -60,11 +60,6 @@ export class StreamSession implements ClientSession {
   }
 
   setAllocation(allocation: Allocation | undefined): void {
-    if (allocation && this.closed) {
-      // The client left while its Allocate was being served: end it once the engine is done.
-      queueMicrotask(() => this.engine.release(allocation, `${this.transport} connection closed`));
-      return;
-    }
     const had = this.allocation;
     this.allocation = allocation;
     if (allocation) {
@@ -123,7 +118,7 @@ export class StreamSession implements ClientSession {
       this.framer.push(data, (frame) => this.onFrame(frame));
     } catch (error) {
       if (error instanceof FramingError) {
-        this.engine.counters.drop('Malformed', data.length);
+        this.engine.malformed(data.length);
         this.close(error.message);
       } else {
         this.logger.error(`${this.describe()}: ${error instanceof Error ? error.stack : String(error)}`);
@@ -153,9 +148,7 @@ export class StreamSession implements ClientSession {
   private onClose(): void {
     this.closed = true;
     clearTimeout(this.allocateTimer);
-    const allocation = this.allocation;
-    this.allocation = undefined;
-    if (allocation) this.engine.release(allocation, `${this.transport} connection closed`);
+    this.engine.sessionClosed(this, `${this.transport} connection closed`);
   }
 
   private describe(): string {

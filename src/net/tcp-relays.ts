@@ -24,22 +24,33 @@ interface OpenRelay {
 
 const addressKey = (a: TransportAddress): string => `${canonicalIp(a.address)}|${a.port}`;
 
+export interface TcpRelayOptions {
+  /** Relay addresses: a TCP relay listens on the one the client reached, else the first of its family. */
+  readonly relayIps: readonly string[];
+  readonly minPort: number;
+  readonly maxPort: number;
+  /** Public address to advertise per relay address ('' = for any address of its family). */
+  readonly externalIps: ReadonlyMap<string, string>;
+  /** A relay worker's share of the range; absent: all of it. */
+  readonly slice?: PortSlice;
+}
+
 export class TcpRelays implements TcpRelayProvider {
   private readonly pools = new Map<string, PortPool>();
   private readonly servers = new Set<Server>();
   /** Open relays by their local and their advertised address. */
   private readonly relays = new Map<string, OpenRelay>();
 
+  private readonly relayIps: readonly string[];
+  private readonly externalIps: ReadonlyMap<string, string>;
+
   constructor(
-    private readonly relayIps: readonly string[],
-    minPort: number,
-    maxPort: number,
-    private readonly externalIps: ReadonlyMap<string, string>,
+    options: TcpRelayOptions,
     private readonly logger: Logger,
-    /** A relay worker's share of the range; absent: all of it. */
-    slice?: PortSlice,
   ) {
-    for (const ip of relayIps) this.pools.set(ip, new PortPool(minPort, maxPort, Math.random, slice));
+    this.relayIps = options.relayIps;
+    this.externalIps = options.externalIps;
+    for (const ip of options.relayIps) this.pools.set(ip, new PortPool(options.minPort, options.maxPort, Math.random, options.slice));
   }
 
   async open(family: IpFamily, preferredAddress: string | undefined, onIncoming: (c: PeerConnection) => void): Promise<TcpRelayOpenResult> {

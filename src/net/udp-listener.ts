@@ -123,7 +123,7 @@ export class UdpListener {
       this.engine.handlePacket(session, data);
     } catch (error) {
       // The engine answers or drops bad input itself; reaching here is a bug, never a crash.
-      this.engine.counters.drop('Malformed', data.length);
+      this.engine.malformed(data.length);
       this.logger.error(`UDP ${rinfo.address}:${rinfo.port}: datagram dropped: ${error instanceof Error ? error.stack : String(error)}`);
     }
   }

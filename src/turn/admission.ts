@@ -1,11 +1,13 @@
 /**
- * Whether a new allocation fits the quotas and the bandwidth pool, decided before any relay
- * socket is bound; what it reserves is given back when the allocation (or its Allocate) ends.
+ * Whether a new allocation fits the quotas and the bandwidth pool, asked of the ledger before
+ * any relay socket is bound; the lease it grants is given back when the allocation (or its
+ * Allocate) ends.
  */
 import { AttributeType, readUint32 } from '../stun/index.js';
 import { bandwidthAttributeToBytesPerSecond } from './bandwidth.js';
 import type { EngineContext } from './engine-context.js';
-import { quotaUser, type QuotaRefusal } from './quotas.js';
+import type { Lease, LedgerRefusal } from './ledger.js';
+import { quotaUser } from './quotas.js';
 import type { Request } from './respond.js';
 
 export interface Admission {
@@ -16,39 +18,40 @@ export interface Admission {
   release(): void;
 }
 
-export type AdmissionResult = { readonly ok: true; readonly admission: Admission } | { readonly ok: false; readonly refusal: QuotaRefusal | 'bps-capacity' };
+export type AdmissionResult = { readonly ok: true; readonly admission: Admission } | { readonly ok: false; readonly refusal: LedgerRefusal };
 
-export function admit(ctx: EngineContext, request: Request, username: string, realm: string): AdmissionResult {
+export async function admit(ctx: EngineContext, request: Request, username: string, realm: string): Promise<AdmissionResult> {
   const realmOptions = ctx.realmOptions?.(realm) ?? {};
-  const limits = {
-    userQuota: realmOptions.userQuota ?? ctx.config.userQuota,
-    totalQuota: realmOptions.totalQuota ?? ctx.config.totalQuota,
-  };
   const user = quotaUser(username, ctx.config.restApiSeparator);
-  const refusal = ctx.quotas.refuse(user, limits);
-  if (refusal) {
-    if (refusal === 'user-quota') ctx.counters.quotaRefusalsUser++;
-    else ctx.counters.quotaRefusalsTotal++;
-    return { ok: false, refusal };
-  }
   // coturn: the client's BANDWIDTH can lower max-bps, never raise it.
   const maxBps = realmOptions.maxBps ?? ctx.config.maxBps;
   const asked = readUint32(request.message, AttributeType.Bandwidth);
   const bytesPerSecond = maxBps > 0 && asked ? Math.min(maxBps, bandwidthAttributeToBytesPerSecond(asked)) : maxBps;
-  if (!ctx.bandwidthPool.reserve(bytesPerSecond)) return { ok: false, refusal: 'bps-capacity' };
-  ctx.quotas.add(user);
+  const answer = await ctx.ledger.reserve({
+    user,
+    realm,
+    bytesPerSecond,
+    userQuota: realmOptions.userQuota ?? ctx.config.userQuota,
+    totalQuota: realmOptions.totalQuota ?? ctx.config.totalQuota,
+    bpsCapacity: ctx.config.bpsCapacity,
+  });
+  if (!answer.ok) {
+    if (answer.refusal === 'user-quota') ctx.counters.quotaRefusalsUser++;
+    else if (answer.refusal === 'total-quota') ctx.counters.quotaRefusalsTotal++;
+    return answer;
+  }
+  return { ok: true, admission: leaseAdmission(ctx, user, bytesPerSecond, answer.lease) };
+}
+
+function leaseAdmission(ctx: EngineContext, user: string, bytesPerSecond: number, lease: Lease): Admission {
   let released = false;
   return {
-    ok: true,
-    admission: {
-      user,
-      bytesPerSecond,
-      release: () => {
-        if (released) return;
-        released = true;
-        ctx.quotas.remove(user);
-        ctx.bandwidthPool.release(bytesPerSecond);
-      },
+    user,
+    bytesPerSecond,
+    release: () => {
+      if (released) return;
+      released = true;
+      ctx.ledger.release(lease);
     },
   };
 }

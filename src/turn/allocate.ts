@@ -9,7 +9,7 @@ import {
   readUint32,
   type IpFamily,
 } from '../stun/index.js';
-import { Allocation } from './allocation.js';
+import { Allocation, type AllocationRelays } from './allocation.js';
 import type { Authenticated } from './authenticate.js';
 import type { EngineContext } from './engine-context.js';
 import { grantedLifetime } from './lifetime.js';
@@ -64,28 +64,33 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
     reserveNext: evenPort?.reserveNext ?? false,
     reservationToken: token,
   };
-  const admitted = admit(ctx, request, auth.username, auth.realm);
-  if (!admitted.ok) return fail(486, quotaReason(admitted.refusal));
-  await whileAllocating(ctx, request, admitted.admission, () => allocate(ctx, request, auth, relayRequest, additional === 6, admitted.admission));
+  await whileAllocating(ctx, request, auth, (admission) => allocate(ctx, request, auth, relayRequest, additional === 6, admission));
 }
 
 /**
- * Runs the asynchronous part of an Allocate (binding relays) with the session marked as
- * allocating and the gate counting it in flight, so that a drain waits for it. Afterwards the
- * admission goes back if no allocation came of it, and an allocation made while the engine
- * closed is released at once.
+ * Runs the asynchronous part of an Allocate (the ledger's answer, then binding relays) with
+ * the session marked as allocating, so that a retransmission is dropped rather than reserving
+ * twice, and the gate counting it in flight, so that a drain waits for it. Afterwards the
+ * lease goes back if no allocation came of it, and an allocation made while the engine
+ * closed, or its client session ended, is released at once.
  */
-async function whileAllocating(ctx: EngineContext, request: Request, admission: Admission, work: () => Promise<void>): Promise<void> {
+async function whileAllocating(ctx: EngineContext, request: Request, auth: Authenticated, work: (admission: Admission) => Promise<void>): Promise<void> {
   const { session } = request;
   session.setAllocating(true);
   ctx.gate.inFlight++;
+  let admission: Admission | undefined;
   try {
-    await work();
+    const admitted = await admit(ctx, request, auth.username, auth.realm);
+    if (!admitted.ok) return failureFor(ctx, request, auth.key)(486, quotaReason(admitted.refusal));
+    admission = admitted.admission;
+    await work(admission);
   } finally {
     ctx.gate.inFlight--;
     session.setAllocating(false);
-    if (!session.allocation) admission.release();
-    else if (ctx.gate.closed) ctx.release(session.allocation, 'server stopping');
+    const { allocation } = session;
+    const endedBy = allocation && ctx.gate.endNow(session);
+    if (!allocation) admission?.release();
+    else if (endedBy) ctx.release(allocation, endedBy);
   }
 }
 
@@ -114,17 +119,15 @@ async function handleTcpAllocate(ctx: EngineContext, request: Request, auth: Aut
   const family: IpFamily = requested ?? defaultFamily(ctx, request);
   if (!ctx.relays.hasFamily(family)) return fail(440);
 
-  const admitted = admit(ctx, request, auth.username, auth.realm);
-  if (!admitted.ok) return fail(486, quotaReason(admitted.refusal));
   const tcpRelays = ctx.tcpRelays;
-  await whileAllocating(ctx, request, admitted.admission, async () => {
+  await whileAllocating(ctx, request, auth, async (admission) => {
     let allocation: Allocation | undefined;
     const opened = await tcpRelays.open(family, session.local.address, (connection) => {
       if (allocation) acceptPeerConnection(ctx, allocation, connection);
       else connection.close();
     });
     if (!opened.ok) return fail(opened.reason === 'no-address' ? 440 : 508);
-    allocation = createAllocation(ctx, request, auth, {}, admitted.admission);
+    allocation = createAllocation(ctx, request, auth, {}, admission);
     allocation.tcpRelay = opened.endpoint;
     answerAllocate(ctx, request, auth, allocation, {});
   });
@@ -170,12 +173,14 @@ function createAllocation(
   ctx: EngineContext,
   request: Request,
   auth: Authenticated,
-  relays: { ipv4?: RelayEndpoint; ipv6?: RelayEndpoint },
+  relays: AllocationRelays,
   admission: Admission,
 ): Allocation {
   const lifetime = grantedLifetime(ctx.config, readUint32(request.message, AttributeType.Lifetime));
-  const allocation = new Allocation(request.session, auth.username, auth.realm, auth.key, relays, request.now, lifetime * 1000, admission);
-  request.session.setAllocation(allocation);
+  const { session, now: createdAt } = request;
+  const { username, realm, key } = auth;
+  const allocation = new Allocation({ session, username, realm, key, relays, createdAt, lifetimeMs: lifetime * 1000, admission });
+  session.setAllocation(allocation);
   ctx.allocations.add(allocation);
   ctx.expiry.schedule(allocation, allocation.expiresAt);
   ctx.counters.allocationsCreated++;

@@ -9,14 +9,26 @@ import { AttributeType } from '../stun/index.js';
 import type { TransportAddress } from '../stun/ip.js';
 import type { EngineContext } from './engine-context.js';
 import { errorFor, send, type Request } from './respond.js';
+import type { ClientSession } from './session.js';
 
 export class AllocationGate {
   draining = false;
   /** The engine has closed: an allocation that completes now is released at once. */
   closed = false;
-  /** Allocates past the gate whose relays are still being bound: a drain waits for them too. */
+  /** Allocates past the gate still waiting for their lease or relays: a drain waits for them too. */
   inFlight = 0;
   private turn = 0;
+  /** Client sessions that ended, and why: an Allocate that completes for one is released at once. */
+  private readonly ended = new WeakMap<ClientSession, string>();
+
+  sessionEnded(session: ClientSession, reason: string): void {
+    this.ended.set(session, reason);
+  }
+
+  /** Why an allocation just made for this session must end at once, if it must. */
+  endNow(session: ClientSession): string | undefined {
+    return this.closed ? 'server stopping' : this.ended.get(session);
+  }
 
   /**
    * The next alternate for this client's transport and family, if there is one. A list that

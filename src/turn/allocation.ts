@@ -25,6 +25,16 @@ export interface TrafficCounters {
   bytesToClient: number;
 }
 
+export interface AllocationRelays {
+  readonly ipv4?: RelayEndpoint;
+  readonly ipv6?: RelayEndpoint;
+}
+
+/** What an Allocate settled: for whom, over which relays, for how long, under which lease. */
+export type AllocationMade = Pick<Allocation, 'session' | 'username' | 'realm' | 'key' | 'relays' | 'createdAt' | 'admission'> & {
+  readonly lifetimeMs: number;
+};
+
 let nextAllocationId = 1;
 
 /** RFC 8656 §12: a channel number and peer stay reserved for 5 minutes after the binding expires. */
@@ -52,22 +62,28 @@ export class Allocation implements TrafficCounters {
   readonly toPeerLimit: TokenBucket | undefined;
   readonly toClientLimit: TokenBucket | undefined;
 
-  constructor(
-    readonly session: ClientSession,
-    readonly username: string,
-    readonly realm: string,
-    /** The long-term key that signs every response to this allocation's requests. */
-    readonly key: Buffer | undefined,
-    readonly relays: { readonly ipv4?: RelayEndpoint; readonly ipv6?: RelayEndpoint },
-    readonly createdAt: number,
-    lifetimeMs: number,
-    /** Its place in the quotas and the bandwidth pool, given back when it ends. */
-    readonly admission: Admission,
-  ) {
-    this.expiresAt = createdAt + lifetimeMs;
-    const bps = admission.bytesPerSecond;
-    this.toPeerLimit = bps > 0 ? new TokenBucket(bps, createdAt) : undefined;
-    this.toClientLimit = bps > 0 ? new TokenBucket(bps, createdAt) : undefined;
+  readonly session: ClientSession;
+  readonly username: string;
+  readonly realm: string;
+  /** The long-term key that signs every response to this allocation's requests. */
+  readonly key: Buffer | undefined;
+  readonly relays: AllocationRelays;
+  readonly createdAt: number;
+  /** Its place in the quotas and the bandwidth pool, given back when it ends. */
+  readonly admission: Admission;
+
+  constructor(made: AllocationMade) {
+    this.session = made.session;
+    this.username = made.username;
+    this.realm = made.realm;
+    this.key = made.key;
+    this.relays = made.relays;
+    this.createdAt = made.createdAt;
+    this.admission = made.admission;
+    this.expiresAt = made.createdAt + made.lifetimeMs;
+    const bps = made.admission.bytesPerSecond;
+    this.toPeerLimit = bps > 0 ? new TokenBucket(bps, made.createdAt) : undefined;
+    this.toClientLimit = bps > 0 ? new TokenBucket(bps, made.createdAt) : undefined;
   }
 
   relayFor(family: IpFamily): RelayEndpoint | undefined {

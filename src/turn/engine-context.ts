@@ -11,8 +11,7 @@ import type { Logger } from '../log/logger-interface.js';
 import type { NonceIssuer } from './nonce.js';
 import type { RelayProvider, TcpRelayProvider } from './relay.js';
 import type { PendingConnections } from './tcp-relay.js';
-import type { AllocationQuotas } from './quotas.js';
-import type { BandwidthPool } from './bandwidth.js';
+import type { AllocationLedger } from './ledger.js';
 import type { ReplyBudget } from './reply-budget.js';
 
 export type AuthMode = 'long-term' | 'none' | 'stun-only';
@@ -74,6 +73,11 @@ export interface EngineServices {
   readonly tcpRelays?: TcpRelayProvider;
   readonly peerPolicy: PeerPolicy;
   readonly nonces: NonceIssuer;
+  /**
+   * Decides user-quota, total-quota and bps-capacity: a LocalLedger in one thread, a
+   * LedgerClient (ledger-port.ts) in a relay worker, so the limits hold across workers.
+   */
+  readonly ledger: AllocationLedger;
   /** Caps unsigned answers over plain UDP at what each source sent; absent: no cap. */
   readonly replyBudget?: ReplyBudget;
   readonly logger: Logger;
@@ -92,8 +96,6 @@ export interface EngineContext extends EngineServices {
   readonly allocations: Set<Allocation>;
   readonly dataPlane: DataPlane;
   readonly pendingConnections: PendingConnections;
-  readonly quotas: AllocationQuotas;
-  readonly bandwidthPool: BandwidthPool;
   /** Redirects and drain: whether a new allocation may be made here. */
   readonly gate: AllocationGate;
   /** Removes an allocation everywhere and frees its relay ports. */

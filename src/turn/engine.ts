@@ -18,8 +18,6 @@ import type { EngineConfig, EngineContext, EngineServices } from './engine-conte
 import { ExpiryQueue } from './expiry-queue.js';
 import { handleRefresh } from './refresh.js';
 import { PendingConnections, handleConnect, handleConnectionBind } from './tcp-relay.js';
-import { AllocationQuotas } from './quotas.js';
-import { BandwidthPool } from './bandwidth.js';
 import { errorFor, resendIfRetransmitted, send, type Request } from './respond.js';
 import type { ClientSession } from './session.js';
 
@@ -47,8 +45,6 @@ export class TurnEngine {
       allocations,
       dataPlane: new DataPlane(this.counters, services.clock, services.peerPolicy),
       pendingConnections: new PendingConnections(),
-      quotas: new AllocationQuotas(),
-      bandwidthPool: new BandwidthPool(config.bpsCapacity),
       gate: new AllocationGate(),
       release: (allocation, reason) => this.release(allocation, reason),
     };
@@ -91,7 +87,6 @@ export class TurnEngine {
     ctx.nonces = reload.nonces;
     ctx.peerPolicy = reload.peerPolicy;
     ctx.dataPlane.setPeerPolicy(reload.peerPolicy);
-    ctx.bandwidthPool.setCapacity(reload.config.bpsCapacity);
     let revoked = 0;
     const refused = (address: string, port?: number): boolean => !reload.peerPolicy.check(address, port).allowed;
     for (const allocation of ctx.allocations) revoked += allocation.revokePeers(refused);
@@ -249,6 +244,20 @@ export class TurnEngine {
       },
     );
     this.ctx.onAllocationEnded?.(allocation);
+  }
+
+  /**
+   * A network session (a TCP or TLS connection, a DTLS association) ended: its allocation
+   * ends with it, also one whose Allocate is still being served.
+   */
+  sessionClosed(session: ClientSession, reason: string): void {
+    this.ctx.gate.sessionEnded(session, reason);
+    if (session.allocation) this.release(session.allocation, reason);
+  }
+
+  /** Input a network session dropped as malformed without handing it over (a bad stream frame). */
+  malformed(bytes: number): void {
+    this.counters.drop('Malformed', bytes);
   }
 
   /** Ends every allocation (server shutdown); one still being made is ended when it is. */

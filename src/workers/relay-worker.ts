@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { LogLevel } from '../config/server-options.js';
 import type { LogFields, Logger } from '../log/logger-interface.js';
 import { RelayNode } from '../relay-node.js';
+import { LedgerClient } from '../turn/ledger-port.js';
 import { reviveOptions, reviveSecrets, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
 
 const port = parentPort!;
@@ -28,6 +29,8 @@ async function run(): Promise<void> {
     node = await RelayNode.create({
       options: reviveOptions(start.options),
       secrets: reviveSecrets(start.secrets),
+      // Quotas and bps-capacity are decided once for the server, by the main thread.
+      ledger: new LedgerClient(port),
       logger,
       place: { slice: { index: start.index, count: start.count }, group: { ports: start.ports } },
     });

@@ -12,6 +12,7 @@ import { ServicePorts, configuredServicePorts } from '../policy/service-ports.js
 import { newRelaySecrets, type RelaySecrets } from '../relay-node.js';
 import type { TurnServer } from '../server.js';
 import type { ToWorker } from './messages.js';
+import { LedgerServer } from '../turn/ledger-port.js';
 import { refuseWhatWorkersCannotServe } from './unsupported.js';
 import { WorkerHandle } from './worker-handle.js';
 
@@ -26,8 +27,13 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   }
   const secrets: RelaySecrets = newRelaySecrets();
   const workers: WorkerHandle[] = [];
+  // One ledger for the server: quotas and bps-capacity hold whichever worker allocates.
+  const ledger = new LedgerServer();
   const startOne = (index: number, ports: readonly number[] | undefined): WorkerHandle => {
     const worker = new WorkerHandle(index, { index, count, options, secrets, ports }, logger);
+    ledger.attach(index, worker.thread);
+    // A dead worker holds no allocation: what it reserved goes back.
+    void worker.exited.then(() => ledger.releaseAllOf(index));
     workers.push(worker);
     return worker;
   };

@@ -17,6 +17,7 @@ import {
 import { TurnEngine } from '../../src/turn/engine.js';
 import { silentLogger } from '../../src/log/logger-interface.js';
 import { NonceIssuer } from '../../src/turn/nonce.js';
+import { LocalLedger, type AllocationLedger } from '../../src/turn/ledger.js';
 import type { RelayProvider } from '../../src/turn/relay.js';
 import { RecordingSession } from './recording-session.js';
 import type { ServerOptions } from '../../src/config/server-options.js';
@@ -36,6 +37,8 @@ export interface HarnessOptions {
   readonly relayDelayMs?: number;
   /** Whether the relay sockets are taken to send with DF (default: what this kernel does). */
   readonly setsDontFragment?: boolean;
+  /** Where quotas and bps-capacity are decided (default: a LocalLedger of its own). */
+  readonly ledger?: AllocationLedger;
   /** Server options beyond testServerOptions()' defaults (quotas, max-bps, …). */
   readonly options?: Partial<ServerOptions>;
 }
@@ -57,8 +60,9 @@ export async function engineHarness(harness: HarnessOptions = {}) {
   const relayDelayMs = harness.relayDelayMs ?? 0;
   const options = await testServerOptions(harness.options);
   const relays = new UdpRelays({ relayIps: ['127.0.0.1'], minPort: options.minPort, maxPort: options.maxPort, externalIps: new Map(), setsDontFragment: harness.setsDontFragment }, silentLogger);
-  // Binding a relay socket is the only work the engine waits for here that outlives the
-  // microtasks of a packet: counting the bindings under way tells when the engine is done.
+  // Binding a relay socket and (across a port) the ledger's answer are the work the engine
+  // waits for here that outlives the microtasks of a packet: counting them under way tells
+  // when the engine is done.
   let bindingsUnderWay = 0;
   const countedRelays: RelayProvider = {
     hasFamily: (family) => relays.hasFamily(family),
@@ -73,12 +77,26 @@ export async function engineHarness(harness: HarnessOptions = {}) {
       }
     },
   };
+  const ledger = harness.ledger ?? new LocalLedger();
+  let reservationsUnderWay = 0;
+  const countedLedger: AllocationLedger = {
+    reserve: async (request) => {
+      reservationsUnderWay++;
+      try {
+        return await ledger.reserve(request);
+      } finally {
+        reservationsUnderWay--;
+      }
+    },
+    release: (lease) => ledger.release(lease),
+  };
   const errors: string[] = [];
   const engine = new TurnEngine(engineConfigOf(options), {
     credentials: new Credentials([new StaticUsers(options.users, REALM)], undefined),
     relays: countedRelays,
     peerPolicy: new PeerPolicy({ allowLoopbackPeers: true, allowed: options.allowedPeerIps, denied: options.deniedPeerIps }),
     nonces: new NonceIssuer(harness.staleNonceSeconds ?? 600, harness.nonceSecret),
+    ledger: countedLedger,
     logger: { ...silentLogger, error: (line) => void errors.push(line) },
     clock: () => now,
   });
@@ -93,10 +111,10 @@ export async function engineHarness(harness: HarnessOptions = {}) {
   async function settled(): Promise<void> {
     for (let i = 0; i < 1000; i++) {
       await new Promise((r) => setImmediate(r)); // every queued continuation has run
-      if (bindingsUnderWay === 0) return;
+      if (bindingsUnderWay === 0 && reservationsUnderWay === 0) return;
       await new Promise((r) => setTimeout(r, 5));
     }
-    throw new Error('the engine is still binding relays after 1,000 waits');
+    throw new Error('the engine is still reserving or binding relays after 1,000 waits');
   }
 
   /** Another 5-tuple of alice's, from `address` (nonces are bound to the client's IP). */

@@ -57,12 +57,6 @@ export class DtlsSession implements ClientSession {
   }
 
   setAllocation(allocation: Allocation | undefined): void {
-    if (allocation && this.closed) {
-      // The session ended while the Allocate was served; the engine files the allocation
-      // right after this call, so it is released just after that.
-      queueMicrotask(() => this.endpoint.engine.release(allocation, 'DTLS session ended during Allocate'));
-      return;
-    }
     const had = this.allocation;
     this.allocation = allocation;
     // The allocation expired or was refreshed to 0: the association has done its job.
@@ -120,9 +114,7 @@ export class DtlsSession implements ClientSession {
     if (alert && this.established) this.sendAlert(AlertLevel.Warning, AlertDescription.CloseNotify);
     this.closed = true;
     this.endpoint.forget(this, reason);
-    const allocation = this.allocation;
-    this.allocation = undefined;
-    if (allocation) this.endpoint.engine.release(allocation, `DTLS session ended: ${reason}`);
+    this.endpoint.engine.sessionClosed(this, `DTLS session ended: ${reason}`);
   }
 
   private duringHandshake(record: DtlsRecord, now: number): void {

@@ -1,0 +1,135 @@
+// The allocation ledger across relay workers: real worker threads reserve through a
+// LedgerClient on a MessagePort; the one LedgerServer in this (main) thread must keep
+// user-quota, total-quota and bps-capacity exact whatever the workers ask at once, and give
+// back a dead worker's leases.
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import type { LeaseRequest, LedgerAnswer } from '../../../src/turn/ledger.js';
+import { LedgerClient, LedgerServer } from '../../../src/turn/ledger-port.js';
+import { cleanupAfterEach } from '../../support/cleanups.js';
+
+const cleanups = cleanupAfterEach();
+const WORKER_SCRIPT = new URL('../../support/ledger-worker.mjs', import.meta.url);
+
+const request = (overrides: Partial<LeaseRequest> = {}): LeaseRequest => ({
+  user: 'alice',
+  realm: 'test.example',
+  bytesPerSecond: 0,
+  userQuota: 0,
+  totalQuota: 0,
+  bpsCapacity: 0,
+  ...overrides,
+});
+
+interface LedgerWorker {
+  readonly thread: Worker;
+  reserve(requests: LeaseRequest[]): Promise<LedgerAnswer[]>;
+  release(): Promise<void>;
+}
+
+/** A worker thread attached to `server` as `workerId`, ready to reserve. */
+async function startWorker(server: LedgerServer, workerId: number): Promise<LedgerWorker> {
+  const { port1, port2 } = new MessageChannel();
+  server.attach(workerId, port1);
+  const thread = new Worker(WORKER_SCRIPT, { workerData: { port: port2 }, transferList: [port2] });
+  cleanups.push(async () => {
+    port1.close();
+    await thread.terminate();
+  });
+  const next = async (type: string): Promise<{ answers: LedgerAnswer[] }> => {
+    for (;;) {
+      const [message] = (await once(thread, 'message')) as [{ type: string; answers: LedgerAnswer[] }];
+      if (message.type === type) return message;
+    }
+  };
+  await next('ready');
+  return {
+    thread,
+    reserve: async (requests) => {
+      const answered = next('answers');
+      thread.postMessage({ type: 'reserve', requests });
+      return (await answered).answers;
+    },
+    release: async () => {
+      const released = next('released');
+      thread.postMessage({ type: 'release' });
+      await released;
+    },
+  };
+}
+
+/** Both workers ask at the same moment; the answers of both, in one list. */
+async function bothReserve(a: LedgerWorker, b: LedgerWorker, requests: LeaseRequest[]): Promise<LedgerAnswer[]> {
+  const [fromA, fromB] = await Promise.all([a.reserve(requests), b.reserve(requests)]);
+  return [...fromA, ...fromB];
+}
+
+const granted = (answers: LedgerAnswer[]) => answers.filter((a) => a.ok);
+const refusals = (answers: LedgerAnswer[]) => answers.flatMap((a) => (a.ok ? [] : [a.refusal]));
+
+describe('allocation ledger across worker threads', () => {
+  it('user-quota 2: of 3 + 3 reservations for one user from two workers, exactly 2 are granted', async () => {
+    const server = new LedgerServer();
+    const [a, b] = await Promise.all([startWorker(server, 1), startWorker(server, 2)]);
+    const answers = await bothReserve(a, b, Array(3).fill(request({ userQuota: 2 })));
+    expect(granted(answers)).toHaveLength(2);
+    expect(refusals(answers)).toEqual(Array(4).fill('user-quota'));
+    expect(server.leases).toBe(2);
+    // Another user is not counted against alice's quota.
+    expect(granted(await a.reserve([request({ user: 'bob', userQuota: 2 })]))).toHaveLength(1);
+  });
+
+  it('total-quota 3: of 3 + 3 reservations for different users, exactly 3 are granted, with ids unique across workers', async () => {
+    const server = new LedgerServer();
+    const [a, b] = await Promise.all([startWorker(server, 1), startWorker(server, 2)]);
+    const answers = await bothReserve(a, b, ['u1', 'u2', 'u3'].map((user) => request({ user, totalQuota: 3 })));
+    const leases = granted(answers).map((a) => (a.ok ? a.lease.id : 0));
+    expect(leases).toHaveLength(3);
+    expect(new Set(leases).size).toBe(3);
+    expect(refusals(answers)).toEqual(Array(3).fill('total-quota'));
+  });
+
+  it('bps-capacity 2500 B/s: of 3 + 3 allocations of 1000 B/s, exactly 2 are granted; released, they make room again', async () => {
+    const server = new LedgerServer();
+    const [a, b] = await Promise.all([startWorker(server, 1), startWorker(server, 2)]);
+    const asked = Array(3).fill(request({ bytesPerSecond: 1000, bpsCapacity: 2500 }));
+    const answers = await bothReserve(a, b, asked);
+    expect(granted(answers)).toHaveLength(2);
+    expect(refusals(answers)).toEqual(Array(4).fill('bps-capacity'));
+    await Promise.all([a.release(), b.release()]);
+    expect(granted(await bothReserve(a, b, asked))).toHaveLength(2);
+  });
+
+  it("a dead worker's leases are given back by releaseAllOf", async () => {
+    const server = new LedgerServer();
+    const [a, b] = await Promise.all([startWorker(server, 1), startWorker(server, 2)]);
+    const quota = request({ userQuota: 2 });
+    expect(granted(await a.reserve([quota, quota]))).toHaveLength(2);
+    expect(refusals(await b.reserve([quota]))).toEqual(['user-quota']);
+    await a.thread.terminate();
+    expect(server.releaseAllOf(1)).toBe(2);
+    expect(server.leases).toBe(0);
+    expect(granted(await b.reserve([quota, quota]))).toHaveLength(2);
+    // A replacement may take the dead worker's number.
+    const replacement = await startWorker(server, 1);
+    expect(refusals(await replacement.reserve([quota]))).toEqual(['user-quota']);
+  });
+
+  it('a reservation still on its way from a worker given up for dead takes no lease', async () => {
+    const server = new LedgerServer();
+    const { port1, port2 } = new MessageChannel();
+    cleanups.push(() => {
+      port1.close();
+      port2.close();
+    });
+    server.attach(1, port1);
+    const client = new LedgerClient(port2);
+    const reserved = client.reserve(request({ userQuota: 1 }));
+    server.releaseAllOf(1); // before the message is delivered
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.leases).toBe(0);
+    client.close();
+    await expect(reserved).rejects.toThrow('allocation ledger closed');
+  });
+});

@@ -7,10 +7,6 @@
 import type { ServerOptions } from '../config/server-options.js';
 
 const NOT_YET_ACROSS_WORKERS: readonly { readonly option: string; readonly isSet: (o: ServerOptions) => boolean }[] = [
-  // Quotas and bandwidth: exact only once the main thread's ledger decides them.
-  { option: 'user-quota', isSet: (o) => o.userQuota > 0 },
-  { option: 'total-quota', isSet: (o) => o.totalQuota > 0 },
-  { option: 'bps-capacity', isSet: (o) => o.bpsCapacity > 0 },
   // Counters and sessions live in each worker: no totals, listing or disconnect across them yet.
   { option: 'prometheus', isSet: (o) => o.metrics !== undefined },
   { option: 'admin-socket / admin-port', isSet: (o) => o.admin !== undefined },

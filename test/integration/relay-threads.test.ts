@@ -218,9 +218,36 @@ describe('relayThreads 2', () => {
     await new Promise<void>((r) => tcp.close(() => r()));
   });
 
+  it.each([
+    ['user-quota 2', { userQuota: 2 }],
+    ['total-quota 2', { totalQuota: 2 }],
+  ])('holds %s exactly for allocations that land on both workers', async (_name, quota) => {
+    const server = await startThreaded(quota);
+    const onFirst = [await clientOn(server, 0), await clientOn(server, 0)];
+    const onSecond = [await clientOn(server, 1), await clientOn(server, 1)];
+    // Each worker gets two Allocates of one user at once: a ledger per worker would grant all four.
+    const answers = await Promise.all([...onFirst, ...onSecond].map((c) => allocateWithNonce(c, c.nonce!)));
+    const codes = answers.map((a) => readErrorCode(a, AttributeType.ErrorCode)?.code ?? 200);
+    expect(codes.filter((c) => c === 200)).toHaveLength(2);
+    expect(codes.filter((c) => c === 486)).toHaveLength(2);
+    const counts = await server.workerAllocationCounts();
+    expect(counts[0]! + counts[1]!).toBe(2);
+  });
+
+  it('gives back the quota of an allocation that ends, to a client of the other worker', async () => {
+    const server = await startThreaded({ userQuota: 1 });
+    const first = await clientOn(server, 0);
+    const second = await clientOn(server, 1);
+    expect(readErrorCode(await allocateWithNonce(first, first.nonce!), AttributeType.ErrorCode)).toBeUndefined();
+    expect(readErrorCode(await allocateWithNonce(second, second.nonce!), AttributeType.ErrorCode)?.code).toBe(486);
+    expect((await first.refresh(0)).cls).toBe(StunClass.SuccessResponse);
+    await expect.poll(async () => readErrorCode(await allocateWithNonce(second, second.nonce!), AttributeType.ErrorCode)?.code ?? 200).toBe(200);
+  });
+
   it('refuses options it cannot yet honour across workers, naming them', async () => {
-    await expect(createTurnServer(await testServerOptions({ relayThreads: 2, noTcpRelay: true, userQuota: 1, bpsCapacity: 1000 }))).rejects.toThrow(
-      'relayThreads > 1 cannot yet be combined with: user-quota, bps-capacity',
+    const metrics = { address: '127.0.0.1', port: 0, path: '/metrics', usernameLabels: false };
+    await expect(createTurnServer(await testServerOptions({ relayThreads: 2, noTcpRelay: true, metrics, selfTest: { address: '127.0.0.1', port: 0, turnHost: undefined } }))).rejects.toThrow(
+      'relayThreads > 1 cannot yet be combined with: prometheus, self-test-page',
     );
     await expect(createTurnServer(await testServerOptions({ relayThreads: 2 }))).rejects.toThrow(/no-tcp-relay/);
     await expect(createTurnServer(await testServerOptions({ relayThreads: 3, noTcpRelay: true, minPort: 50000, maxPort: 50004 }))).rejects.toThrow(

@@ -20,16 +20,12 @@ import { PEER_HOST } from '../test/support/turn-client.js';
 import { startTurnpike } from '../test/support/turnpike-process.js';
 import { holdIdleAllocations, type IdleAllocations } from './idle-allocations.js';
 import { ensureOpenFiles, openFileCount, residentMemory, threadCount, type ResidentMemory } from './process-memory.js';
+import { envInt } from './env.js';
 import { runMain } from './run-main.js';
 
 const HOST = '127.0.0.1';
 const USER = { username: 'bench', password: 'benchpass' };
 const REALM = 'bench.example';
-const envInt = (name: string, def: number): number => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
-  return v;
-};
 const ALLOCATIONS = envInt('BENCH_ALLOCATIONS', 5000);
 const RUNS = envInt('BENCH_RUNS', 3);
 const IN_FLIGHT = envInt('BENCH_IN_FLIGHT', 100);

@@ -32,7 +32,7 @@ export function failureFor(ctx: EngineContext, request: Request, key: Buffer | u
  * retransmission of that request gets the same bytes again (RFC 8489 §6.3.1).
  */
 export function answerAndRemember(ctx: EngineContext, request: Request, allocation: Allocation, builder: MessageBuilder): void {
-  allocation.lastAnswer.remember(request.message.transactionId, send(ctx, request, builder, allocation.key));
+  allocation.lastAnswer.remember(send(ctx, request, builder, allocation.key));
 }
 
 /** True, and the kept answer resent, when `request` retransmits the allocation's last one. */

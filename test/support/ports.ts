@@ -75,14 +75,23 @@ async function isFreeOnAll(hosts: readonly string[], port: number): Promise<bool
   return true;
 }
 
+/** Where freePortRange looks: bases from `from` on, the whole range below `below`. */
+export interface PortSpan {
+  readonly from: number;
+  readonly below: number;
+}
+
 /**
- * `count` consecutive ports, all free for UDP binding on host. Bases are random in
- * 20000..60000 so parallel runs rarely collide; the number of tries is bounded.
+ * `count` consecutive ports, all free for UDP binding on host. Bases are random in the span
+ * (default 20000..60000) so parallel runs rarely collide; the number of tries is bounded.
+ * A span under the ephemeral range (32768 on Linux) keeps the range clear of the ports the
+ * OS hands to sockets bound to port 0, such as thousands of client sockets.
  */
-export async function freePortRange(host: string, count: number, tries = 50): Promise<number> {
-  if (count < 1 || count > 10_000) throw new Error(`bad port count ${count}`);
+export async function freePortRange(host: string, count: number, tries = 50, span: PortSpan = { from: 20000, below: 60000 }): Promise<number> {
+  const room = span.below - span.from;
+  if (count < 1 || count > room) throw new Error(`bad port count ${count} (at most ${room} in ${span.from}..${span.below - 1})`);
   for (let i = 0; i < tries; i++) {
-    const base = 20000 + Math.floor(Math.random() * (60000 - 20000 - count));
+    const base = span.from + Math.floor(Math.random() * (room - count));
     const held: dgram.Socket[] = [];
     let ok = true;
     // Hold every port until the whole run is checked, then release them all.

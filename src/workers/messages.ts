@@ -41,6 +41,9 @@ export type FromWorker =
       readonly ports: readonly number[];
       readonly udpAddresses: readonly TransportAddress[];
       readonly streamAddresses: readonly TransportAddress[];
+      // Apart, for the self-test page's TCP and TLS tests.
+      readonly tcpAddresses: readonly TransportAddress[];
+      readonly tlsAddresses: readonly TransportAddress[];
     }
   | { readonly type: 'start-failed'; readonly message: string }
   | { readonly type: 'allocations'; readonly id: number; readonly count: number }

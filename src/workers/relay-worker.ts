@@ -63,7 +63,8 @@ async function run(): Promise<void> {
     reporter = new MetricsReporter(created.engine, () => created.relays.portUsage(), start.options.metrics?.usernameLabels ?? false);
     const listeners = await node.listen();
     if (start.index === 0) node.logStartup();
-    post({ type: 'listening', ports: listeners.boundPorts, udpAddresses: listeners.udpAddresses, streamAddresses: listeners.streamAddresses });
+    const { udpAddresses, streamAddresses, tcpAddresses, tlsAddresses } = listeners;
+    post({ type: 'listening', ports: listeners.boundPorts, udpAddresses, streamAddresses, tcpAddresses, tlsAddresses });
   } catch (error) {
     await node?.close();
     post({ type: 'start-failed', message: error instanceof Error ? error.message : String(error) });

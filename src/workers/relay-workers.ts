@@ -9,7 +9,10 @@ import { authModeOf } from '../engine-settings.js';
 import type { Logger } from '../log/logger-interface.js';
 import { hasCertificate, secureOptions } from '../net/tls-context.js';
 import { ServicePorts, configuredServicePorts } from '../policy/service-ports.js';
-import { newRelaySecrets, type RelaySecrets } from '../relay-node.js';
+import { newRelaySecrets, openUserDbOf, type RelaySecrets } from '../relay-node.js';
+import { startSelfTest } from '../selftest/from-options.js';
+import type { SelfTestPage } from '../selftest/self-test-page.js';
+import type { UserDb } from '../auth/userdb.js';
 import type { TurnServer } from '../server.js';
 import type { ToWorker } from './messages.js';
 import { LedgerServer } from '../turn/ledger-port.js';
@@ -48,6 +51,15 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   };
   let first;
   let metrics: Metrics | undefined;
+  let selfTest: SelfTestPage | undefined;
+  // Main's own handle on the user database: the self-test page reads its REST secret there.
+  let userDb: UserDb | undefined;
+  const stopAll = async (): Promise<void> => {
+    await selfTest?.close();
+    await Promise.all(workers.map((w) => w.close()));
+    await metrics?.close();
+    userDb?.close();
+  };
   try {
     // The first worker resolves ports asked as 0; the others join the groups on those ports.
     first = await startOne(0, undefined).started;
@@ -55,8 +67,12 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     const others = Array.from({ length: count - 1 }, (_, i) => startOne(i + 1, ports));
     await Promise.all(others.map((w) => w.started));
     metrics = options.metrics && (await startMetrics(sums, options.metrics, logger));
+    if (options.selfTest) {
+      userDb = openUserDbOf(options, logger);
+      selfTest = await startSelfTest(options, options.selfTest, first, userDb, logger);
+    }
   } catch (error) {
-    await Promise.all(workers.map((w) => w.close()));
+    await stopAll();
     throw error;
   }
   logger.info(`relaying with ${count} worker threads`);
@@ -73,9 +89,9 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     },
     udpAddresses: first.udpAddresses,
     streamAddresses: first.streamAddresses,
-    selfTest: undefined,
+    selfTest,
     metrics,
-    servicePorts: new ServicePorts([...configuredServicePorts(options), ...first.ports, metrics?.endpoint?.port]),
+    servicePorts: new ServicePorts([...configuredServicePorts(options), ...first.ports, metrics?.endpoint?.port, selfTest?.port]),
     relayControl: workersRelayControl(workers, sums),
     get authMode() {
       return authModeOf(current);
@@ -98,10 +114,6 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
       return true;
     },
     workerAllocationCounts: () => Promise.all(workers.map((w) => w.countAllocations())),
-    close: () =>
-      (closed ??= (async () => {
-        await Promise.all(workers.map((w) => w.close()));
-        await metrics?.close();
-      })()),
+    close: () => (closed ??= stopAll()),
   };
 }

@@ -7,7 +7,6 @@
 import type { ServerOptions } from '../config/server-options.js';
 
 const NOT_YET_ACROSS_WORKERS: readonly { readonly option: string; readonly isSet: (o: ServerOptions) => boolean }[] = [
-  { option: 'self-test-page', isSet: (o) => o.selfTest !== undefined },
   // RFC 6062: a client's ConnectionBind connection may reach another worker than its allocation.
   { option: 'TCP relaying (set no-tcp-relay)', isSet: (o) => !o.noTcpRelay },
 ];

@@ -1,6 +1,7 @@
 // relayThreads > 1 seen from the operator's side, through the library API: /metrics sums
-// every worker, the admin interface lists and disconnects sessions on any worker, and a drain
-// waits for the last allocation on any worker. Workers run from dist/ (built by pretest).
+// every worker, the admin interface lists and disconnects sessions on any worker, a drain
+// waits for the last allocation on any worker, and the self-test page points at the shared
+// listening ports. Workers run from dist/ (built by pretest).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -165,5 +166,28 @@ describe('relayThreads 2: admin interface and drain', () => {
     expect(over).toBeUndefined();
     await onSecond.refresh(0);
     expect(await drain.done).toBe('drained');
+  });
+});
+
+describe('relayThreads 2: self-test page', () => {
+  it('names the shared listening ports and mints REST credentials any worker accepts', async () => {
+    const server = await startThreaded({
+      selfTest: { address: '127.0.0.1', port: 0, turnHost: '127.0.0.1' },
+      useAuthSecret: true,
+      staticAuthSecrets: ['threads-secret'],
+      noTcp: false,
+    });
+    const page = server.selfTest!;
+    const html = await (await fetch(page.url)).text();
+    expect(html).toContain(`turn:127.0.0.1:${server.udpAddresses[0]!.port}?transport=udp`);
+    expect(html).toContain(`turn:127.0.0.1:${server.streamAddresses[0]!.port}?transport=tcp`);
+
+    const minted = (await (await fetch(`${page.url}credentials`)).json()) as { username: string; password: string };
+    const clients = await Promise.all(Array.from({ length: 8 }, () => UdpTestClient.open(server.udpAddresses[0]!, minted)));
+    for (const c of clients) cleanups.push(() => c.close());
+    const answers = await Promise.all(clients.map((c) => c.allocate()));
+    expect(answers.map((a) => a.cls)).toEqual(clients.map(() => StunClass.SuccessResponse));
+    expect((await server.workerAllocationCounts()).every((n) => n > 0)).toBe(true);
+    expect(server.servicePorts.has(page.port)).toBe(true);
   });
 });

@@ -206,10 +206,6 @@ describe('relayThreads 2', () => {
   });
 
   it('refuses options it cannot yet honour across workers, naming them', async () => {
-    const metrics = { address: '127.0.0.1', port: 0, path: '/metrics', usernameLabels: false };
-    await expect(createTurnServer(await testServerOptions({ relayThreads: 2, noTcpRelay: true, metrics, selfTest: { address: '127.0.0.1', port: 0, turnHost: undefined } }))).rejects.toThrow(
-      'relayThreads > 1 cannot yet be combined with: self-test-page',
-    );
     await expect(createTurnServer(await testServerOptions({ relayThreads: 2 }))).rejects.toThrow(/no-tcp-relay/);
     await expect(createTurnServer(await testServerOptions({ relayThreads: 3, noTcpRelay: true, minPort: 50000, maxPort: 50004 }))).rejects.toThrow(
       'fewer than 2 ports for each of 3 relay workers',

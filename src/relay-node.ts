@@ -63,6 +63,11 @@ interface OwnAddresses {
   readonly servicePorts: ServicePorts;
 }
 
+/** The SQLite user database of `userdb`, opened by each thread that reads it; undefined without one. */
+export function openUserDbOf(options: ServerOptions, logger: Logger): UserDb | undefined {
+  return options.userDb !== undefined ? new UserDb(openUserDb(options.userDb), (m) => logger.warn(m)) : undefined;
+}
+
 function credentialsFrom(options: ServerOptions, userDb: UserDb | undefined, redisUserDb: RedisUserDb | undefined, logger: Logger) {
   return redisUserDb ? credentialsWithRedis(options, redisUserDb, logger) : credentialsOf(options, userDb, logger);
 }
@@ -94,7 +99,7 @@ export class RelayNode {
     );
     const tcpRelays = new TcpRelays({ relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps, slice: place?.slice }, logger);
     const own = { listeningIps, relayIps, servicePorts: new ServicePorts(configuredServicePorts(options)) };
-    const userDb = options.userDb !== undefined ? new UserDb(openUserDb(options.userDb), (m) => logger.warn(m)) : undefined;
+    const userDb = openUserDbOf(options, logger);
     // redis-userdb: connected (or found unreachable) before the first request; reconnects by itself.
     const redisUserDb = options.redisUserDb ? new RedisUserDb(options.redisUserDb, logger) : undefined;
     await redisUserDb?.start(options.realm);

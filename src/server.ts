@@ -4,7 +4,8 @@
  * with relayThreads > 1, one per worker thread (workers/relay-workers.ts).
  */
 import type { ServerOptions } from './config/server-options.js';
-import { startMetrics, type Metrics } from './metrics/index.js';
+import { engineRelayControl, type RelayControl } from './control/relay-control.js';
+import { EngineScrapeSource, startMetrics, type Metrics } from './metrics/index.js';
 import type { Listeners } from './net/listeners.js';
 import { startSelfTest } from './selftest/from-options.js';
 import type { SelfTestPage } from './selftest/self-test-page.js';
@@ -42,6 +43,8 @@ export interface TurnServer {
   readonly metrics: Metrics | undefined;
   /** Ports the server serves on, never peers; an interface started beside it (admin) adds its own. */
   readonly servicePorts: ServicePorts;
+  /** Sessions, disconnect, stats and drain over the whole server, for the admin interface and signals. */
+  readonly relayControl: RelayControl;
   /** Allocations held by each relay worker (one entry with relayThreads 1). */
   workerAllocationCounts(): Promise<number[]>;
   close(): Promise<void>;
@@ -49,13 +52,17 @@ export interface TurnServer {
 
 export async function createTurnServer(options: ServerOptions, logger: Logger = silentLogger): Promise<TurnServer> {
   if ((options.relayThreads ?? 1) !== 1) return startRelayWorkers(options, logger);
-  let metrics: Metrics | undefined;
-  const node = await RelayNode.create({ options, secrets: newRelaySecrets(), ledger: new LocalLedger(), logger, onAllocationEnded: (a) => metrics?.allocationEnded(a) });
+  let scrapeSource: EngineScrapeSource | undefined;
+  const node = await RelayNode.create({ options, secrets: newRelaySecrets(), ledger: new LocalLedger(), logger, onAllocationEnded: (a) => scrapeSource?.allocationEnded(a) });
   const { engine } = node;
+  let metrics: Metrics | undefined;
   let selfTest: SelfTestPage | undefined;
   let running: Listeners;
   try {
-    metrics = options.metrics && (await startMetrics({ engine, portUsage: () => node.relays.portUsage() }, options.metrics, logger));
+    if (options.metrics) {
+      scrapeSource = new EngineScrapeSource(engine, () => node.relays.portUsage(), options.metrics.usernameLabels);
+      metrics = await startMetrics(scrapeSource, options.metrics, logger);
+    }
     running = await node.listen();
     selfTest = options.selfTest && (await startSelfTest(options, options.selfTest, running, node.userDb, logger));
     node.servicePorts.add([metrics?.endpoint?.port, selfTest?.port]);
@@ -81,6 +88,7 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     },
     metrics,
     servicePorts: node.servicePorts,
+    relayControl: engineRelayControl(engine),
     workerAllocationCounts: () => Promise.resolve([engine.allocations.size]),
     close: () =>
       (closed ??= (async () => {

@@ -50,7 +50,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   dropPrivilegesOrExit(options, logger);
 
   const reloader = new ConfigReloader(argv, options, server, logger, loadOptions);
-  const drain = new Drain(server.engine, () => reloader.options.redirect.drainTimeoutSeconds, logger);
+  const drain = new Drain(server.relayControl, () => reloader.options.redirect.drainTimeoutSeconds, logger);
   const control = createServerControl(server, logger, { reload: () => reloader.reload(), drain: () => drain.start() });
   const adminInterface = await startAdminInterface(options.admin, control, logger).catch((error: unknown) => {
     // The relay serves on without it; the line says why `turnpike admin` cannot reach it.

@@ -18,7 +18,7 @@ export function describeEndpoint(endpoint: AdminEndpoint): string {
 }
 
 /** ServerControl with every answer over the wire. */
-type Remote<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<R> : never };
+type Remote<T> = { [K in keyof T]: T[K] extends (...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never };
 
 const CONNECT_HINTS: Readonly<Record<string, string>> = {
   ENOENT: 'no such socket: is the server running, with admin-socket set?',

@@ -56,7 +56,7 @@ async function handle(control: ServerControl, logger: Logger, options: AdminHttp
   let response: AdminResponse;
   try {
     body = await readJsonBody(req);
-    response = routeAdminRequest(control, { method, path: url.pathname, query: url.searchParams, body });
+    response = await routeAdminRequest(control, { method, path: url.pathname, query: url.searchParams, body });
   } catch (error) {
     if (error instanceof BodyError) response = error.response;
     else {

@@ -33,7 +33,7 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Handler>>>> = {
     },
   },
   [ADMIN_PATHS.disconnect]: {
-    POST: (control, { body }): DisconnectResult => ({ disconnected: control.disconnect(disconnectTarget(body)) }),
+    POST: async (control, { body }): Promise<DisconnectResult> => ({ disconnected: await control.disconnect(disconnectTarget(body)) }),
   },
   [ADMIN_PATHS.reload]: { POST: (control) => control.reload() },
   [ADMIN_PATHS.drain]: { POST: (control) => control.drain() },
@@ -50,13 +50,13 @@ const ROUTES: Readonly<Record<string, Readonly<Record<string, Handler>>>> = {
 /** True for requests that change something: they are logged at info, the others at debug. */
 export const changesState = (method: string): boolean => method !== 'GET';
 
-export function routeAdminRequest(control: ServerControl, request: AdminRequest): AdminResponse {
+export async function routeAdminRequest(control: ServerControl, request: AdminRequest): Promise<AdminResponse> {
   const methods = own(ROUTES, request.path);
   if (!methods) return { status: 404, body: { error: `no such admin path: ${request.path}` } };
   const handler = own(methods, request.method);
   if (!handler) return { status: 405, body: { error: `${request.path} takes ${Object.keys(methods).join(' or ')}` } };
   try {
-    return { status: 200, body: handler(control, request) };
+    return { status: 200, body: await handler(control, request) };
   } catch (error) {
     if (error instanceof BadRequest) return { status: 400, body: { error: error.message } };
     throw error;

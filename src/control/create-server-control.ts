@@ -1,51 +1,35 @@
 /**
  * The ServerControl of a running TurnServer: sessions, disconnect, stats and the log level
- * are read from and done to the engine and logger here; reload and drain belong to whoever
+ * are read from and done to its relaying (server.relayControl: one engine, or every relay
+ * worker) and the logger here; reload and drain belong to whoever
  * runs the process (`turnpike serve`), which hands them in as its lifecycle.
  */
 import type { LogLevel } from '../config/server-options.js';
 import { LOG_LEVELS, type ClosableLogger } from '../log/logger.js';
 import type { TurnServer } from '../server.js';
 import type { DrainReport, ReloadReport, ServerControl } from './server-control.js';
-import { serverStats } from './server-stats.js';
-import { sessionReport } from './session-report.js';
 
 /** What the process does on `reload` and `drain` (as it does on SIGHUP and SIGUSR1). */
 export interface ServerLifecycle {
   reload(): ReloadReport;
-  drain(): DrainReport;
+  drain(): DrainReport | Promise<DrainReport>;
 }
 
 /** The part of the process logger an operator can turn up or down. */
 export type AdjustableLogger = Pick<ClosableLogger, 'info' | 'level' | 'setLevel'>;
 
-export const DISCONNECT_REASON = 'disconnected by admin';
-
 export function createServerControl(
-  server: Pick<TurnServer, 'engine'>,
+  server: Pick<TurnServer, 'relayControl'>,
   logger: AdjustableLogger,
   lifecycle: ServerLifecycle,
-  clock: () => number = Date.now,
 ): ServerControl {
-  const { engine } = server;
-  const matching = (filter: { readonly id: number } | { readonly user: string } | undefined) =>
-    [...engine.allocations].filter((a) => filter === undefined || ('id' in filter ? a.id === filter.id : a.username === filter.user));
+  const relays = server.relayControl;
   return {
-    sessions: (filter) => {
-      const now = clock();
-      return matching(filter?.user === undefined ? undefined : { user: filter.user })
-        .sort((a, b) => a.id - b.id)
-        .map((a) => sessionReport(a, now));
-    },
-    disconnect: (target) => {
-      const ending = matching(target);
-      // Stream and DTLS sessions close their connection when their allocation ends.
-      for (const allocation of ending) engine.release(allocation, DISCONNECT_REASON);
-      return ending.length;
-    },
+    sessions: (filter) => relays.sessions(filter?.user),
+    disconnect: (target) => relays.disconnect(target),
     reload: () => lifecycle.reload(),
-    drain: () => lifecycle.drain(),
-    stats: () => serverStats(engine),
+    drain: async () => lifecycle.drain(),
+    stats: () => relays.stats(),
     logLevel: () => logger.level,
     setLogLevel: (level) => setLevel(logger, level),
   };

@@ -46,15 +46,15 @@ export interface DrainReport {
 }
 
 export interface ServerControl {
-  sessions(filter?: { readonly user?: string }): SessionReport[];
+  sessions(filter?: { readonly user?: string }): Promise<SessionReport[]>;
   /** Ends the allocation with this id, or every allocation of this user; returns how many ended. */
-  disconnect(target: { readonly id: number } | { readonly user: string }): number;
+  disconnect(target: { readonly id: number } | { readonly user: string }): Promise<number>;
   /** Reads the configuration file again and applies what can change while running. */
   reload(): ReloadReport;
   /** Refuses new allocations, serves existing ones, and exits when the last one ends. */
-  drain(): DrainReport;
+  drain(): Promise<DrainReport>;
   /** Counters and gauges, as plain numbers (the same figures the metrics endpoint has). */
-  stats(): Record<string, number>;
+  stats(): Promise<Record<string, number>>;
   logLevel(): LogLevel;
   setLogLevel(level: LogLevel): void;
 }

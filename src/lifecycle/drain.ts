@@ -3,8 +3,8 @@
  * alternate server, or 403), serve the existing ones to their end, and say when the last
  * has gone, or when `drain-timeout` has passed, so the process can exit.
  */
+import type { RelayControl } from '../control/relay-control.js';
 import type { DrainReport } from '../control/server-control.js';
-import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../log/logger-interface.js';
 
 /** How often the drain looks at what is left; an allocation ends at most this much before the exit. */
@@ -18,7 +18,8 @@ export class Drain {
   readonly done: Promise<string>;
 
   constructor(
-    private readonly engine: Pick<TurnEngine, 'drain' | 'draining' | 'allocations' | 'allocationsInFlight'>,
+    /** One engine, or every relay worker: the drain ends when the last allocation on any ends. */
+    private readonly relays: Pick<RelayControl, 'drain' | 'draining' | 'inUse'>,
     /** Read when the drain starts: a reload may have changed `drain-timeout`. */
     private readonly timeoutSeconds: () => number,
     private readonly logger: Logger,
@@ -28,16 +29,17 @@ export class Drain {
   }
 
   /** Starts draining (again: only reports). */
-  start(): DrainReport {
-    if (!this.engine.draining) {
-      this.engine.drain();
+  async start(): Promise<DrainReport> {
+    if (!this.relays.draining) {
+      this.relays.drain();
       const timeout = this.timeoutSeconds();
       this.deadline = this.clock() + timeout * 1000;
-      this.logger.info(`draining: no new allocations; ${this.engine.allocations.size} still served; exit when the last ends or in ${timeout} s`);
-      this.timer = setInterval(() => this.check(), CHECK_INTERVAL_MS);
-      this.check();
+      const { allocations } = await this.relays.inUse();
+      this.logger.info(`draining: no new allocations; ${allocations} still served; exit when the last ends or in ${timeout} s`);
+      this.timer = setInterval(() => void this.check(), CHECK_INTERVAL_MS);
+      await this.check();
     }
-    return { draining: true, allocations: this.engine.allocations.size, deadline: this.deadline };
+    return { draining: true, allocations: (await this.relays.inUse()).allocations, deadline: this.deadline };
   }
 
   /** Stops watching (the process is stopping for another reason). */
@@ -45,9 +47,9 @@ export class Drain {
     clearInterval(this.timer);
   }
 
-  private check(): void {
-    const left = this.engine.allocations.size;
-    if (left === 0 && this.engine.allocationsInFlight === 0) return this.end('drained');
+  private async check(): Promise<void> {
+    const { allocations: left, inFlight } = await this.relays.inUse();
+    if (left === 0 && inFlight === 0) return this.end('drained');
     if (this.clock() >= this.deadline) {
       this.logger.warn(`drain timeout: ${left} allocations still open are closed now`);
       this.end('drain timeout');

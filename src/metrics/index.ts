@@ -1,25 +1,20 @@
 /**
  * The Prometheus metrics: a prom-client registry whose collectors read the engine's plain
- * counters and live allocations at scrape time (nothing per packet), served over HTTP.
+ * counters and live allocations at scrape time (nothing per packet), served over HTTP. With
+ * relay workers the same collectors read the workers' sums (workers/summed-metrics.ts).
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { MetricsOptions } from '../config/server-options.js';
-import type { Allocation } from '../turn/allocation.js';
-import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../log/logger-interface.js';
 import { registerCoturnMetrics } from './coturn-metrics.js';
 import { startMetricsEndpoint, type MetricsEndpoint } from './http-endpoint.js';
-import type { PortUsage, ScrapeState } from './scrape-state.js';
-import { EMPTY_SNAPSHOT, TrafficLedger, takeSnapshot, type Snapshot } from './snapshot.js';
+import type { ScrapeSource, ScrapeState } from './scrape-state.js';
+import { EMPTY_SNAPSHOT, type Snapshot } from './snapshot.js';
 import { registerTurnpikeMetrics } from './turnpike-metrics.js';
 
 export type { MetricsEndpoint } from './http-endpoint.js';
-
-export interface MetricsSources {
-  readonly engine: TurnEngine;
-  /** Relay ports in use and in the range, over all relay addresses. */
-  portUsage(): PortUsage;
-}
+export type { ScrapeSource } from './scrape-state.js';
+export { EngineScrapeSource } from './engine-source.js';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -27,20 +22,17 @@ export interface Metrics {
   readonly endpoint: MetricsEndpoint | undefined;
   /** The exposition text, as a scrape gets it. */
   render(): Promise<string>;
-  /** An allocation ended: its final counts join the ended totals (the engine's onAllocationEnded). */
-  allocationEnded(allocation: Allocation): void;
   close(): Promise<void>;
 }
 
 /** The registry and its collectors, without HTTP. */
-export function createMetrics(sources: MetricsSources, usernameLabels: boolean): Omit<Metrics, 'endpoint'> {
+export function createMetrics(source: ScrapeSource, usernameLabels: boolean): Omit<Metrics, 'endpoint'> {
   const registry = new Registry();
-  const ledger = new TrafficLedger(usernameLabels);
   let current: Snapshot = EMPTY_SNAPSHOT;
   const state: ScrapeState = {
-    counters: sources.engine.counters,
+    counters: source.counters,
     snapshot: () => current,
-    portUsage: () => sources.portUsage(),
+    portUsage: () => source.portUsage(),
   };
   // process_* (as coturn's libprom exports them too) and nodejs_*. Event-loop delay comes from
   // perf_hooks' histogram (nodejs_eventloop_lag_{min,max,mean,stddev,p50,p90,p99}_seconds,
@@ -51,19 +43,18 @@ export function createMetrics(sources: MetricsSources, usernameLabels: boolean):
   registerTurnpikeMetrics(registry, state);
   return {
     registry,
-    render: () => {
-      current = takeSnapshot(sources.engine.allocations, ledger);
+    render: async () => {
+      current = await source.takeSnapshot();
       return registry.metrics();
     },
-    allocationEnded: (allocation) => ledger.allocationEnded(allocation),
     close: async () => {
       registry.clear();
     },
   };
 }
 
-export async function startMetrics(sources: MetricsSources, options: MetricsOptions, logger: Logger): Promise<Metrics> {
-  const metrics = createMetrics(sources, options.usernameLabels);
+export async function startMetrics(source: ScrapeSource, options: MetricsOptions, logger: Logger): Promise<Metrics> {
+  const metrics = createMetrics(source, options.usernameLabels);
   let endpoint: MetricsEndpoint;
   try {
     endpoint = await startMetricsEndpoint(

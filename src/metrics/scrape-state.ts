@@ -1,4 +1,4 @@
-/** What the metric collectors read: the engine's counters and the current scrape's snapshot. */
+/** What the metric collectors read: the server's counters and the current scrape's snapshot. */
 import type { EngineCounters } from '../turn/counters.js';
 import type { Snapshot } from './snapshot.js';
 
@@ -7,9 +7,17 @@ export interface PortUsage {
   readonly total: number;
 }
 
-export interface ScrapeState {
+/** Where a scrape's figures come from: one engine here, or the sums of relay workers. */
+export interface ScrapeSource {
   readonly counters: EngineCounters;
   /** Taken once per scrape, before the collectors run. */
+  takeSnapshot(): Snapshot | Promise<Snapshot>;
+  portUsage(): PortUsage;
+}
+
+export interface ScrapeState {
+  readonly counters: EngineCounters;
+  /** The scrape's snapshot, taken before the collectors run. */
   snapshot(): Snapshot;
   portUsage(): PortUsage;
 }

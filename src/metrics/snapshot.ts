@@ -40,7 +40,7 @@ export interface Snapshot {
 
 const zero = (): Traffic => ({ fromClientPackets: 0, fromClientBytes: 0, toClientPackets: 0, toClientBytes: 0 });
 
-function add(into: Traffic, allocation: Traffic): void {
+export function addTraffic(into: Traffic, allocation: Traffic): void {
   into.fromClientPackets += allocation.fromClientPackets;
   into.fromClientBytes += allocation.fromClientBytes;
   into.toClientPackets += allocation.toClientPackets;
@@ -90,7 +90,7 @@ export class TrafficLedger {
   allocationEnded(a: AllocationView): void {
     if (this.counted.has(a)) return;
     this.counted.add(a);
-    add(this.series(a, this.ended).traffic, trafficOf(a));
+    addTraffic(this.series(a, this.ended).traffic, trafficOf(a));
   }
 
   /** A copy of the ended totals, to add the live allocations to. */
@@ -107,7 +107,7 @@ export function takeSnapshot(live: Iterable<AllocationView>, ledger: TrafficLedg
   let permissions = 0;
   let channels = 0;
   for (const a of live) {
-    add(ledger.series(a, traffic).traffic, trafficOf(a));
+    addTraffic(ledger.series(a, traffic).traffic, trafficOf(a));
     const transport = a.session.transport;
     let byFamily = allocations.get(transport);
     if (!byFamily) allocations.set(transport, (byFamily = new Map()));

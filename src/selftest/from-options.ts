@@ -2,7 +2,7 @@
 import { defaultHost } from '../admin/credentials.js';
 import type { UserDb } from '../auth/userdb.js';
 import type { ServerOptions } from '../config/server-options.js';
-import type { Listeners } from '../net/listeners.js';
+import type { TransportAddress } from '../stun/ip.js';
 import type { Logger } from '../log/logger-interface.js';
 import { restCredentialsMinter } from './rest-minter.js';
 import { startSelfTestPage, type SelfTestPage } from './self-test-page.js';
@@ -10,7 +10,8 @@ import { startSelfTestPage, type SelfTestPage } from './self-test-page.js';
 export function startSelfTest(
   options: ServerOptions,
   page: NonNullable<ServerOptions['selfTest']>,
-  listeners: Listeners,
+  /** Where the server listens: its Listeners, or what relay workers bound. */
+  listeners: { readonly [K in 'udpAddresses' | 'tcpAddresses' | 'tlsAddresses']: readonly TransportAddress[] },
   userDb: UserDb | undefined,
   logger: Logger,
 ): Promise<SelfTestPage> {

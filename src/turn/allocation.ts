@@ -36,12 +36,25 @@ export type AllocationMade = Pick<Allocation, 'session' | 'username' | 'realm' |
 };
 
 let nextAllocationId = 1;
+let allocationIdStep = 1;
+
+/**
+ * Relay worker `index` of `count` numbers its allocations index+1, index+1+count, …: ids are
+ * unique over the server, and (id - 1) % count names the worker that holds one.
+ */
+export function numberAllocationsFor(index: number, count: number): void {
+  nextAllocationId = index + 1;
+  allocationIdStep = count;
+}
+
+/** The relay worker (of `count`) whose allocation has this id. */
+export const workerOfAllocation = (id: number, count: number): number => (id - 1) % count;
 
 /** RFC 8656 §12: a channel number and peer stay reserved for 5 minutes after the binding expires. */
 export const CHANNEL_REBIND_HOLD_MS = 5 * 60 * 1000;
 
 export class Allocation implements TrafficCounters {
-  readonly id = nextAllocationId++;
+  readonly id = (nextAllocationId += allocationIdStep) - allocationIdStep;
   /** Permissions: peer IP -> expiry (ms). */
   private readonly permissions = new Map<string, number>();
   private readonly channelsByNumber = new Map<number, Channel>();

@@ -6,6 +6,7 @@ import type { LogLevel, ServerOptions } from '../config/server-options.js';
 import type { LogFields } from '../log/logger-interface.js';
 import type { RelaySecrets } from '../relay-node.js';
 import type { TransportAddress } from '../stun/ip.js';
+import type { MetricsReport } from './metrics-report.js';
 
 /** workerData of relay worker `index` of `count`. */
 export interface WorkerStart {
@@ -21,7 +22,17 @@ export type ToWorker =
   | { readonly type: 'reconfigure'; readonly options: ServerOptions }
   | { readonly type: 'reload-certificates' }
   | { readonly type: 'count-allocations'; readonly id: number }
-  | { readonly type: 'close' };
+  | { readonly type: 'close' }
+  // Metrics and admin across workers: main asks, the worker answers with the same id.
+  | { readonly type: 'ask'; readonly id: number; readonly question: Question };
+
+/** What main asks a worker for the metrics and the admin interface; see Answer for the reply. */
+export type Question =
+  | { readonly what: 'metrics' }
+  | { readonly what: 'sessions'; readonly user: string | undefined }
+  | { readonly what: 'disconnect'; readonly target: { readonly id: number } | { readonly user: string } }
+  | { readonly what: 'drain' }
+  | { readonly what: 'in-use' };
 
 export type FromWorker =
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly fields: LogFields | undefined }
@@ -30,10 +41,16 @@ export type FromWorker =
       readonly ports: readonly number[];
       readonly udpAddresses: readonly TransportAddress[];
       readonly streamAddresses: readonly TransportAddress[];
+      // Apart, for the self-test page's TCP and TLS tests.
+      readonly tcpAddresses: readonly TransportAddress[];
+      readonly tlsAddresses: readonly TransportAddress[];
     }
   | { readonly type: 'start-failed'; readonly message: string }
   | { readonly type: 'allocations'; readonly id: number; readonly count: number }
-  | { readonly type: 'closed' };
+  | { readonly type: 'closed' }
+  // Metrics and admin across workers: a report pushed every second, and answers to 'ask'.
+  | { readonly type: 'metrics'; readonly report: MetricsReport }
+  | { readonly type: 'answer'; readonly id: number; readonly value: unknown };
 
 /** The options as the main thread had them: the static users' keys are Buffers again. */
 export function reviveOptions(options: ServerOptions): ServerOptions {

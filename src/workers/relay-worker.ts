@@ -8,7 +8,10 @@ import type { LogLevel } from '../config/server-options.js';
 import type { LogFields, Logger } from '../log/logger-interface.js';
 import { RelayNode } from '../relay-node.js';
 import { LedgerClient } from '../turn/ledger-port.js';
-import { reviveOptions, reviveSecrets, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
+import { disconnectOnEngine, engineSessions } from '../control/engine-sessions.js';
+import { numberAllocationsFor } from '../turn/allocation.js';
+import { reviveOptions, reviveSecrets, type FromWorker, type Question, type ToWorker, type WorkerStart } from './messages.js';
+import { MetricsReporter } from './metrics-report.js';
 
 const port = parentPort!;
 const start = workerData as WorkerStart;
@@ -23,8 +26,29 @@ const line =
     post({ type: 'log', level, message, fields });
 const logger: Logger = { error: line('error'), warn: line('warn'), info: line('info'), verbose: line('verbose'), debug: line('debug') };
 
+/** How often the worker sends main what its counters grew by: a dead worker loses at most this. */
+const METRICS_REPORT_MS = 1000;
+
+function answer(node: RelayNode, reporter: MetricsReporter, question: Question): unknown {
+  switch (question.what) {
+    case 'metrics':
+      return reporter.report();
+    case 'sessions':
+      return engineSessions(node.engine, question.user, Date.now());
+    case 'disconnect':
+      return disconnectOnEngine(node.engine, question.target);
+    case 'drain':
+      return node.engine.drain();
+    case 'in-use':
+      return { allocations: node.engine.allocations.size, inFlight: node.engine.allocationsInFlight };
+  }
+}
+
 async function run(): Promise<void> {
   let node: RelayNode | undefined;
+  let reporter: MetricsReporter | undefined;
+  // An allocation id names its worker, so that main sends `disconnect` to its owner.
+  numberAllocationsFor(start.index, start.count);
   try {
     node = await RelayNode.create({
       options: reviveOptions(start.options),
@@ -33,16 +57,23 @@ async function run(): Promise<void> {
       ledger: new LedgerClient(port),
       logger,
       place: { slice: { index: start.index, count: start.count }, group: { ports: start.ports } },
+      onAllocationEnded: (allocation) => reporter?.allocationEnded(allocation),
     });
+    const created = node;
+    reporter = new MetricsReporter(created.engine, () => created.relays.portUsage(), start.options.metrics?.usernameLabels ?? false);
     const listeners = await node.listen();
     if (start.index === 0) node.logStartup();
-    post({ type: 'listening', ports: listeners.boundPorts, udpAddresses: listeners.udpAddresses, streamAddresses: listeners.streamAddresses });
+    const { udpAddresses, streamAddresses, tcpAddresses, tlsAddresses } = listeners;
+    post({ type: 'listening', ports: listeners.boundPorts, udpAddresses, streamAddresses, tcpAddresses, tlsAddresses });
   } catch (error) {
     await node?.close();
     post({ type: 'start-failed', message: error instanceof Error ? error.message : String(error) });
     return;
   }
   const running = node;
+  const metrics = reporter!;
+  const pushMetrics = setInterval(() => post({ type: 'metrics', report: metrics.report() }), METRICS_REPORT_MS);
+  pushMetrics.unref();
   port.on('message', (message: ToWorker) => {
     switch (message.type) {
       case 'reconfigure':
@@ -51,7 +82,10 @@ async function run(): Promise<void> {
         return void running.listeners.reloadCertificates();
       case 'count-allocations':
         return post({ type: 'allocations', id: message.id, count: running.engine.allocations.size });
+      case 'ask':
+        return post({ type: 'answer', id: message.id, value: answer(running, metrics, message.question) });
       case 'close':
+        clearInterval(pushMetrics);
         return void running.close().then(() => post({ type: 'closed' }));
     }
   });

@@ -1,7 +1,7 @@
 /**
  * The main thread's side of relayThreads > 1: it starts the workers (each a RelayNode in
- * its own thread), writes their log lines, broadcasts reloads, and stops them. Seen from the
- * library it is one TurnServer.
+ * its own thread), writes their log lines, broadcasts reloads, sums their metrics, fans admin
+ * requests out to them, and stops them. Seen from the library it is one TurnServer.
  */
 import { createSecureContext } from 'node:tls';
 import type { ServerOptions } from '../config/server-options.js';
@@ -9,10 +9,16 @@ import { authModeOf } from '../engine-settings.js';
 import type { Logger } from '../log/logger-interface.js';
 import { hasCertificate, secureOptions } from '../net/tls-context.js';
 import { ServicePorts, configuredServicePorts } from '../policy/service-ports.js';
-import { newRelaySecrets, type RelaySecrets } from '../relay-node.js';
+import { newRelaySecrets, openUserDbOf, type RelaySecrets } from '../relay-node.js';
+import { startSelfTest } from '../selftest/from-options.js';
+import type { SelfTestPage } from '../selftest/self-test-page.js';
+import type { UserDb } from '../auth/userdb.js';
 import type { TurnServer } from '../server.js';
 import type { ToWorker } from './messages.js';
 import { LedgerServer } from '../turn/ledger-port.js';
+import { startMetrics, type Metrics } from '../metrics/index.js';
+import { SummedMetrics } from './summed-metrics.js';
+import { workersRelayControl } from './workers-control.js';
 import { refuseWhatWorkersCannotServe } from './unsupported.js';
 import { WorkerHandle } from './worker-handle.js';
 
@@ -29,23 +35,44 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   const workers: WorkerHandle[] = [];
   // One ledger for the server: quotas and bps-capacity hold whichever worker allocates.
   const ledger = new LedgerServer();
+  // The server's metrics are the sums of what the workers report.
+  const sums = new SummedMetrics(() => Promise.all(workers.map((w) => w.refreshMetrics())).then(() => undefined));
   const startOne = (index: number, ports: readonly number[] | undefined): WorkerHandle => {
     const worker = new WorkerHandle(index, { index, count, options, secrets, ports }, logger);
     ledger.attach(index, worker.thread);
     // A dead worker holds no allocation: what it reserved goes back.
-    void worker.exited.then(() => ledger.releaseAllOf(index));
+    void worker.exited.then(() => {
+      ledger.releaseAllOf(index);
+      sums.workerGone(index);
+    });
+    worker.onMetrics = (report) => sums.add(index, report);
     workers.push(worker);
     return worker;
   };
   let first;
+  let metrics: Metrics | undefined;
+  let selfTest: SelfTestPage | undefined;
+  // Main's own handle on the user database: the self-test page reads its REST secret there.
+  let userDb: UserDb | undefined;
+  const stopAll = async (): Promise<void> => {
+    await selfTest?.close();
+    await Promise.all(workers.map((w) => w.close()));
+    await metrics?.close();
+    userDb?.close();
+  };
   try {
     // The first worker resolves ports asked as 0; the others join the groups on those ports.
     first = await startOne(0, undefined).started;
     const { ports } = first;
     const others = Array.from({ length: count - 1 }, (_, i) => startOne(i + 1, ports));
     await Promise.all(others.map((w) => w.started));
+    metrics = options.metrics && (await startMetrics(sums, options.metrics, logger));
+    if (options.selfTest) {
+      userDb = openUserDbOf(options, logger);
+      selfTest = await startSelfTest(options, options.selfTest, first, userDb, logger);
+    }
   } catch (error) {
-    await Promise.all(workers.map((w) => w.close()));
+    await stopAll();
     throw error;
   }
   logger.info(`relaying with ${count} worker threads`);
@@ -62,9 +89,10 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     },
     udpAddresses: first.udpAddresses,
     streamAddresses: first.streamAddresses,
-    selfTest: undefined,
-    metrics: undefined,
-    servicePorts: new ServicePorts([...configuredServicePorts(options), ...first.ports]),
+    selfTest,
+    metrics,
+    servicePorts: new ServicePorts([...configuredServicePorts(options), ...first.ports, metrics?.endpoint?.port, selfTest?.port]),
+    relayControl: workersRelayControl(workers, sums),
     get authMode() {
       return authModeOf(current);
     },
@@ -86,6 +114,6 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
       return true;
     },
     workerAllocationCounts: () => Promise.all(workers.map((w) => w.countAllocations())),
-    close: () => (closed ??= Promise.all(workers.map((w) => w.close())).then(() => undefined)),
+    close: () => (closed ??= stopAll()),
   };
 }

@@ -7,10 +7,6 @@
 import type { ServerOptions } from '../config/server-options.js';
 
 const NOT_YET_ACROSS_WORKERS: readonly { readonly option: string; readonly isSet: (o: ServerOptions) => boolean }[] = [
-  // Counters and sessions live in each worker: no totals, listing or disconnect across them yet.
-  { option: 'prometheus', isSet: (o) => o.metrics !== undefined },
-  { option: 'admin-socket / admin-port', isSet: (o) => o.admin !== undefined },
-  { option: 'self-test-page', isSet: (o) => o.selfTest !== undefined },
   // RFC 6062: a client's ConnectionBind connection may reach another worker than its allocation.
   { option: 'TCP relaying (set no-tcp-relay)', isSet: (o) => !o.noTcpRelay },
 ];

@@ -4,7 +4,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../log/logger-interface.js';
-import type { FromWorker, ToWorker, WorkerStart } from './messages.js';
+import type { FromWorker, Question, ToWorker, WorkerStart } from './messages.js';
+import type { MetricsReport } from './metrics-report.js';
 
 /** A worker that does not finish closing in this long is terminated. */
 const CLOSE_GRACE_MS = 5000;
@@ -30,8 +31,11 @@ export class WorkerHandle {
   /** Set when the worker is told to stop, or has failed to start: its exit is then no news. */
   private ending = false;
   private alive = true;
-  private readonly waiting = new Map<number, (count: number) => void>();
+  /** Requests sent and not yet answered: how to answer each, and its answer if the worker dies. */
+  private readonly waiting = new Map<number, { readonly answer: (value: unknown) => void; readonly ifDead: unknown }>();
   private nextId = 0;
+  /** Where the worker's metrics reports go (pushed every second, or asked for). */
+  onMetrics: (report: MetricsReport) => void = () => {};
 
   constructor(
     readonly index: number,
@@ -54,8 +58,11 @@ export class WorkerHandle {
           failed(new Error(`relay worker ${index}: ${message.message}`));
           return void this.thread.terminate();
         case 'allocations':
-          this.waiting.get(message.id)?.(message.count);
-          return this.waiting.delete(message.id);
+          return this.answered(message.id, message.count);
+        case 'answer':
+          return this.answered(message.id, message.value);
+        case 'metrics':
+          return this.onMetrics(message.report);
         case 'closed':
           return void this.thread.terminate();
       }
@@ -70,7 +77,7 @@ export class WorkerHandle {
         if (!this.ending) this.logger.error(`relay worker ${index} exited (code ${code}); the clients it served lost their allocations`);
         failed(new Error(`relay worker ${index} exited (code ${code}) before listening`));
         // A dead worker holds no allocation.
-        for (const answer of this.waiting.values()) answer(0);
+        for (const { answer, ifDead } of this.waiting.values()) answer(ifDead);
         this.waiting.clear();
         resolve();
       }),
@@ -82,12 +89,32 @@ export class WorkerHandle {
   }
 
   countAllocations(): Promise<number> {
-    if (!this.alive) return Promise.resolve(0);
+    return this.request((id) => ({ type: 'count-allocations', id }), 0);
+  }
+
+  /** The worker's answer to `question`; `ifDead` when it is dead or dies first. */
+  ask<T>(question: Question, ifDead: T): Promise<T> {
+    return this.request((id) => ({ type: 'ask', id, question }), ifDead);
+  }
+
+  /** A fresh metrics report, handed to onMetrics before this resolves. */
+  async refreshMetrics(): Promise<void> {
+    const report = await this.ask<MetricsReport | undefined>({ what: 'metrics' }, undefined);
+    if (report) this.onMetrics(report);
+  }
+
+  private request<T>(message: (id: number) => ToWorker, ifDead: T): Promise<T> {
+    if (!this.alive) return Promise.resolve(ifDead);
     const id = this.nextId++;
     return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
-      this.send({ type: 'count-allocations', id });
+      this.waiting.set(id, { answer: resolve as (value: unknown) => void, ifDead });
+      this.send(message(id));
     });
+  }
+
+  private answered(id: number, value: unknown): void {
+    this.waiting.get(id)?.answer(value);
+    this.waiting.delete(id);
   }
 
   /** Resolves once the thread has exited. */

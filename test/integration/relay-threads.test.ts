@@ -1,45 +1,23 @@
 // relayThreads > 1 through the library API: N worker threads, each a whole engine on the
 // same listening ports (SO_REUSEPORT), seen from clients as one server. Workers run from
 // dist/ (built by pretest), so these tests need a fresh build.
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import type { ServerOptions } from '../../src/config/server-options.js';
-import { createTurnServer, type TurnServer } from '../../src/server.js';
-import type { Logger } from '../../src/log/logger-interface.js';
+import { createTurnServer } from '../../src/server.js';
 import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, longTermKey, readBytes, readErrorCode, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
 import { makeCertificate } from '../support/certs.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
-import { freePortRange } from '../support/ports.js';
 import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
-import { PEER_HOST, UdpTestClient } from '../support/turn-client.js';
+import { UdpTestClient } from '../support/turn-client.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 import { recordingLogger } from '../support/recording-logger.js';
+import { relayThreadHelpers } from '../support/relay-threads.js';
 
 const cleanups = cleanupAfterEach();
-// 50 relay ports a worker: room for all 40 clients of a test on one of them.
-const RELAY_PORTS = 100;
-
-async function startThreaded(overrides: Partial<ServerOptions> = {}, logger?: Logger): Promise<TurnServer> {
-  const first = await freePortRange('127.0.0.1', RELAY_PORTS);
-  const server = await createTurnServer(
-    await testServerOptions({ relayThreads: 2, noTcpRelay: true, minPort: first, maxPort: first + RELAY_PORTS - 1, ...overrides }),
-    logger,
-  );
-  cleanups.push(() => server.close());
-  return server;
-}
-
-/** A peer that sends every datagram back to where it came from (the relay). */
-async function echoPeer(): Promise<{ socket: Socket; address: TransportAddress }> {
-  const socket = createSocket('udp4');
-  socket.on('message', (data, rinfo) => socket.send(data, rinfo.port, rinfo.address));
-  await new Promise<void>((r) => socket.bind(0, PEER_HOST, r));
-  cleanups.push(() => new Promise<void>((r) => socket.close(() => r())));
-  return { socket, address: { family: 4, address: PEER_HOST, port: socket.address().port } };
-}
+const { startThreaded, echoPeer, clientOn } = relayThreadHelpers(cleanups);
 
 /** Threads of this process named as relay workers are (Linux thread names, /proc). */
 function relayWorkerThreads(): number {
@@ -50,23 +28,6 @@ function relayWorkerThreads(): number {
       return false; // the thread ended while we looked
     }
   }).length;
-}
-
-/**
- * A client (holding no allocation) whose datagrams the kernel hands to `worker`: found by
- * allocating and seeing whose count grew, then freed with a Refresh of lifetime 0.
- */
-async function clientOn(server: TurnServer, worker: number): Promise<UdpTestClient> {
-  for (let i = 0; i < 40; i++) {
-    const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
-    cleanups.push(() => client.close());
-    const before = await server.workerAllocationCounts();
-    await client.allocateRelay();
-    const after = await server.workerAllocationCounts();
-    expect((await client.refresh(0)).cls).toBe(StunClass.SuccessResponse);
-    if (after[worker]! > before[worker]!) return client;
-  }
-  throw new Error(`no client of 40 reached relay worker ${worker}`);
 }
 
 /** An Allocate signed by `client` with the nonce `nonce`, sent once (no challenge answered). */
@@ -245,10 +206,6 @@ describe('relayThreads 2', () => {
   });
 
   it('refuses options it cannot yet honour across workers, naming them', async () => {
-    const metrics = { address: '127.0.0.1', port: 0, path: '/metrics', usernameLabels: false };
-    await expect(createTurnServer(await testServerOptions({ relayThreads: 2, noTcpRelay: true, metrics, selfTest: { address: '127.0.0.1', port: 0, turnHost: undefined } }))).rejects.toThrow(
-      'relayThreads > 1 cannot yet be combined with: prometheus, self-test-page',
-    );
     await expect(createTurnServer(await testServerOptions({ relayThreads: 2 }))).rejects.toThrow(/no-tcp-relay/);
     await expect(createTurnServer(await testServerOptions({ relayThreads: 3, noTcpRelay: true, minPort: 50000, maxPort: 50004 }))).rejects.toThrow(
       'fewer than 2 ports for each of 3 relay workers',

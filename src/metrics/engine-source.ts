@@ -1,0 +1,30 @@
+/** A ScrapeSource over one engine: its counters, its live allocations, and those that ended. */
+import type { Allocation } from '../turn/allocation.js';
+import type { TurnEngine } from '../turn/engine.js';
+import type { PortUsage, ScrapeSource } from './scrape-state.js';
+import { TrafficLedger, takeSnapshot, type Snapshot } from './snapshot.js';
+
+export class EngineScrapeSource implements ScrapeSource {
+  private readonly ended: TrafficLedger;
+
+  constructor(
+    private readonly engine: Pick<TurnEngine, 'counters' | 'allocations'>,
+    readonly portUsage: () => PortUsage,
+    usernameLabels: boolean,
+  ) {
+    this.ended = new TrafficLedger(usernameLabels);
+  }
+
+  get counters(): TurnEngine['counters'] {
+    return this.engine.counters;
+  }
+
+  /** An allocation ended: its final counts join the ended totals (the engine's onAllocationEnded). */
+  allocationEnded(allocation: Allocation): void {
+    this.ended.allocationEnded(allocation);
+  }
+
+  takeSnapshot(): Snapshot {
+    return takeSnapshot(this.engine.allocations, this.ended);
+  }
+}

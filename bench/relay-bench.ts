@@ -27,9 +27,11 @@ const MESSAGES = envInt('BENCH_MESSAGES', 500);
 const LENGTH = envInt('BENCH_LENGTH', 100);
 const INTERVAL = envInt('BENCH_INTERVAL_MS', 10);
 const SERVERS = (process.env.BENCH_SERVERS ?? 'turnpike,coturn').split(',').map((s) => s.trim());
-/** Client transports to measure: udp, tcp (uclient -t), tls (uclient -t -S). */
-const TRANSPORTS = (process.env.BENCH_TRANSPORTS ?? 'udp,tcp,tls').split(',').map((s) => s.trim()) as Transport[];
-type Transport = 'udp' | 'tcp' | 'tls';
+/** Client transports to measure: udp, tcp (uclient -t), tls (uclient -t -S), dtls (uclient -S). */
+const TRANSPORTS = (process.env.BENCH_TRANSPORTS ?? 'udp,tcp,tls,dtls').split(',').map((s) => s.trim()) as Transport[];
+type Transport = 'udp' | 'tcp' | 'tls' | 'dtls';
+/** uclient 4.6.1 tries DTLS 1.0 at random unless told a DTLS 1.2 suite; the bench certificate is EC. */
+const DTLS12_SUITE = ['-F', 'ECDHE-ECDSA-AES128-GCM-SHA256'];
 const OFFERED = (CLIENTS * 1000) / INTERVAL; // nominal msgs/s each way once all clients run
 
 // uclient connects ~0.1 s per client, starts each client 1-6 s later, sends for n*z ms, and
@@ -65,15 +67,17 @@ function startScraper(url: string): { stop(): Promise<{ scrapes: number; failure
 
 /** Flags both servers get (coturn's names; Turnpike accepts the same). */
 function commonFlags(port: number, minPort: number, maxPort: number, transport: Transport, tls: TlsSetup): string[] {
+  const secure = ['--tls-listening-port', String(tls.port), '--cert', tls.certificate.cert, '--pkey', tls.certificate.key];
   const listeners =
-    transport === 'udp' ? ['--no-tcp', '--no-tls'] :
-    transport === 'tcp' ? ['--no-tls'] :
-    ['--no-tcp', '--tls-listening-port', String(tls.port), '--cert', tls.certificate.cert, '--pkey', tls.certificate.key];
+    transport === 'udp' ? ['--no-tcp', '--no-tls', '--no-dtls'] :
+    transport === 'tcp' ? ['--no-tls', '--no-dtls'] :
+    transport === 'tls' ? ['--no-tcp', '--no-dtls', ...secure] :
+    ['--no-tcp', '--no-tls', ...secure];
   return [
     '--listening-ip', HOST, '--listening-port', String(port), '--relay-ip', HOST,
     '--min-port', String(minPort), '--max-port', String(maxPort),
     '--lt-cred-mech', '--user', 'bench:benchpass', '--realm', 'bench.example',
-    '--allow-loopback-peers', ...listeners, '--no-dtls', '--no-cli',
+    '--allow-loopback-peers', ...listeners, '--no-cli',
   ];
 }
 
@@ -98,7 +102,8 @@ async function startTurnpikeServer(flags: string[], port: number, prometheus: bo
 }
 
 async function startReference(flags: string[], transport: Transport): Promise<Server> {
-  const h = await startCoturn(flags, { tls: transport === 'tls' });
+  // One relay thread, as Turnpike relays on one event loop: the comparison is per worker.
+  const h = await startCoturn([...flags, '--relay-threads', '1'], { tls: transport === 'tls', dtls: transport === 'dtls' });
   return { pid: h.pid, stop: () => h.stop(), diag: () => h.readLog().slice(-2000) };
 }
 
@@ -156,8 +161,9 @@ async function benchOne(name: string, transport: Transport, certificate: TestCer
     const cpu0 = treeCpuTimeSeconds(server.pid);
     const scraper = server.metricsUrl ? startScraper(server.metricsUrl) : undefined;
     const r = await runUclient({
-      host: HOST, port: transport === 'tls' ? tls.port : port, user: 'bench', password: 'benchpass', noRtcp: true,
-      tcp: transport !== 'udp', secure: transport === 'tls',
+      host: HOST, port: transport === 'tls' || transport === 'dtls' ? tls.port : port, user: 'bench', password: 'benchpass', noRtcp: true,
+      tcp: transport === 'tcp' || transport === 'tls', secure: transport === 'tls' || transport === 'dtls',
+      extraArgs: transport === 'dtls' ? DTLS12_SUITE : undefined,
       clients: CLIENTS, messages: MESSAGES, length: LENGTH, intervalMs: INTERVAL,
       peerAddr: peer.host, peerPort: peer.port, timeoutMs: UCLIENT_TIMEOUT_MS,
     });
@@ -209,7 +215,7 @@ async function main(): Promise<number> {
   const certificate = makeCertificate();
   try {
     for (const transport of TRANSPORTS) {
-      if (!['udp', 'tcp', 'tls'].includes(transport)) throw new Error(`unknown transport ${transport}`);
+      if (!['udp', 'tcp', 'tls', 'dtls'].includes(transport)) throw new Error(`unknown transport ${transport}`);
       for (const name of SERVERS) {
         if (!['turnpike', 'turnpike+prometheus', 'coturn'].includes(name)) throw new Error(`unknown server ${name}`);
         console.log(`running ${name} over ${transport}...`);

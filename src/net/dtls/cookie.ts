@@ -3,7 +3,7 @@
  * and the ClientHello fields it must repeat, keyed by a secret that rotates. Checking one
  * needs nothing stored per client, so a flood of ClientHellos costs no memory.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { ipToBytes } from '../../stun/ip.js';
 import type { ClientHello } from './handshake-codec.js';
 
@@ -11,9 +11,12 @@ const COOKIE_LENGTH = 20;
 /** A cookie stays good for one to two of these. */
 const ROTATE_MS = 60_000;
 
+/** A key object, not raw bytes: Node would check and import raw bytes on every HMAC. */
+const newSecret = (): KeyObject => createSecretKey(randomBytes(32));
+
 export class CookieJar {
-  private current = randomBytes(32);
-  private previous = randomBytes(32);
+  private current = newSecret();
+  private previous = newSecret();
   private rotatedAt: number;
 
   constructor(private readonly now: () => number = Date.now) {
@@ -38,8 +41,8 @@ export class CookieJar {
     const now = this.now();
     if (now - this.rotatedAt < ROTATE_MS) return;
     // After a long quiet spell both secrets are stale: replace both.
-    this.previous = now - this.rotatedAt < 2 * ROTATE_MS ? this.current : randomBytes(32);
-    this.current = randomBytes(32);
+    this.previous = now - this.rotatedAt < 2 * ROTATE_MS ? this.current : newSecret();
+    this.current = newSecret();
     this.rotatedAt = now;
   }
 
@@ -48,7 +51,7 @@ export class CookieJar {
    * random, session id, suites, compression. All in a fixed binary layout with each
    * variable field length-prefixed, so no two (address, port, hello) inputs hash alike.
    */
-  private mac(secret: Buffer, address: string, port: number, hello: ClientHello): Buffer {
+  private mac(secret: KeyObject, address: string, port: number, hello: ClientHello): Buffer {
     const ip = ipToBytes(address);
     const fixed = Buffer.allocUnsafe(1 + ip.length + 4);
     fixed[0] = ip.length === 4 ? 4 : 6;

@@ -1,11 +1,13 @@
 // DTLS handshake cost: Turnpike vs coturn in ONE run, server CPU per full DTLS 1.2 handshake.
 // Run: npx tsx bench/dtls-handshake.ts  (build Turnpike first: dist/cli/turnpike.js)
 //
-// Each server gets BENCH_WARMUP handshakes, then BENCH_HANDSHAKES more, one after another,
-// each by a fresh `openssl s_client -dtls1_2` (ECDHE-ECDSA-AES128-GCM-SHA256, P-256
+// Each server gets BENCH_WARMUP handshakes, then BENCH_HANDSHAKES more, BENCH_PARALLEL at a
+// time, each by a fresh `openssl s_client -dtls1_2` (ECDHE-ECDSA-AES128-GCM-SHA256, P-256
 // certificate) that says close_notify once its handshake is done. The figure is the server's
 // user+system CPU over those handshakes, divided by their count: cookie exchange, ECDHE,
-// signing, the PRF, and the closing alert.
+// signing, the PRF, and the closing alert. s_client takes about half a second from start to
+// exit; one at a time, the server's idle timers would add a third of a millisecond or more to
+// each handshake, so several run at once.
 import { spawn } from 'node:child_process';
 import { startCoturn, treeCpuTimeSeconds } from '../test/support/coturn-tools.js';
 import { freePortRange, freeUdpTcpPort } from '../test/support/ports.js';
@@ -21,6 +23,7 @@ const envInt = (name: string, def: number) => {
 };
 const WARMUP = envInt('BENCH_WARMUP', 20);
 const HANDSHAKES = envInt('BENCH_HANDSHAKES', 200);
+const PARALLEL = envInt('BENCH_PARALLEL', 10);
 const SUITE = 'ECDHE-ECDSA-AES128-GCM-SHA256';
 const HANDSHAKE_TIMEOUT_MS = 10_000;
 
@@ -57,12 +60,24 @@ async function start(name: string, certificate: TestCertificate): Promise<{ serv
   return { server, dtlsPort };
 }
 
+/** `count` handshakes, `PARALLEL` at a time. */
+async function handshakes(port: number, count: number): Promise<void> {
+  let started = 0;
+  const lane = async () => {
+    while (started < count) {
+      started++;
+      await handshake(port);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, count) }, lane));
+}
+
 async function measure(name: string, certificate: TestCertificate): Promise<number> {
   const { server, dtlsPort } = await start(name, certificate);
   try {
-    for (let i = 0; i < WARMUP; i++) await handshake(dtlsPort);
+    await handshakes(dtlsPort, WARMUP);
     const cpu0 = treeCpuTimeSeconds(server.pid);
-    for (let i = 0; i < HANDSHAKES; i++) await handshake(dtlsPort);
+    await handshakes(dtlsPort, HANDSHAKES);
     return ((treeCpuTimeSeconds(server.pid) - cpu0) * 1000) / HANDSHAKES;
   } finally {
     await server.stop();
@@ -70,8 +85,8 @@ async function measure(name: string, certificate: TestCertificate): Promise<numb
 }
 
 async function main(): Promise<number> {
-  console.log(`DTLS handshake bench: ${WARMUP} warm-up + ${HANDSHAKES} sequential openssl s_client -dtls1_2 `
-    + `handshakes (${SUITE}, P-256 certificate) per server`);
+  console.log(`DTLS handshake bench: ${WARMUP} warm-up + ${HANDSHAKES} openssl s_client -dtls1_2 `
+    + `handshakes, ${PARALLEL} at a time (${SUITE}, P-256 certificate) per server`);
   const certificate = makeCertificate();
   const cost = new Map<string, number>();
   try {

@@ -35,9 +35,12 @@ function handshake(port: number): Promise<void> {
     const child = spawn('openssl', ['s_client', '-dtls1_2', '-cipher', SUITE, '-connect', `${HOST}:${port}`, '-brief'],
       { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // s_client may read stdin before its handshake is done: EOF only once it says it is.
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/CONNECTION ESTABLISHED/.test(stderr)) child.stdin.end(); // then it sends close_notify
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), HANDSHAKE_TIMEOUT_MS);
-    child.stdin.end(); // s_client reads stdin only once connected: EOF then sends close_notify
     child.once('exit', (code) => {
       clearTimeout(timer);
       if (code === 0 && /CONNECTION ESTABLISHED/.test(stderr)) resolve();

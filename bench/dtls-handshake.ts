@@ -13,14 +13,10 @@ import { startCoturn, treeCpuTimeSeconds } from '../test/support/coturn-tools.js
 import { freePortRange, freeUdpTcpPort } from '../test/support/ports.js';
 import { startTurnpike } from '../test/support/turnpike-process.js';
 import { makeCertificate, type TestCertificate } from '../test/support/certs.js';
+import { envInt } from './env-int.js';
 import { runMain } from './run-main.js';
 
 const HOST = '127.0.0.1';
-const envInt = (name: string, def: number) => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
-  return v;
-};
 const WARMUP = envInt('BENCH_WARMUP', 20);
 const HANDSHAKES = envInt('BENCH_HANDSHAKES', 200);
 const PARALLEL = envInt('BENCH_PARALLEL', 10);

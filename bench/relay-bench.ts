@@ -14,14 +14,10 @@ import {
 import { freePortRange, freeTcpPort, freeUdpTcpPort } from '../test/support/ports.js';
 import { startTurnpike } from '../test/support/turnpike-process.js';
 import { makeCertificate, type TestCertificate } from '../test/support/certs.js';
+import { envInt } from './env-int.js';
 import { runMain } from './run-main.js';
 
 const HOST = '127.0.0.1';
-const envInt = (name: string, def: number) => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
-  return v;
-};
 const STREAM_CLIENTS = envInt('BENCH_CLIENTS', 100);
 /**
  * Fewer over DTLS: each of uclient's DTLS clients costs it a handshake and encryption both

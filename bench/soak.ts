@@ -15,15 +15,11 @@ import { freePortRange, freeTcpPort, freeUdpTcpPort } from '../test/support/port
 import { treeCpuTimeSeconds } from '../test/support/coturn-tools.js';
 import { PEER_HOST, UdpTestClient } from '../test/support/turn-client.js';
 import { startTurnpike, type TurnpikeHandle } from '../test/support/turnpike-process.js';
+import { envInt } from './env-int.js';
 import { runMain } from './run-main.js';
 
 const HOST = '127.0.0.1';
 const USER = { username: 'soak', password: 'soak-password' };
-const envInt = (name: string, def: number) => {
-  const v = Number(process.env[name] ?? def);
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer`);
-  return v;
-};
 const MINUTES = envInt('SOAK_MINUTES', 10);
 const ALLOCATIONS = envInt('SOAK_ALLOCATIONS', 200);
 const RATE = envInt('SOAK_RATE', 50);

@@ -4,7 +4,7 @@
 // Each server relays turnutils_uclient's ChannelData (-c: one allocation per client) to a
 // turnutils_peer echo and back. The figure to compare is server CPU per relayed packet: on
 // this 2-core box the server, the peer and uclient share the cores, so throughput alone
-// mostly measures the box. Env: BENCH_CLIENTS, BENCH_MESSAGES, BENCH_LENGTH, BENCH_INTERVAL_MS,
+// mostly measures the box. Env: BENCH_CLIENTS, BENCH_DTLS_CLIENTS, BENCH_MESSAGES, BENCH_LENGTH, BENCH_INTERVAL_MS,
 // BENCH_SERVERS (comma list of turnpike, turnpike+prometheus, coturn; default "turnpike,coturn").
 // turnpike+prometheus runs Turnpike with --prometheus and scrapes /metrics every second during
 // the load, so that the cost of metrics shows as the difference in CPU per packet.
@@ -18,19 +18,28 @@ import { envInt } from './env.js';
 import { runMain } from './run-main.js';
 
 const HOST = '127.0.0.1';
-const CLIENTS = envInt('BENCH_CLIENTS', 100);
+const STREAM_CLIENTS = envInt('BENCH_CLIENTS', 100);
+/**
+ * Fewer over DTLS: each of uclient's DTLS clients costs it a handshake and encryption both
+ * ways, and at 100 the box saturated here (Turnpike lost a third, coturn's run timed out).
+ */
+const DTLS_CLIENTS = envInt('BENCH_DTLS_CLIENTS', 20);
+const clientsOver = (transport: Transport) => (transport === 'dtls' ? DTLS_CLIENTS : STREAM_CLIENTS);
 const MESSAGES = envInt('BENCH_MESSAGES', 500);
 const LENGTH = envInt('BENCH_LENGTH', 100);
 const INTERVAL = envInt('BENCH_INTERVAL_MS', 10);
 const SERVERS = (process.env.BENCH_SERVERS ?? 'turnpike,coturn').split(',').map((s) => s.trim());
-/** Client transports to measure: udp, tcp (uclient -t), tls (uclient -t -S). */
-const TRANSPORTS = (process.env.BENCH_TRANSPORTS ?? 'udp,tcp,tls').split(',').map((s) => s.trim()) as Transport[];
-type Transport = 'udp' | 'tcp' | 'tls';
-const OFFERED = (CLIENTS * 1000) / INTERVAL; // nominal msgs/s each way once all clients run
+/** Client transports to measure: udp, tcp (uclient -t), tls (uclient -t -S), dtls (uclient -S). */
+const TRANSPORTS = (process.env.BENCH_TRANSPORTS ?? 'udp,tcp,tls,dtls').split(',').map((s) => s.trim()) as Transport[];
+type Transport = 'udp' | 'tcp' | 'tls' | 'dtls';
+/** uclient 4.6.1 tries DTLS 1.0 at random unless told a DTLS 1.2 suite; the bench certificate is EC. */
+const DTLS12_SUITE = ['-F', 'ECDHE-ECDSA-AES128-GCM-SHA256'];
+/** Nominal msgs/s each way once all clients run. */
+const offered = (transport: Transport) => (clientsOver(transport) * 1000) / INTERVAL;
 
 // uclient connects ~0.1 s per client, starts each client 1-6 s later, sends for n*z ms, and
 // waits 10 s after any loss. Allow all of that with margin, and no more.
-const UCLIENT_TIMEOUT_MS = CLIENTS * 150 + 6_000 + MESSAGES * INTERVAL * 1.5 + 25_000;
+const uclientTimeoutMs = (clients: number) => clients * 150 + 6_000 + MESSAGES * INTERVAL * 1.5 + 25_000;
 
 interface Server { pid: number; stop(): Promise<unknown>; diag(): string; metricsUrl?: string }
 
@@ -61,15 +70,17 @@ function startScraper(url: string): { stop(): Promise<{ scrapes: number; failure
 
 /** Flags both servers get (coturn's names; Turnpike accepts the same). */
 function commonFlags(port: number, minPort: number, maxPort: number, transport: Transport, tls: TlsSetup): string[] {
+  const secure = ['--tls-listening-port', String(tls.port), '--cert', tls.certificate.cert, '--pkey', tls.certificate.key];
   const listeners =
-    transport === 'udp' ? ['--no-tcp', '--no-tls'] :
-    transport === 'tcp' ? ['--no-tls'] :
-    ['--no-tcp', '--tls-listening-port', String(tls.port), '--cert', tls.certificate.cert, '--pkey', tls.certificate.key];
+    transport === 'udp' ? ['--no-tcp', '--no-tls', '--no-dtls'] :
+    transport === 'tcp' ? ['--no-tls', '--no-dtls'] :
+    transport === 'tls' ? ['--no-tcp', '--no-dtls', ...secure] :
+    ['--no-tcp', '--no-tls', ...secure];
   return [
     '--listening-ip', HOST, '--listening-port', String(port), '--relay-ip', HOST,
     '--min-port', String(minPort), '--max-port', String(maxPort),
     '--lt-cred-mech', '--user', 'bench:benchpass', '--realm', 'bench.example',
-    '--allow-loopback-peers', ...listeners, '--no-dtls', '--no-cli',
+    '--allow-loopback-peers', ...listeners, '--no-cli',
   ];
 }
 
@@ -94,12 +105,14 @@ async function startTurnpikeServer(flags: string[], port: number, prometheus: bo
 }
 
 async function startReference(flags: string[], transport: Transport): Promise<Server> {
-  const h = await startCoturn(flags, { tls: transport === 'tls' });
+  // One relay thread, as Turnpike relays on one event loop: the comparison is per worker.
+  const h = await startCoturn([...flags, '--relay-threads', '1'], { tls: transport === 'tls', dtls: transport === 'dtls' });
   return { pid: h.pid, stop: () => h.stop(), diag: () => h.readLog().slice(-2000) };
 }
 
 interface Row {
   server: string;
+  transport: Transport;
   error?: string;
   r?: UclientResult;
   windowMs?: number;
@@ -138,7 +151,8 @@ async function benchOne(name: string, transport: Transport, certificate: TestCer
   const label = `${name} ${transport}`;
   try {
     const port = await freeUdpTcpPort(HOST);
-    const range = CLIENTS * 3 + 100; // one allocation per client, plus uclient's probe allocations
+    const clients = clientsOver(transport);
+    const range = clients * 3 + 100; // one allocation per client, plus uclient's probe allocations
     const minPort = await freePortRange(HOST, range);
     const tls: TlsSetup = { certificate, port: await freeUdpTcpPort(HOST) };
     const flags = commonFlags(port, minPort, minPort + range - 1, transport, tls);
@@ -152,23 +166,24 @@ async function benchOne(name: string, transport: Transport, certificate: TestCer
     const cpu0 = treeCpuTimeSeconds(server.pid);
     const scraper = server.metricsUrl ? startScraper(server.metricsUrl) : undefined;
     const r = await runUclient({
-      host: HOST, port: transport === 'tls' ? tls.port : port, user: 'bench', password: 'benchpass', noRtcp: true,
-      tcp: transport !== 'udp', secure: transport === 'tls',
-      clients: CLIENTS, messages: MESSAGES, length: LENGTH, intervalMs: INTERVAL,
-      peerAddr: peer.host, peerPort: peer.port, timeoutMs: UCLIENT_TIMEOUT_MS,
+      host: HOST, port: transport === 'tls' || transport === 'dtls' ? tls.port : port, user: 'bench', password: 'benchpass', noRtcp: true,
+      tcp: transport === 'tcp' || transport === 'tls', secure: transport === 'tls' || transport === 'dtls',
+      extraArgs: transport === 'dtls' ? DTLS12_SUITE : undefined,
+      clients, messages: MESSAGES, length: LENGTH, intervalMs: INTERVAL,
+      peerAddr: peer.host, peerPort: peer.port, timeoutMs: uclientTimeoutMs(clients),
     });
     const scraped = await scraper?.stop();
     const cpuSeconds = treeCpuTimeSeconds(server.pid) - cpu0;
     if (scraped && (scraped.failures > 0 || scraped.scrapes === 0)) {
-      return { server: label, r, error: `metrics scrapes: ${scraped.scrapes} answered, ${scraped.failures} failed` };
+      return { server: label, transport, r, error: `metrics scrapes: ${scraped.scrapes} answered, ${scraped.failures} failed` };
     }
     if (r.allocationFailed || r.sent === null || r.received === null) {
-      return { server: label, r, error: `uclient failed (exit ${r.exitCode}):\n${r.output.slice(-1500)}\n--- server ---\n${server.diag()}` };
+      return { server: label, transport, r, error: `uclient failed (exit ${r.exitCode}):\n${r.output.slice(-1500)}\n--- server ---\n${server.diag()}` };
     }
     const scrapeCpu = server.metricsUrl ? await scrapeCpuMs(server.pid, server.metricsUrl) : undefined;
-    return { server: label, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu };
+    return { server: label, transport, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu };
   } catch (err) {
-    return { server: label, error: err instanceof Error ? err.message : String(err) };
+    return { server: label, transport, error: err instanceof Error ? err.message : String(err) };
   } finally {
     for (const s of servers.reverse()) await s.stop();
   }
@@ -187,9 +202,9 @@ function printTable(rows: Row[]): void {
   const head = ['server', 'offered/s', 'window s', 'sent/s', 'delivered/s', 'peak recv/s', 'sent', 'recv', 'loss %',
     'avg RTT ms', 'CPU s', 'CPU µs/pkt'];
   const body = rows.map((row) => {
-    if (!row.r || row.cpuSeconds === undefined) return [row.server, fmt(OFFERED), 'FAILED', ...head.slice(3).map(() => '')];
+    if (!row.r || row.cpuSeconds === undefined) return [row.server, fmt(offered(row.transport)), 'FAILED', ...head.slice(3).map(() => '')];
     const w = row.windowMs ? row.windowMs / 1000 : undefined;
-    return [row.server, fmt(OFFERED), fmt(w, 1), fmt(w && row.r.sent! / w), fmt(w && row.r.received! / w),
+    return [row.server, fmt(offered(row.transport)), fmt(w, 1), fmt(w && row.r.sent! / w), fmt(w && row.r.received! / w),
       fmt(peakReceivedPerSecond(row.r)),
       String(row.r.sent), String(row.r.received), fmt(row.r.lossPercent, 3), fmt(row.r.avgRttMs, 2),
       fmt(row.cpuSeconds, 2), fmt(cpuPerPacketUs(row), 2)];
@@ -199,13 +214,13 @@ function printTable(rows: Row[]): void {
 }
 
 async function main(): Promise<number> {
-  console.log(`relay bench: ${CLIENTS} clients x ${MESSAGES} msgs x ${LENGTH} B every ${INTERVAL} ms `
+  console.log(`relay bench: ${STREAM_CLIENTS} clients (${DTLS_CLIENTS} over DTLS) x ${MESSAGES} msgs x ${LENGTH} B every ${INTERVAL} ms `
     + `(uclient -c, ChannelData; client transports ${TRANSPORTS.join(', ')}; ${HOST})`);
   const rows: Row[] = [];
   const certificate = makeCertificate();
   try {
     for (const transport of TRANSPORTS) {
-      if (!['udp', 'tcp', 'tls'].includes(transport)) throw new Error(`unknown transport ${transport}`);
+      if (!['udp', 'tcp', 'tls', 'dtls'].includes(transport)) throw new Error(`unknown transport ${transport}`);
       for (const name of SERVERS) {
         if (!['turnpike', 'turnpike+prometheus', 'coturn'].includes(name)) throw new Error(`unknown server ${name}`);
         console.log(`running ${name} over ${transport}...`);

@@ -3,7 +3,7 @@
  * and the ClientHello fields it must repeat, keyed by a secret that rotates. Checking one
  * needs nothing stored per client, so a flood of ClientHellos costs no memory.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { ipToBytes } from '../../stun/ip.js';
 import type { ClientHello } from './handshake-codec.js';
 
@@ -13,8 +13,9 @@ const ROTATE_MS = 60_000;
 
 export class CookieJar {
   private epoch = NaN;
-  private current: Buffer = Buffer.alloc(0);
-  private previous: Buffer = Buffer.alloc(0);
+  // Set by rotate(), which every use calls first.
+  private current!: KeyObject;
+  private previous!: KeyObject;
 
   /**
    * The key of each period is derived from `masterSecret` and the period's number, so relay
@@ -47,10 +48,11 @@ export class CookieJar {
     this.epoch = epoch;
   }
 
-  private keyOf(epoch: number): Buffer {
+  /** A key object, not raw bytes: Node would check and import raw bytes on every HMAC. */
+  private keyOf(epoch: number): KeyObject {
     const stamp = Buffer.allocUnsafe(8);
     stamp.writeDoubleBE(epoch, 0);
-    return createHmac('sha256', this.masterSecret).update(stamp).digest();
+    return createSecretKey(createHmac('sha256', this.masterSecret).update(stamp).digest());
   }
 
   /**
@@ -58,7 +60,7 @@ export class CookieJar {
    * random, session id, suites, compression. All in a fixed binary layout with each
    * variable field length-prefixed, so no two (address, port, hello) inputs hash alike.
    */
-  private mac(secret: Buffer, address: string, port: number, hello: ClientHello): Buffer {
+  private mac(secret: KeyObject, address: string, port: number, hello: ClientHello): Buffer {
     const ip = ipToBytes(address);
     const fixed = Buffer.allocUnsafe(1 + ip.length + 4);
     fixed[0] = ip.length === 4 ? 4 : 6;

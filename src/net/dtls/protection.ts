@@ -2,7 +2,7 @@
  * AES-GCM record protection for epoch 1 (RFC 5288, RFC 6347 §4.1.2.1). The explicit nonce is
  * the record's own epoch and sequence number, so it never repeats under one key.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { RECORD_HEADER, writeRecordHeader, type DtlsRecord } from './record.js';
 import type { CipherSuite, KeyBlock } from './suites.js';
 
@@ -15,14 +15,22 @@ export class RecordProtection {
   private readonly writeNonce = Buffer.alloc(12);
   private readonly readNonce = Buffer.alloc(12);
   private readonly aad = Buffer.alloc(13);
+  /**
+   * Node needs a new cipher for every nonce; handed a KeyObject it skips checking and
+   * importing a raw key each time, which cost more than the AES-GCM itself.
+   */
+  private readonly writeKey: KeyObject;
+  private readonly readKey: KeyObject;
 
   /** The server's side: it writes with the server keys and reads with the client's. */
   constructor(
     private readonly suite: CipherSuite,
-    private readonly keys: KeyBlock,
+    keys: KeyBlock,
   ) {
     keys.serverIv.copy(this.writeNonce, 0);
     keys.clientIv.copy(this.readNonce, 0);
+    this.writeKey = createSecretKey(keys.serverKey);
+    this.readKey = createSecretKey(keys.clientKey);
   }
 
   /** One record holding `parts` concatenated, encrypted. */
@@ -38,7 +46,7 @@ export class RecordProtection {
     this.aad[8] = type;
     out.copy(this.aad, 9, 1, 3);
     this.aad.writeUInt16BE(length, 11);
-    const cipher = createCipheriv(this.suite.cipher, this.keys.serverKey, this.writeNonce);
+    const cipher = createCipheriv(this.suite.cipher, this.writeKey, this.writeNonce);
     cipher.setAAD(this.aad);
     let at = RECORD_HEADER + EXPLICIT_NONCE;
     for (const part of parts) at += cipher.update(part).copy(out, at);
@@ -58,7 +66,7 @@ export class RecordProtection {
     record.header.copy(this.aad, 9, 1, 3);
     this.aad.writeUInt16BE(length, 11);
     try {
-      const decipher = createDecipheriv(this.suite.cipher, this.keys.clientKey, this.readNonce);
+      const decipher = createDecipheriv(this.suite.cipher, this.readKey, this.readNonce);
       decipher.setAAD(this.aad);
       decipher.setAuthTag(fragment.subarray(EXPLICIT_NONCE + length));
       const plain = decipher.update(fragment.subarray(EXPLICIT_NONCE, EXPLICIT_NONCE + length));

@@ -2,7 +2,7 @@
  * The cipher suites served, and the TLS 1.2 PRF (RFC 5246 §5) that derives their keys. Only
  * ECDHE with AES-GCM: forward secrecy and an AEAD, as browsers and coturn's client offer.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, createSecretKey } from 'node:crypto';
 
 export type SignatureKind = 'ecdsa' | 'rsa';
 
@@ -32,12 +32,15 @@ export function chooseSuite(offered: readonly number[], signature: SignatureKind
 /** P_hash(secret, label + seed) cut to `length` bytes. */
 export function prf(hash: string, secret: Buffer, label: string, seed: Buffer, length: number): Buffer {
   const labelled = Buffer.concat([Buffer.from(label, 'latin1'), seed]);
+  // Imported once: Node checks and imports a raw key on every createHmac, at several times
+  // the cost of the HMAC itself, and P_hash makes two HMACs per block.
+  const key = createSecretKey(secret);
   const out: Buffer[] = [];
   let total = 0;
   let a = labelled;
   while (total < length) {
-    a = createHmac(hash, secret).update(a).digest();
-    const block = createHmac(hash, secret).update(a).update(labelled).digest();
+    a = createHmac(hash, key).update(a).digest();
+    const block = createHmac(hash, key).update(a).update(labelled).digest();
     out.push(block);
     total += block.length;
   }

@@ -2,13 +2,14 @@
  * A UDP socket clients talk STUN/TURN to. Sessions (5-tuples) with an allocation are indexed
  * by address then port, so finding one per datagram builds no string.
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import type { TransportAddress } from '../stun/ip.js';
 import { ipFamily } from '../stun/ip.js';
 import type { Allocation } from '../turn/allocation.js';
 import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../log/logger-interface.js';
 import type { ClientSession } from '../turn/session.js';
+import { createUdpSocket } from './udp-socket.js';
 
 class UdpSession implements ClientSession {
   readonly transport = 'udp' as const;
@@ -73,7 +74,7 @@ export class UdpListener {
   ) {
     const family = ipFamily(address) ?? 4;
     this.local = { family, address, port };
-    this.socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+    this.socket = createUdpSocket(family);
     this.socket.on('message', (data, rinfo) => this.onDatagram(data, rinfo));
     this.socket.on('error', (error) => this.logger.warn(`UDP ${address}:${port}: ${error.message}`));
   }

@@ -5,7 +5,8 @@
  * FIRST socket of a group is bound only after a probe bind of the same addr:port without any
  * reuse flag succeeded: the probe fails with EADDRINUSE while anyone else holds the port.
  * Later members of the group (per-session sockets, relay workers) bind plainly, with
- * `reusePort`, once the first one holds the port.
+ * `reusePort`, to the port the first one holds. Never bind port 0 with `reusePort`: the
+ * kernel may pick a port a group of the same user already holds, and join it.
  *
  * The race: the probe is closed and the first socket bound right after. For UDP both happen
  * in the same JavaScript turn (with udp-socket.ts's lookup the bind is synchronous), a few

@@ -25,12 +25,27 @@ function procAddress(address: string, port: number): string {
   return `${bytes.map((b) => hex(b, 2)).join('')}:${hex(port, 4)}`;
 }
 
-/** The remote ends of the UDP sockets bound to `local` (IPv4): '00000000:0000' when unconnected. */
+/** Inodes of this process's sockets (so that other processes' sockets never count). */
+function ownSocketInodes(): Set<string> {
+  const inodes = new Set<string>();
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      const match = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/self/fd/${fd}`));
+      if (match) inodes.add(match[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return inodes;
+}
+
+/** The remote ends of this process's UDP sockets bound to `local` (IPv4): '00000000:0000' when unconnected. */
 function socketsOn(local: TransportAddress): string[] {
   const mine = procAddress(local.address, local.port);
+  const own = ownSocketInodes();
   return fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)
     .map((line) => line.trim().split(/\s+/))
-    .filter((fields) => fields[1] === mine)
+    .filter((fields) => fields[1] === mine && own.has(fields[9]!))
     .map((fields) => fields[2]!);
 }
 

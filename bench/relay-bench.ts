@@ -8,6 +8,8 @@
 // BENCH_SERVERS (comma list of turnpike, turnpike+prometheus, coturn; default "turnpike,coturn").
 // turnpike+prometheus runs Turnpike with --prometheus and scrapes /metrics every second during
 // the load, so that the cost of metrics shows as the difference in CPU per packet.
+// Like with like: Turnpike relays on one thread, so coturn runs with `--relay-threads 1`
+// (its default is one relay thread per CPU, which spreads its work over both cores here).
 import {
   runUclient, startCoturn, startPeer, treeCpuTimeSeconds, type UclientResult,
 } from '../test/support/coturn-tools.js';

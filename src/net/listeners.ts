@@ -10,6 +10,7 @@ import { startDtls } from './dtls/from-options.js';
 import type { DtlsService } from './dtls/service.js';
 import { StreamListener, TlsTerminator, tlsSessionFactory } from './stream-listener.js';
 import { hasCertificate, secureOptions } from './tls-context.js';
+import type { GroupRole } from './reuse-port.js';
 import { UdpListener } from './udp-listener.js';
 
 /**
@@ -61,16 +62,16 @@ export class Listeners {
     const dtlsUdp: UdpListener[] = [];
     const streams: StreamListener[] = [];
     const listeners = new Listeners(udp, streams, tls, dtls, dtlsUdp, options.tls, logger);
-    const reusePort = group !== undefined;
+    const role: GroupRole = group === undefined ? 'alone' : group.ports === undefined ? 'first' : 'member';
     // Every bind goes through these two, in one fixed order, so boundPorts lines up with group.ports.
     const bindUdp = async (ip: string, port: number): Promise<UdpListener> => {
-      const listener = await UdpListener.listen(ip, group?.ports?.[listeners.boundPorts.length] ?? port, engine, logger, reusePort);
+      const listener = await UdpListener.listen(ip, group?.ports?.[listeners.boundPorts.length] ?? port, engine, logger, role);
       listeners.boundPorts.push(listener.local.port);
       return listener;
     };
     const bindStream = async (ip: string, port: number, terminator: TlsTerminator | undefined, proxyProtocol = false): Promise<StreamListener> => {
       const chosen = group?.ports?.[listeners.boundPorts.length] ?? port;
-      const listener = await StreamListener.listen(ip, chosen, engine, terminator, { ...streamOptions, proxyProtocol }, logger, reusePort);
+      const listener = await StreamListener.listen(ip, chosen, engine, terminator, { ...streamOptions, proxyProtocol }, logger, role);
       listeners.boundPorts.push(listener.local.port);
       return listener;
     };

@@ -2,12 +2,13 @@
  * TCP listeners for STUN/TURN over TCP and TLS. As coturn does, either may arrive on either
  * port: the first byte tells them apart (0x16 opens a TLS handshake, RFC 7983).
  */
-import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { Server as TlsServer, type TLSSocket, type TlsOptions as NodeTlsOptions } from 'node:tls';
 import { formatTransportAddress, ipFamily, type TransportAddress } from '../stun/ip.js';
 import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../log/logger-interface.js';
 import { parseProxyHeader } from './proxy-protocol.js';
+import { listenFirstTcpOfGroup, listenTcp, type GroupRole } from './reuse-port.js';
 import { StreamSession } from './stream-session.js';
 import { chooseAlpn } from './tls-context.js';
 
@@ -67,10 +68,6 @@ export class TlsTerminator {
 }
 
 /** The one place a client-facing TCP listener's options are made, so joining a port group is decided here. */
-function clientFacingListen(address: string, port: number, reusePort: boolean): ListenOptions {
-  return { host: address, port, exclusive: true, ipv6Only: ipFamily(address) === 6, reusePort };
-}
-
 export class StreamListener {
   private readonly sockets = new Set<Socket>();
   local: TransportAddress;
@@ -90,22 +87,16 @@ export class StreamListener {
     tls: TlsTerminator | undefined,
     options: StreamOptions,
     logger: Logger,
-    /** Relay workers each listen on the port, in one SO_REUSEPORT group. */
-    reusePort = false,
+    /** With relay workers, the first starts the port's reuse group and the others join it. */
+    role: GroupRole = 'alone',
   ): Promise<StreamListener> {
     const server = createServer();
     const listener = new StreamListener(server, address, port);
     server.on('connection', (socket) => listener.onConnection(socket, engine, tls, options, logger));
     server.on('error', (error) => logger.warn(`TCP ${address}:${port}: ${error.message}`));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(clientFacingListen(address, port, reusePort), () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const bound = server.address();
-    if (bound && typeof bound === 'object') listener.local = { ...listener.local, port: bound.port };
+    // Alone, the TCP port is plain; relay workers share it (the first only if nobody holds it).
+    const bound = role === 'first' ? await listenFirstTcpOfGroup(server, address, port) : await listenTcp(server, address, port, role === 'member');
+    listener.local = { ...listener.local, port: bound };
     return listener;
   }
 

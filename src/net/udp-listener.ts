@@ -1,20 +1,30 @@
 /**
  * A UDP socket clients talk STUN/TURN to. Sessions (5-tuples) with an allocation are indexed
- * by address then port, so finding one per datagram builds no string.
+ * by address then port, so finding one per datagram builds no string. On Linux the listener
+ * heads an SO_REUSEPORT group, so that each allocated client gets its own connected socket on
+ * the same addr:port, as in coturn (udp-session-socket.ts).
  */
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import type { TransportAddress } from '../stun/ip.js';
-import { ipFamily } from '../stun/ip.js';
+import { formatTransportAddress, ipFamily } from '../stun/ip.js';
 import type { Allocation } from '../turn/allocation.js';
 import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../log/logger-interface.js';
 import type { ClientSession } from '../turn/session.js';
+import { bindFirstUdpOfGroup, bindUdpSocket, type GroupRole } from './reuse-port.js';
+import { createUdpSocket } from './udp-socket.js';
+import { UdpSessionSocket } from './udp-session-socket.js';
+
+/** Where SO_REUSEPORT lets a connected socket take one client's datagrams from the listener. */
+const PER_SESSION_SOCKETS = process.platform === 'linux';
 
 class UdpSession implements ClientSession {
   readonly transport = 'udp' as const;
   readonly remote: TransportAddress;
   allocation: Allocation | undefined;
   allocating = false;
+  /** This client's own connected socket while it has an allocation. */
+  private ownSocket: UdpSessionSocket | undefined;
 
   constructor(
     private readonly listener: UdpListener,
@@ -30,6 +40,12 @@ class UdpSession implements ClientSession {
   setAllocation(allocation: Allocation | undefined): void {
     this.allocation = allocation;
     this.reindex();
+    if (allocation) {
+      this.ownSocket ??= this.listener.openSessionSocket(this.remote);
+    } else if (this.ownSocket) {
+      this.listener.closeSessionSocket(this.ownSocket);
+      this.ownSocket = undefined;
+    }
   }
 
   setAllocating(allocating: boolean): void {
@@ -43,8 +59,10 @@ class UdpSession implements ClientSession {
     else this.listener.unindex(this);
   }
 
-  send(data: Buffer): void {
-    this.listener.socket.send(data, this.remote.port, this.remote.address);
+  send(data: Buffer | Buffer[]): void {
+    const own = this.ownSocket;
+    if (own?.connected) own.send(data);
+    else this.listener.socket.send(data, this.remote.port, this.remote.address);
   }
 
   sendRelayed(data: Buffer): boolean {
@@ -53,19 +71,17 @@ class UdpSession implements ClientSession {
   }
 
   sendChannelData(header: Buffer, payload: Buffer): boolean {
-    this.listener.socket.send([header, payload], this.remote.port, this.remote.address);
+    this.send([header, payload]);
     return true;
   }
-}
-
-/** The one place a client-facing UDP socket is made, so joining a port group is decided here. */
-function clientFacingSocket(family: 4 | 6, reusePort: boolean): Socket {
-  return createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, reusePort });
 }
 
 export class UdpListener {
   readonly socket: Socket;
   private readonly sessions = new Map<string, Map<number, UdpSession>>();
+  private readonly sessionSockets = new Set<UdpSessionSocket>();
+  /** Off where the kernel cannot share the port, or refused to (another user's group). */
+  private sessionSocketsEnabled = PER_SESSION_SOCKETS;
   local: TransportAddress;
   /** Set when this port also serves DTLS: it takes the datagrams RFC 7983 says are DTLS. */
   onDtls: ((data: Buffer, rinfo: RemoteInfo) => void) | undefined;
@@ -75,26 +91,24 @@ export class UdpListener {
     port: number,
     private readonly engine: TurnEngine,
     private readonly logger: Logger,
-    reusePort: boolean,
+    role: GroupRole,
   ) {
     const family = ipFamily(address) ?? 4;
     this.local = { family, address, port };
-    this.socket = clientFacingSocket(family, reusePort);
-    this.socket.on('message', (data, rinfo) => this.onDatagram(data, rinfo));
+    // Every listener may head a group (its per-session sockets); relay workers share one.
+    this.socket = createUdpSocket(family, { reusePort: PER_SESSION_SOCKETS || role !== 'alone' });
+    this.socket.on('message', this.onDatagram);
     this.socket.on('error', (error) => this.logger.warn(`UDP ${address}:${port}: ${error.message}`));
   }
 
-  /** `reusePort`: relay workers each bind the port, in one SO_REUSEPORT group. */
-  static async listen(address: string, port: number, engine: TurnEngine, logger: Logger, reusePort = false): Promise<UdpListener> {
-    const listener = new UdpListener(address, port, engine, logger, reusePort);
-    await new Promise<void>((resolve, reject) => {
-      listener.socket.once('error', reject);
-      listener.socket.bind({ address, port, exclusive: true }, () => {
-        listener.socket.off('error', reject);
-        resolve();
-      });
-    });
-    listener.local = { ...listener.local, port: listener.socket.address().port };
+  /** `role`: with relay workers, the first starts the port's reuse group and the others join it. */
+  static async listen(address: string, port: number, engine: TurnEngine, logger: Logger, role: GroupRole = 'alone'): Promise<UdpListener> {
+    const listener = new UdpListener(address, port, engine, logger, role);
+    const bound =
+      role === 'member' || (role === 'alone' && !PER_SESSION_SOCKETS)
+        ? await bindUdpSocket(listener.socket, address, port)
+        : await bindFirstUdpOfGroup(listener.socket, address, port);
+    listener.local = { ...listener.local, port: bound };
     return listener;
   }
 
@@ -111,11 +125,46 @@ export class UdpListener {
     if (byPort.size === 0) this.sessions.delete(session.remote.address);
   }
 
+  /** A socket of its own for an allocated client; undefined where that is not possible. */
+  openSessionSocket(remote: TransportAddress): UdpSessionSocket | undefined {
+    if (!this.sessionSocketsEnabled) return undefined;
+    const client = formatTransportAddress(remote);
+    const socket: UdpSessionSocket = new UdpSessionSocket(
+      this.local,
+      remote,
+      this.onDatagram,
+      (error) => this.sessionSocketFailed(socket, client, error),
+      (error) => this.logger.debug(`UDP ${formatTransportAddress(this.local)} -> ${client}: ${error.message}`),
+    );
+    this.sessionSockets.add(socket);
+    return socket;
+  }
+
+  private sessionSocketFailed(socket: UdpSessionSocket, client: string, error: NodeJS.ErrnoException): void {
+    this.sessionSockets.delete(socket);
+    const where = `UDP ${formatTransportAddress(this.local)}`;
+    if (error.code === 'EADDRINUSE' && this.sessionSocketsEnabled) {
+      // The group belongs to another user (bound before proc-user took effect): the listener serves all.
+      this.sessionSocketsEnabled = false;
+      this.logger.warn(`${where}: no per-session sockets (${error.message}); clients are served by the listener alone`);
+    } else {
+      this.logger.debug(`${where}: no socket of its own for ${client}: ${error.message}`);
+    }
+  }
+
+  closeSessionSocket(socket: UdpSessionSocket): void {
+    this.sessionSockets.delete(socket);
+    socket.close();
+  }
+
   close(): Promise<void> {
+    for (const socket of this.sessionSockets) socket.close();
+    this.sessionSockets.clear();
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
 
-  private onDatagram(data: Buffer, rinfo: RemoteInfo): void {
+  /** Every datagram, from the listener or from a session's own socket. */
+  private readonly onDatagram = (data: Buffer, rinfo: RemoteInfo): void => {
     try {
       const first = data[0]!;
       if (this.onDtls && first >= 20 && first <= 63) return this.onDtls(data, rinfo);
@@ -126,5 +175,5 @@ export class UdpListener {
       this.engine.malformed(data.length);
       this.logger.error(`UDP ${rinfo.address}:${rinfo.port}: datagram dropped: ${error instanceof Error ? error.stack : String(error)}`);
     }
-  }
+  };
 }

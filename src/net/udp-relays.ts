@@ -2,7 +2,7 @@
  * UDP relay sockets for allocations: which relay IP, which port, binding, EVEN-PORT pairs
  * and RESERVATION-TOKENs (held ports expire after 30 s, RFC 8656 §7.2).
  */
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { IpFamily, TransportAddress } from '../stun/ip.js';
 import { ipFamily } from '../stun/ip.js';
@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger-interface.js';
 import type { PeerPacketHandler, RelayEndpoint, RelayOpenResult, RelayProvider, RelayRequest } from '../turn/relay.js';
 import { kernelSetsDontFragment } from './dont-fragment.js';
 import { PortPool, type PortSlice } from './port-pool.js';
+import { createUdpSocket } from './udp-socket.js';
 
 const RESERVATION_MS = 30_000;
 const BIND_ATTEMPTS = 16;
@@ -125,8 +126,7 @@ export class UdpRelays implements RelayProvider {
   }
 
   private bind(ip: string, port: number): Promise<Socket | undefined> {
-    const family = ipFamily(ip);
-    const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+    const socket = createUdpSocket(ipFamily(ip)!);
     return new Promise((resolve) => {
       const onError = (): void => {
         socket.close();

@@ -5,10 +5,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Method, MessageBuilder, StunClass } from '../../src/stun/index.js';
-import { freeUdpPort } from '../support/ports.js';
+import { freePortRange, freeUdpPort } from '../support/ports.js';
 import { startProcess, stopAllProcesses } from '../support/processes.js';
 import { ROOT, TURNPIKE_CLI, startTurnpike } from '../support/turnpike-process.js';
-import { UdpTestClient } from '../support/turn-client.js';
+import { PEER_HOST, UdpTestClient, openPeer } from '../support/turn-client.js';
 import { readLog, waitForLine } from '../support/log-lines.js';
 
 const HOST = '127.0.0.1';
@@ -68,5 +68,29 @@ describe('proc-user and proc-group', () => {
     const exit = await server.exited;
     expect(exit.code, server.output).toBe(1);
     expect(server.output).toMatch(/ERROR: cannot drop privileges: .*no-such-group-here/);
+  });
+
+  it('still relays UDP after the switch: the listener serves the clients a per-session socket would', async () => {
+    const port = await freeUdpPort(HOST);
+    const minPort = await freePortRange(HOST, 10);
+    const server = await startTurnpike(['-n', '--listening-ip', HOST, '--listening-port', String(port), '--no-tcp', '--no-tls', '--no-dtls',
+      '--relay-ip', HOST, '--min-port', String(minPort), '--max-port', String(minPort + 9), '--lt-cred-mech', '--user', 'alice:secret',
+      '--realm', 'proc.example', '--allow-loopback-peers', '--proc-user', 'nobody'], HOST, port);
+    await server.proc.waitForOutput(/running as uid 65534/, 10_000);
+    const client = await UdpTestClient.open({ address: HOST, port }, { username: 'alice', password: 'secret' });
+    const peer = await openPeer(PEER_HOST);
+    try {
+      const relay = await client.allocateRelay();
+      // The listening socket's reuse group belongs to root: the kernel refuses the new user's.
+      await server.proc.waitForOutput(/no per-session sockets \(bind EADDRINUSE/, 5000);
+      expect((await client.channelBind(0x4001, peer.address)).cls).toBe(StunClass.SuccessResponse);
+      client.sendChannelData(0x4001, Buffer.from('out'));
+      expect((await peer.next()).data.toString()).toBe('out');
+      peer.socket.send('back', relay.port, relay.address);
+      expect((await client.nextDatagram()).data.subarray(4).toString()).toBe('back');
+    } finally {
+      await client.close();
+      peer.socket.close();
+    }
   });
 });

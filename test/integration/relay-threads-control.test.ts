@@ -22,7 +22,7 @@ import { UdpTestClient } from '../support/turn-client.js';
 import { parseExposition, valueOf } from '../unit/metrics/exposition.js';
 
 const cleanups = cleanupAfterEach();
-const { startThreaded, echoPeer, clientOn } = relayThreadHelpers(cleanups);
+const { startThreaded, echoPeer, clientOn, allocatedOn } = relayThreadHelpers(cleanups);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-threads-admin-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -107,10 +107,9 @@ describe('relayThreads 2: admin interface and drain', () => {
     const server = await startThreaded();
     const admin = await adminOf(server);
     const byWorker = [
-      [await clientOn(server, 0), await clientOn(server, 0)],
-      [await clientOn(server, 1), await clientOn(server, 1)],
+      [await allocatedOn(server, 0), await allocatedOn(server, 0)],
+      [await allocatedOn(server, 1), await allocatedOn(server, 1)],
     ];
-    for (const client of byWorker.flat()) await client.allocateRelay();
 
     const sessions = await admin.sessions();
     const clientOf = (c: UdpTestClient) => `127.0.0.1:${c.socket.address().port}`;
@@ -139,10 +138,8 @@ describe('relayThreads 2: admin interface and drain', () => {
     const drain = new Drain(server.relayControl, () => 60, silentLogger);
     cleanups.push(() => drain.cancel());
     const admin = await adminOf(server, drain);
-    const onFirst = await clientOn(server, 0);
-    const onSecond = await clientOn(server, 1);
-    await onFirst.allocateRelay();
-    await onSecond.allocateRelay();
+    const onFirst = await allocatedOn(server, 0);
+    const onSecond = await allocatedOn(server, 1);
 
     expect(await admin.drain()).toMatchObject({ draining: true, allocations: 2 });
     // Both clients reach the same workers as before; neither gets a new allocation.

@@ -46,10 +46,32 @@ export function relayThreadHelpers(cleanups: Cleanups) {
       await client.allocateRelay();
       const after = await server.workerAllocationCounts();
       expect((await client.refresh(0)).cls).toBe(StunClass.SuccessResponse);
+      // The worker gives the quota back by a message on the channel the count answer takes
+      // after it: once counted, main's ledger has it back and the client's next Allocate is free.
+      await server.workerAllocationCounts();
       if (after[worker]! > before[worker]!) return client;
     }
     throw new Error(`no client of 40 reached relay worker ${worker}`);
   }
 
-  return { startThreaded, echoPeer, clientOn };
+  /**
+   * A client holding an allocation on `worker`. Each allocated UDP client's own connected socket
+   * joins the port's reuse group and changes which worker the kernel hashes unpinned clients
+   * to, so a client found with clientOn may land elsewhere once other clients hold allocations;
+   * an allocated client stays where its socket is.
+   */
+  async function allocatedOn(server: TurnServer, worker: number): Promise<UdpTestClient> {
+    for (let i = 0; i < 40; i++) {
+      const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
+      cleanups.push(() => client.close());
+      const before = await server.workerAllocationCounts();
+      await client.allocateRelay();
+      const after = await server.workerAllocationCounts();
+      if (after[worker]! > before[worker]!) return client;
+      expect((await client.refresh(0)).cls).toBe(StunClass.SuccessResponse);
+    }
+    throw new Error(`no client of 40 reached relay worker ${worker}`);
+  }
+
+  return { startThreaded, echoPeer, clientOn, allocatedOn };
 }

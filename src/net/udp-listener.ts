@@ -9,12 +9,16 @@ import type { Allocation } from '../turn/allocation.js';
 import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../log/logger-interface.js';
 import type { ClientSession } from '../turn/session.js';
+import { PinnedClient } from './pinned-client.js';
 
 class UdpSession implements ClientSession {
   readonly transport = 'udp' as const;
   readonly remote: TransportAddress;
   allocation: Allocation | undefined;
   allocating = false;
+  /** Forwarded by another relay worker: pinned here once it has an allocation (pinned-client.ts). */
+  pinOnAllocation = false;
+  private pinned: PinnedClient | undefined;
 
   constructor(
     private readonly listener: UdpListener,
@@ -30,6 +34,11 @@ class UdpSession implements ClientSession {
   setAllocation(allocation: Allocation | undefined): void {
     this.allocation = allocation;
     this.reindex();
+    if (allocation && this.pinOnAllocation) this.pinned ??= this.listener.pinClient(this.remote);
+    else if (!allocation && this.pinned) {
+      this.pinned.close();
+      this.pinned = undefined;
+    }
   }
 
   setAllocating(allocating: boolean): void {
@@ -43,8 +52,9 @@ class UdpSession implements ClientSession {
     else this.listener.unindex(this);
   }
 
-  send(data: Buffer): void {
-    this.listener.socket.send(data, this.remote.port, this.remote.address);
+  send(data: Buffer | Buffer[]): void {
+    if (this.pinned) this.pinned.send(data);
+    else this.listener.socket.send(data, this.remote.port, this.remote.address);
   }
 
   sendRelayed(data: Buffer): boolean {
@@ -53,7 +63,7 @@ class UdpSession implements ClientSession {
   }
 
   sendChannelData(header: Buffer, payload: Buffer): boolean {
-    this.listener.socket.send([header, payload], this.remote.port, this.remote.address);
+    this.send([header, payload]);
     return true;
   }
 }
@@ -109,6 +119,24 @@ export class UdpListener {
     if (byPort?.get(session.remote.port) !== session) return;
     byPort.delete(session.remote.port);
     if (byPort.size === 0) this.sessions.delete(session.remote.address);
+  }
+
+  /**
+   * An Allocate another relay worker received from `client` on this addr:port (its
+   * RESERVATION-TOKEN names this worker): served as if it had arrived here, and the client
+   * pinned to this worker once it has its allocation.
+   */
+  serveForwarded(packet: Buffer, client: TransportAddress): void {
+    const rinfo: RemoteInfo = { address: client.address, family: client.family === 6 ? 'IPv6' : 'IPv4', port: client.port, size: packet.length };
+    const session = this.sessions.get(client.address)?.get(client.port) ?? new UdpSession(this, rinfo);
+    session.pinOnAllocation = true;
+    void this.engine.handlePacket(session, packet);
+  }
+
+  /** A socket of this listener's group connected to `client`, delivering here like the listener. */
+  pinClient(client: TransportAddress): PinnedClient {
+    const unpinned = (data: Buffer | Buffer[]): void => void this.socket.send(data, client.port, client.address);
+    return new PinnedClient(this.local, client, (data, rinfo) => this.onDatagram(data, rinfo), unpinned, this.logger);
   }
 
   close(): Promise<void> {

@@ -13,6 +13,7 @@ import type { RelayProvider, TcpRelayProvider } from './relay.js';
 import type { PendingConnections } from './tcp-relay.js';
 import type { AllocationLedger } from './ledger.js';
 import type { ReplyBudget } from './reply-budget.js';
+import type { ClientSession } from './session.js';
 
 export type AuthMode = 'long-term' | 'none' | 'stun-only';
 
@@ -85,6 +86,11 @@ export interface EngineServices {
   readonly onAllocationEnded?: (allocation: Allocation) => void;
   /** Per-realm quota and bandwidth values from the user database, when there is one. */
   readonly realmOptions?: (realm: string) => RealmOptions;
+  /**
+   * Relay workers: hands an Allocate whose RESERVATION-TOKEN another worker issued to that
+   * worker, which holds the reserved port and answers the client itself; true when handed.
+   */
+  readonly forwardAllocate?: (session: ClientSession, packet: Buffer, token: Buffer) => boolean;
   /** Milliseconds; injected so that every lifetime rule is testable without waiting. */
   readonly clock: () => number;
 }

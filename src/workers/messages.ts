@@ -17,11 +17,20 @@ export interface WorkerStart {
   readonly ports: readonly number[] | undefined;
 }
 
+/** An Allocate with a RESERVATION-TOKEN, from the worker a UDP client reached to the token's worker. */
+export interface ForwardedAllocate {
+  /** The listening addr:port the client sent it to, and the client. */
+  readonly local: TransportAddress;
+  readonly client: TransportAddress;
+  readonly packet: Uint8Array;
+}
+
 export type ToWorker =
   | { readonly type: 'reconfigure'; readonly options: ServerOptions }
   | { readonly type: 'reload-certificates' }
   | { readonly type: 'count-allocations'; readonly id: number }
-  | { readonly type: 'close' };
+  | { readonly type: 'close' }
+  | { readonly type: 'serve-allocate'; readonly allocate: ForwardedAllocate };
 
 export type FromWorker =
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly fields: LogFields | undefined }
@@ -33,7 +42,8 @@ export type FromWorker =
     }
   | { readonly type: 'start-failed'; readonly message: string }
   | { readonly type: 'allocations'; readonly id: number; readonly count: number }
-  | { readonly type: 'closed' };
+  | { readonly type: 'closed' }
+  | { readonly type: 'forward-allocate'; readonly to: number; readonly allocate: ForwardedAllocate };
 
 /** The options as the main thread had them: the static users' keys are Buffers again. */
 export function reviveOptions(options: ServerOptions): ServerOptions {

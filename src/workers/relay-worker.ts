@@ -8,6 +8,7 @@ import type { LogLevel } from '../config/server-options.js';
 import type { LogFields, Logger } from '../log/logger-interface.js';
 import { RelayNode } from '../relay-node.js';
 import { LedgerClient } from '../turn/ledger-port.js';
+import { allocateForwarder } from './allocate-forwarding.js';
 import { reviveOptions, reviveSecrets, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
 
 const port = parentPort!;
@@ -32,6 +33,7 @@ async function run(): Promise<void> {
       // Quotas and bps-capacity are decided once for the server, by the main thread.
       ledger: new LedgerClient(port),
       logger,
+      forwardAllocate: allocateForwarder(start.index, start.count, post),
       place: { slice: { index: start.index, count: start.count }, group: { ports: start.ports } },
     });
     const listeners = await node.listen();
@@ -51,6 +53,11 @@ async function run(): Promise<void> {
         return void running.listeners.reloadCertificates();
       case 'count-allocations':
         return post({ type: 'allocations', id: message.id, count: running.engine.allocations.size });
+      case 'serve-allocate': {
+        const { local, client, packet } = message.allocate;
+        if (!running.listeners.serveForwardedAllocate(local, client, Buffer.from(packet))) logger.warn(`a forwarded Allocate names ${local.address}:${local.port}, where this worker does not listen on UDP`);
+        return;
+      }
       case 'close':
         return void running.close().then(() => post({ type: 'closed' }));
     }

@@ -34,6 +34,8 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     ledger.attach(index, worker.thread);
     // A dead worker holds no allocation: what it reserved goes back.
     void worker.exited.then(() => ledger.releaseAllOf(index));
+    // Another worker's RESERVATION-TOKEN: the Allocate goes to the worker holding the port.
+    worker.onForward = ({ to, allocate }) => workers.find((w) => w.index === to)?.send({ type: 'serve-allocate', allocate });
     workers.push(worker);
     return worker;
   };

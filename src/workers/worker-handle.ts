@@ -32,6 +32,8 @@ export class WorkerHandle {
   private alive = true;
   private readonly waiting = new Map<number, (count: number) => void>();
   private nextId = 0;
+  /** Where a message this worker addresses to another worker goes (relay-workers.ts routes it). */
+  onForward: ((message: Extract<FromWorker, { type: 'forward-allocate' }>) => void) | undefined;
 
   constructor(
     readonly index: number,
@@ -58,6 +60,8 @@ export class WorkerHandle {
           return this.waiting.delete(message.id);
         case 'closed':
           return void this.thread.terminate();
+        case 'forward-allocate':
+          return this.onForward?.(message);
       }
     });
     this.thread.on('error', (error) => {

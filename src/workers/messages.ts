@@ -6,6 +6,7 @@ import type { LogLevel, ServerOptions } from '../config/server-options.js';
 import type { LogFields } from '../log/logger-interface.js';
 import type { RelaySecrets } from '../relay-node.js';
 import type { TransportAddress } from '../stun/ip.js';
+import type { StreamSignal } from './thread-stream.js';
 
 /** workerData of relay worker `index` of `count`. */
 export interface WorkerStart {
@@ -25,12 +26,23 @@ export interface ForwardedAllocate {
   readonly packet: Uint8Array;
 }
 
+/**
+ * What one worker tells another, passed on by main: an Allocate for the worker holding its
+ * reserved port, and RFC 6062 data connections that landed on another worker than their
+ * allocation (workers/remote-binds.ts). `channel` is numbered by the data connection's worker.
+ */
+export type BetweenWorkers =
+  | { readonly kind: 'serve-allocate'; readonly allocate: ForwardedAllocate }
+  | { readonly kind: 'bind'; readonly channel: number; readonly connectionId: number; readonly username: string }
+  | { readonly kind: 'bound'; readonly channel: number; readonly code: number; readonly peer: TransportAddress | undefined }
+  | ({ readonly channel: number } & StreamSignal);
+
 export type ToWorker =
   | { readonly type: 'reconfigure'; readonly options: ServerOptions }
   | { readonly type: 'reload-certificates' }
   | { readonly type: 'count-allocations'; readonly id: number }
   | { readonly type: 'close' }
-  | { readonly type: 'serve-allocate'; readonly allocate: ForwardedAllocate };
+  | { readonly type: 'from-worker'; readonly from: number; readonly message: BetweenWorkers };
 
 export type FromWorker =
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly fields: LogFields | undefined }
@@ -43,7 +55,10 @@ export type FromWorker =
   | { readonly type: 'start-failed'; readonly message: string }
   | { readonly type: 'allocations'; readonly id: number; readonly count: number }
   | { readonly type: 'closed' }
-  | { readonly type: 'forward-allocate'; readonly to: number; readonly allocate: ForwardedAllocate };
+  | { readonly type: 'to-worker'; readonly to: number; readonly message: BetweenWorkers };
+
+/** A chunk's bytes move rather than being copied on each hop. */
+export const transferOf = (message: BetweenWorkers): ArrayBuffer[] => (message.kind === 'chunk' ? [message.data.buffer as ArrayBuffer] : []);
 
 /** The options as the main thread had them: the static users' keys are Buffers again. */
 export function reviveOptions(options: ServerOptions): ServerOptions {

@@ -9,7 +9,8 @@ import type { LogFields, Logger } from '../log/logger-interface.js';
 import { RelayNode } from '../relay-node.js';
 import { LedgerClient } from '../turn/ledger-port.js';
 import { allocateForwarder } from './allocate-forwarding.js';
-import { reviveOptions, reviveSecrets, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
+import { reviveOptions, reviveSecrets, transferOf, type BetweenWorkers, type ForwardedAllocate, type FromWorker, type ToWorker, type WorkerStart } from './messages.js';
+import { RemoteBinds } from './remote-binds.js';
 
 const port = parentPort!;
 const start = workerData as WorkerStart;
@@ -18,11 +19,19 @@ function post(message: FromWorker): void {
   port.postMessage(message);
 }
 
+/** To another worker, through main. */
+function toWorker(to: number, message: BetweenWorkers): void {
+  port.postMessage({ type: 'to-worker', to, message } satisfies FromWorker, transferOf(message));
+}
+
+
 const line =
   (level: LogLevel) =>
   (message: string, fields?: LogFields): void =>
     post({ type: 'log', level, message, fields });
 const logger: Logger = { error: line('error'), warn: line('warn'), info: line('info'), verbose: line('verbose'), debug: line('debug') };
+
+const binds = new RemoteBinds(start.index, start.count, toWorker, logger);
 
 async function run(): Promise<void> {
   let node: RelayNode | undefined;
@@ -33,7 +42,7 @@ async function run(): Promise<void> {
       // Quotas and bps-capacity are decided once for the server, by the main thread.
       ledger: new LedgerClient(port),
       logger,
-      forwardAllocate: allocateForwarder(start.index, start.count, post),
+      otherWorkers: { index: start.index, forwardAllocate: allocateForwarder(start.index, start.count, toWorker), bindElsewhere: binds.bindElsewhere },
       place: { slice: { index: start.index, count: start.count }, group: { ports: start.ports } },
     });
     const listeners = await node.listen();
@@ -53,15 +62,19 @@ async function run(): Promise<void> {
         return void running.listeners.reloadCertificates();
       case 'count-allocations':
         return post({ type: 'allocations', id: message.id, count: running.engine.allocations.size });
-      case 'serve-allocate': {
-        const { local, client, packet } = message.allocate;
-        if (!running.listeners.serveForwardedAllocate(local, client, Buffer.from(packet))) logger.warn(`a forwarded Allocate names ${local.address}:${local.port}, where this worker does not listen on UDP`);
-        return;
-      }
+      case 'from-worker':
+        if (message.message.kind !== 'serve-allocate') return binds.receive(message.from, message.message, running.engine);
+        return serveForwardedAllocate(running, message.message.allocate);
       case 'close':
+        binds.close();
         return void running.close().then(() => post({ type: 'closed' }));
     }
   });
+}
+
+function serveForwardedAllocate(node: RelayNode, { local, client, packet }: ForwardedAllocate): void {
+  if (node.listeners.serveForwardedAllocate(local, client, Buffer.from(packet))) return;
+  logger.warn(`a forwarded Allocate names ${local.address}:${local.port}, where this worker does not listen on UDP`);
 }
 
 void run();

@@ -11,7 +11,7 @@ import { hasCertificate, secureOptions } from '../net/tls-context.js';
 import { ServicePorts, configuredServicePorts } from '../policy/service-ports.js';
 import { newRelaySecrets, type RelaySecrets } from '../relay-node.js';
 import type { TurnServer } from '../server.js';
-import type { ToWorker } from './messages.js';
+import { transferOf, type ToWorker } from './messages.js';
 import { LedgerServer } from '../turn/ledger-port.js';
 import { refuseWhatWorkersCannotServe } from './unsupported.js';
 import { WorkerHandle } from './worker-handle.js';
@@ -34,8 +34,8 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     ledger.attach(index, worker.thread);
     // A dead worker holds no allocation: what it reserved goes back.
     void worker.exited.then(() => ledger.releaseAllOf(index));
-    // Another worker's RESERVATION-TOKEN: the Allocate goes to the worker holding the port.
-    worker.onForward = ({ to, allocate }) => workers.find((w) => w.index === to)?.send({ type: 'serve-allocate', allocate });
+    // Workers address each other through main (workers/messages.ts, BetweenWorkers).
+    worker.onForward = ({ to, message }) => workers.find((w) => w.index === to)?.send({ type: 'from-worker', from: index, message }, transferOf(message));
     workers.push(worker);
     return worker;
   };

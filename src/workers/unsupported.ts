@@ -11,8 +11,6 @@ const NOT_YET_ACROSS_WORKERS: readonly { readonly option: string; readonly isSet
   { option: 'prometheus', isSet: (o) => o.metrics !== undefined },
   { option: 'admin-socket / admin-port', isSet: (o) => o.admin !== undefined },
   { option: 'self-test-page', isSet: (o) => o.selfTest !== undefined },
-  // RFC 6062: a client's ConnectionBind connection may reach another worker than its allocation.
-  { option: 'TCP relaying (set no-tcp-relay)', isSet: (o) => !o.noTcpRelay },
 ];
 
 /** Throws naming every option set that cannot yet be combined with relayThreads > 1. */

@@ -33,7 +33,7 @@ export class WorkerHandle {
   private readonly waiting = new Map<number, (count: number) => void>();
   private nextId = 0;
   /** Where a message this worker addresses to another worker goes (relay-workers.ts routes it). */
-  onForward: ((message: Extract<FromWorker, { type: 'forward-allocate' }>) => void) | undefined;
+  onForward: ((message: Extract<FromWorker, { type: 'to-worker' }>) => void) | undefined;
 
   constructor(
     readonly index: number,
@@ -60,7 +60,7 @@ export class WorkerHandle {
           return this.waiting.delete(message.id);
         case 'closed':
           return void this.thread.terminate();
-        case 'forward-allocate':
+        case 'to-worker':
           return this.onForward?.(message);
       }
     });
@@ -81,8 +81,8 @@ export class WorkerHandle {
     );
   }
 
-  send(message: ToWorker): void {
-    if (this.alive) this.thread.postMessage(message);
+  send(message: ToWorker, transfer: ArrayBuffer[] = []): void {
+    if (this.alive) this.thread.postMessage(message, transfer);
   }
 
   countAllocations(): Promise<number> {

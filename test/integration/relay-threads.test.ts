@@ -3,12 +3,12 @@
 // dist/ (built by pretest), so these tests need a fresh build.
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
 import type { Logger } from '../../src/log/logger-interface.js';
-import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, longTermKey, readBytes, readErrorCode, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
+import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, longTermKey, readBytes, readErrorCode, readUint32, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
 import { makeCertificate } from '../support/certs.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { freePortRange } from '../support/ports.js';
@@ -198,6 +198,55 @@ describe('relayThreads 2', () => {
     await expect.poll(() => lines.filter((l) => /^info relay worker [01]: TLS certificate reloaded from /.test(l)).length).toBe(2);
   });
 
+  it('binds an RFC 6062 data connection that reaches another worker than its allocation, carrying 64 KiB each way', async () => {
+    const { logger, lines } = recordingLogger();
+    const server = await startThreaded({ noTcp: false, noTcpRelay: false }, logger);
+    let peerReceived = 0;
+    const peer = createServer((socket) => {
+      socket.on('data', (chunk: Buffer) => (peerReceived += chunk.length));
+      socket.pipe(socket);
+    });
+    await new Promise<void>((r) => peer.listen(0, PEER_HOST, r));
+    cleanups.push(() => new Promise<void>((r) => peer.close(() => r())));
+    const peerAddress: TransportAddress = { family: 4, address: PEER_HOST, port: (peer.address() as AddressInfo).port };
+    const control = await StreamTestClient.open(server.streamAddresses[0]!, { credentials: ALICE });
+    cleanups.push(() => control.close());
+    expect((await control.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 6))).cls).toBe(StunClass.SuccessResponse);
+
+    // New connections spread over both workers: bind until one lands on the other worker.
+    const crossed = (id: number) => lines.some((l) => l.includes(`ConnectionBind for CONNECTION-ID ${id} of relay worker`));
+    const connect = async (): Promise<number> => {
+      // 446 while the previous peer connection to this peer is still closing.
+      for (let i = 0; i < 50; i++) {
+        const answer = await control.request(Method.Connect, (b) => b.addXorAddress(AttributeType.XorPeerAddress, peerAddress));
+        const id = readUint32(answer, AttributeType.ConnectionId);
+        if (id !== undefined) return id;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error('Connect kept failing');
+    };
+    let data: StreamTestClient | undefined;
+    for (let attempt = 0; attempt < 20 && !data; attempt++) {
+      const id = await connect();
+      const candidate = await StreamTestClient.open(server.streamAddresses[0]!, { credentials: ALICE });
+      cleanups.push(() => candidate.close());
+      const bound = await candidate.request(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, id));
+      expect(readErrorCode(bound, AttributeType.ErrorCode)).toBeUndefined();
+      if (crossed(id)) data = candidate;
+      else candidate.close(); // bound on its own worker, as with one thread: try another connection
+    }
+    expect(data).toBeDefined();
+
+    const sent = Buffer.alloc(64 * 1024, 0);
+    for (let i = 0; i < sent.length; i++) sent[i] = (i * 7) & 0xff;
+    data!.socket.write(sent);
+    expect((await data!.readRaw(sent.length, 10_000)).equals(sent)).toBe(true);
+    expect(peerReceived).toBe(sent.length);
+    // The owner counted the crossing bytes as the allocation's: logged when it ends.
+    control.close();
+    await expect.poll(() => lines.find((l) => / allocation \d+ ended .*tcp /.test(l))).toMatch(new RegExp(`from client \\d+ pkts/${sent.length} B, to client \\d+ pkts/${sent.length} B`));
+  });
+
   it('ends every worker thread on close and frees the listening ports', async () => {
     const server = await startThreaded({ noTcp: false });
     const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
@@ -255,7 +304,6 @@ describe('relayThreads 2', () => {
     await expect(createTurnServer(await testServerOptions({ relayThreads: 2, noTcpRelay: true, metrics, selfTest: { address: '127.0.0.1', port: 0, turnHost: undefined } }))).rejects.toThrow(
       'relayThreads > 1 cannot yet be combined with: prometheus, self-test-page',
     );
-    await expect(createTurnServer(await testServerOptions({ relayThreads: 2 }))).rejects.toThrow(/no-tcp-relay/);
     await expect(createTurnServer(await testServerOptions({ relayThreads: 3, noTcpRelay: true, minPort: 50000, maxPort: 50004 }))).rejects.toThrow(
       'fewer than 2 ports for each of 3 relay workers',
     );

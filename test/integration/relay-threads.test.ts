@@ -3,7 +3,7 @@
 // dist/ (built by pretest), so these tests need a fresh build.
 import { createSocket, type Socket } from 'node:dgram';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Socket as TcpSocket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
@@ -91,6 +91,59 @@ async function echoedThroughUdp(client: UdpTestClient, peer: TransportAddress): 
     if (message.method === Method.Data && readBytes(message, AttributeType.Data)?.toString() === `packet ${i}`) echoed++;
   }
   return echoed;
+}
+
+/**
+ * A TCP allocation (RFC 6062) on relayThreads 2, an echo peer that counts what it gets, and a
+ * way to find a client connection the kernel gave to the worker NOT holding the allocation.
+ */
+async function tcpRelayAcrossWorkers() {
+  const { logger, lines } = recordingLogger();
+  const server = await startThreaded({ noTcp: false, noTcpRelay: false }, logger);
+  let received = 0;
+  const sockets = new Set<TcpSocket>();
+  const peer = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    socket.pipe(socket);
+  });
+  await new Promise<void>((r) => peer.listen(0, PEER_HOST, r));
+  cleanups.push(() => new Promise<void>((r) => peer.close(() => r())));
+  const peerAddress: TransportAddress = { family: 4, address: PEER_HOST, port: (peer.address() as AddressInfo).port };
+  const open = async (): Promise<StreamTestClient> => {
+    const client = await StreamTestClient.open(server.streamAddresses[0]!, { credentials: ALICE });
+    cleanups.push(() => client.close());
+    return client;
+  };
+  const control = await open();
+  expect((await control.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 6))).cls).toBe(StunClass.SuccessResponse);
+  return {
+    lines,
+    control,
+    peerReceived: () => received,
+    openPeerSockets: () => sockets.size,
+    /** A CONNECTION-ID for a new connection to the peer. */
+    connect: async (): Promise<number> => {
+      const answer = await control.request(Method.Connect, (b) => b.addXorAddress(AttributeType.XorPeerAddress, peerAddress));
+      return readUint32(answer, AttributeType.ConnectionId)!;
+    },
+    /**
+     * A new connection on the other worker than `id`'s: probed with a ConnectionBind for an id
+     * its owner never issues (low bits 0), which that other worker says it forwards, then 400.
+     */
+    dataConnectionElsewhere: async (id: number): Promise<StreamTestClient> => {
+      const never = Math.floor(id / 2 ** 24) * 2 ** 24;
+      for (let attempt = 0; attempt < 40; attempt++) {
+        const client = await open();
+        const probe = await client.request(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, never));
+        expect(readErrorCode(probe, AttributeType.ErrorCode)?.code).toBe(400);
+        if (lines.some((l) => l.includes(`ConnectionBind for CONNECTION-ID ${never} of relay worker`))) return client;
+        client.close();
+      }
+      throw new Error('no connection of 40 reached the other relay worker');
+    },
+  };
 }
 
 describe('relayThreads 2', () => {
@@ -199,52 +252,30 @@ describe('relayThreads 2', () => {
   });
 
   it('binds an RFC 6062 data connection that reaches another worker than its allocation, carrying 64 KiB each way', async () => {
-    const { logger, lines } = recordingLogger();
-    const server = await startThreaded({ noTcp: false, noTcpRelay: false }, logger);
-    let peerReceived = 0;
-    const peer = createServer((socket) => {
-      socket.on('data', (chunk: Buffer) => (peerReceived += chunk.length));
-      socket.pipe(socket);
-    });
-    await new Promise<void>((r) => peer.listen(0, PEER_HOST, r));
-    cleanups.push(() => new Promise<void>((r) => peer.close(() => r())));
-    const peerAddress: TransportAddress = { family: 4, address: PEER_HOST, port: (peer.address() as AddressInfo).port };
-    const control = await StreamTestClient.open(server.streamAddresses[0]!, { credentials: ALICE });
-    cleanups.push(() => control.close());
-    expect((await control.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 6))).cls).toBe(StunClass.SuccessResponse);
-
-    // New connections spread over both workers: bind until one lands on the other worker.
-    const crossed = (id: number) => lines.some((l) => l.includes(`ConnectionBind for CONNECTION-ID ${id} of relay worker`));
-    const connect = async (): Promise<number> => {
-      // 446 while the previous peer connection to this peer is still closing.
-      for (let i = 0; i < 50; i++) {
-        const answer = await control.request(Method.Connect, (b) => b.addXorAddress(AttributeType.XorPeerAddress, peerAddress));
-        const id = readUint32(answer, AttributeType.ConnectionId);
-        if (id !== undefined) return id;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error('Connect kept failing');
-    };
-    let data: StreamTestClient | undefined;
-    for (let attempt = 0; attempt < 20 && !data; attempt++) {
-      const id = await connect();
-      const candidate = await StreamTestClient.open(server.streamAddresses[0]!, { credentials: ALICE });
-      cleanups.push(() => candidate.close());
-      const bound = await candidate.request(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, id));
-      expect(readErrorCode(bound, AttributeType.ErrorCode)).toBeUndefined();
-      if (crossed(id)) data = candidate;
-      else candidate.close(); // bound on its own worker, as with one thread: try another connection
-    }
-    expect(data).toBeDefined();
+    const relay = await tcpRelayAcrossWorkers();
+    const id = await relay.connect();
+    const data = await relay.dataConnectionElsewhere(id);
+    const bound = await data.request(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, id));
+    expect(readErrorCode(bound, AttributeType.ErrorCode)).toBeUndefined();
 
     const sent = Buffer.alloc(64 * 1024, 0);
     for (let i = 0; i < sent.length; i++) sent[i] = (i * 7) & 0xff;
-    data!.socket.write(sent);
-    expect((await data!.readRaw(sent.length, 10_000)).equals(sent)).toBe(true);
-    expect(peerReceived).toBe(sent.length);
+    data.socket.write(sent);
+    expect((await data.readRaw(sent.length, 10_000)).equals(sent)).toBe(true);
+    expect(relay.peerReceived()).toBe(sent.length);
     // The owner counted the crossing bytes as the allocation's: logged when it ends.
-    control.close();
-    await expect.poll(() => lines.find((l) => / allocation \d+ ended .*tcp /.test(l))).toMatch(new RegExp(`from client \\d+ pkts/${sent.length} B, to client \\d+ pkts/${sent.length} B`));
+    relay.control.close();
+    await expect.poll(() => relay.lines.find((l) => / allocation \d+ ended .*tcp /.test(l))).toMatch(new RegExp(`from client \\d+ pkts/${sent.length} B, to client \\d+ pkts/${sent.length} B`));
+  });
+
+  it('ends the peer connection when the client closes a data connection bound on another worker, even as its ConnectionBind is answered', async () => {
+    const relay = await tcpRelayAcrossWorkers();
+    const id = await relay.connect();
+    const data = await relay.dataConnectionElsewhere(id);
+    expect(relay.openPeerSockets()).toBe(1);
+    data.socket.write(data.signed(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, id)));
+    data.close();
+    await expect.poll(() => relay.openPeerSockets()).toBe(0);
   });
 
   it('ends every worker thread on close and frees the listening ports', async () => {

@@ -94,6 +94,24 @@ async function echoedThroughUdp(client: UdpTestClient, peer: TransportAddress): 
 }
 
 /**
+ * A TCP client (holding nothing) whose connection the kernel gave to `worker` of 2: probed
+ * with a ConnectionBind for an id the other worker never issues (low bits 0), which `worker`
+ * logs it asks the other about before answering 400. `lines`: the server's recorded log.
+ */
+async function streamClientOn(server: TurnServer, lines: readonly string[], worker: number): Promise<StreamTestClient> {
+  const never = (1 - worker) * 2 ** 24;
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const client = await StreamTestClient.open(server.streamAddresses[0]!, { credentials: ALICE });
+    cleanups.push(() => client.close());
+    const probe = await client.request(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, never));
+    expect(readErrorCode(probe, AttributeType.ErrorCode)?.code).toBe(400);
+    if (lines.some((l) => l.includes(`ConnectionBind for CONNECTION-ID ${never} of relay worker`))) return client;
+    client.close();
+  }
+  throw new Error(`no connection of 40 reached relay worker ${worker}`);
+}
+
+/**
  * A TCP allocation (RFC 6062) on relayThreads 2, an echo peer that counts what it gets, and a
  * way to find a client connection the kernel gave to the worker NOT holding the allocation.
  */
@@ -111,12 +129,8 @@ async function tcpRelayAcrossWorkers() {
   await new Promise<void>((r) => peer.listen(0, PEER_HOST, r));
   cleanups.push(() => new Promise<void>((r) => peer.close(() => r())));
   const peerAddress: TransportAddress = { family: 4, address: PEER_HOST, port: (peer.address() as AddressInfo).port };
-  const open = async (): Promise<StreamTestClient> => {
-    const client = await StreamTestClient.open(server.streamAddresses[0]!, { credentials: ALICE });
-    cleanups.push(() => client.close());
-    return client;
-  };
-  const control = await open();
+  const control = await StreamTestClient.open(server.streamAddresses[0]!, { credentials: ALICE });
+  cleanups.push(() => control.close());
   expect((await control.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 6))).cls).toBe(StunClass.SuccessResponse);
   return {
     lines,
@@ -128,21 +142,8 @@ async function tcpRelayAcrossWorkers() {
       const answer = await control.request(Method.Connect, (b) => b.addXorAddress(AttributeType.XorPeerAddress, peerAddress));
       return readUint32(answer, AttributeType.ConnectionId)!;
     },
-    /**
-     * A new connection on the other worker than `id`'s: probed with a ConnectionBind for an id
-     * its owner never issues (low bits 0), which that other worker says it forwards, then 400.
-     */
-    dataConnectionElsewhere: async (id: number): Promise<StreamTestClient> => {
-      const never = Math.floor(id / 2 ** 24) * 2 ** 24;
-      for (let attempt = 0; attempt < 40; attempt++) {
-        const client = await open();
-        const probe = await client.request(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, never));
-        expect(readErrorCode(probe, AttributeType.ErrorCode)?.code).toBe(400);
-        if (lines.some((l) => l.includes(`ConnectionBind for CONNECTION-ID ${never} of relay worker`))) return client;
-        client.close();
-      }
-      throw new Error('no connection of 40 reached the other relay worker');
-    },
+    /** A new connection on the other worker than the one that issued `id`. */
+    dataConnectionElsewhere: (id: number) => streamClientOn(server, lines, 1 - Math.floor(id / 2 ** 24)),
   };
 }
 
@@ -195,6 +196,18 @@ describe('relayThreads 2', () => {
     expect(await echoedThroughUdp(rtcp, peer.address)).toBe(PACKETS);
     expect((await rtcp.refresh(0)).cls).toBe(StunClass.SuccessResponse);
     expect(await server.workerAllocationCounts()).toEqual([1, 0]);
+  });
+
+  it('answers 508 to a TCP client on another worker redeeming a RESERVATION-TOKEN, saying why', async () => {
+    const { logger, lines } = recordingLogger();
+    const server = await startThreaded({ noTcp: false }, logger);
+    const first = await (await clientOn(server, 0)).allocate((b) => b.addFirstByte(AttributeType.RequestedTransport, 17).addEvenPort(true));
+    const token = readBytes(first, AttributeType.ReservationToken)!;
+    // Its connection stays on worker 1: the Allocate cannot be served by worker 0.
+    const overTcp = await streamClientOn(server, lines, 1);
+    const answer = await overTcp.request(Method.Allocate, (b) => void b.addFirstByte(AttributeType.RequestedTransport, 17).add(AttributeType.ReservationToken, token));
+    expect(readErrorCode(answer, AttributeType.ErrorCode)?.code).toBe(508);
+    await expect.poll(() => lines.some((l) => l.startsWith('warn relay worker 1: RESERVATION-TOKEN of relay worker 0 reached relay worker 1: over TCP'))).toBe(true);
   });
 
   it('writes what workers log, tagged with the worker, and puts reloaded options in force on every worker', async () => {

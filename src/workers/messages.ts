@@ -2,6 +2,7 @@
  * What the main thread and relay workers tell each other (structured clone: Buffers arrive
  * as Uint8Arrays, so each side revives what it needs as Buffer).
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { LogLevel, ServerOptions } from '../config/server-options.js';
 import type { LogFields } from '../log/logger-interface.js';
 import type { RelaySecrets } from '../relay-node.js';
@@ -16,6 +17,8 @@ export interface WorkerStart {
   readonly secrets: RelaySecrets;
   /** The ports the first worker bound, in binding order; absent for the first worker. */
   readonly ports: readonly number[] | undefined;
+  /** A channel to each other worker, by its number (BetweenWorkers travel there, not via main). */
+  readonly peers: readonly (MessagePort | undefined)[];
 }
 
 /** An Allocate with a RESERVATION-TOKEN, from the worker a UDP client reached to the token's worker. */
@@ -27,7 +30,7 @@ export interface ForwardedAllocate {
 }
 
 /**
- * What one worker tells another, passed on by main: an Allocate for the worker holding its
+ * What one worker tells another, on their own channel (WorkerStart.peers): an Allocate for the worker holding its
  * reserved port, and RFC 6062 data connections that landed on another worker than their
  * allocation (workers/remote-binds.ts). `channel` is numbered by the data connection's worker.
  */
@@ -41,8 +44,7 @@ export type ToWorker =
   | { readonly type: 'reconfigure'; readonly options: ServerOptions }
   | { readonly type: 'reload-certificates' }
   | { readonly type: 'count-allocations'; readonly id: number }
-  | { readonly type: 'close' }
-  | { readonly type: 'from-worker'; readonly from: number; readonly message: BetweenWorkers };
+  | { readonly type: 'close' };
 
 export type FromWorker =
   | { readonly type: 'log'; readonly level: LogLevel; readonly message: string; readonly fields: LogFields | undefined }
@@ -54,8 +56,7 @@ export type FromWorker =
     }
   | { readonly type: 'start-failed'; readonly message: string }
   | { readonly type: 'allocations'; readonly id: number; readonly count: number }
-  | { readonly type: 'closed' }
-  | { readonly type: 'to-worker'; readonly to: number; readonly message: BetweenWorkers };
+  | { readonly type: 'closed' };
 
 /** A chunk's bytes move rather than being copied on each hop. */
 export const transferOf = (message: BetweenWorkers): ArrayBuffer[] => (message.kind === 'chunk' ? [message.data.buffer as ArrayBuffer] : []);

@@ -19,9 +19,9 @@ function post(message: FromWorker): void {
   port.postMessage(message);
 }
 
-/** To another worker, through main. */
+/** To another worker, on the channel main made between us. */
 function toWorker(to: number, message: BetweenWorkers): void {
-  port.postMessage({ type: 'to-worker', to, message } satisfies FromWorker, transferOf(message));
+  start.peers[to]?.postMessage(message, transferOf(message));
 }
 
 
@@ -54,6 +54,12 @@ async function run(): Promise<void> {
     return;
   }
   const running = node;
+  start.peers.forEach((peer, from) =>
+    peer?.on('message', (message: BetweenWorkers) => {
+      if (message.kind === 'serve-allocate') serveForwardedAllocate(running, message.allocate);
+      else binds.receive(from, message, running.engine);
+    }),
+  );
   port.on('message', (message: ToWorker) => {
     switch (message.type) {
       case 'reconfigure':
@@ -62,9 +68,6 @@ async function run(): Promise<void> {
         return void running.listeners.reloadCertificates();
       case 'count-allocations':
         return post({ type: 'allocations', id: message.id, count: running.engine.allocations.size });
-      case 'from-worker':
-        if (message.message.kind !== 'serve-allocate') return binds.receive(message.from, message.message, running.engine);
-        return serveForwardedAllocate(running, message.message.allocate);
       case 'close':
         binds.close();
         return void running.close().then(() => post({ type: 'closed' }));

@@ -4,6 +4,7 @@
  * library it is one TurnServer.
  */
 import { createSecureContext } from 'node:tls';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { ServerOptions } from '../config/server-options.js';
 import { authModeOf } from '../engine-settings.js';
 import type { Logger } from '../log/logger-interface.js';
@@ -11,7 +12,7 @@ import { hasCertificate, secureOptions } from '../net/tls-context.js';
 import { ServicePorts, configuredServicePorts } from '../policy/service-ports.js';
 import { newRelaySecrets, type RelaySecrets } from '../relay-node.js';
 import type { TurnServer } from '../server.js';
-import { transferOf, type ToWorker } from './messages.js';
+import type { ToWorker } from './messages.js';
 import { LedgerServer } from '../turn/ledger-port.js';
 import { refuseWhatWorkersCannotServe } from './unsupported.js';
 import { WorkerHandle } from './worker-handle.js';
@@ -29,13 +30,12 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   const workers: WorkerHandle[] = [];
   // One ledger for the server: quotas and bps-capacity hold whichever worker allocates.
   const ledger = new LedgerServer();
+  const peers = workerChannels(count);
   const startOne = (index: number, ports: readonly number[] | undefined): WorkerHandle => {
-    const worker = new WorkerHandle(index, { index, count, options, secrets, ports }, logger);
+    const worker = new WorkerHandle(index, { index, count, options, secrets, ports, peers: peers[index]! }, logger);
     ledger.attach(index, worker.thread);
     // A dead worker holds no allocation: what it reserved goes back.
     void worker.exited.then(() => ledger.releaseAllOf(index));
-    // Workers address each other through main (workers/messages.ts, BetweenWorkers).
-    worker.onForward = ({ to, message }) => workers.find((w) => w.index === to)?.send({ type: 'from-worker', from: index, message }, transferOf(message));
     workers.push(worker);
     return worker;
   };
@@ -90,4 +90,20 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     workerAllocationCounts: () => Promise.all(workers.map((w) => w.countAllocations())),
     close: () => (closed ??= Promise.all(workers.map((w) => w.close())).then(() => undefined)),
   };
+}
+
+/**
+ * A MessageChannel between each two workers, as each worker's list of ports by the other's
+ * number: what workers tell each other (an RFC 6062 data connection's bytes) skips main.
+ */
+function workerChannels(count: number): MessagePort[][] {
+  const ports: MessagePort[][] = Array.from({ length: count }, () => []);
+  for (let i = 0; i < count; i++) {
+    for (let j = i + 1; j < count; j++) {
+      const { port1, port2 } = new MessageChannel();
+      ports[i]![j] = port1;
+      ports[j]![i] = port2;
+    }
+  }
+  return ports;
 }

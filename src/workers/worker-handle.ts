@@ -32,8 +32,6 @@ export class WorkerHandle {
   private alive = true;
   private readonly waiting = new Map<number, (count: number) => void>();
   private nextId = 0;
-  /** Where a message this worker addresses to another worker goes (relay-workers.ts routes it). */
-  onForward: ((message: Extract<FromWorker, { type: 'to-worker' }>) => void) | undefined;
 
   constructor(
     readonly index: number,
@@ -41,7 +39,9 @@ export class WorkerHandle {
     private readonly logger: Logger,
     script: URL = relayWorkerScript(),
   ) {
-    this.thread = new Worker(script, { workerData: start, name: `relay-worker-${index}` });
+    // The channels to the other workers move into this one.
+    const transferList = (start.peers ?? []).filter((port) => port !== undefined);
+    this.thread = new Worker(script, { workerData: start, transferList, name: `relay-worker-${index}` });
     let listening!: (message: Listening) => void;
     let failed!: (error: Error) => void;
     this.started = new Promise((resolve, reject) => ((listening = resolve), (failed = reject)));
@@ -60,8 +60,6 @@ export class WorkerHandle {
           return this.waiting.delete(message.id);
         case 'closed':
           return void this.thread.terminate();
-        case 'to-worker':
-          return this.onForward?.(message);
       }
     });
     this.thread.on('error', (error) => {
@@ -81,8 +79,8 @@ export class WorkerHandle {
     );
   }
 
-  send(message: ToWorker, transfer: ArrayBuffer[] = []): void {
-    if (this.alive) this.thread.postMessage(message, transfer);
+  send(message: ToWorker): void {
+    if (this.alive) this.thread.postMessage(message);
   }
 
   countAllocations(): Promise<number> {

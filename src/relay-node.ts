@@ -19,6 +19,7 @@ import { ServicePorts, configuredServicePorts } from './policy/service-ports.js'
 import type { PeerPolicy } from './policy/peer-policy.js';
 import type { Allocation } from './turn/allocation.js';
 import { TurnEngine } from './turn/engine.js';
+import type { OtherWorkers } from './turn/engine-context.js';
 import type { AllocationLedger } from './turn/ledger.js';
 import { randomHashSeed } from './turn/hashed-buckets.js';
 import { NonceIssuer } from './turn/nonce.js';
@@ -55,6 +56,8 @@ export interface RelayNodeParts {
   readonly ledger: AllocationLedger;
   readonly place?: WorkerPlace;
   readonly onAllocationEnded?: (allocation: Allocation) => void;
+  /** A relay worker's: what it hands to the other workers (RESERVATION-TOKENs, RFC 6062 binds). */
+  readonly otherWorkers?: OtherWorkers;
 }
 
 interface OwnAddresses {
@@ -115,6 +118,7 @@ export class RelayNode {
       replyBudget: options.noReplyBudget ? undefined : new ReplyBudget({ hashSeed: parts.secrets.replyBudgetSeed }),
       realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : redisUserDb ? (realm) => redisUserDb.realmOptions(realm) : undefined,
       onAllocationEnded: (allocation) => parts.onAllocationEnded?.(allocation),
+      otherWorkers: parts.otherWorkers,
       logger,
       clock: Date.now,
     });

@@ -162,6 +162,16 @@ export class Listeners {
     }
   }
 
+  /**
+   * Serves an Allocate another relay worker received on `local` (one of the same group's
+   * addr:ports); false when this node listens on no such UDP address.
+   */
+  serveForwardedAllocate(local: TransportAddress, client: TransportAddress, packet: Buffer): boolean {
+    const listener = [...this.udp, ...this.dtlsUdp].find((l) => l.local.address === local.address && l.local.port === local.port);
+    listener?.serveForwarded(packet, client);
+    return listener !== undefined;
+  }
+
   async close(): Promise<void> {
     this.dtls?.close(); // says close_notify while the sockets are still open
     await Promise.all([...this.udp.map((l) => l.close()), ...this.dtlsUdp.map((l) => l.close()), ...this.streams.map((l) => l.close()), ...this.proxied.map((l) => l.close())]);

@@ -25,6 +25,8 @@ class UdpSession implements ClientSession {
   allocating = false;
   /** This client's own connected socket while it has an allocation. */
   private ownSocket: UdpSessionSocket | undefined;
+  /** Forwarded by another relay worker: its sends wait for its own socket (udp-session-socket.ts). */
+  pinOnAllocation = false;
 
   constructor(
     private readonly listener: UdpListener,
@@ -41,7 +43,7 @@ class UdpSession implements ClientSession {
     this.allocation = allocation;
     this.reindex();
     if (allocation) {
-      this.ownSocket ??= this.listener.openSessionSocket(this.remote);
+      this.ownSocket ??= this.listener.openSessionSocket(this.remote, this.pinOnAllocation);
     } else if (this.ownSocket) {
       this.listener.closeSessionSocket(this.ownSocket);
       this.ownSocket = undefined;
@@ -60,8 +62,7 @@ class UdpSession implements ClientSession {
   }
 
   send(data: Buffer | Buffer[]): void {
-    const own = this.ownSocket;
-    if (own?.connected) own.send(data);
+    if (this.ownSocket) this.ownSocket.send(data);
     else this.listener.socket.send(data, this.remote.port, this.remote.address);
   }
 
@@ -125,17 +126,25 @@ export class UdpListener {
     if (byPort.size === 0) this.sessions.delete(session.remote.address);
   }
 
-  /** A socket of its own for an allocated client; undefined where that is not possible. */
-  openSessionSocket(remote: TransportAddress): UdpSessionSocket | undefined {
-    if (!this.sessionSocketsEnabled) return undefined;
+  /**
+   * A socket of its own for an allocated client; undefined where that is not possible.
+   * `holdUntilConnected`: for a client forwarded by another relay worker (serveForwarded).
+   */
+  openSessionSocket(remote: TransportAddress, holdUntilConnected: boolean): UdpSessionSocket | undefined {
     const client = formatTransportAddress(remote);
-    const socket: UdpSessionSocket = new UdpSessionSocket(
-      this.local,
+    if (!this.sessionSocketsEnabled) {
+      if (holdUntilConnected) this.logger.warn(`UDP ${formatTransportAddress(this.local)} -> ${client}: client not pinned to this relay worker (no per-session sockets); its next datagrams may reach another worker`);
+      return undefined;
+    }
+    const socket: UdpSessionSocket = new UdpSessionSocket({
+      local: this.local,
       remote,
-      this.onDatagram,
-      (error) => this.sessionSocketFailed(socket, client, error),
-      (error) => this.logger.debug(`UDP ${formatTransportAddress(this.local)} -> ${client}: ${error.message}`),
-    );
+      onDatagram: this.onDatagram,
+      onOpenFailed: (error) => this.sessionSocketFailed(socket, client, error),
+      onError: (error) => this.logger.debug(`UDP ${formatTransportAddress(this.local)} -> ${client}: ${error.message}`),
+      viaListener: (data) => this.socket.send(data, remote.port, remote.address),
+      holdUntilConnected,
+    });
     this.sessionSockets.add(socket);
     return socket;
   }
@@ -155,6 +164,18 @@ export class UdpListener {
   closeSessionSocket(socket: UdpSessionSocket): void {
     this.sessionSockets.delete(socket);
     socket.close();
+  }
+
+  /**
+   * An Allocate another relay worker received from `client` on this addr:port (its
+   * RESERVATION-TOKEN names this worker): served as if it had arrived here, and the client
+   * pinned to this worker by its own socket once it has its allocation.
+   */
+  serveForwarded(packet: Buffer, client: TransportAddress): void {
+    const rinfo: RemoteInfo = { address: client.address, family: client.family === 6 ? 'IPv6' : 'IPv4', port: client.port, size: packet.length };
+    const session = this.sessions.get(client.address)?.get(client.port) ?? new UdpSession(this, rinfo);
+    session.pinOnAllocation = true;
+    void this.engine.handlePacket(session, packet);
   }
 
   close(): Promise<void> {

@@ -175,13 +175,13 @@ export class UdpRelays implements RelayProvider {
     return { ok: true, endpoint: this.endpoint(reservation.socket, reservation.address, reservation.port, onPacket) };
   }
 
-  /** Not silent: a token another relay worker issued is refused here until Allocates can be forwarded to it. */
+  /** Not silent: a token another relay worker issued reaches here only from a client it cannot be forwarded for (workers/allocate-forwarding.ts). */
   private explainForeignToken(token: Buffer): void {
     const slice = this.options.slice;
     if (!slice || token.length !== 8 || token[0]! >= slice.count || token[0] === slice.index) return;
     this.logger.warn(
       `RESERVATION-TOKEN of relay worker ${token[0]} reached relay worker ${slice.index}: ` +
-        'a reservation is redeemed only from a client the same worker serves (relayThreads > 1); answered 508',
+        'over TCP, TLS or DTLS a reservation is redeemed only from a client the same worker serves (relayThreads > 1); answered 508',
     );
   }
 

@@ -2,8 +2,8 @@
  * coturn's per-session socket: once a UDP client has an allocation, a socket bound to the
  * listening addr:port (in the listener's reuse group) and connected to the client. The kernel
  * then delivers that client's datagrams to it rather than to the listener, and whatever the
- * client is sent leaves through it: a connected send skips the per-datagram address and route
- * work, 3–5 µs of each packet relayed towards the client (docs/relay-workers.md §3).
+ * client is sent leaves through it with a connected send. With relay workers it also pins
+ * the client to the worker that holds its allocation (docs/relay-workers.md §2).
  *
  * Between bind and connect it is an unconnected member of the group, so datagrams of other
  * clients may reach it in that window (and sit in its queue after connect). That is harmless:
@@ -14,50 +14,78 @@ import type { TransportAddress } from '../stun/ip.js';
 import { bindUdpSocket } from './reuse-port.js';
 import { createUdpSocket } from './udp-socket.js';
 
+type Datagram = Buffer | Buffer[];
+
+export interface SessionSocketOptions {
+  readonly local: TransportAddress;
+  readonly remote: TransportAddress;
+  /** The listener's entry: this socket's datagrams are the listener's. */
+  readonly onDatagram: (data: Buffer, rinfo: RemoteInfo) => void;
+  /** It could not be opened (bind or connect failed); it is closed already. */
+  readonly onOpenFailed: (error: NodeJS.ErrnoException) => void;
+  /** Errors of an open socket, such as ECONNREFUSED after an ICMP port unreachable. */
+  readonly onError: (error: Error) => void;
+  /** Sends through the listener's socket: before connect, or when this socket failed. */
+  readonly viaListener: (data: Datagram) => void;
+  /**
+   * Hold sends until connected: a client another relay worker forwarded here must find this
+   * socket with the request it sends on reading the answer, or that request reaches the other
+   * worker (437). Other clients are sent through the listener meanwhile.
+   */
+  readonly holdUntilConnected: boolean;
+}
+
 export class UdpSessionSocket {
   private readonly socket;
-  /** True once connected: until then the listener sends for it. */
-  connected = false;
+  private connected = false;
   private closed = false;
+  /** Sends waiting for connect; undefined when not holding (or no longer). */
+  private held: Datagram[] | undefined;
 
-  constructor(
-    local: TransportAddress,
-    remote: TransportAddress,
-    onDatagram: (data: Buffer, rinfo: RemoteInfo) => void,
-    /** It could not be opened (bind or connect failed); it is closed already. */
-    onOpenFailed: (error: NodeJS.ErrnoException) => void,
-    /** Errors of an open socket, such as ECONNREFUSED after an ICMP port unreachable. */
-    onError: (error: Error) => void,
-  ) {
+  constructor(private readonly options: SessionSocketOptions) {
+    const { local, remote } = options;
+    this.held = options.holdUntilConnected ? [] : undefined;
     this.socket = createUdpSocket(local.family, { reusePort: true });
-    this.socket.on('message', onDatagram);
+    this.socket.on('message', options.onDatagram);
     const failed = (error: NodeJS.ErrnoException): void => {
       this.close();
-      onOpenFailed(error);
+      options.onOpenFailed(error);
     };
     bindUdpSocket(this.socket, local.address, local.port).then(() => {
       if (this.closed) return;
       this.socket.once('error', failed);
       this.socket.connect(remote.port, remote.address, () => {
         this.socket.off('error', failed);
-        this.socket.on('error', onError);
-        this.connected = !this.closed;
+        this.socket.on('error', options.onError);
+        if (this.closed) return;
+        this.connected = true;
+        this.flush((data) => this.socket.send(data));
       });
     }, failed);
   }
 
-  send(data: Buffer | Buffer[]): void {
-    this.socket.send(data);
+  send(data: Datagram): void {
+    if (this.connected) this.socket.send(data);
+    else if (this.held && !this.closed) this.held.push(data);
+    else this.options.viaListener(data);
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.connected = false;
+    // An answer sent as the allocation ends (Refresh 0), or before a failed connect, still goes out.
+    this.flush(this.options.viaListener);
     try {
       this.socket.close();
     } catch {
       // Already closed by a failed bind.
     }
+  }
+
+  private flush(send: (data: Datagram) => void): void {
+    const held = this.held;
+    this.held = undefined;
+    for (const data of held ?? []) send(data);
   }
 }

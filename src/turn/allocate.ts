@@ -49,6 +49,8 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
   const additional = familyOfCode(readFirstByte(message, AttributeType.AdditionalAddressFamily));
   if (token && token.length !== 8) return fail(400, 'RESERVATION-TOKEN is not 8 bytes');
   if (token && (evenPort || additional)) return fail(400, 'RESERVATION-TOKEN with EVEN-PORT or ADDITIONAL-ADDRESS-FAMILY');
+  // Before any quota is reserved here: the worker holding the port reserves it.
+  if (token && ctx.otherWorkers?.forwardAllocate(session, message.buffer, token)) return;
   if (requested === 'bad') return fail(440);
   if (additional === 'bad' || additional === 4) return fail(400, 'ADDITIONAL-ADDRESS-FAMILY must be IPv6');
   if (additional && (requested || evenPort)) return fail(400, 'ADDITIONAL-ADDRESS-FAMILY with REQUESTED-ADDRESS-FAMILY or EVEN-PORT');

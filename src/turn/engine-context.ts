@@ -9,10 +9,11 @@ import type { EngineCounters } from './counters.js';
 import type { ExpiryQueue } from './expiry-queue.js';
 import type { Logger } from '../log/logger-interface.js';
 import type { NonceIssuer } from './nonce.js';
-import type { RelayProvider, TcpRelayProvider } from './relay.js';
+import type { PeerConnection, RelayProvider, TcpRelayProvider } from './relay.js';
 import type { PendingConnections } from './tcp-relay.js';
 import type { AllocationLedger } from './ledger.js';
 import type { ReplyBudget } from './reply-budget.js';
+import type { ClientSession } from './session.js';
 
 export type AuthMode = 'long-term' | 'none' | 'stun-only';
 
@@ -85,8 +86,26 @@ export interface EngineServices {
   readonly onAllocationEnded?: (allocation: Allocation) => void;
   /** Per-realm quota and bandwidth values from the user database, when there is one. */
   readonly realmOptions?: (realm: string) => RealmOptions;
+  /** Relay workers: what this engine hands to, or asks of, the other workers' engines. */
+  readonly otherWorkers?: OtherWorkers;
   /** Milliseconds; injected so that every lifetime rule is testable without waiting. */
   readonly clock: () => number;
+}
+
+/** An engine's view of the other relay workers (workers/relay-worker.ts implements it). */
+export interface OtherWorkers {
+  /** This worker's number: the first byte of the CONNECTION-IDs it issues. */
+  readonly index: number;
+  /**
+   * Hands an Allocate whose RESERVATION-TOKEN another worker issued to that worker, which
+   * holds the reserved port and answers the client itself; true when handed.
+   */
+  forwardAllocate(session: ClientSession, packet: Buffer, token: Buffer): boolean;
+  /**
+   * A ConnectionBind for another worker's CONNECTION-ID: resolves to the peer connection (its
+   * bytes cross threads) or the error code to answer; undefined when the id is this worker's.
+   */
+  bindElsewhere(connectionId: number, username: string): Promise<PeerConnection | number> | undefined;
 }
 
 export interface EngineContext extends EngineServices {

@@ -3,6 +3,8 @@
  * answers through the session and the relay endpoints it was given; it never touches a
  * socket itself and reads time from an injected clock.
  */
+import type { Duplex } from 'node:stream';
+import type { TransportAddress } from '../stun/ip.js';
 import { looksLikeChannelData } from '../stun/channel-data.js';
 import { Method, StunClass, StunDecodeError, decodeMessage, type StunMessage } from '../stun/index.js';
 import type { Allocation } from './allocation.js';
@@ -17,7 +19,7 @@ import { DataPlane } from './data-plane.js';
 import type { EngineConfig, EngineContext, EngineServices } from './engine-context.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { handleRefresh } from './refresh.js';
-import { PendingConnections, handleConnect, handleConnectionBind } from './tcp-relay.js';
+import { PendingConnections, bindForOtherWorker, handleConnect, handleConnectionBind } from './tcp-relay.js';
 import { errorFor, resendIfRetransmitted, send, type Request } from './respond.js';
 import type { ClientSession } from './session.js';
 
@@ -44,7 +46,7 @@ export class TurnEngine {
       expiry: new ExpiryQueue<Allocation>(),
       allocations,
       dataPlane: new DataPlane(this.counters, services.clock, services.peerPolicy),
-      pendingConnections: new PendingConnections(),
+      pendingConnections: new PendingConnections(services.otherWorkers?.index),
       gate: new AllocationGate(),
       release: (allocation, reason) => this.release(allocation, reason),
     };
@@ -253,6 +255,11 @@ export class TurnEngine {
   sessionClosed(session: ClientSession, reason: string): void {
     this.ctx.gate.sessionEnded(session, reason);
     if (session.allocation) this.release(session.allocation, reason);
+  }
+
+  /** Relay workers: a ConnectionBind another worker received for this engine's CONNECTION-ID (tcp-relay.ts). */
+  bindForOtherWorker(connectionId: number, username: string, client: Duplex): { code: number; peer?: TransportAddress } {
+    return bindForOtherWorker(this.ctx, connectionId, username, client);
   }
 
   /** Input a network session dropped as malformed without handing it over (a bad stream frame). */

@@ -3,6 +3,8 @@
  * up to 30 s for the client's data connection to bind it, then is closed.
  */
 import { randomInt } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import type { TransportAddress } from '../stun/ip.js';
 import { AttributeType, MessageBuilder, Method, StunClass, readUint32, readXorAddress } from '../stun/index.js';
 import type { Allocation } from './allocation.js';
 import type { Authenticated } from './authenticate.js';
@@ -25,9 +27,12 @@ interface Pending {
 export class PendingConnections {
   private readonly byId = new Map<number, Pending>();
 
+  /** `worker`: a relay worker's number, the ids' first byte, so another worker knows whose an id is. */
+  constructor(private readonly worker?: number) {}
+
   add(allocation: Allocation, connection: PeerConnection, now: number): number {
     let id: number;
-    do id = randomInt(1, 2 ** 32 - 1);
+    do id = this.worker === undefined ? randomInt(1, 2 ** 32 - 1) : this.worker * 2 ** 24 + randomInt(1, 2 ** 24);
     while (this.byId.has(id));
     this.byId.set(id, { allocation, connection, expiresAt: now + CONNECTION_BIND_TIMEOUT_MS });
     allocation.peerConnections.set(id, connection);
@@ -91,21 +96,46 @@ export function acceptPeerConnection(ctx: EngineContext, allocation: Allocation,
 }
 
 /** ConnectionBind (RFC 6062 §5.4) on a new client connection: it becomes the data connection. */
-export function handleConnectionBind(ctx: EngineContext, request: Request, auth: Authenticated): void {
+export async function handleConnectionBind(ctx: EngineContext, request: Request, auth: Authenticated): Promise<void> {
   const { session, message } = request;
   const fail = failureFor(ctx, request, auth.key);
   if (!session.joinPeer || session.allocation) return fail(400, 'ConnectionBind needs a new TCP or TLS connection');
   const id = readUint32(message, AttributeType.ConnectionId);
   if (id === undefined) return fail(400, 'Missing CONNECTION-ID');
-  const pending = ctx.pendingConnections.take(id);
-  if (!pending || pending.allocation.closed) return fail(400, 'Unknown CONNECTION-ID');
-  if (pending.allocation.username !== auth.username) {
-    pending.connection.close();
-    return fail(441);
-  }
+  // Relay workers: another worker's id is bound there, this connection's bytes crossing threads.
+  const elsewhere = ctx.otherWorkers?.bindElsewhere(id, auth.username);
+  const taken = elsewhere ? await elsewhere : takeForBind(ctx, id, auth.username);
+  if (typeof taken === 'number') return fail(taken, taken === 400 ? 'Unknown CONNECTION-ID' : undefined);
   send(ctx, request, successFor(ctx, request), auth.key);
-  const { allocation } = pending;
-  session.joinPeer(pending.connection, (fromPeer, bytes) => {
+  if ('allocation' in taken) session.joinPeer(taken.connection, trafficOf(taken.allocation));
+  else session.joinPeer(taken);
+}
+
+/**
+ * A ConnectionBind another relay worker received for one of this engine's CONNECTION-IDs:
+ * `client` carries that data connection's bytes. Returns 0 when joined, else the error code.
+ */
+export function bindForOtherWorker(ctx: EngineContext, id: number, username: string, client: Duplex): { code: number; peer?: TransportAddress } {
+  const taken = takeForBind(ctx, id, username);
+  if (typeof taken === 'number') return { code: taken };
+  taken.connection.join(client, Buffer.alloc(0), trafficOf(taken.allocation));
+  return { code: 0, peer: taken.connection.peer };
+}
+
+/** The pending peer connection `id` names, if `username`'s; else the error code to answer. */
+function takeForBind(ctx: EngineContext, id: number, username: string): Pending | number {
+  const pending = ctx.pendingConnections.take(id);
+  if (!pending || pending.allocation.closed) return 400;
+  if (pending.allocation.username !== username) {
+    pending.connection.close();
+    return 441;
+  }
+  return pending;
+}
+
+/** Counts a data connection's bytes as the allocation's traffic. */
+function trafficOf(allocation: Allocation): (fromPeer: boolean, bytes: number) => void {
+  return (fromPeer, bytes) => {
     if (fromPeer) {
       allocation.packetsToClient++;
       allocation.bytesToClient += bytes;
@@ -113,5 +143,5 @@ export function handleConnectionBind(ctx: EngineContext, request: Request, auth:
       allocation.packetsFromClient++;
       allocation.bytesFromClient += bytes;
     }
-  });
+  };
 }

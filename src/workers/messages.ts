@@ -2,11 +2,13 @@
  * What the main thread and relay workers tell each other (structured clone: Buffers arrive
  * as Uint8Arrays, so each side revives what it needs as Buffer).
  */
+import type { MessagePort } from 'node:worker_threads';
 import type { LogLevel, ServerOptions } from '../config/server-options.js';
 import type { LogFields } from '../log/logger-interface.js';
 import type { RelaySecrets } from '../relay-node.js';
 import type { TransportAddress } from '../stun/ip.js';
 import type { MetricsReport } from './metrics-report.js';
+import type { StreamSignal } from './thread-stream.js';
 
 /** workerData of relay worker `index` of `count`. */
 export interface WorkerStart {
@@ -16,7 +18,28 @@ export interface WorkerStart {
   readonly secrets: RelaySecrets;
   /** The ports the first worker bound, in binding order; absent for the first worker. */
   readonly ports: readonly number[] | undefined;
+  /** A channel to each other worker, by its number (BetweenWorkers travel there, not via main). */
+  readonly peers: readonly (MessagePort | undefined)[];
 }
+
+/** An Allocate with a RESERVATION-TOKEN, from the worker a UDP client reached to the token's worker. */
+export interface ForwardedAllocate {
+  /** The listening addr:port the client sent it to, and the client. */
+  readonly local: TransportAddress;
+  readonly client: TransportAddress;
+  readonly packet: Uint8Array;
+}
+
+/**
+ * What one worker tells another, on their own channel (WorkerStart.peers): an Allocate for the worker holding its
+ * reserved port, and RFC 6062 data connections that landed on another worker than their
+ * allocation (workers/remote-binds.ts). `channel` is numbered by the data connection's worker.
+ */
+export type BetweenWorkers =
+  | { readonly kind: 'serve-allocate'; readonly allocate: ForwardedAllocate }
+  | { readonly kind: 'bind'; readonly channel: number; readonly connectionId: number; readonly username: string }
+  | { readonly kind: 'bound'; readonly channel: number; readonly code: number; readonly peer: TransportAddress | undefined }
+  | ({ readonly channel: number } & StreamSignal);
 
 export type ToWorker =
   | { readonly type: 'reconfigure'; readonly options: ServerOptions }
@@ -51,6 +74,9 @@ export type FromWorker =
   // Metrics and admin across workers: a report pushed every second, and answers to 'ask'.
   | { readonly type: 'metrics'; readonly report: MetricsReport }
   | { readonly type: 'answer'; readonly id: number; readonly value: unknown };
+
+/** A chunk's bytes move rather than being copied on each hop. */
+export const transferOf = (message: BetweenWorkers): ArrayBuffer[] => (message.kind === 'chunk' ? [message.data.buffer as ArrayBuffer] : []);
 
 /** The options as the main thread had them: the static users' keys are Buffers again. */
 export function reviveOptions(options: ServerOptions): ServerOptions {

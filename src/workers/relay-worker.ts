@@ -10,8 +10,10 @@ import { RelayNode } from '../relay-node.js';
 import { LedgerClient } from '../turn/ledger-port.js';
 import { disconnectOnEngine, engineSessions } from '../control/engine-sessions.js';
 import { numberAllocationsFor } from '../turn/allocation.js';
-import { reviveOptions, reviveSecrets, type FromWorker, type Question, type ToWorker, type WorkerStart } from './messages.js';
 import { MetricsReporter } from './metrics-report.js';
+import { allocateForwarder } from './allocate-forwarding.js';
+import { reviveOptions, reviveSecrets, transferOf, type BetweenWorkers, type ForwardedAllocate, type FromWorker, type Question, type ToWorker, type WorkerStart } from './messages.js';
+import { RemoteBinds } from './remote-binds.js';
 
 const port = parentPort!;
 const start = workerData as WorkerStart;
@@ -19,6 +21,12 @@ const start = workerData as WorkerStart;
 function post(message: FromWorker): void {
   port.postMessage(message);
 }
+
+/** To another worker, on the channel main made between us. */
+function toWorker(to: number, message: BetweenWorkers): void {
+  start.peers[to]?.postMessage(message, transferOf(message));
+}
+
 
 const line =
   (level: LogLevel) =>
@@ -43,6 +51,7 @@ function answer(node: RelayNode, reporter: MetricsReporter, question: Question):
       return { allocations: node.engine.allocations.size, inFlight: node.engine.allocationsInFlight };
   }
 }
+const binds = new RemoteBinds(start.index, start.count, toWorker, logger);
 
 async function run(): Promise<void> {
   let node: RelayNode | undefined;
@@ -56,6 +65,7 @@ async function run(): Promise<void> {
       // Quotas and bps-capacity are decided once for the server, by the main thread.
       ledger: new LedgerClient(port),
       logger,
+      otherWorkers: { index: start.index, forwardAllocate: allocateForwarder(start.index, start.count, toWorker), bindElsewhere: binds.bindElsewhere },
       place: { slice: { index: start.index, count: start.count }, group: { ports: start.ports } },
       onAllocationEnded: (allocation) => reporter?.allocationEnded(allocation),
     });
@@ -74,6 +84,12 @@ async function run(): Promise<void> {
   const metrics = reporter!;
   const pushMetrics = setInterval(() => post({ type: 'metrics', report: metrics.report() }), METRICS_REPORT_MS);
   pushMetrics.unref();
+  start.peers.forEach((peer, from) =>
+    peer?.on('message', (message: BetweenWorkers) => {
+      if (message.kind === 'serve-allocate') serveForwardedAllocate(running, message.allocate);
+      else binds.receive(from, message, running.engine);
+    }),
+  );
   port.on('message', (message: ToWorker) => {
     switch (message.type) {
       case 'reconfigure':
@@ -86,9 +102,15 @@ async function run(): Promise<void> {
         return post({ type: 'answer', id: message.id, value: answer(running, metrics, message.question) });
       case 'close':
         clearInterval(pushMetrics);
+        binds.close();
         return void running.close().then(() => post({ type: 'closed' }));
     }
   });
+}
+
+function serveForwardedAllocate(node: RelayNode, { local, client, packet }: ForwardedAllocate): void {
+  if (node.listeners.serveForwardedAllocate(local, client, Buffer.from(packet))) return;
+  logger.warn(`a forwarded Allocate names ${local.address}:${local.port}, where this worker does not listen on UDP`);
 }
 
 void run();

@@ -4,6 +4,7 @@
  * requests out to them, and stops them. Seen from the library it is one TurnServer.
  */
 import { createSecureContext } from 'node:tls';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { ServerOptions } from '../config/server-options.js';
 import { authModeOf } from '../engine-settings.js';
 import type { Logger } from '../log/logger-interface.js';
@@ -19,14 +20,12 @@ import { LedgerServer } from '../turn/ledger-port.js';
 import { startMetrics, type Metrics } from '../metrics/index.js';
 import { SummedMetrics } from './summed-metrics.js';
 import { workersRelayControl } from './workers-control.js';
-import { refuseWhatWorkersCannotServe } from './unsupported.js';
 import { WorkerHandle } from './worker-handle.js';
 
 export async function startRelayWorkers(options: ServerOptions, logger: Logger): Promise<TurnServer> {
   const count = options.relayThreads ?? 1;
   // At most 256: a RESERVATION-TOKEN names its worker in one byte (net/udp-relays.ts).
   if (!Number.isInteger(count) || count < 2 || count > 256) throw new RangeError(`relayThreads must be an integer from 1 to 256, got ${count}`);
-  refuseWhatWorkersCannotServe(options);
   // Each worker owns every count-th port pair (net/port-pool.ts).
   if (options.maxPort - options.minPort + 1 < 2 * count) {
     throw new RangeError(`min-port..max-port (${options.minPort}-${options.maxPort}) has fewer than 2 ports for each of ${count} relay workers`);
@@ -37,8 +36,9 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   const ledger = new LedgerServer();
   // The server's metrics are the sums of what the workers report.
   const sums = new SummedMetrics(() => Promise.all(workers.map((w) => w.refreshMetrics())).then(() => undefined));
+  const peers = workerChannels(count);
   const startOne = (index: number, ports: readonly number[] | undefined): WorkerHandle => {
-    const worker = new WorkerHandle(index, { index, count, options, secrets, ports }, logger);
+    const worker = new WorkerHandle(index, { index, count, options, secrets, ports, peers: peers[index]! }, logger);
     ledger.attach(index, worker.thread);
     // A dead worker holds no allocation: what it reserved goes back.
     void worker.exited.then(() => {
@@ -97,7 +97,6 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
       return authModeOf(current);
     },
     reconfigure(next: ServerOptions): void {
-      refuseWhatWorkersCannotServe(next);
       current = next;
       broadcast({ type: 'reconfigure', options: next });
     },
@@ -116,4 +115,20 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     workerAllocationCounts: () => Promise.all(workers.map((w) => w.countAllocations())),
     close: () => (closed ??= stopAll()),
   };
+}
+
+/**
+ * A MessageChannel between each two workers, as each worker's list of ports by the other's
+ * number: what workers tell each other (an RFC 6062 data connection's bytes) skips main.
+ */
+function workerChannels(count: number): MessagePort[][] {
+  const ports: MessagePort[][] = Array.from({ length: count }, () => []);
+  for (let i = 0; i < count; i++) {
+    for (let j = i + 1; j < count; j++) {
+      const { port1, port2 } = new MessageChannel();
+      ports[i]![j] = port1;
+      ports[j]![i] = port2;
+    }
+  }
+  return ports;
 }

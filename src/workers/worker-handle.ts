@@ -43,7 +43,9 @@ export class WorkerHandle {
     private readonly logger: Logger,
     script: URL = relayWorkerScript(),
   ) {
-    this.thread = new Worker(script, { workerData: start, name: `relay-worker-${index}` });
+    // The channels to the other workers move into this one.
+    const transferList = (start.peers ?? []).filter((port) => port !== undefined);
+    this.thread = new Worker(script, { workerData: start, transferList, name: `relay-worker-${index}` });
     let listening!: (message: Listening) => void;
     let failed!: (error: Error) => void;
     this.started = new Promise((resolve, reject) => ((listening = resolve), (failed = reject)));

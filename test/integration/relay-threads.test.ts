@@ -3,15 +3,15 @@
 // dist/ (built by pretest), so these tests need a fresh build.
 import { createSocket } from 'node:dgram';
 import { readFileSync, readdirSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo, type Socket as TcpSocket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createTurnServer } from '../../src/server.js';
-import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, longTermKey, readBytes, readErrorCode, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
+import { createTurnServer, type TurnServer } from '../../src/server.js';
+import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, longTermKey, readBytes, readErrorCode, readUint32, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
 import { makeCertificate } from '../support/certs.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
-import { UdpTestClient } from '../support/turn-client.js';
+import { PEER_HOST, UdpTestClient } from '../support/turn-client.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 import { recordingLogger } from '../support/recording-logger.js';
 import { relayThreadHelpers } from '../support/relay-threads.js';
@@ -54,6 +54,60 @@ async function echoedThroughUdp(client: UdpTestClient, peer: TransportAddress): 
   return echoed;
 }
 
+/**
+ * A TCP client (holding nothing) whose connection the kernel gave to `worker` of 2: probed
+ * with a ConnectionBind for an id the other worker never issues (low bits 0), which `worker`
+ * logs it asks the other about before answering 400. `lines`: the server's recorded log.
+ */
+async function streamClientOn(server: TurnServer, lines: readonly string[], worker: number): Promise<StreamTestClient> {
+  const never = (1 - worker) * 2 ** 24;
+  for (let attempt = 0; attempt < 40; attempt++) {
+    const client = await StreamTestClient.open(server.streamAddresses[0]!, { credentials: ALICE });
+    cleanups.push(() => client.close());
+    const probe = await client.request(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, never));
+    expect(readErrorCode(probe, AttributeType.ErrorCode)?.code).toBe(400);
+    if (lines.some((l) => l.includes(`ConnectionBind for CONNECTION-ID ${never} of relay worker`))) return client;
+    client.close();
+  }
+  throw new Error(`no connection of 40 reached relay worker ${worker}`);
+}
+
+/**
+ * A TCP allocation (RFC 6062) on relayThreads 2, an echo peer that counts what it gets, and a
+ * way to find a client connection the kernel gave to the worker NOT holding the allocation.
+ */
+async function tcpRelayAcrossWorkers() {
+  const { logger, lines } = recordingLogger();
+  const server = await startThreaded({ noTcp: false, noTcpRelay: false }, logger);
+  let received = 0;
+  const sockets = new Set<TcpSocket>();
+  const peer = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    socket.pipe(socket);
+  });
+  await new Promise<void>((r) => peer.listen(0, PEER_HOST, r));
+  cleanups.push(() => new Promise<void>((r) => peer.close(() => r())));
+  const peerAddress: TransportAddress = { family: 4, address: PEER_HOST, port: (peer.address() as AddressInfo).port };
+  const control = await StreamTestClient.open(server.streamAddresses[0]!, { credentials: ALICE });
+  cleanups.push(() => control.close());
+  expect((await control.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 6))).cls).toBe(StunClass.SuccessResponse);
+  return {
+    lines,
+    control,
+    peerReceived: () => received,
+    openPeerSockets: () => sockets.size,
+    /** A CONNECTION-ID for a new connection to the peer. */
+    connect: async (): Promise<number> => {
+      const answer = await control.request(Method.Connect, (b) => b.addXorAddress(AttributeType.XorPeerAddress, peerAddress));
+      return readUint32(answer, AttributeType.ConnectionId)!;
+    },
+    /** A new connection on the other worker than the one that issued `id`. */
+    dataConnectionElsewhere: (id: number) => streamClientOn(server, lines, 1 - Math.floor(id / 2 ** 24)),
+  };
+}
+
 describe('relayThreads 2', () => {
   it('relays for 40 UDP clients with no packet lost, their allocations held by both workers', async () => {
     const server = await startThreaded();
@@ -83,20 +137,38 @@ describe('relayThreads 2', () => {
     expect(await server.workerAllocationCounts()).toEqual([0, 1]);
   });
 
-  it('redeems a RESERVATION-TOKEN on the worker that issued it, and says why another worker refuses it', async () => {
-    const { logger, lines } = recordingLogger();
-    const server = await startThreaded({}, logger);
+  it('redeems a RESERVATION-TOKEN from a client another worker serves, then relays through the reserved port', async () => {
+    const server = await startThreaded();
+    const peer = await echoPeer();
     const rtp = await clientOn(server, 0);
     const first = await rtp.allocate((b) => b.addFirstByte(AttributeType.RequestedTransport, 17).addEvenPort(true));
     const relay = readXorAddress(first, AttributeType.XorRelayedAddress)!;
     const token = readBytes(first, AttributeType.ReservationToken)!;
-    const withToken = (b: MessageBuilder) => void b.addFirstByte(AttributeType.RequestedTransport, 17).add(AttributeType.ReservationToken, token);
 
-    const elsewhere = await (await clientOn(server, 1)).allocate(withToken);
-    expect(readErrorCode(elsewhere, AttributeType.ErrorCode)?.code).toBe(508);
-    await expect.poll(() => lines.some((l) => l.startsWith('warn relay worker 1: RESERVATION-TOKEN of relay worker 0 reached relay worker 1'))).toBe(true);
-    const same = await (await clientOn(server, 0)).allocate(withToken);
-    expect(readXorAddress(same, AttributeType.XorRelayedAddress)?.port).toBe(relay.port + 1);
+    // The kernel hands this client's datagrams to worker 1; the port is held by worker 0.
+    const rtcp = await clientOn(server, 1);
+    const redeemed = await rtcp.allocate((b) => void b.addFirstByte(AttributeType.RequestedTransport, 17).add(AttributeType.ReservationToken, token));
+    expect(readErrorCode(redeemed, AttributeType.ErrorCode)).toBeUndefined();
+    expect(readXorAddress(redeemed, AttributeType.XorRelayedAddress)?.port).toBe(relay.port + 1);
+    expect(await server.workerAllocationCounts()).toEqual([2, 0]);
+
+    // Its next requests and data reach worker 0, and what the peer sends comes back to it.
+    expect((await rtcp.createPermission(peer.address)).cls).toBe(StunClass.SuccessResponse);
+    expect(await echoedThroughUdp(rtcp, peer.address)).toBe(PACKETS);
+    expect((await rtcp.refresh(0)).cls).toBe(StunClass.SuccessResponse);
+    expect(await server.workerAllocationCounts()).toEqual([1, 0]);
+  });
+
+  it('answers 508 to a TCP client on another worker redeeming a RESERVATION-TOKEN, saying why', async () => {
+    const { logger, lines } = recordingLogger();
+    const server = await startThreaded({ noTcp: false }, logger);
+    const first = await (await clientOn(server, 0)).allocate((b) => b.addFirstByte(AttributeType.RequestedTransport, 17).addEvenPort(true));
+    const token = readBytes(first, AttributeType.ReservationToken)!;
+    // Its connection stays on worker 1: the Allocate cannot be served by worker 0.
+    const overTcp = await streamClientOn(server, lines, 1);
+    const answer = await overTcp.request(Method.Allocate, (b) => void b.addFirstByte(AttributeType.RequestedTransport, 17).add(AttributeType.ReservationToken, token));
+    expect(readErrorCode(answer, AttributeType.ErrorCode)?.code).toBe(508);
+    await expect.poll(() => lines.some((l) => l.startsWith('warn relay worker 1: RESERVATION-TOKEN of relay worker 0 reached relay worker 1: over TCP'))).toBe(true);
   });
 
   it('writes what workers log, tagged with the worker, and puts reloaded options in force on every worker', async () => {
@@ -151,6 +223,33 @@ describe('relayThreads 2', () => {
 
     expect(server.reloadCertificates()).toBe(true);
     await expect.poll(() => lines.filter((l) => /^info relay worker [01]: TLS certificate reloaded from /.test(l)).length).toBe(2);
+  });
+
+  it('binds an RFC 6062 data connection that reaches another worker than its allocation, carrying 64 KiB each way', async () => {
+    const relay = await tcpRelayAcrossWorkers();
+    const id = await relay.connect();
+    const data = await relay.dataConnectionElsewhere(id);
+    const bound = await data.request(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, id));
+    expect(readErrorCode(bound, AttributeType.ErrorCode)).toBeUndefined();
+
+    const sent = Buffer.alloc(64 * 1024, 0);
+    for (let i = 0; i < sent.length; i++) sent[i] = (i * 7) & 0xff;
+    data.socket.write(sent);
+    expect((await data.readRaw(sent.length, 10_000)).equals(sent)).toBe(true);
+    expect(relay.peerReceived()).toBe(sent.length);
+    // The owner counted the crossing bytes as the allocation's: logged when it ends.
+    relay.control.close();
+    await expect.poll(() => relay.lines.find((l) => / allocation \d+ ended .*tcp /.test(l))).toMatch(new RegExp(`from client \\d+ pkts/${sent.length} B, to client \\d+ pkts/${sent.length} B`));
+  });
+
+  it('ends the peer connection when the client closes a data connection bound on another worker, even as its ConnectionBind is answered', async () => {
+    const relay = await tcpRelayAcrossWorkers();
+    const id = await relay.connect();
+    const data = await relay.dataConnectionElsewhere(id);
+    expect(relay.openPeerSockets()).toBe(1);
+    data.socket.write(data.signed(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, id)));
+    data.close();
+    await expect.poll(() => relay.openPeerSockets()).toBe(0);
   });
 
   it('ends every worker thread on close and frees the listening ports', async () => {
@@ -210,8 +309,7 @@ describe('relayThreads 2', () => {
     expect(await server.workerAllocationCounts()).toEqual([0, 1]);
   });
 
-  it('refuses options it cannot yet honour across workers, naming them', async () => {
-    await expect(createTurnServer(await testServerOptions({ relayThreads: 2 }))).rejects.toThrow(/no-tcp-relay/);
+  it('refuses a relay port range too small to give each worker a port pair', async () => {
     await expect(createTurnServer(await testServerOptions({ relayThreads: 3, noTcpRelay: true, minPort: 50000, maxPort: 50004 }))).rejects.toThrow(
       'fewer than 2 ports for each of 3 relay workers',
     );

@@ -62,7 +62,8 @@ async function run(): Promise<void> {
     const created = node;
     reporter = new MetricsReporter(created.engine, () => created.relays.portUsage(), start.options.metrics?.usernameLabels ?? false);
     const listeners = await node.listen();
-    if (start.index === 0) node.logStartup();
+    // Once for the server: by the first worker, not by a replacement of it.
+    if (start.ports === undefined) node.logStartup();
     const { udpAddresses, streamAddresses, tcpAddresses, tlsAddresses } = listeners;
     post({ type: 'listening', ports: listeners.boundPorts, udpAddresses, streamAddresses, tcpAddresses, tlsAddresses });
   } catch (error) {

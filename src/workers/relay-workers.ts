@@ -21,6 +21,7 @@ import { SummedMetrics } from './summed-metrics.js';
 import { workersRelayControl } from './workers-control.js';
 import { refuseWhatWorkersCannotServe } from './unsupported.js';
 import { WorkerHandle } from './worker-handle.js';
+import { Replacements } from './replacements.js';
 
 export async function startRelayWorkers(options: ServerOptions, logger: Logger): Promise<TurnServer> {
   const count = options.relayThreads ?? 1;
@@ -37,6 +38,14 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   const ledger = new LedgerServer();
   // The server's metrics are the sums of what the workers report.
   const sums = new SummedMetrics(() => Promise.all(workers.map((w) => w.refreshMetrics())).then(() => undefined));
+  const control = workersRelayControl(workers, sums);
+  // Set once every worker listens: from then on a worker that dies is replaced.
+  let serving = false;
+  const replacements = new Replacements(
+    (index) => startOne(index, first!.ports),
+    () => (control.draining ? 'the server is draining' : undefined),
+    logger,
+  );
   const startOne = (index: number, ports: readonly number[] | undefined): WorkerHandle => {
     const worker = new WorkerHandle(index, { index, count, options, secrets, ports }, logger);
     ledger.attach(index, worker.thread);
@@ -44,17 +53,19 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     void worker.exited.then(() => {
       ledger.releaseAllOf(index);
       sums.workerGone(index);
+      if (serving && !worker.askedToClose) replacements.died(worker);
     });
     worker.onMetrics = (report) => sums.add(index, report);
-    workers.push(worker);
+    workers[index] = worker;
     return worker;
   };
-  let first;
+  let first: Awaited<WorkerHandle['started']> | undefined;
   let metrics: Metrics | undefined;
   let selfTest: SelfTestPage | undefined;
   // Main's own handle on the user database: the self-test page reads its REST secret there.
   let userDb: UserDb | undefined;
   const stopAll = async (): Promise<void> => {
+    replacements.stop();
     await selfTest?.close();
     await Promise.all(workers.map((w) => w.close()));
     await metrics?.close();
@@ -76,6 +87,8 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     throw error;
   }
   logger.info(`relaying with ${count} worker threads`);
+  serving = true;
+  const listening = first;
 
   let current = options;
   const broadcast = (message: ToWorker): void => workers.forEach((w) => w.send(message));
@@ -87,12 +100,12 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     get listeners(): never {
       throw new Error('server.listeners are per worker with relayThreads > 1');
     },
-    udpAddresses: first.udpAddresses,
-    streamAddresses: first.streamAddresses,
+    udpAddresses: listening.udpAddresses,
+    streamAddresses: listening.streamAddresses,
     selfTest,
     metrics,
-    servicePorts: new ServicePorts([...configuredServicePorts(options), ...first.ports, metrics?.endpoint?.port, selfTest?.port]),
-    relayControl: workersRelayControl(workers, sums),
+    servicePorts: new ServicePorts([...configuredServicePorts(options), ...listening.ports, metrics?.endpoint?.port, selfTest?.port]),
+    relayControl: control,
     get authMode() {
       return authModeOf(current);
     },
@@ -112,6 +125,9 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
       }
       broadcast({ type: 'reload-certificates' });
       return true;
+    },
+    get workerThreads() {
+      return workers.map((w) => w.thread);
     },
     workerAllocationCounts: () => Promise.all(workers.map((w) => w.countAllocations())),
     close: () => (closed ??= stopAll()),

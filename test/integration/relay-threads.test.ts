@@ -6,7 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createTurnServer } from '../../src/server.js';
-import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, longTermKey, readBytes, readErrorCode, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
+import { AttributeType, MessageBuilder, Method, StunClass, longTermKey, readBytes, readErrorCode, readXorAddress } from '../../src/stun/index.js';
 import { makeCertificate } from '../support/certs.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
@@ -14,7 +14,7 @@ import { StreamTestClient } from '../support/stream-client.js';
 import { UdpTestClient } from '../support/turn-client.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 import { recordingLogger } from '../support/recording-logger.js';
-import { relayThreadHelpers } from '../support/relay-threads.js';
+import { PACKETS, echoedThroughUdp, relayThreadHelpers } from '../support/relay-threads.js';
 
 const cleanups = cleanupAfterEach();
 const { startThreaded, echoPeer, clientOn } = relayThreadHelpers(cleanups);
@@ -38,20 +38,6 @@ function allocateWithNonce(client: UdpTestClient, nonce: string) {
     .addString(AttributeType.Realm, client.realm!)
     .addString(AttributeType.Nonce, nonce);
   return client.transact(builder, builder.build({ integrityKey: client.key }));
-}
-
-const PACKETS = 5;
-
-/** Sends PACKETS Send indications through the client's relay to the echo peer; how many came back. */
-async function echoedThroughUdp(client: UdpTestClient, peer: TransportAddress): Promise<number> {
-  let echoed = 0;
-  for (let i = 0; i < PACKETS; i++) {
-    client.sendIndication(peer, Buffer.from(`packet ${i}`));
-    const datagram = await client.nextDatagram(2000);
-    const message = decodeMessage(datagram.data);
-    if (message.method === Method.Data && readBytes(message, AttributeType.Data)?.toString() === `packet ${i}`) echoed++;
-  }
-  return echoed;
 }
 
 describe('relayThreads 2', () => {

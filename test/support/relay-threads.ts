@@ -5,14 +5,29 @@ import { expect } from 'vitest';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import type { Logger } from '../../src/log/logger-interface.js';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
-import { StunClass, type TransportAddress } from '../../src/stun/index.js';
+import { AttributeType, Method, StunClass, decodeMessage, readBytes, type TransportAddress } from '../../src/stun/index.js';
 import type { Cleanups } from './cleanups.js';
 import { freePortRange } from './ports.js';
 import { ALICE, testServerOptions } from './server-options.js';
-import { PEER_HOST, UdpTestClient } from './turn-client.js';
+import { PEER_HOST, UdpTestClient, type Credentials } from './turn-client.js';
 
 // 50 relay ports a worker: room for all 40 clients of a test on one of them.
 const RELAY_PORTS = 100;
+
+/** Packets echoedThroughUdp sends. */
+export const PACKETS = 5;
+
+/** Sends PACKETS Send indications through the client's relay to an echo peer; how many came back. */
+export async function echoedThroughUdp(client: UdpTestClient, peer: TransportAddress): Promise<number> {
+  let echoed = 0;
+  for (let i = 0; i < PACKETS; i++) {
+    client.sendIndication(peer, Buffer.from(`packet ${i}`));
+    const datagram = await client.nextDatagram(2000);
+    const message = decodeMessage(datagram.data);
+    if (message.method === Method.Data && readBytes(message, AttributeType.Data)?.toString() === `packet ${i}`) echoed++;
+  }
+  return echoed;
+}
 
 export function relayThreadHelpers(cleanups: Cleanups) {
   async function startThreaded(overrides: Partial<ServerOptions> = {}, logger?: Logger): Promise<TurnServer> {
@@ -38,9 +53,9 @@ export function relayThreadHelpers(cleanups: Cleanups) {
    * A client (holding no allocation) whose datagrams the kernel hands to `worker`: found by
    * allocating and seeing whose count grew, then freed with a Refresh of lifetime 0.
    */
-  async function clientOn(server: TurnServer, worker: number): Promise<UdpTestClient> {
+  async function clientOn(server: TurnServer, worker: number, credentials: Credentials = ALICE): Promise<UdpTestClient> {
     for (let i = 0; i < 40; i++) {
-      const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
+      const client = await UdpTestClient.open(server.udpAddresses[0]!, credentials);
       cleanups.push(() => client.close());
       const before = await server.workerAllocationCounts();
       await client.allocateRelay();

@@ -54,6 +54,8 @@ export interface RelayNodeParts {
   /** Decides quotas and bps-capacity: in this thread, or the main thread's for a worker. */
   readonly ledger: AllocationLedger;
   readonly place?: WorkerPlace;
+  /** The reply budget's ledger of advances, shared by every relay worker; absent: the node's own. */
+  readonly advanceMemory?: SharedArrayBuffer;
   readonly onAllocationEnded?: (allocation: Allocation) => void;
 }
 
@@ -112,7 +114,7 @@ export class RelayNode {
       peerPolicy,
       nonces,
       ledger: parts.ledger,
-      replyBudget: options.noReplyBudget ? undefined : new ReplyBudget({ hashSeed: parts.secrets.replyBudgetSeed }),
+      replyBudget: options.noReplyBudget ? undefined : new ReplyBudget({ hashSeed: parts.secrets.replyBudgetSeed, advanceMemory: parts.advanceMemory }),
       realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : redisUserDb ? (realm) => redisUserDb.realmOptions(realm) : undefined,
       onAllocationEnded: (allocation) => parts.onAllocationEnded?.(allocation),
       logger,

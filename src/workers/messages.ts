@@ -14,6 +14,8 @@ export interface WorkerStart {
   readonly count: number;
   readonly options: ServerOptions;
   readonly secrets: RelaySecrets;
+  /** The reply budget's ledger of advances, one for the server (turn/advance-ledger.ts). */
+  readonly advanceMemory: SharedArrayBuffer;
   /** The ports the first worker bound, in binding order; absent for the first worker. */
   readonly ports: readonly number[] | undefined;
 }

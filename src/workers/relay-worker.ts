@@ -57,6 +57,7 @@ async function run(): Promise<void> {
       ledger: new LedgerClient(port),
       logger,
       place: { slice: { index: start.index, count: start.count }, group: { ports: start.ports } },
+      advanceMemory: start.advanceMemory,
       onAllocationEnded: (allocation) => reporter?.allocationEnded(allocation),
     });
     const created = node;

@@ -16,6 +16,8 @@ import type { UserDb } from '../auth/userdb.js';
 import type { TurnServer } from '../server.js';
 import type { ToWorker } from './messages.js';
 import { LedgerServer } from '../turn/ledger-port.js';
+import { AdvanceLedger } from '../turn/advance-ledger.js';
+import { REPLY_BUDGET_DEFAULTS } from '../turn/reply-budget.js';
 import { startMetrics, type Metrics } from '../metrics/index.js';
 import { SummedMetrics } from './summed-metrics.js';
 import { workersRelayControl } from './workers-control.js';
@@ -33,6 +35,8 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     throw new RangeError(`min-port..max-port (${options.minPort}-${options.maxPort}) has fewer than 2 ports for each of ${count} relay workers`);
   }
   const secrets: RelaySecrets = newRelaySecrets();
+  // One ledger of reply-budget advances for the server: a spoofer reaching N workers gets one advance, not N.
+  const advanceMemory = new SharedArrayBuffer(AdvanceLedger.bytesFor(REPLY_BUDGET_DEFAULTS.advanceSlots));
   const workers: WorkerHandle[] = [];
   // One ledger for the server: quotas and bps-capacity hold whichever worker allocates.
   const ledger = new LedgerServer();
@@ -47,7 +51,7 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     logger,
   );
   const startOne = (index: number, ports: readonly number[] | undefined): WorkerHandle => {
-    const worker = new WorkerHandle(index, { index, count, options, secrets, ports }, logger);
+    const worker = new WorkerHandle(index, { index, count, options, secrets, advanceMemory, ports }, logger);
     ledger.attach(index, worker.thread);
     // A dead worker holds no allocation: what it reserved goes back.
     void worker.exited.then(() => {

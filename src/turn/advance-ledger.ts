@@ -14,6 +14,11 @@ import { WAYS, bucketMask, keyedHash, type KeyedHash } from './hashed-buckets.js
 const TIME_BYTES = Float64Array.BYTES_PER_ELEMENT;
 const TAG_BYTES = Uint32Array.BYTES_PER_ELEMENT;
 const LOCK_BYTES = Int32Array.BYTES_PER_ELEMENT;
+/**
+ * Far longer than any holder that is running takes (a few loads and stores); at worst, a holder
+ * descheduled that long shares the bucket for one decision, which can cost one extra advance.
+ */
+const STALE_LOCK_SPINS = 1 << 20;
 
 export class AdvanceLedger {
   /** The memory a ledger of `slots` lives in (832 KiB for 65,536). */
@@ -52,7 +57,10 @@ export class AdvanceLedger {
     const bucket = tag & this.bucketMask;
     const lock = bucket / WAYS;
     // Held for a handful of loads and stores, by another worker at most: spinning is cheaper than waiting.
-    while (Atomics.compareExchange(this.locks, lock, 0, 1) !== 0);
+    for (let spins = 0; Atomics.compareExchange(this.locks, lock, 0, 1) !== 0; spins++) {
+      // A worker terminated while it decided here never frees the lock: past this, take it over.
+      if (spins === STALE_LOCK_SPINS) break;
+    }
     try {
       return this.grantIn(bucket, tag, now);
     } finally {

@@ -1,14 +1,13 @@
 // relayThreads > 1: a relay worker that dies is replaced with the same index, while the other
 // worker's allocations go on. The fault is a real one from outside: the worker's thread is
 // terminated (Node cannot kill one thread otherwise). Workers run from dist/ (built by pretest).
-import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { MetricsOptions } from '../../src/config/server-options.js';
 import type { TurnServer } from '../../src/server.js';
 import { StunClass, longTermKey } from '../../src/stun/index.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { recordingLogger } from '../support/recording-logger.js';
-import { PACKETS, echoedThroughUdp, relayThreadHelpers } from '../support/relay-threads.js';
+import { PACKETS, echoedThroughUdp, relayThreadHelpers, relayWorkerThreads } from '../support/relay-threads.js';
 import { ALICE, ALICE_KEY, REALM } from '../support/server-options.js';
 import { UdpTestClient } from '../support/turn-client.js';
 import { valueOf } from '../unit/metrics/exposition.js';
@@ -24,17 +23,6 @@ const USERS = [
   { name: ALICE.username, key: ALICE_KEY },
   { name: BOB.username, key: longTermKey(BOB.username, REALM, BOB.password) },
 ];
-
-/** Live threads of this process named as relay workers are (Linux thread names, /proc). */
-function relayWorkerThreads(): number {
-  return readdirSync('/proc/self/task').filter((task) => {
-    try {
-      return readFileSync(`/proc/self/task/${task}/comm`, 'utf8').startsWith('relay-worker-');
-    } catch {
-      return false; // the thread ended while we looked
-    }
-  }).length;
-}
 
 describe('relayThreads 2: a worker that dies', () => {
   it('is logged and replaced; its quota is free again, the other worker relays on, and the replacement serves', async () => {

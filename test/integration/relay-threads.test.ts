@@ -2,7 +2,6 @@
 // same listening ports (SO_REUSEPORT), seen from clients as one server. Workers run from
 // dist/ (built by pretest), so these tests need a fresh build.
 import { createSocket } from 'node:dgram';
-import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createTurnServer } from '../../src/server.js';
@@ -14,21 +13,10 @@ import { StreamTestClient } from '../support/stream-client.js';
 import { UdpTestClient } from '../support/turn-client.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 import { recordingLogger } from '../support/recording-logger.js';
-import { PACKETS, echoedThroughUdp, relayThreadHelpers } from '../support/relay-threads.js';
+import { PACKETS, echoedThroughUdp, relayThreadHelpers, relayWorkerThreads } from '../support/relay-threads.js';
 
 const cleanups = cleanupAfterEach();
 const { startThreaded, echoPeer, clientOn } = relayThreadHelpers(cleanups);
-
-/** Threads of this process named as relay workers are (Linux thread names, /proc). */
-function relayWorkerThreads(): number {
-  return readdirSync('/proc/self/task').filter((task) => {
-    try {
-      return readFileSync(`/proc/self/task/${task}/comm`, 'utf8').startsWith('relay-worker-');
-    } catch {
-      return false; // the thread ended while we looked
-    }
-  }).length;
-}
 
 /** An Allocate signed by `client` with the nonce `nonce`, sent once (no challenge answered). */
 function allocateWithNonce(client: UdpTestClient, nonce: string) {

@@ -1,6 +1,7 @@
 // Helpers for tests of relayThreads > 1 through the library API: a threaded server, an echo
 // peer, and a client whose datagrams the kernel hands to a chosen worker.
 import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync, readdirSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import type { Logger } from '../../src/log/logger-interface.js';
@@ -13,6 +14,17 @@ import { PEER_HOST, UdpTestClient, type Credentials } from './turn-client.js';
 
 // 50 relay ports a worker: room for all 40 clients of a test on one of them.
 const RELAY_PORTS = 100;
+
+/** Live threads of this process named as relay workers are (Linux thread names, /proc). */
+export function relayWorkerThreads(): number {
+  return readdirSync('/proc/self/task').filter((task) => {
+    try {
+      return readFileSync(`/proc/self/task/${task}/comm`, 'utf8').startsWith('relay-worker-');
+    } catch {
+      return false; // the thread ended while we looked
+    }
+  }).length;
+}
 
 /** Packets echoedThroughUdp sends. */
 export const PACKETS = 5;

@@ -5,6 +5,7 @@
  */
 import { createSecureContext } from 'node:tls';
 import type { ServerOptions } from '../config/server-options.js';
+import { reloadedOptions } from '../config/option-changes.js';
 import { authModeOf } from '../engine-settings.js';
 import type { Logger } from '../log/logger-interface.js';
 import { hasCertificate, secureOptions } from '../net/tls-context.js';
@@ -50,8 +51,11 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     () => (control.draining ? 'the server is draining' : undefined),
     logger,
   );
+  // The options in force: a replacement starts with what reloads changed, and the rest as at start.
+  let current = options;
   const startOne = (index: number, ports: readonly number[] | undefined): WorkerHandle => {
-    const worker = new WorkerHandle(index, { index, count, options, secrets, advanceMemory, ports }, logger);
+    const start = { index, count, options: reloadedOptions(options, current), secrets, advanceMemory, ports };
+    const worker = new WorkerHandle(index, start, logger);
     ledger.attach(index, worker.thread);
     // A dead worker holds no allocation: what it reserved goes back.
     void worker.exited.then(() => {
@@ -94,7 +98,6 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   serving = true;
   const listening = first;
 
-  let current = options;
   const broadcast = (message: ToWorker): void => workers.forEach((w) => w.send(message));
   let closed: Promise<void> | undefined;
   return {

@@ -8,7 +8,7 @@ import { StunClass, longTermKey } from '../../src/stun/index.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { recordingLogger } from '../support/recording-logger.js';
 import { PACKETS, echoedThroughUdp, relayThreadHelpers, relayWorkerThreads } from '../support/relay-threads.js';
-import { ALICE, ALICE_KEY, REALM } from '../support/server-options.js';
+import { ALICE, ALICE_KEY, REALM, testServerOptions } from '../support/server-options.js';
 import { UdpTestClient } from '../support/turn-client.js';
 import { valueOf } from '../unit/metrics/exposition.js';
 
@@ -61,6 +61,17 @@ describe('relayThreads 2: a worker that dies', () => {
     await onReplacement.createPermission(peer.address);
     expect(await echoedThroughUdp(onReplacement, peer.address)).toBe(PACKETS);
     expect(lines).toContain('warn relay worker 0 is replaced in 1 s');
+  });
+
+  it('is replaced by a worker with the options in force, reloaded ones included', async () => {
+    const { logger, lines } = recordingLogger();
+    const server = await startThreaded({}, logger);
+    // Only bob from now on.
+    server.reconfigure({ ...(await testServerOptions({ relayThreads: 2, noTcpRelay: true })), users: [USERS[1]!] });
+    await server.workerThreads[0]!.terminate();
+    await expect.poll(() => lines.includes('info relay worker 0 replaced'), { timeout: 5000 }).toBe(true);
+    const onReplacement = await clientOn(server, 0, BOB);
+    expect((await onReplacement.allocate()).cls).toBe(StunClass.SuccessResponse);
   });
 
   it('is not replaced while the server drains to exit', async () => {

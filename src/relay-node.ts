@@ -55,6 +55,8 @@ export interface RelayNodeParts {
   /** Decides quotas and bps-capacity: in this thread, or the main thread's for a worker. */
   readonly ledger: AllocationLedger;
   readonly place?: WorkerPlace;
+  /** The reply budget's ledger of advances, shared by every relay worker; absent: the node's own. */
+  readonly advanceMemory?: SharedArrayBuffer;
   readonly onAllocationEnded?: (allocation: Allocation) => void;
   /** A relay worker's: what it hands to the other workers (RESERVATION-TOKENs, RFC 6062 binds). */
   readonly otherWorkers?: OtherWorkers;
@@ -115,7 +117,7 @@ export class RelayNode {
       peerPolicy,
       nonces,
       ledger: parts.ledger,
-      replyBudget: options.noReplyBudget ? undefined : new ReplyBudget({ hashSeed: parts.secrets.replyBudgetSeed }),
+      replyBudget: options.noReplyBudget ? undefined : new ReplyBudget({ hashSeed: parts.secrets.replyBudgetSeed, advanceMemory: parts.advanceMemory }),
       realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : redisUserDb ? (realm) => redisUserDb.realmOptions(realm) : undefined,
       onAllocationEnded: (allocation) => parts.onAllocationEnded?.(allocation),
       otherWorkers: parts.otherWorkers,

@@ -3,6 +3,7 @@
  * library API. The relaying itself is a RelayNode (relay-node.ts): one on this thread, or,
  * with relayThreads > 1, one per worker thread (workers/relay-workers.ts).
  */
+import type { Worker } from 'node:worker_threads';
 import type { ServerOptions } from './config/server-options.js';
 import { engineRelayControl, type RelayControl } from './control/relay-control.js';
 import { EngineScrapeSource, startMetrics, type Metrics } from './metrics/index.js';
@@ -45,6 +46,11 @@ export interface TurnServer {
   readonly servicePorts: ServicePorts;
   /** Sessions, disconnect, stats and drain over the whole server, for the admin interface and signals. */
   readonly relayControl: RelayControl;
+  /**
+   * The relay worker threads as they are now, by index (none with relayThreads 1); for
+   * diagnostics and tests: terminating one is how a test makes a worker die.
+   */
+  readonly workerThreads: readonly Worker[];
   /** Allocations held by each relay worker (one entry with relayThreads 1). */
   workerAllocationCounts(): Promise<number[]>;
   close(): Promise<void>;
@@ -89,6 +95,7 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     metrics,
     servicePorts: node.servicePorts,
     relayControl: engineRelayControl(engine),
+    workerThreads: [],
     workerAllocationCounts: () => Promise.resolve([engine.allocations.size]),
     close: () =>
       (closed ??= (async () => {

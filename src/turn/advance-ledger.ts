@@ -2,30 +2,73 @@
  * Which sources have had a reply-budget advance lately (see reply-budget.ts): a table of its
  * own that never lets go of an entry younger than the window. A flood can fill a bucket, and
  * then a newcomer there gets no advance; it can never make the ledger forget one.
+ *
+ * Relay workers share one: its memory is a SharedArrayBuffer made by the main thread, so a
+ * source whose datagrams the kernel spreads over N workers still gets one advance a minute,
+ * not N. Each bucket has a lock word, taken with Atomics.compareExchange for the few loads
+ * and stores of one decision; the lock's Atomics also make the plain reads and writes under
+ * it visible to the next thread that takes it.
  */
 import { WAYS, bucketMask, keyedHash, type KeyedHash } from './hashed-buckets.js';
 
+const TIME_BYTES = Float64Array.BYTES_PER_ELEMENT;
+const TAG_BYTES = Uint32Array.BYTES_PER_ELEMENT;
+const LOCK_BYTES = Int32Array.BYTES_PER_ELEMENT;
+/**
+ * Far longer than any holder that is running takes (a few loads and stores); at worst, a holder
+ * descheduled that long shares the bucket for one decision, which can cost one extra advance.
+ */
+const STALE_LOCK_SPINS = 1 << 20;
+
 export class AdvanceLedger {
-  private readonly tags: Uint32Array;
+  /** The memory a ledger of `slots` lives in (832 KiB for 65,536). */
+  static bytesFor(slots: number): number {
+    return slots * (TIME_BYTES + TAG_BYTES) + (slots / WAYS) * LOCK_BYTES;
+  }
+
   private readonly grantedAt: Float64Array;
+  private readonly tags: Uint32Array;
+  /** One word a bucket: 1 while a thread decides in it. */
+  private readonly locks: Int32Array;
   private readonly bucketMask: number;
   private readonly hash: KeyedHash;
 
+  /**
+   * @param memory where the table lives: a SharedArrayBuffer of bytesFor(slots) that every
+   *   relay worker is given (with the same hashSeed), or by default this ledger's own.
+   */
   constructor(
     slots: number,
     private readonly everyMs: number,
     hashSeed?: number,
+    memory: ArrayBufferLike = new ArrayBuffer(AdvanceLedger.bytesFor(slots)),
   ) {
     this.hash = keyedHash(hashSeed);
     this.bucketMask = bucketMask(slots);
-    this.tags = new Uint32Array(slots);
-    this.grantedAt = new Float64Array(slots);
+    if (memory.byteLength < AdvanceLedger.bytesFor(slots)) throw new RangeError(`an advance ledger of ${slots} slots needs ${AdvanceLedger.bytesFor(slots)} bytes`);
+    this.grantedAt = new Float64Array(memory, 0, slots);
+    this.tags = new Uint32Array(memory, slots * TIME_BYTES, slots);
+    this.locks = new Int32Array(memory, slots * (TIME_BYTES + TAG_BYTES), slots / WAYS);
   }
 
   /** True, and noted, when `source` has had no advance in the last `everyMs`. */
   grant(source: string, now: number): boolean {
     const tag = this.hash(source);
     const bucket = tag & this.bucketMask;
+    const lock = bucket / WAYS;
+    // Held for a handful of loads and stores, by another worker at most: spinning is cheaper than waiting.
+    for (let spins = 0; Atomics.compareExchange(this.locks, lock, 0, 1) !== 0; spins++) {
+      // A worker terminated while it decided here never frees the lock: past this, take it over.
+      if (spins === STALE_LOCK_SPINS) break;
+    }
+    try {
+      return this.grantIn(bucket, tag, now);
+    } finally {
+      Atomics.store(this.locks, lock, 0);
+    }
+  }
+
+  private grantIn(bucket: number, tag: number, now: number): boolean {
     let place = -1;
     for (let slot = bucket; slot < bucket + WAYS; slot++) {
       const expired = now - this.grantedAt[slot]! >= this.everyMs;

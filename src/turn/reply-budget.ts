@@ -22,7 +22,9 @@
  * however both tables are flooded, a source is sent at most what it sent plus 256 bytes a
  * minute. A spoofer walking through many sources gets that from each (one per IPv4 address,
  * one per IPv6 /64), and from at most 65,536 sources a minute in all (the ledger's slots):
- * some 280 KB/s over all of them together.
+ * some 280 KB/s over all of them together. With relay workers, each has its own credit table
+ * (earning and spending only what its sockets saw) and all share the ledger of advances, so the
+ * bound holds for the server, however the kernel spreads a source's ports over the workers.
  *
  * Binding answers are the exception that STUN is: always sent, they take what credit there
  * is and leave a debt as it was, so Bindings neither pay for a challenge nor repay an advance.
@@ -52,6 +54,11 @@ export interface ReplyBudgetOptions {
   readonly clock: () => number;
   /** Seed of the tables' keyed hash; absent: a random one. */
   readonly hashSeed?: number;
+  /**
+   * Where the ledger of advances lives: a SharedArrayBuffer of AdvanceLedger.bytesFor(advanceSlots)
+   * that every relay worker is given, so a source gets its advance once for the server; absent: its own.
+   */
+  readonly advanceMemory?: ArrayBufferLike;
 }
 
 export const REPLY_BUDGET_DEFAULTS: ReplyBudgetOptions = {
@@ -86,7 +93,7 @@ export class ReplyBudget {
     this.credits = new Int32Array(slots);
     this.advanced = new Uint8Array(slots);
     this.touched = new Float64Array(slots);
-    this.advances = new AdvanceLedger(this.options.advanceSlots, this.options.advanceEveryMs, this.options.hashSeed);
+    this.advances = new AdvanceLedger(this.options.advanceSlots, this.options.advanceEveryMs, this.options.hashSeed, this.options.advanceMemory);
   }
 
   /** A request of `bytes` arrived from `address`. */

@@ -16,6 +16,8 @@ export interface WorkerStart {
   readonly count: number;
   readonly options: ServerOptions;
   readonly secrets: RelaySecrets;
+  /** The reply budget's ledger of advances, one for the server (turn/advance-ledger.ts). */
+  readonly advanceMemory: SharedArrayBuffer;
   /** The ports the first worker bound, in binding order; absent for the first worker. */
   readonly ports: readonly number[] | undefined;
   /** A channel to each other worker, by its number (BetweenWorkers travel there, not via main). */
@@ -46,6 +48,8 @@ export type ToWorker =
   | { readonly type: 'reload-certificates' }
   | { readonly type: 'count-allocations'; readonly id: number }
   | { readonly type: 'close' }
+  // A replacement worker's channel to this one, in place of the dead worker's (WorkerStart.peers).
+  | { readonly type: 'peer'; readonly from: number; readonly port: MessagePort }
   // Metrics and admin across workers: main asks, the worker answers with the same id.
   | { readonly type: 'ask'; readonly id: number; readonly question: Question };
 

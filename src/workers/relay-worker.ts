@@ -3,7 +3,7 @@
  * groups of the server's listening ports, serving its slice of the relay ports. It logs
  * through the main thread and does what the main thread asks (workers/relay-workers.ts).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import type { LogLevel } from '../config/server-options.js';
 import type { LogFields, Logger } from '../log/logger-interface.js';
 import { RelayNode } from '../relay-node.js';
@@ -23,8 +23,11 @@ function post(message: FromWorker): void {
 }
 
 /** To another worker, on the channel main made between us. */
+/** The channel to each other worker; a replacement's arrives in a 'peer' message. */
+const peers = [...start.peers];
+
 function toWorker(to: number, message: BetweenWorkers): void {
-  start.peers[to]?.postMessage(message, transferOf(message));
+  peers[to]?.postMessage(message, transferOf(message));
 }
 
 
@@ -67,12 +70,14 @@ async function run(): Promise<void> {
       logger,
       otherWorkers: { index: start.index, forwardAllocate: allocateForwarder(start.index, start.count, toWorker), bindElsewhere: binds.bindElsewhere },
       place: { slice: { index: start.index, count: start.count }, group: { ports: start.ports } },
+      advanceMemory: start.advanceMemory,
       onAllocationEnded: (allocation) => reporter?.allocationEnded(allocation),
     });
     const created = node;
     reporter = new MetricsReporter(created.engine, () => created.relays.portUsage(), start.options.metrics?.usernameLabels ?? false);
     const listeners = await node.listen();
-    if (start.index === 0) node.logStartup();
+    // Once for the server: by the first worker, not by a replacement of it.
+    if (start.ports === undefined) node.logStartup();
     const { udpAddresses, streamAddresses, tcpAddresses, tlsAddresses } = listeners;
     post({ type: 'listening', ports: listeners.boundPorts, udpAddresses, streamAddresses, tcpAddresses, tlsAddresses });
   } catch (error) {
@@ -84,18 +89,22 @@ async function run(): Promise<void> {
   const metrics = reporter!;
   const pushMetrics = setInterval(() => post({ type: 'metrics', report: metrics.report() }), METRICS_REPORT_MS);
   pushMetrics.unref();
-  start.peers.forEach((peer, from) =>
-    peer?.on('message', (message: BetweenWorkers) => {
+  const listenTo = (peer: MessagePort | undefined, from: number): void =>
+    void peer?.on('message', (message: BetweenWorkers) => {
       if (message.kind === 'serve-allocate') serveForwardedAllocate(running, message.allocate);
       else binds.receive(from, message, running.engine);
-    }),
-  );
+    });
+  peers.forEach(listenTo);
   port.on('message', (message: ToWorker) => {
     switch (message.type) {
       case 'reconfigure':
         return running.reconfigure(reviveOptions(message.options));
       case 'reload-certificates':
         return void running.listeners.reloadCertificates();
+      case 'peer':
+        peers[message.from]?.close();
+        peers[message.from] = message.port;
+        return listenTo(message.port, message.from);
       case 'count-allocations':
         return post({ type: 'allocations', id: message.id, count: running.engine.allocations.size });
       case 'ask':

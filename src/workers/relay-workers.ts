@@ -6,6 +6,7 @@
 import { createSecureContext } from 'node:tls';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { ServerOptions } from '../config/server-options.js';
+import { reloadedOptions } from '../config/option-changes.js';
 import { authModeOf } from '../engine-settings.js';
 import type { Logger } from '../log/logger-interface.js';
 import { hasCertificate, secureOptions } from '../net/tls-context.js';
@@ -17,10 +18,13 @@ import type { UserDb } from '../auth/userdb.js';
 import type { TurnServer } from '../server.js';
 import type { ToWorker } from './messages.js';
 import { LedgerServer } from '../turn/ledger-port.js';
+import { AdvanceLedger } from '../turn/advance-ledger.js';
+import { REPLY_BUDGET_DEFAULTS } from '../turn/reply-budget.js';
 import { startMetrics, type Metrics } from '../metrics/index.js';
 import { SummedMetrics } from './summed-metrics.js';
 import { workersRelayControl } from './workers-control.js';
 import { WorkerHandle } from './worker-handle.js';
+import { Replacements } from './replacements.js';
 
 export async function startRelayWorkers(options: ServerOptions, logger: Logger): Promise<TurnServer> {
   const count = options.relayThreads ?? 1;
@@ -31,30 +35,57 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     throw new RangeError(`min-port..max-port (${options.minPort}-${options.maxPort}) has fewer than 2 ports for each of ${count} relay workers`);
   }
   const secrets: RelaySecrets = newRelaySecrets();
+  // One ledger of reply-budget advances for the server: a spoofer reaching N workers gets one advance, not N.
+  const advanceMemory = new SharedArrayBuffer(AdvanceLedger.bytesFor(REPLY_BUDGET_DEFAULTS.advanceSlots));
   const workers: WorkerHandle[] = [];
   // One ledger for the server: quotas and bps-capacity hold whichever worker allocates.
   const ledger = new LedgerServer();
   // The server's metrics are the sums of what the workers report.
   const sums = new SummedMetrics(() => Promise.all(workers.map((w) => w.refreshMetrics())).then(() => undefined));
-  const peers = workerChannels(count);
+  const firstChannels = workerChannels(count);
+  /** A replacement's channels: a new one to each other worker, which takes its end by message. */
+  const channelsFor = (index: number): MessagePort[] => {
+    const ends: MessagePort[] = [];
+    workers.forEach((other, j) => {
+      if (j === index) return;
+      const { port1, port2 } = new MessageChannel();
+      other.send({ type: 'peer', from: index, port: port2 }, [port2]);
+      ends[j] = port1;
+    });
+    return ends;
+  };
+  const control = workersRelayControl(workers, sums);
+  // Set once every worker listens: from then on a worker that dies is replaced.
+  let serving = false;
+  const replacements = new Replacements(
+    (index) => startOne(index, first!.ports),
+    () => (control.draining ? 'the server is draining' : undefined),
+    logger,
+  );
+  // The options in force: a replacement starts with what reloads changed, and the rest as at start.
+  let current = options;
   const startOne = (index: number, ports: readonly number[] | undefined): WorkerHandle => {
-    const worker = new WorkerHandle(index, { index, count, options, secrets, ports, peers: peers[index]! }, logger);
+    const peers = serving ? channelsFor(index) : firstChannels[index]!;
+    const start = { index, count, options: reloadedOptions(options, current), secrets, advanceMemory, ports, peers };
+    const worker = new WorkerHandle(index, start, logger);
     ledger.attach(index, worker.thread);
     // A dead worker holds no allocation: what it reserved goes back.
     void worker.exited.then(() => {
       ledger.releaseAllOf(index);
       sums.workerGone(index);
+      if (serving && !worker.askedToClose) replacements.died(worker);
     });
     worker.onMetrics = (report) => sums.add(index, report);
-    workers.push(worker);
+    workers[index] = worker;
     return worker;
   };
-  let first;
+  let first: Awaited<WorkerHandle['started']> | undefined;
   let metrics: Metrics | undefined;
   let selfTest: SelfTestPage | undefined;
   // Main's own handle on the user database: the self-test page reads its REST secret there.
   let userDb: UserDb | undefined;
   const stopAll = async (): Promise<void> => {
+    replacements.stop();
     await selfTest?.close();
     await Promise.all(workers.map((w) => w.close()));
     await metrics?.close();
@@ -76,8 +107,9 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     throw error;
   }
   logger.info(`relaying with ${count} worker threads`);
+  serving = true;
+  const listening = first;
 
-  let current = options;
   const broadcast = (message: ToWorker): void => workers.forEach((w) => w.send(message));
   let closed: Promise<void> | undefined;
   return {
@@ -87,12 +119,12 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     get listeners(): never {
       throw new Error('server.listeners are per worker with relayThreads > 1');
     },
-    udpAddresses: first.udpAddresses,
-    streamAddresses: first.streamAddresses,
+    udpAddresses: listening.udpAddresses,
+    streamAddresses: listening.streamAddresses,
     selfTest,
     metrics,
-    servicePorts: new ServicePorts([...configuredServicePorts(options), ...first.ports, metrics?.endpoint?.port, selfTest?.port]),
-    relayControl: workersRelayControl(workers, sums),
+    servicePorts: new ServicePorts([...configuredServicePorts(options), ...listening.ports, metrics?.endpoint?.port, selfTest?.port]),
+    relayControl: control,
     get authMode() {
       return authModeOf(current);
     },
@@ -111,6 +143,9 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
       }
       broadcast({ type: 'reload-certificates' });
       return true;
+    },
+    get workerThreads() {
+      return workers.map((w) => w.thread);
     },
     workerAllocationCounts: () => Promise.all(workers.map((w) => w.countAllocations())),
     close: () => (closed ??= stopAll()),

@@ -2,7 +2,7 @@
  * The main thread's handle on one relay worker thread: starts it, writes its log lines,
  * answers its replies, notices when it dies, and stops it.
  */
-import { Worker } from 'node:worker_threads';
+import { Worker, type MessagePort } from 'node:worker_threads';
 import type { Logger } from '../log/logger-interface.js';
 import type { FromWorker, Question, ToWorker, WorkerStart } from './messages.js';
 import type { MetricsReport } from './metrics-report.js';
@@ -30,6 +30,9 @@ export class WorkerHandle {
   readonly exited: Promise<void>;
   /** Set when the worker is told to stop, or has failed to start: its exit is then no news. */
   private ending = false;
+  /** Set when the worker is told to stop: its exit is then not a death to make up for. */
+  private closing = false;
+  readonly startedAt = Date.now();
   private alive = true;
   /** Requests sent and not yet answered: how to answer each, and its answer if the worker dies. */
   private readonly waiting = new Map<number, { readonly answer: (value: unknown) => void; readonly ifDead: unknown }>();
@@ -86,8 +89,13 @@ export class WorkerHandle {
     );
   }
 
-  send(message: ToWorker): void {
-    if (this.alive) this.thread.postMessage(message);
+  /** True once close() was called: the worker ends because it was told to. */
+  get askedToClose(): boolean {
+    return this.closing;
+  }
+
+  send(message: ToWorker, transfer: readonly MessagePort[] = []): void {
+    if (this.alive) this.thread.postMessage(message, transfer);
   }
 
   countAllocations(): Promise<number> {
@@ -121,7 +129,7 @@ export class WorkerHandle {
 
   /** Resolves once the thread has exited. */
   close(): Promise<void> {
-    this.ending = true;
+    this.ending = this.closing = true;
     this.send({ type: 'close' });
     const grace = setTimeout(() => void this.thread.terminate(), CLOSE_GRACE_MS);
     return this.exited.finally(() => clearTimeout(grace));

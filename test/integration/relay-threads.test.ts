@@ -2,11 +2,10 @@
 // same listening ports (SO_REUSEPORT), seen from clients as one server. Workers run from
 // dist/ (built by pretest), so these tests need a fresh build.
 import { createSocket } from 'node:dgram';
-import { readFileSync, readdirSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket as TcpSocket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
-import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, longTermKey, readBytes, readErrorCode, readUint32, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
+import { AttributeType, MessageBuilder, Method, StunClass, longTermKey, readBytes, readErrorCode, readUint32, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
 import { makeCertificate } from '../support/certs.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
@@ -14,21 +13,10 @@ import { StreamTestClient } from '../support/stream-client.js';
 import { PEER_HOST, UdpTestClient } from '../support/turn-client.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 import { recordingLogger } from '../support/recording-logger.js';
-import { relayThreadHelpers } from '../support/relay-threads.js';
+import { PACKETS, echoedThroughUdp, relayThreadHelpers, relayWorkerThreads } from '../support/relay-threads.js';
 
 const cleanups = cleanupAfterEach();
 const { startThreaded, echoPeer, clientOn } = relayThreadHelpers(cleanups);
-
-/** Threads of this process named as relay workers are (Linux thread names, /proc). */
-function relayWorkerThreads(): number {
-  return readdirSync('/proc/self/task').filter((task) => {
-    try {
-      return readFileSync(`/proc/self/task/${task}/comm`, 'utf8').startsWith('relay-worker-');
-    } catch {
-      return false; // the thread ended while we looked
-    }
-  }).length;
-}
 
 /** An Allocate signed by `client` with the nonce `nonce`, sent once (no challenge answered). */
 function allocateWithNonce(client: UdpTestClient, nonce: string) {
@@ -38,20 +26,6 @@ function allocateWithNonce(client: UdpTestClient, nonce: string) {
     .addString(AttributeType.Realm, client.realm!)
     .addString(AttributeType.Nonce, nonce);
   return client.transact(builder, builder.build({ integrityKey: client.key }));
-}
-
-const PACKETS = 5;
-
-/** Sends PACKETS Send indications through the client's relay to the echo peer; how many came back. */
-async function echoedThroughUdp(client: UdpTestClient, peer: TransportAddress): Promise<number> {
-  let echoed = 0;
-  for (let i = 0; i < PACKETS; i++) {
-    client.sendIndication(peer, Buffer.from(`packet ${i}`));
-    const datagram = await client.nextDatagram(2000);
-    const message = decodeMessage(datagram.data);
-    if (message.method === Method.Data && readBytes(message, AttributeType.Data)?.toString() === `packet ${i}`) echoed++;
-  }
-  return echoed;
 }
 
 /**

@@ -1,18 +1,45 @@
 // Helpers for tests of relayThreads > 1 through the library API: a threaded server, an echo
 // peer, and a client whose datagrams the kernel hands to a chosen worker.
 import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync, readdirSync } from 'node:fs';
 import { expect } from 'vitest';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import type { Logger } from '../../src/log/logger-interface.js';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
-import { StunClass, type TransportAddress } from '../../src/stun/index.js';
+import { AttributeType, Method, StunClass, decodeMessage, readBytes, type TransportAddress } from '../../src/stun/index.js';
 import type { Cleanups } from './cleanups.js';
 import { freePortRange } from './ports.js';
 import { ALICE, testServerOptions } from './server-options.js';
-import { PEER_HOST, UdpTestClient } from './turn-client.js';
+import { PEER_HOST, UdpTestClient, type Credentials } from './turn-client.js';
 
 // 50 relay ports a worker: room for all 40 clients of a test on one of them.
 const RELAY_PORTS = 100;
+
+/** Live threads of this process named as relay workers are (Linux thread names, /proc). */
+export function relayWorkerThreads(): number {
+  return readdirSync('/proc/self/task').filter((task) => {
+    try {
+      return readFileSync(`/proc/self/task/${task}/comm`, 'utf8').startsWith('relay-worker-');
+    } catch {
+      return false; // the thread ended while we looked
+    }
+  }).length;
+}
+
+/** Packets echoedThroughUdp sends. */
+export const PACKETS = 5;
+
+/** Sends PACKETS Send indications through the client's relay to an echo peer; how many came back. */
+export async function echoedThroughUdp(client: UdpTestClient, peer: TransportAddress): Promise<number> {
+  let echoed = 0;
+  for (let i = 0; i < PACKETS; i++) {
+    client.sendIndication(peer, Buffer.from(`packet ${i}`));
+    const datagram = await client.nextDatagram(2000);
+    const message = decodeMessage(datagram.data);
+    if (message.method === Method.Data && readBytes(message, AttributeType.Data)?.toString() === `packet ${i}`) echoed++;
+  }
+  return echoed;
+}
 
 export function relayThreadHelpers(cleanups: Cleanups) {
   async function startThreaded(overrides: Partial<ServerOptions> = {}, logger?: Logger): Promise<TurnServer> {
@@ -35,43 +62,36 @@ export function relayThreadHelpers(cleanups: Cleanups) {
   }
 
   /**
-   * A client (holding no allocation) whose datagrams the kernel hands to `worker`: found by
-   * allocating and seeing whose count grew, then freed with a Refresh of lifetime 0.
+   * A client whose Allocate the kernel handed to `worker`: found by allocating and seeing
+   * whose count grew. Kept allocated when `keep`, else freed with a Refresh of lifetime 0.
    */
-  async function clientOn(server: TurnServer, worker: number): Promise<UdpTestClient> {
+  async function findClient(server: TurnServer, worker: number, credentials: Credentials, keep: boolean): Promise<UdpTestClient> {
     for (let i = 0; i < 40; i++) {
-      const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
+      const client = await UdpTestClient.open(server.udpAddresses[0]!, credentials);
       cleanups.push(() => client.close());
       const before = await server.workerAllocationCounts();
       await client.allocateRelay();
       const after = await server.workerAllocationCounts();
+      const found = after[worker]! > before[worker]!;
+      if (found && keep) return client;
       expect((await client.refresh(0)).cls).toBe(StunClass.SuccessResponse);
       // The worker gives the quota back by a message on the channel the count answer takes
       // after it: once counted, main's ledger has it back and the client's next Allocate is free.
       await server.workerAllocationCounts();
-      if (after[worker]! > before[worker]!) return client;
+      if (found) return client;
     }
     throw new Error(`no client of 40 reached relay worker ${worker}`);
   }
 
   /**
-   * A client holding an allocation on `worker`. Each allocated UDP client's own connected socket
-   * joins the port's reuse group and changes which worker the kernel hashes unpinned clients
-   * to, so a client found with clientOn may land elsewhere once other clients hold allocations;
-   * an allocated client stays where its socket is.
+   * A client holding no allocation whose datagrams the kernel hands to `worker` while the
+   * port's reuse group stays as it is. Every allocated UDP client's own connected socket joins
+   * the group and changes where unpinned clients hash to: allocate right away, or use allocatedOn.
    */
-  async function allocatedOn(server: TurnServer, worker: number): Promise<UdpTestClient> {
-    for (let i = 0; i < 40; i++) {
-      const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
-      cleanups.push(() => client.close());
-      const before = await server.workerAllocationCounts();
-      await client.allocateRelay();
-      const after = await server.workerAllocationCounts();
-      if (after[worker]! > before[worker]!) return client;
-      expect((await client.refresh(0)).cls).toBe(StunClass.SuccessResponse);
-    }
-    throw new Error(`no client of 40 reached relay worker ${worker}`);
-  }
+  const clientOn = (server: TurnServer, worker: number, credentials: Credentials = ALICE) => findClient(server, worker, credentials, false);
+
+  /** A client holding an allocation on `worker`: its own socket keeps it there. */
+  const allocatedOn = (server: TurnServer, worker: number, credentials: Credentials = ALICE) => findClient(server, worker, credentials, true);
 
   return { startThreaded, echoPeer, clientOn, allocatedOn };
 }

@@ -11,6 +11,7 @@ import { COTURN_TIMESTAMP_FORMAT } from '../log/strftime.js';
 import { USER_FACILITY, syslogFacility } from '../log/syslog-priority.js';
 import type { LogLevel, MetricsOptions, ServerOptions } from './server-options.js';
 import type { Settings } from './settings.js';
+import { optionsWorkersCannotServe } from '../workers/unsupported.js';
 import type { ExternalIp } from './values.js';
 
 export interface Environment {
@@ -123,9 +124,35 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     selfTest: s.flag('self-test-page')
       ? { address: s.string('self-test-address') ?? '127.0.0.1', port: s.number('self-test-port', 8089), turnHost: s.string('self-test-turn-host') }
       : undefined,
+    relayThreads: relayThreads(s, warnings),
   };
+  refuseWhatWorkersCannotServe(s, options, errors);
   warnAboutCombinations(s, options, warnings);
   return { options, warnings, errors };
+}
+
+/** coturn's largest relay-threads; it takes a larger value as this one, with a warning. */
+const COTURN_MAX_RELAY_THREADS = 128;
+
+/**
+ * `relay-threads`: 0 is coturn's single-threaded mode, which is what 1 is here. Unset, coturn
+ * starts one per CPU; Turnpike keeps one event loop until workers serve every option
+ * (docs/relay-workers.md).
+ */
+function relayThreads(s: Settings, warnings: string[]): number {
+  const asked = s.number('relay-threads', 1);
+  if (asked > COTURN_MAX_RELAY_THREADS) {
+    warnings.push(located(s.last('relay-threads')?.origin ?? {}, `relay-threads ${asked} is above ${COTURN_MAX_RELAY_THREADS}; using ${COTURN_MAX_RELAY_THREADS}, as coturn does`));
+    return COTURN_MAX_RELAY_THREADS;
+  }
+  return Math.max(asked, 1);
+}
+
+/** relay-threads above 1 with what workers cannot serve yet stops the start, naming both. */
+function refuseWhatWorkersCannotServe(s: Settings, o: ServerOptions, errors: ConfigError[]): void {
+  const refused = (o.relayThreads ?? 1) > 1 ? optionsWorkersCannotServe(o) : [];
+  if (refused.length === 0) return;
+  errors.push(new ConfigError(s.last('relay-threads')?.origin ?? {}, 'relay-threads', `${o.relayThreads} cannot yet be combined with: ${refused.join(', ')}`));
 }
 
 /** `log-format`, and coturn's rule that the timestamp format needs new-log-timestamp. */

@@ -11,9 +11,14 @@ const NOT_YET_ACROSS_WORKERS: readonly { readonly option: string; readonly isSet
   { option: 'TCP relaying (set no-tcp-relay)', isSet: (o) => !o.noTcpRelay },
 ];
 
+/** Every option set in `options` that cannot yet be combined with relayThreads > 1. */
+export function optionsWorkersCannotServe(options: ServerOptions): string[] {
+  return NOT_YET_ACROSS_WORKERS.filter((entry) => entry.isSet(options)).map((entry) => entry.option);
+}
+
 /** Throws naming every option set that cannot yet be combined with relayThreads > 1. */
 export function refuseWhatWorkersCannotServe(options: ServerOptions): void {
-  const refused = NOT_YET_ACROSS_WORKERS.filter((entry) => entry.isSet(options)).map((entry) => entry.option);
+  const refused = optionsWorkersCannotServe(options);
   if (refused.length === 0) return;
   throw new RangeError(`relayThreads > 1 cannot yet be combined with: ${refused.join(', ')}`);
 }

@@ -1,0 +1,69 @@
+// Headless Chromium's WebRTC stack through `turnpike serve --relay-threads 2`: two relay-only
+// RTCPeerConnections echo data-channel messages over TURN/UDP, TURN/TCP and TURNS, their
+// allocations held by the relay workers.
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, type HeadlessChromium } from '../support/browser.js';
+import { makeCertificate, type TestCertificate } from '../support/certs.js';
+import { servePage, type PageServer } from '../support/page-server.js';
+import { stopAllProcesses } from '../support/processes.js';
+import { startSecureTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
+import { RELAY_ECHO_PAGE } from './webrtc/relay-echo-page.js';
+
+const MESSAGES = 200;
+// A bound on a stuck run, not an expectation of speed.
+const TIMEOUT_MS = 20_000;
+
+interface EchoResult {
+  echoed: number;
+  inOrder?: boolean;
+  error?: string;
+  pairs?: Record<'a' | 'b', { local: { candidateType?: string }; remote: { candidateType?: string } } | undefined>;
+}
+
+let certificate: TestCertificate;
+let server: TurnpikeHandle;
+let tlsPort: number;
+let chromium: HeadlessChromium;
+let pageServer: PageServer;
+let page: Page;
+
+beforeAll(async () => {
+  certificate = makeCertificate('localhost');
+  // TCP relaying (RFC 6062) is refused with more than one thread until it works across workers.
+  ({ server, tlsPort } = await startSecureTurnpike(certificate, 'webrtc.example', ['--relay-threads', '2', '--no-tcp-relay', '--no-dtls']));
+  await server.proc.waitForOutput(/relaying with 2 worker threads/, 10_000);
+  chromium = await launchChromium();
+  pageServer = await servePage(RELAY_ECHO_PAGE);
+  page = await chromium.newPage();
+  await page.goto(pageServer.url);
+});
+afterAll(async () => {
+  await chromium?.close();
+  await pageServer?.close();
+  await stopAllProcesses();
+  certificate?.remove();
+});
+
+describe('Chromium relay-only data channel through relay-threads=2', () => {
+  it.each([
+    ['udp', () => `turn:127.0.0.1:${server.port}?transport=udp`],
+    ['tcp', () => `turn:127.0.0.1:${server.port}?transport=tcp`],
+    ['tls', () => `turns:127.0.0.1:${tlsPort}?transport=tcp`],
+  ])(`echoes ${MESSAGES} messages over %s, both ends allocated by relay workers`, async (_transport, url) => {
+    const from = server.proc.output.length;
+    const iceServers = [{ urls: url(), username: 'alice', credential: 'secret' }];
+    const r = (await page.evaluate(`window.relayEcho(${JSON.stringify({ iceServers, messages: MESSAGES, timeoutMs: TIMEOUT_MS })})`)) as EchoResult;
+    const detail = JSON.stringify(r, null, 1);
+    expect(r.error, detail).toBeUndefined();
+    expect(r.echoed, detail).toBe(MESSAGES);
+    expect(r.inOrder, detail).toBe(true);
+    for (const side of ['a', 'b'] as const) {
+      expect(r.pairs?.[side]?.local.candidateType, detail).toBe('relay');
+      expect(r.pairs?.[side]?.remote.candidateType, detail).toBe('relay');
+    }
+    // One allocation per peer connection (at least), each logged by the worker holding it.
+    const created = server.proc.output.slice(from).match(/relay worker \d+: allocation \d+ created/g) ?? [];
+    expect(created.length, server.proc.output.slice(from)).toBeGreaterThanOrEqual(2);
+  });
+});

@@ -1,14 +1,11 @@
 // Headless Chromium's WebRTC stack through `turnpike serve --relay-threads 2`: two relay-only
 // RTCPeerConnections echo data-channel messages over TURN/UDP, TURN/TCP and TURNS, their
 // allocations held by the relay workers.
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type HeadlessChromium } from '../support/browser.js';
 import { makeCertificate, type TestCertificate } from '../support/certs.js';
-import { servePage, type PageServer } from '../support/page-server.js';
 import { stopAllProcesses } from '../support/processes.js';
 import { startSecureTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
-import { RELAY_ECHO_PAGE } from './webrtc/relay-echo-page.js';
+import { openRelayEchoPage, type RelayEchoBrowser } from './webrtc/relay-echo-browser.js';
 
 const MESSAGES = 200;
 // A bound on a stuck run, not an expectation of speed.
@@ -24,23 +21,17 @@ interface EchoResult {
 let certificate: TestCertificate;
 let server: TurnpikeHandle;
 let tlsPort: number;
-let chromium: HeadlessChromium;
-let pageServer: PageServer;
-let page: Page;
+let browser: RelayEchoBrowser;
 
 beforeAll(async () => {
   certificate = makeCertificate('localhost');
   // TCP relaying (RFC 6062) is refused with more than one thread until it works across workers.
   ({ server, tlsPort } = await startSecureTurnpike(certificate, 'webrtc.example', ['--relay-threads', '2', '--no-tcp-relay', '--no-dtls']));
   await server.proc.waitForOutput(/relaying with 2 worker threads/, 10_000);
-  chromium = await launchChromium();
-  pageServer = await servePage(RELAY_ECHO_PAGE);
-  page = await chromium.newPage();
-  await page.goto(pageServer.url);
+  browser = await openRelayEchoPage();
 });
 afterAll(async () => {
-  await chromium?.close();
-  await pageServer?.close();
+  await browser?.close();
   await stopAllProcesses();
   certificate?.remove();
 });
@@ -53,7 +44,7 @@ describe('Chromium relay-only data channel through relay-threads=2', () => {
   ])(`echoes ${MESSAGES} messages over %s, both ends allocated by relay workers`, async (_transport, url) => {
     const from = server.proc.output.length;
     const iceServers = [{ urls: url(), username: 'alice', credential: 'secret' }];
-    const r = (await page.evaluate(`window.relayEcho(${JSON.stringify({ iceServers, messages: MESSAGES, timeoutMs: TIMEOUT_MS })})`)) as EchoResult;
+    const r = await browser.call<EchoResult>('relayEcho', { iceServers, messages: MESSAGES, timeoutMs: TIMEOUT_MS });
     const detail = JSON.stringify(r, null, 1);
     expect(r.error, detail).toBeUndefined();
     expect(r.echoed, detail).toBe(MESSAGES);

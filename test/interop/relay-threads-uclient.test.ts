@@ -104,6 +104,12 @@ describe('turnpike serve with relay-threads=2 in turnserver.conf', () => {
     await relaysOnBothWorkers(server, peer, { port: server.port, user: 'bob', password: 'bobpw' });
   });
 
+  it('refuses a reload that drops no-tcp-relay and relay-threads (kept until a restart), and serves on', async () => {
+    const lines = [...started.lines.filter((l) => l !== 'relay-threads=2' && l !== 'no-tcp-relay'), 'user=bob:bobpw'];
+    await reloadFromFile(started, lines, /reload refused, the running configuration stays: .*TCP relaying/);
+    await relaysOnBothWorkers(server, peer, { port: server.port, user: 'bob', password: 'bobpw' });
+  });
+
   it('ends with exit status 0 on SIGTERM, once every worker has stopped', async () => {
     const exit = await server.stop();
     expect(exit, server.proc.output).toEqual({ code: 0, signal: null });

@@ -123,9 +123,26 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     selfTest: s.flag('self-test-page')
       ? { address: s.string('self-test-address') ?? '127.0.0.1', port: s.number('self-test-port', 8089), turnHost: s.string('self-test-turn-host') }
       : undefined,
+    relayThreads: relayThreads(s, warnings),
   };
   warnAboutCombinations(s, options, warnings);
   return { options, warnings, errors };
+}
+
+/** coturn's largest relay-threads; it takes a larger value as this one, with a warning. */
+const COTURN_MAX_RELAY_THREADS = 128;
+
+/**
+ * `relay-threads`: 0 is coturn's single-threaded mode, which is what 1 is here. Unset, coturn
+ * starts one per CPU; Turnpike keeps one event loop unless asked (docs/relay-workers.md).
+ */
+function relayThreads(s: Settings, warnings: string[]): number {
+  const asked = s.number('relay-threads', 1);
+  if (asked > COTURN_MAX_RELAY_THREADS) {
+    warnings.push(located(s.last('relay-threads')?.origin ?? {}, `relay-threads ${asked} is above ${COTURN_MAX_RELAY_THREADS}; using ${COTURN_MAX_RELAY_THREADS}, as coturn does`));
+    return COTURN_MAX_RELAY_THREADS;
+  }
+  return Math.max(asked, 1);
 }
 
 /** `log-format`, and coturn's rule that the timestamp format needs new-log-timestamp. */

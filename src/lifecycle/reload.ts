@@ -32,16 +32,18 @@ export class ConfigReloader {
     try {
       loaded = loadConfig(this.argv, this.loadOptions);
     } catch (error) {
-      const message = error instanceof ConfigError ? error.message : String(error);
-      this.logger.error(`reload refused, the running configuration stays: ${message}`);
-      // A renewed certificate at the same path is still wanted (certbot's deploy hook sends SIGHUP).
-      this.server.reloadCertificates();
-      return { ok: false, error: message, applied: [], needsRestart: [] };
+      return this.refuse(error instanceof ConfigError ? error.message : String(error));
     }
     for (const warning of loaded.warnings) this.logger.warn(warning);
     const changes = optionChanges(this.current, loaded.options);
     const next = reloadedOptions(this.current, loaded.options);
-    this.server.reconfigure(next);
+    try {
+      // A SIGHUP must never end the server: whatever putting the options in force throws is
+      // refused and logged, as a file that does not load is.
+      this.server.reconfigure(next);
+    } catch (error) {
+      return this.refuse(error instanceof Error ? error.message : String(error));
+    }
     this.logger.setLevel(next.logLevel);
     this.current = next;
     const applied = changes.live.length > 0 ? changes.live.join(', ') : 'nothing changed';
@@ -50,5 +52,12 @@ export class ConfigReloader {
       this.logger.warn(`changed but kept until a restart: ${changes.needsRestart.join(', ')}`);
     }
     return { ok: true, applied: changes.live, needsRestart: changes.needsRestart };
+  }
+
+  private refuse(message: string): ReloadReport {
+    this.logger.error(`reload refused, the running configuration stays: ${message}`);
+    // A renewed certificate at the same path is still wanted (certbot's deploy hook sends SIGHUP).
+    this.server.reloadCertificates();
+    return { ok: false, error: message, applied: [], needsRestart: [] };
   }
 }

@@ -57,11 +57,14 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   const control = workersRelayControl(workers, sums);
   // Set once every worker listens: from then on a worker that dies is replaced.
   let serving = false;
-  const replacements = new Replacements(
-    (index) => startOne(index, first!.ports),
-    () => (control.draining ? 'the server is draining' : undefined),
-    logger,
-  );
+  // The kernel lets only the user that bound a port join its socket group (docs/relay-workers.md).
+  const bindingUser = process.geteuid?.();
+  const whyNoReplacement = (): string | undefined => {
+    if (control.draining) return 'the server is draining';
+    if (process.geteuid?.() !== bindingUser) return 'the listening ports were bound before proc-user took effect, and only their user may join them; restart the server to have every worker again';
+    return undefined;
+  };
+  const replacements = new Replacements((index) => startOne(index, first!.ports), whyNoReplacement, logger);
   // The options in force: a replacement starts with what reloads changed, and the rest as at start.
   let current = options;
   const startOne = (index: number, ports: readonly number[] | undefined): WorkerHandle => {

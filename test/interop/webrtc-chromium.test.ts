@@ -1,11 +1,8 @@
 // Headless Chromium's own WebRTC stack through Turnpike: two relay-only RTCPeerConnections in
 // one page echo data-channel messages over TURN/UDP, TURN/TCP and TURNS, and a wrong or
 // expired credential surfaces as icecandidateerror 401 with no relay candidate.
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, type HeadlessChromium } from '../support/browser.js';
-import { servePage, type PageServer } from '../support/page-server.js';
-import { RELAY_ECHO_PAGE } from './webrtc/relay-echo-page.js';
+import { openRelayEchoPage, type RelayEchoBrowser } from './webrtc/relay-echo-browser.js';
 import { LONG_TERM, TRANSPORTS, restLogin, startTurnFixture, type Login, type Transport, type TurnFixture } from '../support/webrtc-turn-server.js';
 
 const MESSAGES = 200;
@@ -34,20 +31,14 @@ interface GatherResult {
 }
 
 let fixture: TurnFixture;
-let chromium: HeadlessChromium;
-let pageServer: PageServer;
-let page: Page;
+let browser: RelayEchoBrowser;
 
 beforeAll(async () => {
   fixture = await startTurnFixture();
-  chromium = await launchChromium();
-  pageServer = await servePage(RELAY_ECHO_PAGE);
-  page = await chromium.newPage();
-  await page.goto(pageServer.url);
+  browser = await openRelayEchoPage();
 });
 afterAll(async () => {
-  await chromium?.close();
-  await pageServer?.close();
+  await browser?.close();
   await fixture?.close();
 });
 
@@ -55,7 +46,7 @@ const iceServers = (transport: Transport, login: Login) => [
   { urls: fixture.url(transport), username: login.username, credential: login.password },
 ];
 
-const call = <T>(fn: string, args: object): Promise<T> => page.evaluate(`window.${fn}(${JSON.stringify(args)})`) as Promise<T>;
+const call = <T>(fn: string, args: object): Promise<T> => browser.call<T>(fn, args);
 
 describe('Chromium relay-only data channel through Turnpike', () => {
   const cases = TRANSPORTS.flatMap((t) => [

@@ -306,3 +306,24 @@ describe('aux-server', () => {
     expect(() => load(`${AUTH}aux-server=turn.example.org:443\n`)).toThrow(/aux-server.*"turn\.example\.org" is not an IP address/);
   });
 });
+
+describe('relay-threads (-m)', () => {
+  it('maps to relayThreads; unset and 0 (coturn’s single-threaded mode) mean one event loop', () => {
+    expect(loadArgs([]).options.relayThreads).toBe(1);
+    expect(loadArgs(['-m', '0']).options.relayThreads).toBe(1);
+    expect(loadArgs(['-m', '3']).options.relayThreads).toBe(3);
+    expect(load(`${AUTH}relay-threads=2\n`).options.relayThreads).toBe(2);
+  });
+
+  it('takes a value above 128 as 128 with a warning, as coturn does', () => {
+    const { options, warnings, file } = load(`${AUTH}relay-threads=500\n`);
+    expect(options.relayThreads).toBe(128);
+    expect(warnings).toContain(`${file}:3: relay-threads 500 is above 128; using 128, as coturn does`);
+  });
+
+  it('refuses what is not a whole number, naming the line', () => {
+    expect(loadError(() => load(`${AUTH}relay-threads=-1\n`))).toMatchObject({ line: 3, option: 'relay-threads' });
+    expect(loadError(() => load(`${AUTH}relay-threads=two\n`))).toMatchObject({ line: 3, option: 'relay-threads' });
+  });
+
+});

@@ -14,7 +14,7 @@ import { Listeners, type ListenerGroup } from './net/listeners.js';
 import { localAddresses } from './net/local-addresses.js';
 import type { PortSlice } from './net/port-pool.js';
 import { TcpRelays } from './net/tcp-relays.js';
-import { UdpRelays } from './net/udp-relays.js';
+import { UdpRelays, type ForeignReservations } from './net/udp-relays.js';
 import { ServicePorts, configuredServicePorts } from './policy/service-ports.js';
 import type { PeerPolicy } from './policy/peer-policy.js';
 import type { Allocation } from './turn/allocation.js';
@@ -46,6 +46,8 @@ export function newRelaySecrets(): RelaySecrets {
 export interface WorkerPlace {
   readonly slice: PortSlice;
   readonly group: ListenerGroup;
+  /** Reserved ports other workers hold, claimed for this worker's TCP, TLS and DTLS clients. */
+  readonly foreignReservations: ForeignReservations;
 }
 
 export interface RelayNodeParts {
@@ -99,7 +101,7 @@ export class RelayNode {
     const listeningIps = options.listeningIps.length > 0 ? [...options.listeningIps] : localAddresses();
     const relayIps = options.relayIps.length > 0 ? [...options.relayIps] : listeningIps;
     const relays = new UdpRelays(
-      { relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps, receiveBufferSize: RELAY_RECEIVE_BUFFER, slice: place?.slice },
+      { relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps, receiveBufferSize: RELAY_RECEIVE_BUFFER, slice: place?.slice, foreignReservations: place?.foreignReservations },
       logger,
     );
     const tcpRelays = new TcpRelays({ relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps, slice: place?.slice }, logger);

@@ -84,6 +84,8 @@ export class UdpListener {
   /** Off where the kernel cannot share the port, or refused to (another user's group). */
   private sessionSocketsEnabled = PER_SESSION_SOCKETS;
   local: TransportAddress;
+  /** A relay worker's listener: DTLS associations get their own socket too (pinDtls). */
+  private readonly pinsDtls: boolean;
   /** Set when this port also serves DTLS: it takes the datagrams RFC 7983 says are DTLS. */
   onDtls: ((data: Buffer, rinfo: RemoteInfo) => void) | undefined;
 
@@ -94,6 +96,7 @@ export class UdpListener {
     private readonly logger: Logger,
     role: GroupRole,
   ) {
+    this.pinsDtls = role !== 'alone';
     const family = ipFamily(address) ?? 4;
     this.local = { family, address, port };
     // Every listener may head a group (its per-session sockets); relay workers share one.
@@ -159,6 +162,17 @@ export class UdpListener {
     } else {
       this.logger.debug(`${where}: no socket of its own for ${client}: ${error.message}`);
     }
+  }
+
+  /**
+   * With relay workers, a DTLS association's own socket (from its cookie-checked ClientHello
+   * on): its datagrams then stay on this worker, which holds its keys, whatever the port's
+   * reuse group does. Returns what unpins it, or undefined when it is not pinned.
+   */
+  pinDtls(remote: TransportAddress): (() => void) | undefined {
+    if (!this.pinsDtls) return undefined;
+    const socket = this.openSessionSocket(remote, false);
+    return socket && (() => this.closeSessionSocket(socket));
   }
 
   closeSessionSocket(socket: UdpSessionSocket): void {

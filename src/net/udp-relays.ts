@@ -27,8 +27,21 @@ export interface UdpRelayOptions {
   readonly receiveBufferSize?: number;
   /** Whether what the relay sockets send carries DF; default: what this kernel does (dont-fragment.ts). */
   readonly setsDontFragment?: boolean;
+  /** With relay workers: how a reserved port another worker holds is claimed (workers/reservation-exchange.ts). */
+  readonly foreignReservations?: ForeignReservations;
   /** A relay worker's share of min-port..max-port; absent: all of it. */
   readonly slice?: PortSlice;
+}
+
+/**
+ * A RESERVATION-TOKEN another relay worker issued, redeemed by a client whose connection
+ * stays here (TCP, TLS, DTLS): that worker closes its reserved socket and lends the port.
+ */
+export interface ForeignReservations {
+  /** The reserved address the token's worker gave up for this worker to bind; undefined: none. */
+  claim(token: Buffer): Promise<TransportAddress | undefined>;
+  /** The lent port is closed again: its worker may hand it out. */
+  giveBack(token: Buffer, address: string, port: number): void;
 }
 
 interface Reservation {
@@ -163,29 +176,56 @@ export class UdpRelays implements RelayProvider {
     return token;
   }
 
-  private claimReservation(token: Buffer, onPacket: PeerPacketHandler): RelayOpenResult {
-    const key = token.toString('hex');
-    const reservation = this.reservations.get(key);
-    if (!reservation) {
-      this.explainForeignToken(token);
+  private async claimReservation(token: Buffer, onPacket: PeerPacketHandler): Promise<RelayOpenResult> {
+    const reservation = this.takeReservation(token);
+    if (reservation) return { ok: true, endpoint: this.endpoint(reservation.socket, reservation.address, reservation.port, onPacket) };
+    const foreign = this.options.foreignReservations;
+    if (!foreign || !this.isForeignToken(token)) return { ok: false, reason: 'bad-token' };
+    const lent = await foreign.claim(token);
+    if (!lent) return { ok: false, reason: 'bad-token' };
+    const socket = await this.bind(lent.address, lent.port);
+    const giveBack = (): void => foreign.giveBack(token, lent.address, lent.port);
+    if (!socket) {
+      giveBack();
       return { ok: false, reason: 'bad-token' };
     }
+    return { ok: true, endpoint: this.endpoint(socket, lent.address, lent.port, onPacket, giveBack) };
+  }
+
+  /**
+   * Another relay worker redeems a token this one issued: the reserved socket is closed here so
+   * that worker can bind the port. The port stays taken in this worker's pool until takeBack.
+   */
+  async surrender(token: Buffer): Promise<TransportAddress | undefined> {
+    const reservation = this.takeReservation(token);
+    if (!reservation) return undefined;
+    this.sockets.delete(reservation.socket);
+    await new Promise<void>((resolve) => reservation.socket.close(() => resolve()));
+    return { family: ipFamily(reservation.address)!, address: reservation.address, port: reservation.port };
+  }
+
+  /** A port lent by surrender() is closed again by the worker that used it. */
+  takeBack(address: string, port: number): void {
+    this.pools.get(address)?.release(port);
+  }
+
+  private takeReservation(token: Buffer): Reservation | undefined {
+    const key = token.toString('hex');
+    const reservation = this.reservations.get(key);
+    if (!reservation) return undefined;
     this.reservations.delete(key);
     clearTimeout(reservation.timer);
-    return { ok: true, endpoint: this.endpoint(reservation.socket, reservation.address, reservation.port, onPacket) };
+    return reservation;
   }
 
-  /** Not silent: a token another relay worker issued reaches here only from a client it cannot be forwarded for (workers/allocate-forwarding.ts). */
-  private explainForeignToken(token: Buffer): void {
+  /** A token of another relay worker (its number is the first byte, see reserve()). */
+  private isForeignToken(token: Buffer): boolean {
     const slice = this.options.slice;
-    if (!slice || token.length !== 8 || token[0]! >= slice.count || token[0] === slice.index) return;
-    this.logger.warn(
-      `RESERVATION-TOKEN of relay worker ${token[0]} reached relay worker ${slice.index}: ` +
-        'over TCP, TLS or DTLS a reservation is redeemed only from a client the same worker serves (relayThreads > 1); answered 508',
-    );
+    return slice !== undefined && token.length === 8 && token[0]! < slice.count && token[0] !== slice.index;
   }
 
-  private endpoint(socket: Socket, address: string, port: number, onPacket: PeerPacketHandler): RelayEndpoint {
+  /** `giveBack`: for a port another worker lent, what closing does instead of freeing it here. */
+  private endpoint(socket: Socket, address: string, port: number, onPacket: PeerPacketHandler, giveBack?: () => void): RelayEndpoint {
     const family = ipFamily(address)!;
     const local: TransportAddress = { family, address, port };
     const external = this.options.externalIps.get(address) ?? this.options.externalIps.get('');
@@ -205,7 +245,10 @@ export class UdpRelays implements RelayProvider {
       close: () => {
         if (closed) return;
         closed = true;
-        this.closeSocket(socket, address, port);
+        if (!giveBack) return this.closeSocket(socket, address, port);
+        this.sockets.delete(socket);
+        socket.close();
+        giveBack();
       },
     };
   }

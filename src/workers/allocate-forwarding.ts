@@ -12,8 +12,8 @@ type Forward = OtherWorkers['forwardAllocate'];
 
 /**
  * The engine hook of worker `index` of `count`. Plain UDP only: a TCP, TLS or DTLS client's
- * connection or association stays on its worker, so such a client still gets 508 (and the
- * log says why, net/udp-relays.ts).
+ * connection or association stays on its worker, which borrows the reserved port instead
+ * (reservation-exchange.ts).
  */
 export function allocateForwarder(index: number, count: number, toWorker: (to: number, message: BetweenWorkers) => void): Forward {
   return (session, packet, token) => {

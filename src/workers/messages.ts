@@ -34,14 +34,18 @@ export interface ForwardedAllocate {
 
 /**
  * What one worker tells another, on their own channel (WorkerStart.peers): an Allocate for the worker holding its
- * reserved port, and RFC 6062 data connections that landed on another worker than their
+ * reserved port, the reserved port itself (for a client that cannot be forwarded), and RFC 6062 data connections that landed on another worker than their
  * allocation (workers/remote-binds.ts). `channel` is numbered by the data connection's worker.
  */
 export type BetweenWorkers =
   | { readonly kind: 'serve-allocate'; readonly allocate: ForwardedAllocate }
   | { readonly kind: 'bind'; readonly channel: number; readonly connectionId: number; readonly username: string }
   | { readonly kind: 'bound'; readonly channel: number; readonly code: number; readonly peer: TransportAddress | undefined }
-  | ({ readonly channel: number } & StreamSignal);
+  | ({ readonly channel: number } & StreamSignal)
+  // A reserved port lent to the worker whose TCP, TLS or DTLS client redeems its token (reservation-exchange.ts).
+  | { readonly kind: 'claim-reservation'; readonly seq: number; readonly token: Uint8Array }
+  | { readonly kind: 'reservation-claimed'; readonly seq: number; readonly lent: TransportAddress | undefined }
+  | { readonly kind: 'lent-port-closed'; readonly address: string; readonly port: number };
 
 export type ToWorker =
   | { readonly type: 'reconfigure'; readonly options: ServerOptions }

@@ -14,6 +14,7 @@ import { MetricsReporter } from './metrics-report.js';
 import { allocateForwarder } from './allocate-forwarding.js';
 import { reviveOptions, reviveSecrets, transferOf, type BetweenWorkers, type ForwardedAllocate, type FromWorker, type Question, type ToWorker, type WorkerStart } from './messages.js';
 import { RemoteBinds } from './remote-binds.js';
+import { ReservationExchange, isReservationMessage } from './reservation-exchange.js';
 
 const port = parentPort!;
 const start = workerData as WorkerStart;
@@ -22,8 +23,7 @@ function post(message: FromWorker): void {
   port.postMessage(message);
 }
 
-/** To another worker, on the channel main made between us. */
-/** The channel to each other worker; a replacement's arrives in a 'peer' message. */
+/** The channel to each other worker (main made them); a replacement's arrives in a 'peer' message. */
 const peers = [...start.peers];
 
 function toWorker(to: number, message: BetweenWorkers): void {
@@ -55,6 +55,7 @@ function answer(node: RelayNode, reporter: MetricsReporter, question: Question):
   }
 }
 const binds = new RemoteBinds(start.index, start.count, toWorker, logger);
+const reservations = new ReservationExchange(toWorker);
 
 async function run(): Promise<void> {
   let node: RelayNode | undefined;
@@ -69,7 +70,7 @@ async function run(): Promise<void> {
       ledger: new LedgerClient(port),
       logger,
       otherWorkers: { index: start.index, forwardAllocate: allocateForwarder(start.index, start.count, toWorker), bindElsewhere: binds.bindElsewhere },
-      place: { slice: { index: start.index, count: start.count }, group: { ports: start.ports } },
+      place: { slice: { index: start.index, count: start.count }, group: { ports: start.ports }, foreignReservations: reservations },
       advanceMemory: start.advanceMemory,
       onAllocationEnded: (allocation) => reporter?.allocationEnded(allocation),
     });
@@ -92,6 +93,7 @@ async function run(): Promise<void> {
   const listenTo = (peer: MessagePort | undefined, from: number): void =>
     void peer?.on('message', (message: BetweenWorkers) => {
       if (message.kind === 'serve-allocate') serveForwardedAllocate(running, message.allocate);
+      else if (isReservationMessage(message)) reservations.receive(from, message, running.relays);
       else binds.receive(from, message, running.engine);
     });
   peers.forEach(listenTo);

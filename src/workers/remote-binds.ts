@@ -54,6 +54,9 @@ export class RemoteBinds {
   receive(from: number, message: BetweenWorkers, engine: TurnEngine): void {
     switch (message.kind) {
       case 'serve-allocate':
+      case 'claim-reservation':
+      case 'reservation-claimed':
+      case 'lent-port-closed':
         return;
       case 'bind': {
         const stream = this.open(from, message.channel);

@@ -4,7 +4,9 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricsOptions } from '../../src/config/server-options.js';
 import type { TurnServer } from '../../src/server.js';
-import { StunClass, longTermKey } from '../../src/stun/index.js';
+import { AttributeType, Method, StunClass, longTermKey } from '../../src/stun/index.js';
+import { makeCertificate } from '../support/certs.js';
+import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { recordingLogger } from '../support/recording-logger.js';
 import { PACKETS, echoedThroughUdp, relayThreadHelpers, relayWorkerThreads } from '../support/relay-threads.js';
@@ -62,6 +64,27 @@ describe('relayThreads 2: a worker that dies', () => {
     await onReplacement.createPermission(peer.address);
     expect(await echoedThroughUdp(onReplacement, peer.address)).toBe(PACKETS);
     expect(lines).toContain('warn relay worker 0 is replaced in 1 s');
+  });
+
+  it('keeps the DTLS associations of the other worker where their keys are when the replacement joins', async () => {
+    const certificate = makeCertificate();
+    cleanups.push(() => certificate.remove());
+    const { logger, lines } = recordingLogger();
+    const base = await testServerOptions();
+    const server = await startThreaded({ noDtls: false, tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key } }, logger);
+    const clients = Array.from({ length: 8 }, () => OpensslDtlsClient.start('127.0.0.1', server.udpAddresses[0]!.port, { credentials: ALICE }));
+    for (const c of clients) cleanups.push(() => c.kill());
+    await Promise.all(clients.map((c) => c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17))));
+    const [, onSurvivor] = await server.workerAllocationCounts();
+    expect(onSurvivor).toBeGreaterThan(0);
+
+    await server.workerThreads[0]!.terminate();
+    await expect.poll(() => lines.includes('info relay worker 0 replaced'), { timeout: 5000 }).toBe(true);
+    // The replacement took a place in the port's group; without their own sockets, worker 1's
+    // associations would now reach it, which has no keys for them.
+    const refreshed = await Promise.allSettled(clients.map((c) => c.request(Method.Refresh)));
+    const answered = refreshed.filter((r) => r.status === 'fulfilled' && r.value.cls === StunClass.SuccessResponse);
+    expect(answered).toHaveLength(onSurvivor!);
   });
 
   it('is replaced by a worker with the options in force, reloaded ones included', async () => {

@@ -82,6 +82,15 @@ async function tcpRelayAcrossWorkers() {
   };
 }
 
+/** Whether address:port is free to bind (UDP, no reuse flags). */
+function canBindUdp(address: string, port: number): Promise<boolean> {
+  const socket = createSocket('udp4');
+  return new Promise((resolve) => {
+    socket.once('error', () => resolve(false));
+    socket.bind({ address, port, exclusive: true }, () => socket.close(() => resolve(true)));
+  });
+}
+
 describe('relayThreads 2', () => {
   it('relays for 40 UDP clients with no packet lost, their allocations held by both workers', async () => {
     const server = await startThreaded();
@@ -133,16 +142,25 @@ describe('relayThreads 2', () => {
     expect(await server.workerAllocationCounts()).toEqual([1, 0]);
   });
 
-  it('answers 508 to a TCP client on another worker redeeming a RESERVATION-TOKEN, saying why', async () => {
+  it('lends the reserved port to a TCP client on another worker that redeems the RESERVATION-TOKEN, and takes it back', async () => {
     const { logger, lines } = recordingLogger();
     const server = await startThreaded({ noTcp: false }, logger);
-    const first = await (await clientOn(server, 0)).allocate((b) => b.addFirstByte(AttributeType.RequestedTransport, 17).addEvenPort(true));
+    const peer = await echoPeer();
+    const rtp = await clientOn(server, 0);
+    const first = await rtp.allocate((b) => b.addFirstByte(AttributeType.RequestedTransport, 17).addEvenPort(true));
+    const relay = readXorAddress(first, AttributeType.XorRelayedAddress)!;
     const token = readBytes(first, AttributeType.ReservationToken)!;
-    // Its connection stays on worker 1: the Allocate cannot be served by worker 0.
-    const overTcp = await streamClientOn(server, lines, 1);
+    // A connection the other worker holds: it cannot move to the token's worker, so the port moves.
+    const overTcp = await streamClientOn(server, lines, 1 - token[0]!);
     const answer = await overTcp.request(Method.Allocate, (b) => void b.addFirstByte(AttributeType.RequestedTransport, 17).add(AttributeType.ReservationToken, token));
-    expect(readErrorCode(answer, AttributeType.ErrorCode)?.code).toBe(508);
-    await expect.poll(() => lines.some((l) => l.startsWith('warn relay worker 1: RESERVATION-TOKEN of relay worker 0 reached relay worker 1: over TCP'))).toBe(true);
+    expect(readXorAddress(answer, AttributeType.XorRelayedAddress)?.port).toBe(relay.port + 1);
+    expect(await server.workerAllocationCounts()).toEqual([1, 1]);
+    expect((await overTcp.request(Method.CreatePermission, (b) => b.addXorAddress(AttributeType.XorPeerAddress, peer.address))).cls).toBe(StunClass.SuccessResponse);
+    overTcp.socket.write(new MessageBuilder(Method.Send, StunClass.Indication).addXorAddress(AttributeType.XorPeerAddress, peer.address).add(AttributeType.Data, Buffer.from('reserved')).build());
+    expect(readBytes(await overTcp.nextMessage(), AttributeType.Data)?.toString()).toBe('reserved');
+    // The connection closed, its allocation ends and the port is free again (the owner's pool has it back).
+    overTcp.close();
+    await expect.poll(() => canBindUdp(relay.address, relay.port + 1)).toBe(true);
   });
 
   it('writes what workers log, tagged with the worker, and puts reloaded options in force on every worker', async () => {
@@ -194,7 +212,6 @@ describe('relayThreads 2', () => {
     expect(allocated.map((r) => r.cls)).toEqual(clients.map(() => StunClass.SuccessResponse));
     const counts = await server.workerAllocationCounts();
     expect(counts[0]! + counts[1]!).toBe(8);
-
     expect(server.reloadCertificates()).toBe(true);
     await expect.poll(() => lines.filter((l) => /^info relay worker [01]: TLS certificate reloaded from /.test(l)).length).toBe(2);
   });

@@ -83,14 +83,10 @@ export function relayThreadHelpers(cleanups: Cleanups) {
     throw new Error(`no client of 40 reached relay worker ${worker}`);
   }
 
-  /**
-   * A client holding no allocation whose datagrams the kernel hands to `worker` while the
-   * port's reuse group stays as it is. Every allocated UDP client's own connected socket joins
-   * the group and changes where unpinned clients hash to: allocate right away, or use allocatedOn.
-   */
+  /** A client holding no allocation whose datagrams the kernel hands to `worker`. */
   const clientOn = (server: TurnServer, worker: number, credentials: Credentials = ALICE) => findClient(server, worker, credentials, false);
 
-  /** A client holding an allocation on `worker`: its own socket keeps it there. */
+  /** A client holding an allocation on `worker` (its own socket keeps it there whatever the workers do). */
   const allocatedOn = (server: TurnServer, worker: number, credentials: Credentials = ALICE) => findClient(server, worker, credentials, true);
 
   return { startThreaded, echoPeer, clientOn, allocatedOn };

@@ -18,6 +18,8 @@ import { SessionTable, type SessionSlot } from './session-table.js';
 export interface DatagramSocket {
   readonly socket: Socket;
   readonly local: TransportAddress;
+  /** Keeps an association's datagrams on this relay worker (udp-listener.ts); returns the undo. */
+  pinDtls?(remote: TransportAddress): (() => void) | undefined;
 }
 
 interface HelloRecord {
@@ -39,6 +41,8 @@ function firstClientHello(records: readonly DtlsRecord[]): HelloRecord | undefin
 
 export class DtlsEndpoint {
   private readonly table = new SessionTable();
+  /** What unpins each session's 5-tuple, for sessions a relay worker pinned. */
+  private readonly unpins = new Map<DtlsSession, () => void>();
 
   constructor(
     private readonly udp: DatagramSocket,
@@ -128,6 +132,8 @@ export class DtlsEndpoint {
     }
     counters.handshakesStarted++;
     const session = new DtlsSession(this, remote, handshake, now);
+    const unpin = this.udp.pinDtls?.(remote);
+    if (unpin) this.unpins.set(session, unpin);
     const open = this.table.get(remote.address, remote.port);
     if (open) this.table.addSuccessor(open, session);
     else this.table.add(session);
@@ -148,6 +154,8 @@ export class DtlsEndpoint {
   /** Called once by a session that closes. */
   forget(session: DtlsSession, reason: string): void {
     if (!this.table.remove(session)) return;
+    this.unpins.get(session)?.();
+    this.unpins.delete(session);
     if (session.pendingHandshake) {
       this.service.handshakes.release(session.remote);
       this.service.counters.handshakesFailed++;

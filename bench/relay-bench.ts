@@ -176,7 +176,10 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
   try {
     const port = await freeUdpTcpPort(HOST);
     const clients = clientsOver(transport);
-    const range = clients * 3 + 100; // one allocation per client, plus uclient's probe allocations
+    // One allocation per client, plus uclient's probe allocations; Turnpike gives each relay
+    // worker its own slice of the range and the kernel's hash need not split clients evenly,
+    // so each slice gets room for all of them (coturn gets the same range).
+    const range = (clients * 3 + 100) * spec.threads;
     const minPort = await freePortRange(HOST, range);
     const tls: TlsSetup = { certificate, port: await freeUdpTcpPort(HOST) };
     const flags = [...commonFlags(port, minPort, minPort + range - 1, transport, tls), '--relay-threads', String(spec.threads)];

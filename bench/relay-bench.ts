@@ -117,10 +117,13 @@ async function scrapeCpuMs(pid: number, url: string, count = 200): Promise<numbe
   return ((treeCpuTimeSeconds(pid) - cpu0) * 1000) / count;
 }
 
-async function startTurnpikeServer(flags: string[], port: number, prometheus: boolean): Promise<Server> {
+async function startTurnpikeServer(flags: string[], port: number, prometheus: boolean, threads: number): Promise<Server> {
   const metricsPort = prometheus ? await freeTcpPort(HOST) : undefined;
   const metricsFlags = metricsPort ? ['--prometheus', '--prometheus-port', String(metricsPort)] : [];
   const h = await startTurnpike(['-n', ...flags, ...metricsFlags], HOST, port);
+  // The first worker answers STUN before the others listen; load started then went 93-97 %
+  // to one worker for the whole run (48 / 352 allocations by hand), so wait for all of them.
+  if (threads > 1) await h.proc.waitForOutput(/relaying with \d+ worker threads/, 10_000);
   const metricsUrl = metricsPort ? `http://${HOST}:${metricsPort}/metrics` : undefined;
   return { pid: h.pid, stop: () => h.stop(), diag: () => h.proc.output.slice(-2000), metricsUrl, log: () => h.proc.output };
 }
@@ -184,7 +187,7 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     const tls: TlsSetup = { certificate, port: await freeUdpTcpPort(HOST) };
     const flags = [...commonFlags(port, minPort, minPort + range - 1, transport, tls), '--relay-threads', String(spec.threads)];
     const server = spec.kind !== 'coturn'
-      ? await startTurnpikeServer(flags, port, spec.kind === 'turnpike+prometheus')
+      ? await startTurnpikeServer(flags, port, spec.kind === 'turnpike+prometheus', spec.threads)
       : await startReference(flags, transport);
     servers.push(server);
     const peer = await startPeer();

@@ -5,11 +5,19 @@
 // turnutils_peer echo and back. The figure to compare is server CPU per relayed packet: on
 // this 2-core box the server, the peer and uclient share the cores, so throughput alone
 // mostly measures the box. Env: BENCH_CLIENTS, BENCH_DTLS_CLIENTS, BENCH_MESSAGES, BENCH_LENGTH, BENCH_INTERVAL_MS,
-// BENCH_SERVERS (comma list of turnpike, turnpike+prometheus, coturn; default "turnpike,coturn").
+// BENCH_SERVERS (comma list of turnpike, turnpike+prometheus, coturn; default "turnpike,coturn"),
+// BENCH_RELAY_THREADS (default 1).
 // turnpike+prometheus runs Turnpike with --prometheus and scrapes /metrics every second during
 // the load, so that the cost of metrics shows as the difference in CPU per packet.
-// Like with like: Turnpike relays on one thread, so coturn runs with `--relay-threads 1`
-// (its default is one relay thread per CPU, which spreads its work over both cores here).
+// Like with like: both servers get `--relay-threads BENCH_RELAY_THREADS` (coturn's default is
+// one relay thread per CPU). A server name may name its own number instead, `turnpike@1`,
+// so that one run measures Turnpike on 2 threads against 1 and against coturn on 2
+// (BENCH_RELAY_THREADS=2 BENCH_SERVERS=turnpike,turnpike@1,coturn).
+// Server CPU is the whole process (/proc/PID/stat: every thread, relay workers included).
+// Each Turnpike worker's share of the relayed packets is read from its log (`/metrics` has no
+// worker label): every allocation logs `relay worker K: allocation N ended (...) from client X
+// pkts/..., to client Y pkts/...` when uclient refreshes it to 0 or, for the rest, when the
+// server stops; the bench adds these up by K once the server has exited (bench/worker-shares.ts).
 import {
   runUclient, startCoturn, startPeer, treeCpuTimeSeconds, type UclientResult,
 } from '../test/support/coturn-tools.js';
@@ -18,6 +26,7 @@ import { startTurnpike } from '../test/support/turnpike-process.js';
 import { makeCertificate, type TestCertificate } from '../test/support/certs.js';
 import { envInt } from './env.js';
 import { runMain } from './run-main.js';
+import { describeShares, workerSharesFromLog, type WorkerShares } from './worker-shares.js';
 
 const HOST = '127.0.0.1';
 const STREAM_CLIENTS = envInt('BENCH_CLIENTS', 100);
@@ -30,7 +39,17 @@ const clientsOver = (transport: Transport) => (transport === 'dtls' ? DTLS_CLIEN
 const MESSAGES = envInt('BENCH_MESSAGES', 500);
 const LENGTH = envInt('BENCH_LENGTH', 100);
 const INTERVAL = envInt('BENCH_INTERVAL_MS', 10);
-const SERVERS = (process.env.BENCH_SERVERS ?? 'turnpike,coturn').split(',').map((s) => s.trim());
+/** `--relay-threads` for both servers, unless a BENCH_SERVERS entry names its own (`turnpike@1`). */
+const RELAY_THREADS = envInt('BENCH_RELAY_THREADS', 1);
+type ServerKind = 'turnpike' | 'turnpike+prometheus' | 'coturn';
+interface ServerSpec { readonly kind: ServerKind; readonly threads: number }
+const SERVERS: ServerSpec[] = (process.env.BENCH_SERVERS ?? 'turnpike,coturn').split(',').map((entry) => {
+  const [kind, threads] = entry.trim().split('@');
+  if (!['turnpike', 'turnpike+prometheus', 'coturn'].includes(kind!)) throw new Error(`unknown server ${kind}`);
+  const n = threads === undefined ? RELAY_THREADS : Number(threads);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`bad relay-threads in BENCH_SERVERS entry ${entry}`);
+  return { kind: kind as ServerKind, threads: n };
+});
 /** Client transports to measure: udp, tcp (uclient -t), tls (uclient -t -S), dtls (uclient -S). */
 const TRANSPORTS = (process.env.BENCH_TRANSPORTS ?? 'udp,tcp,tls,dtls').split(',').map((s) => s.trim()) as Transport[];
 type Transport = 'udp' | 'tcp' | 'tls' | 'dtls';
@@ -43,7 +62,7 @@ const offered = (transport: Transport) => (clientsOver(transport) * 1000) / INTE
 // waits 10 s after any loss. Allow all of that with margin, and no more.
 const uclientTimeoutMs = (clients: number) => clients * 150 + 6_000 + MESSAGES * INTERVAL * 1.5 + 25_000;
 
-interface Server { pid: number; stop(): Promise<unknown>; diag(): string; metricsUrl?: string }
+interface Server { pid: number; stop(): Promise<unknown>; diag(): string; metricsUrl?: string; log?(): string }
 
 /** Scrapes once a second until stopped, as Prometheus would; counts the answers. */
 function startScraper(url: string): { stop(): Promise<{ scrapes: number; failures: number }> } {
@@ -98,22 +117,25 @@ async function scrapeCpuMs(pid: number, url: string, count = 200): Promise<numbe
   return ((treeCpuTimeSeconds(pid) - cpu0) * 1000) / count;
 }
 
-async function startTurnpikeServer(flags: string[], port: number, prometheus: boolean): Promise<Server> {
+async function startTurnpikeServer(flags: string[], port: number, prometheus: boolean, threads: number): Promise<Server> {
   const metricsPort = prometheus ? await freeTcpPort(HOST) : undefined;
   const metricsFlags = metricsPort ? ['--prometheus', '--prometheus-port', String(metricsPort)] : [];
   const h = await startTurnpike(['-n', ...flags, ...metricsFlags], HOST, port);
+  // The first worker answers STUN before the others listen; load started then went 93-97 %
+  // to one worker for the whole run (48 / 352 allocations by hand), so wait for all of them.
+  if (threads > 1) await h.proc.waitForOutput(/relaying with \d+ worker threads/, 10_000);
   const metricsUrl = metricsPort ? `http://${HOST}:${metricsPort}/metrics` : undefined;
-  return { pid: h.pid, stop: () => h.stop(), diag: () => h.proc.output.slice(-2000), metricsUrl };
+  return { pid: h.pid, stop: () => h.stop(), diag: () => h.proc.output.slice(-2000), metricsUrl, log: () => h.proc.output };
 }
 
 async function startReference(flags: string[], transport: Transport): Promise<Server> {
-  // One relay thread, as Turnpike relays on one event loop: the comparison is per worker.
-  const h = await startCoturn([...flags, '--relay-threads', '1'], { tls: transport === 'tls', dtls: transport === 'dtls' });
+  const h = await startCoturn(flags, { tls: transport === 'tls', dtls: transport === 'dtls' });
   return { pid: h.pid, stop: () => h.stop(), diag: () => h.readLog().slice(-2000) };
 }
 
 interface Row {
   server: string;
+  spec: ServerSpec;
   transport: Transport;
   error?: string;
   r?: UclientResult;
@@ -121,6 +143,8 @@ interface Row {
   cpuSeconds?: number;
   scrapes?: number;
   scrapeCpuMs?: number;
+  /** Turnpike only: relayed packets by worker, from the stopped server's log. */
+  shares?: WorkerShares;
 }
 
 /**
@@ -148,18 +172,22 @@ function peakReceivedPerSecond(r: UclientResult): number | undefined {
   return peak;
 }
 
-async function benchOne(name: string, transport: Transport, certificate: TestCertificate): Promise<Row> {
+async function benchOne(spec: ServerSpec, transport: Transport, certificate: TestCertificate): Promise<Row> {
   const servers: Server[] = [];
-  const label = `${name} ${transport}`;
+  const label = `${spec.kind} -m ${spec.threads} ${transport}`;
+  const failed = (error: string, r?: UclientResult): Row => ({ server: label, spec, transport, r, error });
   try {
     const port = await freeUdpTcpPort(HOST);
     const clients = clientsOver(transport);
-    const range = clients * 3 + 100; // one allocation per client, plus uclient's probe allocations
+    // One allocation per client, plus uclient's probe allocations; Turnpike gives each relay
+    // worker its own slice of the range and the kernel's hash need not split clients evenly,
+    // so each slice gets room for all of them (coturn gets the same range).
+    const range = (clients * 3 + 100) * spec.threads;
     const minPort = await freePortRange(HOST, range);
     const tls: TlsSetup = { certificate, port: await freeUdpTcpPort(HOST) };
-    const flags = commonFlags(port, minPort, minPort + range - 1, transport, tls);
-    const server = name.startsWith('turnpike')
-      ? await startTurnpikeServer(flags, port, name === 'turnpike+prometheus')
+    const flags = [...commonFlags(port, minPort, minPort + range - 1, transport, tls), '--relay-threads', String(spec.threads)];
+    const server = spec.kind !== 'coturn'
+      ? await startTurnpikeServer(flags, port, spec.kind === 'turnpike+prometheus', spec.threads)
       : await startReference(flags, transport);
     servers.push(server);
     const peer = await startPeer();
@@ -177,15 +205,21 @@ async function benchOne(name: string, transport: Transport, certificate: TestCer
     const scraped = await scraper?.stop();
     const cpuSeconds = treeCpuTimeSeconds(server.pid) - cpu0;
     if (scraped && (scraped.failures > 0 || scraped.scrapes === 0)) {
-      return { server: label, transport, r, error: `metrics scrapes: ${scraped.scrapes} answered, ${scraped.failures} failed` };
+      return failed(`metrics scrapes: ${scraped.scrapes} answered, ${scraped.failures} failed`, r);
     }
     if (r.allocationFailed || r.sent === null || r.received === null) {
-      return { server: label, transport, r, error: `uclient failed (exit ${r.exitCode}):\n${r.output.slice(-1500)}\n--- server ---\n${server.diag()}` };
+      return failed(`uclient failed (exit ${r.exitCode}):\n${r.output.slice(-1500)}\n--- server ---\n${server.diag()}`, r);
     }
     const scrapeCpu = server.metricsUrl ? await scrapeCpuMs(server.pid, server.metricsUrl) : undefined;
-    return { server: label, transport, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu };
+    // Every allocation logs its final counts by the time the server has exited.
+    await server.stop();
+    const shares = server.log ? workerSharesFromLog(server.log()) : undefined;
+    if (shares && shares.totalPackets === 0) return failed('no `allocation ... ended` line with packet counts in the server log', r);
+    return {
+      server: label, spec, transport, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu, shares,
+    };
   } catch (err) {
-    return { server: label, transport, error: err instanceof Error ? err.message : String(err) };
+    return failed(err instanceof Error ? err.message : String(err));
   } finally {
     for (const s of servers.reverse()) await s.stop();
   }
@@ -215,18 +249,63 @@ function printTable(rows: Row[]): void {
   for (const line of [head, ...body]) console.log(line.map((c, i) => c.padStart(widths[i]!)).join('  '));
 }
 
+/** Each Turnpike row's packets by worker, and how much of uclient's sent + received the log accounts for. */
+function printWorkerShares(rows: Row[]): void {
+  for (const row of rows.filter((r) => r.shares && r.r)) {
+    const s = row.shares!;
+    const counted = row.r!.sent! + row.r!.received!;
+    console.log(`${row.server}: relayed packets: ${describeShares(s)}; `
+      + `${s.totalPackets} in the log = ${((s.totalPackets / counted) * 100).toFixed(1)} % of uclient's sent + received`);
+  }
+}
+
+/** Like with like: Turnpike/coturn at equal relay-threads, Turnpike N threads/1 thread, metrics on/off. */
+function printComparisons(rows: Row[]): void {
+  const find = (kind: ServerKind, threads: number, transport: Transport) =>
+    rows.find((r) => r.spec.kind === kind && r.spec.threads === threads && r.transport === transport);
+  const ratio = (x?: Row, y?: Row) => {
+    const [a, b] = [x && cpuPerPacketUs(x), y && cpuPerPacketUs(y)];
+    return a && b ? (a / b).toFixed(2) : 'n/a';
+  };
+  const threadCounts = [...new Set(SERVERS.map((s) => s.threads))].sort((a, b) => a - b);
+  for (const transport of TRANSPORTS) {
+    for (const n of threadCounts) {
+      if (!find('turnpike', n, transport) || !find('coturn', n, transport)) continue;
+      console.log(`CPU per relayed packet over ${transport}, relay-threads ${n}, Turnpike/coturn: `
+        + `${ratio(find('turnpike', n, transport), find('coturn', n, transport))}`);
+    }
+    for (const n of threadCounts.filter((t) => t > 1)) {
+      if (!find('turnpike', n, transport) || !find('turnpike', 1, transport)) continue;
+      console.log(`CPU per relayed packet over ${transport}, Turnpike relay-threads ${n}/1: `
+        + `${ratio(find('turnpike', n, transport), find('turnpike', 1, transport))}`);
+    }
+  }
+  const tp = find('turnpike', RELAY_THREADS, TRANSPORTS[0]!);
+  const a = tp && cpuPerPacketUs(tp);
+  const withMetrics = find('turnpike+prometheus', RELAY_THREADS, TRANSPORTS[0]!);
+  const m = withMetrics && cpuPerPacketUs(withMetrics);
+  if (m && a) {
+    console.log(`CPU per relayed packet with --prometheus (${withMetrics.scrapes} scrapes, 1/s) vs without: `
+      + `${m.toFixed(2)} / ${a.toFixed(2)} µs (${(((m - a) / a) * 100).toFixed(1)} %, within run-to-run noise)`);
+  }
+  for (const row of rows.filter((r) => r.scrapeCpuMs !== undefined && r.cpuSeconds)) {
+    const share = (row.scrapes! * row.scrapeCpuMs!) / (row.cpuSeconds! * 1000);
+    console.log(`${row.server}: server CPU per scrape ${row.scrapeCpuMs!.toFixed(2)} ms (200 scrapes after the load); `
+      + `${row.scrapes} scrapes = ${(share * 100).toFixed(2)} % of the CPU spent during the run`);
+  }
+}
+
 async function main(): Promise<number> {
   console.log(`relay bench: ${STREAM_CLIENTS} clients (${DTLS_CLIENTS} over DTLS) x ${MESSAGES} msgs x ${LENGTH} B every ${INTERVAL} ms `
-    + `(uclient -c, ChannelData; client transports ${TRANSPORTS.join(', ')}; ${HOST})`);
+    + `(uclient -c, ChannelData; client transports ${TRANSPORTS.join(', ')}; ${HOST}; relay-threads ${RELAY_THREADS})`);
   const rows: Row[] = [];
   const certificate = makeCertificate();
   try {
     for (const transport of TRANSPORTS) {
       if (!['udp', 'tcp', 'tls', 'dtls'].includes(transport)) throw new Error(`unknown transport ${transport}`);
-      for (const name of SERVERS) {
-        if (!['turnpike', 'turnpike+prometheus', 'coturn'].includes(name)) throw new Error(`unknown server ${name}`);
-        console.log(`running ${name} over ${transport}...`);
-        rows.push(await benchOne(name, transport, certificate));
+      for (const spec of SERVERS) {
+        console.log(`running ${spec.kind} -m ${spec.threads} over ${transport}...`);
+        rows.push(await benchOne(spec, transport, certificate));
       }
     }
   } finally {
@@ -244,28 +323,12 @@ peak recv/s  highest received rate between two consecutive uclient progress line
 loss %, avg RTT  uclient's own figures (its RTT has whole-millisecond resolution).
 CPU µs/pkt   server user+system CPU (all threads and child processes, /proc) spent while uclient
              ran - including allocations and channel binds - divided by relayed packets =
-             sent + received (client->peer and peer->client each count as one).`);
+             sent + received (client->peer and peer->client each count as one).
+by worker    Turnpike's relayed packets per relay worker, from the allocation-ended log lines.`);
   for (const row of rows) if (row.error) console.log(`\n${row.server} FAILED: ${row.error}`);
   console.log('');
-  for (const transport of TRANSPORTS) {
-    const [tp, ct] = [rows.find((r) => r.server === `turnpike ${transport}`), rows.find((r) => r.server === `coturn ${transport}`)];
-    const x = tp && cpuPerPacketUs(tp);
-    const y = ct && cpuPerPacketUs(ct);
-    console.log(`CPU per relayed packet over ${transport}, Turnpike/coturn: ${x && y ? (x / y).toFixed(2) : 'n/a'}`);
-  }
-  const tp = rows.find((r) => r.server === `turnpike ${TRANSPORTS[0]}`);
-  const a = tp && cpuPerPacketUs(tp);
-  const withMetrics = rows.find((r) => r.server === `turnpike+prometheus ${TRANSPORTS[0]}`);
-  const m = withMetrics && cpuPerPacketUs(withMetrics);
-  if (m && a) {
-    console.log(`CPU per relayed packet with --prometheus (${withMetrics.scrapes} scrapes, 1/s) vs without: `
-      + `${m.toFixed(2)} / ${a.toFixed(2)} µs (${(((m - a) / a) * 100).toFixed(1)} %, within run-to-run noise)`);
-  }
-  for (const row of rows.filter((r) => r.scrapeCpuMs !== undefined && r.cpuSeconds)) {
-    const share = (row.scrapes! * row.scrapeCpuMs!) / (row.cpuSeconds! * 1000);
-    console.log(`${row.server}: server CPU per scrape ${row.scrapeCpuMs!.toFixed(2)} ms (200 scrapes after the load); `
-      + `${row.scrapes} scrapes = ${(share * 100).toFixed(2)} % of the CPU spent during the run`);
-  }
+  printWorkerShares(rows);
+  printComparisons(rows);
   return rows.some((r) => r.error) ? 1 : 0;
 }
 

@@ -12,6 +12,17 @@ export interface PortSlice {
   readonly count: number;
 }
 
+/** Where relays are opened: what UDP and TCP relays (udp-relays.ts, tcp-relays.ts) share. */
+export interface RelayRangeOptions {
+  readonly relayIps: readonly string[];
+  readonly minPort: number;
+  readonly maxPort: number;
+  /** Public address to advertise per relay address ('' = for any address of its family). */
+  readonly externalIps: ReadonlyMap<string, string>;
+  /** A relay worker's share of min-port..max-port; absent: all of it. */
+  readonly slice?: PortSlice;
+}
+
 export function inSlice(port: number, slice: PortSlice | undefined): boolean {
   return !slice || Math.floor(port / 2) % slice.count === slice.index;
 }

@@ -11,7 +11,7 @@ import { canonicalIp, formatTransportAddress, ipFamily, type IpFamily, type Tran
 import type { Logger } from '../log/logger-interface.js';
 import type { PeerConnection, TcpRelayEndpoint, TcpRelayOpenResult, TcpRelayProvider } from '../turn/relay.js';
 import { StreamPeerConnection } from './peer-connection.js';
-import { PortPool, type PortSlice } from './port-pool.js';
+import { PortPool, type RelayRangeOptions } from './port-pool.js';
 import { relayPair } from './relay-pair.js';
 
 const LISTEN_ATTEMPTS = 16;
@@ -24,16 +24,8 @@ interface OpenRelay {
 
 const addressKey = (a: TransportAddress): string => `${canonicalIp(a.address)}|${a.port}`;
 
-export interface TcpRelayOptions {
-  /** Relay addresses: a TCP relay listens on the one the client reached, else the first of its family. */
-  readonly relayIps: readonly string[];
-  readonly minPort: number;
-  readonly maxPort: number;
-  /** Public address to advertise per relay address ('' = for any address of its family). */
-  readonly externalIps: ReadonlyMap<string, string>;
-  /** A relay worker's share of the range; absent: all of it. */
-  readonly slice?: PortSlice;
-}
+/** A TCP relay listens on the relay address the client reached, else the first of its family. */
+export type TcpRelayOptions = RelayRangeOptions;
 
 export class TcpRelays implements TcpRelayProvider {
   private readonly pools = new Map<string, PortPool>();

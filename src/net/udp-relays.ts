@@ -9,7 +9,7 @@ import { ipFamily } from '../stun/ip.js';
 import type { Logger } from '../log/logger-interface.js';
 import type { PeerPacketHandler, RelayEndpoint, RelayOpenResult, RelayProvider, RelayRequest } from '../turn/relay.js';
 import { kernelSetsDontFragment } from './dont-fragment.js';
-import { PortPool, type PortSlice } from './port-pool.js';
+import { PortPool, type RelayRangeOptions } from './port-pool.js';
 import { createUdpSocket } from './udp-socket.js';
 
 const RESERVATION_MS = 30_000;
@@ -17,20 +17,13 @@ const BIND_ATTEMPTS = 16;
 /** A port another process holds is retried after this long. */
 const FOREIGN_PORT_RETRY_MS = 60_000;
 
-export interface UdpRelayOptions {
-  /** Relay addresses; every one is used, round robin within its family. */
-  readonly relayIps: readonly string[];
-  readonly minPort: number;
-  readonly maxPort: number;
-  /** Public address to advertise per relay address ('' = for any address of its family). */
-  readonly externalIps: ReadonlyMap<string, string>;
+/** Every relay address is used, round robin within its family. */
+export interface UdpRelayOptions extends RelayRangeOptions {
   readonly receiveBufferSize?: number;
   /** Whether what the relay sockets send carries DF; default: what this kernel does (dont-fragment.ts). */
   readonly setsDontFragment?: boolean;
   /** With relay workers: how a reserved port another worker holds is claimed (workers/reservation-exchange.ts). */
   readonly foreignReservations?: ForeignReservations;
-  /** A relay worker's share of min-port..max-port; absent: all of it. */
-  readonly slice?: PortSlice;
 }
 
 /**

@@ -4,9 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { MetricsOptions } from '../../src/config/server-options.js';
 import type { TurnServer } from '../../src/server.js';
-import { AttributeType, Method, StunClass, longTermKey } from '../../src/stun/index.js';
-import { makeCertificate } from '../support/certs.js';
-import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
+import { Method, StunClass, longTermKey } from '../../src/stun/index.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { recordingLogger } from '../support/recording-logger.js';
 import { PACKETS, echoedThroughUdp, relayThreadHelpers, relayWorkerThreads } from '../support/relay-threads.js';
@@ -15,7 +13,7 @@ import { UdpTestClient } from '../support/turn-client.js';
 import { valueOf } from '../unit/metrics/exposition.js';
 
 const cleanups = cleanupAfterEach();
-const { startThreaded, echoPeer, clientOn, allocatedOn } = relayThreadHelpers(cleanups);
+const { startThreaded, echoPeer, clientOn, allocatedOn, dtlsClientsAllocated } = relayThreadHelpers(cleanups);
 
 const METRICS: MetricsOptions = { address: '127.0.0.1', port: 0, path: '/metrics', usernameLabels: false };
 const scrape = async (server: TurnServer): Promise<string> => (await fetch(server.metrics!.endpoint!.url)).text();
@@ -67,14 +65,8 @@ describe('relayThreads 2: a worker that dies', () => {
   });
 
   it('keeps the DTLS associations of the other worker where their keys are when the replacement joins', async () => {
-    const certificate = makeCertificate();
-    cleanups.push(() => certificate.remove());
     const { logger, lines } = recordingLogger();
-    const base = await testServerOptions();
-    const server = await startThreaded({ noDtls: false, tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key } }, logger);
-    const clients = Array.from({ length: 8 }, () => OpensslDtlsClient.start('127.0.0.1', server.udpAddresses[0]!.port, { credentials: ALICE }));
-    for (const c of clients) cleanups.push(() => c.kill());
-    await Promise.all(clients.map((c) => c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17))));
+    const { server, clients } = await dtlsClientsAllocated(8, logger);
     const [, onSurvivor] = await server.workerAllocationCounts();
     expect(onSurvivor).toBeGreaterThan(0);
 

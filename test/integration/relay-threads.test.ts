@@ -6,17 +6,15 @@ import { createServer, type AddressInfo, type Socket as TcpSocket } from 'node:n
 import { describe, expect, it } from 'vitest';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
 import { AttributeType, MessageBuilder, Method, StunClass, longTermKey, readBytes, readErrorCode, readUint32, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
-import { makeCertificate } from '../support/certs.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
 import { PEER_HOST, UdpTestClient } from '../support/turn-client.js';
-import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 import { recordingLogger } from '../support/recording-logger.js';
 import { PACKETS, echoedThroughUdp, relayThreadHelpers, relayWorkerThreads } from '../support/relay-threads.js';
 
 const cleanups = cleanupAfterEach();
-const { startThreaded, echoPeer, clientOn } = relayThreadHelpers(cleanups);
+const { startThreaded, echoPeer, clientOn, dtlsClientsAllocated } = relayThreadHelpers(cleanups);
 
 /** An Allocate signed by `client` with the nonce `nonce`, sent once (no challenge answered). */
 function allocateWithNonce(client: UdpTestClient, nonce: string) {
@@ -201,14 +199,8 @@ describe('relayThreads 2', () => {
   });
 
   it('serves DTLS clients, and reloads the certificate on every worker', async () => {
-    const certificate = makeCertificate();
-    cleanups.push(() => certificate.remove());
     const { logger, lines } = recordingLogger();
-    const base = await testServerOptions();
-    const server = await startThreaded({ noDtls: false, tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key } }, logger);
-    const clients = Array.from({ length: 8 }, () => OpensslDtlsClient.start('127.0.0.1', server.udpAddresses[0]!.port, { credentials: ALICE }));
-    for (const c of clients) cleanups.push(() => c.kill());
-    const allocated = await Promise.all(clients.map((c) => c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17))));
+    const { server, clients, answers: allocated } = await dtlsClientsAllocated(8, logger);
     expect(allocated.map((r) => r.cls)).toEqual(clients.map(() => StunClass.SuccessResponse));
     const counts = await server.workerAllocationCounts();
     expect(counts[0]! + counts[1]!).toBe(8);

@@ -6,7 +6,9 @@ import { expect } from 'vitest';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import type { Logger } from '../../src/log/logger-interface.js';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
-import { AttributeType, Method, StunClass, decodeMessage, readBytes, type TransportAddress } from '../../src/stun/index.js';
+import { AttributeType, Method, StunClass, decodeMessage, readBytes, type StunMessage, type TransportAddress } from '../../src/stun/index.js';
+import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
+import { makeCertificate } from './certs.js';
 import type { Cleanups } from './cleanups.js';
 import { freePortRange } from './ports.js';
 import { ALICE, testServerOptions } from './server-options.js';
@@ -89,5 +91,17 @@ export function relayThreadHelpers(cleanups: Cleanups) {
   /** A client holding an allocation on `worker` (its own socket keeps it there whatever the workers do). */
   const allocatedOn = (server: TurnServer, worker: number, credentials: Credentials = ALICE) => findClient(server, worker, credentials, true);
 
-  return { startThreaded, echoPeer, clientOn, allocatedOn };
+  /** relayThreads 2 serving DTLS, and `count` DTLS clients (openssl) that each hold an allocation. */
+  async function dtlsClientsAllocated(count: number, logger?: Logger): Promise<{ server: TurnServer; clients: OpensslDtlsClient[]; answers: StunMessage[] }> {
+    const certificate = makeCertificate();
+    cleanups.push(() => certificate.remove());
+    const base = await testServerOptions();
+    const server = await startThreaded({ noDtls: false, tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key } }, logger);
+    const clients = Array.from({ length: count }, () => OpensslDtlsClient.start('127.0.0.1', server.udpAddresses[0]!.port, { credentials: ALICE }));
+    for (const c of clients) cleanups.push(() => c.kill());
+    const answers = await Promise.all(clients.map((c) => c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17))));
+    return { server, clients, answers };
+  }
+
+  return { startThreaded, echoPeer, clientOn, allocatedOn, dtlsClientsAllocated };
 }

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AttributeType, StunClass, readErrorCode, readString, readUint32, verifyIntegrity } from '../../src/stun/index.js';
+import { AttributeType, Method, StunClass, readErrorCode, readString, readUint32, verifyIntegrity } from '../../src/stun/index.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { runUclient, startPeer, type PeerHandle } from '../support/coturn-tools.js';
 import { COTURN_TEST_KEYS, allocateWithToken, coturnIntegrityKey, turnutilsOauthToken } from '../support/oauth-client.js';
@@ -103,6 +103,27 @@ describe('oauth with the SQLite user database', () => {
     expect(readErrorCode(answer, AttributeType.ErrorCode)?.code).toBe(401);
     expect(readString(answer, AttributeType.Realm, 763)).toBe(REALM);
     expect(readString(answer, AttributeType.ThirdPartyAuthorization, 763)).toBe(SERVER_NAME);
+  });
+
+  it('requests without a token are signed with the kept MAC key; a Refresh with a new token may name another kid', async () => {
+    const first = turnutilsOauthToken({ kid: 'north', serverName: SERVER_NAME, macKey: MAC_KEY, lifetimeSeconds: 3600 });
+    const { answer, client } = await allocateWithToken({ address: HOST, port: server.port }, 'north', first, coturnIntegrityKey(MAC_KEY));
+    cleanups.push(() => client.close());
+    expect(answer.cls).toBe(StunClass.SuccessResponse);
+    const peerAddress = { family: 4 as const, address: peer.host, port: peer.port };
+    const permit = (kid: string, key: Buffer) => client.request(Method.CreatePermission, { kid, integrityKey: key }, (b) => b.addXorAddress(AttributeType.XorPeerAddress, peerAddress));
+    expect((await permit('north', coturnIntegrityKey(MAC_KEY))).cls).toBe(StunClass.SuccessResponse);
+
+    const otherMacKey = 'ABCDEFGHIJKLMNOPQRST';
+    const second = turnutilsOauthToken({ kid: 'union', serverName: SERVER_NAME, macKey: otherMacKey, lifetimeSeconds: 3600 });
+    const refreshed = await client.request(Method.Refresh, { kid: 'union', token: second, integrityKey: coturnIntegrityKey(otherMacKey) });
+    expect(refreshed.cls, JSON.stringify(readErrorCode(refreshed, AttributeType.ErrorCode))).toBe(StunClass.SuccessResponse);
+    expect(verifyIntegrity(refreshed, coturnIntegrityKey(otherMacKey))).toBe('ok');
+    // From now on the new kid and key count, and the old ones no longer.
+    const renewed = await permit('union', coturnIntegrityKey(otherMacKey));
+    expect(renewed.cls).toBe(StunClass.SuccessResponse);
+    expect(verifyIntegrity(renewed, coturnIntegrityKey(otherMacKey))).toBe('ok');
+    expect(readErrorCode(await permit('north', coturnIntegrityKey(MAC_KEY)), AttributeType.ErrorCode)?.code).toBe(401);
   });
 
   it('a token under a kid that is not in oauth_key gets 401', async () => {

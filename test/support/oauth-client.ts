@@ -42,24 +42,55 @@ export function turnutilsOauthToken(spec: TokenSpec): Buffer {
 /** coturn signs with the first 16 bytes of the MAC key (its long-term key size). */
 export const coturnIntegrityKey = (macKey: string): Buffer => Buffer.from(macKey).subarray(0, 16);
 
+/** The credentials of one OAuth request: the kid, the token (absent: the key kept from an earlier one) and the signing key. */
+export interface OAuthSigning {
+  readonly kid: string;
+  readonly token?: Buffer;
+  readonly integrityKey: Buffer;
+}
+
+/** A UDP client that learns REALM and NONCE from a challenge and signs as coturn's OAuth client does. */
+export class OAuthTestClient {
+  private constructor(
+    readonly udp: UdpTestClient,
+    readonly challenge: StunMessage,
+  ) {}
+
+  /** Opens a client and gets the server's challenge to an unsigned Allocate. */
+  static async open(server: { address: string; port: number }): Promise<OAuthTestClient> {
+    const udp = await UdpTestClient.open(server);
+    const unsigned = new MessageBuilder(Method.Allocate, StunClass.Request).addFirstByte(AttributeType.RequestedTransport, 17);
+    return new OAuthTestClient(udp, await udp.transact(unsigned));
+  }
+
+  request(method: number, signing: OAuthSigning, add: (b: MessageBuilder) => void = () => {}): Promise<StunMessage> {
+    const builder = new MessageBuilder(method, StunClass.Request);
+    add(builder);
+    if (signing.token) builder.add(AttributeType.AccessToken, signing.token);
+    builder
+      .addString(AttributeType.Username, signing.kid)
+      .addString(AttributeType.Realm, readString(this.challenge, AttributeType.Realm, 763) ?? '')
+      .addString(AttributeType.Nonce, readString(this.challenge, AttributeType.Nonce, 763) ?? '');
+    return this.udp.transact(builder, builder.build({ integrityKey: signing.integrityKey }));
+  }
+
+  allocate(signing: OAuthSigning): Promise<StunMessage> {
+    return this.request(Method.Allocate, signing, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17));
+  }
+
+  close(): Promise<void> {
+    return this.udp.close();
+  }
+}
+
 /** The challenge to an unsigned Allocate, then the answer to one carrying `token`. */
 export async function allocateWithToken(
   server: { address: string; port: number },
   kid: string,
   token: Buffer,
   integrityKey: Buffer,
-): Promise<{ challenge: StunMessage; answer: StunMessage; client: UdpTestClient }> {
-  const client = await UdpTestClient.open(server);
-  const allocate = () => new MessageBuilder(Method.Allocate, StunClass.Request).addFirstByte(AttributeType.RequestedTransport, 17);
-  const unsigned = allocate();
-  const challenge = await client.transact(unsigned);
-  const realm = readString(challenge, AttributeType.Realm, 763) ?? '';
-  const nonce = readString(challenge, AttributeType.Nonce, 763) ?? '';
-  const signed = allocate()
-    .add(AttributeType.AccessToken, token)
-    .addString(AttributeType.Username, kid)
-    .addString(AttributeType.Realm, realm)
-    .addString(AttributeType.Nonce, nonce);
-  const answer = await client.transact(signed, signed.build({ integrityKey }));
-  return { challenge, answer, client };
+): Promise<{ challenge: StunMessage; answer: StunMessage; client: OAuthTestClient }> {
+  const client = await OAuthTestClient.open(server);
+  const answer = await client.allocate({ kid, token, integrityKey });
+  return { challenge: client.challenge, answer, client };
 }

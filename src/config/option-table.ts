@@ -149,7 +149,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('no-auth-pings', 'boolean', notPlanned(NO_DB_ONLY), 'No periodic health checks of database secrets.'),
   opt('no-dynamic-ip-list', 'boolean', notPlanned(NO_DB_ONLY), 'Do not read allowed/denied peer IPs from the database.'),
   opt('no-dynamic-realms', 'boolean', notPlanned(NO_DB_ONLY), 'Do not read realms and their options from the database.'),
-  opt('oauth', 'boolean', applied, 'Allow oAuth (RFC 7635) authorization, with the keys of the userdb\'s oauth_key table.'),
+  opt('oauth', 'boolean', applied, 'Allow oAuth (RFC 7635) authorization, with the oAuth keys of the user database.'),
   opt('check-origin-consistency', 'boolean', notPlanned('the ORIGIN attribute comes from an expired draft no client sends'), 'Require the same ORIGIN attribute across a session.'),
   opt('stale-nonce', 'integer', applied, 'Nonce lifetime in seconds (bare: 600; 0: unlimited).', { bare: 600, default: 600, arg: '[=<seconds>]' }),
 

@@ -28,6 +28,7 @@ export function engineConfigOf(options: ServerOptions): EngineConfig {
   return {
     realm: options.realm,
     authMode: authModeOf(options),
+    oauthServerName: options.oauth ? options.serverName : undefined,
     software: options.softwareAttribute ? options.software : undefined,
     fingerprint: options.fingerprint,
     defaultAddressFamily: options.defaultAddressFamily,

@@ -114,6 +114,7 @@ export class RelayNode {
     const peerPolicy = peerPolicyOf(options, own);
     const engine = new TurnEngine(engineConfigOf(options), {
       credentials: credentialsFrom(options, userDb, redisUserDb, logger),
+      oauthKeys: options.oauth ? (redisUserDb ?? userDb) : undefined,
       relays,
       tcpRelays,
       peerPolicy,

@@ -6,6 +6,7 @@
  *   turn/realm/<realm>/user/<name>/password   or the password in clear (used when there is no valid key)
  *   turn/realm/<realm>/secret/<any id>        a TURN REST API secret (KEYS …/secret/*, as coturn)
  *   turn/realm/<realm>/max-bps|total-quota|user-quota   the realm's options
+ *   turn/oauth/kid/<kid>                      an oAuth key: hash of ikm_key, timestamp, lifetime, as_rs_alg, realm
  *
  * Every lookup asks Redis, so users added while the server runs count at once. A lookup that
  * Redis does not answer within LOOKUP_TIMEOUT_MS (down, slow, reconnecting) is answered from the
@@ -15,6 +16,8 @@ import { Redis } from 'ioredis';
 import type { RedisConnection } from '../config/redis-connection.js';
 import { describeRedisConnection } from '../config/redis-connection.js';
 import { longTermKey } from '../stun/integrity.js';
+import type { OAuthKeySource } from './oauth.js';
+import type { OAuthKeyRow } from './oauth-token.js';
 
 /** As the SQLite busy timeout: a request waits no longer than this for Redis. */
 const LOOKUP_TIMEOUT_MS = 250;
@@ -38,7 +41,7 @@ export interface RedisUserDbLog {
 
 const HEX_KEY = /^[0-9a-fA-F]{32}$/;
 
-export class RedisUserDb {
+export class RedisUserDb implements OAuthKeySource {
   private readonly client: Redis;
   private readonly where: string;
   private readonly lastKnownKeys = new Map<string, Buffer>();
@@ -117,6 +120,21 @@ export class RedisUserDb {
     if (!result.ok) return this.lastKnownSecrets.get(realm) ?? [];
     remember(this.lastKnownSecrets, realm, result.value);
     return result.value;
+  }
+
+  /** The oAuth key `kid` (coturn's redis_get_oauth_key); undefined when there is none or Redis does not answer. */
+  async oauthKeyFor(kid: string): Promise<OAuthKeyRow | undefined> {
+    const result = await this.ask(() => this.client.hgetall(`turn/oauth/kid/${kid}`));
+    if (!result.ok || Object.keys(result.value).length === 0) return undefined;
+    const fields = result.value;
+    return {
+      kid,
+      ikmKey: fields.ikm_key ?? '',
+      timestamp: count(fields.timestamp ?? null) ?? 0,
+      lifetime: count(fields.lifetime ?? null) ?? 0,
+      asRsAlg: fields.as_rs_alg ?? '',
+      realm: fields.realm ?? '',
+    };
   }
 
   /** The secrets last read, without asking Redis (for the self-test page). */

@@ -7,6 +7,8 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { UserKeyStore } from './credentials.js';
+import type { OAuthKeySource } from './oauth.js';
+import type { OAuthKeyRow } from './oauth-token.js';
 import type { SecretSource } from './rest-api.js';
 
 /** coturn 4.6's schema.sql, table for table. */
@@ -58,11 +60,13 @@ export function openUserDb(path: string, options: { busyTimeoutMs?: number } = {
 
 const HEX_KEY = /^[0-9a-fA-F]{32}$/;
 
-/** The server's read side: user keys and REST secrets. */
-export class UserDb implements UserKeyStore, SecretSource {
+/** The server's read side: user keys, REST secrets and oAuth keys. */
+export class UserDb implements UserKeyStore, SecretSource, OAuthKeySource {
   private readonly userKey: StatementSync;
   private readonly secrets: StatementSync;
   private readonly realmOptionRows: StatementSync;
+  /** Prepared at first use: a database made before coturn had oAuth has no such table. */
+  private oauthKeyRow: StatementSync | undefined;
   private readonly lastKnownKeys = new Map<string, Buffer>();
   private readonly lastKnownSecrets = new Map<string, string[]>();
 
@@ -98,6 +102,24 @@ export class UserDb implements UserKeyStore, SecretSource {
     if (!result.ok) return this.lastKnownSecrets.get(realm) ?? [];
     remember(this.lastKnownSecrets, realm, result.value);
     return result.value;
+  }
+
+  /** The `oauth_key` row of `kid`; undefined when there is none or the database cannot say. */
+  oauthKeyFor(kid: string): OAuthKeyRow | undefined {
+    const result = this.read(() => {
+      this.oauthKeyRow ??= this.db.prepare('SELECT ikm_key, timestamp, lifetime, as_rs_alg, realm FROM oauth_key WHERE kid = ?');
+      return this.oauthKeyRow.get(kid) as Partial<Record<string, string | number | null>> | undefined;
+    });
+    const row = result.ok ? result.value : undefined;
+    if (!row) return undefined;
+    return {
+      kid,
+      ikmKey: String(row.ikm_key ?? ''),
+      timestamp: Number(row.timestamp ?? 0) || 0,
+      lifetime: Number(row.lifetime ?? 0) || 0,
+      asRsAlg: String(row.as_rs_alg ?? ''),
+      realm: String(row.realm ?? ''),
+    };
   }
 
   /** The realm's `max-bps`, `user-quota` and `total-quota` (turnadmin -g), where set. */

@@ -58,6 +58,7 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     minPort,
     maxPort,
     serverName: s.string('server-name') ?? (auth.realm !== '' ? auth.realm : env.hostname),
+    oauth: s.flag('oauth'),
     ...auth,
     staleNonce: s.number('stale-nonce', 600),
     stunOnly: s.flag('stun-only'),
@@ -213,6 +214,8 @@ function warnAboutCombinations(s: Settings, o: ServerOptions, warnings: string[]
       'neither lt-cred-mech (with user, use-auth-secret or a userdb) nor no-auth is set: Turnpike serves STUN only; coturn would relay for anyone',
     );
   }
+  if (o.oauth && o.userDb === undefined && o.redisUserDb === undefined)
+    warn('oauth', 'oauth without userdb or redis-userdb: there are no oAuth keys, so no access token can succeed');
   if (o.noUdpRelay && o.noTcpRelay) {
     warn(
       'no-tcp-relay',

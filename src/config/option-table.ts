@@ -134,7 +134,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('no-auth', 'boolean', applied, 'Allow anonymous access (no credentials at all).', { short: 'z' }),
   opt('user', 'user', applied, 'Static user, name:password or name:0x<key>; repeat for several.', { short: 'u', list: true }),
   opt('realm', 'string', applied, "Default realm for long-term credentials (none set: the host's name).", { short: 'r', arg: '<realm>' }),
-  opt('server-name', 'string', applied, 'Server name (default: the realm, else the host name).', { arg: '<name>' }),
+  opt('server-name', 'string', applied, 'Server name, which oAuth tokens are made for (default: the realm, else the host name).', { arg: '<name>' }),
   opt('use-auth-secret', 'boolean', applied, 'TURN REST API: time-limited credentials from a shared secret.'),
   opt('static-auth-secret', 'string', applied, 'TURN REST API shared secret; repeat for several.', { list: true, arg: '<secret>' }),
   opt('rest-api-separator', 'string', applied, "Timestamp/username separator in REST API user names (default ':').", { short: 'C', arg: '<char>' }),
@@ -149,7 +149,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('no-auth-pings', 'boolean', notPlanned(NO_DB_ONLY), 'No periodic health checks of database secrets.'),
   opt('no-dynamic-ip-list', 'boolean', notPlanned(NO_DB_ONLY), 'Do not read allowed/denied peer IPs from the database.'),
   opt('no-dynamic-realms', 'boolean', notPlanned(NO_DB_ONLY), 'Do not read realms and their options from the database.'),
-  opt('oauth', 'boolean', notPlanned('third-party authorization (RFC 7635) has no client in WebRTC browsers'), 'Allow oAuth (RFC 7635) authorization.'),
+  opt('oauth', 'boolean', applied, 'Allow oAuth (RFC 7635) authorization, with the oAuth keys of the user database.'),
   opt('check-origin-consistency', 'boolean', notPlanned('the ORIGIN attribute comes from an expired draft no client sends'), 'Require the same ORIGIN attribute across a session.'),
   opt('stale-nonce', 'integer', applied, 'Nonce lifetime in seconds (bare: 600; 0: unlimited).', { bare: 600, default: 600, arg: '[=<seconds>]' }),
 

@@ -71,6 +71,8 @@ export interface ServerOptions {
 
   readonly realm: string;
   readonly serverName: string;
+  /** `oauth`: RFC 7635 access tokens, checked with the user database's `oauth_key` rows and `serverName`. */
+  readonly oauth: boolean;
   readonly ltCredMech: boolean;
   readonly noAuth: boolean;
   readonly users: readonly StaticUser[];

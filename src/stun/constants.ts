@@ -45,6 +45,7 @@ export const AttributeType = {
   EvenPort: 0x0018,
   RequestedTransport: 0x0019,
   DontFragment: 0x001a,
+  AccessToken: 0x001b,
   MessageIntegritySha256: 0x001c,
   PasswordAlgorithm: 0x001d,
   Userhash: 0x001e,
@@ -65,11 +66,15 @@ export const AttributeType = {
   IceControlling: 0x802a,
   ResponseOrigin: 0x802b,
   OtherAddress: 0x802c,
+  ThirdPartyAuthorization: 0x802e,
   Origin: 0x802f,
 } as const;
 
-/** Attributes this server understands; a comprehension-required one not listed gets 420. */
-export const KNOWN_ATTRIBUTES: ReadonlySet<number> = new Set(Object.values(AttributeType));
+/**
+ * Attributes this server understands; a comprehension-required one not listed gets 420.
+ * ACCESS-TOKEN is understood only with `oauth` (the engine lets it through then), as RFC 7635 §6.2 asks.
+ */
+export const KNOWN_ATTRIBUTES: ReadonlySet<number> = new Set(Object.values(AttributeType).filter((type) => type !== AttributeType.AccessToken));
 
 export const isComprehensionRequired = (type: number): boolean => type < 0x8000;
 

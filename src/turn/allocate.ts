@@ -13,6 +13,7 @@ import { Allocation, type AllocationRelays } from './allocation.js';
 import type { Authenticated } from './authenticate.js';
 import type { EngineContext } from './engine-context.js';
 import { grantedLifetime } from './lifetime.js';
+import { tokenSecondsLeft } from './oauth-authenticate.js';
 import type { RelayEndpoint, RelayOpenResult, RelayRequest } from './relay.js';
 import { answerAndRemember, errorFor, failureFor, resendIfRetransmitted, send, successFor, type Request } from './respond.js';
 import { acceptPeerConnection } from './tcp-relay.js';
@@ -178,10 +179,10 @@ function createAllocation(
   relays: AllocationRelays,
   admission: Admission,
 ): Allocation {
-  const lifetime = grantedLifetime(ctx.config, readUint32(request.message, AttributeType.Lifetime));
   const { session, now: createdAt } = request;
-  const { username, realm, key } = auth;
-  const allocation = new Allocation({ session, username, realm, key, relays, createdAt, lifetimeMs: lifetime * 1000, admission });
+  const { username, realm, key, oauth } = auth;
+  const lifetime = grantedLifetime(ctx.config, readUint32(request.message, AttributeType.Lifetime), tokenSecondsLeft(oauth, createdAt));
+  const allocation = new Allocation({ session, username, realm, key, relays, createdAt, lifetimeMs: lifetime * 1000, admission, oauth });
   session.setAllocation(allocation);
   ctx.allocations.add(allocation);
   ctx.expiry.schedule(allocation, allocation.expiresAt);

@@ -6,6 +6,7 @@
 import { LastAnswer } from './last-answer.js';
 import type { IpFamily, TransportAddress } from '../stun/ip.js';
 import type { Admission } from './admission.js';
+import type { OAuthGrant } from './oauth-authenticate.js';
 import { TokenBucket } from './bandwidth.js';
 import type { PeerConnection, RelayEndpoint, TcpRelayEndpoint } from './relay.js';
 import type { ClientSession } from './session.js';
@@ -33,6 +34,7 @@ export interface AllocationRelays {
 /** What an Allocate settled: for whom, over which relays, for how long, under which lease. */
 export type AllocationMade = Pick<Allocation, 'session' | 'username' | 'realm' | 'key' | 'relays' | 'createdAt' | 'admission'> & {
   readonly lifetimeMs: number;
+  readonly oauth?: OAuthGrant;
 };
 
 let nextAllocationId = 1;
@@ -76,10 +78,13 @@ export class Allocation implements TrafficCounters {
   readonly toClientLimit: TokenBucket | undefined;
 
   readonly session: ClientSession;
-  readonly username: string;
+  /** Fixed, except that an OAuth client's new token may name another key (kid) and bring another MAC key. */
+  username: string;
   readonly realm: string;
   /** The long-term key that signs every response to this allocation's requests. */
-  readonly key: Buffer | undefined;
+  key: Buffer | undefined;
+  /** Made with an RFC 7635 access token: what the latest token granted. */
+  oauth: OAuthGrant | undefined;
   readonly relays: AllocationRelays;
   readonly createdAt: number;
   /** Its place in the quotas and the bandwidth pool, given back when it ends. */
@@ -90,6 +95,7 @@ export class Allocation implements TrafficCounters {
     this.username = made.username;
     this.realm = made.realm;
     this.key = made.key;
+    this.oauth = made.oauth;
     this.relays = made.relays;
     this.createdAt = made.createdAt;
     this.admission = made.admission;
@@ -97,6 +103,13 @@ export class Allocation implements TrafficCounters {
     const bps = made.admission.bytesPerSecond;
     this.toPeerLimit = bps > 0 ? new TokenBucket(bps, made.createdAt) : undefined;
     this.toClientLimit = bps > 0 ? new TokenBucket(bps, made.createdAt) : undefined;
+  }
+
+  /** An OAuth client's new token (coturn's clients send one with every Refresh): its kid and MAC key count from now. */
+  renewOAuth(username: string, key: Buffer | undefined, grant: OAuthGrant): void {
+    this.username = username;
+    this.key = key;
+    this.oauth = grant;
   }
 
   relayFor(family: IpFamily): RelayEndpoint | undefined {

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { AttributeType, readString, verifyIntegrity, type StunMessage } from '../stun/index.js';
 import type { EngineContext } from './engine-context.js';
+import { oauthLookup, type OAuthGrant } from './oauth-authenticate.js';
 import { challenge, errorFor, send, type Request } from './respond.js';
 
 export interface Authenticated {
@@ -12,6 +13,8 @@ export interface Authenticated {
   readonly realm: string;
   /** Undefined when the server runs with `no-auth`. */
   readonly key: Buffer | undefined;
+  /** Present when an RFC 7635 ACCESS-TOKEN gave the key. */
+  readonly oauth?: OAuthGrant;
 }
 
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
@@ -52,14 +55,16 @@ export async function authenticate(ctx: EngineContext, request: Request): Promis
   }
   // A name with control characters (NUL above all) is never looked up: it is nobody's.
   const lookable = realm === ctx.config.realm && !CONTROL_CHARACTERS.test(username);
-  const lookup = lookable ? await ctx.credentials.keysFor(username, realm, request.now) : undefined;
+  const viaToken = lookable ? await oauthLookup(ctx, request, username) : undefined;
+  const lookup = viaToken ?? (lookable ? await ctx.credentials.keysFor(username, realm, request.now) : undefined);
   const key = matchingKey(message, lookup?.keys ?? []);
   if (!key || !lookup?.valid) {
     ctx.counters.authFailures++;
-    ctx.logger.verbose(`401: credentials refused for user "${username}" from ${request.session.remote.address}`);
+    const why = viaToken?.refusal !== undefined ? ` (${viaToken.refusal})` : '';
+    ctx.logger.verbose(`401: credentials refused for user "${username}" from ${request.session.remote.address}${why}`);
     challenge(ctx, request, 401);
     return undefined;
   }
   ctx.counters.authSuccesses++;
-  return { username, realm, key };
+  return { username, realm: viaToken?.realm ?? realm, key, oauth: viaToken?.grant };
 }

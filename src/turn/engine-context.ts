@@ -1,5 +1,6 @@
 /** What every request handler works with: configuration, injected services, and shared state. */
 import type { CredentialSource } from '../auth/credentials.js';
+import type { OAuthKeySource } from '../auth/oauth.js';
 import type { TransportAddress } from '../stun/ip.js';
 import type { AllocationGate } from './allocation-gate.js';
 import type { PeerPolicy } from '../policy/peer-policy.js';
@@ -20,6 +21,8 @@ export type AuthMode = 'long-term' | 'none' | 'stun-only';
 export interface EngineConfig {
   readonly realm: string;
   readonly authMode: AuthMode;
+  /** `oauth` (RFC 7635): the server name tokens are made for (coturn's `server-name`); undefined: off. */
+  readonly oauthServerName?: string;
   /** SOFTWARE attribute of responses, or undefined for none. */
   readonly software: string | undefined;
   /** Add FINGERPRINT to every response (otherwise only when the request had one). */
@@ -69,6 +72,8 @@ export interface RealmOptions {
 
 export interface EngineServices {
   readonly credentials: CredentialSource;
+  /** The user database's `oauth_key` rows, with `oauth`. */
+  readonly oauthKeys?: OAuthKeySource;
   readonly relays: RelayProvider;
   /** RFC 6062 TCP relays; absent: Allocate for TCP gets 442. */
   readonly tcpRelays?: TcpRelayProvider;

@@ -18,6 +18,7 @@ import { handleCreatePermission } from './create-permission.js';
 import { DataPlane } from './data-plane.js';
 import type { EngineConfig, EngineContext, EngineServices } from './engine-context.js';
 import { ExpiryQueue } from './expiry-queue.js';
+import { unknownRequiredAttributes } from './oauth-authenticate.js';
 import { handleRefresh } from './refresh.js';
 import { PendingConnections, bindForOtherWorker, handleConnect, handleConnectionBind } from './tcp-relay.js';
 import { errorFor, resendIfRetransmitted, send, type Request } from './respond.js';
@@ -157,8 +158,9 @@ export class TurnEngine {
     const { ctx } = this;
     const { message, session } = request;
     const { config } = ctx;
-    if (message.unknownRequired.length > 0) {
-      send(ctx, request, errorFor(ctx, request, 420).addUnknownAttributes(message.unknownRequired));
+    const unknown = unknownRequiredAttributes(message, config);
+    if (unknown.length > 0) {
+      send(ctx, request, errorFor(ctx, request, 420).addUnknownAttributes(unknown));
       return;
     }
     if (message.method === Method.Binding) {
@@ -191,7 +193,9 @@ export class TurnEngine {
       send(ctx, request, errorFor(ctx, request, 437), auth.key);
       return;
     }
-    if (allocation.username !== auth.username) {
+    // An OAuth client's new token may name another kid (coturn: a new key for the session).
+    if (auth.oauth && allocation.oauth) allocation.renewOAuth(auth.username, auth.key, auth.oauth);
+    else if (allocation.username !== auth.username) {
       send(ctx, request, errorFor(ctx, request, 441), auth.key);
       return;
     }

@@ -3,11 +3,12 @@ import { AttributeType, readUint32 } from '../stun/index.js';
 import type { Allocation } from './allocation.js';
 import type { EngineContext } from './engine-context.js';
 import { grantedLifetime } from './lifetime.js';
+import { tokenSecondsLeft } from './oauth-authenticate.js';
 import { answerAndRemember, successFor, type Request } from './respond.js';
 
 export function handleRefresh(ctx: EngineContext, request: Request, allocation: Allocation): void {
   const requested = readUint32(request.message, AttributeType.Lifetime);
-  const lifetime = requested === 0 ? 0 : grantedLifetime(ctx.config, requested);
+  const lifetime = requested === 0 ? 0 : grantedLifetime(ctx.config, requested, tokenSecondsLeft(allocation.oauth, request.now));
   const response = successFor(ctx, request).addUint32(AttributeType.Lifetime, lifetime);
   answerAndRemember(ctx, request, allocation, response);
   if (lifetime === 0) {

@@ -106,5 +106,7 @@ export function challenge(ctx: EngineContext, request: Request, code: 401 | 438)
   const builder = errorFor(ctx, request, code, '')
     .addString(AttributeType.Realm, ctx.config.realm)
     .addString(AttributeType.Nonce, ctx.nonces.issue(request.session.remote.address, request.now));
+  // RFC 7635 §6.1: tells an OAuth client which server name its token must be made for.
+  if (ctx.config.oauthServerName !== undefined) builder.addString(AttributeType.ThirdPartyAuthorization, ctx.config.oauthServerName);
   send(ctx, request, builder);
 }

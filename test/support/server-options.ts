@@ -21,6 +21,7 @@ export async function testServerOptions(overrides: Partial<ServerOptions> = {}):
     maxPort: first + 39,
     realm: REALM,
     serverName: REALM,
+    oauth: false,
     ltCredMech: true,
     noAuth: false,
     users: [{ name: ALICE.username, key: ALICE_KEY }],

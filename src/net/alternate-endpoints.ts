@@ -69,10 +69,18 @@ export class AlternateEndpoints implements AlternateAddresses {
   }
 
   otherAddress(local: TransportAddress): TransportAddress | undefined {
+    return this.changed(local, true, true);
+  }
+
+  /**
+   * The listening address that differs from `local` in its IP, its port or both: each IP's
+   * own port of the role, so that it is bound even when the ports were asked as 0.
+   */
+  changed(local: TransportAddress, changeIp: boolean, changePort: boolean): TransportAddress | undefined {
     const role = this.roles.get(at(local.address, local.port));
-    const ip = this.otherIp(local.address);
+    const ip = changeIp ? this.otherIp(local.address) : local.address;
     if (!role || ip === undefined) return undefined;
-    const port = this.ports.get(roleKey(ip, { tls: role.tls, alt: !role.alt }));
+    const port = this.ports.get(roleKey(ip, { tls: role.tls, alt: changePort !== role.alt }));
     return port === undefined ? undefined : { family: local.family, address: ip, port };
   }
 

@@ -2,7 +2,7 @@
 import { AttributeType, type MessageBuilder, type TransportAddress } from '../stun/index.js';
 import { formatTransportAddress } from '../stun/ip.js';
 import type { EngineContext } from './engine-context.js';
-import { PADDING_BYTES, isRefusal, readDiscoveryRequest, routeOf, sameAddress, type DiscoveryRequest } from './nat-discovery.js';
+import { PADDING_BYTES, isRefusal, readDiscoveryRequest, routeOf, sameAddress, type AlternateAddresses, type DiscoveryRequest } from './nat-discovery.js';
 import { errorFor, send, sendDiscoveryAnswer, successFor, type Request } from './respond.js';
 
 /** RFC 3489's names for RESPONSE-ORIGIN and OTHER-ADDRESS, for clients without the magic cookie. */
@@ -28,16 +28,25 @@ export function answerBinding(ctx: EngineContext, request: Request, key?: Buffer
       else addOrigins(response, false, local, local);
     }
     send(ctx, request, response, key);
-  } else if (!sendDiscovered(ctx, request, response, key, asked, other)) {
+  } else if (!sendDiscovered(ctx, request, response, key, asked, ctx.alternateAddresses, other)) {
     return;
   }
   ctx.counters.bindingResponses++;
 }
 
 /** An RFC 5780 answer: from the address CHANGE-REQUEST names, to RESPONSE-PORT, padded; false when not sent. */
-function sendDiscovered(ctx: EngineContext, request: Request, response: MessageBuilder, key: Buffer | undefined, asked: DiscoveryRequest, other: TransportAddress): boolean {
+function sendDiscovered(
+  ctx: EngineContext,
+  request: Request,
+  response: MessageBuilder,
+  key: Buffer | undefined,
+  asked: DiscoveryRequest,
+  alternates: AlternateAddresses,
+  other: TransportAddress,
+): boolean {
   const { local, remote } = request.session;
-  const route = routeOf(asked, local, remote, other);
+  const route = routeOf(asked, local, remote, alternates);
+  if (!route) return false;
   addOrigins(response, request.message.hasMagicCookie, route.origin, other);
   if (asked.padding) response.add(AttributeType.Padding, Buffer.alloc(PADDING_BYTES));
   const rerouted = !sameAddress(route.origin, local) || !sameAddress(route.destination, remote);

@@ -9,6 +9,8 @@ import type { ClientTransport } from './session.js';
 export interface AlternateAddresses {
   /** OTHER-ADDRESS of `local`: the next listening IP of its family, on the other port; undefined: none. */
   otherAddress(local: TransportAddress): TransportAddress | undefined;
+  /** Where CHANGE-REQUEST has the answer leave from: `local` with its IP, its port or both changed. */
+  changed(local: TransportAddress, changeIp: boolean, changePort: boolean): TransportAddress | undefined;
   /** Sends `data` from the UDP socket bound at `origin`; false when none is bound there. */
   sendFrom(origin: TransportAddress, destination: TransportAddress, data: Buffer): boolean;
 }
@@ -65,13 +67,11 @@ export interface AnswerRoute {
   readonly destination: TransportAddress;
 }
 
-/** The answer's RESPONSE-ORIGIN and destination: as coturn, changing the IP alone keeps the port reached. */
-export function routeOf(asked: DiscoveryRequest, local: TransportAddress, remote: TransportAddress, other: TransportAddress): AnswerRoute {
-  let origin = local;
-  if (asked.changeIp) origin = asked.changePort ? other : { ...other, port: local.port };
-  else if (asked.changePort) origin = { ...local, port: other.port };
+/** The answer's RESPONSE-ORIGIN and destination; undefined when the changed address is not listened on. */
+export function routeOf(asked: DiscoveryRequest, local: TransportAddress, remote: TransportAddress, alternates: AlternateAddresses): AnswerRoute | undefined {
+  const origin = asked.changeIp || asked.changePort ? alternates.changed(local, asked.changeIp, asked.changePort) : local;
   const destination = asked.responsePort === undefined ? remote : { ...remote, port: asked.responsePort };
-  return { origin, destination };
+  return origin && { origin, destination };
 }
 
 export const sameAddress = (a: TransportAddress, b: TransportAddress): boolean => a.address === b.address && a.port === b.port;

@@ -51,7 +51,6 @@ export function engineConfigOf(options: ServerOptions): EngineConfig {
     maxChannelsPerAllocation: MAX_CHANNELS_PER_ALLOCATION,
     alternateServers: options.redirect.alternateServers,
     tlsAlternateServers: options.redirect.tlsAlternateServers,
-    responseOriginOnlyWithRfc5780: options.responseOriginOnlyWithRfc5780,
   };
 }
 

@@ -56,7 +56,6 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     altListeningPort: s.number('alt-listening-port', 0),
     altTlsListeningPort: s.number('alt-tls-listening-port', 0),
     noRfc5780: s.flag('no-rfc5780'),
-    responseOriginOnlyWithRfc5780: s.flag('response-origin-only-with-rfc5780'),
     relayIps: s.all('relay-ip').map((x) => x.value as string),
     externalIps: externalIps(s, errors),
     minPort,

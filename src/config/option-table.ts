@@ -180,7 +180,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('no-software-attribute', 'boolean', applied, 'Do not send the SOFTWARE attribute.', { aliases: ['prod'] }),
   opt('no-rfc5780', 'boolean', applied, 'Disable RFC 5780 NAT behaviour discovery.'),
   opt('no-stun-backward-compatibility', 'boolean', applied, 'No RFC 3489 Binding requests, no MAPPED-ADDRESS.'),
-  opt('response-origin-only-with-rfc5780', 'boolean', applied, 'Send RESPONSE-ORIGIN only when RFC 5780 is on.'),
+  opt('response-origin-only-with-rfc5780', 'boolean', applied, 'Send RESPONSE-ORIGIN only when RFC 5780 is on (always so in Turnpike: without it Binding answers stay minimal).'),
 
   // TLS and DTLS.
   opt('cert', 'file', applied, 'Certificate file, PEM.', { default: 'turn_server_cert.pem' }),

@@ -67,8 +67,6 @@ export interface ServerOptions {
   readonly altTlsListeningPort: number;
   /** `no-rfc5780`: no NAT behaviour discovery, even with two listening IPs. */
   readonly noRfc5780: boolean;
-  /** `response-origin-only-with-rfc5780`: no RESPONSE-ORIGIN in Binding answers without RFC 5780. */
-  readonly responseOriginOnlyWithRfc5780: boolean;
   /** Relay addresses. Empty: the listening address of the same family. */
   readonly relayIps: readonly string[];
   /** `external-ip`: public address per relay (private) address; '' key = any. */

@@ -16,17 +16,13 @@ export function answerBinding(ctx: EngineContext, request: Request, key?: Buffer
   const asked = readDiscoveryRequest(request.message, transport, ctx.alternateAddresses !== undefined);
   if (isRefusal(asked)) return void send(ctx, request, errorFor(ctx, request, asked.code, asked.reason), key);
   const response = successFor(ctx, request);
-  const modern = request.message.hasMagicCookie;
   // RFC 3489 clients (no magic cookie) only understand MAPPED-ADDRESS.
-  if (modern) response.addXorAddress(AttributeType.XorMappedAddress, remote);
+  if (request.message.hasMagicCookie) response.addXorAddress(AttributeType.XorMappedAddress, remote);
   else response.addAddress(AttributeType.MappedAddress, remote);
   const other = ctx.alternateAddresses?.otherAddress(local);
   if (!ctx.alternateAddresses || !other) {
-    // As coturn: RESPONSE-ORIGIN always, unless `response-origin-only-with-rfc5780` (or RFC 5780 is on but this port has no pair).
-    if (!ctx.alternateAddresses && !ctx.config.responseOriginOnlyWithRfc5780) {
-      if (modern) response.addAddress(AttributeType.ResponseOrigin, local);
-      else addOrigins(response, false, local, local);
-    }
+    // Without RFC 5780 the answer stays minimal: no RESPONSE-ORIGIN, as with coturn's
+    // `response-origin-only-with-rfc5780`, which is therefore always in effect (SECURITY.md).
     send(ctx, request, response, key);
   } else if (!sendDiscovered(ctx, request, response, key, asked, ctx.alternateAddresses, other)) {
     return;

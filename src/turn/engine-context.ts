@@ -59,8 +59,6 @@ export interface EngineConfig {
   /** `alternate-server` / `tls-alternate-server`: where every Allocate is redirected (300). */
   readonly alternateServers: readonly TransportAddress[];
   readonly tlsAlternateServers: readonly TransportAddress[];
-  /** Without RFC 5780, Binding answers carry no RESPONSE-ORIGIN (`response-origin-only-with-rfc5780`). */
-  readonly responseOriginOnlyWithRfc5780: boolean;
 }
 
 /** Per-realm overrides of the quotas and bandwidth (coturn's `turn_realm_option` rows). */

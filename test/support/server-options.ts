@@ -18,7 +18,6 @@ export async function testServerOptions(overrides: Partial<ServerOptions> = {}):
     altListeningPort: 0,
     altTlsListeningPort: 0,
     noRfc5780: false,
-    responseOriginOnlyWithRfc5780: false,
     relayIps: [],
     externalIps: new Map(),
     minPort: first,

@@ -10,6 +10,7 @@ import { UserDb, openUserDb } from './auth/userdb.js';
 import type { ServerOptions } from './config/server-options.js';
 import { credentialsOf, credentialsWithRedis, engineConfigOf, peerPolicyOf } from './engine-settings.js';
 import type { Logger } from './log/logger-interface.js';
+import { AlternateEndpoints, logRfc5780, rfc5780Wanted } from './net/alternate-endpoints.js';
 import { Listeners, type ListenerGroup } from './net/listeners.js';
 import { localAddresses } from './net/local-addresses.js';
 import type { PortSlice } from './net/port-pool.js';
@@ -90,6 +91,8 @@ export class RelayNode {
     private readonly own: OwnAddresses,
     private nonces: NonceIssuer,
     private peerPolicy: PeerPolicy,
+    /** RFC 5780's listening ports, filled in as the listeners bind; undefined when it is off. */
+    private readonly alternates: AlternateEndpoints | undefined,
   ) {}
 
   private running: Listeners | undefined;
@@ -112,6 +115,7 @@ export class RelayNode {
     await redisUserDb?.start(options.realm);
     const nonces = new NonceIssuer(options.staleNonce, parts.secrets.nonce);
     const peerPolicy = peerPolicyOf(options, own);
+    const alternates = rfc5780Wanted(options, listeningIps) ? new AlternateEndpoints(listeningIps) : undefined;
     const engine = new TurnEngine(engineConfigOf(options), {
       credentials: credentialsFrom(options, userDb, redisUserDb, logger),
       oauthKeys: options.oauth ? (redisUserDb ?? userDb) : undefined,
@@ -121,13 +125,14 @@ export class RelayNode {
       nonces,
       ledger: parts.ledger,
       replyBudget: options.noReplyBudget ? undefined : new ReplyBudget({ hashSeed: parts.secrets.replyBudgetSeed, advanceMemory: parts.advanceMemory }),
+      alternateAddresses: alternates,
       realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : redisUserDb ? (realm) => redisUserDb.realmOptions(realm) : undefined,
       onAllocationEnded: (allocation) => parts.onAllocationEnded?.(allocation),
       otherWorkers: parts.otherWorkers,
       logger,
       clock: Date.now,
     });
-    return new RelayNode(engine, relays, tcpRelays, userDb, parts, redisUserDb, own, nonces, peerPolicy);
+    return new RelayNode(engine, relays, tcpRelays, userDb, parts, redisUserDb, own, nonces, peerPolicy, alternates);
   }
 
   get listeners(): Listeners {
@@ -142,7 +147,7 @@ export class RelayNode {
   /** Binds the listeners and starts the engine's clock; on failure the node is closed. */
   async listen(): Promise<Listeners> {
     const { options, logger, place, secrets } = this.parts;
-    this.running = await Listeners.start(options, this.own.listeningIps, this.engine, logger, place?.group, secrets.dtlsCookie);
+    this.running = await Listeners.start(options, this.own.listeningIps, this.engine, logger, place?.group, secrets.dtlsCookie, this.alternates);
     // Ports asked as 0 are known now.
     this.own.servicePorts.add(this.running.boundPorts);
     this.ticker = setInterval(() => this.engine.tick(), 1000);
@@ -167,6 +172,7 @@ export class RelayNode {
     const relayWhere = options.relayIps.length > 0 ? this.own.relayIps.join(', ') : 'the address each client reached';
     logger.info(`relaying from ${relayWhere}, ports ${options.minPort}-${options.maxPort}`);
     logger.info(this.peerPolicy.describe());
+    logRfc5780(options, this.own.listeningIps, logger);
     if (this.engine.config.authMode === 'stun-only') {
       logger.warn(
         options.stunOnly

@@ -79,7 +79,6 @@ function opt(name: string, type: OptionType, status: OptionStatus, help: string,
 
 // Reasons shared by several not-planned options.
 const NO_DEVICE = 'binding to a device (SO_BINDTODEVICE) is not available in Node.js; use listening-ip/relay-ip';
-const NO_5780 = 'Turnpike does not implement RFC 5780 NAT behaviour discovery';
 const NO_DB = 'MySQL/MongoDB user databases are not planned; use the SQLite userdb, PostgreSQL or Redis';
 const NO_DB_ONLY = 'only matters for secrets, IP lists or realms kept in a database, which Turnpike reads at start';
 const NO_TELNET = "Turnpike has no telnet CLI; use 'turnpike admin'";
@@ -99,8 +98,8 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('listening-device', 'string', notPlanned(NO_DEVICE), 'Listener interface device.', { short: 'd', arg: '<device>' }),
   opt('listening-port', 'port', applied, 'Listener port for UDP and TCP.', { short: 'p', default: 3478 }),
   opt('tls-listening-port', 'port', applied, 'Listener port for TLS and DTLS.', { default: 5349 }),
-  opt('alt-listening-port', 'port', notPlanned(NO_5780), 'Alternative UDP/TCP port for RFC 5780 (0: port + 1).', { min: 0, default: 0 }),
-  opt('alt-tls-listening-port', 'port', notPlanned(NO_5780), 'Alternative TLS/DTLS port for RFC 5780 (0: port + 1).', { min: 0, default: 0 }),
+  opt('alt-listening-port', 'port', applied, 'Alternative UDP/TCP port for RFC 5780 (0: port + 1).', { min: 0, default: 0 }),
+  opt('alt-tls-listening-port', 'port', applied, 'Alternative TLS/DTLS port for RFC 5780 (0: port + 1).', { min: 0, default: 0 }),
   opt('tcp-proxy-port', 'port', applied, 'Port for TCP connections from a load balancer that opens each with a PROXY protocol header (v1 or v2), whose client address then counts; plain TCP only.'),
   opt('listening-ip', 'ip', applied, 'Listener address; repeat for several. Default: all local addresses.', { short: 'L', list: true }),
   opt('aux-server', 'address', applied, 'Another UDP and TCP listening endpoint ip:port (e.g. port 443 or 80 for restrictive firewalls); repeat for several.', { list: true, arg: '<ip:port>' }),
@@ -179,9 +178,9 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('secure-stun', 'boolean', applied, 'Require authentication of STUN Binding requests.'),
   opt('fingerprint', 'boolean', applied, 'Add FINGERPRINT to responses.', { short: 'f' }),
   opt('no-software-attribute', 'boolean', applied, 'Do not send the SOFTWARE attribute.', { aliases: ['prod'] }),
-  opt('no-rfc5780', 'boolean', notPlanned(`${NO_5780}, so this is always in effect`), 'Disable RFC 5780 NAT behaviour discovery.'),
+  opt('no-rfc5780', 'boolean', applied, 'Disable RFC 5780 NAT behaviour discovery.'),
   opt('no-stun-backward-compatibility', 'boolean', applied, 'No RFC 3489 Binding requests, no MAPPED-ADDRESS.'),
-  opt('response-origin-only-with-rfc5780', 'boolean', parsed('policy'), 'Send RESPONSE-ORIGIN only when RFC 5780 is on.'),
+  opt('response-origin-only-with-rfc5780', 'boolean', applied, 'Send RESPONSE-ORIGIN only when RFC 5780 is on (always so in Turnpike: without it Binding answers stay minimal).'),
 
   // TLS and DTLS.
   opt('cert', 'file', applied, 'Certificate file, PEM.', { default: 'turn_server_cert.pem' }),

@@ -62,6 +62,11 @@ export interface ServerOptions {
   readonly listeningIps: readonly string[];
   readonly listeningPort: number;
   readonly tlsListeningPort: number;
+  /** RFC 5780's second ports (`alt-listening-port`, `alt-tls-listening-port`); 0: the port + 1. */
+  readonly altListeningPort: number;
+  readonly altTlsListeningPort: number;
+  /** `no-rfc5780`: no NAT behaviour discovery, even with two listening IPs. */
+  readonly noRfc5780: boolean;
   /** Relay addresses. Empty: the listening address of the same family. */
   readonly relayIps: readonly string[];
   /** `external-ip`: public address per relay (private) address; '' key = any. */

@@ -6,6 +6,7 @@ import type { ServerOptions, TlsOptions } from '../config/server-options.js';
 import { formatTransportAddress, type TransportAddress } from '../stun/ip.js';
 import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../log/logger-interface.js';
+import { AlternateEndpoints, portPairs } from './alternate-endpoints.js';
 import { startDtls } from './dtls/from-options.js';
 import type { DtlsService } from './dtls/service.js';
 import { StreamListener, TlsTerminator, tlsSessionFactory } from './stream-listener.js';
@@ -49,6 +50,8 @@ export class Listeners {
     logger: Logger,
     group?: ListenerGroup,
     dtlsCookieSecret?: Buffer,
+    /** RFC 5780: the alternative ports are bound too, and every listening port is told to it. */
+    alternates?: AlternateEndpoints,
   ): Promise<Listeners> {
     const streamOptions = { maxAllocateTimeoutSeconds: options.maxAllocateTimeout };
     let tls: TlsTerminator | undefined;
@@ -76,24 +79,37 @@ export class Listeners {
       return listener;
     };
     try {
+      // With RFC 5780 (alternates), each IP listens on the alternative ports too, as coturn does.
       for (const ip of ips) {
-        if (!options.noUdp) udp.push(await bindUdp(ip, options.listeningPort));
-        // As coturn: DTLS on both ports, told from plain STUN/ChannelData by the first byte.
-        if (dtls) {
-          if (!options.noUdp) udp[udp.length - 1]!.onDtls = dtls.attach(udp[udp.length - 1]!);
-          const onTlsPort = await bindUdp(ip, options.tlsListeningPort);
-          onTlsPort.onDtls = dtls.attach(onTlsPort);
-          dtlsUdp.push(onTlsPort);
-        }
-        // Plain and TLS clients are both accepted on either port, told apart by the first byte.
-        if (!options.noTcp) streams.push(await bindStream(ip, options.listeningPort, tls));
-        if (tls) {
-          const onTlsPort = await bindStream(ip, options.tlsListeningPort, tls);
-          streams.push(onTlsPort);
-          listeners.tlsPortStreams.add(onTlsPort);
-        }
-        if (options.tcpProxyPort !== undefined) {
-          listeners.proxied.push(await bindStream(ip, options.tcpProxyPort, undefined, true));
+        for (const pair of portPairs(options, alternates !== undefined)) {
+          const plain = { tls: false, alt: pair.alt };
+          const secure = { tls: true, alt: pair.alt };
+          if (!options.noUdp) {
+            udp.push(await bindUdp(ip, pair.port));
+            alternates?.add(ip, udp[udp.length - 1]!.local.port, plain, udp[udp.length - 1]!.socket);
+          }
+          // As coturn: DTLS on both ports, told from plain STUN/ChannelData by the first byte.
+          if (dtls) {
+            if (!options.noUdp) udp[udp.length - 1]!.onDtls = dtls.attach(udp[udp.length - 1]!);
+            const onTlsPort = await bindUdp(ip, pair.tlsPort);
+            onTlsPort.onDtls = dtls.attach(onTlsPort);
+            dtlsUdp.push(onTlsPort);
+            alternates?.add(ip, onTlsPort.local.port, secure, onTlsPort.socket);
+          }
+          // Plain and TLS clients are both accepted on either port, told apart by the first byte.
+          if (!options.noTcp) {
+            streams.push(await bindStream(ip, pair.port, tls));
+            alternates?.add(ip, streams[streams.length - 1]!.local.port, plain);
+          }
+          if (tls) {
+            const onTlsPort = await bindStream(ip, pair.tlsPort, tls);
+            streams.push(onTlsPort);
+            listeners.tlsPortStreams.add(onTlsPort);
+            alternates?.add(ip, onTlsPort.local.port, secure);
+          }
+          if (options.tcpProxyPort !== undefined && !pair.alt) {
+            listeners.proxied.push(await bindStream(ip, options.tcpProxyPort, undefined, true));
+          }
         }
       }
       // aux-server: more plain endpoints, each an address and a port of its own.

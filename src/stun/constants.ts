@@ -53,6 +53,9 @@ export const AttributeType = {
   ReservationToken: 0x0022,
   Priority: 0x0024,
   UseCandidate: 0x0025,
+  /** RFC 5780 §7.6, §7.5: Binding only. */
+  Padding: 0x0026,
+  ResponsePort: 0x0027,
   ConnectionId: 0x002a,
   AdditionalAddressFamily: 0x8000,
   AddressErrorCode: 0x8001,

@@ -1,17 +1,59 @@
-/** Binding (RFC 8489 §6.3.1): the client's reflexive address. */
-import { AttributeType } from '../stun/index.js';
+/** Binding (RFC 8489 §6.3.1): the client's reflexive address, and RFC 5780's answers (nat-discovery.ts). */
+import { AttributeType, type MessageBuilder, type TransportAddress } from '../stun/index.js';
 import { formatTransportAddress } from '../stun/ip.js';
 import type { EngineContext } from './engine-context.js';
-import { send, successFor, type Request } from './respond.js';
+import { PADDING_BYTES, isRefusal, readDiscoveryRequest, routeOf, sameAddress, type AlternateAddresses, type DiscoveryRequest } from './nat-discovery.js';
+import { errorFor, send, sendDiscoveryAnswer, successFor, type Request } from './respond.js';
+
+/** RFC 3489's names for RESPONSE-ORIGIN and OTHER-ADDRESS, for clients without the magic cookie. */
+const SOURCE_ADDRESS = 0x0004;
+const CHANGED_ADDRESS = 0x0005;
 
 export function answerBinding(ctx: EngineContext, request: Request, key?: Buffer): void {
   ctx.counters.bindingRequests++;
-  const { remote, transport } = request.session;
+  const { remote, local, transport } = request.session;
   if (ctx.config.logBinding) ctx.logger.info(`Binding from ${formatTransportAddress(remote)} over ${transport}`);
+  const asked = readDiscoveryRequest(request.message, transport, ctx.alternateAddresses !== undefined);
+  if (isRefusal(asked)) return void send(ctx, request, errorFor(ctx, request, asked.code, asked.reason), key);
   const response = successFor(ctx, request);
   // RFC 3489 clients (no magic cookie) only understand MAPPED-ADDRESS.
-  if (request.message.hasMagicCookie) response.addXorAddress(AttributeType.XorMappedAddress, request.session.remote);
-  else response.addAddress(AttributeType.MappedAddress, request.session.remote);
-  send(ctx, request, response, key);
+  if (request.message.hasMagicCookie) response.addXorAddress(AttributeType.XorMappedAddress, remote);
+  else response.addAddress(AttributeType.MappedAddress, remote);
+  const other = ctx.alternateAddresses?.otherAddress(local);
+  if (!ctx.alternateAddresses || !other) {
+    // Without RFC 5780 the answer stays minimal: no RESPONSE-ORIGIN, as with coturn's
+    // `response-origin-only-with-rfc5780`, which is therefore always in effect (SECURITY.md).
+    send(ctx, request, response, key);
+  } else if (!sendDiscovered(ctx, request, response, key, asked, ctx.alternateAddresses, other)) {
+    return;
+  }
   ctx.counters.bindingResponses++;
+}
+
+/** An RFC 5780 answer: from the address CHANGE-REQUEST names, to RESPONSE-PORT, padded; false when not sent. */
+function sendDiscovered(
+  ctx: EngineContext,
+  request: Request,
+  response: MessageBuilder,
+  key: Buffer | undefined,
+  asked: DiscoveryRequest,
+  alternates: AlternateAddresses,
+  other: TransportAddress,
+): boolean {
+  const { local, remote } = request.session;
+  const route = routeOf(asked, local, remote, alternates);
+  if (!route) return false;
+  addOrigins(response, request.message.hasMagicCookie, route.origin, other);
+  if (asked.padding) response.add(AttributeType.Padding, Buffer.alloc(PADDING_BYTES));
+  const rerouted = !sameAddress(route.origin, local) || !sameAddress(route.destination, remote);
+  if (!rerouted && !asked.padding) {
+    send(ctx, request, response, key);
+    return true;
+  }
+  return sendDiscoveryAnswer(ctx, request, response, key, rerouted ? route : undefined);
+}
+
+function addOrigins(response: MessageBuilder, modern: boolean, origin: TransportAddress, other: TransportAddress): void {
+  response.addAddress(modern ? AttributeType.ResponseOrigin : SOURCE_ADDRESS, origin);
+  response.addAddress(modern ? AttributeType.OtherAddress : CHANGED_ADDRESS, other);
 }

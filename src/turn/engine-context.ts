@@ -14,6 +14,7 @@ import type { PeerConnection, RelayProvider, TcpRelayProvider } from './relay.js
 import type { PendingConnections } from './tcp-relay.js';
 import type { AllocationLedger } from './ledger.js';
 import type { ReplyBudget } from './reply-budget.js';
+import type { AlternateAddresses } from './nat-discovery.js';
 import type { ClientSession } from './session.js';
 
 export type AuthMode = 'long-term' | 'none' | 'stun-only';
@@ -86,6 +87,8 @@ export interface EngineServices {
   readonly ledger: AllocationLedger;
   /** Caps unsigned answers over plain UDP at what each source sent; absent: no cap. */
   readonly replyBudget?: ReplyBudget;
+  /** RFC 5780 is served (two listening IPs, no `no-rfc5780`): where OTHER-ADDRESS is and how to answer from it. */
+  readonly alternateAddresses?: AlternateAddresses;
   readonly logger: Logger;
   /** Told of every allocation that ends, after it is closed (metrics keep its totals). */
   readonly onAllocationEnded?: (allocation: Allocation) => void;

@@ -2,6 +2,7 @@
 import { AttributeType, MessageBuilder, Method, StunClass, type StunMessage } from '../stun/index.js';
 import type { Allocation } from './allocation.js';
 import type { EngineContext } from './engine-context.js';
+import type { AnswerRoute } from './nat-discovery.js';
 import type { ClientSession } from './session.js';
 
 export interface Request {
@@ -56,8 +57,7 @@ export function errorFor(ctx: EngineContext, request: Request, code: number, rea
  * reply budget: a spoofed source must not get more bytes than it sent.
  */
 export function send(ctx: EngineContext, request: Request, builder: MessageBuilder, key?: Buffer): Buffer {
-  const fingerprint = ctx.config.fingerprint || request.message.fingerprint !== undefined;
-  const data = builder.build({ integrityKey: key, fingerprint });
+  const data = seal(ctx, request, builder, key);
   if (key === undefined && isBindingSuccess(request, builder)) {
     // Always answered; it uses up the credit its request earned, so Bindings fund no challenge and repay no advance.
     if (request.session.transport === 'udp') ctx.replyBudget?.charge(request.session.remote.address, request.message.buffer.length, data.length);
@@ -69,6 +69,25 @@ export function send(ctx: EngineContext, request: Request, builder: MessageBuild
   return data;
 }
 
+function seal(ctx: EngineContext, request: Request, builder: MessageBuilder, key: Buffer | undefined): Buffer {
+  const fingerprint = ctx.config.fingerprint || request.message.fingerprint !== undefined;
+  return builder.build({ integrityKey: key, fingerprint });
+}
+
+/**
+ * An RFC 5780 answer that is padded, or leaves from another address or port (CHANGE-REQUEST),
+ * or goes to another port (RESPONSE-PORT): unlike a plain Binding answer it is sent only
+ * within the source's reply budget, signed or not, since PADDING makes it large and a signed
+ * request can be replayed from a spoofed source. RESPONSE-PORT keeps the IP, so the answer is
+ * charged to the same source. `route` absent: through the session. False when not sent.
+ */
+export function sendDiscoveryAnswer(ctx: EngineContext, request: Request, builder: MessageBuilder, key: Buffer | undefined, route: AnswerRoute | undefined): boolean {
+  const data = seal(ctx, request, builder, key);
+  if (!route) return deliver(ctx, request.session, data, true);
+  if (!withinBudget(ctx, request.session, data.length)) return false;
+  return ctx.alternateAddresses?.sendFrom(route.origin, route.destination, data) ?? false;
+}
+
 /** The cached answer to a retransmitted request; unsigned, it is charged to the reply budget like the first. */
 function resend(ctx: EngineContext, request: Request, data: Buffer, key: Buffer | undefined): void {
   deliver(ctx, request.session, data, key === undefined);
@@ -76,13 +95,16 @@ function resend(ctx: EngineContext, request: Request, data: Buffer, key: Buffer 
 
 /** Sends `data`, unless it is unsigned, over plain UDP, and beyond what its source has sent. */
 function deliver(ctx: EngineContext, session: ClientSession, data: Buffer, unsigned: boolean): boolean {
-  const budgeted = unsigned && session.transport === 'udp' && ctx.replyBudget !== undefined;
-  if (budgeted && !ctx.replyBudget!.spend(session.remote.address, data.length)) {
-    ctx.counters.repliesWithheld++;
-    return false;
-  }
+  if (unsigned && !withinBudget(ctx, session, data.length)) return false;
   session.send(data);
   return true;
+}
+
+/** True, and the bytes spent, when an answer of `bytes` may go to the session's source (plain UDP only). */
+function withinBudget(ctx: EngineContext, session: ClientSession, bytes: number): boolean {
+  if (session.transport !== 'udp' || ctx.replyBudget === undefined || ctx.replyBudget.spend(session.remote.address, bytes)) return true;
+  ctx.counters.repliesWithheld++;
+  return false;
 }
 
 function countError(ctx: EngineContext, request: Request, code: number): void {

@@ -203,6 +203,26 @@ export async function runStunclient(host: string, port: number, timeoutMs = 10_0
   return { exitCode: info.code, address: m?.[1] ?? null, port: num(m?.[2]), output: proc.output };
 }
 
+// ---------------------------------------------------------------------------- natdiscovery
+
+/**
+ * What turnutils_natdiscovery concluded, one line each: the tests it ran (`-= … =-`), its
+ * verdicts (`NAT with …`), hairpinning, errors and timeouts. Addresses and ports are left out,
+ * so two servers on different ports compare equal when they behave alike.
+ */
+export function natBehaviourLines(output: string): string[] {
+  return output.split('\n').map((l) => l.trim()).filter((l) => /^-= .* =-$|^NAT |hairpinning|The response is an error|timeout/i.test(l));
+}
+
+/** turnutils_natdiscovery with `flags` (-m, -f, -H, -P…) against host:port; its whole output. */
+export async function runNatdiscovery(flags: string[], host: string, port: number, timeoutMs = 30_000): Promise<string> {
+  const proc = startProcess('turnutils_natdiscovery', [...flags, '-p', String(port), host]);
+  const timer = setTimeout(() => void proc.stop(), timeoutMs);
+  await proc.exited;
+  clearTimeout(timer);
+  return proc.output;
+}
+
 // ---------------------------------------------------------------------------- turnserver
 
 export interface CoturnOptions {

@@ -63,6 +63,15 @@ export async function freeUdpTcpPortOnAll(hosts: readonly string[], tries = 50):
   throw new Error(`no port free for both UDP and TCP on ${hosts.join(' and ')} after ${tries} tries`);
 }
 
+/** A port free for UDP and TCP on every one of `hosts`, and the next one too (RFC 5780's alternative port is port + 1). */
+export async function freePortPairOnAll(hosts: readonly string[], tries = 50): Promise<number> {
+  for (let i = 0; i < tries; i++) {
+    const port = await freeUdpTcpPortOnAll(hosts, tries);
+    if (port < 65535 && (await isFreeOnAll(hosts, port + 1))) return port;
+  }
+  throw new Error(`no two consecutive ports free for UDP and TCP on ${hosts.join(' and ')} after ${tries} tries`);
+}
+
 async function isFreeOnAll(hosts: readonly string[], port: number): Promise<boolean> {
   for (const host of hosts) {
     const udp = await bindUdp(host, port);

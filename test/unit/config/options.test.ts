@@ -247,12 +247,9 @@ describe('malformed values stop the server with file, line and option', () => {
 
 describe('options with no effect yet', () => {
   it('warn once each, naming the area, wherever they are set', () => {
-    const text = `${AUTH}psql-userdb=host=127.0.0.1\npsql-userdb=host=127.0.0.2\nresponse-origin-only-with-rfc5780\n`;
+    const text = `${AUTH}psql-userdb=host=127.0.0.1\npsql-userdb=host=127.0.0.2\n`;
     const { warnings, file } = load(text, ['--psql-userdb', 'host=127.0.0.3']);
-    expect(warnings).toEqual([
-      `${file}:3: option 'psql-userdb' is parsed but not applied yet (credentials); it has no effect`,
-      `${file}:5: option 'response-origin-only-with-rfc5780' is parsed but not applied yet (policy); it has no effect`,
-    ]);
+    expect(warnings).toEqual([`${file}:3: option 'psql-userdb' is parsed but not applied yet (credentials); it has no effect`]);
   });
 
   it('warn about options that are not planned, with the reason', () => {

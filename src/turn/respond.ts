@@ -2,6 +2,8 @@
 import { AttributeType, MessageBuilder, Method, StunClass, type StunMessage } from '../stun/index.js';
 import type { Allocation } from './allocation.js';
 import type { EngineContext } from './engine-context.js';
+import { SecurityFeature } from './nonce.js';
+import { OFFERED_PASSWORD_ALGORITHMS, answerIntegrity } from './password-algorithms.js';
 import type { ClientSession } from './session.js';
 
 export interface Request {
@@ -51,13 +53,15 @@ export function errorFor(ctx: EngineContext, request: Request, code: number, rea
 }
 
 /**
- * Seals (integrity with `key` when authenticated; fingerprint when asked) and sends. An
+ * Seals (integrity with `key` when authenticated, by the HMAC the request calls for;
+ * fingerprint when asked) and sends. An
  * unsigned answer over plain UDP (other than a Binding's) is sent only within the source's
  * reply budget: a spoofed source must not get more bytes than it sent.
  */
 export function send(ctx: EngineContext, request: Request, builder: MessageBuilder, key?: Buffer): Buffer {
   const fingerprint = ctx.config.fingerprint || request.message.fingerprint !== undefined;
-  const data = builder.build({ integrityKey: key, fingerprint });
+  const sha256 = key !== undefined && answerIntegrity(request.message) === 'sha256';
+  const data = builder.build(sha256 ? { integritySha256Key: key, fingerprint } : { integrityKey: key, fingerprint });
   if (key === undefined && isBindingSuccess(request, builder)) {
     // Always answered; it uses up the credit its request earned, so Bindings fund no challenge and repay no advance.
     if (request.session.transport === 'udp') ctx.replyBudget?.charge(request.session.remote.address, request.message.buffer.length, data.length);
@@ -99,12 +103,15 @@ function isBindingSuccess(request: Request, builder: MessageBuilder): boolean {
 }
 
 /**
- * 401 or 438 with a fresh NONCE and the REALM, never signed (RFC 8489 §9.2.4). No reason
- * phrase: the code says it, and a smaller challenge comes sooner out of the reply budget.
+ * 401 or 438 with a fresh NONCE, the REALM and PASSWORD-ALGORITHMS, never signed (RFC 8489
+ * §9.2.4). No reason phrase unless one is given: the code says it, and a smaller challenge
+ * comes sooner out of the reply budget.
  */
-export function challenge(ctx: EngineContext, request: Request, code: 401 | 438): void {
-  const builder = errorFor(ctx, request, code, '')
+export function challenge(ctx: EngineContext, request: Request, code: 401 | 438, reason = ''): void {
+  const features = SecurityFeature.PasswordAlgorithms | (ctx.credentials.resolvesEveryUserHash ? SecurityFeature.UsernameAnonymity : 0);
+  const builder = errorFor(ctx, request, code, reason)
     .addString(AttributeType.Realm, ctx.config.realm)
-    .addString(AttributeType.Nonce, ctx.nonces.issue(request.session.remote.address, request.now));
+    .addString(AttributeType.Nonce, ctx.nonces.issue(request.session.remote.address, request.now, features))
+    .add(AttributeType.PasswordAlgorithms, OFFERED_PASSWORD_ALGORITHMS);
   send(ctx, request, builder);
 }

@@ -171,8 +171,9 @@ describe('reply budget over plain UDP', () => {
     const response = await client.transact(minimalAllocate(), undefined, 2000);
     expect(response.attributes.has(AttributeType.Software)).toBe(false);
     expect(readErrorCode(response, AttributeType.ErrorCode)?.reason).toBe('');
-    // Header, ERROR-CODE, REALM (test.example) and NONCE: 20 + 8 + 16 + 20 bytes.
-    expect(response.buffer.length).toBe(64);
+    // Header, ERROR-CODE, REALM (test.example), NONCE (RFC 8489's 13-character cookie and 19
+    // characters of time and HMAC) and PASSWORD-ALGORITHMS (SHA-256, MD5): 20 + 8 + 16 + 36 + 12 bytes.
+    expect(response.buffer.length).toBe(92);
   });
 
   it('answers every request with no-reply-budget, the operator’s choice of speed over reflection safety', async () => {

@@ -1,0 +1,62 @@
+/**
+ * RFC 8489's password algorithms (§9.2.4, §14.11-12, §18.5): what a 401 offers, which one
+ * a request chose, and the bid-down checks that keep an attacker on the path from making a
+ * client fall back to MD5 unnoticed.
+ */
+import {
+  AttributeType,
+  hasAttribute,
+  readPasswordAlgorithms,
+  readBytes,
+  type IntegrityAlgorithm,
+  type PasswordAlgorithm,
+  type StunMessage,
+} from '../stun/index.js';
+import { SecurityFeature } from './nonce.js';
+
+/** IANA's STUN Password Algorithms registry. */
+const AlgorithmNumber = { MD5: 0x0001, SHA256: 0x0002 } as const;
+
+/**
+ * PASSWORD-ALGORITHMS as every 401 and 438 carries it, in preferential order: SHA-256, then
+ * MD5 (no parameters for either). The nonce cookie does not name the list; this server
+ * always offers this one, so "the value sent with this NONCE" is this value.
+ */
+export const OFFERED_PASSWORD_ALGORITHMS: Buffer = Buffer.from([0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00]);
+
+/** How the request's key is derived; `explicit` when it named the algorithm (PASSWORD-ALGORITHM). */
+export interface ChosenAlgorithm {
+  readonly algorithm: PasswordAlgorithm;
+  readonly explicit: boolean;
+}
+
+const IMPLICIT_MD5: ChosenAlgorithm = { algorithm: 'md5', explicit: false };
+
+/**
+ * The request's password algorithm, or a reason to answer 400 (RFC 8489 §9.2.4): when its
+ * nonce says PASSWORD-ALGORITHMS was offered, a request carrying neither attribute is MD5 (an
+ * RFC 5389 client), and otherwise it must carry both, the list exactly as offered and the
+ * choice one of it.
+ */
+export function chosenPasswordAlgorithm(message: StunMessage, features: number): ChosenAlgorithm | string {
+  const offered = readBytes(message, AttributeType.PasswordAlgorithms);
+  const chosen = readPasswordAlgorithms(message, AttributeType.PasswordAlgorithm);
+  if ((features & SecurityFeature.PasswordAlgorithms) === 0) return IMPLICIT_MD5;
+  if (offered === undefined && chosen === undefined) return IMPLICIT_MD5;
+  if (offered === undefined || chosen === undefined) return 'PASSWORD-ALGORITHMS and PASSWORD-ALGORITHM go together';
+  if (!offered.equals(OFFERED_PASSWORD_ALGORITHMS)) return 'PASSWORD-ALGORITHMS is not the list this server sent';
+  const [only] = chosen;
+  if (chosen.length !== 1 || only!.parameters.length !== 0) return 'PASSWORD-ALGORITHM is malformed';
+  if (only!.algorithm === AlgorithmNumber.SHA256) return { algorithm: 'sha256', explicit: true };
+  if (only!.algorithm === AlgorithmNumber.MD5) return { algorithm: 'md5', explicit: true };
+  return 'PASSWORD-ALGORITHM is not one of PASSWORD-ALGORITHMS';
+}
+
+/**
+ * Which HMAC signs the answers to `message`: SHA-256 when it came with MESSAGE-INTEGRITY-SHA256
+ * or named its password algorithm (RFC 8489 §9.2.4: only an implicit-MD5 request is answered
+ * with MESSAGE-INTEGRITY), SHA-1 otherwise, as for every RFC 5389 client.
+ */
+export function answerIntegrity(message: StunMessage): IntegrityAlgorithm {
+  return message.messageIntegritySha256 !== undefined || hasAttribute(message, AttributeType.PasswordAlgorithm) ? 'sha256' : 'sha1';
+}

@@ -17,6 +17,8 @@ describe('users', () => {
   it('takes 0x keys of 32 hex digits as they are', () => {
     const { options } = load(`${AUTH}user=ninefingers:0xbc807ee29df3c9ffa736523fb2c4e8ee\n`);
     expect(options.users[0]?.key.toString('hex')).toBe('bc807ee29df3c9ffa736523fb2c4e8ee');
+    // An MD5 key gives no SHA-256 one: that needs the password.
+    expect(options.users[0]?.sha256Key).toBeUndefined();
   });
 
   it('refuses keys of any other length, users without a colon, and empty parts', () => {

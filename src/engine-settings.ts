@@ -94,6 +94,8 @@ export function credentialsWithRedis(options: ServerOptions, redis: RedisUserDb,
     },
     usernameForHash: (userhash, realm) => local.usernameForHash(userhash, realm),
     resolvesEveryUserHash: false,
+    // Redis may hold a user's MD5 key only.
+    everyUserHasSha256Key: false,
   };
 }
 

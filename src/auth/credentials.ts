@@ -27,6 +27,8 @@ export interface CredentialSource {
    * anonymity" (RFC 8489 clients then send USERHASH only): not with REST names or a database.
    */
   readonly resolvesEveryUserHash: boolean;
+  /** True when every user has a SHA-256 key (no `0x…` user, no database): 401s may then offer SHA-256 first. */
+  readonly everyUserHasSha256Key: boolean;
 }
 
 /** A user's keys: MD5 always, SHA-256 when the password is known. */
@@ -66,6 +68,11 @@ export class StaticUsers implements UserKeyStore {
   usernameForHash(userhash: Buffer, realm: string): string | undefined {
     return realm === this.realm ? this.namesByHash.get(userhash.toString('hex')) : undefined;
   }
+
+  get allHaveSha256Keys(): boolean {
+    for (const keys of this.keys.values()) if (!keys.sha256) return false;
+    return true;
+  }
 }
 
 const UNKNOWN: KeyLookup = { keys: [], valid: false };
@@ -77,12 +84,14 @@ const UNKNOWN: KeyLookup = { keys: [], valid: false };
  */
 export class Credentials implements CredentialSource {
   readonly resolvesEveryUserHash: boolean;
+  readonly everyUserHasSha256Key: boolean;
 
   constructor(
     private readonly users: readonly [StaticUsers, ...UserKeyStore[]],
     private readonly rest: RestSecrets | undefined,
   ) {
     this.resolvesEveryUserHash = users.length === 1 && rest === undefined;
+    this.everyUserHasSha256Key = users.length === 1 && users[0].allHaveSha256Keys;
   }
 
   keysFor(username: string, realm: string, nowMs: number, algorithm: PasswordAlgorithm = 'md5'): KeyLookup {

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { AttributeType, readBytes, readString, verifyIntegrity, type StunMessage } from '../stun/index.js';
 import type { EngineContext } from './engine-context.js';
-import { nonceFeatures } from './nonce.js';
+import { nonceContents } from './nonce.js';
 import { chosenPasswordAlgorithm } from './password-algorithms.js';
 import { challenge, errorFor, send, type Request } from './respond.js';
 
@@ -69,7 +69,8 @@ export async function authenticate(ctx: EngineContext, request: Request): Promis
     return undefined;
   }
   // The nonce is ours, so are the features its cookie claims: a request cannot bid them down.
-  const chosen = chosenPasswordAlgorithm(message, nonceFeatures(nonce));
+  const { features, tag } = nonceContents(nonce);
+  const chosen = chosenPasswordAlgorithm(message, features, tag);
   if (typeof chosen === 'string') {
     send(ctx, request, errorFor(ctx, request, 400, chosen));
     return undefined;

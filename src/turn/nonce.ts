@@ -1,6 +1,6 @@
 /**
- * Stateless nonces (as pion/turn and coturn 4.17 do): the issue time plus an HMAC of it and
- * the client's IP, so a flood of unauthenticated requests costs the server no memory, and a
+ * Stateless nonces (as pion/turn and coturn 4.17 do): the issue time (and a tag byte) plus an
+ * HMAC of them and the client's IP, so a flood of unauthenticated requests costs the server no memory, and a
  * nonce taken from one client is worthless from another address.
  *
  * Each starts with RFC 8489's nonce cookie ("obMatJos2" and the base64 of the 24 STUN
@@ -10,9 +10,11 @@
  */
 import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
-/** 80 bits: forging one means 2^79 online guesses, and it still does not authenticate. It fills the nonce's padding. */
-const MAC_LENGTH = 10;
+/** 72 bits: forging one means 2^71 online guesses, and it still does not authenticate. It fills the nonce's padding. */
+const MAC_LENGTH = 9;
 const STAMP_LENGTH = 4;
+/** A byte the issuer is given and the nonce carries under its HMAC (the order of PASSWORD-ALGORITHMS). */
+const TAG_LENGTH = 1;
 
 const NONCE_COOKIE = 'obMatJos2';
 /** The cookie and four base64 characters of feature bits. */
@@ -26,11 +28,19 @@ export const SecurityFeature = {
 
 export type NonceCheck = 'valid' | 'stale' | 'invalid';
 
-/** The feature bits a nonce's cookie claims; 0 without a cookie. Trust them once `check` said the nonce is ours. */
-export function nonceFeatures(nonce: string): number {
-  if (!nonce.startsWith(NONCE_COOKIE) || nonce.length < COOKIE_LENGTH) return 0;
+/** What a nonce says: its cookie's feature bits and its tag. Trust it once `check` said the nonce is ours. */
+export interface NonceContents {
+  readonly features: number;
+  readonly tag: number;
+}
+
+export function nonceContents(nonce: string): NonceContents {
   const bits = Buffer.from(nonce.slice(NONCE_COOKIE.length, COOKIE_LENGTH), 'base64');
-  return bits.length === 3 ? bits.readUIntBE(0, 3) : 0;
+  const body = Buffer.from(nonce.slice(COOKIE_LENGTH), 'base64url');
+  return {
+    features: nonce.startsWith(NONCE_COOKIE) && bits.length === 3 ? bits.readUIntBE(0, 3) : 0,
+    tag: body.length > STAMP_LENGTH ? body[STAMP_LENGTH]! : 0,
+  };
 }
 
 function cookieOf(features: number): string {
@@ -56,12 +66,13 @@ export class NonceIssuer {
     return lifetimeSeconds === this.lifetimeSeconds ? this : new NonceIssuer(lifetimeSeconds, this.secret);
   }
 
-  /** A nonce for `clientAddress` whose cookie carries `features` (SecurityFeature bits). */
-  issue(clientAddress: string, nowMs: number, features: number): string {
+  /** A nonce for `clientAddress` whose cookie carries `features` (SecurityFeature bits) and that carries `tag` (a byte). */
+  issue(clientAddress: string, nowMs: number, features: number, tag = 0): string {
     const cookie = cookieOf(features);
-    const stamp = Buffer.allocUnsafe(STAMP_LENGTH);
-    stamp.writeUInt32BE(Math.floor(nowMs / 1000) >>> 0, 0);
-    return cookie + Buffer.concat([stamp, this.mac(cookie, stamp, clientAddress)]).toString('base64url');
+    const stamped = Buffer.allocUnsafe(STAMP_LENGTH + TAG_LENGTH);
+    stamped.writeUInt32BE(Math.floor(nowMs / 1000) >>> 0, 0);
+    stamped[STAMP_LENGTH] = tag;
+    return cookie + Buffer.concat([stamped, this.mac(cookie, stamped, clientAddress)]).toString('base64url');
   }
 
   check(nonce: string, clientAddress: string, nowMs: number): NonceCheck {
@@ -69,15 +80,15 @@ export class NonceIssuer {
     const cookie = nonce.slice(0, COOKIE_LENGTH);
     const body = nonce.slice(COOKIE_LENGTH);
     const raw = Buffer.from(body, 'base64url');
-    if (raw.length !== STAMP_LENGTH + MAC_LENGTH || raw.toString('base64url') !== body) return 'invalid';
-    const stamp = raw.subarray(0, STAMP_LENGTH);
-    if (!timingSafeEqual(raw.subarray(STAMP_LENGTH), this.mac(cookie, stamp, clientAddress))) return 'invalid';
-    const age = Math.floor(nowMs / 1000) - stamp.readUInt32BE(0);
+    if (raw.length !== STAMP_LENGTH + TAG_LENGTH + MAC_LENGTH || raw.toString('base64url') !== body) return 'invalid';
+    const stamped = raw.subarray(0, STAMP_LENGTH + TAG_LENGTH);
+    if (!timingSafeEqual(raw.subarray(STAMP_LENGTH + TAG_LENGTH), this.mac(cookie, stamped, clientAddress))) return 'invalid';
+    const age = Math.floor(nowMs / 1000) - stamped.readUInt32BE(0);
     if (this.lifetimeSeconds === 0) return 'valid';
     return age >= 0 && age <= this.lifetimeSeconds ? 'valid' : 'stale';
   }
 
-  private mac(cookie: string, stamp: Buffer, clientAddress: string): Buffer {
-    return createHmac('sha256', this.key).update(cookie).update(stamp).update(clientAddress).digest().subarray(0, MAC_LENGTH);
+  private mac(cookie: string, stamped: Buffer, clientAddress: string): Buffer {
+    return createHmac('sha256', this.key).update(cookie).update(stamped).update(clientAddress).digest().subarray(0, MAC_LENGTH);
   }
 }

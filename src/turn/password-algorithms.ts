@@ -18,11 +18,22 @@ import { SecurityFeature } from './nonce.js';
 const AlgorithmNumber = { MD5: 0x0001, SHA256: 0x0002 } as const;
 
 /**
- * PASSWORD-ALGORITHMS as every 401 and 438 carries it, in preferential order: SHA-256, then
- * MD5 (no parameters for either). The nonce cookie does not name the list; this server
- * always offers this one, so "the value sent with this NONCE" is this value.
+ * The order PASSWORD-ALGORITHMS lists them in, which decides what RFC 8489 clients use (the
+ * first they support, §9.2.5): SHA-256 first when every user has a SHA-256 key, MD5 first
+ * when some have an MD5 key only (`0x…`, a database `hmackey`), so that such clients
+ * (libjuice is one) still get in. The nonce carries the order, so a reload that changes it
+ * does not fail the nonces already out.
  */
-export const OFFERED_PASSWORD_ALGORITHMS: Buffer = Buffer.from([0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00]);
+export const Offer = { Sha256First: 0, Md5First: 1 } as const;
+export type Offer = (typeof Offer)[keyof typeof Offer];
+
+/** PASSWORD-ALGORITHMS as a challenge carries it (no parameters for either algorithm). */
+const OFFERED: Record<Offer, Buffer> = {
+  [Offer.Sha256First]: Buffer.from([0x00, 0x02, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00]),
+  [Offer.Md5First]: Buffer.from([0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00]),
+};
+
+export const offeredAlgorithms = (offer: Offer): Buffer => OFFERED[offer];
 
 /** How the request's key is derived; `explicit` when it named the algorithm (PASSWORD-ALGORITHM). */
 export interface ChosenAlgorithm {
@@ -34,17 +45,18 @@ const IMPLICIT_MD5: ChosenAlgorithm = { algorithm: 'md5', explicit: false };
 
 /**
  * The request's password algorithm, or a reason to answer 400 (RFC 8489 §9.2.4): when its
- * nonce says PASSWORD-ALGORITHMS was offered, a request carrying neither attribute is MD5 (an
- * RFC 5389 client), and otherwise it must carry both, the list exactly as offered and the
- * choice one of it.
+ * nonce says PASSWORD-ALGORITHMS was offered (`features`, in `offer`'s order), a request
+ * carrying neither attribute is MD5 (an RFC 5389 client), and otherwise it must carry both,
+ * the list exactly as offered and the choice one of it.
  */
-export function chosenPasswordAlgorithm(message: StunMessage, features: number): ChosenAlgorithm | string {
+export function chosenPasswordAlgorithm(message: StunMessage, features: number, offer: number): ChosenAlgorithm | string {
   const offered = readBytes(message, AttributeType.PasswordAlgorithms);
   const chosen = readPasswordAlgorithms(message, AttributeType.PasswordAlgorithm);
   if ((features & SecurityFeature.PasswordAlgorithms) === 0) return IMPLICIT_MD5;
   if (offered === undefined && chosen === undefined) return IMPLICIT_MD5;
   if (offered === undefined || chosen === undefined) return 'PASSWORD-ALGORITHMS and PASSWORD-ALGORITHM go together';
-  if (!offered.equals(OFFERED_PASSWORD_ALGORITHMS)) return 'PASSWORD-ALGORITHMS is not the list this server sent';
+  const sent = OFFERED[offer as Offer];
+  if (sent === undefined || !offered.equals(sent)) return 'PASSWORD-ALGORITHMS is not the list this server sent';
   const [only] = chosen;
   if (chosen.length !== 1 || only!.parameters.length !== 0) return 'PASSWORD-ALGORITHM is malformed';
   if (only!.algorithm === AlgorithmNumber.SHA256) return { algorithm: 'sha256', explicit: true };

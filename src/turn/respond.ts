@@ -3,7 +3,7 @@ import { AttributeType, MessageBuilder, Method, StunClass, type StunMessage } fr
 import type { Allocation } from './allocation.js';
 import type { EngineContext } from './engine-context.js';
 import { SecurityFeature } from './nonce.js';
-import { OFFERED_PASSWORD_ALGORITHMS, answerIntegrity } from './password-algorithms.js';
+import { Offer, answerIntegrity, offeredAlgorithms } from './password-algorithms.js';
 import type { ClientSession } from './session.js';
 
 export interface Request {
@@ -108,10 +108,12 @@ function isBindingSuccess(request: Request, builder: MessageBuilder): boolean {
  * comes sooner out of the reply budget.
  */
 export function challenge(ctx: EngineContext, request: Request, code: 401 | 438, reason = ''): void {
-  const features = SecurityFeature.PasswordAlgorithms | (ctx.credentials.resolvesEveryUserHash ? SecurityFeature.UsernameAnonymity : 0);
+  const { credentials } = ctx;
+  const features = SecurityFeature.PasswordAlgorithms | (credentials.resolvesEveryUserHash ? SecurityFeature.UsernameAnonymity : 0);
+  const offer = credentials.everyUserHasSha256Key ? Offer.Sha256First : Offer.Md5First;
   const builder = errorFor(ctx, request, code, reason)
     .addString(AttributeType.Realm, ctx.config.realm)
-    .addString(AttributeType.Nonce, ctx.nonces.issue(request.session.remote.address, request.now, features))
-    .add(AttributeType.PasswordAlgorithms, OFFERED_PASSWORD_ALGORITHMS);
+    .addString(AttributeType.Nonce, ctx.nonces.issue(request.session.remote.address, request.now, features, offer))
+    .add(AttributeType.PasswordAlgorithms, offeredAlgorithms(offer));
   send(ctx, request, builder);
 }

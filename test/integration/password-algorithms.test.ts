@@ -17,17 +17,13 @@ import {
   verifyIntegrity,
   type StunMessage,
 } from '../../src/stun/index.js';
-import { ALICE, ALICE_KEY, REALM } from '../support/server-options.js';
+import { ALICE, ALICE_KEY, BOB, BOB_USER, REALM } from '../support/server-options.js';
 import { UdpTestClient, type Credentials } from '../support/turn-client.js';
 import type { Rfc8489Client } from '../support/long-term-session.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
 
 const cleanups = cleanupAfterEach();
-
-/** A user with a password (`user=bob:…`): both keys. alice, as the test options have her, has an `0x…` (MD5) key only. */
-const BOB = { username: 'bob', password: 'sha-256 ok' };
-const BOB_USER = { name: BOB.username, key: longTermKey(BOB.username, REALM, BOB.password), sha256Key: longTermKey(BOB.username, REALM, BOB.password, 'sha256') };
 
 const startServer = (overrides: Partial<ServerOptions> = {}): Promise<TurnServer> =>
   startInProcessServer(cleanups, { users: [{ name: ALICE.username, key: ALICE_KEY }, BOB_USER], ...overrides });
@@ -41,19 +37,26 @@ async function clientOf(server: TurnServer, credentials: Credentials, rfc8489?: 
 
 const code = (m: StunMessage) => readErrorCode(m, AttributeType.ErrorCode)?.code;
 const reason = (m: StunMessage) => readErrorCode(m, AttributeType.ErrorCode)?.reason;
-/** SHA-256, then MD5: the list every challenge carries. */
-const OFFERED = Buffer.from('0002000000010000', 'hex');
+/** PASSWORD-ALGORITHMS, SHA-256 first: when every user has a SHA-256 key. */
+const SHA256_FIRST = Buffer.from('0002000000010000', 'hex');
+/** MD5 first: when some user has an MD5 key only (alice here), so that RFC 8489 clients pick MD5. */
+const MD5_FIRST = Buffer.from('0001000000020000', 'hex');
 const SHA256_REFUSED = 'Wrong credentials, or no SHA-256 key for this user (it has an MD5 key only)';
 
 describe('RFC 8489 password algorithms over UDP', () => {
-  it('challenges with the nonce cookie (password algorithms, username anonymity) and PASSWORD-ALGORITHMS', async () => {
-    const server = await startServer();
-    const client = await clientOf(server, BOB);
-    const challenge = await client.transact(new MessageBuilder(Method.Allocate, StunClass.Request).addFirstByte(AttributeType.RequestedTransport, 17));
-    expect(code(challenge)).toBe(401);
+  it('challenges with the nonce cookie (password algorithms, username anonymity) and PASSWORD-ALGORITHMS, SHA-256 first when every user has its key', async () => {
+    const firstChallenge = async (server: TurnServer): Promise<StunMessage> => {
+      const client = await clientOf(server, BOB);
+      return client.transact(new MessageBuilder(Method.Allocate, StunClass.Request).addFirstByte(AttributeType.RequestedTransport, 17));
+    };
+    const everyoneSha256 = await firstChallenge(await startServer({ users: [BOB_USER] }));
+    expect(code(everyoneSha256)).toBe(401);
     // Bits 0 and 1 (RFC 8489 §18.1, bit 0 the rightmost): 0x000003.
-    expect(readString(challenge, AttributeType.Nonce, 763)).toMatch(/^obMatJos2AAAD[A-Za-z0-9_-]{19}$/);
-    expect(readBytes(challenge, AttributeType.PasswordAlgorithms)).toEqual(OFFERED);
+    expect(readString(everyoneSha256, AttributeType.Nonce, 763)).toMatch(/^obMatJos2AAAD[A-Za-z0-9_-]{19}$/);
+    expect(readBytes(everyoneSha256, AttributeType.PasswordAlgorithms)).toEqual(SHA256_FIRST);
+
+    const someMd5Only = await firstChallenge(await startServer());
+    expect(readBytes(someMd5Only, AttributeType.PasswordAlgorithms)).toEqual(MD5_FIRST);
   });
 
   it('allocates with SHA-256 and answers with MESSAGE-INTEGRITY-SHA256 made with the SHA-256 key', async () => {
@@ -84,7 +87,8 @@ describe('RFC 8489 password algorithms over UDP', () => {
     const attempts: Rfc8489Client[] = [
       { algorithm: 'md5', echoedAlgorithms: null },
       { algorithm: 'md5', echoedAlgorithms: Buffer.from('00010000', 'hex') },
-      { algorithm: 'md5', echoedAlgorithms: Buffer.from('0001000000020000', 'hex') },
+      // The other order: what the nonce says was sent decides, not what this server could send.
+      { algorithm: 'md5', echoedAlgorithms: SHA256_FIRST },
       { algorithm: 'sha256', omitChosen: true },
     ];
     for (const attempt of attempts) {

@@ -20,8 +20,8 @@ const AlgorithmNumber = { MD5: 0x0001, SHA256: 0x0002 } as const;
 /**
  * The order PASSWORD-ALGORITHMS lists them in, which decides what RFC 8489 clients use (the
  * first they support, §9.2.5): SHA-256 first when every user has a SHA-256 key, MD5 first
- * when some have an MD5 key only (`0x…`, a database `hmackey`), so that such clients
- * (libjuice is one) still get in. The nonce carries the order, so a reload that changes it
+ * when some have an MD5 key only (`0x…`, a database `hmackey`), so that such clients still
+ * get in as those users. The nonce carries the order, so a reload that changes it
  * does not fail the nonces already out.
  */
 export const Offer = { Sha256First: 0, Md5First: 1 } as const;
@@ -35,13 +35,13 @@ const OFFERED: Record<Offer, Buffer> = {
 
 export const offeredAlgorithms = (offer: Offer): Buffer => OFFERED[offer];
 
-/** How the request's key is derived; `explicit` when it named the algorithm (PASSWORD-ALGORITHM). */
+/** How the request's key is derived. */
 export interface ChosenAlgorithm {
   readonly algorithm: PasswordAlgorithm;
-  readonly explicit: boolean;
 }
 
-const IMPLICIT_MD5: ChosenAlgorithm = { algorithm: 'md5', explicit: false };
+const MD5: ChosenAlgorithm = { algorithm: 'md5' };
+const SHA256: ChosenAlgorithm = { algorithm: 'sha256' };
 
 /**
  * The request's password algorithm, or a reason to answer 400 (RFC 8489 §9.2.4): when its
@@ -52,15 +52,15 @@ const IMPLICIT_MD5: ChosenAlgorithm = { algorithm: 'md5', explicit: false };
 export function chosenPasswordAlgorithm(message: StunMessage, features: number, offer: number): ChosenAlgorithm | string {
   const offered = readBytes(message, AttributeType.PasswordAlgorithms);
   const chosen = readPasswordAlgorithms(message, AttributeType.PasswordAlgorithm);
-  if ((features & SecurityFeature.PasswordAlgorithms) === 0) return IMPLICIT_MD5;
-  if (offered === undefined && chosen === undefined) return IMPLICIT_MD5;
+  if ((features & SecurityFeature.PasswordAlgorithms) === 0) return MD5;
+  if (offered === undefined && chosen === undefined) return MD5;
   if (offered === undefined || chosen === undefined) return 'PASSWORD-ALGORITHMS and PASSWORD-ALGORITHM go together';
   const sent = OFFERED[offer as Offer];
   if (sent === undefined || !offered.equals(sent)) return 'PASSWORD-ALGORITHMS is not the list this server sent';
   const [only] = chosen;
   if (chosen.length !== 1 || only!.parameters.length !== 0) return 'PASSWORD-ALGORITHM is malformed';
-  if (only!.algorithm === AlgorithmNumber.SHA256) return { algorithm: 'sha256', explicit: true };
-  if (only!.algorithm === AlgorithmNumber.MD5) return { algorithm: 'md5', explicit: true };
+  if (only!.algorithm === AlgorithmNumber.SHA256) return SHA256;
+  if (only!.algorithm === AlgorithmNumber.MD5) return MD5;
   return 'PASSWORD-ALGORITHM is not one of PASSWORD-ALGORITHMS';
 }
 

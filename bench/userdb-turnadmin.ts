@@ -42,7 +42,7 @@ async function measure(journal: 'delete' | 'wal'): Promise<string> {
     while (writing && performance.now() < deadline && times.length < MAX_LOOKUPS) {
       for (let i = 0; i < 50; i++) {
         const started = performance.now();
-        userDb.keyFor(`user${times.length % (WRITES + 1)}`, REALM);
+        userDb.keysOf(`user${times.length % (WRITES + 1)}`, REALM);
         times.push(performance.now() - started);
       }
       await new Promise(setImmediate);

@@ -2,7 +2,7 @@
  * What the engine is given that comes from the options: its configuration, the credential
  * source and the peer policy. Built once at start and again on every reload.
  */
-import { Credentials, StaticUsers, type CredentialSource, type KeyLookup, type UserKeyStore } from './auth/credentials.js';
+import { Credentials, StaticUsers, lookupOf, type CredentialSource, type KeyLookup, type UserKeyStore } from './auth/credentials.js';
 import type { RedisUserDb } from './auth/redis-userdb.js';
 import { RestSecrets, type SecretSource } from './auth/rest-api.js';
 import type { UserDb } from './auth/userdb.js';
@@ -10,6 +10,7 @@ import type { ServerOptions } from './config/server-options.js';
 import { PeerPolicy } from './policy/peer-policy.js';
 import type { ServicePorts } from './policy/service-ports.js';
 import { CHANNEL_MAX_RFC5766, CHANNEL_MAX_RFC8656 } from './stun/constants.js';
+import type { PasswordAlgorithm } from './stun/integrity.js';
 import type { AuthMode, EngineConfig } from './turn/engine-context.js';
 import type { Logger } from './log/logger-interface.js';
 
@@ -57,7 +58,7 @@ export function engineConfigOf(options: ServerOptions): EngineConfig {
 
 /** Static users, the user database (opened by the caller, kept across reloads) and REST secrets, as one source. */
 export function credentialsOf(options: ServerOptions, userDb: UserDb | undefined, logger: Logger): Credentials {
-  const stores: UserKeyStore[] = [new StaticUsers(options.users, options.realm)];
+  const stores: [StaticUsers, ...UserKeyStore[]] = [new StaticUsers(options.users, options.realm)];
   if (userDb) stores.push(userDb);
   let rest: RestSecrets | undefined;
   if (options.useAuthSecret) {
@@ -81,17 +82,21 @@ export function credentialsWithRedis(options: ServerOptions, redis: RedisUserDb,
   const local = credentialsOf(options, undefined, logger);
   const rest = options.useAuthSecret ? new RestSecrets({ secretsFor: () => [] }, options.restApiSeparator) : undefined;
   return {
-    async keysFor(username: string, realm: string, nowMs: number): Promise<KeyLookup> {
+    async keysFor(username: string, realm: string, nowMs: number, algorithm: PasswordAlgorithm): Promise<KeyLookup> {
       if (rest?.isRestUsername(username)) {
         const fromRedis = await redis.secretsFor(realm);
         const secrets: SecretSource = { secretsFor: () => [...options.staticAuthSecrets, ...fromRedis] };
-        return new RestSecrets(secrets, options.restApiSeparator).keysFor(username, realm, nowMs);
+        return new RestSecrets(secrets, options.restApiSeparator).keysFor(username, realm, nowMs, algorithm);
       }
-      const found = local.keysFor(username, realm, nowMs);
-      if (found.valid) return found;
-      const key = await redis.keyFor(username, realm);
-      return key ? { keys: [key], valid: true } : found;
+      const found = local.keysFor(username, realm, nowMs, algorithm);
+      if (found.valid || found.md5Only) return found;
+      const keys = await redis.keysOf(username, realm);
+      return keys ? lookupOf(keys, algorithm) : found;
     },
+    usernameForHash: (userhash, realm) => local.usernameForHash(userhash, realm),
+    resolvesEveryUserHash: false,
+    // Redis may hold a user's MD5 key only.
+    everyUserHasSha256Key: false,
   };
 }
 

@@ -18,6 +18,7 @@ import { describeRedisConnection } from '../config/redis-connection.js';
 import { longTermKey } from '../stun/integrity.js';
 import type { OAuthKeySource } from './oauth.js';
 import type { OAuthKeyRow } from './oauth-token.js';
+import type { LongTermKeys } from './credentials.js';
 
 /** As the SQLite busy timeout: a request waits no longer than this for Redis. */
 const LOOKUP_TIMEOUT_MS = 250;
@@ -44,7 +45,7 @@ const HEX_KEY = /^[0-9a-fA-F]{32}$/;
 export class RedisUserDb implements OAuthKeySource {
   private readonly client: Redis;
   private readonly where: string;
-  private readonly lastKnownKeys = new Map<string, Buffer>();
+  private readonly lastKnownKeys = new Map<string, LongTermKeys>();
   private readonly lastKnownSecrets = new Map<string, string[]>();
   private readonly realmOptionsCache = new Map<string, { options: RealmOptions; readAt: number; reading: boolean }>();
   private unreachable = false;
@@ -91,22 +92,22 @@ export class RedisUserDb implements OAuthKeySource {
     await this.readRealmOptions(realm);
   }
 
-  /** The user's long-term key: the hex key, else the clear password (coturn's order). */
-  async keyFor(username: string, realm: string): Promise<Buffer | undefined> {
+  /** The user's long-term keys: the hex key (MD5 only), else the clear password (coturn's order). */
+  async keysOf(username: string, realm: string): Promise<LongTermKeys | undefined> {
     const cacheKey = `${realm}\u0000${username}`;
     const base = `turn/realm/${realm}/user/${username}`;
     const result = await this.ask(() => this.client.mget(`${base}/key`, `${base}/password`));
     if (!result.ok) return this.lastKnownKeys.get(cacheKey);
     const [hex, password] = result.value;
-    let key: Buffer | undefined;
-    if (hex != null && HEX_KEY.test(hex)) key = Buffer.from(hex, 'hex');
+    let keys: LongTermKeys | undefined;
+    if (hex != null && HEX_KEY.test(hex)) keys = { md5: Buffer.from(hex, 'hex') };
     else {
       if (hex != null) this.log.warn(`Redis user database: the key of "${username}" in realm "${realm}" is not 32 hex digits; trying its password`);
-      if (password != null) key = longTermKey(username, realm, password);
+      if (password != null) keys = { md5: longTermKey(username, realm, password), sha256: longTermKey(username, realm, password, 'sha256') };
     }
-    if (key) remember(this.lastKnownKeys, cacheKey, key);
+    if (keys) remember(this.lastKnownKeys, cacheKey, keys);
     else this.lastKnownKeys.delete(cacheKey);
-    return key;
+    return keys;
   }
 
   /** The realm's REST API secrets. */

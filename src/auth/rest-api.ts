@@ -4,7 +4,7 @@
  * Several secrets may be valid at once while they rotate.
  */
 import { createHmac } from 'node:crypto';
-import { longTermKey } from '../stun/integrity.js';
+import { longTermKey, type PasswordAlgorithm } from '../stun/integrity.js';
 import type { KeyLookup } from './credentials.js';
 
 export function restPassword(secret: string, username: string): string {
@@ -41,9 +41,9 @@ export class RestSecrets {
   }
 
   /** Keys for every secret, computed for expired names too so that expiry costs the same work. */
-  keysFor(username: string, realm: string, nowMs: number): KeyLookup {
+  keysFor(username: string, realm: string, nowMs: number, algorithm: PasswordAlgorithm = 'md5'): KeyLookup {
     const expiry = restExpiry(username, this.separator);
-    const keys = this.secrets.secretsFor(realm).map((secret) => longTermKey(username, realm, restPassword(secret, username)));
+    const keys = this.secrets.secretsFor(realm).map((secret) => longTermKey(username, realm, restPassword(secret, username), algorithm));
     const valid = expiry !== undefined && expiry * 1000 >= nowMs && keys.length > 0;
     return { keys, valid };
   }

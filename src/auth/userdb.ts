@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import type { UserKeyStore } from './credentials.js';
+import type { LongTermKeys, UserKeyStore } from './credentials.js';
 import type { OAuthKeySource } from './oauth.js';
 import type { OAuthKeyRow } from './oauth-token.js';
 import type { SecretSource } from './rest-api.js';
@@ -79,7 +79,13 @@ export class UserDb implements UserKeyStore, SecretSource, OAuthKeySource {
     this.realmOptionRows = db.prepare('SELECT opt, value FROM turn_realm_option WHERE realm = ?');
   }
 
-  keyFor(username: string, realm: string): Buffer | undefined {
+  /** coturn's `hmackey`: an MD5 key only, so its users cannot choose SHA-256. */
+  keysOf(username: string, realm: string): LongTermKeys | undefined {
+    const key = this.keyFor(username, realm);
+    return key && { md5: key };
+  }
+
+  private keyFor(username: string, realm: string): Buffer | undefined {
     const cacheKey = `${realm}\u0000${username}`;
     const result = this.read(() => this.userKey.get(username, realm) as { hmackey: string } | undefined);
     if (!result.ok) return this.lastKnownKeys.get(cacheKey);

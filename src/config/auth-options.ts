@@ -96,8 +96,12 @@ export function resolveAuth(s: Settings, hostname: string, warnings: string[], e
     }
     if (byName.has(spec.name))
       warnings.push(located(origin, `user '${spec.name}' is given again; this later one counts`));
-    const key = 'key' in spec ? spec.key : longTermKey(spec.name, realm, spec.password);
-    byName.set(spec.name, { name: spec.name, key });
+    byName.set(
+      spec.name,
+      'key' in spec
+        ? { name: spec.name, key: spec.key }
+        : { name: spec.name, key: longTermKey(spec.name, realm, spec.password), sha256Key: longTermKey(spec.name, realm, spec.password, 'sha256') },
+    );
   }
   if (realm !== configuredRealm) {
     const keyed = new Set(userSettings.map((x) => x.value as UserSpec).filter((spec) => 'key' in spec).map((spec) => spec.name));

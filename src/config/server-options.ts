@@ -9,6 +9,8 @@ export interface StaticUser {
   readonly name: string;
   /** The long-term key MD5(name:realm:password): from a password, or given as `0x…`. */
   readonly key: Buffer;
+  /** SHA-256(name:realm:password), for RFC 8489 clients that choose it: only when the password is given. */
+  readonly sha256Key?: Buffer;
 }
 
 /** Certificates and protocol settings for TLS (and DTLS) listeners. */

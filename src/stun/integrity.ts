@@ -6,9 +6,20 @@ import { saslprep } from './saslprep.js';
 
 export type IntegrityAlgorithm = 'sha1' | 'sha256';
 
-/** MD5(username ":" realm ":" SASLprep(password)), the key coturn stores as `0x…`. */
-export function longTermKey(username: string, realm: string, password: string): Buffer {
-  return createHash('md5').update(`${username}:${realm}:${saslprep(password)}`, 'utf8').digest();
+/** How a long-term key is derived from the password (RFC 8489 §18.5): MD5 unless the client chose SHA-256. */
+export type PasswordAlgorithm = 'md5' | 'sha256';
+
+/**
+ * H(username ":" realm ":" SASLprep(password)), H being MD5 (16 bytes, the key coturn stores
+ * as `0x…`) or SHA-256 (32 bytes) (RFC 8489 §9.2.2, §18.5.1).
+ */
+export function longTermKey(username: string, realm: string, password: string, algorithm: PasswordAlgorithm = 'md5'): Buffer {
+  return createHash(algorithm).update(`${username}:${realm}:${saslprep(password)}`, 'utf8').digest();
+}
+
+/** USERHASH: SHA-256(username ":" realm), sent in place of USERNAME for anonymity (RFC 8489 §14.4). */
+export function userHash(username: string, realm: string): Buffer {
+  return createHash('sha256').update(`${username}:${realm}`, 'utf8').digest();
 }
 
 /**

@@ -3,9 +3,11 @@
  * and wrong keys take the same work and get the same 401, so neither is revealed.
  */
 import { createHash } from 'node:crypto';
-import { AttributeType, readString, verifyIntegrity, type StunMessage } from '../stun/index.js';
+import { AttributeType, readBytes, readString, verifyIntegrity, type StunMessage } from '../stun/index.js';
 import type { EngineContext } from './engine-context.js';
 import { oauthLookup, type OAuthGrant } from './oauth-authenticate.js';
+import { nonceContents } from './nonce.js';
+import { chosenPasswordAlgorithm } from './password-algorithms.js';
 import { challenge, errorFor, send, type Request } from './respond.js';
 
 export interface Authenticated {
@@ -21,6 +23,22 @@ const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /** Stands in for the key of an unknown user, so that the HMAC is computed all the same. */
 const UNKNOWN_USER_KEY = createHash('md5').update('turnpike:unknown-user').digest();
+
+/** Stands in for the name of a USERHASH nobody has: it is refused like an unknown user. */
+const UNKNOWN_HASH = '\u0000unknown USERHASH';
+
+/** What a 401 to a SHA-256 request says: this server offers SHA-256, but not every user can use it. */
+const SHA256_REFUSED = 'Wrong credentials, or no SHA-256 key for this user (it has an MD5 key only)';
+
+/** USERNAME, else the user whose USERHASH (RFC 8489 §14.4) it is; undefined when neither is there. */
+function usernameOf(ctx: EngineContext, message: StunMessage, realm: string | undefined): string | undefined {
+  const username = readString(message, AttributeType.Username, 513);
+  if (username !== undefined) return username;
+  const userhash = readBytes(message, AttributeType.Userhash);
+  if (userhash === undefined) return undefined;
+  if (userhash.length !== 32 || realm === undefined) return UNKNOWN_HASH;
+  return ctx.credentials.usernameForHash(userhash, realm) ?? UNKNOWN_HASH;
+}
 
 /** The key that verifies the message, trying each candidate (a stand-in when there is none). */
 function matchingKey(message: StunMessage, keys: readonly Buffer[]): Buffer | undefined {
@@ -41,11 +59,11 @@ export async function authenticate(ctx: EngineContext, request: Request): Promis
     challenge(ctx, request, 401);
     return undefined;
   }
-  const username = readString(message, AttributeType.Username, 513);
   const realm = readString(message, AttributeType.Realm, 763);
+  const username = usernameOf(ctx, message, realm);
   const nonce = readString(message, AttributeType.Nonce, 763);
   if (username === undefined || realm === undefined || nonce === undefined) {
-    send(ctx, request, errorFor(ctx, request, 400, 'Missing USERNAME, REALM or NONCE'));
+    send(ctx, request, errorFor(ctx, request, 400, 'Missing USERNAME or USERHASH, REALM or NONCE'));
     return undefined;
   }
   const nonceState = ctx.nonces.check(nonce, request.session.remote.address, request.now);
@@ -53,16 +71,27 @@ export async function authenticate(ctx: EngineContext, request: Request): Promis
     challenge(ctx, request, 438);
     return undefined;
   }
+  // The nonce is ours, so are the features its cookie claims: a request cannot bid them down.
+  const { features, tag } = nonceContents(nonce);
+  const chosen = chosenPasswordAlgorithm(message, features, tag);
+  if (typeof chosen === 'string') {
+    send(ctx, request, errorFor(ctx, request, 400, chosen));
+    return undefined;
+  }
   // A name with control characters (NUL above all) is never looked up: it is nobody's.
-  const lookable = realm === ctx.config.realm && !CONTROL_CHARACTERS.test(username);
+  const lookable = username !== UNKNOWN_HASH && realm === ctx.config.realm && !CONTROL_CHARACTERS.test(username);
   const viaToken = lookable ? await oauthLookup(ctx, request, username) : undefined;
-  const lookup = viaToken ?? (lookable ? await ctx.credentials.keysFor(username, realm, request.now) : undefined);
+  const lookup = viaToken ?? (lookable ? await ctx.credentials.keysFor(username, realm, request.now, chosen.algorithm) : undefined);
   const key = matchingKey(message, lookup?.keys ?? []);
   if (!key || !lookup?.valid) {
     ctx.counters.authFailures++;
-    const why = viaToken?.refusal !== undefined ? ` (${viaToken.refusal})` : '';
-    ctx.logger.verbose(`401: credentials refused for user "${username}" from ${request.session.remote.address}${why}`);
-    challenge(ctx, request, 401);
+    const why = viaToken?.refusal !== undefined
+      ? ` (${viaToken.refusal})`
+      : lookup?.md5Only && chosen.algorithm === 'sha256' ? ' (SHA-256 chosen, but the user has an MD5 key only: it needs its password)' : '';
+    const who = username === UNKNOWN_HASH ? 'an unknown USERHASH' : `user "${username}"`;
+    ctx.logger.verbose(`401: credentials refused for ${who} from ${request.session.remote.address}${why}`);
+    // One reason for every SHA-256 refusal, so it tells no name with an MD5 key from a wrong password.
+    challenge(ctx, request, 401, chosen.algorithm === 'sha256' ? SHA256_REFUSED : '');
     return undefined;
   }
   ctx.counters.authSuccesses++;

@@ -1,14 +1,53 @@
 /**
- * Stateless nonces (as pion/turn and coturn 4.17 do): the issue time plus an HMAC of it and
- * the client's IP, so a flood of unauthenticated requests costs the server no memory, and a
+ * Stateless nonces (as pion/turn and coturn 4.17 do): the issue time (and a tag byte) plus an
+ * HMAC of them and the client's IP, so a flood of unauthenticated requests costs the server no memory, and a
  * nonce taken from one client is worthless from another address.
+ *
+ * Each starts with RFC 8489's nonce cookie ("obMatJos2" and the base64 of the 24 STUN
+ * Security Feature bits, §9.2.1, §18.1): the HMAC covers it, so the features a request's
+ * nonce claims are the ones this server offered, which is what the bid-down checks rely on.
+ * RFC 5389 clients treat the nonce as opaque and see no difference.
  */
 import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 
-/** 64 bits: forging one means 2^63 online guesses, and it still does not authenticate. Short, so a 401 is small. */
-const MAC_LENGTH = 8;
+/** 72 bits: forging one means 2^71 online guesses, and it still does not authenticate. It fills the nonce's padding. */
+const MAC_LENGTH = 9;
+const STAMP_LENGTH = 4;
+/** A byte the issuer is given and the nonce carries under its HMAC (the order of PASSWORD-ALGORITHMS). */
+const TAG_LENGTH = 1;
+
+const NONCE_COOKIE = 'obMatJos2';
+/** The cookie and four base64 characters of feature bits. */
+const COOKIE_LENGTH = NONCE_COOKIE.length + 4;
+
+/** STUN Security Features, bit 0 the rightmost (RFC 8489 §18.1 with its erratum 6290). */
+export const SecurityFeature = {
+  PasswordAlgorithms: 1 << 0,
+  UsernameAnonymity: 1 << 1,
+} as const;
 
 export type NonceCheck = 'valid' | 'stale' | 'invalid';
+
+/** What a nonce says: its cookie's feature bits and its tag. Trust it once `check` said the nonce is ours. */
+export interface NonceContents {
+  readonly features: number;
+  readonly tag: number;
+}
+
+export function nonceContents(nonce: string): NonceContents {
+  const bits = Buffer.from(nonce.slice(NONCE_COOKIE.length, COOKIE_LENGTH), 'base64');
+  const body = Buffer.from(nonce.slice(COOKIE_LENGTH), 'base64url');
+  return {
+    features: nonce.startsWith(NONCE_COOKIE) && bits.length === 3 ? bits.readUIntBE(0, 3) : 0,
+    tag: body.length > STAMP_LENGTH ? body[STAMP_LENGTH]! : 0,
+  };
+}
+
+function cookieOf(features: number): string {
+  const bits = Buffer.allocUnsafe(3);
+  bits.writeUIntBE(features & 0xffffff, 0, 3);
+  return NONCE_COOKIE + bits.toString('base64');
+}
 
 export class NonceIssuer {
   /** A key object, made once: from raw bytes Node imports the key on every HMAC (3-5x its cost). */
@@ -27,23 +66,29 @@ export class NonceIssuer {
     return lifetimeSeconds === this.lifetimeSeconds ? this : new NonceIssuer(lifetimeSeconds, this.secret);
   }
 
-  issue(clientAddress: string, nowMs: number): string {
-    const stamp = Buffer.allocUnsafe(4);
-    stamp.writeUInt32BE(Math.floor(nowMs / 1000) >>> 0, 0);
-    return Buffer.concat([stamp, this.mac(stamp, clientAddress)]).toString('base64url');
+  /** A nonce for `clientAddress` whose cookie carries `features` (SecurityFeature bits) and that carries `tag` (a byte). */
+  issue(clientAddress: string, nowMs: number, features: number, tag = 0): string {
+    const cookie = cookieOf(features);
+    const stamped = Buffer.allocUnsafe(STAMP_LENGTH + TAG_LENGTH);
+    stamped.writeUInt32BE(Math.floor(nowMs / 1000) >>> 0, 0);
+    stamped[STAMP_LENGTH] = tag;
+    return cookie + Buffer.concat([stamped, this.mac(cookie, stamped, clientAddress)]).toString('base64url');
   }
 
   check(nonce: string, clientAddress: string, nowMs: number): NonceCheck {
-    const raw = Buffer.from(nonce, 'base64url');
-    if (raw.length !== 4 + MAC_LENGTH || raw.toString('base64url') !== nonce) return 'invalid';
-    const stamp = raw.subarray(0, 4);
-    if (!timingSafeEqual(raw.subarray(4), this.mac(stamp, clientAddress))) return 'invalid';
-    const age = Math.floor(nowMs / 1000) - stamp.readUInt32BE(0);
+    if (!nonce.startsWith(NONCE_COOKIE)) return 'invalid';
+    const cookie = nonce.slice(0, COOKIE_LENGTH);
+    const body = nonce.slice(COOKIE_LENGTH);
+    const raw = Buffer.from(body, 'base64url');
+    if (raw.length !== STAMP_LENGTH + TAG_LENGTH + MAC_LENGTH || raw.toString('base64url') !== body) return 'invalid';
+    const stamped = raw.subarray(0, STAMP_LENGTH + TAG_LENGTH);
+    if (!timingSafeEqual(raw.subarray(STAMP_LENGTH + TAG_LENGTH), this.mac(cookie, stamped, clientAddress))) return 'invalid';
+    const age = Math.floor(nowMs / 1000) - stamped.readUInt32BE(0);
     if (this.lifetimeSeconds === 0) return 'valid';
     return age >= 0 && age <= this.lifetimeSeconds ? 'valid' : 'stale';
   }
 
-  private mac(stamp: Buffer, clientAddress: string): Buffer {
-    return createHmac('sha256', this.key).update(stamp).update(clientAddress).digest().subarray(0, MAC_LENGTH);
+  private mac(cookie: string, stamped: Buffer, clientAddress: string): Buffer {
+    return createHmac('sha256', this.key).update(cookie).update(stamped).update(clientAddress).digest().subarray(0, MAC_LENGTH);
   }
 }

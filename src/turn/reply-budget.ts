@@ -6,12 +6,13 @@
  * an IPv6 /64: policy/source-network.ts) earns the bytes of the requests it sends and spends them
  * on the unsigned answers it gets.
  *
- * The advance: a browser's first Allocate (28 bytes) cannot pay for a 401 (64 bytes with a
- * 12-character realm), and waiting for its retransmissions made every first call from an
- * address 0.5–0.8 s slower. So a source may be sent answers it cannot pay for yet, until it
- * owes `advanceBytes` (256): the first Allocates of both peers of a call, or of one peer over
- * several sockets, are all challenged at once. Past that, it is answered only out of what it
- * sends. While its slot lasts, a source is sent at most what it sent plus 256 bytes.
+ * The advance: a browser's first Allocate (28 bytes) cannot pay for a 401 (92 bytes with a
+ * 12-character realm, RFC 8489's nonce cookie and PASSWORD-ALGORITHMS included), and waiting
+ * for its retransmissions made every first call from an address 0.5–0.8 s slower. So a source
+ * may be sent answers it cannot pay for yet, until it owes `advanceBytes` (256: four such
+ * 401s, 64 bytes over their Allocates each): the first Allocates of both peers of a call, or of
+ * one peer over several sockets, are all challenged at once. Past that, it is answered only
+ * out of what it sends. While its slot lasts, a source is sent at most what it sent plus 256 bytes.
  *
  * Re-earning the advance: the credit table (below) forgets a debt when it evicts the slot, so
  * a flood into the bucket, or the source coming back later, would start afresh with a new
@@ -22,7 +23,7 @@
  * however both tables are flooded, a source is sent at most what it sent plus 256 bytes a
  * minute. A spoofer walking through many sources gets that from each (one per IPv4 address,
  * one per IPv6 /64), and from at most 65,536 sources a minute in all (the ledger's slots):
- * some 280 KB/s over all of them together. With relay workers, each has its own credit table
+ * some 490 KB/s over all of them together. With relay workers, each has its own credit table
  * (earning and spending only what its sockets saw) and all share the ledger of advances, so the
  * bound holds for the server, however the kernel spreads a source's ports over the workers.
  *
@@ -64,7 +65,8 @@ export interface ReplyBudgetOptions {
 export const REPLY_BUDGET_DEFAULTS: ReplyBudgetOptions = {
   slots: 1 << 16,
   capBytes: 16 * 1024,
-  advanceBytes: 256,
+  /** Seven 401s (92 bytes with a 12-character realm) to seven 28-byte Allocates, as before RFC 8489's attributes made the 401 28 bytes larger. */
+  advanceBytes: 4 * (92 - 28),
   advanceEveryMs: 60_000,
   advanceSlots: 1 << 16,
   clock: Date.now,

@@ -3,6 +3,8 @@ import { AttributeType, MessageBuilder, Method, StunClass, type StunMessage } fr
 import type { Allocation } from './allocation.js';
 import type { EngineContext } from './engine-context.js';
 import type { AnswerRoute } from './nat-discovery.js';
+import { SecurityFeature } from './nonce.js';
+import { Offer, answerIntegrity, offeredAlgorithms } from './password-algorithms.js';
 import type { ClientSession } from './session.js';
 
 export interface Request {
@@ -52,7 +54,8 @@ export function errorFor(ctx: EngineContext, request: Request, code: number, rea
 }
 
 /**
- * Seals (integrity with `key` when authenticated; fingerprint when asked) and sends. An
+ * Seals (integrity with `key` when authenticated, by the HMAC the request calls for;
+ * fingerprint when asked) and sends. An
  * unsigned answer over plain UDP (other than a Binding's) is sent only within the source's
  * reply budget: a spoofed source must not get more bytes than it sent.
  */
@@ -71,7 +74,8 @@ export function send(ctx: EngineContext, request: Request, builder: MessageBuild
 
 function seal(ctx: EngineContext, request: Request, builder: MessageBuilder, key: Buffer | undefined): Buffer {
   const fingerprint = ctx.config.fingerprint || request.message.fingerprint !== undefined;
-  return builder.build({ integrityKey: key, fingerprint });
+  const sha256 = key !== undefined && answerIntegrity(request.message) === 'sha256';
+  return builder.build(sha256 ? { integritySha256Key: key, fingerprint } : { integrityKey: key, fingerprint });
 }
 
 /**
@@ -121,13 +125,18 @@ function isBindingSuccess(request: Request, builder: MessageBuilder): boolean {
 }
 
 /**
- * 401 or 438 with a fresh NONCE and the REALM, never signed (RFC 8489 §9.2.4). No reason
- * phrase: the code says it, and a smaller challenge comes sooner out of the reply budget.
+ * 401 or 438 with a fresh NONCE, the REALM and PASSWORD-ALGORITHMS, never signed (RFC 8489
+ * §9.2.4). No reason phrase unless one is given: the code says it, and a smaller challenge
+ * comes sooner out of the reply budget.
  */
-export function challenge(ctx: EngineContext, request: Request, code: 401 | 438): void {
-  const builder = errorFor(ctx, request, code, '')
+export function challenge(ctx: EngineContext, request: Request, code: 401 | 438, reason = ''): void {
+  const { credentials } = ctx;
+  const features = SecurityFeature.PasswordAlgorithms | (credentials.resolvesEveryUserHash ? SecurityFeature.UsernameAnonymity : 0);
+  const offer = credentials.everyUserHasSha256Key ? Offer.Sha256First : Offer.Md5First;
+  const builder = errorFor(ctx, request, code, reason)
     .addString(AttributeType.Realm, ctx.config.realm)
-    .addString(AttributeType.Nonce, ctx.nonces.issue(request.session.remote.address, request.now));
+    .addString(AttributeType.Nonce, ctx.nonces.issue(request.session.remote.address, request.now, features, offer))
+    .add(AttributeType.PasswordAlgorithms, offeredAlgorithms(offer));
   // RFC 7635 §6.1: tells an OAuth client which server name its token must be made for.
   if (ctx.config.oauthServerName !== undefined) builder.addString(AttributeType.ThirdPartyAuthorization, ctx.config.oauthServerName);
   send(ctx, request, builder);

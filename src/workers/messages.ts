@@ -88,7 +88,8 @@ export const transferOf = (message: BetweenWorkers): ArrayBuffer[] => (message.k
 
 /** The options as the main thread had them: the static users' keys are Buffers again. */
 export function reviveOptions(options: ServerOptions): ServerOptions {
-  return { ...options, users: options.users.map((user) => ({ ...user, key: Buffer.from(user.key) })) };
+  const users = options.users.map((user) => ({ ...user, key: Buffer.from(user.key), ...(user.sha256Key && { sha256Key: Buffer.from(user.sha256Key) }) }));
+  return { ...options, users };
 }
 
 export function reviveSecrets(secrets: RelaySecrets): RelaySecrets {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
 import { AttributeType, MessageBuilder, Method, StunClass, longTermKey, readBytes, readErrorCode, readUint32, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
-import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
+import { ALICE, BOB, BOB_USER, REALM, testServerOptions } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
 import { PEER_HOST, UdpTestClient } from '../support/turn-client.js';
 import { recordingLogger } from '../support/recording-logger.js';
@@ -116,6 +116,22 @@ describe('relayThreads 2', () => {
     const response = await allocateWithNonce(other, issuer.nonce!);
     expect(readErrorCode(response, AttributeType.ErrorCode)).toBeUndefined();
     expect(await server.workerAllocationCounts()).toEqual([0, 1]);
+  });
+
+  it('takes RFC 8489 SHA-256 and USERHASH requests on every worker: the users’ SHA-256 keys reach them', async () => {
+    const server = await startThreaded({ users: [...(await testServerOptions()).users, BOB_USER] });
+    let counts = await server.workerAllocationCounts();
+    // New clients until the kernel has handed one to each worker (at most 40).
+    for (let i = 0; i < 40 && counts.includes(0); i++) {
+      const client = await UdpTestClient.open(server.udpAddresses[0]!, BOB);
+      cleanups.push(() => client.close());
+      client.auth.rfc8489 = { algorithm: 'sha256', userhash: i % 2 === 1 };
+      const allocated = await client.allocate();
+      expect(readErrorCode(allocated, AttributeType.ErrorCode)).toBeUndefined();
+      expect(allocated.messageIntegritySha256).toBeDefined();
+      counts = await server.workerAllocationCounts();
+    }
+    expect(counts.every((n) => n > 0)).toBe(true);
   });
 
   it('redeems a RESERVATION-TOKEN from a client another worker serves, then relays through the reserved port', async () => {

@@ -95,6 +95,8 @@ describe('reply budget over plain UDP', () => {
     await source.handled(200);
 
     expect(source.bytesBack).toBeLessThanOrEqual(source.bytesSent + ADVANCE);
+    // What the product promises a spoofed source: at most 1.05 times what it sent over such a burst.
+    expect(source.bytesBack).toBeLessThanOrEqual(1.05 * source.bytesSent);
     // Not silence: what was earned was spent on real challenges.
     const challenge = source.answers[0]!.length;
     expect(source.bytesBack).toBeGreaterThan(source.bytesSent - challenge);
@@ -131,6 +133,9 @@ describe('reply budget over plain UDP', () => {
     const challenge = source.answers[0]!.length;
     // As many as the advance covers, each 401 that much larger than its Allocate.
     expect(atOnce).toBe(Math.floor(ADVANCE / (challenge - MINIMAL)));
+    // Four, as SECURITY.md promises: both peers of a call, two sockets each (the advance is
+    // held to 256 bytes so that a burst of 200 gets back at most 1.05 times what it sent).
+    expect(atOnce).toBe(4);
 
     // The last client retransmits its request, as clients do, until it is answered (at most
     // 10 sends in all).
@@ -171,8 +176,9 @@ describe('reply budget over plain UDP', () => {
     const response = await client.transact(minimalAllocate(), undefined, 2000);
     expect(response.attributes.has(AttributeType.Software)).toBe(false);
     expect(readErrorCode(response, AttributeType.ErrorCode)?.reason).toBe('');
-    // Header, ERROR-CODE, REALM (test.example) and NONCE: 20 + 8 + 16 + 20 bytes.
-    expect(response.buffer.length).toBe(64);
+    // Header, ERROR-CODE, REALM (test.example), NONCE (RFC 8489's 13-character cookie and 19
+    // characters of time and HMAC) and PASSWORD-ALGORITHMS (SHA-256, MD5): 20 + 8 + 16 + 36 + 12 bytes.
+    expect(response.buffer.length).toBe(92);
   });
 
   it('answers every request with no-reply-budget, the operator’s choice of speed over reflection safety', async () => {

@@ -40,3 +40,17 @@ describe('libdatachannel relay-only data channel through Turnpike', () => {
     }
   });
 });
+
+describe('libdatachannel through Turnpike with static users only (username anonymity offered)', () => {
+  it(`echoes ${MESSAGES} messages over udp: libjuice answers the nonce cookie with USERHASH, which Turnpike resolves`, async () => {
+    // No REST secrets and no database: every user can be found by USERHASH, so the nonce sets
+    // "Username anonymity" and libjuice (RFC 8489 §9.2.5) sends USERHASH in place of USERNAME.
+    const anonymity = await startTurnFixture({ useAuthSecret: false, staticAuthSecrets: [] });
+    try {
+      const r = await dataChannelEcho({ host: anonymity.host, port: anonymity.port('udp'), ...LONG_TERM, bindAddress: CLIENT_ADDRESS }, MESSAGES, TIMEOUT_MS);
+      expect(r.echoed, JSON.stringify(r, null, 1)).toBe(MESSAGES);
+    } finally {
+      await anonymity.close();
+    }
+  });
+});

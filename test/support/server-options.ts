@@ -1,12 +1,22 @@
 // ServerOptions for in-process servers in tests: loopback, ports from the OS, one user.
 import { longTermKey } from '../../src/stun/index.js';
-import type { ServerOptions } from '../../src/config/server-options.js';
+import type { ServerOptions, StaticUser } from '../../src/config/server-options.js';
 import { freePortRange } from './ports.js';
 
 export const REALM = 'test.example';
 export const ALICE = { username: 'alice', password: 'wonder;land#1' };
 /** MD5(alice:test.example:password), the key her requests are signed with. */
 export const ALICE_KEY = longTermKey(ALICE.username, REALM, ALICE.password);
+/**
+ * A user given with a password (`user=bob:…`), so with a SHA-256 key too, for RFC 8489
+ * clients; alice, as the options below have her, has an MD5 key only (as `user=alice:0x…`).
+ */
+export const BOB = { username: 'bob', password: 'sha-256 ok' };
+export const BOB_USER: StaticUser = {
+  name: BOB.username,
+  key: longTermKey(BOB.username, REALM, BOB.password),
+  sha256Key: longTermKey(BOB.username, REALM, BOB.password, 'sha256'),
+};
 
 export async function testServerOptions(overrides: Partial<ServerOptions> = {}): Promise<ServerOptions> {
   const host = overrides.listeningIps?.[0] ?? '127.0.0.1';

@@ -33,7 +33,8 @@ export class UdpTestClient {
   private readonly waiting = new Map<string, (m: StunMessage) => void>();
   private readonly other: Datagram[] = [];
   private readonly arrival = new Arrival();
-  private readonly auth: LongTermSession;
+  /** How it authenticates; tests may switch it to RFC 8489 (`auth.rfc8489`). */
+  readonly auth: LongTermSession;
 
   private constructor(
     readonly server: { address: string; port: number },

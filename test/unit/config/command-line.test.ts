@@ -20,7 +20,7 @@ describe('forms of a flag', () => {
     expect(options.listeningPort).toBe(4003);
     expect(options.listeningIps).toEqual(['127.0.0.1']);
     expect(options.realm).toBe('realm.org');
-    expect(options.users).toEqual([{ name: 'name', key: longTermKey('name', 'realm.org', 'pw') }]);
+    expect(options.users).toEqual([{ name: 'name', key: longTermKey('name', 'realm.org', 'pw'), sha256Key: longTermKey('name', 'realm.org', 'pw', 'sha256') }]);
   });
 
   it('splits grouped boolean short flags', () => {

@@ -11,12 +11,14 @@ const AUTH = 'lt-cred-mech\nrealm=example.org\n';
 describe('users', () => {
   it('turns passwords into MD5(name:realm:password) keys, with the final realm', () => {
     const { options } = load(`lt-cred-mech\nuser=alice:secret\nrealm=late.org\n`);
-    expect(options.users).toEqual([{ name: 'alice', key: longTermKey('alice', 'late.org', 'secret') }]);
+    expect(options.users).toEqual([{ name: 'alice', key: longTermKey('alice', 'late.org', 'secret'), sha256Key: longTermKey('alice', 'late.org', 'secret', 'sha256') }]);
   });
 
   it('takes 0x keys of 32 hex digits as they are', () => {
     const { options } = load(`${AUTH}user=ninefingers:0xbc807ee29df3c9ffa736523fb2c4e8ee\n`);
     expect(options.users[0]?.key.toString('hex')).toBe('bc807ee29df3c9ffa736523fb2c4e8ee');
+    // An MD5 key gives no SHA-256 one: that needs the password.
+    expect(options.users[0]?.sha256Key).toBeUndefined();
   });
 
   it('refuses keys of any other length, users without a colon, and empty parts', () => {
@@ -31,7 +33,7 @@ describe('users', () => {
 
   it('keeps the last of two accounts with one name, with a warning', () => {
     const { options, warnings, file } = load(`${AUTH}user=a:1\nuser=a:2\n`);
-    expect(options.users).toEqual([{ name: 'a', key: longTermKey('a', 'example.org', '2') }]);
+    expect(options.users).toEqual([{ name: 'a', key: longTermKey('a', 'example.org', '2'), sha256Key: longTermKey('a', 'example.org', '2', 'sha256') }]);
     expect(warnings).toEqual([`${file}:4: user 'a' is given again; this later one counts`]);
   });
 });
@@ -79,7 +81,7 @@ describe('the realm when none is set', () => {
   it("is the host's name with long-term credentials, with password keys made for it, and says so", () => {
     const { options, warnings } = load('lt-cred-mech\nuser=alice:secret\n', [], host);
     expect(options.realm).toBe('turn-1.example');
-    expect(options.users).toEqual([{ name: 'alice', key: longTermKey('alice', 'turn-1.example', 'secret') }]);
+    expect(options.users).toEqual([{ name: 'alice', key: longTermKey('alice', 'turn-1.example', 'secret'), sha256Key: longTermKey('alice', 'turn-1.example', 'secret', 'sha256') }]);
     expect(warnings).toEqual(['no realm is set: long-term credentials are served in realm "turn-1.example" (the host\'s name); set realm to choose it']);
   });
 

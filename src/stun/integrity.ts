@@ -1,5 +1,5 @@
 /** MESSAGE-INTEGRITY (HMAC-SHA1), MESSAGE-INTEGRITY-SHA256, and the long-term key (RFC 8489 §9.2). */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { HEADER_LENGTH } from './constants.js';
 import type { RawAttribute, StunMessage } from './message.js';
 import { saslprep } from './saslprep.js';
@@ -23,6 +23,20 @@ export function userHash(username: string, realm: string): Buffer {
 }
 
 /**
+ * Each key imported once: handed raw bytes, Node checks and imports the key on every
+ * createHmac, at four times the cost of the HMAC itself (about 20 µs against 4 µs for a
+ * request on Node 24). Keyed by the key's own Buffer (a user's stored key, an allocation's
+ * key), so an entry lives as long as its key does; keys are never changed in place.
+ */
+const importedKeys = new WeakMap<Uint8Array, KeyObject>();
+
+function hmacKey(key: Uint8Array): KeyObject {
+  let imported = importedKeys.get(key);
+  if (!imported) importedKeys.set(key, (imported = createSecretKey(key)));
+  return imported;
+}
+
+/**
  * The HMAC over `message[0, attributeStart)` with the header length rewritten to end at the
  * integrity attribute (of `valueLength` bytes), as both MESSAGE-INTEGRITY variants require.
  */
@@ -36,7 +50,7 @@ export function computeIntegrity(
   const header = Buffer.allocUnsafe(4);
   message.copy(header, 0, 0, 2);
   header.writeUInt16BE(attributeStart + 4 + valueLength - HEADER_LENGTH, 2);
-  return createHmac(algorithm, key).update(header).update(message.subarray(4, attributeStart)).digest();
+  return createHmac(algorithm, hmacKey(key)).update(header).update(message.subarray(4, attributeStart)).digest();
 }
 
 function matches(algorithm: IntegrityAlgorithm, key: Uint8Array, message: StunMessage, attr: RawAttribute): boolean {

@@ -9,6 +9,11 @@ import { startProcess, waitForUdpStun, waitUntilReady, type ProcessHandle } from
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TURNPIKE_CLI = path.join(ROOT, 'dist/cli/turnpike.js');
+/**
+ * Node flags for the server process, space-separated: e.g. `--cpu-prof --cpu-prof-dir=DIR` to
+ * profile it under a bench's load (Node refuses --cpu-prof in NODE_OPTIONS).
+ */
+const NODE_FLAGS = (process.env.TURNPIKE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 
 export interface TurnpikeHandle {
   pid: number;
@@ -21,7 +26,7 @@ export interface TurnpikeHandle {
 /** Starts `turnpike serve ARGS` (with `env` added to ours) and waits until it answers STUN on host:port. */
 export async function startTurnpike(args: string[], host: string, port: number, env: NodeJS.ProcessEnv = {}): Promise<TurnpikeHandle> {
   if (!fs.existsSync(TURNPIKE_CLI)) throw new Error(`${TURNPIKE_CLI} not found (build Turnpike: npm run build)`);
-  const proc = startProcess(process.execPath, [TURNPIKE_CLI, 'serve', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+  const proc = startProcess(process.execPath, [...NODE_FLAGS, TURNPIKE_CLI, 'serve', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
   await waitUntilReady(proc, waitForUdpStun(host, port, 10_000), 'turnpike');
   return { pid: proc.pid, host, port, proc, stop: () => proc.stop() };
 }

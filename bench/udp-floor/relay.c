@@ -1,0 +1,51 @@
+/* A bare UDP relay hop in C, the floor under any server: K sockets on ports BASE..BASE+K-1,
+ * epoll, recvfrom until EAGAIN, one unconnected sendto per datagram to the sink. Prints its
+ * own CPU per relayed datagram (from the first one on) once COUNT arrived or 2 s passed idle. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+static double micros(struct timeval t) { return t.tv_sec * 1e6 + t.tv_usec; }
+
+int main(int argc, char **argv) {
+  if (argc != 5) { fprintf(stderr, "usage: relay BASE K SINK_PORT COUNT\n"); return 2; }
+  int base = atoi(argv[1]), k = atoi(argv[2]), sinkPort = atoi(argv[3]);
+  long count = atol(argv[4]), relayed = 0;
+  struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+  int ep = epoll_create1(0);
+  for (int i = 0; i < k; i++) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+    addr.sin_port = htons(base + i);
+    if (bind(s, (struct sockaddr *)&addr, sizeof addr) != 0) { perror("bind"); return 1; }
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = s };
+    epoll_ctl(ep, EPOLL_CTL_ADD, s, &ev);
+  }
+  int out = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in sink = addr;
+  sink.sin_port = htons(sinkPort);
+  printf("ready\n");
+  fflush(stdout);
+  static char buf[65536];
+  struct rusage start, end;
+  while (relayed < count) {
+    struct epoll_event events[64];
+    int n = epoll_wait(ep, events, 64, relayed ? 2000 : 30000);
+    if (n <= 0) break;
+    for (int i = 0; i < n; i++) {
+      for (;;) {
+        ssize_t r = recvfrom(events[i].data.fd, buf, sizeof buf, 0, NULL, NULL);
+        if (r < 0) break;
+        if (relayed == 0) getrusage(RUSAGE_SELF, &start);
+        sendto(out, buf, r, 0, (struct sockaddr *)&sink, sizeof sink);
+        relayed++;
+      }
+    }
+  }
+  getrusage(RUSAGE_SELF, &end);
+  printf("relayed %ld user %.0f sys %.0f\n", relayed, micros(end.ru_utime) - micros(start.ru_utime),
+         micros(end.ru_stime) - micros(start.ru_stime));
+  return 0;
+}

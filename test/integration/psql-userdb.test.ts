@@ -1,0 +1,171 @@
+// coturn's PostgreSQL user database (psql-userdb): users, REST secrets and realm options in
+// coturn's schema, read from a real PostgreSQL server started here on a free port.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { restPassword } from '../../src/auth/rest-api.js';
+import { parsePgConnection } from '../../src/config/pg-connection.js';
+import type { ServerOptions } from '../../src/config/server-options.js';
+import type { TurnServer } from '../../src/server.js';
+import { AttributeType, StunClass, longTermKey, readErrorCode, type StunMessage } from '../../src/stun/index.js';
+import { silentLogger } from '../../src/log/logger-interface.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
+import { startInProcessServer } from '../support/in-process-server.js';
+import { startPgServer, type PgServer } from '../support/pg-server.js';
+import { REALM } from '../support/server-options.js';
+import { UdpTestClient, openPeer, type Credentials } from '../support/turn-client.js';
+
+const cleanups = cleanupAfterEach();
+
+const logged: string[] = [];
+const recordingLogger = { ...silentLogger, warn: (m: string) => void logged.push(m), info: (m: string) => void logged.push(m) };
+
+let pgServer: PgServer;
+beforeAll(async () => {
+  pgServer = await startPgServer();
+}, 120_000);
+afterAll(async () => {
+  await pgServer?.remove();
+});
+
+function pgOptions(conn: string): Partial<ServerOptions> {
+  const parsed = parsePgConnection(conn);
+  if (!parsed.connection) throw new Error(parsed.error);
+  return { users: [], psqlUserDb: parsed.connection };
+}
+
+const startServer = (overrides: Partial<ServerOptions>): Promise<TurnServer> => startInProcessServer(cleanups, overrides, recordingLogger);
+
+async function clientOf(server: TurnServer, credentials: Credentials): Promise<UdpTestClient> {
+  const c = await UdpTestClient.open(server.udpAddresses[0]!, credentials);
+  cleanups.push(() => c.close());
+  return c;
+}
+const allocateAs = async (server: TurnServer, credentials: Credentials): Promise<StunMessage> => (await clientOf(server, credentials)).allocate();
+
+/** Whether `check` comes true within 15 s. */
+async function eventually(check: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+const succeeded = (m: StunMessage) => m.cls === StunClass.SuccessResponse;
+const code = (m: StunMessage) => readErrorCode(m, AttributeType.ErrorCode)?.code;
+
+/** A database with coturn's schema; `sql` runs statements on it. */
+async function newDb(): Promise<{ name: string; sql: (text: string, values?: unknown[]) => Promise<unknown> }> {
+  const name = await pgServer.newDatabase();
+  const client = await pgServer.client(name);
+  return { name, sql: (text, values) => client.query(text, values) };
+}
+
+const addUser = (db: Awaited<ReturnType<typeof newDb>>, name: string, password: string) =>
+  db.sql('INSERT INTO turnusers_lt (realm, name, hmackey) VALUES ($1, $2, $3)', [REALM, name, longTermKey(name, REALM, password).toString('hex')]);
+
+const rest = (secret: string): Credentials => {
+  const username = `${Math.floor(Date.now() / 1000) + 3600}:rest-user`;
+  return { username, password: restPassword(secret, username) };
+};
+
+describe('the PostgreSQL user database (psql-userdb)', () => {
+  it("authenticates a user stored in coturn's schema (libpq key=value form), and relays for it", async () => {
+    const db = await newDb();
+    await addUser(db, 'dora', 'explorer');
+    const server = await startServer(pgOptions(pgServer.keyValue(db.name)));
+    const client = await clientOf(server, { username: 'dora', password: 'explorer' });
+    const peer = await openPeer();
+    cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
+    const relay = await client.allocateRelay();
+    expect((await client.channelBind(0x4001, peer.address)).cls).toBe(StunClass.SuccessResponse);
+    client.sendChannelData(0x4001, Buffer.from('to the peer'));
+    expect((await peer.next()).data.toString()).toBe('to the peer');
+    peer.socket.send(Buffer.from('back'), relay.port, relay.address);
+    expect((await client.nextDatagram()).data.subarray(4).toString()).toBe('back');
+    expect(code(await allocateAs(server, { username: 'dora', password: 'wrong' }))).toBe(401);
+  });
+
+  it('counts users added while the server runs at once, and removed ones no more (postgresql:// URI)', async () => {
+    const db = await newDb();
+    const server = await startServer(pgOptions(pgServer.uri(db.name)));
+    expect(code(await allocateAs(server, { username: 'eve', password: 'later' }))).toBe(401);
+    await addUser(db, 'eve', 'later');
+    expect(succeeded(await allocateAs(server, { username: 'eve', password: 'later' }))).toBe(true);
+    await db.sql('DELETE FROM turnusers_lt WHERE name = $1', ['eve']);
+    expect(code(await allocateAs(server, { username: 'eve', password: 'later' }))).toBe(401);
+  });
+
+  it('accepts a REST API secret added to turn_secret at once, and no more once it is removed', async () => {
+    const db = await newDb();
+    const server = await startServer({ ...pgOptions(pgServer.keyValue(db.name)), useAuthSecret: true, staticAuthSecrets: [] });
+    expect(code(await allocateAs(server, rest('logen')))).toBe(401);
+    await db.sql('INSERT INTO turn_secret (realm, value) VALUES ($1, $2), ($1, $3)', [REALM, 'logen', 'rotated-in']);
+    expect(succeeded(await allocateAs(server, rest('logen')))).toBe(true);
+    expect(succeeded(await allocateAs(server, rest('rotated-in')))).toBe(true);
+    await db.sql('DELETE FROM turn_secret WHERE value = $1', ['logen']);
+    expect(code(await allocateAs(server, rest('logen')))).toBe(401);
+    expect(succeeded(await allocateAs(server, rest('rotated-in')))).toBe(true);
+  });
+
+  it("applies the realm's user-quota from turn_realm_option", async () => {
+    const db = await newDb();
+    await addUser(db, 'dora', 'explorer');
+    await db.sql("INSERT INTO turn_realm_option (realm, opt, value) VALUES ($1, 'user-quota', '1')", [REALM]);
+    const server = await startServer(pgOptions(pgServer.keyValue(db.name)));
+    expect(succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(true);
+    expect(code(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(486);
+  });
+
+  it('keeps relaying and answers known users while PostgreSQL is stopped, says so once, and once when it is back', async () => {
+    logged.length = 0;
+    const db = await newDb();
+    await addUser(db, 'dora', 'explorer');
+    const server = await startServer(pgOptions(pgServer.keyValue(db.name)));
+    const client = await clientOf(server, { username: 'dora', password: 'explorer' });
+    const peer = await openPeer();
+    cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
+    await client.allocateRelay();
+    expect((await client.channelBind(0x4001, peer.address)).cls).toBe(StunClass.SuccessResponse);
+
+    await pgServer.stop();
+    try {
+      client.sendChannelData(0x4001, Buffer.from('while the database is down'));
+      expect((await peer.next()).data.toString()).toBe('while the database is down');
+      expect(succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(true);
+      expect(code(await allocateAs(server, { username: 'dora', password: 'wrong' }))).toBe(401);
+      expect(code(await allocateAs(server, { username: 'never-seen', password: 'x' }))).toBe(401);
+      expect(succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(true);
+      expect(logged.filter((m) => /PostgreSQL user database .* is unreachable/.test(m))).toHaveLength(1);
+    } finally {
+      await pgServer.restart();
+    }
+    expect(await eventually(async () => logged.some((m) => /PostgreSQL user database .* is reachable again/.test(m)))).toBe(true);
+    await addUser(await reconnect(db.name), 'eve', 'later');
+    expect(succeeded(await allocateAs(server, { username: 'eve', password: 'later' }))).toBe(true);
+    expect(logged.filter((m) => /is unreachable/.test(m))).toHaveLength(1);
+    expect(logged.filter((m) => /is reachable again/.test(m))).toHaveLength(1);
+  });
+
+  it('starts while PostgreSQL does not answer, and uses it once it does', async () => {
+    logged.length = 0;
+    const db = await newDb();
+    await pgServer.stop();
+    let server: TurnServer;
+    try {
+      server = await startServer(pgOptions(pgServer.keyValue(db.name)));
+      expect(logged.filter((m) => /PostgreSQL user database .* is unreachable/.test(m))).toHaveLength(1);
+      expect(code(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(401);
+    } finally {
+      await pgServer.restart();
+    }
+    await addUser(await reconnect(db.name), 'dora', 'explorer');
+    expect(await eventually(async () => succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' })))).toBe(true);
+  });
+});
+
+/** After a restart the test's own connections are gone: a new one. */
+async function reconnect(name: string): Promise<Awaited<ReturnType<typeof newDb>>> {
+  const client = await pgServer.client(name);
+  return { name, sql: (text, values) => client.query(text, values) };
+}

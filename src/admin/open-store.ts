@@ -1,0 +1,18 @@
+/** The user database turnadmin works on: PostgreSQL (-e), else SQLite (-b FILE, or the first default file). */
+import type { PgConnection } from '../config/pg-connection.js';
+import { resolveDbPath, type Access } from './database.js';
+import { PgAdminConnection } from './pg-admin-connection.js';
+import { SqliteConnection } from './sqlite-connection.js';
+import { AdminStore } from './store.js';
+
+export interface DatabaseChoice {
+  /** -b FILE */
+  readonly db: string | undefined;
+  /** -e CONNECTION, or psql-userdb as the server's configuration has it. */
+  readonly psql: string | PgConnection | undefined;
+}
+
+export async function openStore(choice: DatabaseChoice, access: Access): Promise<AdminStore> {
+  if (choice.psql !== undefined) return new AdminStore(await PgAdminConnection.open(choice.psql));
+  return new AdminStore(new SqliteConnection(resolveDbPath(choice.db, access), access));
+}

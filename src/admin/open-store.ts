@@ -1,7 +1,6 @@
 /** The user database turnadmin works on: PostgreSQL (-e), else SQLite (-b FILE, or the first default file). */
 import type { PgConnection } from '../config/pg-connection.js';
 import { resolveDbPath, type Access } from './database.js';
-import { PgAdminConnection } from './pg-admin-connection.js';
 import { SqliteConnection } from './sqlite-connection.js';
 import { AdminStore } from './store.js';
 
@@ -13,6 +12,10 @@ export interface DatabaseChoice {
 }
 
 export async function openStore(choice: DatabaseChoice, access: Access): Promise<AdminStore> {
-  if (choice.psql !== undefined) return new AdminStore(await PgAdminConnection.open(choice.psql));
+  if (choice.psql !== undefined) {
+    // Loaded only for -e: every other turnadmin run starts without the driver.
+    const { PgAdminConnection } = await import('./pg-admin-connection.js');
+    return new AdminStore(await PgAdminConnection.open(choice.psql));
+  }
   return new AdminStore(new SqliteConnection(resolveDbPath(choice.db, access), access));
 }

@@ -1,6 +1,7 @@
 // coturn's PostgreSQL user database (psql-userdb): users, REST secrets and realm options in
 // coturn's schema, read from a real PostgreSQL server started here on a free port.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAdmin } from '../../src/admin/index.js';
 import { restPassword } from '../../src/auth/rest-api.js';
 import { parsePgConnection } from '../../src/config/pg-connection.js';
 import type { ServerOptions } from '../../src/config/server-options.js';
@@ -9,6 +10,7 @@ import { AttributeType, StunClass, longTermKey, readErrorCode, type StunMessage 
 import { silentLogger } from '../../src/log/logger-interface.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
+import { freeTcpPort } from '../support/ports.js';
 import { startPgServer, type PgServer } from '../support/pg-server.js';
 import { REALM } from '../support/server-options.js';
 import { UdpTestClient, openPeer, type Credentials } from '../support/turn-client.js';
@@ -169,3 +171,40 @@ async function reconnect(name: string): Promise<Awaited<ReturnType<typeof newDb>
   const client = await pgServer.client(name);
   return { name, sql: (text, values) => client.query(text, values) };
 }
+
+/** `turnpike admin ARGV` in this process: exit status, stdout lines, stderr. */
+async function admin(...argv: string[]): Promise<{ code: number; out: string[]; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runAdmin(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out, err: err.join('\n') };
+}
+
+describe('turnadmin -e and turnpike admin credentials on PostgreSQL', () => {
+  it("signs REST credentials with the realm's secret from psql-userdb, and the server accepts them", async () => {
+    const db = await newDb();
+    const conn = pgServer.keyValue(db.name);
+    expect(await admin('-s', 'from-postgres', '-r', REALM, '-e', conn)).toEqual({ code: 0, out: [], err: '' });
+    const printed = await admin('credentials', '--user', 'web', '-n', '--use-auth-secret', '--realm', REALM, '--psql-userdb', conn);
+    expect(printed.code, printed.err).toBe(0);
+    const value = (label: string) => printed.out.find((l) => l.startsWith(`${label}: `))!.slice(label.length + 2);
+    expect(value('password')).toBe(restPassword('from-postgres', value('username')));
+    const server = await startServer({ ...pgOptions(conn), useAuthSecret: true, staticAuthSecrets: [] });
+    expect(succeeded(await allocateAs(server, { username: value('username'), password: value('password') }))).toBe(true);
+  });
+
+  it("says what is wrong, naming the database without its password: no coturn schema, nothing listening", async () => {
+    const empty = `turndb_empty_${process.pid}`;
+    await (await pgServer.client('postgres')).query(`CREATE DATABASE ${empty}`);
+    expect(await admin('-l', '-e', pgServer.keyValue(empty))).toEqual({
+      code: 1,
+      out: [],
+      err: `turnadmin: user database postgresql://turn@127.0.0.1:${pgServer.port}/${empty}: relation "turnusers_lt" does not exist (it does not have coturn's schema: psql -f /usr/share/coturn/schema.sql)`,
+    });
+    const port = await freeTcpPort();
+    const down = await admin('-a', '-u', 'x', '-r', 'r', '-p', 'p', '-e', `postgresql://turn:hunter2@127.0.0.1:${port}/coturn`);
+    expect(down.code).toBe(1);
+    expect(down.err).toMatch(new RegExp(`^turnadmin: user database postgresql://turn@127.0.0.1:${port}/coturn: .*ECONNREFUSED`));
+    expect(down.err).not.toContain('hunter2');
+  });
+});

@@ -6,14 +6,15 @@ import { restPassword } from '../../src/auth/rest-api.js';
 import { parsePgConnection } from '../../src/config/pg-connection.js';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import type { TurnServer } from '../../src/server.js';
-import { AttributeType, StunClass, longTermKey, readErrorCode, type StunMessage } from '../../src/stun/index.js';
+import { StunClass, longTermKey } from '../../src/stun/index.js';
 import { silentLogger } from '../../src/log/logger-interface.js';
+import { allocationHelpers, errorCode, eventually, succeeded } from '../support/allocations.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
 import { freeTcpPort } from '../support/ports.js';
 import { startPgServer, type PgServer } from '../support/pg-server.js';
 import { REALM } from '../support/server-options.js';
-import { UdpTestClient, openPeer, type Credentials } from '../support/turn-client.js';
+import { openPeer, type Credentials } from '../support/turn-client.js';
 
 const cleanups = cleanupAfterEach();
 
@@ -36,25 +37,8 @@ function pgOptions(conn: string): Partial<ServerOptions> {
 
 const startServer = (overrides: Partial<ServerOptions>): Promise<TurnServer> => startInProcessServer(cleanups, overrides, recordingLogger);
 
-async function clientOf(server: TurnServer, credentials: Credentials): Promise<UdpTestClient> {
-  const c = await UdpTestClient.open(server.udpAddresses[0]!, credentials);
-  cleanups.push(() => c.close());
-  return c;
-}
-const allocateAs = async (server: TurnServer, credentials: Credentials): Promise<StunMessage> => (await clientOf(server, credentials)).allocate();
-
-/** Whether `check` comes true within 15 s. */
-async function eventually(check: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + 15_000;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
-}
-
-const succeeded = (m: StunMessage) => m.cls === StunClass.SuccessResponse;
-const code = (m: StunMessage) => readErrorCode(m, AttributeType.ErrorCode)?.code;
+const { clientOf, allocateAs } = allocationHelpers(cleanups);
+const code = errorCode;
 
 /** A database with coturn's schema; `sql` runs statements on it. */
 async function newDb(): Promise<{ name: string; sql: (text: string, values?: unknown[]) => Promise<unknown> }> {
@@ -66,6 +50,16 @@ async function newDb(): Promise<{ name: string; sql: (text: string, values?: unk
 const addUser = (db: Awaited<ReturnType<typeof newDb>>, name: string, password: string) =>
   db.sql('INSERT INTO turnusers_lt (realm, name, hmackey) VALUES ($1, $2, $3)', [REALM, name, longTermKey(name, REALM, password).toString('hex')]);
 
+/** dora's relay with channel 0x4001 bound to a fresh peer (closed after the test). */
+async function channelToPeer(server: TurnServer) {
+  const client = await clientOf(server, { username: 'dora', password: 'explorer' });
+  const peer = await openPeer();
+  cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
+  const relay = await client.allocateRelay();
+  expect((await client.channelBind(0x4001, peer.address)).cls).toBe(StunClass.SuccessResponse);
+  return { client, peer, relay };
+}
+
 const rest = (secret: string): Credentials => {
   const username = `${Math.floor(Date.now() / 1000) + 3600}:rest-user`;
   return { username, password: restPassword(secret, username) };
@@ -76,11 +70,7 @@ describe('the PostgreSQL user database (psql-userdb)', () => {
     const db = await newDb();
     await addUser(db, 'dora', 'explorer');
     const server = await startServer(pgOptions(pgServer.keyValue(db.name)));
-    const client = await clientOf(server, { username: 'dora', password: 'explorer' });
-    const peer = await openPeer();
-    cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
-    const relay = await client.allocateRelay();
-    expect((await client.channelBind(0x4001, peer.address)).cls).toBe(StunClass.SuccessResponse);
+    const { client, peer, relay } = await channelToPeer(server);
     client.sendChannelData(0x4001, Buffer.from('to the peer'));
     expect((await peer.next()).data.toString()).toBe('to the peer');
     peer.socket.send(Buffer.from('back'), relay.port, relay.address);
@@ -124,11 +114,7 @@ describe('the PostgreSQL user database (psql-userdb)', () => {
     const db = await newDb();
     await addUser(db, 'dora', 'explorer');
     const server = await startServer(pgOptions(pgServer.keyValue(db.name)));
-    const client = await clientOf(server, { username: 'dora', password: 'explorer' });
-    const peer = await openPeer();
-    cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
-    await client.allocateRelay();
-    expect((await client.channelBind(0x4001, peer.address)).cls).toBe(StunClass.SuccessResponse);
+    const { client, peer } = await channelToPeer(server);
 
     await pgServer.stop();
     try {
@@ -142,7 +128,7 @@ describe('the PostgreSQL user database (psql-userdb)', () => {
     } finally {
       await pgServer.restart();
     }
-    expect(await eventually(async () => logged.some((m) => /PostgreSQL user database .* is reachable again/.test(m)))).toBe(true);
+    expect(await eventually(async () => logged.some((m) => /PostgreSQL user database .* is reachable again/.test(m)), 15_000)).toBe(true);
     await addUser(await reconnect(db.name), 'eve', 'later');
     expect(succeeded(await allocateAs(server, { username: 'eve', password: 'later' }))).toBe(true);
     expect(logged.filter((m) => /is unreachable/.test(m))).toHaveLength(1);
@@ -162,7 +148,7 @@ describe('the PostgreSQL user database (psql-userdb)', () => {
       await pgServer.restart();
     }
     await addUser(await reconnect(db.name), 'dora', 'explorer');
-    expect(await eventually(async () => succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' })))).toBe(true);
+    expect(await eventually(async () => succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' })), 15_000)).toBe(true);
   });
 });
 

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePgConnection } from '../../src/config/pg-connection.js';
 import { createTurnServer } from '../../src/server.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
-import { runCoturnTurnadmin, runUclient, startCoturn, startPeer, type PeerHandle } from '../support/coturn-tools.js';
+import { runCoturnTurnadmin, runUclient, startCoturnOnUserDb, startPeer, type PeerHandle } from '../support/coturn-tools.js';
 import { startPgServer, type PgServer } from '../support/pg-server.js';
-import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
+import { freePortRange } from '../support/ports.js';
 import { startProcess, stopAllProcesses } from '../support/processes.js';
 import { testServerOptions } from '../support/server-options.js';
 import { ROOT } from '../support/turnpike-process.js';
@@ -91,14 +91,7 @@ describe('users in PostgreSQL relay through Turnpike and through coturn', () => 
     await turnpike('-a', '-e', conn, '-u', 'by-turnpike', '-r', REALM, '-p', 'pw-turnpike');
     await coturn('-a', '-e', conn, '-u', 'by-coturn', '-r', REALM, '-p', 'pw-coturn');
 
-    const coturnPort = await freeUdpTcpPort(HOST);
-    const minPort = await freePortRange(HOST, 20);
-    // startCoturn passes its own --userdb first; coturn keeps the database given last (-e here).
-    const coturnServer = await startCoturn([
-      '--listening-ip', HOST, '--listening-port', String(coturnPort), '--relay-ip', HOST,
-      '--min-port', String(minPort), '--max-port', String(minPort + 19),
-      '--lt-cred-mech', '--realm', REALM, '--psql-userdb', conn, '--allow-loopback-peers', '--no-cli',
-    ]);
+    const coturnServer = await startCoturnOnUserDb(HOST, REALM, ['--psql-userdb', conn]);
     cleanups.push(() => coturnServer.stop());
 
     const relayFirst = await freePortRange(HOST, 40);
@@ -109,14 +102,14 @@ describe('users in PostgreSQL relay through Turnpike and through coturn', () => 
     cleanups.push(() => turnpikeServer.close());
 
     for (const [name, port, log] of [
-      ['coturn', coturnPort, () => coturnServer.readLog()],
+      ['coturn', coturnServer.port, () => coturnServer.readLog()],
       ['Turnpike', turnpikeServer.udpAddresses[0]!.port, () => ''],
     ] as const) {
       for (const [user, password] of [['by-turnpike', 'pw-turnpike'], ['by-coturn', 'pw-coturn']]) {
-        const load = { host: HOST, port, noRtcp: true, clients: 4, messages: 20, peerAddr: peer.host, peerPort: peer.port, user, password, timeoutMs: 30_000 };
+        const load = { host: HOST, port, noRtcp: true, clients: 2, messages: 20, peerAddr: peer.host, peerPort: peer.port, user, password, timeoutMs: 30_000 };
         const r = await runUclient(load);
         expect(r.exitCode, `${name}, ${user}: ${r.output}\n--- log ---\n${log()}`).toBe(0);
-        expect(r.received, `${name}, ${user}`).toBe(80);
+        expect(r.received, `${name}, ${user}`).toBe(40);
         expect(r.lostPackets, `${name}, ${user}`).toBe(0);
       }
       const wrong = await runUclient({ host: HOST, port, noRtcp: true, clients: 1, messages: 1, peerAddr: peer.host, peerPort: peer.port, user: 'by-coturn', password: 'wrong', timeoutMs: 15_000 });

@@ -3,8 +3,8 @@
  * source and the peer policy. Built once at start and again on every reload.
  */
 import { Credentials, StaticUsers, lookupOf, type CredentialSource, type KeyLookup, type UserKeyStore } from './auth/credentials.js';
-import type { RedisUserDb } from './auth/redis-userdb.js';
 import { RestSecrets, type SecretSource } from './auth/rest-api.js';
+import type { RemoteUserDb } from './auth/remote-userdb.js';
 import type { UserDb } from './auth/userdb.js';
 import type { ServerOptions } from './config/server-options.js';
 import { PeerPolicy } from './policy/peer-policy.js';
@@ -21,7 +21,7 @@ const MAX_CHANNELS_PER_ALLOCATION = 1000;
 export function authModeOf(options: ServerOptions): AuthMode {
   if (options.noAuth) return 'none';
   if (options.stunOnly) return 'stun-only';
-  const hasSource = options.users.length > 0 || options.userDb !== undefined || options.redisUserDb !== undefined || options.useAuthSecret;
+  const hasSource = options.users.length > 0 || options.userDb !== undefined || hasRemoteUserDb(options) || options.useAuthSecret;
   return hasSource ? 'long-term' : 'stun-only';
 }
 
@@ -67,30 +67,35 @@ export function credentialsOf(options: ServerOptions, userDb: UserDb | undefined
       secretsFor: (realm) => [...options.staticAuthSecrets, ...(userDb?.secretsFor(realm) ?? [])],
     };
     rest = new RestSecrets(secrets, options.restApiSeparator);
-    if (options.staticAuthSecrets.length === 0 && !userDb && !options.redisUserDb) {
+    if (options.staticAuthSecrets.length === 0 && !userDb && !hasRemoteUserDb(options)) {
       logger.warn('use-auth-secret without static-auth-secret or userdb: no REST API credential can succeed');
     }
   }
   return new Credentials(stores, rest);
 }
 
+/** `redis-userdb` or `psql-userdb`: a user database on another server. */
+export function hasRemoteUserDb(options: ServerOptions): boolean {
+  return options.redisUserDb !== undefined || options.psqlUserDb !== undefined;
+}
+
 /**
- * With `redis-userdb`, whose lookups are asynchronous: static users (and their secrets) first,
- * then Redis, coturn's keys and secrets for the realm.
+ * With `redis-userdb` or `psql-userdb`, whose lookups are asynchronous: static users (and their
+ * secrets) first, then the database's keys and secrets for the realm, in coturn's layout.
  */
-export function credentialsWithRedis(options: ServerOptions, redis: RedisUserDb, logger: Logger): CredentialSource {
+export function credentialsWithRemote(options: ServerOptions, remote: RemoteUserDb, logger: Logger): CredentialSource {
   const local = credentialsOf(options, undefined, logger);
   const rest = options.useAuthSecret ? new RestSecrets({ secretsFor: () => [] }, options.restApiSeparator) : undefined;
   return {
     async keysFor(username: string, realm: string, nowMs: number, algorithm: PasswordAlgorithm): Promise<KeyLookup> {
       if (rest?.isRestUsername(username)) {
-        const fromRedis = await redis.secretsFor(realm);
-        const secrets: SecretSource = { secretsFor: () => [...options.staticAuthSecrets, ...fromRedis] };
+        const fromDb = await remote.secretsFor(realm);
+        const secrets: SecretSource = { secretsFor: () => [...options.staticAuthSecrets, ...fromDb] };
         return new RestSecrets(secrets, options.restApiSeparator).keysFor(username, realm, nowMs, algorithm);
       }
       const found = local.keysFor(username, realm, nowMs, algorithm);
       if (found.valid || found.md5Only) return found;
-      const keys = await redis.keysOf(username, realm);
+      const keys = await remote.keysOf(username, realm);
       return keys ? lookupOf(keys, algorithm) : found;
     },
     usernameForHash: (userhash, realm) => local.usernameForHash(userhash, realm),

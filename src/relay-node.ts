@@ -5,10 +5,12 @@
  * the self-test page) is started around it by server.ts.
  */
 import { randomBytes } from 'node:crypto';
+import { PgUserDb } from './auth/pg-userdb.js';
 import { RedisUserDb } from './auth/redis-userdb.js';
+import type { RemoteUserDb } from './auth/remote-userdb.js';
 import { UserDb, openUserDb } from './auth/userdb.js';
 import type { ServerOptions } from './config/server-options.js';
-import { credentialsOf, credentialsWithRedis, engineConfigOf, peerPolicyOf } from './engine-settings.js';
+import { credentialsOf, credentialsWithRemote, engineConfigOf, peerPolicyOf } from './engine-settings.js';
 import type { Logger } from './log/logger-interface.js';
 import { AlternateEndpoints, logRfc5780, rfc5780Wanted } from './net/alternate-endpoints.js';
 import { Listeners, type ListenerGroup } from './net/listeners.js';
@@ -76,8 +78,15 @@ export function openUserDbOf(options: ServerOptions, logger: Logger): UserDb | u
   return options.userDb !== undefined ? new UserDb(openUserDb(options.userDb), (m) => logger.warn(m)) : undefined;
 }
 
-function credentialsFrom(options: ServerOptions, userDb: UserDb | undefined, redisUserDb: RedisUserDb | undefined, logger: Logger) {
-  return redisUserDb ? credentialsWithRedis(options, redisUserDb, logger) : credentialsOf(options, userDb, logger);
+/** `redis-userdb` or `psql-userdb`, not yet connected; undefined without one. */
+function remoteUserDbOf(options: ServerOptions, logger: Logger): RemoteUserDb | undefined {
+  if (options.redisUserDb) return new RedisUserDb(options.redisUserDb, logger);
+  if (options.psqlUserDb) return new PgUserDb(options.psqlUserDb, logger);
+  return undefined;
+}
+
+function credentialsFrom(options: ServerOptions, userDb: UserDb | undefined, remoteUserDb: RemoteUserDb | undefined, logger: Logger) {
+  return remoteUserDb ? credentialsWithRemote(options, remoteUserDb, logger) : credentialsOf(options, userDb, logger);
 }
 
 export class RelayNode {
@@ -87,7 +96,7 @@ export class RelayNode {
     readonly tcpRelays: TcpRelays,
     readonly userDb: UserDb | undefined,
     private readonly parts: RelayNodeParts,
-    private readonly redisUserDb: RedisUserDb | undefined,
+    private readonly remoteUserDb: RemoteUserDb | undefined,
     private readonly own: OwnAddresses,
     private nonces: NonceIssuer,
     private peerPolicy: PeerPolicy,
@@ -110,15 +119,15 @@ export class RelayNode {
     const tcpRelays = new TcpRelays({ relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps, slice: place?.slice }, logger);
     const own = { listeningIps, relayIps, servicePorts: new ServicePorts(configuredServicePorts(options)) };
     const userDb = openUserDbOf(options, logger);
-    // redis-userdb: connected (or found unreachable) before the first request; reconnects by itself.
-    const redisUserDb = options.redisUserDb ? new RedisUserDb(options.redisUserDb, logger) : undefined;
-    await redisUserDb?.start(options.realm);
+    // redis-userdb, psql-userdb: connected (or found unreachable) before the first request; reconnects by itself.
+    const remoteUserDb = remoteUserDbOf(options, logger);
+    await remoteUserDb?.start(options.realm);
     const nonces = new NonceIssuer(options.staleNonce, parts.secrets.nonce);
     const peerPolicy = peerPolicyOf(options, own);
     const alternates = rfc5780Wanted(options, listeningIps) ? new AlternateEndpoints(listeningIps) : undefined;
     const engine = new TurnEngine(engineConfigOf(options), {
-      credentials: credentialsFrom(options, userDb, redisUserDb, logger),
-      oauthKeys: options.oauth ? (redisUserDb ?? userDb) : undefined,
+      credentials: credentialsFrom(options, userDb, remoteUserDb, logger),
+      oauthKeys: options.oauth ? (remoteUserDb ?? userDb) : undefined,
       relays,
       tcpRelays,
       peerPolicy,
@@ -126,13 +135,13 @@ export class RelayNode {
       ledger: parts.ledger,
       replyBudget: options.noReplyBudget ? undefined : new ReplyBudget({ hashSeed: parts.secrets.replyBudgetSeed, advanceMemory: parts.advanceMemory }),
       alternateAddresses: alternates,
-      realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : redisUserDb ? (realm) => redisUserDb.realmOptions(realm) : undefined,
+      realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : remoteUserDb ? (realm) => remoteUserDb.realmOptions(realm) : undefined,
       onAllocationEnded: (allocation) => parts.onAllocationEnded?.(allocation),
       otherWorkers: parts.otherWorkers,
       logger,
       clock: Date.now,
     });
-    return new RelayNode(engine, relays, tcpRelays, userDb, parts, redisUserDb, own, nonces, peerPolicy, alternates);
+    return new RelayNode(engine, relays, tcpRelays, userDb, parts, remoteUserDb, own, nonces, peerPolicy, alternates);
   }
 
   get listeners(): Listeners {
@@ -160,7 +169,7 @@ export class RelayNode {
     this.peerPolicy = peerPolicyOf(next, this.own);
     // The same secret: nonces already handed out stay valid.
     this.nonces = this.nonces.withLifetime(next.staleNonce);
-    const credentials = credentialsFrom(next, this.userDb, this.redisUserDb, this.parts.logger);
+    const credentials = credentialsFrom(next, this.userDb, this.remoteUserDb, this.parts.logger);
     this.engine.reconfigure({ config: engineConfigOf(next), credentials, peerPolicy: this.peerPolicy, nonces: this.nonces });
     this.running?.reloadCertificates(next.tls);
     this.parts.logger.info(this.peerPolicy.describe());
@@ -193,6 +202,6 @@ export class RelayNode {
     this.tcpRelays.close();
     await this.running?.close();
     this.userDb?.close();
-    await this.redisUserDb?.close();
+    await this.remoteUserDb?.close();
   }
 }

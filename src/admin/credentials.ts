@@ -8,9 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import { restPassword } from '../auth/rest-api.js';
 import { ConfigError, loadConfig, type ServerOptions } from '../config/index.js';
-import { databaseError, openDatabase } from './database.js';
 import { AdminError, UsageError } from './errors.js';
-import { AdminStore } from './store.js';
+import { openStore } from './open-store.js';
 import type { AdminIo } from './turnadmin.js';
 import { checkUserName, quoted } from './validate.js';
 
@@ -31,7 +30,7 @@ Prints TURN REST API credentials that the configured server accepts:
 
 The server options are turnserver's: -c FILE (or the usual turnserver.conf search), or -n and
 flags such as --static-auth-secret S --realm R --listening-port P. The secret is the first
-static-auth-secret, else the realm's first secret in the userdb (turnadmin -s).
+static-auth-secret, else the realm's first secret in the userdb or psql-userdb (turnadmin -s).
 `;
 
 interface CredentialsArgs {
@@ -41,7 +40,7 @@ interface CredentialsArgs {
   readonly serverArgs: string[];
 }
 
-export function runCredentials(argv: readonly string[], io: AdminIo, nowMs: () => number = Date.now): number {
+export async function runCredentials(argv: readonly string[], io: AdminIo, nowMs: () => number = Date.now): Promise<number> {
   try {
     const args = parseArgs(argv);
     if (args === 'help') {
@@ -52,7 +51,7 @@ export function runCredentials(argv: readonly string[], io: AdminIo, nowMs: () =
     if (args.user !== undefined) checkUserName(args.user);
     const expiry = Math.floor(nowMs() / 1000) + args.ttl;
     const username = args.user === undefined ? String(expiry) : `${expiry}${options.restApiSeparator}${args.user}`;
-    const credential = restPassword(firstSecret(options), username);
+    const credential = restPassword(await firstSecret(options), username);
     const url = `turn:${urlHost(args.host ?? defaultHost(options))}:${options.listeningPort}?transport=udp`;
     io.out(`username: ${username}`);
     io.out(`password: ${credential}`);
@@ -107,8 +106,8 @@ function loadServerOptions(serverArgs: readonly string[], io: AdminIo): ServerOp
   }
 }
 
-/** The first static-auth-secret, else the realm's oldest secret in the userdb. */
-function firstSecret(options: ServerOptions): string {
+/** The first static-auth-secret, else the realm's oldest secret in the userdb (or psql-userdb). */
+async function firstSecret(options: ServerOptions): Promise<string> {
   if (!options.useAuthSecret) {
     throw new AdminError(
       'the configuration does not turn on the TURN REST API (use-auth-secret or static-auth-secret)',
@@ -116,25 +115,26 @@ function firstSecret(options: ServerOptions): string {
   }
   const configured = options.staticAuthSecrets[0];
   if (configured !== undefined) return configured;
-  if (options.userDb === undefined) {
+  const psql = options.psqlUserDb;
+  if (options.userDb === undefined && psql === undefined) {
     throw new AdminError(
       'use-auth-secret is set, but there is no static-auth-secret and no userdb to read secrets from',
     );
   }
-  const store = new AdminStore(openDatabase(options.userDb, 'read'));
+  const store = await openStore({ db: options.userDb, psql }, 'read');
   try {
-    const secret = store.secretsInOrder(options.realm)[0];
+    const secret = (await store.secretsInOrder(options.realm))[0];
     if (secret === undefined) {
       throw new AdminError(
-        `realm ${quoted(options.realm)} has no secret in ${options.userDb} ` +
-          `(add one: turnadmin -s SECRET -r REALM -b ${options.userDb})`,
+        `realm ${quoted(options.realm)} has no secret in ${store.where} ` +
+          `(add one: turnadmin -s SECRET -r REALM ${options.userDb !== undefined ? `-b ${options.userDb}` : '-e CONNECTION'})`,
       );
     }
     return secret;
   } catch (error) {
-    throw error instanceof AdminError ? error : databaseError(options.userDb, error);
+    throw error instanceof AdminError ? error : store.errorOf(error);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

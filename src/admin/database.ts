@@ -39,6 +39,9 @@ export function resolveDbPath(
   throw new AdminError(`no user database found (looked for ${candidates.join(', ')}); give one with -b FILE`);
 }
 
+/** coturn's schema, which a PostgreSQL user database must be given (turnadmin -e does not create it, as coturn's does not). */
+export const COTURN_SCHEMA_FILE = '/usr/share/coturn/schema.sql';
+
 /** How long turnadmin waits for another process's lock, at open and on each statement. */
 export const ADMIN_BUSY_TIMEOUT_MS = 1000;
 

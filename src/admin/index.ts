@@ -11,7 +11,7 @@ export { runTurnadmin } from './turnadmin.js';
 export { encryptPassword, verifyEncryptedPassword } from './encrypted-password.js';
 
 /** Returns the exit status: 0 done, 1 bad input or database trouble, 2 bad command line. */
-export function runAdmin(argv: readonly string[], io: AdminIo): number {
+export function runAdmin(argv: readonly string[], io: AdminIo): Promise<number> {
   if (argv[0] === 'credentials') return runCredentials(argv.slice(1), io);
   return runTurnadmin(argv, io);
 }

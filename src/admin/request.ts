@@ -41,7 +41,10 @@ export interface AdminRequest {
   readonly origin: string | undefined;
   /** The value of -s or -X. */
   readonly secret: string | undefined;
+  /** -b FILE; undefined when -e is given after it. */
   readonly db: string | undefined;
+  /** -e CONNECTION (PostgreSQL); undefined when -b is given after it. */
+  readonly psql: string | undefined;
   /** Raw values of --max-bps, --total-quota, --user-quota, as given. */
   readonly realmOptions: ReadonlyMap<RealmOption, string>;
 }
@@ -64,8 +67,8 @@ const SPECS: FlagSpec[] = [
   { name: 'password', short: 'p', takesValue: true },
   { name: 'origin', short: 'o', takesValue: true },
   ...REALM_OPTIONS.map((name) => ({ name, takesValue: true })),
-  // Accepted so that they get a clear "not supported" rather than "unknown option".
   { name: 'psql-userdb', short: 'e', aliases: ['sql-userdb'], takesValue: true },
+  // Accepted so that they get a clear "not supported" rather than "unknown option".
   { name: 'mysql-userdb', short: 'M', takesValue: true },
   { name: 'redis-userdb', short: 'N', takesValue: true },
   { name: 'mongo-userdb', short: 'J', takesValue: true },
@@ -76,7 +79,6 @@ const SPECS: FlagSpec[] = [
 ];
 
 const UNSUPPORTED: Record<string, string> = {
-  'psql-userdb': 'PostgreSQL user databases are not supported yet; use an SQLite file with -b',
   'mysql-userdb': 'MySQL user databases are not supported yet; use an SQLite file with -b',
   'redis-userdb': 'Redis user databases are not supported yet; use an SQLite file with -b',
   'mongo-userdb': 'MongoDB user databases are not supported yet; use an SQLite file with -b',
@@ -109,6 +111,8 @@ export function parseRequest(argv: readonly string[]): ParsedRequest {
     if (value !== undefined) realmOptions.set(name, value);
   }
   const command = first.spec.name as Command;
+  // coturn keeps one database: -b and -e set the same thing, and the one given last counts.
+  const database = flags.filter((f) => f.spec.name === 'userdb' || f.spec.name === 'psql-userdb').at(-1);
   return {
     help: false,
     command,
@@ -118,7 +122,8 @@ export function parseRequest(argv: readonly string[]): ParsedRequest {
     password: last('password'),
     origin: last('origin'),
     secret: VALUE_WITH_COMMAND.has(command) ? commands.at(-1)?.value : undefined,
-    db: last('userdb'),
+    db: database?.spec.name === 'userdb' ? database.value : undefined,
+    psql: database?.spec.name === 'psql-userdb' ? database.value : undefined,
     realmOptions,
   };
 }

@@ -1,8 +1,10 @@
 /**
- * turnadmin's reads and writes on coturn's tables, with the statements (and sort orders) of
- * coturn 4.6.1's SQLite driver, but bound rather than pasted into the SQL text.
+ * turnadmin's reads and writes on coturn's tables, one code path for every database: the
+ * statements (and sort orders) of coturn 4.6.1's drivers, bound rather than pasted into the
+ * SQL text. What differs between SQLite and PostgreSQL (placeholders, "replace", the order
+ * rows were added in) is the connection's dialect (sqlite-connection.ts, pg-admin-connection.ts).
  */
-import type { DatabaseSync } from 'node:sqlite';
+import type { AdminError } from './errors.js';
 import type { RealmOption } from './request.js';
 
 export interface NameRealm {
@@ -23,119 +25,133 @@ export interface RealmOptionRow {
   readonly value: string;
 }
 
-export class AdminStore {
-  constructor(private readonly db: DatabaseSync) {}
+/** One open connection to a user database, in its own SQL dialect. */
+export interface SqlConnection {
+  readonly dialect: 'sqlite' | 'postgresql';
+  /** Names the database in messages (a file, or a URI without its password). */
+  readonly where: string;
+  /** Runs a statement with `?` placeholders; the number of rows it changed. */
+  run(sql: string, params: readonly string[]): Promise<number>;
+  all<T>(sql: string, params: readonly string[]): Promise<T[]>;
+  /** Runs `fn` in one transaction: all of its writes, or none. */
+  transaction(fn: () => Promise<void>): Promise<void>;
+  /** Any error from this database, as an AdminError a person can act on. */
+  errorOf(error: unknown): AdminError;
+  close(): Promise<void>;
+}
 
-  close(): void {
-    this.db.close();
+/** A row added, or the row with the same key replaced (coturn: INSERT OR REPLACE; PostgreSQL: an upsert). */
+function upsert(conn: SqlConnection, table: string, columns: readonly string[], key: readonly string[]): string {
+  const values = `(${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
+  if (conn.dialect === 'sqlite') return `INSERT OR REPLACE INTO ${table} ${values}`;
+  const rest = columns.filter((c) => !key.includes(c));
+  const update = rest.length > 0 ? `DO UPDATE SET ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}` : 'DO NOTHING';
+  return `INSERT INTO ${table} ${values} ON CONFLICT (${key.join(', ')}) ${update}`;
+}
+
+export class AdminStore {
+  constructor(private readonly conn: SqlConnection) {}
+
+  get where(): string {
+    return this.conn.where;
+  }
+
+  errorOf(error: unknown): AdminError {
+    return this.conn.errorOf(error);
+  }
+
+  close(): Promise<void> {
+    return this.conn.close();
   }
 
   /** `hmackey`: 32 lowercase hex digits, as coturn writes it. Same name and realm: replaced. */
-  setUserKey(name: string, realm: string, hmackey: string): void {
-    this.run('INSERT OR REPLACE INTO turnusers_lt (realm, name, hmackey) VALUES (?, ?, ?)', realm, name, hmackey);
+  async setUserKey(name: string, realm: string, hmackey: string): Promise<void> {
+    await this.conn.run(upsert(this.conn, 'turnusers_lt', ['realm', 'name', 'hmackey'], ['realm', 'name']), [realm, name, hmackey]);
   }
 
   /** Whether there was such a user. */
-  deleteUser(name: string, realm: string): boolean {
-    return this.run('DELETE FROM turnusers_lt WHERE name = ? AND realm = ?', name, realm) > 0;
+  async deleteUser(name: string, realm: string): Promise<boolean> {
+    return (await this.conn.run('DELETE FROM turnusers_lt WHERE name = ? AND realm = ?', [name, realm])) > 0;
   }
 
-  users(realm: string | undefined): NameRealm[] {
+  users(realm: string | undefined): Promise<NameRealm[]> {
     return realm
-      ? this.all('SELECT name, realm FROM turnusers_lt WHERE realm = ? ORDER BY name', realm)
-      : this.all('SELECT name, realm FROM turnusers_lt ORDER BY realm, name');
+      ? this.conn.all('SELECT name, realm FROM turnusers_lt WHERE realm = ? ORDER BY name', [realm])
+      : this.conn.all('SELECT name, realm FROM turnusers_lt ORDER BY realm, name', []);
   }
 
-  setAdminUser(name: string, realm: string, encryptedPassword: string): void {
-    const sql = 'INSERT OR REPLACE INTO admin_user (realm, name, password) VALUES (?, ?, ?)';
-    this.run(sql, realm, name, encryptedPassword);
+  async setAdminUser(name: string, realm: string, encryptedPassword: string): Promise<void> {
+    await this.conn.run(upsert(this.conn, 'admin_user', ['realm', 'name', 'password'], ['name']), [realm, name, encryptedPassword]);
   }
 
-  deleteAdminUser(name: string): boolean {
-    return this.run('DELETE FROM admin_user WHERE name = ?', name) > 0;
+  async deleteAdminUser(name: string): Promise<boolean> {
+    return (await this.conn.run('DELETE FROM admin_user WHERE name = ?', [name])) > 0;
   }
 
   /** coturn lists every admin user whatever -r says. */
-  adminUsers(): NameRealm[] {
-    return this.all('SELECT name, realm FROM admin_user ORDER BY realm, name');
+  adminUsers(): Promise<NameRealm[]> {
+    return this.conn.all('SELECT name, realm FROM admin_user ORDER BY realm, name', []);
   }
 
-  adminPassword(name: string): string | undefined {
-    return this.all<{ password: string }>('SELECT password FROM admin_user WHERE name = ?', name)[0]?.password;
+  async adminPassword(name: string): Promise<string | undefined> {
+    return (await this.conn.all<{ password: string }>('SELECT password FROM admin_user WHERE name = ?', [name]))[0]?.password;
   }
 
-  addSecret(value: string, realm: string): void {
-    this.run('INSERT OR REPLACE INTO turn_secret (realm, value) VALUES (?, ?)', realm, value);
+  async addSecret(value: string, realm: string): Promise<void> {
+    await this.conn.run(upsert(this.conn, 'turn_secret', ['realm', 'value'], ['realm', 'value']), [realm, value]);
   }
 
-  deleteSecret(value: string, realm: string): boolean {
-    return this.run('DELETE FROM turn_secret WHERE value = ? AND realm = ?', value, realm) > 0;
+  async deleteSecret(value: string, realm: string): Promise<boolean> {
+    return (await this.conn.run('DELETE FROM turn_secret WHERE value = ? AND realm = ?', [value, realm])) > 0;
   }
 
-  deleteAllSecrets(realm: string): number {
-    return this.run('DELETE FROM turn_secret WHERE realm = ?', realm);
+  deleteAllSecrets(realm: string): Promise<number> {
+    return this.conn.run('DELETE FROM turn_secret WHERE realm = ?', [realm]);
   }
 
-  secrets(realm: string | undefined): SecretRow[] {
+  secrets(realm: string | undefined): Promise<SecretRow[]> {
     return realm
-      ? this.all('SELECT value, realm FROM turn_secret WHERE realm = ? ORDER BY value', realm)
-      : this.all('SELECT value, realm FROM turn_secret ORDER BY realm, value');
+      ? this.conn.all('SELECT value, realm FROM turn_secret WHERE realm = ? ORDER BY value', [realm])
+      : this.conn.all('SELECT value, realm FROM turn_secret ORDER BY realm, value', []);
   }
 
-  /** The realm's secrets in the order they were added (the order the server reads them). */
-  secretsInOrder(realm: string): string[] {
-    return this.all<{ value: string }>('SELECT value FROM turn_secret WHERE realm = ? ORDER BY rowid', realm).map(
-      (r) => r.value,
-    );
+  /** The realm's secrets in the order they were added (the order the server reads them; PostgreSQL: its table order). */
+  async secretsInOrder(realm: string): Promise<string[]> {
+    const order = this.conn.dialect === 'sqlite' ? ' ORDER BY rowid' : '';
+    return (await this.conn.all<{ value: string }>(`SELECT value FROM turn_secret WHERE realm = ?${order}`, [realm])).map((r) => r.value);
   }
 
-  addOrigin(origin: string, realm: string): void {
-    this.run('INSERT OR REPLACE INTO turn_origin_to_realm (origin, realm) VALUES (?, ?)', origin, realm);
+  async addOrigin(origin: string, realm: string): Promise<void> {
+    await this.conn.run(upsert(this.conn, 'turn_origin_to_realm', ['origin', 'realm'], ['origin']), [origin, realm]);
   }
 
-  deleteOrigin(origin: string): boolean {
-    return this.run('DELETE FROM turn_origin_to_realm WHERE origin = ?', origin) > 0;
+  async deleteOrigin(origin: string): Promise<boolean> {
+    return (await this.conn.run('DELETE FROM turn_origin_to_realm WHERE origin = ?', [origin])) > 0;
   }
 
-  origins(realm: string | undefined): OriginRow[] {
+  origins(realm: string | undefined): Promise<OriginRow[]> {
     return realm
-      ? this.all('SELECT origin, realm FROM turn_origin_to_realm WHERE realm = ? ORDER BY origin', realm)
-      : this.all('SELECT origin, realm FROM turn_origin_to_realm ORDER BY realm, origin');
+      ? this.conn.all('SELECT origin, realm FROM turn_origin_to_realm WHERE realm = ? ORDER BY origin', [realm])
+      : this.conn.all('SELECT origin, realm FROM turn_origin_to_realm ORDER BY realm, origin', []);
   }
 
   /** Stored as text, as coturn stores it ('%lu' in quotes). */
-  setRealmOption(realm: string, opt: RealmOption, value: string): void {
-    this.run('INSERT OR REPLACE INTO turn_realm_option (realm, opt, value) VALUES (?, ?, ?)', realm, opt, value);
+  async setRealmOption(realm: string, opt: RealmOption, value: string): Promise<void> {
+    await this.conn.run(upsert(this.conn, 'turn_realm_option', ['realm', 'opt', 'value'], ['realm', 'opt']), [realm, opt, value]);
   }
 
-  deleteRealmOption(realm: string, opt: RealmOption): boolean {
-    return this.run('DELETE FROM turn_realm_option WHERE realm = ? AND opt = ?', realm, opt) > 0;
+  async deleteRealmOption(realm: string, opt: RealmOption): Promise<boolean> {
+    return (await this.conn.run('DELETE FROM turn_realm_option WHERE realm = ? AND opt = ?', [realm, opt])) > 0;
   }
 
-  realmOptions(realm: string | undefined): RealmOptionRow[] {
+  realmOptions(realm: string | undefined): Promise<RealmOptionRow[]> {
     return realm
-      ? this.all('SELECT realm, opt, value FROM turn_realm_option WHERE realm = ? ORDER BY realm, opt', realm)
-      : this.all('SELECT realm, opt, value FROM turn_realm_option ORDER BY realm, opt');
+      ? this.conn.all('SELECT realm, opt, value FROM turn_realm_option WHERE realm = ? ORDER BY realm, opt', [realm])
+      : this.conn.all('SELECT realm, opt, value FROM turn_realm_option ORDER BY realm, opt', []);
   }
 
   /** Several writes that stand or fall together (one -g with several options). */
-  transaction(fn: () => void): void {
-    this.db.exec('BEGIN');
-    try {
-      fn();
-      this.db.exec('COMMIT');
-    } catch (error) {
-      // A failed statement may have ended the transaction already.
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
-      throw error;
-    }
-  }
-
-  private run(sql: string, ...params: string[]): number {
-    return Number(this.db.prepare(sql).run(...params).changes);
-  }
-
-  private all<T = never>(sql: string, ...params: string[]): T[] {
-    return this.db.prepare(sql).all(...params) as T[];
+  transaction(fn: () => Promise<void>): Promise<void> {
+    return this.conn.transaction(fn);
   }
 }

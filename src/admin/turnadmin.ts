@@ -1,16 +1,17 @@
 /**
- * turnadmin: coturn's user-database commands on coturn's SQLite schema. Output on stdout is
+ * turnadmin: coturn's user-database commands on coturn's schema, in SQLite (-b) or PostgreSQL (-e). Output on stdout is
  * exactly the data lines coturn prints; everything else (errors, notes, warnings) goes to
  * stderr. Exit status 0 done, 1 bad input or database trouble, 2 a bad command line.
  */
 import { longTermKey } from '../stun/integrity.js';
-import { databaseError, openDatabase, resolveDbPath, type Access } from './database.js';
+import type { Access } from './database.js';
 import { encryptPassword } from './encrypted-password.js';
 import { AdminError, UsageError } from './errors.js';
 import * as listing from './listing.js';
 import { canonicalOrigin } from './origin.js';
 import { REALM_OPTIONS, parseRequest, type AdminRequest, type Command, type RealmOption } from './request.js';
-import { AdminStore } from './store.js';
+import { openStore } from './open-store.js';
+import type { AdminStore } from './store.js';
 import { HELP, USAGE_LINE } from './usage.js';
 import { checkPassword, checkRealm, checkUserName, coturnRefusesName, quoted } from './validate.js';
 
@@ -20,14 +21,14 @@ export interface AdminIo {
   err(line: string): void;
 }
 
-export function runTurnadmin(argv: readonly string[], io: AdminIo, prefix = 'turnadmin'): number {
+export async function runTurnadmin(argv: readonly string[], io: AdminIo, prefix = 'turnadmin'): Promise<number> {
   try {
     const request = parseRequest(argv);
     if (request.help) {
       io.out(HELP.trimEnd());
       return 0;
     }
-    execute(request, io, prefix);
+    await execute(request, io, prefix);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
@@ -42,7 +43,7 @@ export function runTurnadmin(argv: readonly string[], io: AdminIo, prefix = 'tur
 
 const READS = new Set<Command>(['list', 'list-admin', 'show-secret', 'list-origins', 'list-realm-options']);
 
-function execute(req: AdminRequest, io: AdminIo, prefix: string): void {
+async function execute(req: AdminRequest, io: AdminIo, prefix: string): Promise<void> {
   const note = (text: string) => io.err(`${prefix}: ${text}`);
   if (req.command === 'key') {
     const user = newUserName(req, note);
@@ -61,18 +62,17 @@ function execute(req: AdminRequest, io: AdminIo, prefix: string): void {
   // Check the input before the database is opened (or created).
   const work = planDatabaseWork(req, note);
   const access: Access = READS.has(req.command) ? 'read' : 'write';
-  const file = resolveDbPath(req.db, access);
-  const store = new AdminStore(openDatabase(file, access));
+  const store = await openStore(req, access);
   try {
-    for (const line of work(store)) io.out(line);
+    for (const line of await work(store)) io.out(line);
   } catch (error) {
-    throw error instanceof AdminError ? error : databaseError(file, error);
+    throw error instanceof AdminError ? error : store.errorOf(error);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-type DatabaseWork = (store: AdminStore) => string[];
+type DatabaseWork = (store: AdminStore) => Promise<string[]>;
 
 /** A database command, its input checked: what it does to the store, and its stdout lines. */
 function planDatabaseWork(req: AdminRequest, note: (text: string) => void): DatabaseWork {
@@ -85,8 +85,8 @@ function planDatabaseWork(req: AdminRequest, note: (text: string) => void): Data
   const origin = () => canonicalOrigin(need(req, req.origin, 'origin', '-o ORIGIN'));
   const secret = () => need(req, req.secret, 'secret', `${req.commandFlag} SECRET`);
   const missing = (what: string) => note(`note: ${what}; nothing deleted`);
-  const done = (write: (store: AdminStore) => void): DatabaseWork => (store) => {
-    write(store);
+  const done = (write: (store: AdminStore) => Promise<void>): DatabaseWork => async (store) => {
+    await write(store);
     return [];
   };
 
@@ -99,8 +99,8 @@ function planDatabaseWork(req: AdminRequest, note: (text: string) => void): Data
     }
     case 'delete': {
       const [user, r] = [existingUser(), realm()];
-      return done((store) => {
-        if (!store.deleteUser(user, r)) missing(`there is no user ${quoted(user)} in realm ${quoted(r)}`);
+      return done(async (store) => {
+        if (!(await store.deleteUser(user, r))) missing(`there is no user ${quoted(user)} in realm ${quoted(r)}`);
       });
     }
     case 'add-admin': {
@@ -111,30 +111,30 @@ function planDatabaseWork(req: AdminRequest, note: (text: string) => void): Data
     }
     case 'delete-admin': {
       const user = existingUser();
-      return done((store) => {
-        if (!store.deleteAdminUser(user)) missing(`there is no admin user ${quoted(user)}`);
+      return done(async (store) => {
+        if (!(await store.deleteAdminUser(user))) missing(`there is no admin user ${quoted(user)}`);
       });
     }
     case 'list':
-      return (store) => listing.userLines(store.users(req.realm));
+      return async (store) => listing.userLines(await store.users(req.realm));
     case 'list-admin':
-      return (store) => listing.adminUserLines(store.adminUsers());
+      return async (store) => listing.adminUserLines(await store.adminUsers());
     case 'set-secret': {
       const [value, r] = [secret(), realm()];
       return done((store) => store.addSecret(value, r));
     }
     case 'show-secret':
-      return (store) => listing.secretLines(store.secrets(req.realm));
+      return async (store) => listing.secretLines(await store.secrets(req.realm));
     case 'delete-secret': {
       const [value, r] = [secret(), realm()];
-      return done((store) => {
-        if (!store.deleteSecret(value, r)) missing(`realm ${quoted(r)} has no such secret`);
+      return done(async (store) => {
+        if (!(await store.deleteSecret(value, r))) missing(`realm ${quoted(r)} has no such secret`);
       });
     }
     case 'delete-all-secrets': {
       const r = realm();
-      return done((store) => {
-        if (store.deleteAllSecrets(r) === 0) missing(`realm ${quoted(r)} has no secrets`);
+      return done(async (store) => {
+        if ((await store.deleteAllSecrets(r)) === 0) missing(`realm ${quoted(r)} has no secrets`);
       });
     }
     case 'add-origin': {
@@ -143,26 +143,26 @@ function planDatabaseWork(req: AdminRequest, note: (text: string) => void): Data
     }
     case 'del-origin': {
       const o = origin();
-      return done((store) => {
-        if (!store.deleteOrigin(o)) missing(`there is no origin ${quoted(o)}`);
+      return done(async (store) => {
+        if (!(await store.deleteOrigin(o))) missing(`there is no origin ${quoted(o)}`);
       });
     }
     case 'list-origins':
-      return (store) => listing.originLines(store.origins(req.realm));
+      return async (store) => listing.originLines(await store.origins(req.realm));
     case 'set-realm-option': {
       const [r, values] = [realm(), realmOptionValues(req)];
       // Zero removes the option, as coturn's help says (coturn 4.6.1 itself ignores a zero).
       return done((store) =>
-        store.transaction(() => {
+        store.transaction(async () => {
           for (const [opt, value] of values) {
-            if (value === '0') store.deleteRealmOption(r, opt);
-            else store.setRealmOption(r, opt, value);
+            if (value === '0') await store.deleteRealmOption(r, opt);
+            else await store.setRealmOption(r, opt, value);
           }
         }),
       );
     }
     case 'list-realm-options':
-      return (store) => listing.realmOptionLines(store.realmOptions(req.realm));
+      return async (store) => listing.realmOptionLines(await store.realmOptions(req.realm));
     case 'key':
     case 'generate-encrypted-password':
       throw new Error(`${req.command} needs no database`);

@@ -1,7 +1,7 @@
 /** turnadmin's usage line and help, in coturn's layout, with what Turnpike does differently. */
 
 export const USAGE_LINE =
-  'Usage: turnadmin COMMAND [-b FILE] [-u USER] [-r REALM] [-p PASSWORD] [-o ORIGIN] (turnadmin --help lists them)';
+  'Usage: turnadmin COMMAND [-b FILE | -e CONNECTION] [-u USER] [-r REALM] [-p PASSWORD] [-o ORIGIN] (turnadmin --help lists them)';
 
 export const HELP = `Usage: turnadmin [command] [options]
 
@@ -31,6 +31,9 @@ Options with mandatory values:
 
 	-b, --db, --userdb		SQLite database file; default: the first that exists of
 					/var/db/turndb, /usr/local/var/db/turndb, /var/lib/turn/turndb
+	-e, --psql-userdb, --sql-userdb	PostgreSQL database with coturn's schema: libpq's
+					"host=H dbname=D user=U password=P connect_timeout=30"
+					or postgresql://U:P@H:PORT/D (the last of -b and -e counts)
 	-u, --user			user name
 	-r, --realm			realm
 	-p, --password			password
@@ -39,8 +42,8 @@ Options with mandatory values:
 					realm option values (whole numbers; 0 removes)
 	-h, --help			this help
 
-Not supported yet (exit status 1): -e/--psql-userdb, -M/--mysql-userdb, -N/--redis-userdb,
--J/--mongo-userdb, and the AES options -E, -x, -f, -v.
+Not supported yet (exit status 1): -M/--mysql-userdb, -N/--redis-userdb, -J/--mongo-userdb,
+and the AES options -E, -x, -f, -v.
 
 Exit status: 0 done, 1 bad input or database problem, 2 bad command line.
 Turnpike only: turnpike admin credentials --help (TURN REST API credentials).

@@ -33,6 +33,23 @@ export interface OAuthKeyRow {
   readonly realm: string;
 }
 
+/** A key row from coturn's column names, whichever database (SQLite, PostgreSQL, a Redis hash) gave them. */
+export function oauthKeyRowOf(kid: string, fields: Readonly<Record<string, unknown>>): OAuthKeyRow {
+  const seconds = (value: unknown): number => {
+    const n = Number.parseInt(String(value ?? ''), 10);
+    return Number.isInteger(n) && n >= 0 ? n : 0;
+  };
+  const text = (value: unknown): string => (value == null ? '' : String(value));
+  return {
+    kid,
+    ikmKey: text(fields.ikm_key),
+    timestamp: seconds(fields.timestamp),
+    lifetime: seconds(fields.lifetime),
+    asRsAlg: text(fields.as_rs_alg),
+    realm: text(fields.realm),
+  };
+}
+
 /** What an access token carries. */
 export interface AccessToken {
   readonly macKey: Buffer;

@@ -16,47 +16,28 @@ import { Redis } from 'ioredis';
 import type { RedisConnection } from '../config/redis-connection.js';
 import { describeRedisConnection } from '../config/redis-connection.js';
 import { longTermKey } from '../stun/integrity.js';
-import type { OAuthKeySource } from './oauth.js';
-import type { OAuthKeyRow } from './oauth-token.js';
 import type { LongTermKeys } from './credentials.js';
+import { oauthKeyRowOf, type OAuthKeyRow } from './oauth-token.js';
+import {
+  HEX_KEY, LOOKUP_TIMEOUT_MS, Reachability, RealmOptionsCache, START_WAIT_MS, delay, realmOptionsOf, remember,
+  type RealmOptions, type RemoteUserDb, type RemoteUserDbLog,
+} from './remote-userdb.js';
 
-/** As the SQLite busy timeout: a request waits no longer than this for Redis. */
-const LOOKUP_TIMEOUT_MS = 250;
-/** Last known answers kept for when Redis is unreachable. */
-const FALLBACK_ENTRIES = 10_000;
-/** Realm options are read in the background (the engine asks for them synchronously) at most this often. */
-const REALM_OPTIONS_REFRESH_MS = 1000;
-/** The longest wait for the first connection at start. */
-const START_WAIT_MS = 3000;
-
-export interface RealmOptions {
-  maxBps?: number;
-  userQuota?: number;
-  totalQuota?: number;
-}
-
-export interface RedisUserDbLog {
-  warn(message: string): void;
-  info(message: string): void;
-}
-
-const HEX_KEY = /^[0-9a-fA-F]{32}$/;
-
-export class RedisUserDb implements OAuthKeySource {
+export class RedisUserDb implements RemoteUserDb {
   private readonly client: Redis;
   private readonly where: string;
+  private readonly reachability: Reachability;
   private readonly lastKnownKeys = new Map<string, LongTermKeys>();
   private readonly lastKnownSecrets = new Map<string, string[]>();
-  private readonly realmOptionsCache = new Map<string, { options: RealmOptions; readAt: number; reading: boolean }>();
-  private unreachable = false;
-  private closed = false;
+  private readonly realmOptionsCache = new RealmOptionsCache((realm) => this.readRealmOptions(realm));
 
   constructor(
     connection: RedisConnection,
-    private readonly log: RedisUserDbLog,
+    private readonly log: RemoteUserDbLog,
     private readonly timeoutMs = LOOKUP_TIMEOUT_MS,
   ) {
     this.where = describeRedisConnection(connection);
+    this.reachability = new Reachability(log, `Redis user database ${this.where}`);
     this.client = new Redis({
       host: connection.host,
       port: connection.port,
@@ -70,8 +51,8 @@ export class RedisUserDb implements OAuthKeySource {
       retryStrategy: (times) => Math.min(100 * times, 2000),
       lazyConnect: true,
     });
-    this.client.on('error', (error: Error) => this.down(error.message));
-    this.client.on('ready', () => this.up());
+    this.client.on('error', (error: Error) => this.reachability.down(error.message));
+    this.client.on('ready', () => this.reachability.up());
   }
 
   /** Connects (waiting a bounded time: an unreachable Redis does not stop the server) and reads `realm`'s options. */
@@ -79,17 +60,17 @@ export class RedisUserDb implements OAuthKeySource {
     const connected = this.client.connect().then(
       () => true,
       (error: unknown) => {
-        this.down(error instanceof Error ? error.message : String(error));
+        this.reachability.down(error instanceof Error ? error.message : String(error));
         return false;
       },
     );
     const ok = await Promise.race([connected, delay(START_WAIT_MS).then(() => false)]);
     if (!ok) {
-      this.down('no connection at start');
+      this.reachability.down('no connection at start');
       return;
     }
     this.log.info(`Redis user database: ${this.where}`);
-    await this.readRealmOptions(realm);
+    await this.realmOptionsCache.refresh(realm);
   }
 
   /** The user's long-term keys: the hex key (MD5 only), else the clear password (coturn's order). */
@@ -123,19 +104,10 @@ export class RedisUserDb implements OAuthKeySource {
     return result.value;
   }
 
-  /** The oAuth key `kid` (coturn's redis_get_oauth_key); undefined when there is none or Redis does not answer. */
+  /** The oAuth key `kid` (coturn's redis_get_oauth_key). */
   async oauthKeyFor(kid: string): Promise<OAuthKeyRow | undefined> {
     const result = await this.ask(() => this.client.hgetall(`turn/oauth/kid/${kid}`));
-    if (!result.ok || Object.keys(result.value).length === 0) return undefined;
-    const fields = result.value;
-    return {
-      kid,
-      ikmKey: fields.ikm_key ?? '',
-      timestamp: count(fields.timestamp ?? null) ?? 0,
-      lifetime: count(fields.lifetime ?? null) ?? 0,
-      asRsAlg: fields.as_rs_alg ?? '',
-      realm: fields.realm ?? '',
-    };
+    return result.ok && Object.keys(result.value).length > 0 ? oauthKeyRowOf(kid, result.value) : undefined;
   }
 
   /** The secrets last read, without asking Redis (for the self-test page). */
@@ -148,86 +120,28 @@ export class RedisUserDb implements OAuthKeySource {
    * a cache that this call refreshes in the background when older than a second.
    */
   realmOptions(realm: string): RealmOptions {
-    const cached = this.realmOptionsCache.get(realm);
-    if (!cached || (!cached.reading && Date.now() - cached.readAt >= REALM_OPTIONS_REFRESH_MS)) void this.readRealmOptions(realm);
-    return cached?.options ?? {};
+    return this.realmOptionsCache.get(realm);
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.reachability.closed) return;
+    this.reachability.closed = true;
     this.client.disconnect();
   }
 
-  private async readRealmOptions(realm: string): Promise<void> {
-    const entry = this.realmOptionsCache.get(realm) ?? { options: {}, readAt: 0, reading: false };
-    entry.reading = true;
-    this.realmOptionsCache.set(realm, entry);
+  private async readRealmOptions(realm: string): Promise<RealmOptions | undefined> {
     const base = `turn/realm/${realm}`;
-    const result = await this.ask(() => this.client.mget(`${base}/max-bps`, `${base}/total-quota`, `${base}/user-quota`));
-    entry.reading = false;
-    entry.readAt = Date.now();
-    if (!result.ok) return; // keep the last known options
-    const [maxBps, totalQuota, userQuota] = result.value.map(count);
-    const options: RealmOptions = {};
-    if (maxBps !== undefined) options.maxBps = maxBps;
-    if (totalQuota !== undefined) options.totalQuota = totalQuota;
-    if (userQuota !== undefined) options.userQuota = userQuota;
-    entry.options = options;
+    const names = ['max-bps', 'total-quota', 'user-quota'];
+    const result = await this.ask(() => this.client.mget(...names.map((n) => `${base}/${n}`)));
+    return result.ok ? realmOptionsOf(names.map((n, i) => [n, result.value[i]] as const)) : undefined;
   }
 
-  /** A Redis round trip, bounded in time; an error or a time-out is reported once per outage, never thrown. */
-  private async ask<T>(query: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false }> {
-    if (this.closed) return { ok: false };
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
-      });
-      const pending = query();
-      pending.catch(() => {}); // a late rejection after the time-out
-      const value = await Promise.race([pending, timeout]);
-      this.up();
-      return { ok: true, value };
-    } catch (error) {
-      this.down(error instanceof Error ? error.message : String(error));
-      return { ok: false };
-    } finally {
-      clearTimeout(timer);
-    }
+  private ask<T>(query: () => Promise<T>): Promise<{ ok: true; value: T } | { ok: false }> {
+    return this.reachability.ask(query, this.timeoutMs);
   }
-
-  private down(reason: string): void {
-    if (this.closed || this.unreachable) return;
-    this.unreachable = true;
-    this.log.warn(`Redis user database ${this.where} is unreachable (${reason}); answering from the last known users, secrets and realm options until it is back`);
-  }
-
-  private up(): void {
-    if (!this.unreachable) return;
-    this.unreachable = false;
-    this.log.info(`Redis user database ${this.where} is reachable again`);
-  }
-}
-
-/** coturn's atol: a count or rate; anything else is no setting. */
-function count(value: string | null): number | undefined {
-  if (value == null) return undefined;
-  const n = Number.parseInt(value, 10);
-  return Number.isInteger(n) && n >= 0 ? n : undefined;
 }
 
 /** A realm is a name, not a pattern: its glob characters are matched literally. */
 function escapeGlob(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > FALLBACK_ENTRIES) map.delete(map.keys().next().value!);
 }

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { LongTermKeys, UserKeyStore } from './credentials.js';
 import type { OAuthKeySource } from './oauth.js';
-import type { OAuthKeyRow } from './oauth-token.js';
+import { oauthKeyRowOf, type OAuthKeyRow } from './oauth-token.js';
 import type { SecretSource } from './rest-api.js';
 
 /** coturn 4.6's schema.sql, table for table. */
@@ -117,15 +117,7 @@ export class UserDb implements UserKeyStore, SecretSource, OAuthKeySource {
       return this.oauthKeyRow.get(kid) as Partial<Record<string, string | number | null>> | undefined;
     });
     const row = result.ok ? result.value : undefined;
-    if (!row) return undefined;
-    return {
-      kid,
-      ikmKey: String(row.ikm_key ?? ''),
-      timestamp: Number(row.timestamp ?? 0) || 0,
-      lifetime: Number(row.lifetime ?? 0) || 0,
-      asRsAlg: String(row.as_rs_alg ?? ''),
-      realm: String(row.realm ?? ''),
-    };
+    return row ? oauthKeyRowOf(kid, row) : undefined;
   }
 
   /** The realm's `max-bps`, `user-quota` and `total-quota` (turnadmin -g), where set. */

@@ -18,7 +18,7 @@ export async function turnadmin(argv: readonly string[]): Promise<number> {
 
 export async function admin(argv: readonly string[]): Promise<number> {
   if (isAdminCommand(argv[0])) return runAdminCommand(argv, processIo);
-  const status = runAdmin(argv, processIo);
+  const status = await runAdmin(argv, processIo);
   if (argv.length === 1 && (argv[0] === '-h' || argv[0] === '--help')) {
     processIo.out(`\nFor a running server: turnpike admin ${ADMIN_COMMANDS.join('|')} (turnpike admin sessions --help)`);
   }

@@ -6,13 +6,14 @@ import { longTermKey } from '../stun/integrity.js';
 import { SaslprepError, saslprep } from '../stun/saslprep.js';
 import { ConfigError, located, type Origin } from './errors.js';
 import type { ServerOptions, StaticUser } from './server-options.js';
-import { parseRedisConnection } from './redis-connection.js';
+import { parsePgConnection, type PgConnection } from './pg-connection.js';
+import { parseRedisConnection, type RedisConnection } from './redis-connection.js';
 import type { Settings } from './settings.js';
 import type { UserSpec } from './values.js';
 
 export type Auth = Pick<
   ServerOptions,
-  'realm' | 'ltCredMech' | 'noAuth' | 'users' | 'userDb' | 'redisUserDb' | 'useAuthSecret' | 'staticAuthSecrets' | 'restApiSeparator'
+  'realm' | 'ltCredMech' | 'noAuth' | 'users' | 'userDb' | 'redisUserDb' | 'psqlUserDb' | 'useAuthSecret' | 'staticAuthSecrets' | 'restApiSeparator'
 >;
 
 /** The realm when long-term credentials are on, no realm is set and the host has no name. */
@@ -30,7 +31,7 @@ export function resolveAuth(s: Settings, hostname: string, warnings: string[], e
   let ltCredMech = s.flag('lt-cred-mech') || restApi;
   let noAuth = s.flag('no-auth');
   let userSettings = s.all('user');
-  const { sqliteUserDb, redisUserDb } = userDatabase(s, warnings, errors);
+  const { sqliteUserDb, redisUserDb, psqlUserDb } = userDatabase(s, warnings, errors);
 
   if (ltCredMech && noAuth) {
     warnings.push(
@@ -115,6 +116,7 @@ export function resolveAuth(s: Settings, hostname: string, warnings: string[], e
     users: [...byName.values()],
     userDb: sqliteUserDb,
     redisUserDb,
+    psqlUserDb,
     useAuthSecret: restApi,
     staticAuthSecrets: s.all('static-auth-secret').map((x) => x.value as string),
     restApiSeparator: s.string('rest-api-separator') ?? ':',
@@ -149,24 +151,28 @@ function warnAboutDefaultRealm(realm: string, keyedUsers: readonly string[], use
 }
 
 /**
- * `userdb` or `redis-userdb`. coturn keeps one user database: -b and -N write the same
- * setting, so the one given last wins (the command line after the file); Turnpike does the
- * same and warns.
+ * `userdb`, `psql-userdb` or `redis-userdb`. coturn keeps one user database: -b, -e and -N
+ * write the same setting, so the one given last wins (the command line after the file);
+ * Turnpike does the same and warns.
  */
-function userDatabase(s: Settings, warnings: string[], errors: ConfigError[]): Pick<Auth, 'redisUserDb'> & { sqliteUserDb: string | undefined } {
-  const sqlite = s.last('userdb');
-  const redis = s.last('redis-userdb');
-  let useRedis = redis !== undefined;
-  if (sqlite && redis) {
-    useRedis = later(redis.origin, sqlite.origin);
-    const [kept, dropped] = useRedis ? ['redis-userdb', 'userdb'] : ['userdb', 'redis-userdb'];
-    warnings.push(located(useRedis ? redis.origin : sqlite.origin, `both userdb and redis-userdb are set: ${kept}, given last, is used and ${dropped} is ignored, as in coturn`));
+function userDatabase(s: Settings, warnings: string[], errors: ConfigError[]): Pick<Auth, 'redisUserDb' | 'psqlUserDb'> & { sqliteUserDb: string | undefined } {
+  const given = (['userdb', 'psql-userdb', 'redis-userdb'] as const)
+    .map((name) => ({ name, setting: s.last(name) }))
+    .filter((g): g is { name: (typeof g)['name']; setting: NonNullable<(typeof g)['setting']> } => g.setting !== undefined);
+  const kept = given.reduce<(typeof given)[number] | undefined>((a, b) => (a === undefined || later(b.setting.origin, a.setting.origin) ? b : a), undefined);
+  if (kept === undefined) return { sqliteUserDb: undefined, redisUserDb: undefined, psqlUserDb: undefined };
+  const dropped = given.filter((g) => g !== kept).map((g) => g.name);
+  if (dropped.length > 0) {
+    warnings.push(located(kept.setting.origin, `both ${[kept.name, ...dropped].join(' and ')} are set: ${kept.name}, given last, is used and ${dropped.join(' and ')} is ignored, as in coturn`));
   }
-  if (!useRedis || !redis) return { sqliteUserDb: sqlite?.value as string | undefined, redisUserDb: undefined };
-  const parsed = parseRedisConnection(redis.value as string);
-  for (const w of parsed.warnings) warnings.push(located(redis.origin, w));
-  if (parsed.error !== undefined) errors.push(new ConfigError(redis.origin, 'redis-userdb', parsed.error));
-  return { sqliteUserDb: undefined, redisUserDb: parsed.connection };
+  const text = kept.setting.value as string;
+  if (kept.name === 'userdb') return { sqliteUserDb: text, redisUserDb: undefined, psqlUserDb: undefined };
+  const parsed = kept.name === 'redis-userdb' ? parseRedisConnection(text) : parsePgConnection(text);
+  for (const w of parsed.warnings) warnings.push(located(kept.setting.origin, w));
+  if (parsed.error !== undefined) errors.push(new ConfigError(kept.setting.origin, kept.name, parsed.error));
+  return kept.name === 'redis-userdb'
+    ? { sqliteUserDb: undefined, redisUserDb: parsed.connection as RedisConnection | undefined, psqlUserDb: undefined }
+    : { sqliteUserDb: undefined, redisUserDb: undefined, psqlUserDb: parsed.connection as PgConnection | undefined };
 }
 
 /** Whether `a` was read after `b`: the file is read first, then the command line (in order). */

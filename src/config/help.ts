@@ -31,7 +31,7 @@ function flagsOf(spec: OptionSpec): string {
 export function statusText(spec: OptionSpec): string {
   const s = spec.status;
   if (s.kind === 'applied') return 'applied';
-  return s.kind === 'parsed' ? `parsed, not yet applied (${s.area})` : `not planned: ${s.why}`;
+  return `not planned: ${s.why}`;
 }
 
 function wrap(text: string, width: number, indent: string): string {
@@ -83,11 +83,11 @@ export function renderOptionsMarkdown(): string {
     const value = argOf(spec) === '' ? (spec.type === 'boolean' ? 'flag' : '') : `\`${argOf(spec)}\``;
     return `| \`${flags}\` | ${cell(value)}${spec.list ? ' (repeatable)' : ''} | ${def} | ${cell(statusText(spec))} | ${cell(spec.help)} |`;
   });
-  const counts = ['applied', 'parsed', 'not-planned'].map(
+  const counts = ['applied', 'not-planned'].map(
     (k) => OPTION_TABLE.filter((s) => s.status.kind === k).length,
   );
   return [
-    `${OPTION_TABLE.length} options: ${counts[0]} applied, ${counts[1]} parsed but not yet applied, ${counts[2]} not planned.`,
+    `${OPTION_TABLE.length} options: ${counts[0]} applied, ${counts[1]} not planned.`,
     '',
     '| Option | Value | Default | Status | What it does |',
     '| --- | --- | --- | --- | --- |',

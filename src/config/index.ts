@@ -22,7 +22,6 @@ export {
   type OptionSpec,
   type OptionStatus,
   type OptionType,
-  type Area,
 } from './option-table.js';
 export { renderHelp, renderOptionsMarkdown } from './help.js';
 export { DEFAULT_SEARCH_PATH } from './search-path.js';

@@ -21,6 +21,7 @@ const CONF_NAMES: Partial<Record<Key, string>> = {
   users: 'user',
   userDb: 'userdb',
   redisUserDb: 'redis-userdb',
+  psqlUserDb: 'psql-userdb',
   staticAuthSecrets: 'static-auth-secret',
   allowedPeerIps: 'allowed-peer-ip',
   deniedPeerIps: 'denied-peer-ip',

@@ -17,12 +17,8 @@ export type OptionType =
   | 'file' // a readable file, found like coturn finds it
   | 'choice';
 
-/** Areas that later issues apply "parsed" options in. */
-export type Area = 'credentials' | 'tcp/tls' | 'dtls' | 'listeners' | 'policy' | 'metrics' | 'lifecycle';
-
 export type OptionStatus =
   | { readonly kind: 'applied' }
-  | { readonly kind: 'parsed'; readonly area: Area }
   | { readonly kind: 'not-planned'; readonly why: string };
 
 export interface OptionSpec {
@@ -52,7 +48,6 @@ export interface OptionSpec {
 }
 
 const applied: OptionStatus = { kind: 'applied' };
-const parsed = (area: Area): OptionStatus => ({ kind: 'parsed', area });
 const notPlanned = (why: string): OptionStatus => ({ kind: 'not-planned', why });
 
 type Extra = Partial<Omit<OptionSpec, 'name' | 'type' | 'status' | 'help'>>;
@@ -139,7 +134,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('rest-api-separator', 'string', applied, "Timestamp/username separator in REST API user names (default ':').", { short: 'C', arg: '<char>' }),
   opt('secret-ts-exp-time', 'integer', notPlanned('deprecated in coturn 4.6, where it has no effect either'), 'Deprecated.'),
   opt('userdb', 'string', applied, 'SQLite user database file.', { short: 'b', aliases: ['db'], arg: '<file>' }),
-  opt('psql-userdb', 'string', parsed('credentials'), 'PostgreSQL user database connection string.', { short: 'e', aliases: ['sql-userdb'], arg: '<conn>' }),
+  opt('psql-userdb', 'string', applied, 'PostgreSQL user database connection string (coturn\'s schema), libpq\'s form ("host=localhost dbname=coturn user=turn password=turn connect_timeout=30") or a postgresql:// URI.', { short: 'e', aliases: ['sql-userdb'], arg: '<conn>' }),
   opt('mysql-userdb', 'string', notPlanned(NO_DB), 'MySQL user database connection string.', { short: 'M', arg: '<conn>' }),
   opt('mongo-userdb', 'string', notPlanned(NO_DB), 'MongoDB user database connection string.', { short: 'J', arg: '<conn>' }),
   opt('redis-userdb', 'string', applied, 'Redis user database connection string (coturn\'s key layout), e.g. "ip=127.0.0.1 dbname=0 password=... port=6379".', { short: 'N', arg: '<conn>' }),

@@ -3,6 +3,7 @@
  * this and nothing else: how a value got here (file, flag, default) is config's business.
  */
 import type { TransportAddress } from '../stun/ip.js';
+import type { PgConnection } from './pg-connection.js';
 import type { RedisConnection } from './redis-connection.js';
 
 export interface StaticUser {
@@ -87,6 +88,8 @@ export interface ServerOptions {
   readonly userDb: string | undefined;
   /** coturn's Redis user database (`redis-userdb`), shared by a fleet; read per request, with a timeout. */
   readonly redisUserDb?: RedisConnection;
+  /** coturn's PostgreSQL user database (`psql-userdb`), shared by a fleet; one query per lookup, with a timeout. */
+  readonly psqlUserDb?: PgConnection;
   /** TURN REST API (`use-auth-secret`, or any `static-auth-secret`). */
   readonly useAuthSecret: boolean;
   readonly staticAuthSecrets: readonly string[];

@@ -86,9 +86,7 @@ export function collectSettings(
       warnings.push(
         located(
           entry.origin,
-          status.kind === 'parsed'
-            ? `option '${spec.name}' is parsed but not applied yet (${status.area}); it has no effect`
-            : `option '${spec.name}' is not planned in Turnpike (${status.why}); it has no effect`,
+          `option '${spec.name}' is not planned in Turnpike (${status.why}); it has no effect`,
         ),
       );
     }

@@ -4,14 +4,15 @@ import { describe, expect, it } from 'vitest';
 import { restPassword } from '../../src/auth/rest-api.js';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import type { TurnServer } from '../../src/server.js';
-import { AttributeType, StunClass, longTermKey, readErrorCode, type StunMessage } from '../../src/stun/index.js';
+import { StunClass, longTermKey } from '../../src/stun/index.js';
 import { silentLogger } from '../../src/log/logger-interface.js';
+import { allocationHelpers, errorCode, eventually, succeeded } from '../support/allocations.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
 import { freeTcpPort } from '../support/ports.js';
 import { startRedisServer, type RedisHandle } from '../support/redis-server.js';
 import { REALM } from '../support/server-options.js';
-import { UdpTestClient, openPeer, type Credentials } from '../support/turn-client.js';
+import { openPeer, type Credentials } from '../support/turn-client.js';
 
 const cleanups = cleanupAfterEach();
 
@@ -26,25 +27,8 @@ const startRedis = (port?: number): Promise<RedisHandle> => startRedisServer(cle
 
 const startServer = (overrides: Partial<ServerOptions>): Promise<TurnServer> => startInProcessServer(cleanups, overrides, recordingLogger);
 
-async function clientOf(server: TurnServer, credentials: Credentials): Promise<UdpTestClient> {
-  const c = await UdpTestClient.open(server.udpAddresses[0]!, credentials);
-  cleanups.push(() => c.close());
-  return c;
-}
-const allocateAs = async (server: TurnServer, credentials: Credentials): Promise<StunMessage> => (await clientOf(server, credentials)).allocate();
-
-/** Whether `check` comes true within 10 s (the client reconnects with a back-off of up to 2 s). */
-async function eventually(check: () => Promise<boolean>): Promise<boolean> {
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
-}
-
-const succeeded = (m: StunMessage) => m.cls === StunClass.SuccessResponse;
-const code = (m: StunMessage) => readErrorCode(m, AttributeType.ErrorCode)?.code;
+const { clientOf, allocateAs } = allocationHelpers(cleanups);
+const code = errorCode;
 
 /** coturn's layout: turn/realm/<realm>/user/<name>/key, the hex long-term key. */
 const addUser = (redis: RedisHandle, name: string, password: string) =>

@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTurnServer } from '../../src/server.js';
 import { longTermKey } from '../../src/stun/index.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
-import { runUclient, startCoturn, startPeer, type PeerHandle } from '../support/coturn-tools.js';
-import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
+import { runUclient, startCoturnOnUserDb, startPeer, type PeerHandle } from '../support/coturn-tools.js';
 import { startRedisServer } from '../support/redis-server.js';
 import { testServerOptions } from '../support/server-options.js';
 
@@ -27,14 +26,7 @@ describe('redis-userdb shared with coturn', () => {
     await redis.client.set(`turn/realm/${REALM}/user/fleet-user/key`, longTermKey('fleet-user', REALM, 'fleet-pass').toString('hex'));
     const conn = `ip=${HOST} port=${redis.port} dbname=0`;
 
-    const coturnPort = await freeUdpTcpPort(HOST);
-    const minPort = await freePortRange(HOST, 20);
-    // startCoturn passes its own --userdb first; coturn keeps the database given last (-N here).
-    const coturn = await startCoturn([
-      '--listening-ip', HOST, '--listening-port', String(coturnPort), '--relay-ip', HOST,
-      '--min-port', String(minPort), '--max-port', String(minPort + 19),
-      '--lt-cred-mech', '--realm', REALM, '--redis-userdb', conn, '--allow-loopback-peers', '--no-cli',
-    ]);
+    const coturn = await startCoturnOnUserDb(HOST, REALM, ['--redis-userdb', conn]);
     cleanups.push(() => coturn.stop());
 
     const turnpike = await createTurnServer(await testServerOptions({
@@ -45,7 +37,7 @@ describe('redis-userdb shared with coturn', () => {
 
     const load = { noRtcp: true, clients: 2, messages: 20, peerAddr: peer.host, peerPort: peer.port, user: 'fleet-user', password: 'fleet-pass', timeoutMs: 30_000 };
     for (const [name, port, log] of [
-      ['coturn', coturnPort, () => coturn.readLog()],
+      ['coturn', coturn.port, () => coturn.readLog()],
       ['Turnpike', turnpike.udpAddresses[0]!.port, () => ''],
     ] as const) {
       const r = await runUclient({ ...load, host: HOST, port });

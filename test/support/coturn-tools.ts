@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { freePortRange } from './ports.js';
+import { freePortRange, freeUdpTcpPort } from './ports.js';
 import { PEER_HOST } from './turn-client.js';
 import { startProcess, waitForUdpStun, waitUntilReady, type ProcessHandle } from './processes.js';
 
@@ -341,4 +341,21 @@ export function treeCpuTimeSeconds(pid: number): number {
     }
   }
   return ticks / clockTicks();
+}
+
+/**
+ * coturn's turnserver on `host` for `realm` with long-term credentials from the user database
+ * that `dbArgs` names (`--redis-userdb CONN`, `--psql-userdb CONN`): startCoturn passes its own
+ * --userdb first, and coturn keeps the database given last.
+ */
+export async function startCoturnOnUserDb(host: string, realm: string, dbArgs: string[]): Promise<CoturnHandle> {
+  const port = await freeUdpTcpPort(host);
+  // Room for several uclient runs: coturn picks relay ports at random, and a shared machine's
+  // other processes may take some of the range after it was found free.
+  const minPort = await freePortRange(host, 100);
+  return startCoturn([
+    '--listening-ip', host, '--listening-port', String(port), '--relay-ip', host,
+    '--min-port', String(minPort), '--max-port', String(minPort + 99),
+    '--lt-cred-mech', '--realm', realm, ...dbArgs, '--allow-loopback-peers', '--no-cli',
+  ]);
 }

@@ -4,7 +4,9 @@
 # systemd tests python3 (a notify socket that reads SCM_CREDENTIALS), systemd-notify and
 # systemd-analyze (neither needs a running systemd), and redis-server (the redis-userdb tests
 # start their own on a free port; the package's service is not started, see policy-rc.d below),
-# and tcpdump (what the kernel puts in relayed IP headers: the DF bit).
+# and tcpdump (what the kernel puts in relayed IP headers: the DF bit), and postgresql (the
+# psql-userdb tests run their own server from /usr/lib/postgresql/<version>/bin, which is not
+# on PATH; the package's cluster is not started, see policy-rc.d below).
 # Never skips: if a tool cannot be had, this fails loudly.
 set -euo pipefail
 
@@ -20,12 +22,22 @@ declare -A PACKAGE_OF=(
   [python3]=python3
   [systemd-notify]=systemd
   [systemd-analyze]=systemd
+  [postgres]=postgresql
 )
+
+# Debian keeps the server binaries out of PATH, under the major version.
+has_tool() {
+  if [[ "$1" == postgres ]]; then
+    compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null && compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null
+  else
+    command -v "$1" >/dev/null 2>&1
+  fi
+}
 
 missing_tools() {
   local t out=()
   for t in "${!PACKAGE_OF[@]}"; do
-    command -v "$t" >/dev/null 2>&1 || out+=("$t")
+    has_tool "$t" || out+=("$t")
   done
   echo "${out[*]:-}"
 }
@@ -74,3 +86,4 @@ echo "ensure-tools: coturn tools present (turnserver $(turnserver --version 2>/d
 # chromium's wrapper script prints a shell warning on stderr here; only its version line counts.
 echo "ensure-tools: $(/usr/bin/chromium --version 2>/dev/null | head -n1)"
 echo "ensure-tools: $(redis-server --version 2>/dev/null | head -n1)"
+echo "ensure-tools: PostgreSQL $(ls -d /usr/lib/postgresql/*/bin/postgres | head -n1)"

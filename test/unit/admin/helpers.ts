@@ -34,17 +34,17 @@ export interface AdminRun {
 }
 
 /** `turnpike admin ARGV` (the turnadmin commands, or `credentials …`). */
-export function admin(...argv: string[]): AdminRun {
+export async function admin(...argv: string[]): Promise<AdminRun> {
   const out: string[] = [];
   const err: string[] = [];
   const io: AdminIo = { out: (line) => out.push(...line.split('\n')), err: (line) => err.push(line) };
-  const code = runAdmin(argv, io);
+  const code = await runAdmin(argv, io);
   return { code, out, err: err.join('\n') };
 }
 
 /** Runs a command that must succeed and print nothing on stderr; returns its stdout lines. */
-export function ok(...argv: string[]): string[] {
-  const r = admin(...argv);
+export async function ok(...argv: string[]): Promise<string[]> {
+  const r = await admin(...argv);
   if (r.code !== 0 || r.err !== '') throw new Error(`turnadmin ${argv.join(' ')} → ${r.code}: ${r.err}`);
   return r.out;
 }

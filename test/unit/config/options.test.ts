@@ -246,10 +246,11 @@ describe('malformed values stop the server with file, line and option', () => {
 });
 
 describe('options with no effect yet', () => {
-  it('warn once each, naming the area, wherever they are set', () => {
-    const text = `${AUTH}psql-userdb=host=127.0.0.1\npsql-userdb=host=127.0.0.2\n`;
-    const { warnings, file } = load(text, ['--psql-userdb', 'host=127.0.0.3']);
-    expect(warnings).toEqual([`${file}:3: option 'psql-userdb' is parsed but not applied yet (credentials); it has no effect`]);
+  it('warn once each, wherever they are set', () => {
+    const { warnings, file } = load(`${AUTH}no-cli\nno-cli\n`, ['--no-cli']);
+    expect(warnings).toEqual([
+      `${file}:3: option 'no-cli' is not planned in Turnpike (Turnpike has no telnet CLI; use 'turnpike admin'; this is always in effect); it has no effect`,
+    ]);
   });
 
   it('warn about options that are not planned, with the reason', () => {
@@ -261,8 +262,8 @@ describe('options with no effect yet', () => {
   });
 
   it('warn on the command line too', () => {
-    expect(loadArgs(['-a', '-r', 'r', '--psql-userdb', 'host=db']).warnings).toEqual([
-      "command line: option 'psql-userdb' is parsed but not applied yet (credentials); it has no effect",
+    expect(loadArgs(['-a', '-r', 'r', '--no-cli']).warnings).toEqual([
+      "command line: option 'no-cli' is not planned in Turnpike (Turnpike has no telnet CLI; use 'turnpike admin'; this is always in effect); it has no effect",
     ]);
   });
 });

@@ -60,6 +60,11 @@ export class AdminStore {
     return this.all('SELECT name, realm FROM admin_user ORDER BY realm, name');
   }
 
+  /** An admin user's encrypted password and realm ('' for every realm), to check a login. */
+  adminUser(name: string): { password: string; realm: string } | undefined {
+    return this.all<{ password: string; realm: string }>('SELECT password, realm FROM admin_user WHERE name = ?', name)[0];
+  }
+
   adminPassword(name: string): string | undefined {
     return this.all<{ password: string }>('SELECT password FROM admin_user WHERE name = ?', name)[0]?.password;
   }

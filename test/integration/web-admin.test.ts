@@ -3,17 +3,20 @@
 // user), sessions with growing counters, disconnect, users added from the page, live charts,
 // reload and drain; bad input changes nothing. Screenshots go to test-output/web-admin/.
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttributeType, StunClass, readErrorCode, type StunMessage } from '../../src/stun/index.js';
 import { launchChromium, type HeadlessChromium } from '../support/browser.js';
+import { makeCertificate } from '../support/certs.js';
 import { runCoturnTurnadmin, runUclient, startPeer, type PeerHandle } from '../support/coturn-tools.js';
 import { freePortRange, freeTcpPort, freeUdpTcpPort } from '../support/ports.js';
 import { stopAllProcesses } from '../support/processes.js';
 import { UdpTestClient, type Credentials } from '../support/turn-client.js';
-import { ROOT, startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
+import { ROOT, startSecureTurnpike, startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
 
 const HOST = '127.0.0.1';
 const REALM = 'web.example';
@@ -141,6 +144,17 @@ describe('the web admin page', () => {
     expect(row).toContain(REALM);
     expect(row).toContain('udp');
     await page.screenshot({ path: path.join(SHOTS, 'sessions.png'), fullPage: true });
+
+    // An admin user of another realm sees none of them, nor this realm's users.
+    const other = await openPage(problems);
+    await other.fill('#login-user', 'other-admin');
+    await other.fill('#login-password', 'other-Pa55');
+    await other.click('#login-button');
+    await other.waitForSelector('body[data-sessions="0"]');
+    await other.click('nav button[data-view="users"]');
+    await other.waitForSelector('body[data-loaded="users"]');
+    expect(await other.textContent('#users tbody')).toBe('');
+    await other.close();
   });
 
   it('disconnects one session: its next Refresh gets 437', async () => {
@@ -218,5 +232,30 @@ describe('the web admin page', () => {
     await expect.poll(() => page.textContent('#message')).toMatch(/^draining: [1-9]\d* allocation\(s\) left/);
     await server.proc.waitForOutput(/drain/i, 5000);
     expect(problems).toEqual([]);
+  });
+});
+
+describe('the web admin page over HTTPS', () => {
+  it("serves the server's certificate and sets a Secure login cookie", async () => {
+    const certificate = makeCertificate();
+    const webPort = await freeTcpPort(HOST);
+    try {
+      const { server: secure } = await startSecureTurnpike(certificate, REALM, ['--web-admin', '--web-admin-port', String(webPort), '--admin-token', TOKEN]);
+      await secure.proc.waitForOutput(new RegExp(`web admin at https://127\\.0\\.0\\.1:${webPort}/`), 10_000);
+      const answer = await new Promise<{ status: number; cookie: string; peerCertificate: string }>((resolve, reject) => {
+        const req = https.request({ host: HOST, port: webPort, path: '/login', method: 'POST', rejectUnauthorized: false, headers: { 'Content-Type': 'application/json' } }, (res) => {
+          const peerCertificate = String((res.socket as TLSSocket).getPeerCertificate().subject?.CN ?? '');
+          res.resume();
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: String(res.headers['set-cookie'] ?? ''), peerCertificate }));
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify({ token: TOKEN }));
+      });
+      expect(answer.status).toBe(200);
+      expect(answer.peerCertificate).toBe('localhost');
+      expect(answer.cookie).toMatch(/^turnpike-admin=[\w-]+; Path=\/; HttpOnly; SameSite=Strict; Secure$/);
+    } finally {
+      certificate.remove();
+    }
   });
 });

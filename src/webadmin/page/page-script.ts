@@ -119,10 +119,12 @@ const VIEWS = { sessions: [refreshSessions, 2000], traffic: [refreshTraffic, 500
 function show(name) {
   view = name;
   stopTimer();
+  delete document.body.dataset.loaded;
   for (const section of document.querySelectorAll('.view')) section.hidden = section.id !== 'view-' + name;
   for (const b of document.querySelectorAll('nav button')) b.setAttribute('aria-current', b.dataset.view === name ? 'page' : 'false');
   const [refresh, every] = VIEWS[name];
-  const run = () => refresh().catch((error) => say(error.message, true));
+  // data-loaded tells tests (and styles) which view's data is on screen.
+  const run = () => refresh().then(() => { document.body.dataset.loaded = name; }, (error) => say(error.message, true));
   run();
   if (every) timer = setInterval(run, every);
 }

@@ -5,6 +5,7 @@
  * interface takes. Logins, refusals and changes are logged at info or warn, reads at debug.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
 import { isLoopback } from '../config/admin-options.js';
 import { BodyError, readJsonBody } from '../control/admin-http.js';
 import type { AdminResponse } from '../control/admin-routes.js';
@@ -12,6 +13,7 @@ import type { Logger } from '../log/logger-interface.js';
 import { formatTransportAddress } from '../stun/ip.js';
 import { logIn, loginForm, type LoginSources } from './log-in.js';
 import { LoginSessions, sessionCookie, type LoginSession } from './login-sessions.js';
+import { LoginThrottle } from './login-throttle.js';
 import { PAGE_ASSETS, SECURITY_HEADERS } from './page/assets.js';
 import { routeApiRequest, type WebAdminContext } from './web-admin-api.js';
 
@@ -26,8 +28,9 @@ export const CSRF_HEADER = 'x-csrf-token';
 
 export function webAdminListener(context: WebAdminContext, options: WebAdminHttpOptions, logger: Logger): RequestListener {
   const sessions = new LoginSessions();
+  const throttle = new LoginThrottle();
   return (req, res) =>
-    void handle(context, options, sessions, logger, req, res).catch((error: unknown) => {
+    void handle(context, options, { sessions, throttle }, logger, req, res).catch((error: unknown) => {
       logger.error(`web admin request failed: ${error instanceof Error ? error.stack : String(error)}`);
       if (!res.headersSent) json(res, { status: 500, body: { error: 'internal error (see the server log)' } });
       else res.destroy();
@@ -37,7 +40,7 @@ export function webAdminListener(context: WebAdminContext, options: WebAdminHttp
 async function handle(
   context: WebAdminContext,
   options: WebAdminHttpOptions,
-  sessions: LoginSessions,
+  { sessions, throttle }: { sessions: LoginSessions; throttle: LoginThrottle },
   logger: Logger,
   req: IncomingMessage,
   res: ServerResponse,
@@ -58,13 +61,24 @@ async function handle(
   const asset = method === 'GET' ? PAGE_ASSETS.get(url.pathname) : undefined;
   if (asset) return send(res, 200, asset.body, asset.type);
 
+  if (options.loopbackOnly && !isLocalHost(req.headers.host)) {
+    // A page elsewhere whose name was pointed at 127.0.0.1 (DNS rebinding) has no business here.
+    logger.warn(`${what} -> 403 (Host ${req.headers.host ?? 'missing'})`);
+    return json(res, { status: 403, body: { error: 'open the web admin by address (127.0.0.1) or as localhost' } });
+  }
   const session = sessions.find(req.headers.cookie);
   if (url.pathname === '/login' && method === 'POST') {
     const form = loginForm(await readBody(req, res));
     if (res.writableEnded) return;
     if (!form) return json(res, { status: 400, body: { error: 'give the admin token, or an admin user name and password' } });
+    const address = req.socket.remoteAddress ?? '?';
+    if (!throttle.allows(address)) {
+      logger.warn(`${what} -> 429 (too many failed logins)`);
+      return json(res, { status: 429, body: { error: 'too many failed logins from this address: wait a minute' } });
+    }
     const principal = logIn(form, options.login);
     if (!principal) {
+      throttle.failed(address);
       logger.warn(`${what} -> 401 (wrong ${'token' in form ? 'admin token' : `password or no admin user "${form.user}"`})`);
       return json(res, { status: 401, body: { error: 'wrong token, user name or password' } });
     }
@@ -89,6 +103,12 @@ async function handle(
   if (method !== 'GET' || response.status >= 400) logger.info(line);
   else logger.debug(line);
   json(res, response);
+}
+
+/** `localhost` or an IP address, with or without a port. */
+function isLocalHost(host: string | undefined): boolean {
+  const name = (host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  return name === 'localhost' || isIP(name) !== 0;
 }
 
 const me = (session: LoginSession) => ({ name: session.principal.name, realm: session.principal.realm, csrf: session.csrf });

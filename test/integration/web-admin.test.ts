@@ -236,24 +236,32 @@ describe('the web admin page', () => {
 });
 
 describe('the web admin page over HTTPS', () => {
-  it("serves the server's certificate and sets a Secure login cookie", async () => {
+  it("serves the server's certificate, sets a Secure cookie, and refuses other Host names and guessing", async () => {
     const certificate = makeCertificate();
     const webPort = await freeTcpPort(HOST);
     try {
       const { server: secure } = await startSecureTurnpike(certificate, REALM, ['--web-admin', '--web-admin-port', String(webPort), '--admin-token', TOKEN]);
       await secure.proc.waitForOutput(new RegExp(`web admin at https://127\\.0\\.0\\.1:${webPort}/`), 10_000);
-      const answer = await new Promise<{ status: number; cookie: string; peerCertificate: string }>((resolve, reject) => {
-        const req = https.request({ host: HOST, port: webPort, path: '/login', method: 'POST', rejectUnauthorized: false, headers: { 'Content-Type': 'application/json' } }, (res) => {
-          const peerCertificate = String((res.socket as TLSSocket).getPeerCertificate().subject?.CN ?? '');
-          res.resume();
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: String(res.headers['set-cookie'] ?? ''), peerCertificate }));
+      const logIn = (token: string, host = `127.0.0.1:${webPort}`) =>
+        new Promise<{ status: number; cookie: string; peerCertificate: string }>((resolve, reject) => {
+          const req = https.request({ host: HOST, port: webPort, path: '/login', method: 'POST', rejectUnauthorized: false, headers: { 'Content-Type': 'application/json', Host: host } }, (res) => {
+            const peerCertificate = String((res.socket as TLSSocket).getPeerCertificate().subject?.CN ?? '');
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, cookie: String(res.headers['set-cookie'] ?? ''), peerCertificate }));
+          });
+          req.on('error', reject);
+          req.end(JSON.stringify({ token }));
         });
-        req.on('error', reject);
-        req.end(JSON.stringify({ token: TOKEN }));
-      });
+      const answer = await logIn(TOKEN);
       expect(answer.status).toBe(200);
       expect(answer.peerCertificate).toBe('localhost');
       expect(answer.cookie).toMatch(/^turnpike-admin=[\w-]+; Path=\/; HttpOnly; SameSite=Strict; Secure$/);
+      // A name pointed at 127.0.0.1 by someone else's DNS (rebinding) is refused.
+      expect((await logIn(TOKEN, `rebound.example:${webPort}`)).status).toBe(403);
+      expect((await logIn(TOKEN, `localhost:${webPort}`)).status).toBe(200);
+      // Five wrong guesses, and this address waits a minute, even with the right token.
+      for (let i = 0; i < 5; i++) expect((await logIn(`wrong-guess-${i}`)).status).toBe(401);
+      expect((await logIn(TOKEN)).status).toBe(429);
     } finally {
       certificate.remove();
     }

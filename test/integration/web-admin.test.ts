@@ -154,6 +154,14 @@ describe('the web admin page', () => {
     await other.click('nav button[data-view="users"]');
     await other.waitForSelector('body[data-loaded="users"]');
     expect(await other.textContent('#users tbody')).toBe('');
+    const changeElsewhere = await other.evaluate(async (realm) => {
+      const me = (await (await fetch('/api/me')).json()) as { csrf: string };
+      const headers = { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf };
+      const add = await fetch('/api/userdb', { method: 'POST', headers, body: JSON.stringify({ action: 'add-user', user: 'mallory', realm, password: 'x' }) });
+      const drain = await fetch('/api/drain', { method: 'POST', headers });
+      return [add.status, ((await add.json()) as { error: string }).error, drain.status];
+    }, REALM);
+    expect(changeElsewhere).toEqual([400, 'you may change realm "other.example" only', 403]);
     await other.close();
   });
 

@@ -33,7 +33,8 @@ export function settingsInForce(settings: Settings): SettingInForce[] {
     // A scalar's last setting wins; a list keeps every value.
     const inForce = spec.list ? set : set.slice(-1);
     for (const s of inForce) rows.push({ option: spec.name, value: shown(spec.name, s.value), from: describeOrigin(s.origin) });
-    if (set.length === 0 && spec.default !== undefined) rows.push({ option: spec.name, value: shown(spec.name, spec.default), from: 'default' });
+    // coturn's default file names (cert, pkey) are shown in help but never read unless set.
+    if (set.length === 0 && spec.default !== undefined && spec.type !== 'file') rows.push({ option: spec.name, value: shown(spec.name, spec.default), from: 'default' });
   }
   return rows;
 }

@@ -176,7 +176,7 @@ describe('the web admin page', () => {
     await expect.poll(() => page.textContent('#message')).toBe('disconnected 1 session(s)');
     expect(code(await second.refresh(600))).toBe(437);
     // The uclient's sessions are untouched.
-    expect(await rows()).toEqual(uclients);
+    await expect.poll(rows, { timeout: 10_000 }).toEqual(uclients);
   });
 
   it('charts non-zero relayed traffic and allocations, with refusals by reason', async () => {
@@ -225,7 +225,7 @@ describe('the web admin page', () => {
     await page.screenshot({ path: path.join(SHOTS, 'users.png'), fullPage: true });
   });
 
-  it('shows the server, reloads and drains after a confirmation', async () => {
+  it('shows the server, reloads and drains after a confirmation, and exits once every user\'s sessions are disconnected', async () => {
     await page.click('nav button[data-view="server"]');
     await page.waitForSelector('#settings tbody tr');
     expect(await page.textContent('#server-info')).toMatch(/Turnpike \S+/);
@@ -239,6 +239,16 @@ describe('the web admin page', () => {
     await page.click('#confirm-yes');
     await expect.poll(() => page.textContent('#message')).toMatch(/^draining: [1-9]\d* allocation\(s\) left/);
     await server.proc.waitForOutput(/drain/i, 5000);
+
+    // Ending every session of the user lets the drain finish: the server exits 0.
+    await page.click('nav button[data-view="sessions"]');
+    for (const user of ['alice', 'carol']) {
+      await page.waitForSelector(`#sessions tbody tr[data-user="${user}"] button[data-action="disconnect-user"]`);
+      await page.click(`#sessions tbody tr[data-user="${user}"] button[data-action="disconnect-user"]`);
+      await page.click('#confirm-yes');
+      await page.waitForSelector(`#sessions tbody tr[data-user="${user}"]`, { state: 'detached' });
+    }
+    expect((await server.proc.exited).code).toBe(0);
     expect(problems).toEqual([]);
   });
 });

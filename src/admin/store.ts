@@ -93,8 +93,13 @@ export class AdminStore {
     return this.conn.all('SELECT name, realm FROM admin_user ORDER BY realm, name', []);
   }
 
+  /** An admin user's encrypted password and realm ('' for every realm), to check a login. */
+  async adminUser(name: string): Promise<{ password: string; realm: string } | undefined> {
+    return (await this.conn.all<{ password: string; realm: string }>('SELECT password, realm FROM admin_user WHERE name = ?', [name]))[0];
+  }
+
   async adminPassword(name: string): Promise<string | undefined> {
-    return (await this.conn.all<{ password: string }>('SELECT password FROM admin_user WHERE name = ?', [name]))[0]?.password;
+    return (await this.adminUser(name))?.password;
   }
 
   async addSecret(value: string, realm: string): Promise<void> {

@@ -16,6 +16,7 @@ import {
 } from '../lifecycle/index.js';
 import { createLogger } from '../log/logger.js';
 import { createTurnServer } from '../server.js';
+import { startWebAdminFor } from '../webadmin/index.js';
 
 export async function serve(argv: readonly string[]): Promise<number> {
   const signals = new ProcessSignals();
@@ -57,7 +58,8 @@ export async function serve(argv: readonly string[]): Promise<number> {
     logger.error(`admin interface not started: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   });
-  server.servicePorts.add([adminInterface?.port]);
+  const webAdmin = await startWebAdminFor(loaded, reloader, control, logger);
+  server.servicePorts.add([adminInterface?.port, webAdmin?.port]);
 
   const stopSignals = new Promise<string>((resolve) => {
     signals.on('SIGINT', () => resolve('SIGINT'));
@@ -81,6 +83,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   drain.cancel();
   await beforeStopping(logger);
   await adminInterface?.close();
+  await webAdmin?.close();
   await server.close();
   if (options.pidFile) removeQuietly(options.pidFile);
   logger.info('stopped');

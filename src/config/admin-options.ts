@@ -24,7 +24,9 @@ export function adminOptions(s: Settings, warnings: string[], errors: ConfigErro
 
   const hasPort = s.has('admin-port');
   if (!hasPort) {
-    for (const name of ['admin-ip', 'admin-token', 'admin-token-file']) {
+    // The web admin page logs in with the token too.
+    const unused = s.flag('web-admin') ? ['admin-ip'] : ['admin-ip', 'admin-token', 'admin-token-file'];
+    for (const name of unused) {
       if (s.has(name)) warnings.push(located(at(name), `${name} has no effect without admin-port`));
     }
   }
@@ -57,10 +59,14 @@ function httpOptions(s: Settings, at: (name: string) => Origin, warnings: string
   return { address, port: s.number('admin-port', 0), token };
 }
 
-/** admin-token or admin-token-file, exactly one, long enough; undefined after an error. */
-function readToken(s: Settings, at: (name: string) => Origin, errors: ConfigError[]): string | undefined {
+/**
+ * admin-token or admin-token-file, exactly one, long enough; undefined after an error, or
+ * when neither is set and `optional` (the web admin page can log in with admin users instead).
+ */
+export function readToken(s: Settings, at: (name: string) => Origin, errors: ConfigError[], optional = false): string | undefined {
   const inline = s.string('admin-token');
   const file = s.string('admin-token-file');
+  if (optional && inline === undefined && file === undefined) return undefined;
   if (inline !== undefined && file !== undefined) {
     errors.push(new ConfigError(at('admin-token-file'), 'admin-token-file', 'give admin-token or admin-token-file, not both'));
     return undefined;

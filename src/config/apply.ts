@@ -3,6 +3,7 @@
  * lt-cred-mech, ...) and the checks that span options.
  */
 import { adminOptions } from './admin-options.js';
+import { webAdminOptions } from './web-admin-options.js';
 import { resolveAuth } from './auth-options.js';
 import { auxServers, redirectOptions } from './redirect-options.js';
 import { ConfigError, describeOrigin, located, type Origin } from './errors.js';
@@ -49,7 +50,7 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
   const noSoftwareAttribute = s.flag('no-software-attribute');
   const pidFile = s.string('pidfile');
 
-  const options: ServerOptions = {
+  const built: ServerOptions = {
     listeningIps: s.all('listening-ip').map((x) => x.value as string),
     listeningPort: s.number('listening-port', 3478),
     tlsListeningPort: s.number('tls-listening-port', 5349),
@@ -129,6 +130,8 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
       : undefined,
     relayThreads: relayThreads(s, warnings),
   };
+  const webAdmin = webAdminOptions(s, built.tls, built.userDb, warnings, errors);
+  const options: ServerOptions = webAdmin === undefined ? built : { ...built, webAdmin };
   warnAboutCombinations(s, options, warnings);
   return { options, warnings, errors };
 }

@@ -12,6 +12,7 @@ import { deepFreeze } from './freeze.js';
 import { renderHelp } from './help.js';
 import type { ServerOptions } from './server-options.js';
 import { Settings, collectSettings } from './settings.js';
+import { settingsInForce, type SettingInForce } from './settings-in-force.js';
 import { DEFAULT_CONFIG_NAME, DEFAULT_SEARCH_PATH, findConfigFile } from './search-path.js';
 import { TURNPIKE_VERSION } from './version.js';
 
@@ -50,6 +51,8 @@ export interface LoadedConfig {
    * The file is not read then, and `options` are the defaults.
    */
   readonly printAndExit: string | undefined;
+  /** The options in force and where each came from (absent with printAndExit). */
+  readonly settings?: readonly SettingInForce[];
 }
 
 export interface CheckedConfig {
@@ -60,6 +63,7 @@ export interface CheckedConfig {
   readonly errors: ConfigError[];
   readonly configFile: string | undefined;
   readonly printAndExit: string | undefined;
+  readonly settings?: readonly SettingInForce[];
 }
 
 /** Reads the config; throws one ConfigError listing every problem (see `errors` on it). */
@@ -71,6 +75,7 @@ export function loadConfig(argv: readonly string[], opts: LoadOptions = {}): Loa
     warnings: checked.warnings,
     configFile: checked.configFile,
     printAndExit: checked.printAndExit,
+    settings: checked.settings,
   };
 }
 
@@ -113,7 +118,7 @@ export function checkConfig(argv: readonly string[], opts: LoadOptions = {}): Ch
   warnings.push(...collected.warnings, ...built.warnings);
   errors.push(...collected.errors, ...built.errors);
   const options = errors.length === 0 ? deepFreeze(built.options) : undefined;
-  return { options, warnings, errors, configFile, printAndExit: undefined };
+  return { options, warnings, errors, configFile, printAndExit: undefined, settings: settingsInForce(collected.settings) };
 }
 
 function locateConfigFile(

@@ -31,6 +31,7 @@ const CONF_NAMES: Partial<Record<Key, string>> = {
   tls: 'cert, pkey and TLS settings',
   metrics: 'prometheus settings',
   admin: 'admin settings',
+  webAdmin: 'web-admin settings',
   redirect: 'alternate-server, tls-alternate-server, drain-timeout',
   selfTest: 'self-test settings',
   pidFile: 'pidfile',

@@ -77,7 +77,7 @@ const NO_DEVICE = 'binding to a device (SO_BINDTODEVICE) is not available in Nod
 const NO_DB = 'MySQL/MongoDB user databases are not planned; use the SQLite userdb, PostgreSQL or Redis';
 const NO_DB_ONLY = 'only matters for secrets, IP lists or realms kept in a database, which Turnpike reads at start';
 const NO_TELNET = "Turnpike has no telnet CLI; use 'turnpike admin'";
-const NO_WEB = "Turnpike has no web admin; use 'turnpike admin' and the Prometheus metrics";
+const NO_WEB = 'Turnpike serves the web admin on web-admin-port only';
 const NO_SSL = 'Node.js never offers SSLv2/SSLv3, so this is always in effect';
 
 // One line per option, so the table reads as a table.
@@ -218,9 +218,9 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('cli-port', 'integer', notPlanned(NO_TELNET), 'Telnet CLI port.', { default: 5766 }),
   opt('cli-password', 'string', notPlanned(NO_TELNET), 'Telnet CLI password.', { arg: '<password>' }),
   opt('cli-max-output-sessions', 'integer', notPlanned(NO_TELNET), 'Sessions shown by the CLI ps command.', { default: 256 }),
-  opt('web-admin', 'boolean', notPlanned(NO_WEB), 'Turn on the web admin.'),
-  opt('web-admin-ip', 'string', notPlanned(NO_WEB), 'Web admin address.', { arg: '<ip>' }),
-  opt('web-admin-port', 'integer', notPlanned(NO_WEB), 'Web admin port.', { default: 8080 }),
+  opt('web-admin', 'boolean', applied, 'Turn on the web admin page: HTTPS with cert and pkey (plain HTTP only on loopback); log in with admin-token or a turnadmin -A user.'),
+  opt('web-admin-ip', 'ip', applied, 'Web admin address.', { default: '127.0.0.1' }),
+  opt('web-admin-port', 'port', applied, 'Web admin port.', { default: 8080 }),
   opt('web-admin-listen-on-workers', 'boolean', notPlanned(NO_WEB), 'Web admin on the STUN/TURN ports.'),
   opt('acme-redirect', 'string', notPlanned('Turnpike does not answer HTTP on its STUN/TURN ports'), 'Redirect ACME HTTP challenges to this URL.', { arg: '<url>' }),
   opt('ne', 'string', notPlanned("it picks one of coturn's internal network engines"), 'Network engine type (1, 2 or 3).', { arg: '<1|2|3>' }),

@@ -49,6 +49,16 @@ export interface AdminOptions {
   readonly http: { readonly address: string; readonly port: number; readonly token: string } | undefined;
 }
 
+/** The web admin page (`web-admin`, `web-admin-ip`, `web-admin-port`). */
+export interface WebAdminOptions {
+  readonly address: string;
+  readonly port: number;
+  /** HTTPS with the server's cert and pkey; false only on a loopback address. */
+  readonly https: boolean;
+  /** admin-token or admin-token-file, when set: one way to log in (the other: admin_user rows). */
+  readonly token: string | undefined;
+}
+
 /** The Prometheus endpoint (`prometheus`, `prometheus-*`). */
 export interface MetricsOptions {
   /** Loopback by default: metrics name realms (and users, with usernameLabels). */
@@ -174,6 +184,8 @@ export interface ServerOptions {
   readonly redirect: RedirectOptions;
   /** Absent: no admin interface. */
   readonly admin?: AdminOptions;
+  /** Absent: no web admin page (`web-admin`). */
+  readonly webAdmin?: WebAdminOptions;
   /**
    * Relay worker threads (coturn's `relay-threads`), library only for now; absent or 1: the
    * whole server on the calling thread. See docs/relay-workers.md.

@@ -72,13 +72,14 @@ async function handle(control: ServerControl, logger: Logger, options: AdminHttp
 }
 
 /** A body the server will not read: its answer. */
-class BodyError extends Error {
+export class BodyError extends Error {
   constructor(readonly response: AdminResponse) {
     super(`admin request body refused with ${response.status}`);
   }
 }
 
-function readJsonBody(req: IncomingMessage): Promise<unknown> {
+/** The request's JSON body (undefined when empty); BodyError past MAX_BODY_BYTES or when not JSON. */
+export function readJsonBody(req: IncomingMessage): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -70,7 +70,8 @@ function adminServer(listener: RequestListener, logger: Logger): Server {
   return server;
 }
 
-function listenOnTcp(server: Server, host: string, port: number): Promise<number> {
+/** Listens on host:port (0: the OS chooses) and resolves with the port bound. */
+export function listenOnTcp(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port, exclusive: true }, () => {

@@ -12,6 +12,9 @@ import type { ClosableLogger } from '../log/logger.js';
 import type { TurnServer } from '../server.js';
 
 export class ConfigReloader {
+  /** What the last reload warned about (the web admin shows them). */
+  lastWarnings: readonly string[] = [];
+
   constructor(
     /** The command line the server started with: the same file is found the same way. */
     private readonly argv: readonly string[],
@@ -35,6 +38,7 @@ export class ConfigReloader {
       return this.refuse(error instanceof ConfigError ? error.message : String(error));
     }
     for (const warning of loaded.warnings) this.logger.warn(warning);
+    this.lastWarnings = loaded.warnings;
     const changes = optionChanges(this.current, loaded.options);
     const next = reloadedOptions(this.current, loaded.options);
     try {

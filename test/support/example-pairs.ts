@@ -1,8 +1,8 @@
 // Which of coturn's example client scripts go with which server script (as its readme.txt and
 // the scripts' names and users say), which are left out and why, and how a pair is judged.
-import { boundDataConnections } from './coturn-tools.js';
+import { boundDataConnections, runCoturnTurnadmin } from './coturn-tools.js';
 import {
-  clientFlags, freeReplacementsFor, runExampleClient, startExampleServer, startExamplePeer,
+  clientFlags, freeReplacementsFor, runExampleClient, startExamplePeer, startExampleRedis, startExampleServer,
   type ExampleClientResult, type ExampleServer, type ExamplesDir,
 } from './example-scripts.js';
 
@@ -12,6 +12,10 @@ export interface ServerSetup {
   readonly clients: readonly string[];
   /** Ports the scripts fix (slaves' -p, alternate or auxiliary servers), made free ones for the run. */
   readonly fixedPorts?: readonly number[];
+  /** The user database the scripts name, which turnadmin fills: SQLite's var/db/turndb, or Redis (started for the run). */
+  readonly database?: 'sqlite' | 'redis';
+  /** coturn's turnadmin runs with each of these (and the database) before the servers start. */
+  readonly turnadmin?: readonly (readonly string[])[];
   /** Needs a feature that Turnpike may not have yet (see option-table's status). */
   readonly needs?: 'mobility';
 }
@@ -21,6 +25,12 @@ const LONGTERM_CLIENTS = [
   'longtermsecure/secure_dtls_client.sh', 'longtermsecure/secure_udp_c2c.sh',
   'longtermsecure/secure_tcp_client_c2c_tcp_relay.sh', 'longtermsecure/secure_tls_client_c2c_tcp_relay.sh',
 ];
+
+const LONGTERM_USERS = [
+  ['-a', '-u', 'ninefingers', '-r', 'north.gov', '-p', 'youhavetoberealistic'],
+  ['-a', '-u', 'gorst', '-r', 'north.gov', '-p', 'hero'],
+];
+const REST_SECRET = [['-s', 'logen', '-r', 'north.gov']];
 
 export const SERVER_SETUPS: readonly ServerSetup[] = [
   { servers: ['basic/relay.sh'], clients: ['basic/udp_client.sh', 'basic/tcp_client.sh', 'basic/udp_c2c_client.sh', 'basic/tcp_client_c2c_tcp_relay.sh'] },
@@ -34,6 +44,11 @@ export const SERVER_SETUPS: readonly ServerSetup[] = [
   // Its own client is a DoS loop (below); the UDP clients of longtermsecure use its users.
   { servers: ['selfloadbalance/secure_relay.sh'], clients: ['longtermsecure/secure_udp_client.sh', 'longtermsecure/secure_udp_c2c.sh'], fixedPorts: [12345, 12346] },
   { servers: ['restapi/secure_relay_secret.sh'], clients: ['restapi/secure_udp_client_with_secret.sh'] },
+  // The database scripts name no users: the longtermsecure clients' users (and REST secret) go in first.
+  { servers: ['longtermsecuredb/secure_relay_with_db_sqlite.sh'], clients: LONGTERM_CLIENTS, database: 'sqlite', turnadmin: LONGTERM_USERS },
+  { servers: ['longtermsecuredb/secure_relay_with_db_redis.sh'], clients: LONGTERM_CLIENTS, database: 'redis', turnadmin: LONGTERM_USERS },
+  { servers: ['restapi/secure_relay_secret_with_db_sqlite.sh'], clients: ['restapi/secure_udp_client_with_secret.sh'], database: 'sqlite', turnadmin: REST_SECRET },
+  { servers: ['restapi/secure_relay_secret_with_db_redis.sh'], clients: ['restapi/secure_udp_client_with_secret.sh'], database: 'redis', turnadmin: REST_SECRET },
   {
     servers: ['mobile/mobile_relay.sh'],
     clients: ['mobile/mobile_udp_client.sh', 'mobile/mobile_tcp_client.sh', 'mobile/mobile_dtls_client.sh', 'mobile/mobile_tls_client_c2c_tcp_relay.sh'],
@@ -47,14 +62,10 @@ export const SKIPPED_SCRIPTS: ReadonlyMap<string, string> = new Map([
   ['longtermsecure/secure_dos_attack.sh', 'an endless loop of killed clients that stops them with killall/pkill by name; no pass or fail'],
   ['selfloadbalance/secure_dos_attack.sh', 'an endless loop of killed clients that stops them with killall/pkill by name, and deletes /var/log/turnserver/*'],
   ['longtermsecure/secure_sctp_client.sh', 'SCTP (-b): this kernel has no SCTP sockets ("Protocol not supported"), and Turnpike has no SCTP listener'],
-  ['longtermsecuredb/secure_relay_with_db_sqlite.sh', 'needs its users written to the database first: not yet scripted'],
-  ['longtermsecuredb/secure_relay_with_db_redis.sh', 'needs a Redis server with its users on 127.0.0.1:6379 (a fixed port): not yet scripted'],
   ['longtermsecuredb/secure_relay_with_db_psql.sh', 'needs a PostgreSQL server: psql-userdb is not applied in Turnpike yet'],
   ['longtermsecuredb/secure_relay_with_db_mysql.sh', 'needs a MySQL server: mysql-userdb is not planned in Turnpike'],
   ['longtermsecuredb/secure_relay_with_db_mysql_ssl.sh', 'needs a MySQL server: mysql-userdb is not planned in Turnpike'],
   ['longtermsecuredb/secure_relay_with_db_mongo.sh', 'needs a MongoDB server: mongo-userdb is not planned in Turnpike (and Debian\'s coturn lacks MongoDB)'],
-  ['restapi/secure_relay_secret_with_db_sqlite.sh', 'needs its secret written to the database first: not yet scripted'],
-  ['restapi/secure_relay_secret_with_db_redis.sh', 'needs a Redis server with its secret on 127.0.0.1:6379 (a fixed port): not yet scripted'],
   ['restapi/secure_relay_secret_with_db_psql.sh', 'needs a PostgreSQL server: psql-userdb is not applied in Turnpike yet'],
   ['restapi/secure_relay_secret_with_db_mysql.sh', 'needs a MySQL server: mysql-userdb is not planned in Turnpike'],
   ['restapi/secure_relay_secret_with_db_mongo.sh', 'needs a MongoDB server: mongo-userdb is not planned in Turnpike (and Debian\'s coturn lacks MongoDB)'],
@@ -94,28 +105,61 @@ export function judge(pair: string, r: ExampleClientResult): PairOutcome {
 /** uclient waits some 40 s for data connections that never bind; a failure still reports its counts. */
 export const CLIENT_TIMEOUT_MS = 150_000;
 
-/**
- * Starts a setup's servers (slaves first) and peer.sh, runs `clients` (default: all of the
- * setup's) one after another, stops every process by its PID, and returns each pair's outcome.
- */
-export async function runServerSetup(examples: ExamplesDir, setup: ServerSetup, clients: readonly string[] = setup.clients): Promise<PairOutcome[]> {
+export interface RunningSetup {
+  /** The server the clients talk to. */
+  readonly main: ExampleServer;
+  /** Every server script's process, the main one last. */
+  readonly servers: readonly ExampleServer[];
+  /** Runs one client script against the main server and the peer, and judges it. */
+  run(client: string): Promise<PairOutcome>;
+  /** Stops every process it started, by PID. */
+  stop(): Promise<void>;
+}
+
+/** Starts a setup's servers (the main one last: load-balance slaves first) and peer.sh. */
+export async function startServerSetup(examples: ExamplesDir, setup: ServerSetup): Promise<RunningSetup> {
   const replacements = await freeReplacementsFor(setup.fixedPorts ?? []);
   const started: { stop(): Promise<unknown> }[] = [];
+  const stop = async () => {
+    await Promise.all(started.map((p) => p.stop()));
+  };
   try {
-    let main: ExampleServer | undefined;
+    let database = ['-b', 'var/db/turndb'];
+    if (setup.database === 'redis') {
+      const redis = await startExampleRedis(examples);
+      started.push(redis);
+      for (const [from, to] of redis.replacements) replacements.set(from, to);
+      database = ['-N', redis.userdb];
+    }
+    for (const args of setup.turnadmin ?? []) {
+      const admin = await runCoturnTurnadmin([...database, ...args], examples.dir);
+      if (admin.exitInfo?.code !== 0) throw new Error(`turnadmin ${args.join(' ')} failed:\n${admin.output}`);
+    }
+    const servers: ExampleServer[] = [];
     for (const script of [...setup.servers].reverse()) {
       const server = await startExampleServer(examples, script, replacements);
       started.push(server);
-      main = server;
+      servers.push(server);
     }
     const peer = await startExamplePeer(examples);
     started.push(peer);
+    const main = servers[servers.length - 1]!;
+    const run = async (client: string) => judge(pairName(setup, client), await runExampleClient(examples, client, main, peer, CLIENT_TIMEOUT_MS));
+    return { main, servers, run, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Runs a setup's `clients` (default: all of them) one after another, then stops everything. */
+export async function runServerSetup(examples: ExamplesDir, setup: ServerSetup, clients: readonly string[] = setup.clients): Promise<PairOutcome[]> {
+  const running = await startServerSetup(examples, setup);
+  try {
     const outcomes: PairOutcome[] = [];
-    for (const client of clients) {
-      outcomes.push(judge(pairName(setup, client), await runExampleClient(examples, client, main!, peer, CLIENT_TIMEOUT_MS)));
-    }
+    for (const client of clients) outcomes.push(await running.run(client));
     return outcomes;
   } finally {
-    await Promise.all(started.map((p) => p.stop()));
+    await running.stop();
   }
 }

@@ -9,7 +9,7 @@ import { findOption } from '../../src/config/option-table.js';
 import { Method, StunClass } from '../../src/stun/index.js';
 import { issueCertificate, makeCertificate } from '../support/certs.js';
 import { runUclient, type UclientCounts } from '../support/coturn-tools.js';
-import { CLIENT_TIMEOUT_MS, SERVER_SETUPS, pairName, startServerSetup, type RunningSetup } from '../support/example-pairs.js';
+import { CLIENT_TIMEOUT_MS, SERVER_SETUPS, pairName, setupPool } from '../support/example-pairs.js';
 import { prepareExamplesDir, startExamplePeer, startExampleServer, type ExamplePeer, type ExampleServer } from '../support/example-scripts.js';
 import { stopAllProcesses } from '../support/processes.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
@@ -35,25 +35,22 @@ afterAll(async () => {
 const summary = (r: UclientCounts): string =>
   r.output.split('\n').filter((line) => /connections are completed|tot_recv_msgs=\d+$|lost packets|alert|error/i.test(line)).slice(-8).join('\n');
 
-for (const setup of SERVER_SETUPS) {
-  const clients = setup.clients.filter((client) => COTURN_PASSES.has(pairName(setup, client)));
-  const waiting = setup.needs === 'mobility' && !mobilityApplied;
-  const title = `${setup.servers.join(' + ')}${waiting ? ' (skipped until Turnpike applies --mobility)' : ''}`;
-  (clients.length === 0 || waiting ? describe.skip : describe)(title, () => {
-    let running: RunningSetup;
-    beforeAll(async () => {
-      running = await startServerSetup(examples, setup);
-    }, 60_000);
-    afterAll(() => running?.stop());
+const pairs = SERVER_SETUPS.flatMap((setup) => setup.clients.map((client) => ({ setup, client, name: pairName(setup, client) })))
+  .filter((p) => COTURN_PASSES.has(p.name));
+const runnable = pairs.filter((p) => p.setup.needs !== 'mobility' || mobilityApplied);
+const waiting = pairs.filter((p) => !runnable.includes(p));
 
-    // One server's clients at once (each mostly waits out its message interval): the file's
-    // time is about its slowest client per server, not their sum.
-    it.concurrent.each(clients)('%s: every message back, none lost', async (client) => {
-      const outcome = await running.run(client);
-      expect(outcome.passed, `${outcome.detail}\n${summary(outcome.result)}`).toBe(true);
-    }, CLIENT_TIMEOUT_MS + 10_000);
-  });
-}
+describe('coturn\'s example pairs that pass against coturn pass against Turnpike', () => {
+  const run = setupPool(examples, runnable);
+  // Several pairs at once (each client mostly waits out its message interval), each server's
+  // processes only while its pairs run: the file takes a fraction of the pairs' summed time.
+  it.concurrent.each(runnable.map((p) => [p.name, p] as const))('%s: every message back, none lost', async (_name, { setup, client }) => {
+    const outcome = await run(setup, client);
+    expect(outcome.passed, `${outcome.detail}\n${summary(outcome.result)}`).toBe(true);
+  }, CLIENT_TIMEOUT_MS + 60_000);
+
+  if (waiting.length > 0) it.skip.each(waiting.map((p) => [p.name]))('%s (skipped until Turnpike applies --mobility)', () => {});
+});
 
 describe('secure_relay_cert.sh (CA-file) refuses DTLS clients without a certificate its CA issued', () => {
   let server: ExampleServer;

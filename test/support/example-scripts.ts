@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { issueCertificate, makeCertificate } from './certs.js';
 import { parseUclientOutput, type UclientCounts } from './coturn-tools.js';
-import { freePortRange, freeTcpPort, freeUdpTcpPortOnAll } from './ports.js';
+import { freePortRange, freeTcpPort, freeUdpTcpPortsOnAll } from './ports.js';
 import { startProcess, waitForUdpStun, waitUntilReady, type ProcessHandle } from './processes.js';
 import { ROOT } from './turnpike-process.js';
 
@@ -16,6 +16,8 @@ const NODE = path.join(ROOT, 'node_modules/node/bin/node');
 const TURNPIKE_TURNSERVER = path.join(ROOT, 'dist/cli/turnserver.js');
 /** The scripts' servers and clients use both loopbacks; every port we pick is free on each. */
 const LOOPBACKS = ['127.0.0.1', '::1'];
+/** A listening port and the next: coturn listens on port + 1 too (RFC 5780), turnutils_peer binds it. */
+const freeListeningPort = () => freeUdpTcpPortsOnAll(LOOPBACKS, 2);
 /** Relay ports per server: a few hundred allocations at most (-m 10 with RTP/RTCP pairs). */
 const RELAY_PORTS = 400;
 
@@ -92,7 +94,7 @@ export function scriptCommand(name: string): string {
 export async function freeReplacementsFor(fixedPorts: readonly number[]): Promise<Map<string, string>> {
   const replacements = new Map<string, string>();
   for (const fixed of fixedPorts) {
-    const port = await freeUdpTcpPortOnAll(LOOPBACKS);
+    const port = await freeListeningPort();
     // Only whole port numbers: `:3333`, `-p 3333` (never a digit run inside another number).
     replacements.set(`:${fixed} `, `:${port} `);
     replacements.set(`-p ${fixed} `, `-p ${port} `);
@@ -117,8 +119,8 @@ export async function startExampleServer(examples: ExamplesDir, name: string, re
   const file = writeScript(examples, name, replacements);
   // A script's own fixed listening port, replaced: passed again, it stays.
   const own = /\s-p (\d+)\s/.exec(` ${replaceAll(scriptCommand(name), replacements)} `);
-  const port = own ? Number(own[1]) : await freeUdpTcpPortOnAll(LOOPBACKS);
-  const tlsPort = await freeUdpTcpPortOnAll(LOOPBACKS);
+  const port = own ? Number(own[1]) : await freeListeningPort();
+  const tlsPort = await freeListeningPort();
   const minPort = await freePortRange('127.0.0.1', RELAY_PORTS);
   const base = path.basename(name, '.sh');
   const args = ['-n', '--no-cli', '--pidfile', `var/${base}.pid`, '-p', String(port), '--tls-listening-port', String(tlsPort),
@@ -139,7 +141,7 @@ export interface ExamplePeer {
 /** peer.sh on a free port, less its `-L 0.0.0.0` (the tests stay on loopback). */
 export async function startExamplePeer(examples: ExamplesDir): Promise<ExamplePeer> {
   const file = writeScript(examples, 'peer.sh', new Map([[' -L 0.0.0.0', '']]));
-  const port = await freeUdpTcpPortOnAll(LOOPBACKS);
+  const port = await freeListeningPort();
   const proc = startProcess('sh', [file, '-p', String(port)], { cwd: examples.dir });
   await waitUntilReady(proc, waitForUdpStun('127.0.0.1', port, 5000), 'peer.sh');
   return { port, proc, stop: () => proc.stop() };

@@ -1,6 +1,6 @@
 // coturn's own example scripts, run as Debian's coturn 4.6.1 installs them
 // (/usr/share/doc/coturn/examples/scripts) against Turnpike: every server + client pair that
-// passes against coturn's own turnserver passes against Turnpike (the table of both is in
+// passes against coturn's own turnserver passes against Turnpike, but for the gaps named below (the table of both is in
 // docs/coturn-compat.md; `npm run examples:table` makes it). The scripts left out, and why, are
 // listed by name in test/support/example-pairs.ts.
 import path from 'node:path';
@@ -9,17 +9,33 @@ import { findOption } from '../../src/config/option-table.js';
 import { Method, StunClass } from '../../src/stun/index.js';
 import { issueCertificate, makeCertificate } from '../support/certs.js';
 import { runUclient, type UclientCounts } from '../support/coturn-tools.js';
-import { CLIENT_TIMEOUT_MS, SERVER_SETUPS, pairName, setupPool } from '../support/example-pairs.js';
+import { CLIENT_TIMEOUT_MS, SERVER_SETUPS, pairName, startServerSetup, type RunningSetup } from '../support/example-pairs.js';
 import { prepareExamplesDir, startExamplePeer, startExampleServer, type ExamplePeer, type ExampleServer } from '../support/example-scripts.js';
 import { stopAllProcesses } from '../support/processes.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 
-/** The pairs that pass against coturn 4.6.1 here (from `npm run examples:table`). */
-const COTURN_PASSES: ReadonlySet<string> = new Set([
-  'basic/relay.sh + basic/udp_client.sh',
-  'basic/relay.sh + basic/tcp_client.sh',
-  'basic/relay.sh + basic/udp_c2c_client.sh',
-  'basic/relay.sh + basic/tcp_client_c2c_tcp_relay.sh',
+/**
+ * Pairs that fail against coturn 4.6.1 here too (`npm run examples:table`), so not expected of
+ * Turnpike. (coturn also fails every mobile/ pair here; those are gated on mobility below.)
+ */
+const COTURN_FAILS: ReadonlyMap<string, string> = new Map([
+  ['restapi/secure_relay_secret_with_db_redis.sh + restapi/secure_udp_client_with_secret.sh', 'coturn lost 10911 of 100000 messages'],
+]);
+
+/** Pairs coturn passes that Turnpike does not yet, by name, with the reason. */
+const UDP_RELAY_THREADS = 'UDP clients against relay-threads (-m) above 1 get 437 (Allocation Mismatch) at times, or lose messages; with -m 1 they pass (follow-up)';
+const TURNPIKE_GAPS: ReadonlyMap<string, string> = new Map([
+  ['longtermsecure/secure_relay.sh + longtermsecure/secure_udp_client.sh', UDP_RELAY_THREADS],
+  ['longtermsecure/secure_relay.sh + longtermsecure/secure_udp_c2c.sh', UDP_RELAY_THREADS],
+  ['selfloadbalance/secure_relay.sh + longtermsecure/secure_udp_client.sh', UDP_RELAY_THREADS],
+  ['selfloadbalance/secure_relay.sh + longtermsecure/secure_udp_c2c.sh', UDP_RELAY_THREADS],
+  ['restapi/secure_relay_secret.sh + restapi/secure_udp_client_with_secret.sh', UDP_RELAY_THREADS],
+  ['longtermsecuredb/secure_relay_with_db_sqlite.sh + longtermsecure/secure_udp_client.sh', UDP_RELAY_THREADS],
+  ['longtermsecuredb/secure_relay_with_db_sqlite.sh + longtermsecure/secure_udp_c2c.sh', UDP_RELAY_THREADS],
+  ['longtermsecuredb/secure_relay_with_db_redis.sh + longtermsecure/secure_udp_client.sh', UDP_RELAY_THREADS],
+  ['longtermsecuredb/secure_relay_with_db_redis.sh + longtermsecure/secure_udp_c2c.sh', UDP_RELAY_THREADS],
+  ['restapi/secure_relay_secret_with_db_sqlite.sh + restapi/secure_udp_client_with_secret.sh', UDP_RELAY_THREADS],
+  ['loadbalance/master_relay.sh + loadbalance/udp_c2c.sh', UDP_RELAY_THREADS],
 ]);
 
 /** mobile/ needs RFC 8016 mobility: until Turnpike applies --mobility, uclient -M never moves. */
@@ -36,21 +52,43 @@ const summary = (r: UclientCounts): string =>
   r.output.split('\n').filter((line) => /connections are completed|tot_recv_msgs=\d+$|lost packets|alert|error/i.test(line)).slice(-8).join('\n');
 
 const pairs = SERVER_SETUPS.flatMap((setup) => setup.clients.map((client) => ({ setup, client, name: pairName(setup, client) })))
-  .filter((p) => COTURN_PASSES.has(p.name));
-const runnable = pairs.filter((p) => p.setup.needs !== 'mobility' || mobilityApplied);
-const waiting = pairs.filter((p) => !runnable.includes(p));
+  .filter((p) => !COTURN_FAILS.has(p.name));
+const runnable = pairs.filter((p) => !TURNPIKE_GAPS.has(p.name) && (p.setup.needs !== 'mobility' || mobilityApplied));
+const skipped = pairs.filter((p) => !runnable.includes(p))
+  .map((p) => [p.name, TURNPIKE_GAPS.get(p.name) ?? 'needs --mobility (RFC 8016), not yet applied in Turnpike'] as const);
 
-describe('coturn\'s example pairs that pass against coturn pass against Turnpike', () => {
-  const run = setupPool(examples, runnable);
-  // Several pairs at once (each client mostly waits out its message interval), each server's
-  // processes only while its pairs run: the file takes a fraction of the pairs' summed time.
-  it.concurrent.each(runnable.map((p) => [p.name, p] as const))('%s: every message back, none lost', async (_name, { setup, client }) => {
-    const outcome = await run(setup, client);
-    expect(outcome.passed, `${outcome.detail}\n${summary(outcome.result)}`).toBe(true);
-  }, CLIENT_TIMEOUT_MS + 60_000);
+// One server setup at a time (several starting at once under load were slow to answer, and
+// share var/db/turndb); its pairs at once, as each client mostly waits out its message
+// interval: the file takes about its slowest client per setup, not the pairs' sum.
+for (const setup of SERVER_SETUPS) {
+  const mine = runnable.filter((p) => p.setup === setup);
+  (mine.length > 0 ? describe : describe.skip)(setup.servers.join(' + '), () => {
+    let running: RunningSetup;
+    beforeAll(async () => {
+      running = await startServerSetup(examples, setup);
+    }, 120_000);
+    afterAll(() => running?.stop());
 
-  if (waiting.length > 0) it.skip.each(waiting.map((p) => [p.name]))('%s (skipped until Turnpike applies --mobility)', () => {});
+    it.concurrent.each(mine.map((p) => [p.name, p.client] as const))('%s: every message back, none lost', async (_name, client) => {
+      const outcome = await running.run(client);
+      expect(outcome.passed, `${outcome.detail}\n${summary(outcome.result)}`).toBe(true);
+    }, CLIENT_TIMEOUT_MS + 10_000);
+  });
+}
+
+describe('pairs not run against Turnpike yet', () => {
+  it.skip.each(skipped)('%s (skipped: %s)', () => {});
 });
+
+/** The output's length once a second has passed without more (uclient's last handshakes logged), at most 10 s. */
+async function quietOutput(proc: { readonly output: string }): Promise<number> {
+  for (let i = 0; i < 10; i++) {
+    const length = proc.output.length;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (proc.output.length === length) return length;
+  }
+  return proc.output.length;
+}
 
 describe('secure_relay_cert.sh (CA-file) refuses DTLS clients without a certificate its CA issued', () => {
   let server: ExampleServer;
@@ -83,7 +121,7 @@ describe('secure_relay_cert.sh (CA-file) refuses DTLS clients without a certific
 
     // One handshake, one line: logged before a trusted client's handshake that follows it.
     const log = server.proc;
-    const before = log.output.length;
+    const before = await quietOutput(log);
     const refused = OpensslDtlsClient.start('127.0.0.1', server.tlsPort, { certificate });
     expect(await refused.exited).not.toBe(0);
     const trusted = OpensslDtlsClient.start('127.0.0.1', server.tlsPort, { certificate: serverCertificate });

@@ -164,24 +164,3 @@ export async function runServerSetup(examples: ExamplesDir, setup: ServerSetup, 
   }
 }
 
-/**
- * Runs pairs of any setups, several at once: a setup's servers start with its first pair and
- * stop (by PID) after the last of the `expected` pairs of it, so only the setups whose pairs
- * are running have processes.
- */
-export function setupPool(examples: ExamplesDir, expected: readonly { setup: ServerSetup }[]): (setup: ServerSetup, client: string) => Promise<PairOutcome> {
-  const live = new Map<ServerSetup, { running: Promise<RunningSetup>; left: number }>();
-  return async (setup, client) => {
-    let entry = live.get(setup);
-    if (!entry) {
-      entry = { running: startServerSetup(examples, setup), left: expected.filter((p) => p.setup === setup).length };
-      live.set(setup, entry);
-    }
-    const running = await entry.running;
-    try {
-      return await running.run(client);
-    } finally {
-      if (--entry.left === 0) await running.stop();
-    }
-  };
-}

@@ -16,8 +16,12 @@ const NODE = path.join(ROOT, 'node_modules/node/bin/node');
 const TURNPIKE_TURNSERVER = path.join(ROOT, 'dist/cli/turnserver.js');
 /** The scripts' servers and clients use both loopbacks; every port we pick is free on each. */
 const LOOPBACKS = ['127.0.0.1', '::1'];
-/** A listening port and the next: coturn listens on port + 1 too (RFC 5780), turnutils_peer binds it. */
-const freeListeningPort = () => freeUdpTcpPortsOnAll(LOOPBACKS, 2);
+/**
+ * A listening port and the next: coturn listens on port + 1 too (RFC 5780), turnutils_peer binds
+ * it. Below freePortRange's relay ranges (20000 up) and the OS's ephemeral ports (32768 up), so
+ * neither a relay range picked before the server binds nor another program's client takes it.
+ */
+const freeListeningPort = () => freeUdpTcpPortsOnAll(LOOPBACKS, 2, 50, { from: 10000, below: 20000 });
 /** Relay ports per server: a few hundred allocations at most (-m 10 with RTP/RTCP pairs). */
 const RELAY_PORTS = 400;
 
@@ -128,7 +132,7 @@ export async function startExampleServer(examples: ExamplesDir, name: string, re
   // Without one named, coturn opens its default database, /var/lib/turn/turndb.
   if (!/--(db|userdb|[a-z]+-userdb)=/.test(scriptCommand(name))) args.push('--db', 'var/db/turndb');
   const proc = startProcess('sh', [file, ...args], { cwd: examples.dir });
-  await waitUntilReady(proc, waitForUdpStun('127.0.0.1', port, 15_000), name);
+  await waitUntilReady(proc, waitForUdpStun('127.0.0.1', port, 60_000), name);
   return { script: name, port, tlsPort, proc, stop: () => proc.stop() };
 }
 

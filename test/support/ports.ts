@@ -61,11 +61,12 @@ export function freeUdpTcpPortOnAll(hosts: readonly string[], tries = 50): Promi
 
 /**
  * The first of `count` consecutive ports free for UDP and TCP on every one of `hosts` (coturn
- * also listens on each listening port + 1, its RFC 5780 alternate port).
+ * also listens on each listening port + 1, its RFC 5780 alternate port); from `span` if given,
+ * else where the OS hands out ports.
  */
-export async function freeUdpTcpPortsOnAll(hosts: readonly string[], count: number, tries = 50): Promise<number> {
+export async function freeUdpTcpPortsOnAll(hosts: readonly string[], count: number, tries = 50, span?: PortSpan): Promise<number> {
   for (let i = 0; i < tries; i++) {
-    const port = await freeUdpPort(hosts[0]);
+    const port = span ? span.from + Math.floor(Math.random() * (span.below - span.from - count)) : await freeUdpPort(hosts[0]);
     if (port + count - 1 > 65535) continue;
     let free = true;
     for (let p = port; free && p < port + count; p++) free = await isFreeOnAll(hosts, p);

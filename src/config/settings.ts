@@ -69,8 +69,13 @@ export function collectSettings(
   const warnings: string[] = [];
   const errors: ConfigError[] = [];
   const warnedAbout = new Set<string>();
+  // A bad value of a single-valued option counts only if no later one overrides it (coturn
+  // reads each in turn: its own example script secure_relay_with_db_redis.sh has
+  // `-max-bps=3000000`, which is -m "ax-bps=3000000", overridden by its later -m 3).
+  const refused: { index: number; name: string; error: ConfigError; list: boolean }[] = [];
+  const lastGood = new Map<string, number>();
 
-  for (const entry of entries) {
+  for (const [index, entry] of entries.entries()) {
     const spec = findOption(entry.key);
     if (!spec) {
       warnings.push(located(entry.origin, `unknown option '${entry.key}', ignored`));
@@ -99,10 +104,15 @@ export function collectSettings(
       const configDir = entry.origin.file === undefined ? undefined : path.dirname(entry.origin.file);
       const value = parseValue(spec, entry.value, { cwd: files.cwd, configDir, searchPath: files.searchPath });
       settings.add({ spec, value, origin: entry.origin });
+      lastGood.set(spec.name, index);
     } catch (err) {
       if (!(err instanceof ValueError)) throw err;
-      errors.push(new ConfigError(entry.origin, spec.name, err.message));
+      refused.push({ index, name: spec.name, error: new ConfigError(entry.origin, spec.name, err.message), list: spec.list });
     }
+  }
+  for (const { index, name, error, list } of refused) {
+    if (!list && (lastGood.get(name) ?? -1) > index) warnings.push(`${error.message}; ignored, a later ${name} overrides it`);
+    else errors.push(error);
   }
   return { settings, warnings, errors };
 }

@@ -1,144 +1,127 @@
-// coturn's own example scripts (Debian's coturn 4.6.1, examples/scripts/longtermsecure and
-// loadbalance) run against Turnpike: the server started with secure_relay.sh's,
-// secure_relay_cert.sh's or master_relay.sh's flags, the clients with each script's flags, on
-// free ports and with certificates made for the run.
+// coturn's own example scripts, run as Debian's coturn 4.6.1 installs them
+// (/usr/share/doc/coturn/examples/scripts) against Turnpike: every server + client pair that
+// passes against coturn's own turnserver passes against Turnpike, but for the gaps named below (the table of both is in
+// docs/coturn-compat.md; `npm run examples:table` makes it). The scripts left out, and why, are
+// listed by name in test/support/example-pairs.ts.
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findOption } from '../../src/config/option-table.js';
 import { Method, StunClass } from '../../src/stun/index.js';
 import { issueCertificate, makeCertificate } from '../support/certs.js';
-import { runUclient, startPeer, type PeerHandle, type UclientResult } from '../support/coturn-tools.js';
-import { freePortRange, freeUdpTcpPort, freeUdpTcpPortOnAll } from '../support/ports.js';
+import { runUclient, type UclientCounts } from '../support/coturn-tools.js';
+import { CLIENT_TIMEOUT_MS, SERVER_SETUPS, pairName, startServerSetup, type RunningSetup } from '../support/example-pairs.js';
+import { prepareExamplesDir, startExamplePeer, startExampleServer, type ExamplePeer, type ExampleServer } from '../support/example-scripts.js';
 import { stopAllProcesses } from '../support/processes.js';
-import { startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 
-const HOSTS = ['127.0.0.1', '::1'];
-/** examples/ca: a CA, the server's certificate it issued (the cert scripts' client uses it too). */
-const ca = makeCertificate('example-ca');
-const serverCertificate = issueCertificate(ca, 'localhost');
-/** Issued by a CA the server does not know. */
-const stranger = issueCertificate(makeCertificate('stranger-ca'), 'stranger');
+/**
+ * Pairs that fail against coturn 4.6.1 here too (`npm run examples:table`), so not expected of
+ * Turnpike. (coturn also fails every mobile/ pair here; those are gated on mobility below.)
+ */
+const COTURN_FAILS: ReadonlyMap<string, string> = new Map([
+  ['restapi/secure_relay_secret_with_db_redis.sh + restapi/secure_udp_client_with_secret.sh', 'coturn lost 10911 of 100000 messages'],
+]);
 
+/** Pairs coturn passes that Turnpike does not yet, by name, with the reason. */
+const UDP_RELAY_THREADS = 'UDP clients against relay-threads (-m) above 1 get 437 (Allocation Mismatch) at times, or lose messages; with -m 1 they pass (follow-up)';
+const TURNPIKE_GAPS: ReadonlyMap<string, string> = new Map([
+  ['longtermsecure/secure_relay.sh + longtermsecure/secure_udp_client.sh', UDP_RELAY_THREADS],
+  ['longtermsecure/secure_relay.sh + longtermsecure/secure_udp_c2c.sh', UDP_RELAY_THREADS],
+  ['selfloadbalance/secure_relay.sh + longtermsecure/secure_udp_client.sh', UDP_RELAY_THREADS],
+  ['selfloadbalance/secure_relay.sh + longtermsecure/secure_udp_c2c.sh', UDP_RELAY_THREADS],
+  ['restapi/secure_relay_secret.sh + restapi/secure_udp_client_with_secret.sh', UDP_RELAY_THREADS],
+  ['longtermsecuredb/secure_relay_with_db_sqlite.sh + longtermsecure/secure_udp_client.sh', UDP_RELAY_THREADS],
+  ['longtermsecuredb/secure_relay_with_db_sqlite.sh + longtermsecure/secure_udp_c2c.sh', UDP_RELAY_THREADS],
+  ['longtermsecuredb/secure_relay_with_db_redis.sh + longtermsecure/secure_udp_client.sh', UDP_RELAY_THREADS],
+  ['longtermsecuredb/secure_relay_with_db_redis.sh + longtermsecure/secure_udp_c2c.sh', UDP_RELAY_THREADS],
+  ['restapi/secure_relay_secret_with_db_sqlite.sh + restapi/secure_udp_client_with_secret.sh', UDP_RELAY_THREADS],
+  ['loadbalance/master_relay.sh + loadbalance/udp_c2c.sh', UDP_RELAY_THREADS],
+]);
+
+/** mobile/ needs RFC 8016 mobility: until Turnpike applies --mobility, uclient -M never moves. */
+const mobilityApplied = findOption('mobility')?.status.kind === 'applied';
+
+const examples = prepareExamplesDir('turnpike');
 afterAll(async () => {
   await stopAllProcesses();
-  for (const c of [ca, serverCertificate, stranger]) c.remove();
+  examples.remove();
 });
-
-interface ScriptServer {
-  readonly process: TurnpikeHandle;
-  readonly port: number;
-  readonly tlsPort: number;
-}
-
-/** secure_relay.sh (or, with `certScript`, secure_relay_cert.sh), less what only concerns coturn's process (syslog, CLI, its database). */
-async function startScriptServer(certScript: boolean): Promise<ScriptServer> {
-  const port = await freeUdpTcpPortOnAll(HOSTS);
-  const tlsPort = await freeUdpTcpPortOnAll(HOSTS);
-  const minPort = await freePortRange('::1', 200);
-  const flavour = certScript
-    ? ['--user=bolt:kwyjibo', '-r', 'bolt.co', `--CA-file=${ca.cert}`, '--cipher-list=ALL:!eNULL:!aNULL:!NULL']
-    : ['--user=gorst:hero', '-r', 'north.gov', '--cipher-list=ALL'];
-  const process = await startTurnpike([
-    '-n', '-a', ...HOSTS.flatMap((h) => ['-L', h, '-E', h]), '--allow-loopback-peers', '--max-bps=3000000',
-    '-f', '-m', '10', `--min-port=${minPort}`, `--max-port=${minPort + 199}`, '--user=ninefingers:youhavetoberealistic',
-    ...flavour, `--cert=${serverCertificate.cert}`, `--pkey=${serverCertificate.key}`, '-v',
-    '--listening-port', String(port), '--tls-listening-port', String(tlsPort),
-  ], '::1', port);
-  return { process, port, tlsPort };
-}
 
 /** The lines of uclient's output worth seeing when a count is off. */
-const summary = (r: UclientResult): string =>
-  r.output.split('\n').filter((line) => /connections are completed|tot_recv_msgs=\d+$|lost packets|alert/.test(line)).slice(-6).join('\n');
+const summary = (r: UclientCounts): string =>
+  r.output.split('\n').filter((line) => /connections are completed|tot_recv_msgs=\d+$|lost packets|alert|error/i.test(line)).slice(-8).join('\n');
 
-/** uclient's count of RFC 6062 data connections bound before it starts sending. */
-const boundDataConnections = (r: UclientResult): number | undefined => {
-  const m = /(\d+) connections are completed/.exec(r.output);
-  return m ? Number(m[1]) : undefined;
-};
-// uclient waits some 40 s for data connections that never bind; allow that, so a failure
-// reports its counts rather than a timeout.
-const c2c = { user: 'gorst', password: 'hero', clients: 10, messages: 1000, length: 170, timeoutMs: 110_000 };
+const pairs = SERVER_SETUPS.flatMap((setup) => setup.clients.map((client) => ({ setup, client, name: pairName(setup, client) })))
+  .filter((p) => !COTURN_FAILS.has(p.name));
+const runnable = pairs.filter((p) => !TURNPIKE_GAPS.has(p.name) && (p.setup.needs !== 'mobility' || mobilityApplied));
+const skipped = pairs.filter((p) => !runnable.includes(p))
+  .map((p) => [p.name, TURNPIKE_GAPS.get(p.name) ?? 'needs --mobility (RFC 8016), not yet applied in Turnpike'] as const);
 
-/** 10 RFC 6062 clients (-T -y), each bound to the 9 others: 90 data connections, every message back. */
-function expectEveryC2cMessageBack(r: UclientResult): void {
-  expect(boundDataConnections(r), summary(r)).toBe(90);
-  expect(r.exitCode).toBe(0);
-  expect(r.sent).toBe(10_000);
-  expect(r.received).toBe(10_000);
-  expect(r.lostPackets).toBe(0);
+// One server setup at a time (several starting at once under load were slow to answer, and
+// share var/db/turndb); its pairs at once, as each client mostly waits out its message
+// interval: the file takes about its slowest client per setup, not the pairs' sum.
+for (const setup of SERVER_SETUPS) {
+  const mine = runnable.filter((p) => p.setup === setup);
+  (mine.length > 0 ? describe : describe.skip)(setup.servers.join(' + '), () => {
+    let running: RunningSetup;
+    beforeAll(async () => {
+      running = await startServerSetup(examples, setup);
+    }, 120_000);
+    afterAll(() => running?.stop());
+
+    it.concurrent.each(mine.map((p) => [p.name, p.client] as const))('%s: every message back, none lost', async (_name, client) => {
+      const outcome = await running.run(client);
+      expect(outcome.passed, `${outcome.detail}\n${summary(outcome.result)}`).toBe(true);
+    }, CLIENT_TIMEOUT_MS + 10_000);
+  });
 }
 
-describe('secure_relay.sh: RFC 6062 client to client (-T -y), 10 clients each bound to the 9 others', () => {
-  let server: ScriptServer;
-  beforeAll(async () => {
-    server = await startScriptServer(false);
-  });
-
-  it.each([
-    ['secure_tls_client_c2c_tcp_relay.sh (TLS)', ['-T', '-S', '-k', serverCertificate.key, '-y', '-g'], '::1', () => server.tlsPort],
-    ['secure_tcp_client_c2c_tcp_relay.sh (TCP)', ['-T', '-y', '-g'], '127.0.0.1', () => server.port],
-  ])('%s binds all 90 data connections and gets every message back', async (_script, flags, host, port) => {
-    expectEveryC2cMessageBack(await runUclient({ host, port: port(), ...c2c, extraArgs: flags }));
-  }, 120_000);
+describe('pairs not run against Turnpike yet', () => {
+  it.skip.each(skipped)('%s (skipped: %s)', () => {});
 });
 
-describe('loadbalance/tcp_c2c_tcp_relay.sh against one master_relay.sh server', () => {
-  it('joins every data connection relay to relay from the relayed address, and gets every message back', async () => {
-    const port = await freeUdpTcpPort('127.0.0.1');
-    const minPort = await freePortRange('127.0.0.1', 200);
-    // master_relay.sh less its alternate-server (which sends clients to the slave servers), syslog and CLI.
-    const master = await startTurnpike([
-      '-a', '-L', '127.0.0.1', '-E', '127.0.0.1', '--allow-loopback-peers', '--max-bps=3000000', '-f', '-m', '3',
-      `--min-port=${minPort}`, `--max-port=${minPort + 199}`, '--user=ninefingers:0xbc807ee29df3c9ffa736523fb2c4e8ee',
-      '--user=gorst:hero', '-r', 'north.gov', '-v', '--no-dtls', '--no-tls', '--listening-port', String(port),
-    ], '127.0.0.1', port);
-    expectEveryC2cMessageBack(await runUclient({ host: '127.0.0.1', port, ...c2c, extraArgs: ['-T', '-y', '-g'] }));
-    // One Connect per pair of the 10 clients (two data connections each) reached the other
-    // client's relay from the connecting relay's own address.
-    expect(master.proc.output.match(/joined to TCP relay .* of this server, in-process/g)).toHaveLength(45);
-  }, 120_000);
-});
+/** The output's length once a second has passed without more (uclient's last handshakes logged), at most 10 s. */
+async function quietOutput(proc: { readonly output: string }): Promise<number> {
+  for (let i = 0; i < 10; i++) {
+    const length = proc.output.length;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    if (proc.output.length === length) return length;
+  }
+  return proc.output.length;
+}
 
-describe('secure_relay_cert.sh: CA-file, so clients present a certificate the CA issued', () => {
-  let server: ScriptServer;
-  let peer: PeerHandle;
+describe('secure_relay_cert.sh (CA-file) refuses DTLS clients without a certificate its CA issued', () => {
+  let server: ExampleServer;
+  let peer: ExamplePeer;
+  const file = (name: string) => path.join(examples.dir, name);
+  const serverCertificate = { cert: file('turn_server_cert.pem'), key: file('turn_server_pkey.pem') };
+  /** Issued by a CA the server does not know. */
+  const stranger = issueCertificate(makeCertificate('stranger-ca'), 'stranger');
   beforeAll(async () => {
-    server = await startScriptServer(true);
-    // The scripts' peer is on 127.0.0.1, the server's own address, which Turnpike refuses as a
-    // peer except on relay ports (see README); the echo peer is on 127.0.0.2 instead.
-    peer = await startPeer();
+    server = await startExampleServer(examples, 'longtermsecure/secure_relay_cert.sh');
+    peer = await startExamplePeer(examples);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all([server?.stop(), peer?.stop()]);
+    stranger.remove();
   });
-
-  const certFlags = (c: { cert: string; key: string }) => ['-i', c.cert, '-k', c.key, '-E', ca.cert];
-  const load = (flags: string[]) => ({
-    host: '127.0.0.1', port: server.tlsPort, user: 'bolt', password: 'kwyjibo', clients: 10, messages: 1000, length: 170,
-    peerAddr: peer.host, peerPort: peer.port, extraArgs: [...flags, '-g', '-s', '-X'], timeoutMs: 90_000,
-  });
-
-  it.each([
-    ['secure_dtls_client_cert.sh (DTLS)', ['-S']],
-    ['secure_tls_client_cert.sh (TLS)', ['-t', '-S']],
-  ])('%s relays every message, with 0 lost', async (_script, transport) => {
-    const r = await runUclient(load([...transport, ...certFlags(serverCertificate)]));
-    expect(r.exitCode, summary(r)).toBe(0);
-    expect(r.sent).toBe(10_000);
-    expect(r.received).toBe(10_000);
-    expect(r.lostPackets).toBe(0);
-  }, 100_000);
 
   it.each([
     ['no certificate', ['-k', serverCertificate.key], 'alert handshake failure', undefined],
-    ['a certificate another CA issued', certFlags(stranger), 'alert unknown ca', stranger],
+    ['a certificate another CA issued', ['-i', stranger.cert, '-k', stranger.key, '-E', file('cacert.pem')], 'alert unknown ca', stranger],
   ])('refuses a DTLS client with %s: an alert, no service, one log line per handshake', async (_what, identity, alert, certificate) => {
     // uclient tries 32 handshakes, then gives up without allocating.
-    const r = await runUclient(load(['-S', ...identity]));
+    const r = await runUclient({
+      host: '127.0.0.1', port: server.tlsPort, user: 'bolt', password: 'kwyjibo', clients: 1, messages: 10,
+      peerAddr: '127.0.0.1', peerPort: peer.port, extraArgs: ['-S', ...identity, '-g', '-s', '-X'], timeoutMs: 90_000,
+    });
     expect(r.exitCode).not.toBe(0);
     expect(r.sent).toBeNull();
     expect(r.output).toContain(alert);
 
     // One handshake, one line: logged before a trusted client's handshake that follows it.
-    const log = server.process.proc;
-    const before = log.output.length;
+    const log = server.proc;
+    const before = await quietOutput(log);
     const refused = OpensslDtlsClient.start('127.0.0.1', server.tlsPort, { certificate });
     expect(await refused.exited).not.toBe(0);
     const trusted = OpensslDtlsClient.start('127.0.0.1', server.tlsPort, { certificate: serverCertificate });

@@ -157,11 +157,19 @@ export async function runUclient(o: UclientOptions): Promise<UclientResult> {
   if (timedOut) {
     throw new Error(`turnutils_uclient did not finish within ${o.timeoutMs} ms; output:\n${out}`);
   }
+  return { ...parseUclientOutput(out, info.code), progress, connectDoneAtMs, finishedAtMs, wallMs };
+}
+
+/** What uclient's output says, whoever ran it. */
+export type UclientCounts = Omit<UclientResult, 'progress' | 'connectDoneAtMs' | 'finishedAtMs' | 'wallMs'>;
+
+/** The counts of uclient's final report in `out` (an output that lacks them reads as null). */
+export function parseUclientOutput(out: string, exitCode: number | null): UclientCounts {
   const fin = matchLast(out, FINAL_RE);
   const lost = matchLast(out, LOST_RE);
   const rtt = matchLast(out, RTT_RE);
   return {
-    exitCode: info.code,
+    exitCode,
     sent: num(fin?.[1]),
     received: num(fin?.[2]),
     lostPackets: num(lost?.[1]),
@@ -169,11 +177,13 @@ export async function runUclient(o: UclientOptions): Promise<UclientResult> {
     avgRttMs: num(rtt?.[1]),
     allocationFailed: out.includes('Cannot complete Allocation'),
     output: out,
-    progress,
-    connectDoneAtMs,
-    finishedAtMs,
-    wallMs,
   };
+}
+
+/** uclient's count of RFC 6062 data connections bound before it starts sending (-T). */
+export function boundDataConnections(r: { output: string }): number | undefined {
+  const m = /(\d+) connections are completed/.exec(r.output);
+  return m ? Number(m[1]) : undefined;
 }
 
 /** uclient prints several lines twice; the last occurrence is the final one. */

@@ -55,12 +55,24 @@ export function freeUdpTcpPort(host = '127.0.0.1', tries = 50): Promise<number> 
 }
 
 /** A port free for both UDP and TCP on every one of `hosts` (a server listening on them all). */
-export async function freeUdpTcpPortOnAll(hosts: readonly string[], tries = 50): Promise<number> {
+export function freeUdpTcpPortOnAll(hosts: readonly string[], tries = 50): Promise<number> {
+  return freeUdpTcpPortsOnAll(hosts, 1, tries);
+}
+
+/**
+ * The first of `count` consecutive ports free for UDP and TCP on every one of `hosts` (coturn
+ * also listens on each listening port + 1, its RFC 5780 alternate port); from `span` if given,
+ * else where the OS hands out ports.
+ */
+export async function freeUdpTcpPortsOnAll(hosts: readonly string[], count: number, tries = 50, span?: PortSpan): Promise<number> {
   for (let i = 0; i < tries; i++) {
-    const port = await freeUdpPort(hosts[0]);
-    if (await isFreeOnAll(hosts, port)) return port;
+    const port = span ? span.from + Math.floor(Math.random() * (span.below - span.from - count)) : await freeUdpPort(hosts[0]);
+    if (port + count - 1 > 65535) continue;
+    let free = true;
+    for (let p = port; free && p < port + count; p++) free = await isFreeOnAll(hosts, p);
+    if (free) return port;
   }
-  throw new Error(`no port free for both UDP and TCP on ${hosts.join(' and ')} after ${tries} tries`);
+  throw new Error(`no ${count} consecutive ports free for both UDP and TCP on ${hosts.join(' and ')} after ${tries} tries`);
 }
 
 /** A port free for UDP and TCP on every one of `hosts`, and the next one too (RFC 5780's alternative port is port + 1). */

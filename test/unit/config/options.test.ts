@@ -325,3 +325,16 @@ describe('relay-threads (-m)', () => {
   });
 
 });
+
+describe('a single-valued option given more than once', () => {
+  it('ignores a bad value that a later one overrides, with a warning (coturn\'s secure_relay_with_db_redis.sh: -max-bps=3000000 … -m 3)', () => {
+    const { options, warnings } = loadArgs(['-max-bps=3000000', '-m', '3']);
+    expect(options.relayThreads).toBe(3);
+    expect(warnings).toContain('command line: relay-threads: "ax-bps=3000000" is not a whole number; ignored, a later relay-threads overrides it');
+  });
+
+  it('still refuses a bad value given last', () => {
+    expect(loadError(() => loadArgs(['-m', '3', '-max-bps=3000000']))).toMatchObject({ option: 'relay-threads' });
+    expect(loadError(() => load(`${AUTH}relay-threads=two\n`, ['--relay-threads', 'three']))).toMatchObject({ option: 'relay-threads' });
+  });
+});

@@ -66,6 +66,8 @@ export const AttributeType = {
   ResponseOrigin: 0x802b,
   OtherAddress: 0x802c,
   Origin: 0x802f,
+  /** RFC 8016 (coturn's `mobility`). */
+  MobilityTicket: 0x8030,
 } as const;
 
 /** Attributes this server understands; a comprehension-required one not listed gets 420. */

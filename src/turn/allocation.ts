@@ -75,7 +75,11 @@ export class Allocation implements TrafficCounters {
   readonly toPeerLimit: TokenBucket | undefined;
   readonly toClientLimit: TokenBucket | undefined;
 
-  readonly session: ClientSession;
+  /** The client 5-tuple it serves; RFC 8016 mobility may move it to another (moveTo). */
+  private currentSession: ClientSession;
+  /** RFC 8016: the client asked for a MOBILITY-TICKET; its ticket's generation steps on each move. */
+  mobile = false;
+  ticketGeneration = 0;
   readonly username: string;
   readonly realm: string;
   /** The long-term key that signs every response to this allocation's requests. */
@@ -86,7 +90,7 @@ export class Allocation implements TrafficCounters {
   readonly admission: Admission;
 
   constructor(made: AllocationMade) {
-    this.session = made.session;
+    this.currentSession = made.session;
     this.username = made.username;
     this.realm = made.realm;
     this.key = made.key;
@@ -97,6 +101,16 @@ export class Allocation implements TrafficCounters {
     const bps = made.admission.bytesPerSecond;
     this.toPeerLimit = bps > 0 ? new TokenBucket(bps, made.createdAt) : undefined;
     this.toClientLimit = bps > 0 ? new TokenBucket(bps, made.createdAt) : undefined;
+  }
+
+  get session(): ClientSession {
+    return this.currentSession;
+  }
+
+  /** RFC 8016: from now on it serves `session`; the ticket that moved it is spent. */
+  moveTo(session: ClientSession): void {
+    this.currentSession = session;
+    this.ticketGeneration = (this.ticketGeneration + 1) >>> 0;
   }
 
   relayFor(family: IpFamily): RelayEndpoint | undefined {

@@ -92,5 +92,5 @@ export function reviveOptions(options: ServerOptions): ServerOptions {
 }
 
 export function reviveSecrets(secrets: RelaySecrets): RelaySecrets {
-  return { ...secrets, nonce: Buffer.from(secrets.nonce), dtlsCookie: Buffer.from(secrets.dtlsCookie) };
+  return { ...secrets, nonce: Buffer.from(secrets.nonce), dtlsCookie: Buffer.from(secrets.dtlsCookie), mobility: Buffer.from(secrets.mobility) };
 }

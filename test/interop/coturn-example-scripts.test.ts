@@ -6,12 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Method, StunClass } from '../../src/stun/index.js';
 import { issueCertificate, makeCertificate } from '../support/certs.js';
 import { runUclient, startPeer, type PeerHandle, type UclientResult } from '../support/coturn-tools.js';
-import { freePortRange, freeUdpTcpPort, freeUdpTcpPortOnAll } from '../support/ports.js';
+import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
 import { stopAllProcesses } from '../support/processes.js';
-import { startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
+import { startExampleRelay, type ExampleRelay } from '../support/example-relay.js';
+import { startTurnpike } from '../support/turnpike-process.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 
-const HOSTS = ['127.0.0.1', '::1'];
 /** examples/ca: a CA, the server's certificate it issued (the cert scripts' client uses it too). */
 const ca = makeCertificate('example-ca');
 const serverCertificate = issueCertificate(ca, 'localhost');
@@ -23,27 +23,17 @@ afterAll(async () => {
   for (const c of [ca, serverCertificate, stranger]) c.remove();
 });
 
-interface ScriptServer {
-  readonly process: TurnpikeHandle;
-  readonly port: number;
-  readonly tlsPort: number;
-}
+type ScriptServer = ExampleRelay;
 
 /** secure_relay.sh (or, with `certScript`, secure_relay_cert.sh), less what only concerns coturn's process (syslog, CLI, its database). */
 async function startScriptServer(certScript: boolean): Promise<ScriptServer> {
-  const port = await freeUdpTcpPortOnAll(HOSTS);
-  const tlsPort = await freeUdpTcpPortOnAll(HOSTS);
-  const minPort = await freePortRange('::1', 200);
   const flavour = certScript
     ? ['--user=bolt:kwyjibo', '-r', 'bolt.co', `--CA-file=${ca.cert}`, '--cipher-list=ALL:!eNULL:!aNULL:!NULL']
     : ['--user=gorst:hero', '-r', 'north.gov', '--cipher-list=ALL'];
-  const process = await startTurnpike([
-    '-n', '-a', ...HOSTS.flatMap((h) => ['-L', h, '-E', h]), '--allow-loopback-peers', '--max-bps=3000000',
-    '-f', '-m', '10', `--min-port=${minPort}`, `--max-port=${minPort + 199}`, '--user=ninefingers:youhavetoberealistic',
+  return startExampleRelay([
+    '-a', '--allow-loopback-peers', '--max-bps=3000000', '-f', '-m', '10', '--user=ninefingers:youhavetoberealistic',
     ...flavour, `--cert=${serverCertificate.cert}`, `--pkey=${serverCertificate.key}`, '-v',
-    '--listening-port', String(port), '--tls-listening-port', String(tlsPort),
-  ], '::1', port);
-  return { process, port, tlsPort };
+  ], 200);
 }
 
 /** The lines of uclient's output worth seeing when a count is off. */

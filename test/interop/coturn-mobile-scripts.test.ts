@@ -5,11 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificate } from '../support/certs.js';
 import { runUclient, startPeer, type PeerHandle, type UclientOptions, type UclientResult } from '../support/coturn-tools.js';
-import { freePortRange, freeUdpTcpPortOnAll } from '../support/ports.js';
+import { startExampleRelay, type ExampleRelay } from '../support/example-relay.js';
 import { stopAllProcesses } from '../support/processes.js';
-import { startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
 
-const HOSTS = ['127.0.0.1', '::1'];
 const certificate = makeCertificate('localhost');
 
 afterAll(async () => {
@@ -17,25 +15,14 @@ afterAll(async () => {
   certificate.remove();
 });
 
-interface MobileServer {
-  readonly process: TurnpikeHandle;
-  readonly port: number;
-  readonly tlsPort: number;
-}
+type MobileServer = ExampleRelay;
 
-/** mobile_relay.sh, less syslog and the CLI; `threads` in place of its -m 10 when given. */
-async function startMobileRelay(threads: number): Promise<MobileServer> {
-  const port = await freeUdpTcpPortOnAll(HOSTS);
-  const tlsPort = await freeUdpTcpPortOnAll(HOSTS);
-  const minPort = await freePortRange('127.0.0.1', 400);
-  const process = await startTurnpike([
-    '-n', '-a', ...HOSTS.flatMap((h) => ['-L', h, '-E', h]), '--allow-loopback-peers', '--max-bps=3000000', '-f', '-m', String(threads),
-    `--min-port=${minPort}`, `--max-port=${minPort + 399}`, '--user=ninefingers:0xbc807ee29df3c9ffa736523fb2c4e8ee', '--user=gorst:hero',
-    '-r', 'north.gov', `--cert=${certificate.cert}`, `--pkey=${certificate.key}`, '-v', '--mobility', '--cipher-list=ALL',
-    '--listening-port', String(port), '--tls-listening-port', String(tlsPort),
-  ], '::1', port);
-  return { process, port, tlsPort };
-}
+/** mobile_relay.sh, less syslog and the CLI; `threads` in place of its -m 10. */
+const startMobileRelay = (threads: number): Promise<MobileServer> =>
+  startExampleRelay([
+    '-a', '--allow-loopback-peers', '--max-bps=3000000', '-f', '-m', String(threads), '--user=ninefingers:0xbc807ee29df3c9ffa736523fb2c4e8ee',
+    '--user=gorst:hero', '-r', 'north.gov', `--cert=${certificate.cert}`, `--pkey=${certificate.key}`, '-v', '--mobility', '--cipher-list=ALL',
+  ], 400);
 
 const NINEFINGERS = { user: 'ninefingers', password: 'youhavetoberealistic' };
 const GORST = { user: 'gorst', password: 'hero' };
@@ -60,43 +47,46 @@ function expectEveryMessageBack(r: UclientResult, messages: number): void {
   expect(r.lostPackets).toBe(0);
 }
 
-describe('mobile_udp_client.sh against mobile_relay.sh (with its -m 10: ten relay threads)', () => {
+/** Both ends of a mobile/ pair: the server and an echo peer, started before the describe's tests. */
+function serverAndPeer(threads: number): { server: () => MobileServer; peer: () => PeerHandle } {
   let server: MobileServer;
   let peer: PeerHandle;
   beforeAll(async () => {
-    server = await startMobileRelay(10);
-    // The script's peer is 127.0.0.1, the server's own address, which Turnpike refuses as a peer.
+    server = await startMobileRelay(threads);
+    // The scripts' peer is 127.0.0.1, the server's own address, which Turnpike refuses as a peer.
     peer = await startPeer();
   }, 60_000);
+  return { server: () => server, peer: () => peer };
+}
+
+type Ends = ReturnType<typeof serverAndPeer>;
+
+/** One uclient -M run of `clients` × `messages` from ::1 to the peer: every message back, every allocation moved. */
+async function expectMovedAndRelayed(ends: Ends, o: { user: string; password: string; clients: number; messages: number; flags: string[]; timeoutMs: number }): Promise<void> {
+  const [server, peer] = [ends.server(), ends.peer()];
+  const from = server.process.proc.output.length;
+  const r = await runUclient({
+    host: '::1', port: server.port, user: o.user, password: o.password, clients: o.clients, messages: o.messages, length: 170,
+    peerAddr: peer.host, peerPort: peer.port, extraArgs: [...o.flags, '-X', '-g', '-M'], timeoutMs: o.timeoutMs,
+  });
+  expectEveryMessageBack(r, o.clients * o.messages);
+  expectEveryAllocationMoved(server, from);
+}
+
+describe('mobile_udp_client.sh against mobile_relay.sh (with its -m 10: ten relay threads)', () => {
+  const ends = serverAndPeer(10);
 
   it('moves every allocation to the new port, the Refresh handed to the thread that holds it, with 0 lost', async () => {
-    const from = server.process.proc.output.length;
-    const r = await runUclient({
-      host: '::1', port: server.port, ...NINEFINGERS, clients: 10, messages: 1000, length: 170,
-      peerAddr: peer.host, peerPort: peer.port, extraArgs: ['-X', '-g', '-M'], timeoutMs: 100_000,
-    });
-    expectEveryMessageBack(r, 10_000);
-    expectEveryAllocationMoved(server, from);
+    await expectMovedAndRelayed(ends, { ...NINEFINGERS, clients: 10, messages: 1000, flags: [], timeoutMs: 100_000 });
   }, 120_000);
 });
 
 describe('mobile/ TCP, TLS and DTLS clients against mobile_relay.sh on one relay thread', () => {
-  let server: MobileServer;
-  let peer: PeerHandle;
-  beforeAll(async () => {
-    // A TCP, TLS or DTLS connection cannot move between relay threads (docs/relay-workers.md).
-    server = await startMobileRelay(1);
-    peer = await startPeer();
-  }, 60_000);
+  // A TCP, TLS or DTLS connection cannot move between relay threads (docs/relay-workers.md).
+  const ends = serverAndPeer(1);
 
   it('mobile_tcp_client.sh moves every allocation to its new connection and relays all 30000 messages, 0 lost (coturn 4.6.1 fails it)', async () => {
-    const from = server.process.proc.output.length;
-    const r = await runUclient({
-      host: '::1', port: server.port, ...GORST, clients: 10, messages: 3000, length: 170,
-      peerAddr: peer.host, peerPort: peer.port, extraArgs: ['-t', '-X', '-g', '-M'], timeoutMs: 150_000,
-    });
-    expectEveryMessageBack(r, 30_000);
-    expectEveryAllocationMoved(server, from);
+    await expectMovedAndRelayed(ends, { ...GORST, clients: 10, messages: 3000, flags: ['-t'], timeoutMs: 150_000 });
   }, 160_000);
 
   /**
@@ -108,7 +98,7 @@ describe('mobile/ TCP, TLS and DTLS clients against mobile_relay.sh on one relay
    * coturn and Turnpike alike. With -m 1 (two allocations) a run escapes it more than half the
    * time: the first run that does must relay every message.
    */
-  async function firstCleanRun(options: UclientOptions, attempts: number): Promise<{ r: UclientResult; from: number }> {
+  async function firstCleanRun(server: MobileServer, options: UclientOptions, attempts: number): Promise<{ r: UclientResult; from: number }> {
     let last: { r: UclientResult; from: number } | undefined;
     for (let i = 0; i < attempts; i++) {
       const from = server.process.proc.output.length;
@@ -122,7 +112,8 @@ describe('mobile/ TCP, TLS and DTLS clients against mobile_relay.sh on one relay
     ['TLS', ['-t', '-S']],
     ['DTLS (mobile_dtls_client.sh\'s flags)', ['-S', '-s']],
   ])('%s: uclient -M moves its allocations to new connections and relays every message, 0 lost', async (_what, transport) => {
-    const { r, from } = await firstCleanRun({
+    const [server, peer] = [ends.server(), ends.peer()];
+    const { r, from } = await firstCleanRun(server, {
       host: '127.0.0.1', port: server.tlsPort, ...NINEFINGERS, clients: 1, messages: 300, length: 170,
       peerAddr: peer.host, peerPort: peer.port, extraArgs: [...transport, '-k', certificate.key, '-X', '-g', '-M'], timeoutMs: 30_000,
     }, 10);

@@ -89,6 +89,16 @@ describe('mobile/ TCP, TLS and DTLS clients against mobile_relay.sh on one relay
     await expectMovedAndRelayed(ends, { ...GORST, clients: 10, messages: 3000, flags: ['-t'], timeoutMs: 150_000 });
   }, 160_000);
 
+  it('mobile_tls_client_c2c_tcp_relay.sh\'s RFC 6062 clients (-T -y -M), over TCP: every TCP allocation moved, every message back', async () => {
+    // Over TCP rather than TLS, which uclient's double SSL_free breaks (see below).
+    const server = ends.server();
+    const from = server.process.proc.output.length;
+    const r = await runUclient({ host: '::1', port: server.port, ...GORST, clients: 10, messages: 1000, length: 170, extraArgs: ['-T', '-y', '-g', '-M'], timeoutMs: 110_000 });
+    expect(r.output).toContain('90 connections are completed');
+    expectEveryMessageBack(r, 10_000);
+    expectEveryAllocationMoved(server, from);
+  }, 120_000);
+
   /**
    * turnutils_uclient 4.6.1 -M over TLS or DTLS: when it closes the old connection first by
    * SSL_shutdown and SSL_free (one time in four, at random), it shuts down and frees that

@@ -191,7 +191,10 @@ export class TurnEngine {
     if (message.method === Method.ConnectionBind) return handleConnectionBind(ctx, request, auth);
 
     const allocation = session.allocation;
-    if ((!allocation || allocation.closed) && message.method === Method.Refresh && carriesTicket(request)) return moveAllocation(ctx, request, auth);
+    if ((!allocation || allocation.closed) && message.method === Method.Refresh && carriesTicket(request)) {
+      const moved = moveAllocation(ctx, request, auth);
+      return moved && handleRefresh(ctx, request, moved);
+    }
     if (!allocation || allocation.closed) {
       send(ctx, request, errorFor(ctx, request, 437), auth.key);
       return;

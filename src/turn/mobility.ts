@@ -11,7 +11,6 @@ import { AttributeType, hasAttribute, readBytes, type MessageBuilder } from '../
 import type { Allocation } from './allocation.js';
 import type { Authenticated } from './authenticate.js';
 import type { EngineContext } from './engine-context.js';
-import { handleRefresh } from './refresh.js';
 import { failureFor, type Fail, type Request } from './respond.js';
 
 /** coturn's codes and phrases, which its client prints. */
@@ -53,25 +52,30 @@ export function ticketFitsOwnAllocation(ctx: EngineContext, request: Request, al
   return true;
 }
 
-/** A Refresh with a MOBILITY-TICKET from a 5-tuple without an allocation: the move itself. */
-export function moveAllocation(ctx: EngineContext, request: Request, auth: Authenticated): void {
+/**
+ * A Refresh with a MOBILITY-TICKET from a 5-tuple without an allocation: the move itself.
+ * Returns the allocation moved here, for the Refresh to be served; undefined when answered
+ * already (refused) or handed to the worker that holds it.
+ */
+export function moveAllocation(ctx: EngineContext, request: Request, auth: Authenticated): Allocation | undefined {
   const { session, message } = request;
   const fail = failureFor(ctx, request, auth.key);
-  if (!ctx.config.mobility) return fail(MOBILITY_FORBIDDEN, 'Mobility forbidden');
+  const refuse = (code: number, reason?: string): undefined => void fail(code, reason);
+  if (!ctx.config.mobility) return refuse(MOBILITY_FORBIDDEN, 'Mobility forbidden');
   const ticket = readBytes(message, AttributeType.MobilityTicket)!;
   const claim = ctx.mobilityTickets.open(ticket, auth.username, auth.realm);
   // Forged, garbled, or issued to another user: nothing here is this user's to move.
-  if (!claim) return fail(400, 'Wrong mobile ticket');
+  if (!claim) return refuse(400, 'Wrong mobile ticket');
   const where = ctx.otherWorkers?.forwardMove(session, message.buffer, claim.id) ?? 'here';
-  if (where === 'forwarded') return;
-  if (where === 'elsewhere') return fail(437, 'Allocation is held by another relay thread');
+  if (where === 'forwarded') return undefined;
+  if (where === 'elsewhere') return refuse(437, 'Allocation is held by another relay thread');
   const allocation = findAllocation(ctx, claim.id);
   // Ended, or already moved with this ticket (a spent ticket is no key).
-  if (!allocation || allocation.ticketGeneration !== claim.generation || !allocation.mobile) return fail(437, 'Allocation not found');
-  if (allocation.username !== auth.username || allocation.realm !== auth.realm) return fail(441);
-  if (session.allocating) return;
+  if (!allocation || allocation.ticketGeneration !== claim.generation || !allocation.mobile) return refuse(437, 'Allocation not found');
+  if (allocation.username !== auth.username || allocation.realm !== auth.realm) return refuse(441);
+  if (session.allocating) return undefined;
   if (allocation.tcpRelay && session.transport !== 'tcp' && session.transport !== 'tls') {
-    return fail(400, 'A TCP allocation needs a TCP or TLS connection');
+    return refuse(400, 'A TCP allocation needs a TCP or TLS connection');
   }
   const from = allocation.session;
   allocation.moveTo(session);
@@ -83,12 +87,12 @@ export function moveAllocation(ctx: EngineContext, request: Request, auth: Authe
     `allocation ${allocation.id} moved: user "${allocation.username}" ${from.transport} ${address(from.remote)} -> ${session.transport} ${address(session.remote)}`,
     { event: 'allocation-moved', allocation: allocation.id, user: allocation.username, from: address(from.remote), to: address(session.remote), transport: session.transport },
   );
-  handleRefresh(ctx, request, allocation);
+  return allocation;
 }
 
 /**
- * The client connection of a mobile allocation ended: it stays (until it moves or expires),
- * detached from the dead connection. False when it is not mobile, and must end with it.
+ * The client connection of a mobile allocation ended: it stays until it moves or expires
+ * (what peers send meanwhile goes nowhere). False when it is not mobile, and must end with it.
  */
 export function keepForMove(ctx: EngineContext, allocation: Allocation, reason: string): boolean {
   if (!allocation.mobile || !ctx.config.mobility || allocation.closed) return false;

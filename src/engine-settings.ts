@@ -36,6 +36,7 @@ export function engineConfigOf(options: ServerOptions): EngineConfig {
     stunBackwardCompatibility: options.stunBackwardCompatibility,
     logBinding: options.logBinding,
     secureStun: options.secureStun,
+    mobility: options.mobility,
     noStun: options.noStun,
     udpRelay: !options.noUdpRelay,
     tcpRelay: !options.noTcpRelay,

@@ -26,6 +26,7 @@ import type { OtherWorkers } from './turn/engine-context.js';
 import type { AllocationLedger } from './turn/ledger.js';
 import { randomHashSeed } from './turn/hashed-buckets.js';
 import { NonceIssuer } from './turn/nonce.js';
+import { MobilityTickets } from './turn/mobility-ticket.js';
 import { ReplyBudget } from './turn/reply-budget.js';
 
 /**
@@ -39,10 +40,12 @@ export interface RelaySecrets {
   readonly nonce: Buffer;
   readonly dtlsCookie: Buffer;
   readonly replyBudgetSeed: number;
+  /** Signs RFC 8016 MOBILITY-TICKETs: a client may move onto any worker's listener. */
+  readonly mobility: Buffer;
 }
 
 export function newRelaySecrets(): RelaySecrets {
-  return { nonce: randomBytes(32), dtlsCookie: randomBytes(32), replyBudgetSeed: randomHashSeed() };
+  return { nonce: randomBytes(32), dtlsCookie: randomBytes(32), replyBudgetSeed: randomHashSeed(), mobility: randomBytes(32) };
 }
 
 /** How a node differs when it is one of several relay workers; absent: the only node. */
@@ -138,6 +141,7 @@ export class RelayNode {
       realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : remoteUserDb ? (realm) => remoteUserDb.realmOptions(realm) : undefined,
       onAllocationEnded: (allocation) => parts.onAllocationEnded?.(allocation),
       otherWorkers: parts.otherWorkers,
+      mobilityTickets: new MobilityTickets(parts.secrets.mobility),
       logger,
       clock: Date.now,
     });

@@ -68,6 +68,7 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     stunOnly: s.flag('stun-only'),
     noStun: s.flag('no-stun'),
     secureStun: s.flag('secure-stun'),
+    mobility: s.flag('mobility'),
     noUdp: s.flag('no-udp'),
     noTcp: s.flag('no-tcp'),
     noTls: s.flag('no-tls'),
@@ -231,6 +232,8 @@ function warnAboutCombinations(s: Settings, o: ServerOptions, warnings: string[]
   if (o.stunOnly && o.noStun) warn('no-stun', 'stun-only and no-stun together: the server answers nothing');
   if (o.noUdp && o.noTcp && o.noTls && o.noDtls)
     warn('no-dtls', 'no-udp, no-tcp, no-tls and no-dtls together: no client listener is left');
+  if (o.mobility && (o.relayThreads ?? 1) > 1)
+    warn('mobility', 'mobility with relay-threads > 1: a UDP client that moves is handed to its allocation\'s thread, but a TCP, TLS or DTLS client whose new connection lands on another thread is refused (437)');
   if (o.allowLoopbackPeers)
     warn('allow-loopback-peers', 'allow-loopback-peers opens a possible security hole; do not use it in production');
 }

@@ -13,7 +13,7 @@ const LIVE: ReadonlySet<Key> = new Set<Key>([
   'userQuota', 'totalQuota', 'maxBps', 'bpsCapacity',
   'allowedPeerIps', 'deniedPeerIps', 'allowLoopbackPeers', 'noMulticastPeers',
   'maxAllocateLifetime', 'defaultAllocateLifetime', 'permissionLifetime', 'channelLifetime', 'strictChannelNumbers',
-  'fingerprint', 'softwareAttribute', 'logLevel', 'redirect', 'defaultAddressFamily', 'stunBackwardCompatibility', 'logBinding',
+  'fingerprint', 'softwareAttribute', 'logLevel', 'redirect', 'defaultAddressFamily', 'stunBackwardCompatibility', 'logBinding', 'mobility',
 ]);
 
 /** How an option is named in turnserver.conf, where that is not its field name in kebab case. */

@@ -203,7 +203,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   // Redirection and address families.
   opt('alternate-server', 'address', applied, 'Redirect UDP/TCP Allocate requests there (300), rotating, by the client\'s address family; repeat for several.', { list: true, arg: '<ip[:port]>' }),
   opt('tls-alternate-server', 'address', applied, 'Redirect TLS/DTLS Allocate requests there (300); repeat for several.', { list: true, arg: '<ip[:port]>' }),
-  opt('mobility', 'boolean', notPlanned('the MICE mobility draft was never standardised'), 'Mobility with ICE (MICE) support.'),
+  opt('mobility', 'boolean', applied, 'RFC 8016 mobility: a client that asks gets a MOBILITY-TICKET; a Refresh with it from a new address moves its allocation there (405 Mobility Forbidden when off).'),
   opt('keep-address-family', 'boolean', applied, 'Deprecated: same as allocation-default-address-family=keep.', { short: 'K' }),
   opt('allocation-default-address-family', 'choice', applied, 'Relay family when the client asks for none (keep: the family of the address the client reached).', { short: 'A', choices: ['ipv4', 'ipv6', 'keep'], default: 'ipv4' }),
 

@@ -111,6 +111,8 @@ export interface ServerOptions {
   readonly stunOnly: boolean;
   readonly noStun: boolean;
   readonly secureStun: boolean;
+  /** RFC 8016 MOBILITY-TICKET: allocations may move to a new client 5-tuple. */
+  readonly mobility: boolean;
   readonly noUdp: boolean;
   readonly noTcp: boolean;
   readonly noTls: boolean;

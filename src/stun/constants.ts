@@ -71,6 +71,8 @@ export const AttributeType = {
   OtherAddress: 0x802c,
   ThirdPartyAuthorization: 0x802e,
   Origin: 0x802f,
+  /** RFC 8016 (coturn's `mobility`). */
+  MobilityTicket: 0x8030,
 } as const;
 
 /**

@@ -18,6 +18,7 @@ import type { RelayEndpoint, RelayOpenResult, RelayRequest } from './relay.js';
 import { answerAndRemember, errorFor, failureFor, resendIfRetransmitted, send, successFor, type Request } from './respond.js';
 import { acceptPeerConnection } from './tcp-relay.js';
 import { admit, type Admission } from './admission.js';
+import { addTicket, asksForMobility } from './mobility.js';
 
 const familyOfCode = (code: number | undefined): IpFamily | 'bad' | undefined =>
   code === undefined ? undefined : code === 1 ? 4 : code === 2 ? 6 : 'bad';
@@ -34,10 +35,12 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
     return;
   }
   if (session.allocating) return;
+  const mobile = asksForMobility(ctx, request, fail);
+  if (mobile === undefined) return;
   // 3-4. UDP relaying, or TCP relaying (RFC 6062) for clients on TCP or TLS.
   const transport = readFirstByte(message, AttributeType.RequestedTransport);
   if (transport === undefined) return fail(400, 'Missing REQUESTED-TRANSPORT');
-  if (transport === TransportProtocol.TCP) return handleTcpAllocate(ctx, request, auth);
+  if (transport === TransportProtocol.TCP) return handleTcpAllocate(ctx, request, auth, mobile);
   if (transport !== TransportProtocol.UDP || !ctx.config.udpRelay) return fail(442);
   // 5. DONT-FRAGMENT is honoured where the relay sockets send with DF; elsewhere it is an
   // attribute we do not support (RFC 8656 §7.2).
@@ -67,7 +70,7 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
     reserveNext: evenPort?.reserveNext ?? false,
     reservationToken: token,
   };
-  await whileAllocating(ctx, request, auth, (admission) => allocate(ctx, request, auth, relayRequest, additional === 6, admission));
+  await whileAllocating(ctx, request, auth, (admission) => allocate(ctx, request, auth, relayRequest, additional === 6, admission, mobile));
 }
 
 /**
@@ -109,7 +112,7 @@ function quotaReason(refusal: string): string {
 }
 
 /** RFC 6062 §5.1: a TCP relay, for a client that reached us over TCP or TLS. */
-async function handleTcpAllocate(ctx: EngineContext, request: Request, auth: Authenticated): Promise<void> {
+async function handleTcpAllocate(ctx: EngineContext, request: Request, auth: Authenticated, mobile: boolean): Promise<void> {
   const { message, session } = request;
   const fail = failureFor(ctx, request, auth.key);
   if (!ctx.tcpRelays || !ctx.config.tcpRelay) return fail(442);
@@ -130,7 +133,7 @@ async function handleTcpAllocate(ctx: EngineContext, request: Request, auth: Aut
       else connection.close();
     });
     if (!opened.ok) return fail(opened.reason === 'no-address' ? 440 : 508);
-    allocation = createAllocation(ctx, request, auth, {}, admission);
+    allocation = createAllocation(ctx, request, auth, {}, admission, mobile);
     allocation.tcpRelay = opened.endpoint;
     answerAllocate(ctx, request, auth, allocation, {});
   });
@@ -144,6 +147,7 @@ async function allocate(
   relayRequest: RelayRequest,
   dual: boolean,
   admission: Admission,
+  mobile: boolean,
 ): Promise<void> {
   const { session } = request;
   // Peer packets may arrive before the allocation exists (binding is asynchronous): drop those.
@@ -165,7 +169,7 @@ async function allocate(
   const relays: { ipv4?: RelayEndpoint; ipv6?: RelayEndpoint } = {};
   relays[relayRequest.family === 4 ? 'ipv4' : 'ipv6'] = primary.endpoint;
   if (secondary?.ok) relays.ipv6 = secondary.endpoint;
-  allocation = createAllocation(ctx, request, auth, relays, admission);
+  allocation = createAllocation(ctx, request, auth, relays, admission, mobile);
   answerAllocate(ctx, request, auth, allocation, {
     familyRefused: secondary && !secondary.ok ? 6 : undefined,
     reservationToken: primary.reservationToken,
@@ -178,11 +182,13 @@ function createAllocation(
   auth: Authenticated,
   relays: AllocationRelays,
   admission: Admission,
+  mobile: boolean,
 ): Allocation {
   const { session, now: createdAt } = request;
   const { username, realm, key, oauth } = auth;
   const lifetime = grantedLifetime(ctx.config, readUint32(request.message, AttributeType.Lifetime), tokenSecondsLeft(oauth, createdAt));
   const allocation = new Allocation({ session, username, realm, key, relays, createdAt, lifetimeMs: lifetime * 1000, admission, oauth });
+  allocation.mobile = mobile;
   session.setAllocation(allocation);
   ctx.allocations.add(allocation);
   ctx.expiry.schedule(allocation, allocation.expiresAt);
@@ -207,6 +213,7 @@ function answerAllocate(
   response.addUint32(AttributeType.Lifetime, lifetime);
   if (extra.reservationToken) response.add(AttributeType.ReservationToken, extra.reservationToken);
   response.addXorAddress(AttributeType.XorMappedAddress, session.remote);
+  addTicket(ctx, response, allocation);
   answerAndRemember(ctx, request, allocation, response);
   const relays = allocation.relayAddresses.map((a) => `${a.address}:${a.port}`).join(' ');
   const kind = allocation.tcpRelay ? 'TCP relay' : 'relay';

@@ -77,7 +77,11 @@ export class Allocation implements TrafficCounters {
   readonly toPeerLimit: TokenBucket | undefined;
   readonly toClientLimit: TokenBucket | undefined;
 
-  readonly session: ClientSession;
+  /** The client 5-tuple it serves; RFC 8016 mobility may move it to another (moveTo). */
+  private currentSession: ClientSession;
+  /** RFC 8016: the client asked for a MOBILITY-TICKET; its ticket's generation steps on each move. */
+  mobile = false;
+  ticketGeneration = 0;
   /** Fixed, except that an OAuth client's new token may name another key (kid) and bring another MAC key. */
   username: string;
   readonly realm: string;
@@ -91,7 +95,7 @@ export class Allocation implements TrafficCounters {
   readonly admission: Admission;
 
   constructor(made: AllocationMade) {
-    this.session = made.session;
+    this.currentSession = made.session;
     this.username = made.username;
     this.realm = made.realm;
     this.key = made.key;
@@ -110,6 +114,16 @@ export class Allocation implements TrafficCounters {
     this.username = username;
     this.key = key;
     this.oauth = grant;
+  }
+
+  get session(): ClientSession {
+    return this.currentSession;
+  }
+
+  /** RFC 8016: from now on it serves `session`; the ticket that moved it is spent. */
+  moveTo(session: ClientSession): void {
+    this.currentSession = session;
+    this.ticketGeneration = (this.ticketGeneration + 1) >>> 0;
   }
 
   relayFor(family: IpFamily): RelayEndpoint | undefined {

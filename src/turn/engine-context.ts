@@ -15,6 +15,7 @@ import type { PendingConnections } from './tcp-relay.js';
 import type { AllocationLedger } from './ledger.js';
 import type { ReplyBudget } from './reply-budget.js';
 import type { AlternateAddresses } from './nat-discovery.js';
+import type { MobilityTickets } from './mobility-ticket.js';
 import type { ClientSession } from './session.js';
 
 export type AuthMode = 'long-term' | 'none' | 'stun-only';
@@ -37,6 +38,8 @@ export interface EngineConfig {
   /** Binding requests need credentials too (`secure-stun`). */
   readonly secureStun: boolean;
   readonly noStun: boolean;
+  /** RFC 8016: MOBILITY-TICKETs are issued and honoured; off, a request carrying one gets 405. */
+  readonly mobility: boolean;
   /** UDP relaying allowed (false with `no-udp-relay`: Allocate for UDP gets 442). */
   readonly udpRelay: boolean;
   /** TCP relaying allowed (false with `no-tcp-relay`: Allocate for TCP gets 442). */
@@ -96,6 +99,8 @@ export interface EngineServices {
   readonly realmOptions?: (realm: string) => RealmOptions;
   /** Relay workers: what this engine hands to, or asks of, the other workers' engines. */
   readonly otherWorkers?: OtherWorkers;
+  /** RFC 8016 tickets under a secret every relay worker shares; absent: a secret of this engine's own. */
+  readonly mobilityTickets?: MobilityTickets;
   /** Milliseconds; injected so that every lifetime rule is testable without waiting. */
   readonly clock: () => number;
 }
@@ -114,10 +119,17 @@ export interface OtherWorkers {
    * bytes cross threads) or the error code to answer; undefined when the id is this worker's.
    */
   bindElsewhere(connectionId: number, username: string): Promise<PeerConnection | number> | undefined;
+  /**
+   * RFC 8016: a Refresh whose MOBILITY-TICKET names allocation `allocationId`. 'here': this
+   * worker holds it; 'forwarded': a UDP client's request went to the worker that does, which
+   * answers; 'elsewhere': another worker holds it and this client's connection cannot move there.
+   */
+  forwardMove(session: ClientSession, packet: Buffer, allocationId: number): 'here' | 'forwarded' | 'elsewhere';
 }
 
 export interface EngineContext extends EngineServices {
   readonly config: EngineConfig;
+  readonly mobilityTickets: MobilityTickets;
   readonly counters: EngineCounters;
   readonly expiry: ExpiryQueue<Allocation>;
   readonly allocations: Set<Allocation>;

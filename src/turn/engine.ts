@@ -3,6 +3,7 @@
  * answers through the session and the relay endpoints it was given; it never touches a
  * socket itself and reads time from an injected clock.
  */
+import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { TransportAddress } from '../stun/ip.js';
 import { looksLikeChannelData } from '../stun/channel-data.js';
@@ -19,6 +20,8 @@ import { DataPlane } from './data-plane.js';
 import type { EngineConfig, EngineContext, EngineServices } from './engine-context.js';
 import { ExpiryQueue } from './expiry-queue.js';
 import { unknownRequiredAttributes } from './oauth-authenticate.js';
+import { MobilityTickets } from './mobility-ticket.js';
+import { carriesTicket, keepForMove, moveAllocation } from './mobility.js';
 import { handleRefresh } from './refresh.js';
 import { PendingConnections, bindForOtherWorker, handleConnect, handleConnectionBind } from './tcp-relay.js';
 import { errorFor, resendIfRetransmitted, send, type Request } from './respond.js';
@@ -50,6 +53,7 @@ export class TurnEngine {
       pendingConnections: new PendingConnections(services.otherWorkers?.index),
       gate: new AllocationGate(),
       release: (allocation, reason) => this.release(allocation, reason),
+      mobilityTickets: services.mobilityTickets ?? new MobilityTickets(randomBytes(32)),
     };
   }
 
@@ -189,6 +193,10 @@ export class TurnEngine {
     if (message.method === Method.ConnectionBind) return handleConnectionBind(ctx, request, auth);
 
     const allocation = session.allocation;
+    if ((!allocation || allocation.closed) && message.method === Method.Refresh && carriesTicket(request)) {
+      const moved = moveAllocation(ctx, request, auth);
+      return moved && handleRefresh(ctx, request, moved);
+    }
     if (!allocation || allocation.closed) {
       send(ctx, request, errorFor(ctx, request, 437), auth.key);
       return;
@@ -258,7 +266,8 @@ export class TurnEngine {
    */
   sessionClosed(session: ClientSession, reason: string): void {
     this.ctx.gate.sessionEnded(session, reason);
-    if (session.allocation) this.release(session.allocation, reason);
+    const { allocation } = session;
+    if (allocation && !keepForMove(this.ctx, allocation, reason)) this.release(allocation, reason);
   }
 
   /** Relay workers: a ConnectionBind another worker received for this engine's CONNECTION-ID (tcp-relay.ts). */

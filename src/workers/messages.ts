@@ -24,7 +24,7 @@ export interface WorkerStart {
   readonly peers: readonly (MessagePort | undefined)[];
 }
 
-/** An Allocate with a RESERVATION-TOKEN, from the worker a UDP client reached to the token's worker. */
+/** A UDP client's request for another worker: an Allocate with its RESERVATION-TOKEN, or a Refresh with its MOBILITY-TICKET (allocate-forwarding.ts). */
 export interface ForwardedAllocate {
   /** The listening addr:port the client sent it to, and the client. */
   readonly local: TransportAddress;
@@ -93,5 +93,5 @@ export function reviveOptions(options: ServerOptions): ServerOptions {
 }
 
 export function reviveSecrets(secrets: RelaySecrets): RelaySecrets {
-  return { ...secrets, nonce: Buffer.from(secrets.nonce), dtlsCookie: Buffer.from(secrets.dtlsCookie) };
+  return { ...secrets, nonce: Buffer.from(secrets.nonce), dtlsCookie: Buffer.from(secrets.dtlsCookie), mobility: Buffer.from(secrets.mobility) };
 }

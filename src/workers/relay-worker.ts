@@ -11,7 +11,7 @@ import { LedgerClient } from '../turn/ledger-port.js';
 import { disconnectOnEngine, engineSessions } from '../control/engine-sessions.js';
 import { numberAllocationsFor } from '../turn/allocation.js';
 import { MetricsReporter } from './metrics-report.js';
-import { allocateForwarder } from './allocate-forwarding.js';
+import { allocateForwarder, moveForwarder } from './allocate-forwarding.js';
 import { reviveOptions, reviveSecrets, transferOf, type BetweenWorkers, type ForwardedAllocate, type FromWorker, type Question, type ToWorker, type WorkerStart } from './messages.js';
 import { RemoteBinds } from './remote-binds.js';
 import { ReservationExchange, isReservationMessage } from './reservation-exchange.js';
@@ -69,7 +69,12 @@ async function run(): Promise<void> {
       // Quotas and bps-capacity are decided once for the server, by the main thread.
       ledger: new LedgerClient(port),
       logger,
-      otherWorkers: { index: start.index, forwardAllocate: allocateForwarder(start.index, start.count, toWorker), bindElsewhere: binds.bindElsewhere },
+      otherWorkers: {
+        index: start.index,
+        forwardAllocate: allocateForwarder(start.index, start.count, toWorker),
+        forwardMove: moveForwarder(start.index, start.count, toWorker),
+        bindElsewhere: binds.bindElsewhere,
+      },
       place: { slice: { index: start.index, count: start.count }, group: { ports: start.ports }, foreignReservations: reservations },
       advanceMemory: start.advanceMemory,
       onAllocationEnded: (allocation) => reporter?.allocationEnded(allocation),

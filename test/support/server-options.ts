@@ -46,6 +46,7 @@ export async function testServerOptions(overrides: Partial<ServerOptions> = {}):
     stunOnly: false,
     noStun: false,
     secureStun: false,
+    mobility: false,
     noUdp: false,
     noTcp: true,
     noTls: true,

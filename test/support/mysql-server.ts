@@ -2,11 +2,12 @@
 // own data folder and socket under the temp dir, a free loopback port, no fsync, run as the
 // `mysql` user when the tests run as root, stopped by its pid. Each test gets a fresh database
 // with coturn's schema (/usr/share/coturn/schema.sql, the same file for MySQL).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
+import { spawnUntilReady, stopChild } from './db-process.js';
 import { COTURN_SCHEMA_FILE } from './pg-server.js';
 import { freeTcpPort } from './ports.js';
 
@@ -23,8 +24,8 @@ export interface MysqlServer {
   newDatabase(): Promise<string>;
   /** coturn's documented form: "host=127.0.0.1 dbname=… user=turn password=turn port=… connect_timeout=10". */
   connectionString(database: string): string;
-  /** A client on `database`, closed by remove(). */
-  client(database: string): Promise<mysql.Connection>;
+  /** A client (as root) on `database`, or on none; closed by remove(). */
+  client(database?: string): Promise<mysql.Connection>;
   /** Stops the server, keeping its data. */
   stop(): Promise<void>;
   /** Starts it again on the same port and data. */
@@ -59,47 +60,21 @@ export async function startMysqlServer(): Promise<MysqlServer> {
   const port = await freeTcpPort();
   const clients: mysql.Connection[] = [];
   let proc: ChildProcess | undefined;
-  let log = '';
   let databases = 0;
 
   const launch = async () => {
-    log = '';
-    proc = spawn(
+    proc = await spawnUntilReady(
       SERVER,
       [
         '--no-defaults', `--datadir=${dataDir}`, `--socket=${socket}`, `--port=${port}`, '--bind-address=127.0.0.1',
         `--pid-file=${path.join(root, 'mysqld.pid')}`, '--skip-name-resolve', '--innodb-flush-log-at-trx-commit=0',
         '--innodb-doublewrite=0', '--innodb-buffer-pool-size=32M', '--skip-log-bin', ...userOption,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      /ready for connections/,
     );
-    const child = proc;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`mariadbd did not start:\n${log}`)), 120_000);
-      const onData = (chunk: Buffer) => {
-        log += chunk.toString();
-        if (/ready for connections/.test(log)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`mariadbd exited (${code}):\n${log}`));
-      });
-    });
-    child.removeAllListeners('exit');
   };
-
-  const stop = async () => {
-    const child = proc;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    process.kill(child.pid!, 'SIGTERM'); // a clean shutdown: clients are disconnected
-    await exited;
-  };
+  // A clean shutdown: clients are disconnected.
+  const stop = () => stopChild(proc, 'SIGTERM');
 
   const rootClient = async (database?: string) => {
     const c = await mysql.createConnection({ socketPath: socket, user: 'root', database, multipleStatements: true });

@@ -9,18 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseMysqlConnection } from '../../src/config/mysql-connection.js';
 import { createTurnServer } from '../../src/server.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
-import { runCoturnTurnadmin, runUclient, startCoturnOnUserDb, startPeer, type PeerHandle } from '../support/coturn-tools.js';
+import { startCoturnOnUserDb, startPeer, type PeerHandle } from '../support/coturn-tools.js';
+import { expectUsersRelay, TURNADMIN_JS, turnadmins, type Admin } from '../support/fleet-userdb.js';
 import { startMysqlServer, type MysqlServer } from '../support/mysql-server.js';
 import { freePortRange } from '../support/ports.js';
-import { startProcess, stopAllProcesses } from '../support/processes.js';
+import { stopAllProcesses } from '../support/processes.js';
 import { testServerOptions } from '../support/server-options.js';
-import { ROOT } from '../support/turnpike-process.js';
 
 const HOST = '127.0.0.1';
 const REALM = 'fleet.example';
-const TURNADMIN_JS = path.join(ROOT, 'dist/cli/turnadmin.js');
-// coturn's turnadmin prints its log lines on stdout too, after the data.
-const COTURN_LOG_LINE = /^\d+: : /;
 const cleanups = cleanupAfterEach();
 
 let mysqlServer: MysqlServer;
@@ -39,17 +36,10 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-async function run(cmd: string, args: string[]): Promise<string[]> {
-  const proc = cmd === 'turnadmin' ? await runCoturnTurnadmin(args, dir) : startProcess(cmd, args, { cwd: dir });
-  const { code } = await proc.exited;
-  expect(code, `${cmd} ${args.join(' ')}\n${proc.stdout}\n${proc.stderr}`).toBe(0);
-  return proc.stdout.split('\n').filter((l) => l !== '' && !COTURN_LOG_LINE.test(l));
-}
-const coturn = (...args: string[]) => run('turnadmin', args);
-const turnpike = (...args: string[]) => run(process.execPath, [TURNADMIN_JS, ...args]);
+const { run, coturn, turnpike } = turnadmins(() => dir);
 
 /** The same writes, with `db` naming the database (-M CONN or -b FILE). */
-async function write(admin: (...args: string[]) => Promise<string[]>, db: readonly string[]): Promise<void> {
+async function write(admin: Admin, db: readonly string[]): Promise<void> {
   await admin('-a', ...db, '-u', 'alice', '-r', 'north.gov', '-p', 'secret');
   await admin('-a', ...db, '-u', 'carol', '-r', 'east.gov', '-p', 'pw1');
   await admin('-A', ...db, '-u', 'ops', '-r', 'north.gov', '-p', 'adminpw');
@@ -66,7 +56,7 @@ async function write(admin: (...args: string[]) => Promise<string[]>, db: readon
 }
 
 /** Every listing, with and without -r. */
-async function listings(admin: (...args: string[]) => Promise<string[]>, db: readonly string[]): Promise<Record<string, string[]>> {
+async function listings(admin: Admin, db: readonly string[]): Promise<Record<string, string[]>> {
   const all: Record<string, string[]> = {};
   for (const command of ['-l', '-L', '-S', '-I', '-G']) {
     all[command] = await admin(command, ...db);
@@ -75,7 +65,7 @@ async function listings(admin: (...args: string[]) => Promise<string[]>, db: rea
   return all;
 }
 
-async function removeSome(admin: (...args: string[]) => Promise<string[]>, db: readonly string[]): Promise<void> {
+async function removeSome(admin: Admin, db: readonly string[]): Promise<void> {
   await admin('-d', ...db, '-u', 'carol', '-r', 'east.gov');
   await admin('-X', 's1', ...db, '-r', 'east.gov');
   await admin('-R', ...db, '-o', 'https://app.example');
@@ -129,19 +119,14 @@ describe('users in MySQL relay through Turnpike and through coturn', () => {
     }));
     cleanups.push(() => turnpikeServer.close());
 
-    for (const [name, port, log] of [
-      ['coturn', coturnServer.port, () => coturnServer.readLog()],
-      ['Turnpike', turnpikeServer.udpAddresses[0]!.port, () => ''],
-    ] as const) {
-      for (const [user, password] of [['by-turnpike', 'pw-turnpike'], ['by-coturn', 'pw-coturn']]) {
-        const load = { host: HOST, port, noRtcp: true, clients: 2, messages: 20, peerAddr: peer.host, peerPort: peer.port, user, password, timeoutMs: 30_000 };
-        const r = await runUclient(load);
-        expect(r.exitCode, `${name}, ${user}: ${r.output}\n--- log ---\n${log()}`).toBe(0);
-        expect(r.received, `${name}, ${user}`).toBe(40);
-        expect(r.lostPackets, `${name}, ${user}`).toBe(0);
-      }
-      const wrong = await runUclient({ host: HOST, port, noRtcp: true, clients: 1, messages: 1, peerAddr: peer.host, peerPort: peer.port, user: 'by-coturn', password: 'wrong', timeoutMs: 15_000 });
-      expect(wrong.allocationFailed, `${name}: ${wrong.output}`).toBe(true);
-    }
+    await expectUsersRelay(
+      HOST,
+      peer,
+      [
+        { name: 'coturn', port: coturnServer.port, log: () => coturnServer.readLog() },
+        { name: 'Turnpike', port: turnpikeServer.udpAddresses[0]!.port, log: () => '' },
+      ],
+      [['by-turnpike', 'pw-turnpike'], ['by-coturn', 'pw-coturn']],
+    );
   }, 180_000);
 });

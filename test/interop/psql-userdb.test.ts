@@ -9,18 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePgConnection } from '../../src/config/pg-connection.js';
 import { createTurnServer } from '../../src/server.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
-import { runCoturnTurnadmin, runUclient, startCoturnOnUserDb, startPeer, type PeerHandle } from '../support/coturn-tools.js';
+import { startCoturnOnUserDb, startPeer, type PeerHandle } from '../support/coturn-tools.js';
+import { expectUsersRelay, TURNADMIN_JS, turnadmins } from '../support/fleet-userdb.js';
 import { startPgServer, type PgServer } from '../support/pg-server.js';
 import { freePortRange } from '../support/ports.js';
-import { startProcess, stopAllProcesses } from '../support/processes.js';
+import { stopAllProcesses } from '../support/processes.js';
 import { testServerOptions } from '../support/server-options.js';
-import { ROOT } from '../support/turnpike-process.js';
 
 const HOST = '127.0.0.1';
 const REALM = 'fleet.example';
-const TURNADMIN_JS = path.join(ROOT, 'dist/cli/turnadmin.js');
-// coturn's turnadmin prints its log lines on stdout too, after the data.
-const COTURN_LOG_LINE = /^\d+: : /;
 const cleanups = cleanupAfterEach();
 
 let pgServer: PgServer;
@@ -39,14 +36,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(cmd: string, args: string[]): Promise<string[]> {
-  const proc = cmd === 'turnadmin' ? await runCoturnTurnadmin(args, dir) : startProcess(cmd, args, { cwd: dir });
-  const { code } = await proc.exited;
-  expect(code, `${cmd} ${args.join(' ')}\n${proc.stdout}\n${proc.stderr}`).toBe(0);
-  return proc.stdout.split('\n').filter((l) => l !== '' && !COTURN_LOG_LINE.test(l));
-}
-const coturn = (...args: string[]) => run('turnadmin', args);
-const turnpike = (...args: string[]) => run(process.execPath, [TURNADMIN_JS, ...args]);
+const { coturn, turnpike } = turnadmins(() => dir);
 
 describe("one PostgreSQL database, coturn's turnadmin -e and Turnpike's", () => {
   it('each lists, in the same format, what the other wrote', async () => {
@@ -101,19 +91,14 @@ describe('users in PostgreSQL relay through Turnpike and through coturn', () => 
     }));
     cleanups.push(() => turnpikeServer.close());
 
-    for (const [name, port, log] of [
-      ['coturn', coturnServer.port, () => coturnServer.readLog()],
-      ['Turnpike', turnpikeServer.udpAddresses[0]!.port, () => ''],
-    ] as const) {
-      for (const [user, password] of [['by-turnpike', 'pw-turnpike'], ['by-coturn', 'pw-coturn']]) {
-        const load = { host: HOST, port, noRtcp: true, clients: 2, messages: 20, peerAddr: peer.host, peerPort: peer.port, user, password, timeoutMs: 30_000 };
-        const r = await runUclient(load);
-        expect(r.exitCode, `${name}, ${user}: ${r.output}\n--- log ---\n${log()}`).toBe(0);
-        expect(r.received, `${name}, ${user}`).toBe(40);
-        expect(r.lostPackets, `${name}, ${user}`).toBe(0);
-      }
-      const wrong = await runUclient({ host: HOST, port, noRtcp: true, clients: 1, messages: 1, peerAddr: peer.host, peerPort: peer.port, user: 'by-coturn', password: 'wrong', timeoutMs: 15_000 });
-      expect(wrong.allocationFailed, `${name}: ${wrong.output}`).toBe(true);
-    }
+    await expectUsersRelay(
+      HOST,
+      peer,
+      [
+        { name: 'coturn', port: coturnServer.port, log: () => coturnServer.readLog() },
+        { name: 'Turnpike', port: turnpikeServer.udpAddresses[0]!.port, log: () => '' },
+      ],
+      [['by-turnpike', 'pw-turnpike'], ['by-coturn', 'pw-coturn']],
+    );
   }, 180_000);
 });

@@ -1,6 +1,7 @@
 // A database server the tests start (PostgreSQL, MariaDB): spawned, waited for until its log
 // says it is ready, and stopped by its pid.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import fs from 'node:fs';
 
 /** Spawns `command` and resolves once its output matches `ready`; rejects with its output if it exits first. */
 export async function spawnUntilReady(command: string, args: readonly string[], ready: RegExp, options: SpawnOptions = {}): Promise<ChildProcess> {
@@ -32,4 +33,13 @@ export async function stopChild(child: ChildProcess | undefined, signal: NodeJS.
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
   process.kill(child.pid!, signal);
   await exited;
+}
+
+/** When the tests run as root: the ids of system user `name` (database servers refuse root). */
+export function systemUserWhenRoot(name: string): { uid: number; gid: number } | undefined {
+  if (process.getuid?.() !== 0) return undefined;
+  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
+  const [, , uid, gid] = line?.split(':') ?? [];
+  if (uid === undefined || gid === undefined) throw new Error(`running as root, and there is no ${name} user to run the database server as`);
+  return { uid: Number(uid), gid: Number(gid) };
 }

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
-import { spawnUntilReady, stopChild } from './db-process.js';
+import { spawnUntilReady, stopChild, systemUserWhenRoot } from './db-process.js';
 import { COTURN_SCHEMA_FILE } from './pg-server.js';
 import { freeTcpPort } from './ports.js';
 
@@ -34,18 +34,11 @@ export interface MysqlServer {
   remove(): Promise<void>;
 }
 
-/** mariadbd runs as root only when told to: as root, it runs as the `mysql` user the package creates. */
-function runAs(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('mysql:'));
-  const [, , uid, gid] = line?.split(':') ?? [];
-  if (uid === undefined || gid === undefined) throw new Error('running as root, and there is no mysql user to run MariaDB as');
-  return { uid: Number(uid), gid: Number(gid) };
-}
 
 export async function startMysqlServer(): Promise<MysqlServer> {
   if (!fs.existsSync(SERVER)) throw new Error(`no ${SERVER} (test/support/ensure-tools.sh installs mariadb-server)`);
-  const owner = runAs();
+  // The server refuses to run as root: then it runs as the user its package creates.
+  const owner = systemUserWhenRoot('mysql');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-mysql-'));
   const dataDir = path.join(root, 'data');
   const socket = path.join(root, 'mysqld.sock');

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { spawnUntilReady, stopChild } from './db-process.js';
+import { spawnUntilReady, stopChild, systemUserWhenRoot } from './db-process.js';
 import { freeTcpPort } from './ports.js';
 
 export const COTURN_SCHEMA_FILE = '/usr/share/coturn/schema.sql';
@@ -43,18 +43,11 @@ export function postgresBinDir(): string {
   return path.join(root, newest, 'bin');
 }
 
-/** postgres refuses to run as root: then it runs as the `postgres` user the package creates. */
-function runAs(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
-  const [, , uid, gid] = line?.split(':') ?? [];
-  if (uid === undefined || gid === undefined) throw new Error('running as root, and there is no postgres user to run PostgreSQL as');
-  return { uid: Number(uid), gid: Number(gid) };
-}
 
 export async function startPgServer(): Promise<PgServer> {
   const bin = postgresBinDir();
-  const owner = runAs();
+  // The server refuses to run as root: then it runs as the user its package creates.
+  const owner = systemUserWhenRoot('postgres');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-pg-'));
   const dataDir = path.join(root, 'data');
   const socketDir = path.join(root, 'socket');

@@ -2,41 +2,19 @@
 // prints what it prints with -b (SQLite) for the same commands, and what coturn's turnadmin -M
 // prints; users added by either relay turnutils_uclient's traffic through Turnpike (two relay
 // threads) and through coturn's own turnserver (--mysql-userdb) on the same database.
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseMysqlConnection } from '../../src/config/mysql-connection.js';
-import { createTurnServer } from '../../src/server.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
-import { startCoturnOnUserDb, startPeer, type PeerHandle } from '../support/coturn-tools.js';
-import { expectUsersRelay, TURNADMIN_JS, turnadmins, type Admin } from '../support/fleet-userdb.js';
-import { startMysqlServer, type MysqlServer } from '../support/mysql-server.js';
-import { freePortRange } from '../support/ports.js';
-import { stopAllProcesses } from '../support/processes.js';
-import { testServerOptions } from '../support/server-options.js';
+import { expectUsersRelay, fleetFixture, startBothServers, type Admin } from '../support/fleet-userdb.js';
+import { startMysqlServer } from '../support/mysql-server.js';
 
 const HOST = '127.0.0.1';
 const REALM = 'fleet.example';
 const cleanups = cleanupAfterEach();
 
-let mysqlServer: MysqlServer;
-let peer: PeerHandle;
-let dir: string;
-beforeAll(async () => {
-  if (!fs.existsSync(TURNADMIN_JS)) throw new Error(`${TURNADMIN_JS} not found (build Turnpike: npm run build)`);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-mysql-'));
-  mysqlServer = await startMysqlServer();
-  peer = await startPeer();
-}, 240_000);
-afterAll(async () => {
-  await peer?.stop();
-  await stopAllProcesses();
-  await mysqlServer?.remove();
-  fs.rmSync(dir, { recursive: true, force: true });
-}, 60_000);
-
-const { run, coturn, turnpike } = turnadmins(() => dir);
+const fleet = fleetFixture(startMysqlServer);
+const { run, coturn, turnpike } = fleet;
 
 /** The same writes, with `db` naming the database (-M CONN or -b FILE). */
 async function write(admin: Admin, db: readonly string[]): Promise<void> {
@@ -75,8 +53,8 @@ async function removeSome(admin: Admin, db: readonly string[]): Promise<void> {
 
 describe("turnadmin -M: the same output as -b, and as coturn's turnadmin -M", () => {
   it('prints for MySQL what it prints for SQLite after the same commands, and what coturn prints for MySQL', async () => {
-    const mysqlDb = ['-M', mysqlServer.connectionString(await mysqlServer.newDatabase())];
-    const sqliteFile = path.join(dir, 'turndb');
+    const mysqlDb = ['-M', fleet.db().connectionString(await fleet.db().newDatabase())];
+    const sqliteFile = path.join(fleet.dir(), 'turndb');
     await run('sqlite3', [sqliteFile, `.read /usr/share/coturn/schema.sql`]);
     const sqliteDb = ['-b', sqliteFile];
 
@@ -97,7 +75,7 @@ describe("turnadmin -M: the same output as -b, and as coturn's turnadmin -M", ()
   }, 300_000); // some 80 processes, on a shared machine
 
   it("lists what coturn's turnadmin -M wrote as coturn does", async () => {
-    const db = ['-M', mysqlServer.connectionString(await mysqlServer.newDatabase())];
+    const db = ['-M', fleet.db().connectionString(await fleet.db().newDatabase())];
     await write(coturn, db);
     expect(await listings(turnpike, db)).toEqual(await listings(coturn, db));
   }, 300_000);
@@ -105,28 +83,11 @@ describe("turnadmin -M: the same output as -b, and as coturn's turnadmin -M", ()
 
 describe('users in MySQL relay through Turnpike and through coturn', () => {
   it("users added by either turnadmin -M relay uclient's traffic through both servers, with 0 lost", async () => {
-    const conn = mysqlServer.connectionString(await mysqlServer.newDatabase());
+    const conn = fleet.db().connectionString(await fleet.db().newDatabase());
     await turnpike('-a', '-M', conn, '-u', 'by-turnpike', '-r', REALM, '-p', 'pw-turnpike');
     await coturn('-a', '-M', conn, '-u', 'by-coturn', '-r', REALM, '-p', 'pw-coturn');
 
-    const coturnServer = await startCoturnOnUserDb(HOST, REALM, ['--mysql-userdb', conn]);
-    cleanups.push(() => coturnServer.stop());
-
-    const relayFirst = await freePortRange(HOST, 40);
-    const turnpikeServer = await createTurnServer(await testServerOptions({
-      realm: REALM, serverName: REALM, users: [], relayThreads: 2, noTcpRelay: true, minPort: relayFirst, maxPort: relayFirst + 39,
-      mysqlUserDb: parseMysqlConnection(conn).connection,
-    }));
-    cleanups.push(() => turnpikeServer.close());
-
-    await expectUsersRelay(
-      HOST,
-      peer,
-      [
-        { name: 'coturn', port: coturnServer.port, log: () => coturnServer.readLog() },
-        { name: 'Turnpike', port: turnpikeServer.udpAddresses[0]!.port, log: () => '' },
-      ],
-      [['by-turnpike', 'pw-turnpike'], ['by-coturn', 'pw-coturn']],
-    );
+    const servers = await startBothServers(cleanups, HOST, REALM, ['--mysql-userdb', conn], { mysqlUserDb: parseMysqlConnection(conn).connection });
+    await expectUsersRelay(HOST, fleet.peer(), servers, [['by-turnpike', 'pw-turnpike'], ['by-coturn', 'pw-coturn']]);
   }, 180_000);
 });

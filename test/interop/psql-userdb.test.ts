@@ -2,45 +2,22 @@
 // and coturn's turnadmin -e each list what the other wrote, in the same format; users added by
 // either relay turnutils_uclient's traffic through Turnpike (two relay threads) and through
 // coturn's own turnserver (--psql-userdb) on the same database.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parsePgConnection } from '../../src/config/pg-connection.js';
-import { createTurnServer } from '../../src/server.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
-import { startCoturnOnUserDb, startPeer, type PeerHandle } from '../support/coturn-tools.js';
-import { expectUsersRelay, TURNADMIN_JS, turnadmins } from '../support/fleet-userdb.js';
-import { startPgServer, type PgServer } from '../support/pg-server.js';
-import { freePortRange } from '../support/ports.js';
-import { stopAllProcesses } from '../support/processes.js';
-import { testServerOptions } from '../support/server-options.js';
+import { expectUsersRelay, fleetFixture, startBothServers } from '../support/fleet-userdb.js';
+import { startPgServer } from '../support/pg-server.js';
 
 const HOST = '127.0.0.1';
 const REALM = 'fleet.example';
 const cleanups = cleanupAfterEach();
 
-let pgServer: PgServer;
-let peer: PeerHandle;
-let dir: string;
-beforeAll(async () => {
-  if (!fs.existsSync(TURNADMIN_JS)) throw new Error(`${TURNADMIN_JS} not found (build Turnpike: npm run build)`);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-psql-'));
-  pgServer = await startPgServer();
-  peer = await startPeer();
-}, 120_000);
-afterAll(async () => {
-  await peer?.stop();
-  await stopAllProcesses();
-  await pgServer?.remove();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-const { coturn, turnpike } = turnadmins(() => dir);
+const fleet = fleetFixture(startPgServer);
+const { coturn, turnpike } = fleet;
 
 describe("one PostgreSQL database, coturn's turnadmin -e and Turnpike's", () => {
   it('each lists, in the same format, what the other wrote', async () => {
-    const conn = pgServer.keyValue(await pgServer.newDatabase());
+    const conn = fleet.db().keyValue(await fleet.db().newDatabase());
     await coturn('-a', '-e', conn, '-u', 'alice', '-r', 'north.gov', '-p', 'secret');
     await coturn('-A', '-e', conn, '-u', 'root', '-p', 'adminpw');
     await coturn('-s', 'sharedsecret', '-e', conn, '-r', 'north.gov');
@@ -62,7 +39,7 @@ describe("one PostgreSQL database, coturn's turnadmin -e and Turnpike's", () => 
       expect(await turnpike(command, '-r', 'north.gov', '-e', conn), `${command} -r`).toEqual(await coturn(command, '-r', 'north.gov', '-e', conn));
     }
     // And the URI form reaches the same database.
-    const uri = pgServer.uri(conn.match(/dbname=(\S+)/)![1]!);
+    const uri = fleet.db().uri(conn.match(/dbname=(\S+)/)![1]!);
     expect(await turnpike('-l', '-e', uri)).toEqual(['carol[east.gov]', 'alice[north.gov]']);
 
     await turnpike('-d', '-e', conn, '-u', 'carol', '-r', 'east.gov');
@@ -76,29 +53,12 @@ describe("one PostgreSQL database, coturn's turnadmin -e and Turnpike's", () => 
 
 describe('users in PostgreSQL relay through Turnpike and through coturn', () => {
   it("users added by either turnadmin -e relay uclient's traffic through both servers, with 0 lost", async () => {
-    const dbName = await pgServer.newDatabase();
-    const conn = pgServer.keyValue(dbName);
+    const dbName = await fleet.db().newDatabase();
+    const conn = fleet.db().keyValue(dbName);
     await turnpike('-a', '-e', conn, '-u', 'by-turnpike', '-r', REALM, '-p', 'pw-turnpike');
     await coturn('-a', '-e', conn, '-u', 'by-coturn', '-r', REALM, '-p', 'pw-coturn');
 
-    const coturnServer = await startCoturnOnUserDb(HOST, REALM, ['--psql-userdb', conn]);
-    cleanups.push(() => coturnServer.stop());
-
-    const relayFirst = await freePortRange(HOST, 40);
-    const turnpikeServer = await createTurnServer(await testServerOptions({
-      realm: REALM, serverName: REALM, users: [], relayThreads: 2, noTcpRelay: true, minPort: relayFirst, maxPort: relayFirst + 39,
-      psqlUserDb: parsePgConnection(pgServer.uri(dbName)).connection,
-    }));
-    cleanups.push(() => turnpikeServer.close());
-
-    await expectUsersRelay(
-      HOST,
-      peer,
-      [
-        { name: 'coturn', port: coturnServer.port, log: () => coturnServer.readLog() },
-        { name: 'Turnpike', port: turnpikeServer.udpAddresses[0]!.port, log: () => '' },
-      ],
-      [['by-turnpike', 'pw-turnpike'], ['by-coturn', 'pw-coturn']],
-    );
+    const servers = await startBothServers(cleanups, HOST, REALM, ['--psql-userdb', conn], { psqlUserDb: parsePgConnection(fleet.db().uri(dbName)).connection });
+    await expectUsersRelay(HOST, fleet.peer(), servers, [['by-turnpike', 'pw-turnpike'], ['by-coturn', 'pw-coturn']]);
   }, 180_000);
 });

@@ -1,20 +1,22 @@
 // Allocation latency with the user in each user database: SQLite (userdb), PostgreSQL
-// (psql-userdb) and Redis (redis-userdb), each a real server started here.
+// (psql-userdb), MySQL/MariaDB (mysql-userdb) and Redis (redis-userdb), each a real server started here.
 // Run: npm run bench:alloc-userdb (ALLOCATIONS per database and run, default 1000; RUNS, default 3).
 //
 // One in-process Turnpike server per database and run; ALLOCATIONS times, one after another, a
 // fresh UDP client allocates as `bench` (the 401 challenge, then the authenticated Allocate: one
 // user lookup); the clients close at the end. Prints p50/p99/max of the whole exchange per database and run, the
-// databases interleaved in each run so that machine noise hits all three alike.
+// databases interleaved in each run so that machine noise hits all of them alike.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { UserDb, openUserDb } from '../src/auth/userdb.js';
+import { parseMysqlConnection } from '../src/config/mysql-connection.js';
 import { parsePgConnection } from '../src/config/pg-connection.js';
 import type { ServerOptions } from '../src/config/server-options.js';
 import { createTurnServer } from '../src/server.js';
 import { AttributeType, StunClass, longTermKey, readErrorCode } from '../src/stun/index.js';
+import { startMysqlServer } from '../test/support/mysql-server.js';
 import { startPgServer } from '../test/support/pg-server.js';
 import { freePortRange } from '../test/support/ports.js';
 import { startRedisServer } from '../test/support/redis-server.js';
@@ -75,16 +77,20 @@ async function main(): Promise<number> {
   file.close();
 
   const pg = await startPgServer();
+  const mysql = await startMysqlServer();
   const redisCleanups: (() => Promise<unknown> | void)[] = [];
   try {
     const pgDb = await pg.newDatabase();
     await (await pg.client(pgDb)).query('INSERT INTO turnusers_lt (realm, name, hmackey) VALUES ($1, $2, $3)', [REALM, USER.username, HEX_KEY]);
+    const mysqlDb = await mysql.newDatabase();
+    await (await mysql.client(mysqlDb)).query('INSERT INTO turnusers_lt (realm, name, hmackey) VALUES (?, ?, ?)', [REALM, USER.username, HEX_KEY]);
     const redis = await startRedisServer({ push: (c) => void redisCleanups.push(c) });
     await redis.client.set(`turn/realm/${REALM}/user/${USER.username}/key`, HEX_KEY);
 
     const databases: [string, Partial<ServerOptions>][] = [
       ['SQLite    ', { userDb: sqliteFile }],
       ['PostgreSQL', { psqlUserDb: parsePgConnection(pg.keyValue(pgDb)).connection }],
+      ['MySQL     ', { mysqlUserDb: parseMysqlConnection(mysql.connectionString(mysqlDb)).connection }],
       ['Redis     ', { redisUserDb: { host: '127.0.0.1', port: redis.port, db: 0, username: undefined, password: undefined, connectTimeoutSeconds: 0 } }],
     ];
     console.log(`allocation latency (challenge + authenticated Allocate), ${ALLOCATIONS} allocations per database and run`);
@@ -95,6 +101,7 @@ async function main(): Promise<number> {
   } finally {
     for (const cleanup of redisCleanups.reverse()) await cleanup();
     await pg.remove();
+    await mysql.remove();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

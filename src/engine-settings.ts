@@ -75,13 +75,13 @@ export function credentialsOf(options: ServerOptions, userDb: UserDb | undefined
   return new Credentials(stores, rest);
 }
 
-/** `redis-userdb` or `psql-userdb`: a user database on another server. */
+/** `redis-userdb`, `psql-userdb` or `mysql-userdb`: a user database on another server. */
 export function hasRemoteUserDb(options: ServerOptions): boolean {
-  return options.redisUserDb !== undefined || options.psqlUserDb !== undefined;
+  return options.redisUserDb !== undefined || options.psqlUserDb !== undefined || options.mysqlUserDb !== undefined;
 }
 
 /**
- * With `redis-userdb` or `psql-userdb`, whose lookups are asynchronous: static users (and their
+ * With `redis-userdb`, `psql-userdb` or `mysql-userdb`, whose lookups are asynchronous: static users (and their
  * secrets) first, then the database's keys and secrets for the realm, in coturn's layout.
  */
 export function credentialsWithRemote(options: ServerOptions, remote: RemoteUserDb, logger: Logger): CredentialSource {

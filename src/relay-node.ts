@@ -5,7 +5,8 @@
  * the self-test page) is started around it by server.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { PgUserDb } from './auth/pg-userdb.js';
+import { mysqlUserDb } from './auth/mysql-userdb.js';
+import { pgUserDb } from './auth/pg-userdb.js';
 import { RedisUserDb } from './auth/redis-userdb.js';
 import type { RemoteUserDb } from './auth/remote-userdb.js';
 import { UserDb, openUserDb } from './auth/userdb.js';
@@ -81,10 +82,11 @@ export function openUserDbOf(options: ServerOptions, logger: Logger): UserDb | u
   return options.userDb !== undefined ? new UserDb(openUserDb(options.userDb), (m) => logger.warn(m)) : undefined;
 }
 
-/** `redis-userdb` or `psql-userdb`, not yet connected; undefined without one. */
+/** `redis-userdb`, `psql-userdb` or `mysql-userdb`, not yet connected; undefined without one. */
 function remoteUserDbOf(options: ServerOptions, logger: Logger): RemoteUserDb | undefined {
   if (options.redisUserDb) return new RedisUserDb(options.redisUserDb, logger);
-  if (options.psqlUserDb) return new PgUserDb(options.psqlUserDb, logger);
+  if (options.psqlUserDb) return pgUserDb(options.psqlUserDb, logger);
+  if (options.mysqlUserDb) return mysqlUserDb(options.mysqlUserDb, logger);
   return undefined;
 }
 
@@ -122,7 +124,7 @@ export class RelayNode {
     const tcpRelays = new TcpRelays({ relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps, slice: place?.slice }, logger);
     const own = { listeningIps, relayIps, servicePorts: new ServicePorts(configuredServicePorts(options)) };
     const userDb = openUserDbOf(options, logger);
-    // redis-userdb, psql-userdb: connected (or found unreachable) before the first request; reconnects by itself.
+    // redis-userdb, psql-userdb, mysql-userdb: connected (or found unreachable) before the first request; reconnects by itself.
     const remoteUserDb = remoteUserDbOf(options, logger);
     await remoteUserDb?.start(options.realm);
     const nonces = new NonceIssuer(options.staleNonce, parts.secrets.nonce);

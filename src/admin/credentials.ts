@@ -30,7 +30,7 @@ Prints TURN REST API credentials that the configured server accepts:
 
 The server options are turnserver's: -c FILE (or the usual turnserver.conf search), or -n and
 flags such as --static-auth-secret S --realm R --listening-port P. The secret is the first
-static-auth-secret, else the realm's first secret in the userdb or psql-userdb (turnadmin -s).
+static-auth-secret, else the realm's first secret in the userdb, psql-userdb or mysql-userdb (turnadmin -s).
 `;
 
 interface CredentialsArgs {
@@ -106,7 +106,7 @@ function loadServerOptions(serverArgs: readonly string[], io: AdminIo): ServerOp
   }
 }
 
-/** The first static-auth-secret, else the realm's oldest secret in the userdb (or psql-userdb). */
+/** The first static-auth-secret, else the realm's oldest secret in the userdb (or psql-userdb, mysql-userdb). */
 async function firstSecret(options: ServerOptions): Promise<string> {
   if (!options.useAuthSecret) {
     throw new AdminError(
@@ -115,19 +115,19 @@ async function firstSecret(options: ServerOptions): Promise<string> {
   }
   const configured = options.staticAuthSecrets[0];
   if (configured !== undefined) return configured;
-  const psql = options.psqlUserDb;
-  if (options.userDb === undefined && psql === undefined) {
+  const { psqlUserDb: psql, mysqlUserDb: mysql } = options;
+  if (options.userDb === undefined && psql === undefined && mysql === undefined) {
     throw new AdminError(
       'use-auth-secret is set, but there is no static-auth-secret and no userdb to read secrets from',
     );
   }
-  const store = await openStore({ db: options.userDb, psql }, 'read');
+  const store = await openStore({ db: options.userDb, psql, mysql }, 'read');
   try {
     const secret = (await store.secretsInOrder(options.realm))[0];
     if (secret === undefined) {
       throw new AdminError(
         `realm ${quoted(options.realm)} has no secret in ${store.where} ` +
-          `(add one: turnadmin -s SECRET -r REALM ${options.userDb !== undefined ? `-b ${options.userDb}` : '-e CONNECTION'})`,
+          `(add one: turnadmin -s SECRET -r REALM ${options.userDb !== undefined ? `-b ${options.userDb}` : mysql !== undefined ? '-M CONNECTION' : '-e CONNECTION'})`,
       );
     }
     return secret;

@@ -1,4 +1,5 @@
-/** The user database turnadmin works on: PostgreSQL (-e), else SQLite (-b FILE, or the first default file). */
+/** The user database turnadmin works on: PostgreSQL (-e), MySQL (-M), else SQLite (-b FILE, or the first default file). */
+import type { MysqlConnection } from '../config/mysql-connection.js';
 import type { PgConnection } from '../config/pg-connection.js';
 import { resolveDbPath, type Access } from './database.js';
 import { SqliteConnection } from './sqlite-connection.js';
@@ -9,13 +10,19 @@ export interface DatabaseChoice {
   readonly db: string | undefined;
   /** -e CONNECTION, or psql-userdb as the server's configuration has it. */
   readonly psql: string | PgConnection | undefined;
+  /** -M CONNECTION, or mysql-userdb as the server's configuration has it. */
+  readonly mysql?: string | MysqlConnection | undefined;
 }
 
 export async function openStore(choice: DatabaseChoice, access: Access): Promise<AdminStore> {
+  // The drivers are loaded only for -e and -M: every other turnadmin run starts without them.
   if (choice.psql !== undefined) {
-    // Loaded only for -e: every other turnadmin run starts without the driver.
     const { PgAdminConnection } = await import('./pg-admin-connection.js');
     return new AdminStore(await PgAdminConnection.open(choice.psql));
+  }
+  if (choice.mysql !== undefined) {
+    const { MysqlAdminConnection } = await import('./mysql-admin-connection.js');
+    return new AdminStore(await MysqlAdminConnection.open(choice.mysql));
   }
   return new AdminStore(new SqliteConnection(resolveDbPath(choice.db, access), access));
 }

@@ -41,10 +41,12 @@ export interface AdminRequest {
   readonly origin: string | undefined;
   /** The value of -s or -X. */
   readonly secret: string | undefined;
-  /** -b FILE; undefined when -e is given after it. */
+  /** -b FILE; undefined when -e or -M is given after it. */
   readonly db: string | undefined;
-  /** -e CONNECTION (PostgreSQL); undefined when -b is given after it. */
+  /** -e CONNECTION (PostgreSQL); undefined when -b or -M is given after it. */
   readonly psql: string | undefined;
+  /** -M CONNECTION (MySQL/MariaDB); undefined when -b or -e is given after it. */
+  readonly mysql: string | undefined;
   /** Raw values of --max-bps, --total-quota, --user-quota, as given. */
   readonly realmOptions: ReadonlyMap<RealmOption, string>;
 }
@@ -68,8 +70,8 @@ const SPECS: FlagSpec[] = [
   { name: 'origin', short: 'o', takesValue: true },
   ...REALM_OPTIONS.map((name) => ({ name, takesValue: true })),
   { name: 'psql-userdb', short: 'e', aliases: ['sql-userdb'], takesValue: true },
-  // Accepted so that they get a clear "not supported" rather than "unknown option".
   { name: 'mysql-userdb', short: 'M', takesValue: true },
+  // Accepted so that they get a clear "not supported" rather than "unknown option".
   { name: 'redis-userdb', short: 'N', takesValue: true },
   { name: 'mongo-userdb', short: 'J', takesValue: true },
   { name: 'generate-encrypted-password-aes', short: 'E', takesValue: false },
@@ -78,8 +80,9 @@ const SPECS: FlagSpec[] = [
   { name: 'verify', short: 'v', takesValue: true },
 ];
 
+const DATABASE_FLAGS = new Set(['userdb', 'psql-userdb', 'mysql-userdb']);
+
 const UNSUPPORTED: Record<string, string> = {
-  'mysql-userdb': 'MySQL user databases are not supported yet; use an SQLite file with -b',
   'redis-userdb': 'Redis user databases are not supported yet; use an SQLite file with -b',
   'mongo-userdb': 'MongoDB user databases are not supported yet; use an SQLite file with -b',
   'generate-encrypted-password-aes': 'AES-encrypted passwords are not supported yet',
@@ -111,8 +114,8 @@ export function parseRequest(argv: readonly string[]): ParsedRequest {
     if (value !== undefined) realmOptions.set(name, value);
   }
   const command = first.spec.name as Command;
-  // coturn keeps one database: -b and -e set the same thing, and the one given last counts.
-  const database = flags.filter((f) => f.spec.name === 'userdb' || f.spec.name === 'psql-userdb').at(-1);
+  // coturn keeps one database: -b, -e and -M set the same thing, and the one given last counts.
+  const database = flags.filter((f) => DATABASE_FLAGS.has(f.spec.name)).at(-1);
   return {
     help: false,
     command,
@@ -124,6 +127,7 @@ export function parseRequest(argv: readonly string[]): ParsedRequest {
     secret: VALUE_WITH_COMMAND.has(command) ? commands.at(-1)?.value : undefined,
     db: database?.spec.name === 'userdb' ? database.value : undefined,
     psql: database?.spec.name === 'psql-userdb' ? database.value : undefined,
+    mysql: database?.spec.name === 'mysql-userdb' ? database.value : undefined,
     realmOptions,
   };
 }

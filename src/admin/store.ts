@@ -1,8 +1,9 @@
 /**
  * turnadmin's reads and writes on coturn's tables, one code path for every database: the
  * statements (and sort orders) of coturn 4.6.1's drivers, bound rather than pasted into the
- * SQL text. What differs between SQLite and PostgreSQL (placeholders, "replace", the order
- * rows were added in) is the connection's dialect (sqlite-connection.ts, pg-admin-connection.ts).
+ * SQL text. What differs between SQLite, PostgreSQL and MySQL (placeholders, "replace", the
+ * order rows were added in) is the connection's dialect (sqlite-connection.ts,
+ * pg-admin-connection.ts, mysql-admin-connection.ts).
  */
 import type { AdminError } from './errors.js';
 import type { RealmOption } from './request.js';
@@ -27,7 +28,7 @@ export interface RealmOptionRow {
 
 /** One open connection to a user database, in its own SQL dialect. */
 export interface SqlConnection {
-  readonly dialect: 'sqlite' | 'postgresql';
+  readonly dialect: 'sqlite' | 'postgresql' | 'mysql';
   /** Names the database in messages (a file, or a URI without its password). */
   readonly where: string;
   /** Runs a statement with `?` placeholders; the number of rows it changed. */
@@ -40,11 +41,16 @@ export interface SqlConnection {
   close(): Promise<void>;
 }
 
-/** A row added, or the row with the same key replaced (coturn: INSERT OR REPLACE; PostgreSQL: an upsert). */
+/** A row added, or the row with the same key replaced (coturn: INSERT OR REPLACE; PostgreSQL, MySQL: an upsert). */
 function upsert(conn: SqlConnection, table: string, columns: readonly string[], key: readonly string[]): string {
   const values = `(${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`;
   if (conn.dialect === 'sqlite') return `INSERT OR REPLACE INTO ${table} ${values}`;
   const rest = columns.filter((c) => !key.includes(c));
+  if (conn.dialect === 'mysql') {
+    // VALUES(c): MariaDB has no row alias; a key-only row is left as it is.
+    const set = rest.length > 0 ? rest.map((c) => `${c} = VALUES(${c})`) : [`${key[0]} = ${key[0]}`];
+    return `INSERT INTO ${table} ${values} ON DUPLICATE KEY UPDATE ${set.join(', ')}`;
+  }
   const update = rest.length > 0 ? `DO UPDATE SET ${rest.map((c) => `${c} = excluded.${c}`).join(', ')}` : 'DO NOTHING';
   return `INSERT INTO ${table} ${values} ON CONFLICT (${key.join(', ')}) ${update}`;
 }
@@ -120,7 +126,7 @@ export class AdminStore {
       : this.conn.all('SELECT value, realm FROM turn_secret ORDER BY realm, value', []);
   }
 
-  /** The realm's secrets in the order they were added (the order the server reads them; PostgreSQL: its table order). */
+  /** The realm's secrets in the order they were added (the order the server reads them; PostgreSQL, MySQL: their table order). */
   async secretsInOrder(realm: string): Promise<string[]> {
     const order = this.conn.dialect === 'sqlite' ? ' ORDER BY rowid' : '';
     return (await this.conn.all<{ value: string }>(`SELECT value FROM turn_secret WHERE realm = ?${order}`, [realm])).map((r) => r.value);

@@ -33,7 +33,10 @@ Options with mandatory values:
 					/var/db/turndb, /usr/local/var/db/turndb, /var/lib/turn/turndb
 	-e, --psql-userdb, --sql-userdb	PostgreSQL database with coturn's schema: libpq's
 					"host=H dbname=D user=U password=P connect_timeout=30"
-					or postgresql://U:P@H:PORT/D (the last of -b and -e counts)
+					or postgresql://U:P@H:PORT/D
+	-M, --mysql-userdb		MySQL/MariaDB database with coturn's schema:
+					"host=H dbname=D user=U password=P port=3306 connect_timeout=10"
+					(the last of -b, -e and -M counts)
 	-u, --user			user name
 	-r, --realm			realm
 	-p, --password			password
@@ -42,7 +45,7 @@ Options with mandatory values:
 					realm option values (whole numbers; 0 removes)
 	-h, --help			this help
 
-Not supported yet (exit status 1): -M/--mysql-userdb, -N/--redis-userdb, -J/--mongo-userdb,
+Not supported yet (exit status 1): -N/--redis-userdb, -J/--mongo-userdb,
 and the AES options -E, -x, -f, -v.
 
 Exit status: 0 done, 1 bad input or database problem, 2 bad command line.

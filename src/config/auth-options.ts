@@ -6,6 +6,7 @@ import { longTermKey } from '../stun/integrity.js';
 import { SaslprepError, saslprep } from '../stun/saslprep.js';
 import { ConfigError, located, type Origin } from './errors.js';
 import type { ServerOptions, StaticUser } from './server-options.js';
+import { parseMysqlConnection, type MysqlConnection } from './mysql-connection.js';
 import { parsePgConnection, type PgConnection } from './pg-connection.js';
 import { parseRedisConnection, type RedisConnection } from './redis-connection.js';
 import type { Settings } from './settings.js';
@@ -13,7 +14,7 @@ import type { UserSpec } from './values.js';
 
 export type Auth = Pick<
   ServerOptions,
-  'realm' | 'ltCredMech' | 'noAuth' | 'users' | 'userDb' | 'redisUserDb' | 'psqlUserDb' | 'useAuthSecret' | 'staticAuthSecrets' | 'restApiSeparator'
+  'realm' | 'ltCredMech' | 'noAuth' | 'users' | 'userDb' | 'redisUserDb' | 'psqlUserDb' | 'mysqlUserDb' | 'useAuthSecret' | 'staticAuthSecrets' | 'restApiSeparator'
 >;
 
 /** The realm when long-term credentials are on, no realm is set and the host has no name. */
@@ -26,12 +27,12 @@ const FALLBACK_REALM = 'turnpike';
 export function resolveAuth(s: Settings, hostname: string, warnings: string[], errors: ConfigError[]): Auth {
   const where = (name: string): Origin => s.last(name)?.origin ?? {};
   const restApi = s.flag('use-auth-secret') || s.has('static-auth-secret');
-  const userDb = ['userdb', 'psql-userdb', 'redis-userdb'].find((name) => s.has(name));
+  const userDb = USER_DATABASES.find((name) => s.has(name));
   // coturn: use-auth-secret and static-auth-secret switch long-term credentials on.
   let ltCredMech = s.flag('lt-cred-mech') || restApi;
   let noAuth = s.flag('no-auth');
   let userSettings = s.all('user');
-  const { sqliteUserDb, redisUserDb, psqlUserDb } = userDatabase(s, warnings, errors);
+  const { sqliteUserDb, redisUserDb, psqlUserDb, mysqlUserDb } = userDatabase(s, warnings, errors);
 
   if (ltCredMech && noAuth) {
     warnings.push(
@@ -117,6 +118,7 @@ export function resolveAuth(s: Settings, hostname: string, warnings: string[], e
     userDb: sqliteUserDb,
     redisUserDb,
     psqlUserDb,
+    mysqlUserDb,
     useAuthSecret: restApi,
     staticAuthSecrets: s.all('static-auth-secret').map((x) => x.value as string),
     restApiSeparator: s.string('rest-api-separator') ?? ':',
@@ -150,29 +152,35 @@ function warnAboutDefaultRealm(realm: string, keyedUsers: readonly string[], use
   }
 }
 
+/** The user-database options; coturn keeps one of them. */
+const USER_DATABASES = ['userdb', 'psql-userdb', 'mysql-userdb', 'redis-userdb'] as const;
+type UserDatabases = Pick<Auth, 'redisUserDb' | 'psqlUserDb' | 'mysqlUserDb'> & { sqliteUserDb: string | undefined };
+const NO_USER_DATABASE: UserDatabases = { sqliteUserDb: undefined, redisUserDb: undefined, psqlUserDb: undefined, mysqlUserDb: undefined };
+
 /**
- * `userdb`, `psql-userdb` or `redis-userdb`. coturn keeps one user database: -b, -e and -N
- * write the same setting, so the one given last wins (the command line after the file);
- * Turnpike does the same and warns.
+ * `userdb`, `psql-userdb`, `mysql-userdb` or `redis-userdb`. coturn keeps one user database:
+ * -b, -e, -M and -N write the same setting, so the one given last wins (the command line after
+ * the file); Turnpike does the same and warns.
  */
-function userDatabase(s: Settings, warnings: string[], errors: ConfigError[]): Pick<Auth, 'redisUserDb' | 'psqlUserDb'> & { sqliteUserDb: string | undefined } {
-  const given = (['userdb', 'psql-userdb', 'redis-userdb'] as const)
-    .map((name) => ({ name, setting: s.last(name) }))
-    .filter((g): g is { name: (typeof g)['name']; setting: NonNullable<(typeof g)['setting']> } => g.setting !== undefined);
+function userDatabase(s: Settings, warnings: string[], errors: ConfigError[]): UserDatabases {
+  const given = USER_DATABASES.map((name) => ({ name, setting: s.last(name) })).filter(
+    (g): g is { name: (typeof g)['name']; setting: NonNullable<(typeof g)['setting']> } => g.setting !== undefined,
+  );
   const kept = given.reduce<(typeof given)[number] | undefined>((a, b) => (a === undefined || later(b.setting.origin, a.setting.origin) ? b : a), undefined);
-  if (kept === undefined) return { sqliteUserDb: undefined, redisUserDb: undefined, psqlUserDb: undefined };
+  if (kept === undefined) return NO_USER_DATABASE;
   const dropped = given.filter((g) => g !== kept).map((g) => g.name);
   if (dropped.length > 0) {
     warnings.push(located(kept.setting.origin, `both ${[kept.name, ...dropped].join(' and ')} are set: ${kept.name}, given last, is used and ${dropped.join(' and ')} is ignored, as in coturn`));
   }
   const text = kept.setting.value as string;
-  if (kept.name === 'userdb') return { sqliteUserDb: text, redisUserDb: undefined, psqlUserDb: undefined };
-  const parsed = kept.name === 'redis-userdb' ? parseRedisConnection(text) : parsePgConnection(text);
+  if (kept.name === 'userdb') return { ...NO_USER_DATABASE, sqliteUserDb: text };
+  const parsed =
+    kept.name === 'redis-userdb' ? parseRedisConnection(text) : kept.name === 'mysql-userdb' ? { warnings: [], ...parseMysqlConnection(text) } : parsePgConnection(text);
   for (const w of parsed.warnings) warnings.push(located(kept.setting.origin, w));
   if (parsed.error !== undefined) errors.push(new ConfigError(kept.setting.origin, kept.name, parsed.error));
-  return kept.name === 'redis-userdb'
-    ? { sqliteUserDb: undefined, redisUserDb: parsed.connection as RedisConnection | undefined, psqlUserDb: undefined }
-    : { sqliteUserDb: undefined, redisUserDb: undefined, psqlUserDb: parsed.connection as PgConnection | undefined };
+  if (kept.name === 'redis-userdb') return { ...NO_USER_DATABASE, redisUserDb: parsed.connection as RedisConnection | undefined };
+  if (kept.name === 'mysql-userdb') return { ...NO_USER_DATABASE, mysqlUserDb: parsed.connection as MysqlConnection | undefined };
+  return { ...NO_USER_DATABASE, psqlUserDb: parsed.connection as PgConnection | undefined };
 }
 
 /** Whether `a` was read after `b`: the file is read first, then the command line (in order). */

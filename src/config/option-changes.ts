@@ -22,6 +22,7 @@ const CONF_NAMES: Partial<Record<Key, string>> = {
   userDb: 'userdb',
   redisUserDb: 'redis-userdb',
   psqlUserDb: 'psql-userdb',
+  mysqlUserDb: 'mysql-userdb',
   staticAuthSecrets: 'static-auth-secret',
   allowedPeerIps: 'allowed-peer-ip',
   deniedPeerIps: 'denied-peer-ip',

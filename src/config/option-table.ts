@@ -74,7 +74,7 @@ function opt(name: string, type: OptionType, status: OptionStatus, help: string,
 
 // Reasons shared by several not-planned options.
 const NO_DEVICE = 'binding to a device (SO_BINDTODEVICE) is not available in Node.js; use listening-ip/relay-ip';
-const NO_DB = 'MySQL/MongoDB user databases are not planned; use the SQLite userdb, PostgreSQL or Redis';
+const NO_DB = 'MongoDB user databases are not planned; use the SQLite userdb, PostgreSQL, MySQL or Redis';
 const NO_DB_ONLY = 'only matters for secrets, IP lists or realms kept in a database, which Turnpike reads at start';
 const NO_TELNET = "Turnpike has no telnet CLI; use 'turnpike admin'";
 const NO_WEB = 'Turnpike serves the web admin on web-admin-port only';
@@ -135,11 +135,11 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('secret-ts-exp-time', 'integer', notPlanned('deprecated in coturn 4.6, where it has no effect either'), 'Deprecated.'),
   opt('userdb', 'string', applied, 'SQLite user database file.', { short: 'b', aliases: ['db'], arg: '<file>' }),
   opt('psql-userdb', 'string', applied, 'PostgreSQL user database connection string (coturn\'s schema), libpq\'s form ("host=localhost dbname=coturn user=turn password=turn connect_timeout=30") or a postgresql:// URI.', { short: 'e', aliases: ['sql-userdb'], arg: '<conn>' }),
-  opt('mysql-userdb', 'string', notPlanned(NO_DB), 'MySQL user database connection string.', { short: 'M', arg: '<conn>' }),
+  opt('mysql-userdb', 'string', applied, 'MySQL/MariaDB user database connection string (coturn\'s schema): "host=localhost dbname=coturn user=turn password=turn port=3306 connect_timeout=10 read_timeout=10", TLS with ca, capath, cert, key, cipher.', { short: 'M', arg: '<conn>' }),
   opt('mongo-userdb', 'string', notPlanned(NO_DB), 'MongoDB user database connection string.', { short: 'J', arg: '<conn>' }),
   opt('redis-userdb', 'string', applied, 'Redis user database connection string (coturn\'s key layout), e.g. "ip=127.0.0.1 dbname=0 password=... port=6379".', { short: 'N', arg: '<conn>' }),
   opt('redis-statsdb', 'string', notPlanned('Turnpike publishes statistics as Prometheus metrics instead'), 'Redis statistics database connection string.', { short: 'O', arg: '<conn>' }),
-  opt('secret-key-file', 'string', notPlanned('it decrypts MySQL passwords, and MySQL is not planned'), 'AES key file for encrypted MySQL passwords.', { arg: '<file>' }),
+  opt('secret-key-file', 'string', notPlanned('encrypted MySQL passwords are not planned: give the password in mysql-userdb, in a file only root can read'), 'AES key file for encrypted MySQL passwords.', { arg: '<file>' }),
   opt('no-auth-pings', 'boolean', notPlanned(NO_DB_ONLY), 'No periodic health checks of database secrets.'),
   opt('no-dynamic-ip-list', 'boolean', notPlanned(NO_DB_ONLY), 'Do not read allowed/denied peer IPs from the database.'),
   opt('no-dynamic-realms', 'boolean', notPlanned(NO_DB_ONLY), 'Do not read realms and their options from the database.'),

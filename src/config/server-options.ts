@@ -3,6 +3,7 @@
  * this and nothing else: how a value got here (file, flag, default) is config's business.
  */
 import type { TransportAddress } from '../stun/ip.js';
+import type { MysqlConnection } from './mysql-connection.js';
 import type { PgConnection } from './pg-connection.js';
 import type { RedisConnection } from './redis-connection.js';
 
@@ -100,6 +101,8 @@ export interface ServerOptions {
   readonly redisUserDb?: RedisConnection;
   /** coturn's PostgreSQL user database (`psql-userdb`), shared by a fleet; one query per lookup, with a timeout. */
   readonly psqlUserDb?: PgConnection;
+  /** coturn's MySQL/MariaDB user database (`mysql-userdb`), as psqlUserDb on the same schema. */
+  readonly mysqlUserDb?: MysqlConnection;
   /** TURN REST API (`use-auth-secret`, or any `static-auth-secret`). */
   readonly useAuthSecret: boolean;
   readonly staticAuthSecrets: readonly string[];

@@ -1,25 +1,16 @@
 // coturn's PostgreSQL user database (psql-userdb): users, REST secrets and realm options in
 // coturn's schema, read from a real PostgreSQL server started here on a free port.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runAdmin } from '../../src/admin/index.js';
 import { restPassword } from '../../src/auth/rest-api.js';
+import { numbered } from '../../src/auth/sql-userdb.js';
 import { parsePgConnection } from '../../src/config/pg-connection.js';
-import type { ServerOptions } from '../../src/config/server-options.js';
-import type { TurnServer } from '../../src/server.js';
-import { StunClass, longTermKey } from '../../src/stun/index.js';
-import { silentLogger } from '../../src/log/logger-interface.js';
-import { allocationHelpers, errorCode, eventually, succeeded } from '../support/allocations.js';
-import { cleanupAfterEach } from '../support/cleanups.js';
-import { startInProcessServer } from '../support/in-process-server.js';
+import { succeeded } from '../support/allocations.js';
 import { freeTcpPort } from '../support/ports.js';
 import { startPgServer, type PgServer } from '../support/pg-server.js';
 import { REALM } from '../support/server-options.js';
-import { openPeer, type Credentials } from '../support/turn-client.js';
+import { admin, describeSqlUserDb, userDbTestKit, type TestDb } from '../support/sql-userdb-suite.js';
 
-const cleanups = cleanupAfterEach();
-
-const logged: string[] = [];
-const recordingLogger = { ...silentLogger, warn: (m: string) => void logged.push(m), info: (m: string) => void logged.push(m) };
+const kit = userDbTestKit();
 
 let pgServer: PgServer;
 beforeAll(async () => {
@@ -29,154 +20,37 @@ afterAll(async () => {
   await pgServer?.remove();
 });
 
-function pgOptions(conn: string): Partial<ServerOptions> {
+function pgOptions(conn: string) {
   const parsed = parsePgConnection(conn);
   if (!parsed.connection) throw new Error(parsed.error);
   return { users: [], psqlUserDb: parsed.connection };
 }
 
-const startServer = (overrides: Partial<ServerOptions>): Promise<TurnServer> => startInProcessServer(cleanups, overrides, recordingLogger);
-
-const { clientOf, allocateAs } = allocationHelpers(cleanups);
-const code = errorCode;
-
-/** A database with coturn's schema; `sql` runs statements on it. */
-async function newDb(): Promise<{ name: string; sql: (text: string, values?: unknown[]) => Promise<unknown> }> {
-  const name = await pgServer.newDatabase();
+async function connect(name: string): Promise<TestDb> {
   const client = await pgServer.client(name);
-  return { name, sql: (text, values) => client.query(text, values) };
+  return { name, sql: (text, values) => client.query(numbered(text), values) };
 }
 
-const addUser = (db: Awaited<ReturnType<typeof newDb>>, name: string, password: string) =>
-  db.sql('INSERT INTO turnusers_lt (realm, name, hmackey) VALUES ($1, $2, $3)', [REALM, name, longTermKey(name, REALM, password).toString('hex')]);
-
-/** dora's relay with channel 0x4001 bound to a fresh peer (closed after the test). */
-async function channelToPeer(server: TurnServer) {
-  const client = await clientOf(server, { username: 'dora', password: 'explorer' });
-  const peer = await openPeer();
-  cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
-  const relay = await client.allocateRelay();
-  expect((await client.channelBind(0x4001, peer.address)).cls).toBe(StunClass.SuccessResponse);
-  return { client, peer, relay };
-}
-
-const rest = (secret: string): Credentials => {
-  const username = `${Math.floor(Date.now() / 1000) + 3600}:rest-user`;
-  return { username, password: restPassword(secret, username) };
-};
-
-describe('the PostgreSQL user database (psql-userdb)', () => {
-  it("authenticates a user stored in coturn's schema (libpq key=value form), and relays for it", async () => {
-    const db = await newDb();
-    await addUser(db, 'dora', 'explorer');
-    const server = await startServer(pgOptions(pgServer.keyValue(db.name)));
-    const { client, peer, relay } = await channelToPeer(server);
-    client.sendChannelData(0x4001, Buffer.from('to the peer'));
-    expect((await peer.next()).data.toString()).toBe('to the peer');
-    peer.socket.send(Buffer.from('back'), relay.port, relay.address);
-    expect((await client.nextDatagram()).data.subarray(4).toString()).toBe('back');
-    expect(code(await allocateAs(server, { username: 'dora', password: 'wrong' }))).toBe(401);
-  });
-
-  it('counts users added while the server runs at once, and removed ones no more (postgresql:// URI)', async () => {
-    const db = await newDb();
-    const server = await startServer(pgOptions(pgServer.uri(db.name)));
-    expect(code(await allocateAs(server, { username: 'eve', password: 'later' }))).toBe(401);
-    await addUser(db, 'eve', 'later');
-    expect(succeeded(await allocateAs(server, { username: 'eve', password: 'later' }))).toBe(true);
-    await db.sql('DELETE FROM turnusers_lt WHERE name = $1', ['eve']);
-    expect(code(await allocateAs(server, { username: 'eve', password: 'later' }))).toBe(401);
-  });
-
-  it('accepts a REST API secret added to turn_secret at once, and no more once it is removed', async () => {
-    const db = await newDb();
-    const server = await startServer({ ...pgOptions(pgServer.keyValue(db.name)), useAuthSecret: true, staticAuthSecrets: [] });
-    expect(code(await allocateAs(server, rest('logen')))).toBe(401);
-    await db.sql('INSERT INTO turn_secret (realm, value) VALUES ($1, $2), ($1, $3)', [REALM, 'logen', 'rotated-in']);
-    expect(succeeded(await allocateAs(server, rest('logen')))).toBe(true);
-    expect(succeeded(await allocateAs(server, rest('rotated-in')))).toBe(true);
-    await db.sql('DELETE FROM turn_secret WHERE value = $1', ['logen']);
-    expect(code(await allocateAs(server, rest('logen')))).toBe(401);
-    expect(succeeded(await allocateAs(server, rest('rotated-in')))).toBe(true);
-  });
-
-  it("applies the realm's user-quota from turn_realm_option", async () => {
-    const db = await newDb();
-    await addUser(db, 'dora', 'explorer');
-    await db.sql("INSERT INTO turn_realm_option (realm, opt, value) VALUES ($1, 'user-quota', '1')", [REALM]);
-    const server = await startServer(pgOptions(pgServer.keyValue(db.name)));
-    expect(succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(true);
-    expect(code(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(486);
-  });
-
-  it('keeps relaying and answers known users while PostgreSQL is stopped, says so once, and once when it is back', async () => {
-    logged.length = 0;
-    const db = await newDb();
-    await addUser(db, 'dora', 'explorer');
-    const server = await startServer(pgOptions(pgServer.keyValue(db.name)));
-    const { client, peer } = await channelToPeer(server);
-
-    await pgServer.stop();
-    try {
-      client.sendChannelData(0x4001, Buffer.from('while the database is down'));
-      expect((await peer.next()).data.toString()).toBe('while the database is down');
-      expect(succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(true);
-      expect(code(await allocateAs(server, { username: 'dora', password: 'wrong' }))).toBe(401);
-      expect(code(await allocateAs(server, { username: 'never-seen', password: 'x' }))).toBe(401);
-      expect(succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(true);
-      expect(logged.filter((m) => /PostgreSQL user database .* is unreachable/.test(m))).toHaveLength(1);
-    } finally {
-      await pgServer.restart();
-    }
-    expect(await eventually(async () => logged.some((m) => /PostgreSQL user database .* is reachable again/.test(m)), 15_000)).toBe(true);
-    await addUser(await reconnect(db.name), 'eve', 'later');
-    expect(succeeded(await allocateAs(server, { username: 'eve', password: 'later' }))).toBe(true);
-    expect(logged.filter((m) => /is unreachable/.test(m))).toHaveLength(1);
-    expect(logged.filter((m) => /is reachable again/.test(m))).toHaveLength(1);
-  });
-
-  it('starts while PostgreSQL does not answer, and uses it once it does', async () => {
-    logged.length = 0;
-    const db = await newDb();
-    await pgServer.stop();
-    let server: TurnServer;
-    try {
-      server = await startServer(pgOptions(pgServer.keyValue(db.name)));
-      expect(logged.filter((m) => /PostgreSQL user database .* is unreachable/.test(m))).toHaveLength(1);
-      expect(code(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(401);
-    } finally {
-      await pgServer.restart();
-    }
-    await addUser(await reconnect(db.name), 'dora', 'explorer');
-    expect(await eventually(async () => succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' })), 15_000)).toBe(true);
-  });
+describeSqlUserDb('the PostgreSQL user database (psql-userdb)', kit, {
+  kind: 'PostgreSQL',
+  newDb: async () => connect(await pgServer.newDatabase()),
+  connect,
+  // libpq's key=value form, and a postgresql:// URI.
+  options: (name, form) => pgOptions(form === 'documented' ? pgServer.keyValue(name) : pgServer.uri(name)),
+  stop: () => pgServer.stop(),
+  restart: () => pgServer.restart(),
 });
-
-/** After a restart the test's own connections are gone: a new one. */
-async function reconnect(name: string): Promise<Awaited<ReturnType<typeof newDb>>> {
-  const client = await pgServer.client(name);
-  return { name, sql: (text, values) => client.query(text, values) };
-}
-
-/** `turnpike admin ARGV` in this process: exit status, stdout lines, stderr. */
-async function admin(...argv: string[]): Promise<{ code: number; out: string[]; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runAdmin(argv, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out, err: err.join('\n') };
-}
 
 describe('turnadmin -e and turnpike admin credentials on PostgreSQL', () => {
   it("signs REST credentials with the realm's secret from psql-userdb, and the server accepts them", async () => {
-    const db = await newDb();
-    const conn = pgServer.keyValue(db.name);
+    const conn = pgServer.keyValue(await pgServer.newDatabase());
     expect(await admin('-s', 'from-postgres', '-r', REALM, '-e', conn)).toEqual({ code: 0, out: [], err: '' });
     const printed = await admin('credentials', '--user', 'web', '-n', '--use-auth-secret', '--realm', REALM, '--psql-userdb', conn);
     expect(printed.code, printed.err).toBe(0);
     const value = (label: string) => printed.out.find((l) => l.startsWith(`${label}: `))!.slice(label.length + 2);
     expect(value('password')).toBe(restPassword('from-postgres', value('username')));
-    const server = await startServer({ ...pgOptions(conn), useAuthSecret: true, staticAuthSecrets: [] });
-    expect(succeeded(await allocateAs(server, { username: value('username'), password: value('password') }))).toBe(true);
+    const server = await kit.startServer({ ...pgOptions(conn), useAuthSecret: true, staticAuthSecrets: [] });
+    expect(succeeded(await kit.allocateAs(server, { username: value('username'), password: value('password') }))).toBe(true);
   });
 
   it("says what is wrong, naming the database without its password: no coturn schema, nothing listening", async () => {

@@ -2,55 +2,22 @@
 // and coturn's turnadmin -e each list what the other wrote, in the same format; users added by
 // either relay turnutils_uclient's traffic through Turnpike (two relay threads) and through
 // coturn's own turnserver (--psql-userdb) on the same database.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parsePgConnection } from '../../src/config/pg-connection.js';
-import { createTurnServer } from '../../src/server.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
-import { runCoturnTurnadmin, runUclient, startCoturnOnUserDb, startPeer, type PeerHandle } from '../support/coturn-tools.js';
-import { startPgServer, type PgServer } from '../support/pg-server.js';
-import { freePortRange } from '../support/ports.js';
-import { startProcess, stopAllProcesses } from '../support/processes.js';
-import { testServerOptions } from '../support/server-options.js';
-import { ROOT } from '../support/turnpike-process.js';
+import { expectUsersRelay, fleetFixture, startBothServers } from '../support/fleet-userdb.js';
+import { startPgServer } from '../support/pg-server.js';
 
 const HOST = '127.0.0.1';
 const REALM = 'fleet.example';
-const TURNADMIN_JS = path.join(ROOT, 'dist/cli/turnadmin.js');
-// coturn's turnadmin prints its log lines on stdout too, after the data.
-const COTURN_LOG_LINE = /^\d+: : /;
 const cleanups = cleanupAfterEach();
 
-let pgServer: PgServer;
-let peer: PeerHandle;
-let dir: string;
-beforeAll(async () => {
-  if (!fs.existsSync(TURNADMIN_JS)) throw new Error(`${TURNADMIN_JS} not found (build Turnpike: npm run build)`);
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-psql-'));
-  pgServer = await startPgServer();
-  peer = await startPeer();
-}, 120_000);
-afterAll(async () => {
-  await peer?.stop();
-  await stopAllProcesses();
-  await pgServer?.remove();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
-
-async function run(cmd: string, args: string[]): Promise<string[]> {
-  const proc = cmd === 'turnadmin' ? await runCoturnTurnadmin(args, dir) : startProcess(cmd, args, { cwd: dir });
-  const { code } = await proc.exited;
-  expect(code, `${cmd} ${args.join(' ')}\n${proc.stdout}\n${proc.stderr}`).toBe(0);
-  return proc.stdout.split('\n').filter((l) => l !== '' && !COTURN_LOG_LINE.test(l));
-}
-const coturn = (...args: string[]) => run('turnadmin', args);
-const turnpike = (...args: string[]) => run(process.execPath, [TURNADMIN_JS, ...args]);
+const fleet = fleetFixture(startPgServer);
+const { coturn, turnpike } = fleet;
 
 describe("one PostgreSQL database, coturn's turnadmin -e and Turnpike's", () => {
   it('each lists, in the same format, what the other wrote', async () => {
-    const conn = pgServer.keyValue(await pgServer.newDatabase());
+    const conn = fleet.db().keyValue(await fleet.db().newDatabase());
     await coturn('-a', '-e', conn, '-u', 'alice', '-r', 'north.gov', '-p', 'secret');
     await coturn('-A', '-e', conn, '-u', 'root', '-p', 'adminpw');
     await coturn('-s', 'sharedsecret', '-e', conn, '-r', 'north.gov');
@@ -72,7 +39,7 @@ describe("one PostgreSQL database, coturn's turnadmin -e and Turnpike's", () => 
       expect(await turnpike(command, '-r', 'north.gov', '-e', conn), `${command} -r`).toEqual(await coturn(command, '-r', 'north.gov', '-e', conn));
     }
     // And the URI form reaches the same database.
-    const uri = pgServer.uri(conn.match(/dbname=(\S+)/)![1]!);
+    const uri = fleet.db().uri(conn.match(/dbname=(\S+)/)![1]!);
     expect(await turnpike('-l', '-e', uri)).toEqual(['carol[east.gov]', 'alice[north.gov]']);
 
     await turnpike('-d', '-e', conn, '-u', 'carol', '-r', 'east.gov');
@@ -86,34 +53,12 @@ describe("one PostgreSQL database, coturn's turnadmin -e and Turnpike's", () => 
 
 describe('users in PostgreSQL relay through Turnpike and through coturn', () => {
   it("users added by either turnadmin -e relay uclient's traffic through both servers, with 0 lost", async () => {
-    const dbName = await pgServer.newDatabase();
-    const conn = pgServer.keyValue(dbName);
+    const dbName = await fleet.db().newDatabase();
+    const conn = fleet.db().keyValue(dbName);
     await turnpike('-a', '-e', conn, '-u', 'by-turnpike', '-r', REALM, '-p', 'pw-turnpike');
     await coturn('-a', '-e', conn, '-u', 'by-coturn', '-r', REALM, '-p', 'pw-coturn');
 
-    const coturnServer = await startCoturnOnUserDb(HOST, REALM, ['--psql-userdb', conn]);
-    cleanups.push(() => coturnServer.stop());
-
-    const relayFirst = await freePortRange(HOST, 40);
-    const turnpikeServer = await createTurnServer(await testServerOptions({
-      realm: REALM, serverName: REALM, users: [], relayThreads: 2, noTcpRelay: true, minPort: relayFirst, maxPort: relayFirst + 39,
-      psqlUserDb: parsePgConnection(pgServer.uri(dbName)).connection,
-    }));
-    cleanups.push(() => turnpikeServer.close());
-
-    for (const [name, port, log] of [
-      ['coturn', coturnServer.port, () => coturnServer.readLog()],
-      ['Turnpike', turnpikeServer.udpAddresses[0]!.port, () => ''],
-    ] as const) {
-      for (const [user, password] of [['by-turnpike', 'pw-turnpike'], ['by-coturn', 'pw-coturn']]) {
-        const load = { host: HOST, port, noRtcp: true, clients: 2, messages: 20, peerAddr: peer.host, peerPort: peer.port, user, password, timeoutMs: 30_000 };
-        const r = await runUclient(load);
-        expect(r.exitCode, `${name}, ${user}: ${r.output}\n--- log ---\n${log()}`).toBe(0);
-        expect(r.received, `${name}, ${user}`).toBe(40);
-        expect(r.lostPackets, `${name}, ${user}`).toBe(0);
-      }
-      const wrong = await runUclient({ host: HOST, port, noRtcp: true, clients: 1, messages: 1, peerAddr: peer.host, peerPort: peer.port, user: 'by-coturn', password: 'wrong', timeoutMs: 15_000 });
-      expect(wrong.allocationFailed, `${name}: ${wrong.output}`).toBe(true);
-    }
+    const servers = await startBothServers(cleanups, HOST, REALM, ['--psql-userdb', conn], { psqlUserDb: parsePgConnection(fleet.db().uri(dbName)).connection });
+    await expectUsersRelay(HOST, fleet.peer(), servers, [['by-turnpike', 'pw-turnpike'], ['by-coturn', 'pw-coturn']]);
   }, 180_000);
 });

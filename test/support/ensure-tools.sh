@@ -6,7 +6,8 @@
 # start their own on a free port; the package's service is not started, see policy-rc.d below),
 # and tcpdump (what the kernel puts in relayed IP headers: the DF bit), and postgresql (the
 # psql-userdb tests run their own server from /usr/lib/postgresql/<version>/bin, which is not
-# on PATH; the package's cluster is not started, see policy-rc.d below).
+# on PATH; the package's cluster is not started, see policy-rc.d below), and mariadb-server (the
+# mysql-userdb tests run their own mariadbd in a temp data folder; the package's is not started).
 # Never skips: if a tool cannot be had, this fails loudly.
 set -euo pipefail
 
@@ -23,6 +24,8 @@ declare -A PACKAGE_OF=(
   [systemd-notify]=systemd
   [systemd-analyze]=systemd
   [postgres]=postgresql
+  [/usr/sbin/mariadbd]=mariadb-server
+  [mariadb-install-db]=mariadb-server
 )
 
 # Debian keeps the server binaries out of PATH, under the major version.
@@ -87,3 +90,4 @@ echo "ensure-tools: coturn tools present (turnserver $(turnserver --version 2>/d
 echo "ensure-tools: $(/usr/bin/chromium --version 2>/dev/null | head -n1)"
 echo "ensure-tools: $(redis-server --version 2>/dev/null | head -n1)"
 echo "ensure-tools: PostgreSQL $(ls -d /usr/lib/postgresql/*/bin/postgres | head -n1)"
+echo "ensure-tools: $(/usr/sbin/mariadbd --version 2>/dev/null | head -n1)"

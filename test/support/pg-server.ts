@@ -2,11 +2,12 @@
 // own data folder and socket folder under the temp dir, a free loopback port, no fsync, run as
 // the `postgres` user when the tests run as root (postgres refuses root), stopped by its pid.
 // Each test gets a fresh database with coturn's schema (/usr/share/coturn/schema.sql).
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { spawnUntilReady, stopChild, systemUserWhenRoot } from './db-process.js';
 import { freeTcpPort } from './ports.js';
 
 export const COTURN_SCHEMA_FILE = '/usr/share/coturn/schema.sql';
@@ -42,18 +43,11 @@ export function postgresBinDir(): string {
   return path.join(root, newest, 'bin');
 }
 
-/** postgres refuses to run as root: then it runs as the `postgres` user the package creates. */
-function runAs(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith('postgres:'));
-  const [, , uid, gid] = line?.split(':') ?? [];
-  if (uid === undefined || gid === undefined) throw new Error('running as root, and there is no postgres user to run PostgreSQL as');
-  return { uid: Number(uid), gid: Number(gid) };
-}
 
 export async function startPgServer(): Promise<PgServer> {
   const bin = postgresBinDir();
-  const owner = runAs();
+  // The server refuses to run as root: then it runs as the user its package creates.
+  const owner = systemUserWhenRoot('postgres');
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-pg-'));
   const dataDir = path.join(root, 'data');
   const socketDir = path.join(root, 'socket');
@@ -70,44 +64,19 @@ export async function startPgServer(): Promise<PgServer> {
   const port = await freeTcpPort();
   const clients: pg.Client[] = [];
   let proc: ChildProcess | undefined;
-  let log = '';
   let databases = 0;
 
   const launch = async () => {
-    log = '';
     // detached: its own process group, so that its backends can be signalled with it.
-    proc = spawn(
+    proc = await spawnUntilReady(
       path.join(bin, 'postgres'),
       ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', socketDir, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
-      { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...(owner ?? {}) },
+      /database system is ready to accept connections/,
+      { detached: true, ...(owner ?? {}) },
     );
-    const child = proc;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`postgres did not start:\n${log}`)), 60_000);
-      const onData = (chunk: Buffer) => {
-        log += chunk.toString();
-        if (log.includes('database system is ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`postgres exited (${code}):\n${log}`));
-      });
-    });
-    child.removeAllListeners('exit');
   };
-
-  const stop = async () => {
-    const child = proc;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    process.kill(child.pid!, 'SIGINT'); // fast shutdown: clients are disconnected
-    await exited;
-  };
+  // Fast shutdown: clients are disconnected.
+  const stop = () => stopChild(proc, 'SIGINT');
 
   const client = async (database: string) => {
     const c = new pg.Client({ host: socketDir, port, user: USER, database });

@@ -94,7 +94,6 @@ describe('bad input: exit 1 and one line on stderr', () => {
   });
 
   it.each([
-    ['-M', 'MySQL'],
     ['-N', 'Redis'],
     ['-J', 'MongoDB'],
   ])('%s: "not supported yet"', async (flag, what) => {

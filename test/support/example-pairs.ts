@@ -62,11 +62,11 @@ export const SKIPPED_SCRIPTS: ReadonlyMap<string, string> = new Map([
   ['longtermsecure/secure_dos_attack.sh', 'an endless loop of killed clients that stops them with killall/pkill by name; no pass or fail'],
   ['selfloadbalance/secure_dos_attack.sh', 'an endless loop of killed clients that stops them with killall/pkill by name, and deletes /var/log/turnserver/*'],
   ['longtermsecure/secure_sctp_client.sh', 'SCTP (-b): this kernel has no SCTP sockets ("Protocol not supported"), and Turnpike has no SCTP listener'],
-  ['longtermsecuredb/secure_relay_with_db_psql.sh', 'needs a PostgreSQL server: psql-userdb is not applied in Turnpike yet'],
+  ['longtermsecuredb/secure_relay_with_db_psql.sh', 'needs a PostgreSQL server at localhost with a coturn database: psql-userdb is tested on a PostgreSQL of its own instead (test/integration/psql-userdb.test.ts, test/interop/psql-userdb.test.ts)'],
   ['longtermsecuredb/secure_relay_with_db_mysql.sh', 'needs a MySQL server at localhost (its default socket) with a coturn database: mysql-userdb is tested on a MariaDB of its own instead (test/integration/mysql-userdb.test.ts, test/interop/mysql-userdb.test.ts)'],
   ['longtermsecuredb/secure_relay_with_db_mysql_ssl.sh', 'needs a MySQL server at localhost (its default socket) with a coturn database: mysql-userdb is tested on a MariaDB of its own instead (test/integration/mysql-userdb.test.ts, test/interop/mysql-userdb.test.ts)'],
   ['longtermsecuredb/secure_relay_with_db_mongo.sh', 'needs a MongoDB server: mongo-userdb is not planned in Turnpike (and Debian\'s coturn lacks MongoDB)'],
-  ['restapi/secure_relay_secret_with_db_psql.sh', 'needs a PostgreSQL server: psql-userdb is not applied in Turnpike yet'],
+  ['restapi/secure_relay_secret_with_db_psql.sh', 'needs a PostgreSQL server at localhost with a coturn database: psql-userdb is tested on a PostgreSQL of its own instead (test/integration/psql-userdb.test.ts, test/interop/psql-userdb.test.ts)'],
   ['restapi/secure_relay_secret_with_db_mysql.sh', 'needs a MySQL server at localhost (its default socket) with a coturn database: mysql-userdb is tested on a MariaDB of its own instead (test/integration/mysql-userdb.test.ts, test/interop/mysql-userdb.test.ts)'],
   ['restapi/secure_relay_secret_with_db_mongo.sh', 'needs a MongoDB server: mongo-userdb is not planned in Turnpike (and Debian\'s coturn lacks MongoDB)'],
 ]);

@@ -10,7 +10,7 @@ import { AdminError, UsageError } from './errors.js';
 import * as listing from './listing.js';
 import { canonicalOrigin } from './origin.js';
 import { REALM_OPTIONS, parseRequest, type AdminRequest, type Command, type RealmOption } from './request.js';
-import { openStore } from './open-store.js';
+import { openStore, type DatabaseChoice } from './open-store.js';
 import type { AdminStore } from './store.js';
 import { HELP, USAGE_LINE } from './usage.js';
 import { checkPassword, checkRealm, checkUserName, coturnRefusesName, quoted } from './validate.js';
@@ -21,14 +21,18 @@ export interface AdminIo {
   err(line: string): void;
 }
 
-export async function runTurnadmin(argv: readonly string[], io: AdminIo, prefix = 'turnadmin'): Promise<number> {
+/**
+ * `database`: the database to work on whatever argv says (the web admin gives the server's own,
+ * which may be a parsed connection rather than a flag's text).
+ */
+export async function runTurnadmin(argv: readonly string[], io: AdminIo, prefix = 'turnadmin', database?: DatabaseChoice): Promise<number> {
   try {
     const request = parseRequest(argv);
     if (request.help) {
       io.out(HELP.trimEnd());
       return 0;
     }
-    await execute(request, io, prefix);
+    await execute(request, io, prefix, database ?? request);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {
@@ -43,7 +47,7 @@ export async function runTurnadmin(argv: readonly string[], io: AdminIo, prefix 
 
 const READS = new Set<Command>(['list', 'list-admin', 'show-secret', 'list-origins', 'list-realm-options']);
 
-async function execute(req: AdminRequest, io: AdminIo, prefix: string): Promise<void> {
+async function execute(req: AdminRequest, io: AdminIo, prefix: string, database: DatabaseChoice): Promise<void> {
   const note = (text: string) => io.err(`${prefix}: ${text}`);
   if (req.command === 'key') {
     const user = newUserName(req, note);
@@ -62,7 +66,7 @@ async function execute(req: AdminRequest, io: AdminIo, prefix: string): Promise<
   // Check the input before the database is opened (or created).
   const work = planDatabaseWork(req, note);
   const access: Access = READS.has(req.command) ? 'read' : 'write';
-  const store = await openStore(req, access);
+  const store = await openStore(database, access);
   try {
     for (const line of await work(store)) io.out(line);
   } catch (error) {

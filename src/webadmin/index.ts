@@ -1,11 +1,20 @@
 /** The web admin page (`web-admin`): what `turnpike serve` starts when the option is set. */
+import type { DatabaseChoice } from '../admin/open-store.js';
 import type { LoadedConfig } from '../config/index.js';
+import type { ServerOptions } from '../config/server-options.js';
 import type { ServerControl } from '../control/server-control.js';
 import type { ConfigReloader } from '../lifecycle/reload.js';
 import type { Logger } from '../log/logger-interface.js';
 import { startWebAdmin, type WebAdmin } from './web-admin-server.js';
 
 export { startWebAdmin, type WebAdmin } from './web-admin-server.js';
+
+/** The SQL user database the server reads (Redis is not one turnadmin's store can write yet). */
+function managedDatabase(options: ServerOptions): DatabaseChoice | undefined {
+  if (options.psqlUserDb) return { db: undefined, psql: options.psqlUserDb };
+  if (options.mysqlUserDb) return { db: undefined, psql: undefined, mysql: options.mysqlUserDb };
+  return options.userDb === undefined ? undefined : { db: options.userDb, psql: undefined };
+}
 
 /** Started when configured; a failure is logged and the relay serves on without the page. */
 export async function startWebAdminFor(loaded: LoadedConfig, reloader: Pick<ConfigReloader, 'lastWarnings'>, control: ServerControl, logger: Logger): Promise<WebAdmin | undefined> {
@@ -17,7 +26,7 @@ export async function startWebAdminFor(loaded: LoadedConfig, reloader: Pick<Conf
       {
         options: options.webAdmin,
         tls: options.tls,
-        userDb: options.userDb,
+        userDb: managedDatabase(options),
         control,
         serverInfo: () => ({
           version: options.software,

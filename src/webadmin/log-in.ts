@@ -1,17 +1,17 @@
 /**
  * The web admin's login: the admin token (admin-token / admin-token-file, checked as the
  * HTTP admin interface checks it), or a coturn admin user (`turnadmin -A`, the admin_user
- * table of the SQLite userdb) with its password and its realm restriction.
+ * table of the user database) with its password and its realm restriction.
  */
 import { verifyEncryptedPassword } from '../admin/encrypted-password.js';
-import { openStore } from '../admin/open-store.js';
+import { openStore, type DatabaseChoice } from '../admin/open-store.js';
 import { tokenMatches } from '../control/bearer-token.js';
 import type { Principal } from './login-sessions.js';
 
 export interface LoginSources {
   readonly token: string | undefined;
-  /** The SQLite user database; undefined: no admin users. */
-  readonly userDb: string | undefined;
+  /** The user database (SQLite, PostgreSQL or MySQL); undefined: no admin users. */
+  readonly userDb: DatabaseChoice | undefined;
 }
 
 export type LoginForm = { readonly token: string } | { readonly user: string; readonly password: string };
@@ -30,7 +30,7 @@ export async function logIn(form: LoginForm, sources: LoginSources): Promise<Pri
     return sources.token !== undefined && tokenMatches(form.token, sources.token) ? { name: 'admin token', realm: '' } : undefined;
   }
   if (sources.userDb === undefined || form.user === '') return undefined;
-  const store = await openStore({ db: sources.userDb, psql: undefined }, 'read');
+  const store = await openStore(sources.userDb, 'read');
   try {
     const row = await store.adminUser(form.user);
     return row && verifyEncryptedPassword(form.password, row.password) ? { name: form.user, realm: row.realm ?? '' } : undefined;

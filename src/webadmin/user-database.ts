@@ -1,11 +1,12 @@
 /**
- * Users, REST secrets, origins and realm options of the SQLite userdb, from the web admin:
+ * Users, REST secrets, origins and realm options of the user database (SQLite, PostgreSQL or
+ * MySQL), from the web admin:
  * every change runs turnadmin's own command (runTurnadmin, the same checks and messages as
  * `turnadmin` on the command line), and listings read through turnadmin's AdminStore.
  * An admin user with a realm sees and changes that realm only.
  */
 import { createHash } from 'node:crypto';
-import { openStore } from '../admin/open-store.js';
+import { openStore, type DatabaseChoice } from '../admin/open-store.js';
 import { REALM_OPTIONS } from '../admin/request.js';
 import type { AdminStore } from '../admin/store.js';
 import { runTurnadmin } from '../admin/turnadmin.js';
@@ -26,7 +27,7 @@ const secretId = (realm: string, value: string): string => createHash('sha256').
 const mask = (value: string): string => `${value.slice(0, 2)}${'•'.repeat(8)}`;
 
 export class UserDatabaseAdmin {
-  constructor(private readonly file: string) {}
+  constructor(private readonly database: DatabaseChoice) {}
 
   listing(principal: Principal): Promise<UserDbListing> {
     const realm = principal.realm === '' ? undefined : principal.realm;
@@ -85,12 +86,12 @@ export class UserDatabaseAdmin {
 
   private async turnadmin(args: string[]): Promise<void> {
     const errors: string[] = [];
-    const status = await runTurnadmin([...args, `--userdb=${this.file}`], { out: () => {}, err: (line) => errors.push(line) }, 'turnadmin');
+    const status = await runTurnadmin(args, { out: () => {}, err: (line) => errors.push(line) }, 'turnadmin', this.database);
     if (status !== 0) throw new UserDbRefusal(errors.filter((line) => !line.startsWith('Usage')).join('\n'));
   }
 
   private async read<T>(fn: (store: AdminStore) => Promise<T>): Promise<T> {
-    const store = await openStore({ db: this.file, psql: undefined }, 'read');
+    const store = await openStore(this.database, 'read');
     try {
       return await fn(store);
     } finally {

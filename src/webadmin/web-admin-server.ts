@@ -4,6 +4,7 @@
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import type { DatabaseChoice } from '../admin/open-store.js';
 import { isLoopback } from '../config/admin-options.js';
 import { listenOnTcp } from '../control/admin-server.js';
 import type { ServerControl } from '../control/server-control.js';
@@ -26,8 +27,8 @@ export interface WebAdmin {
 export interface WebAdminSetup {
   readonly options: WebAdminOptions;
   readonly tls: TlsOptions;
-  /** The SQLite userdb: admin users to log in with, and the users the page manages. */
-  readonly userDb: string | undefined;
+  /** The user database (SQLite, PostgreSQL or MySQL): admin users to log in with, and the users the page manages. */
+  readonly userDb: DatabaseChoice | undefined;
   readonly control: ServerControl;
   serverInfo(): ServerInfo;
 }

@@ -12,7 +12,8 @@
  * Redis does not answer within LOOKUP_TIMEOUT_MS (down, slow, reconnecting) is answered from the
  * last known answer; the outage is logged once, and its end too. The client reconnects by itself.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { newRedisClient } from './redis-client.js';
 import type { RedisConnection } from '../config/redis-connection.js';
 import { describeRedisConnection } from '../config/redis-connection.js';
 import { longTermKey } from '../stun/integrity.js';
@@ -38,19 +39,7 @@ export class RedisUserDb implements RemoteUserDb {
   ) {
     this.where = describeRedisConnection(connection);
     this.reachability = new Reachability(log, `Redis user database ${this.where}`);
-    this.client = new Redis({
-      host: connection.host,
-      port: connection.port,
-      db: connection.db,
-      username: connection.username,
-      password: connection.password,
-      connectTimeout: connection.connectTimeoutSeconds > 0 ? connection.connectTimeoutSeconds * 1000 : 10_000,
-      // Fail at once while disconnected: the last known answer is used, never a queued wait.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: (times) => Math.min(100 * times, 2000),
-      lazyConnect: true,
-    });
+    this.client = newRedisClient(connection);
     this.client.on('error', (error: Error) => this.reachability.down(error.message));
     this.client.on('ready', () => this.reachability.up());
   }

@@ -98,6 +98,8 @@ export interface ServerOptions {
   readonly userDb: string | undefined;
   /** coturn's Redis user database (`redis-userdb`), shared by a fleet; read per request, with a timeout. */
   readonly redisUserDb?: RedisConnection;
+  /** coturn's Redis statistics database (`redis-statsdb`): allocation statuses and traffic, published. */
+  readonly redisStatsDb?: RedisConnection;
   /** coturn's PostgreSQL user database (`psql-userdb`), shared by a fleet; one query per lookup, with a timeout. */
   readonly psqlUserDb?: PgConnection;
   /** TURN REST API (`use-auth-secret`, or any `static-auth-secret`). */

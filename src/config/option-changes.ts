@@ -21,6 +21,7 @@ const CONF_NAMES: Partial<Record<Key, string>> = {
   users: 'user',
   userDb: 'userdb',
   redisUserDb: 'redis-userdb',
+  redisStatsDb: 'redis-statsdb',
   psqlUserDb: 'psql-userdb',
   staticAuthSecrets: 'static-auth-secret',
   allowedPeerIps: 'allowed-peer-ip',

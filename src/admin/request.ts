@@ -45,6 +45,8 @@ export interface AdminRequest {
   readonly db: string | undefined;
   /** -e CONNECTION (PostgreSQL); undefined when -b is given after it. */
   readonly psql: string | undefined;
+  /** -N CONNECTION: coturn's Redis user database. */
+  readonly redis: string | undefined;
   /** Raw values of --max-bps, --total-quota, --user-quota, as given. */
   readonly realmOptions: ReadonlyMap<RealmOption, string>;
 }
@@ -68,9 +70,9 @@ const SPECS: FlagSpec[] = [
   { name: 'origin', short: 'o', takesValue: true },
   ...REALM_OPTIONS.map((name) => ({ name, takesValue: true })),
   { name: 'psql-userdb', short: 'e', aliases: ['sql-userdb'], takesValue: true },
+  { name: 'redis-userdb', short: 'N', takesValue: true },
   // Accepted so that they get a clear "not supported" rather than "unknown option".
   { name: 'mysql-userdb', short: 'M', takesValue: true },
-  { name: 'redis-userdb', short: 'N', takesValue: true },
   { name: 'mongo-userdb', short: 'J', takesValue: true },
   { name: 'generate-encrypted-password-aes', short: 'E', takesValue: false },
   { name: 'key-path', short: 'x', takesValue: true },
@@ -80,7 +82,6 @@ const SPECS: FlagSpec[] = [
 
 const UNSUPPORTED: Record<string, string> = {
   'mysql-userdb': 'MySQL user databases are not supported yet; use an SQLite file with -b',
-  'redis-userdb': 'Redis user databases are not supported yet; use an SQLite file with -b',
   'mongo-userdb': 'MongoDB user databases are not supported yet; use an SQLite file with -b',
   'generate-encrypted-password-aes': 'AES-encrypted passwords are not supported yet',
   'key-path': 'AES-encrypted passwords are not supported yet',
@@ -111,8 +112,8 @@ export function parseRequest(argv: readonly string[]): ParsedRequest {
     if (value !== undefined) realmOptions.set(name, value);
   }
   const command = first.spec.name as Command;
-  // coturn keeps one database: -b and -e set the same thing, and the one given last counts.
-  const database = flags.filter((f) => f.spec.name === 'userdb' || f.spec.name === 'psql-userdb').at(-1);
+  // coturn keeps one database: -b, -e and -N set the same thing, and the one given last counts.
+  const database = flags.filter((f) => ['userdb', 'psql-userdb', 'redis-userdb'].includes(f.spec.name)).at(-1);
   return {
     help: false,
     command,
@@ -124,6 +125,7 @@ export function parseRequest(argv: readonly string[]): ParsedRequest {
     secret: VALUE_WITH_COMMAND.has(command) ? commands.at(-1)?.value : undefined,
     db: database?.spec.name === 'userdb' ? database.value : undefined,
     psql: database?.spec.name === 'psql-userdb' ? database.value : undefined,
+    redis: database?.spec.name === 'redis-userdb' ? database.value : undefined,
     realmOptions,
   };
 }

@@ -1,7 +1,7 @@
 /** turnadmin's usage line and help, in coturn's layout, with what Turnpike does differently. */
 
 export const USAGE_LINE =
-  'Usage: turnadmin COMMAND [-b FILE | -e CONNECTION] [-u USER] [-r REALM] [-p PASSWORD] [-o ORIGIN] (turnadmin --help lists them)';
+  'Usage: turnadmin COMMAND [-b FILE | -e CONNECTION | -N CONNECTION] [-u USER] [-r REALM] [-p PASSWORD] [-o ORIGIN] (turnadmin --help lists them)';
 
 export const HELP = `Usage: turnadmin [command] [options]
 
@@ -33,7 +33,10 @@ Options with mandatory values:
 					/var/db/turndb, /usr/local/var/db/turndb, /var/lib/turn/turndb
 	-e, --psql-userdb, --sql-userdb	PostgreSQL database with coturn's schema: libpq's
 					"host=H dbname=D user=U password=P connect_timeout=30"
-					or postgresql://U:P@H:PORT/D (the last of -b and -e counts)
+					or postgresql://U:P@H:PORT/D
+	-N, --redis-userdb		Redis database in coturn's key layout:
+					"ip=H port=6379 dbname=0 password=P"
+					(the last of -b, -e and -N counts)
 	-u, --user			user name
 	-r, --realm			realm
 	-p, --password			password
@@ -42,7 +45,7 @@ Options with mandatory values:
 					realm option values (whole numbers; 0 removes)
 	-h, --help			this help
 
-Not supported yet (exit status 1): -M/--mysql-userdb, -N/--redis-userdb, -J/--mongo-userdb,
+Not supported yet (exit status 1): -M/--mysql-userdb, -J/--mongo-userdb,
 and the AES options -E, -x, -f, -v.
 
 Exit status: 0 done, 1 bad input or database problem, 2 bad command line.

@@ -9,18 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePgConnection } from '../../src/config/pg-connection.js';
 import { createTurnServer } from '../../src/server.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
-import { runCoturnTurnadmin, runUclient, startCoturnOnUserDb, startPeer, type PeerHandle } from '../support/coturn-tools.js';
+import { runUclient, startCoturnOnUserDb, startPeer, type PeerHandle } from '../support/coturn-tools.js';
 import { startPgServer, type PgServer } from '../support/pg-server.js';
 import { freePortRange } from '../support/ports.js';
-import { startProcess, stopAllProcesses } from '../support/processes.js';
+import { stopAllProcesses } from '../support/processes.js';
 import { testServerOptions } from '../support/server-options.js';
-import { ROOT } from '../support/turnpike-process.js';
+import { TURNADMIN_JS, turnadminRuns } from '../support/turnadmin-runs.js';
 
 const HOST = '127.0.0.1';
 const REALM = 'fleet.example';
-const TURNADMIN_JS = path.join(ROOT, 'dist/cli/turnadmin.js');
-// coturn's turnadmin prints its log lines on stdout too, after the data.
-const COTURN_LOG_LINE = /^\d+: : /;
 const cleanups = cleanupAfterEach();
 
 let pgServer: PgServer;
@@ -39,14 +36,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(cmd: string, args: string[]): Promise<string[]> {
-  const proc = cmd === 'turnadmin' ? await runCoturnTurnadmin(args, dir) : startProcess(cmd, args, { cwd: dir });
-  const { code } = await proc.exited;
-  expect(code, `${cmd} ${args.join(' ')}\n${proc.stdout}\n${proc.stderr}`).toBe(0);
-  return proc.stdout.split('\n').filter((l) => l !== '' && !COTURN_LOG_LINE.test(l));
-}
-const coturn = (...args: string[]) => run('turnadmin', args);
-const turnpike = (...args: string[]) => run(process.execPath, [TURNADMIN_JS, ...args]);
+const { coturn, turnpike } = turnadminRuns(() => dir);
 
 describe("one PostgreSQL database, coturn's turnadmin -e and Turnpike's", () => {
   it('each lists, in the same format, what the other wrote', async () => {

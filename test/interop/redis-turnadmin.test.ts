@@ -6,17 +6,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupAfterEach } from '../support/cleanups.js';
-import { runCoturnTurnadmin, runUclient, startPeer, type PeerHandle } from '../support/coturn-tools.js';
+import { runUclient, startPeer, type PeerHandle } from '../support/coturn-tools.js';
 import { startInProcessServer } from '../support/in-process-server.js';
-import { startProcess, stopAllProcesses } from '../support/processes.js';
+import { stopAllProcesses } from '../support/processes.js';
 import { startRedisServer } from '../support/redis-server.js';
-import { ROOT } from '../support/turnpike-process.js';
+import { TURNADMIN_JS, turnadminRuns } from '../support/turnadmin-runs.js';
 
 const HOST = '127.0.0.1';
 const REALM = 'fleet.example';
-const TURNADMIN_JS = path.join(ROOT, 'dist/cli/turnadmin.js');
-// coturn's turnadmin prints its log lines on stdout too, after the data.
-const COTURN_LOG_LINE = /^\d+: : /;
 const cleanups = cleanupAfterEach();
 
 let peer: PeerHandle;
@@ -32,14 +29,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-async function run(cmd: string, args: string[]): Promise<string[]> {
-  const proc = cmd === 'turnadmin' ? await runCoturnTurnadmin(args, dir) : startProcess(cmd, args, { cwd: dir });
-  const { code } = await proc.exited;
-  expect(code, `${cmd} ${args.join(' ')}\n${proc.stdout}\n${proc.stderr}`).toBe(0);
-  return proc.stdout.split('\n').filter((l) => l !== '' && !COTURN_LOG_LINE.test(l));
-}
-const coturn = (...args: string[]) => run('turnadmin', args);
-const turnpike = (...args: string[]) => run(process.execPath, [TURNADMIN_JS, ...args]);
+const { coturn, turnpike } = turnadminRuns(() => dir);
 
 describe("one Redis user database, coturn's turnadmin -N and Turnpike's", () => {
   it('each lists, in the same format and order, what the other wrote', async () => {

@@ -13,7 +13,7 @@
  * -X deletes the realm's secrets (coturn's -N removes an empty secret, that is nothing).
  */
 import type { Redis } from 'ioredis';
-import { newRedisClient } from '../auth/redis-client.js';
+import { connectOnce, newRedisClient } from '../auth/redis-client.js';
 import { describeRedisConnection, parseRedisConnection, type RedisConnection } from '../config/redis-connection.js';
 import { AdminError } from './errors.js';
 import type { RealmOption } from './request.js';
@@ -35,14 +35,9 @@ export class RedisAdminStore implements UserStore {
     if (parsed.connection === undefined) throw new AdminError(`-N: ${parsed.error}`);
     const where = describeRedisConnection(parsed.connection);
     const client = newRedisClient(parsed.connection);
-    let cause: Error | undefined; // connect() says only "Connection is closed"; the error event says why
-    client.on('error', (error: Error) => (cause ??= error));
-    try {
-      await client.connect();
-    } catch (error) {
-      client.disconnect();
-      throw new AdminError(`Redis user database ${where}: cannot connect: ${(cause ?? (error as Error)).message}`);
-    }
+    await connectOnce(client).catch((error: Error) => {
+      throw new AdminError(`Redis user database ${where}: cannot connect: ${error.message}`);
+    });
     return new RedisAdminStore(client, where);
   }
 

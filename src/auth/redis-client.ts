@@ -20,3 +20,18 @@ export function newRedisClient(connection: RedisConnection): Redis {
     lazyConnect: true,
   });
 }
+
+/**
+ * Connects once, for a command-line tool: rejects with why (connect() itself says only
+ * "Connection is closed"; the error event has the reason), and stops the reconnecting.
+ */
+export async function connectOnce(client: Redis): Promise<void> {
+  let cause: Error | undefined;
+  client.on('error', (error: Error) => (cause ??= error));
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    throw cause ?? error;
+  }
+}

@@ -7,6 +7,7 @@ import type { RedisConnection } from '../../src/config/redis-connection.js';
 import type { StaticUser } from '../../src/config/server-options.js';
 import type { TurnServer } from '../../src/server.js';
 import { longTermKey } from '../../src/stun/index.js';
+import { runAdminCommand } from '../../src/control/admin-cli.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { runUclient, startCoturnOnUserDb, startPeer, type PeerHandle } from '../support/coturn-tools.js';
 import { startInProcessServer } from '../support/in-process-server.js';
@@ -102,6 +103,17 @@ describe('redis-statsdb', () => {
       expect(deleted.has(key), key).toBe(false);
       expect(await fleetRedis.client.get(key)).toMatch(/^(new|refreshed) lifetime=\d+, type=UDP, local=127\.0\.0\.[12]:\d+, remote=127\.0\.0\.1:\d+, ssl=NONE, cipher=NONE$/);
       expect(await fleetRedis.client.ttl(key)).toBe(-1);
+    }
+
+    // turnpike admin sessions --fleet: every node's live allocations, one line each, from those keys.
+    const lines: string[] = [];
+    const io = { out: (l: string) => void lines.push(l), err: (l: string) => void lines.push(l) };
+    expect(await runAdminCommand(['sessions', '--fleet', '--redis-statsdb', `ip=127.0.0.1 port=${fleetRedis.port}`], io), lines.join('\n')).toBe(0);
+    expect(lines[0]).toMatch(/^NODE +ID +USER +REALM +TRANSPORT +CLIENT +LIFETIME +STATUS$/);
+    expect(lines).toHaveLength(keys.length + 1);
+    for (const [i, n] of nodes.entries()) {
+      const node = `${n.host}:${servers[i]!.udpAddresses[0]!.port}`;
+      expect(lines.filter((l) => l.startsWith(`${node} `) && l.includes(` ${n.user} `)), node).toHaveLength(keys.filter((k) => k.includes(`/user/${n.user}/`)).length);
     }
   });
 

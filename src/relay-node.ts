@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mysqlUserDb } from './auth/mysql-userdb.js';
 import { pgUserDb } from './auth/pg-userdb.js';
 import { RedisUserDb } from './auth/redis-userdb.js';
+import { RedisStatsDb } from './stats/redis-statsdb.js';
 import type { RemoteUserDb } from './auth/remote-userdb.js';
 import { UserDb, openUserDb } from './auth/userdb.js';
 import type { ServerOptions } from './config/server-options.js';
@@ -107,6 +108,7 @@ export class RelayNode {
     private peerPolicy: PeerPolicy,
     /** RFC 5780's listening ports, filled in as the listeners bind; undefined when it is off. */
     private readonly alternates: AlternateEndpoints | undefined,
+    private readonly statsDb: RedisStatsDb | undefined,
   ) {}
 
   private running: Listeners | undefined;
@@ -127,6 +129,9 @@ export class RelayNode {
     // redis-userdb, psql-userdb, mysql-userdb: connected (or found unreachable) before the first request; reconnects by itself.
     const remoteUserDb = remoteUserDbOf(options, logger);
     await remoteUserDb?.start(options.realm);
+    // redis-statsdb: each node (each relay worker) publishes its own allocations, never waiting for Redis.
+    const statsDb = options.redisStatsDb ? new RedisStatsDb(options.redisStatsDb, logger) : undefined;
+    statsDb?.start();
     const nonces = new NonceIssuer(options.staleNonce, parts.secrets.nonce);
     const peerPolicy = peerPolicyOf(options, own);
     const alternates = rfc5780Wanted(options, listeningIps) ? new AlternateEndpoints(listeningIps) : undefined;
@@ -142,12 +147,13 @@ export class RelayNode {
       alternateAddresses: alternates,
       realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : remoteUserDb ? (realm) => remoteUserDb.realmOptions(realm) : undefined,
       onAllocationEnded: (allocation) => parts.onAllocationEnded?.(allocation),
+      allocationReports: statsDb,
       otherWorkers: parts.otherWorkers,
       mobilityTickets: new MobilityTickets(parts.secrets.mobility),
       logger,
       clock: Date.now,
     });
-    return new RelayNode(engine, relays, tcpRelays, userDb, parts, remoteUserDb, own, nonces, peerPolicy, alternates);
+    return new RelayNode(engine, relays, tcpRelays, userDb, parts, remoteUserDb, own, nonces, peerPolicy, alternates, statsDb);
   }
 
   get listeners(): Listeners {
@@ -209,5 +215,6 @@ export class RelayNode {
     await this.running?.close();
     this.userDb?.close();
     await this.remoteUserDb?.close();
+    await this.statsDb?.close();
   }
 }

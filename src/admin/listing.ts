@@ -28,9 +28,11 @@ export function originLines(rows: readonly OriginRow[]): string[] {
   return rows.map((r) => `${text(r.origin)} ==>> ${text(r.realm)}`);
 }
 
-/** -G: `option[realm]=value`. */
-export function realmOptionLines(rows: readonly RealmOptionRow[]): string[] {
-  return rows.map((r) => `${text(r.opt)}[${text(r.realm)}]=${text(r.value)}`);
+/** -G: `option[realm]=value`; coturn's Redis driver prints `realm/option = value`. */
+export function realmOptionLines(rows: readonly RealmOptionRow[], kind: 'sqlite' | 'postgresql' | 'mysql' | 'redis'): string[] {
+  return kind === 'redis'
+    ? rows.map((r) => `${r.realm}/${r.opt} = ${r.value}`)
+    : rows.map((r) => `${text(r.opt)}[${text(r.realm)}]=${text(r.value)}`);
 }
 
 /** -k: `0x` and the 32 lowercase hex digits of the key. */

@@ -1,9 +1,9 @@
-/** The user database turnadmin works on: PostgreSQL (-e), MySQL (-M), else SQLite (-b FILE, or the first default file). */
+/** The user database turnadmin works on: Redis (-N), PostgreSQL (-e), MySQL (-M), else SQLite (-b FILE, or the first default file). */
 import type { MysqlConnection } from '../config/mysql-connection.js';
 import type { PgConnection } from '../config/pg-connection.js';
 import { resolveDbPath, type Access } from './database.js';
 import { SqliteConnection } from './sqlite-connection.js';
-import { AdminStore } from './store.js';
+import { AdminStore, type UserStore } from './store.js';
 
 export interface DatabaseChoice {
   /** -b FILE */
@@ -12,10 +12,16 @@ export interface DatabaseChoice {
   readonly psql: string | PgConnection | undefined;
   /** -M CONNECTION, or mysql-userdb as the server's configuration has it. */
   readonly mysql?: string | MysqlConnection | undefined;
+  /** -N CONNECTION. */
+  readonly redis?: string;
 }
 
-export async function openStore(choice: DatabaseChoice, access: Access): Promise<AdminStore> {
-  // The drivers are loaded only for -e and -M: every other turnadmin run starts without them.
+export async function openStore(choice: DatabaseChoice, access: Access): Promise<UserStore> {
+  // The drivers are loaded only for -N, -e and -M: every other turnadmin run starts without them.
+  if (choice.redis !== undefined) {
+    const { RedisAdminStore } = await import('./redis-store.js');
+    return RedisAdminStore.open(choice.redis);
+  }
   if (choice.psql !== undefined) {
     const { PgAdminConnection } = await import('./pg-admin-connection.js');
     return new AdminStore(await PgAdminConnection.open(choice.psql));

@@ -41,12 +41,14 @@ export interface AdminRequest {
   readonly origin: string | undefined;
   /** The value of -s or -X. */
   readonly secret: string | undefined;
-  /** -b FILE; undefined when -e or -M is given after it. */
+  /** -b FILE; undefined when -e, -M or -N is given after it. */
   readonly db: string | undefined;
-  /** -e CONNECTION (PostgreSQL); undefined when -b or -M is given after it. */
+  /** -e CONNECTION (PostgreSQL); undefined when -b, -M or -N is given after it. */
   readonly psql: string | undefined;
-  /** -M CONNECTION (MySQL/MariaDB); undefined when -b or -e is given after it. */
+  /** -M CONNECTION (MySQL/MariaDB); undefined when -b, -e or -N is given after it. */
   readonly mysql: string | undefined;
+  /** -N CONNECTION: coturn's Redis user database; undefined when -b, -e or -M is given after it. */
+  readonly redis: string | undefined;
   /** Raw values of --max-bps, --total-quota, --user-quota, as given. */
   readonly realmOptions: ReadonlyMap<RealmOption, string>;
 }
@@ -71,8 +73,8 @@ const SPECS: FlagSpec[] = [
   ...REALM_OPTIONS.map((name) => ({ name, takesValue: true })),
   { name: 'psql-userdb', short: 'e', aliases: ['sql-userdb'], takesValue: true },
   { name: 'mysql-userdb', short: 'M', takesValue: true },
-  // Accepted so that they get a clear "not supported" rather than "unknown option".
   { name: 'redis-userdb', short: 'N', takesValue: true },
+  // Accepted so that it gets a clear "not supported" rather than "unknown option".
   { name: 'mongo-userdb', short: 'J', takesValue: true },
   { name: 'generate-encrypted-password-aes', short: 'E', takesValue: false },
   { name: 'key-path', short: 'x', takesValue: true },
@@ -80,10 +82,9 @@ const SPECS: FlagSpec[] = [
   { name: 'verify', short: 'v', takesValue: true },
 ];
 
-const DATABASE_FLAGS = new Set(['userdb', 'psql-userdb', 'mysql-userdb']);
+const DATABASE_FLAGS = new Set(['userdb', 'psql-userdb', 'mysql-userdb', 'redis-userdb']);
 
 const UNSUPPORTED: Record<string, string> = {
-  'redis-userdb': 'Redis user databases are not supported yet; use an SQLite file with -b',
   'mongo-userdb': 'MongoDB user databases are not supported yet; use an SQLite file with -b',
   'generate-encrypted-password-aes': 'AES-encrypted passwords are not supported yet',
   'key-path': 'AES-encrypted passwords are not supported yet',
@@ -114,7 +115,7 @@ export function parseRequest(argv: readonly string[]): ParsedRequest {
     if (value !== undefined) realmOptions.set(name, value);
   }
   const command = first.spec.name as Command;
-  // coturn keeps one database: -b, -e and -M set the same thing, and the one given last counts.
+  // coturn keeps one database: -b, -e, -M and -N set the same thing, and the one given last counts.
   const database = flags.filter((f) => DATABASE_FLAGS.has(f.spec.name)).at(-1);
   return {
     help: false,
@@ -128,6 +129,7 @@ export function parseRequest(argv: readonly string[]): ParsedRequest {
     db: database?.spec.name === 'userdb' ? database.value : undefined,
     psql: database?.spec.name === 'psql-userdb' ? database.value : undefined,
     mysql: database?.spec.name === 'mysql-userdb' ? database.value : undefined,
+    redis: database?.spec.name === 'redis-userdb' ? database.value : undefined,
     realmOptions,
   };
 }

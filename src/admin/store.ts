@@ -55,8 +55,16 @@ function upsert(conn: SqlConnection, table: string, columns: readonly string[], 
   return `INSERT INTO ${table} ${values} ON CONFLICT (${key.join(', ')}) ${update}`;
 }
 
+/** What turnadmin's commands work on: AdminStore over SQL, RedisAdminStore (redis-store.ts) over Redis. */
+export type UserStore = { readonly [K in keyof AdminStore]: AdminStore[K] };
+
 export class AdminStore {
   constructor(private readonly conn: SqlConnection) {}
+
+  /** Which database: listings differ where coturn's drivers print them differently. */
+  get kind(): SqlConnection['dialect'] | 'redis' {
+    return this.conn.dialect;
+  }
 
   get where(): string {
     return this.conn.where;

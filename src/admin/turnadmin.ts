@@ -11,7 +11,7 @@ import * as listing from './listing.js';
 import { canonicalOrigin } from './origin.js';
 import { REALM_OPTIONS, parseRequest, type AdminRequest, type Command, type RealmOption } from './request.js';
 import { openStore, type DatabaseChoice } from './open-store.js';
-import type { AdminStore } from './store.js';
+import type { UserStore } from './store.js';
 import { HELP, USAGE_LINE } from './usage.js';
 import { checkPassword, checkRealm, checkUserName, coturnRefusesName, quoted } from './validate.js';
 
@@ -76,7 +76,7 @@ async function execute(req: AdminRequest, io: AdminIo, prefix: string, database:
   }
 }
 
-type DatabaseWork = (store: AdminStore) => Promise<string[]>;
+type DatabaseWork = (store: UserStore) => Promise<string[]>;
 
 /** A database command, its input checked: what it does to the store, and its stdout lines. */
 function planDatabaseWork(req: AdminRequest, note: (text: string) => void): DatabaseWork {
@@ -89,7 +89,7 @@ function planDatabaseWork(req: AdminRequest, note: (text: string) => void): Data
   const origin = () => canonicalOrigin(need(req, req.origin, 'origin', '-o ORIGIN'));
   const secret = () => need(req, req.secret, 'secret', `${req.commandFlag} SECRET`);
   const missing = (what: string) => note(`note: ${what}; nothing deleted`);
-  const done = (write: (store: AdminStore) => Promise<void>): DatabaseWork => async (store) => {
+  const done = (write: (store: UserStore) => Promise<void>): DatabaseWork => async (store) => {
     await write(store);
     return [];
   };
@@ -166,7 +166,7 @@ function planDatabaseWork(req: AdminRequest, note: (text: string) => void): Data
       );
     }
     case 'list-realm-options':
-      return async (store) => listing.realmOptionLines(await store.realmOptions(req.realm));
+      return async (store) => listing.realmOptionLines(await store.realmOptions(req.realm), store.kind);
     case 'key':
     case 'generate-encrypted-password':
       throw new Error(`${req.command} needs no database`);

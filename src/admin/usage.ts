@@ -1,7 +1,7 @@
 /** turnadmin's usage line and help, in coturn's layout, with what Turnpike does differently. */
 
 export const USAGE_LINE =
-  'Usage: turnadmin COMMAND [-b FILE | -e CONNECTION] [-u USER] [-r REALM] [-p PASSWORD] [-o ORIGIN] (turnadmin --help lists them)';
+  'Usage: turnadmin COMMAND [-b FILE | -e CONNECTION | -N CONNECTION] [-u USER] [-r REALM] [-p PASSWORD] [-o ORIGIN] (turnadmin --help lists them)';
 
 export const HELP = `Usage: turnadmin [command] [options]
 
@@ -36,7 +36,9 @@ Options with mandatory values:
 					or postgresql://U:P@H:PORT/D
 	-M, --mysql-userdb		MySQL/MariaDB database with coturn's schema:
 					"host=H dbname=D user=U password=P port=3306 connect_timeout=10"
-					(the last of -b, -e and -M counts)
+	-N, --redis-userdb		Redis database in coturn's key layout:
+					"ip=H port=6379 dbname=0 password=P"
+					(the last of -b, -e, -M and -N counts)
 	-u, --user			user name
 	-r, --realm			realm
 	-p, --password			password
@@ -45,7 +47,7 @@ Options with mandatory values:
 					realm option values (whole numbers; 0 removes)
 	-h, --help			this help
 
-Not supported yet (exit status 1): -N/--redis-userdb, -J/--mongo-userdb,
+Not supported yet (exit status 1): -J/--mongo-userdb,
 and the AES options -E, -x, -f, -v.
 
 Exit status: 0 done, 1 bad input or database problem, 2 bad command line.

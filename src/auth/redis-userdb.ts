@@ -4,7 +4,8 @@
  *
  *   turn/realm/<realm>/user/<name>/key        the long-term key, 32 hex digits
  *   turn/realm/<realm>/user/<name>/password   or the password in clear (used when there is no valid key)
- *   turn/realm/<realm>/secret/<any id>        a TURN REST API secret (KEYS …/secret/*, as coturn)
+ *   turn/realm/<realm>/secret                 a set of TURN REST API secrets (coturn's layout)
+ *   turn/realm/<realm>/secret/<any id>        also read: one secret each
  *   turn/realm/<realm>/max-bps|total-quota|user-quota   the realm's options
  *   turn/oauth/kid/<kid>                      an oAuth key: hash of ikm_key, timestamp, lifetime, as_rs_alg, realm
  *
@@ -12,7 +13,8 @@
  * Redis does not answer within LOOKUP_TIMEOUT_MS (down, slow, reconnecting) is answered from the
  * last known answer; the outage is logged once, and its end too. The client reconnects by itself.
  */
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { newRedisClient } from './redis-client.js';
 import type { RedisConnection } from '../config/redis-connection.js';
 import { describeRedisConnection } from '../config/redis-connection.js';
 import { longTermKey } from '../stun/integrity.js';
@@ -38,19 +40,7 @@ export class RedisUserDb implements RemoteUserDb {
   ) {
     this.where = describeRedisConnection(connection);
     this.reachability = new Reachability(log, `Redis user database ${this.where}`);
-    this.client = new Redis({
-      host: connection.host,
-      port: connection.port,
-      db: connection.db,
-      username: connection.username,
-      password: connection.password,
-      connectTimeout: connection.connectTimeoutSeconds > 0 ? connection.connectTimeoutSeconds * 1000 : 10_000,
-      // Fail at once while disconnected: the last known answer is used, never a queued wait.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: (times) => Math.min(100 * times, 2000),
-      lazyConnect: true,
-    });
+    this.client = newRedisClient(connection);
     this.client.on('error', (error: Error) => this.reachability.down(error.message));
     this.client.on('ready', () => this.reachability.up());
   }
@@ -94,10 +84,12 @@ export class RedisUserDb implements RemoteUserDb {
   /** The realm's REST API secrets. */
   async secretsFor(realm: string): Promise<readonly string[]> {
     const result = await this.ask(async () => {
+      // coturn's layout: the members of the set turn/realm/<realm>/secret (what turnadmin -N -s adds).
+      const members = await this.client.smembers(`turn/realm/${realm}/secret`);
+      // And, as Turnpike read them before, string keys under turn/realm/<realm>/secret/.
       const names = await this.client.keys(`turn/realm/${escapeGlob(realm)}/secret/*`);
-      if (names.length === 0) return [];
-      const values = await this.client.mget(...names.sort());
-      return values.filter((v): v is string => v != null);
+      const values = names.length > 0 ? await this.client.mget(...names.sort()) : [];
+      return [...members, ...values.filter((v): v is string => v != null)];
     });
     if (!result.ok) return this.lastKnownSecrets.get(realm) ?? [];
     remember(this.lastKnownSecrets, realm, result.value);

@@ -51,6 +51,8 @@ export class Reachability {
     private readonly log: RemoteUserDbLog,
     /** e.g. "Redis user database redis://127.0.0.1:6379/0" */
     private readonly what: string,
+    /** What the server does meanwhile, for the one line that tells of an outage. */
+    private readonly meanwhile = 'answering from the last known users, secrets and realm options until it is back',
   ) {}
 
   get isDown(): boolean {
@@ -60,7 +62,7 @@ export class Reachability {
   down(reason: string): void {
     if (this.closed || this.unreachable) return;
     this.unreachable = true;
-    this.log.warn(`${this.what} is unreachable (${reason}); answering from the last known users, secrets and realm options until it is back`);
+    this.log.warn(`${this.what} is unreachable (${reason}); ${this.meanwhile}`);
   }
 
   up(): void {

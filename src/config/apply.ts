@@ -6,6 +6,7 @@ import { adminOptions } from './admin-options.js';
 import { webAdminOptions } from './web-admin-options.js';
 import { resolveAuth } from './auth-options.js';
 import { auxServers, redirectOptions } from './redirect-options.js';
+import { redisStatsDbOption } from './statsdb-options.js';
 import { ConfigError, describeOrigin, located, type Origin } from './errors.js';
 import { frozenMap } from './freeze.js';
 import { COTURN_TIMESTAMP_FORMAT } from '../log/strftime.js';
@@ -126,6 +127,7 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     metrics: metricsOptions(s, errors),
     admin: adminOptions(s, warnings, errors),
     redirect: redirectOptions(s, errors),
+    redisStatsDb: redisStatsDbOption(s, warnings, errors),
     selfTest: s.flag('self-test-page')
       ? { address: s.string('self-test-address') ?? '127.0.0.1', port: s.number('self-test-port', 8089), turnHost: s.string('self-test-turn-host') }
       : undefined,

@@ -21,6 +21,7 @@ const CONF_NAMES: Partial<Record<Key, string>> = {
   users: 'user',
   userDb: 'userdb',
   redisUserDb: 'redis-userdb',
+  redisStatsDb: 'redis-statsdb',
   psqlUserDb: 'psql-userdb',
   mysqlUserDb: 'mysql-userdb',
   staticAuthSecrets: 'static-auth-secret',

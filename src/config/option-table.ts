@@ -138,7 +138,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('mysql-userdb', 'string', applied, 'MySQL/MariaDB user database connection string (coturn\'s schema): "host=localhost dbname=coturn user=turn password=turn port=3306 connect_timeout=10 read_timeout=10", TLS with ca, capath, cert, key, cipher.', { short: 'M', arg: '<conn>' }),
   opt('mongo-userdb', 'string', notPlanned(NO_DB), 'MongoDB user database connection string.', { short: 'J', arg: '<conn>' }),
   opt('redis-userdb', 'string', applied, 'Redis user database connection string (coturn\'s key layout), e.g. "ip=127.0.0.1 dbname=0 password=... port=6379".', { short: 'N', arg: '<conn>' }),
-  opt('redis-statsdb', 'string', notPlanned('Turnpike publishes statistics as Prometheus metrics instead'), 'Redis statistics database connection string.', { short: 'O', arg: '<conn>' }),
+  opt('redis-statsdb', 'string', applied, 'Redis statistics database connection string: allocation status keys and coturn\'s status and traffic publications (coturn\'s channels and messages).', { short: 'O', arg: '<conn>' }),
   opt('secret-key-file', 'string', notPlanned('encrypted MySQL passwords are not planned: give the password in mysql-userdb, in a file only root can read'), 'AES key file for encrypted MySQL passwords.', { arg: '<file>' }),
   opt('no-auth-pings', 'boolean', notPlanned(NO_DB_ONLY), 'No periodic health checks of database secrets.'),
   opt('no-dynamic-ip-list', 'boolean', notPlanned(NO_DB_ONLY), 'Do not read allowed/denied peer IPs from the database.'),

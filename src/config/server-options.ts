@@ -99,6 +99,8 @@ export interface ServerOptions {
   readonly userDb: string | undefined;
   /** coturn's Redis user database (`redis-userdb`), shared by a fleet; read per request, with a timeout. */
   readonly redisUserDb?: RedisConnection;
+  /** coturn's Redis statistics database (`redis-statsdb`): allocation statuses and traffic, published. */
+  readonly redisStatsDb?: RedisConnection;
   /** coturn's PostgreSQL user database (`psql-userdb`), shared by a fleet; one query per lookup, with a timeout. */
   readonly psqlUserDb?: PgConnection;
   /** coturn's MySQL/MariaDB user database (`mysql-userdb`), as psqlUserDb on the same schema. */

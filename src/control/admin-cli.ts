@@ -11,6 +11,7 @@ import { LOG_LEVELS } from '../log/logger.js';
 import { AdminClient } from './admin-client.js';
 import { TOKEN_ENV, resolveEndpoint } from './admin-endpoint.js';
 import { drainLines, reloadLines, sessionsTable, statsLines } from './admin-output.js';
+import { fleetSessionsTable, fleetStatsDb, readFleetSessions } from './fleet-sessions.js';
 
 export const ADMIN_COMMANDS: readonly string[] = Object.freeze(['sessions', 'disconnect', 'reload', 'drain', 'stats', 'loglevel']);
 
@@ -29,7 +30,7 @@ interface Common {
 }
 
 type Command =
-  | { readonly command: 'sessions'; readonly user: string | undefined }
+  | { readonly command: 'sessions'; readonly user: string | undefined; readonly fleet: boolean; readonly redisStatsdb: string | undefined }
   | { readonly command: 'disconnect'; readonly target: { readonly id: number } | { readonly user: string } }
   | { readonly command: 'reload' | 'drain' | 'stats' }
   | { readonly command: 'loglevel'; readonly level: LogLevel | undefined };
@@ -43,6 +44,7 @@ export async function runAdminCommand(argv: readonly string[], io: AdminIo, env:
       io.out(args);
       return 0;
     }
+    if (args.command === 'sessions' && args.fleet) return await fleetSessions(args, io);
     const client = new AdminClient(resolveEndpoint(args, env));
     return await run(client, args, io);
   } catch (error) {
@@ -57,11 +59,22 @@ export async function runAdminCommand(argv: readonly string[], io: AdminIo, env:
   }
 }
 
-async function run(client: AdminClient, args: Args, io: AdminIo): Promise<number> {
-  const print = (json: unknown, lines: () => string[]) => {
+function printerFor(args: Common, io: AdminIo): (json: unknown, lines: () => string[]) => void {
+  return (json, lines) => {
     if (args.json) io.out(JSON.stringify(json, null, 2));
     else for (const line of lines()) io.out(line);
   };
+}
+
+/** `sessions --fleet`: every node's allocations, from redis-statsdb rather than one server. */
+async function fleetSessions(args: Common & { user: string | undefined; redisStatsdb: string | undefined }, io: AdminIo): Promise<number> {
+  const sessions = await readFleetSessions(fleetStatsDb(args.redisStatsdb, args.config), args.user);
+  printerFor(args, io)(sessions, () => fleetSessionsTable(sessions));
+  return 0;
+}
+
+async function run(client: AdminClient, args: Args, io: AdminIo): Promise<number> {
+  const print = printerFor(args, io);
   switch (args.command) {
     case 'sessions': {
       const sessions = await client.sessions(args.user === undefined ? undefined : { user: args.user });
@@ -125,7 +138,10 @@ function parseArgs(argv: readonly string[]): Args | string {
       'parse-positional-numbers': false,
     })
     .command('sessions', 'list live sessions (allocations)', (y) =>
-      y.option('user', { type: 'string', requiresArg: true, describe: "only this user's sessions" }),
+      y
+        .option('user', { type: 'string', requiresArg: true, describe: "only this user's sessions" })
+        .option('fleet', { type: 'boolean', describe: "every node's allocations, from the status keys of redis-statsdb" })
+        .option('redis-statsdb', { type: 'string', requiresArg: true, describe: 'with --fleet: its connection string (default: from the configuration)' }),
     )
     .command('disconnect [target]', 'end a session by id, or every session of a user', (y) =>
       y
@@ -163,7 +179,7 @@ function parseArgs(argv: readonly string[]): Args | string {
   const command = String((parsed._ as unknown[])[0]);
   switch (command) {
     case 'sessions':
-      return { ...common, command, user: text('user') };
+      return { ...common, command, user: text('user'), fleet: parsed.fleet === true, redisStatsdb: text('redis-statsdb') };
     case 'disconnect':
       return { ...common, command, target: disconnectTarget(text('target'), text('user')) };
     case 'loglevel':

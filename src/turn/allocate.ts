@@ -215,6 +215,7 @@ function answerAllocate(
   response.addXorAddress(AttributeType.XorMappedAddress, session.remote);
   addTicket(ctx, response, allocation);
   answerAndRemember(ctx, request, allocation, response);
+  ctx.allocationReports?.set(allocation, lifetime, false);
   const relays = allocation.relayAddresses.map((a) => `${a.address}:${a.port}`).join(' ');
   const kind = allocation.tcpRelay ? 'TCP relay' : 'relay';
   const client = `${session.remote.address}:${session.remote.port}`;

@@ -1,4 +1,5 @@
 /** What every request handler works with: configuration, injected services, and shared state. */
+import type { AllocationReports } from './allocation-reports.js';
 import type { CredentialSource } from '../auth/credentials.js';
 import type { OAuthKeySource } from '../auth/oauth.js';
 import type { TransportAddress } from '../stun/ip.js';
@@ -95,6 +96,8 @@ export interface EngineServices {
   readonly logger: Logger;
   /** Told of every allocation that ends, after it is closed (metrics keep its totals). */
   readonly onAllocationEnded?: (allocation: Allocation) => void;
+  /** `redis-statsdb`: told of every new, refreshed and deleted allocation; absent: nobody is. */
+  readonly allocationReports?: AllocationReports;
   /** Per-realm quota and bandwidth values from the user database, when there is one. */
   readonly realmOptions?: (realm: string) => RealmOptions;
   /** Relay workers: what this engine hands to, or asks of, the other workers' engines. */

@@ -257,6 +257,7 @@ export class TurnEngine {
         packetsToClient: allocation.packetsToClient, bytesToClient: allocation.bytesToClient,
       },
     );
+    this.ctx.allocationReports?.deleted(allocation);
     this.ctx.onAllocationEnded?.(allocation);
   }
 

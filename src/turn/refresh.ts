@@ -14,6 +14,7 @@ export function handleRefresh(ctx: EngineContext, request: Request, allocation: 
   const response = successFor(ctx, request).addUint32(AttributeType.Lifetime, lifetime);
   addTicket(ctx, response, allocation);
   answerAndRemember(ctx, request, allocation, response);
+  ctx.allocationReports?.set(allocation, lifetime, true);
   if (lifetime === 0) {
     ctx.release(allocation, 'refreshed with lifetime 0');
     return;

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { openStore, type DatabaseChoice } from '../admin/open-store.js';
 import { REALM_OPTIONS } from '../admin/request.js';
-import type { AdminStore } from '../admin/store.js';
+import type { UserStore } from '../admin/store.js';
 import { runTurnadmin } from '../admin/turnadmin.js';
 import type { Principal } from './login-sessions.js';
 
@@ -90,7 +90,7 @@ export class UserDatabaseAdmin {
     if (status !== 0) throw new UserDbRefusal(errors.filter((line) => !line.startsWith('Usage')).join('\n'));
   }
 
-  private async read<T>(fn: (store: AdminStore) => Promise<T>): Promise<T> {
+  private async read<T>(fn: (store: UserStore) => Promise<T>): Promise<T> {
     const store = await openStore(this.database, 'read');
     try {
       return await fn(store);

@@ -77,6 +77,15 @@ describe('the Redis user database (redis-userdb)', () => {
     expect(code(await allocateAs(server, rest('not-a-secret')))).toBe(401);
   });
 
+  it("signs REST API credentials with the members of coturn's set turn/realm/<realm>/secret", async () => {
+    const redis = await startRedis();
+    const server = await startServer({ ...redisOptions(redis), useAuthSecret: true, staticAuthSecrets: [] });
+    const username = `${Math.floor(Date.now() / 1000) + 3600}:rest-user`;
+    expect(code(await allocateAs(server, { username, password: restPassword('bloody9', username) }))).toBe(401);
+    await redis.client.sadd(`turn/realm/${REALM}/secret`, 'logen', 'bloody9'); // as schema.userdb.redis's example
+    expect(succeeded(await allocateAs(server, { username, password: restPassword('bloody9', username) }))).toBe(true);
+  });
+
   it("applies the realm's user-quota from turn/realm/<realm>/user-quota", async () => {
     const redis = await startRedis();
     await addUser(redis, 'dora', 'explorer');

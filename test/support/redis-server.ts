@@ -1,6 +1,9 @@
 // A throwaway redis-server for the redis-userdb tests: a free loopback port, nothing saved to
 // disk, stopped by its pid after the test.
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import type { Cleanups } from './cleanups.js';
 import { freeTcpPort } from './ports.js';
@@ -16,7 +19,9 @@ export interface RedisHandle {
 /** redis-server on a free loopback port, nothing saved; stopped by its pid. */
 export async function startRedisServer(cleanups: Cleanups, port?: number): Promise<RedisHandle> {
   const p = port ?? (await freeTcpPort());
-  const proc: ChildProcess = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+  // Its own directory: coturn's turnadmin -N asks for SAVE after each write.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-redis-'));
+  const proc: ChildProcess = spawn('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -51,6 +56,7 @@ export async function startRedisServer(cleanups: Cleanups, port?: number): Promi
           process.kill(proc.pid!, 'SIGTERM');
           await exited;
         }
+        fs.rmSync(dir, { recursive: true, force: true });
       })()),
   };
   cleanups.push(() => handle.stop());

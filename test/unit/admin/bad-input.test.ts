@@ -94,7 +94,6 @@ describe('bad input: exit 1 and one line on stderr', () => {
   });
 
   it.each([
-    ['-N', 'Redis'],
     ['-J', 'MongoDB'],
   ])('%s: "not supported yet"', async (flag, what) => {
     const r = await admin('-l', flag, 'host=db.example');
@@ -103,6 +102,12 @@ describe('bad input: exit 1 and one line on stderr', () => {
       out: [],
       err: `turnadmin: ${flag}: ${what} user databases are not supported yet; use an SQLite file with -b`,
     });
+  });
+
+  it('-N to a Redis that is not there: exit 1, saying where and why', async () => {
+    const r = await admin('-l', '-N', 'ip=127.0.0.1 port=1');
+    expect(r).toEqual({ code: 1, out: [], err: 'turnadmin: Redis user database redis://127.0.0.1:1/0: cannot connect: connect ECONNREFUSED 127.0.0.1:1' });
+    expect(await admin('-l', '-N', 'port=x')).toEqual({ code: 1, out: [], err: 'turnadmin: -N: port=x: not a port' });
   });
 
   it('-E (AES): "not supported yet"', async () => {

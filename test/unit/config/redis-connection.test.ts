@@ -67,3 +67,19 @@ describe('redis-userdb in the configuration', () => {
     expect(loadError(() => load(`${AUTH}redis-userdb=ip=127.0.0.1 tls=1\n`)).message).toMatch(/redis-userdb.*TLS to Redis is not supported/);
   });
 });
+
+describe('redis-statsdb in the configuration', () => {
+  const AUTH = 'lt-cred-mech\nrealm=example.org\n';
+
+  it('is applied, with the same connection string as redis-userdb, beside it', () => {
+    const { options, warnings } = load(`${AUTH}redis-userdb="ip=127.0.0.1 dbname=2"\nredis-statsdb="ip=10.0.0.5 dbname=3 password=turn"\n`);
+    expect(warnings).toEqual([]);
+    expect(options.redisStatsDb).toMatchObject({ host: '10.0.0.5', db: 3, password: 'turn', port: 6379 });
+    expect(options.redisUserDb).toMatchObject({ host: '127.0.0.1', db: 2 });
+    expect(load(AUTH).options.redisStatsDb).toBeUndefined();
+  });
+
+  it('refuses to start with a connection string it cannot use', () => {
+    expect(loadError(() => load(`${AUTH}redis-statsdb=port=x\n`)).message).toMatch(/redis-statsdb.*port=x: not a port/);
+  });
+});

@@ -10,7 +10,7 @@ import { runUclient, startPeer, type PeerHandle } from '../support/coturn-tools.
 import { startInProcessServer } from '../support/in-process-server.js';
 import { stopAllProcesses } from '../support/processes.js';
 import { startRedisServer } from '../support/redis-server.js';
-import { TURNADMIN_JS, turnadminRuns } from '../support/turnadmin-runs.js';
+import { TURNADMIN_JS, turnadmins } from '../support/fleet-userdb.js';
 
 const HOST = '127.0.0.1';
 const REALM = 'fleet.example';
@@ -29,7 +29,7 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const { coturn, turnpike } = turnadminRuns(() => dir);
+const { coturn, turnpike } = turnadmins(() => dir);
 
 describe("one Redis user database, coturn's turnadmin -N and Turnpike's", () => {
   it('each lists, in the same format and order, what the other wrote', async () => {

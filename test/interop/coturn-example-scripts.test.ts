@@ -17,9 +17,7 @@ import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
  * Pairs that fail against coturn 4.6.1 here too (`npm run examples:table`), so not expected of
  * Turnpike. (coturn also fails every mobile/ pair here; see below.)
  */
-const COTURN_FAILS: ReadonlyMap<string, string> = new Map([
-  ['restapi/secure_relay_secret_with_db_redis.sh + restapi/secure_udp_client_with_secret.sh', 'coturn lost 10911 of 100000 messages'],
-]);
+const COTURN_FAILS: ReadonlyMap<string, string> = new Map([]);
 
 /** Pairs coturn passes that Turnpike does not yet, by name, with the reason. */
 const TURNPIKE_GAPS: ReadonlyMap<string, string> = new Map([]);

@@ -1,6 +1,7 @@
 /** The user database turnadmin works on: Redis (-N), PostgreSQL (-e), MySQL (-M), else SQLite (-b FILE, or the first default file). */
 import type { MysqlConnection } from '../config/mysql-connection.js';
 import type { PgConnection } from '../config/pg-connection.js';
+import type { RedisConnection } from '../config/redis-connection.js';
 import { resolveDbPath, type Access } from './database.js';
 import { SqliteConnection } from './sqlite-connection.js';
 import { AdminStore, type UserStore } from './store.js';
@@ -12,8 +13,8 @@ export interface DatabaseChoice {
   readonly psql: string | PgConnection | undefined;
   /** -M CONNECTION, or mysql-userdb as the server's configuration has it. */
   readonly mysql?: string | MysqlConnection | undefined;
-  /** -N CONNECTION. */
-  readonly redis?: string;
+  /** -N CONNECTION, or redis-userdb as the server's configuration has it. */
+  readonly redis?: string | RedisConnection;
 }
 
 export async function openStore(choice: DatabaseChoice, access: Access): Promise<UserStore> {

@@ -9,8 +9,9 @@ import { startWebAdmin, type WebAdmin } from './web-admin-server.js';
 
 export { startWebAdmin, type WebAdmin } from './web-admin-server.js';
 
-/** The SQL user database the server reads (Redis is not one turnadmin's store can write yet). */
+/** The user database the server reads, as turnadmin opens it. */
 function managedDatabase(options: ServerOptions): DatabaseChoice | undefined {
+  if (options.redisUserDb) return { db: undefined, psql: undefined, redis: options.redisUserDb };
   if (options.psqlUserDb) return { db: undefined, psql: options.psqlUserDb };
   if (options.mysqlUserDb) return { db: undefined, psql: undefined, mysql: options.mysqlUserDb };
   return options.userDb === undefined ? undefined : { db: options.userDb, psql: undefined };

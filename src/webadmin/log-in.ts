@@ -10,7 +10,7 @@ import type { Principal } from './login-sessions.js';
 
 export interface LoginSources {
   readonly token: string | undefined;
-  /** The user database (SQLite, PostgreSQL or MySQL); undefined: no admin users. */
+  /** The user database (SQLite, PostgreSQL, MySQL or Redis); undefined: no admin users. */
   readonly userDb: DatabaseChoice | undefined;
 }
 

@@ -1,6 +1,6 @@
 /**
- * Users, REST secrets, origins and realm options of the user database (SQLite, PostgreSQL or
- * MySQL), from the web admin:
+ * Users, REST secrets, origins and realm options of the user database (SQLite, PostgreSQL,
+ * MySQL or Redis), from the web admin:
  * every change runs turnadmin's own command (runTurnadmin, the same checks and messages as
  * `turnadmin` on the command line), and listings read through turnadmin's AdminStore.
  * An admin user with a realm sees and changes that realm only.

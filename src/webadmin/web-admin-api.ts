@@ -95,7 +95,7 @@ function onlyEveryRealm(): AdminResponse {
 }
 
 async function withUserDb(context: WebAdminContext, fn: (db: UserDatabaseAdmin) => Promise<AdminResponse>): Promise<AdminResponse> {
-  if (!context.userDb) return refused(409, 'no SQL user database (userdb, psql-userdb or mysql-userdb) is configured: users and secrets are managed there');
+  if (!context.userDb) return refused(409, 'no user database (userdb, psql-userdb, mysql-userdb or redis-userdb) is configured: users and secrets are managed there');
   try {
     return await fn(context.userDb);
   } catch (error) {

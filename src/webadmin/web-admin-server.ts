@@ -27,7 +27,7 @@ export interface WebAdmin {
 export interface WebAdminSetup {
   readonly options: WebAdminOptions;
   readonly tls: TlsOptions;
-  /** The user database (SQLite, PostgreSQL or MySQL): admin users to log in with, and the users the page manages. */
+  /** The user database (SQLite, PostgreSQL, MySQL or Redis): admin users to log in with, and the users the page manages. */
   readonly userDb: DatabaseChoice | undefined;
   readonly control: ServerControl;
   serverInfo(): ServerInfo;

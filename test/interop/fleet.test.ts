@@ -1,9 +1,9 @@
-// A fleet as operators run one: three Turnpike processes on 127.0.0.1, .2 and .3, each with its
-// own listening and relay address, sharing one user database (PostgreSQL, MariaDB or Redis,
-// written with Turnpike's turnadmin -e / -M / -N) and one redis-statsdb. Users and REST secrets
-// work on every node at once; a node drains to the others with alternate-server; the database
-// may stop and come back under a running fleet. (coturn's turnserver on the same PostgreSQL
-// database is psql-userdb.test.ts's.)
+// A fleet as operators run one (and docker/fleet/ sets up): three Turnpike processes on
+// 127.0.0.1, .2 and .3, each with its own listening and relay address, sharing one user database
+// (PostgreSQL, MariaDB or Redis, written with Turnpike's turnadmin -e / -M / -N), one
+// alternate-server list and one redis-statsdb. Users and REST secrets work on every node at
+// once; a node drains to the others on the list; the database may stop and come back under a
+// running fleet. (coturn's turnserver on the same PostgreSQL database: psql-userdb.test.ts.)
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +20,7 @@ import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
 import { startRedisServer } from '../support/redis-server.js';
 import { settledPeerTotals, subscribeToAllocations } from '../support/redis-subscriber.js';
 import { UdpTestClient, type Credentials } from '../support/turn-client.js';
-import { reloadFromFile, startTurnpikeFromFile, type TurnpikeFromFile } from '../support/turnpike-process.js';
+import { startTurnpikeFromFile, type TurnpikeFromFile } from '../support/turnpike-process.js';
 
 const HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3'] as const;
 const REALM = 'fleet.example';
@@ -54,16 +54,21 @@ const postgres = async (): Promise<SharedDb> => {
   return { flag: '-e', conn, confLine: `psql-userdb="${conn}"` };
 };
 
-/** The nodes, started in parallel from turnserver.conf files; stopped (by pid) after the test. */
+/**
+ * The nodes, started in parallel from turnserver.conf files as docker/fleet/ has them: the same
+ * alternate-server list on every node, naming all three (a node on the list redirects nobody
+ * until it drains). Stopped (by pid) after the test.
+ */
 async function startFleet(db: SharedDb, extra: readonly string[] = []): Promise<TurnpikeFromFile[]> {
-  return Promise.all(HOSTS.map(async (host) => {
-    const port = await freeUdpTcpPort(host);
+  const ports = await Promise.all(HOSTS.map((host) => freeUdpTcpPort(host)));
+  const alternates = HOSTS.map((host, i) => `alternate-server=${host}:${ports[i]}`);
+  return Promise.all(HOSTS.map(async (host, i) => {
     const minPort = await freePortRange(host, 40);
     const lines = [
-      `listening-ip=${host}`, `listening-port=${port}`, `relay-ip=${host}`, `min-port=${minPort}`, `max-port=${minPort + 39}`,
-      `realm=${REALM}`, 'lt-cred-mech', db.confLine, 'allow-loopback-peers', 'no-tcp', 'no-tls', 'no-dtls', ...extra,
+      `listening-ip=${host}`, `listening-port=${ports[i]}`, `relay-ip=${host}`, `min-port=${minPort}`, `max-port=${minPort + 39}`,
+      `realm=${REALM}`, 'lt-cred-mech', db.confLine, ...alternates, 'allow-loopback-peers', 'no-tcp', 'no-tls', 'no-dtls', ...extra,
     ];
-    return startTurnpikeFromFile(cleanups, lines, host, port);
+    return startTurnpikeFromFile(cleanups, lines, host, ports[i]!);
   }));
 }
 
@@ -157,9 +162,8 @@ describe('a fleet on PostgreSQL', () => {
     const running = await echoRelay(addressOf(first!), DORA);
     expect(await running.echo(5, 'before')).toBe(5);
 
-    // Point newcomers at the other nodes, then drain.
+    // Every node is on the fleet's alternate-server list: draining, node 1 sends newcomers to the others.
     const alternates = others.map(addressOf);
-    await reloadFromFile(first!, [...first!.lines, ...alternates.map((a) => `alternate-server=${a.address}:${a.port}`)], /configuration reloaded: alternate-server/);
     process.kill(first!.server.pid, 'SIGUSR1');
     await first!.server.proc.waitForOutput(/draining: no new allocations; 1 still served/, 10_000);
 

@@ -4,18 +4,15 @@
 // alternate-server list and one redis-statsdb. Users and REST secrets work on every node at
 // once; a node drains to the others on the list; the database may stop and come back under a
 // running fleet. (coturn's turnserver on the same PostgreSQL database: psql-userdb.test.ts.)
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { restPassword } from '../../src/auth/rest-api.js';
 import { AttributeType, StunClass, readAddress, readErrorCode, type StunMessage, type TransportAddress } from '../../src/stun/index.js';
 import { eventually } from '../support/allocations.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
-import { runUclient, startPeer, type PeerHandle } from '../support/coturn-tools.js';
-import { turnadmins } from '../support/fleet-userdb.js';
+import { runUclient } from '../support/coturn-tools.js';
+import { fleetFixture } from '../support/fleet-userdb.js';
 import { startMysqlServer } from '../support/mysql-server.js';
-import { startPgServer, type PgServer } from '../support/pg-server.js';
+import { startPgServer } from '../support/pg-server.js';
 import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
 import { startRedisServer } from '../support/redis-server.js';
 import { settledPeerTotals, subscribeToAllocations } from '../support/redis-subscriber.js';
@@ -26,21 +23,9 @@ const HOSTS = ['127.0.0.1', '127.0.0.2', '127.0.0.3'] as const;
 const REALM = 'fleet.example';
 const DORA: Credentials = { username: 'dora', password: 'explorer' };
 const cleanups = cleanupAfterEach();
-const { turnpike: turnadmin } = turnadmins(() => adminDir);
-
-let adminDir = '';
-let pg: PgServer;
-let peer: PeerHandle;
-beforeAll(async () => {
-  adminDir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-fleet-'));
-  pg = await startPgServer();
-  peer = await startPeer();
-}, 180_000);
-afterAll(async () => {
-  await peer?.stop();
-  await pg?.remove();
-  if (adminDir !== '') fs.rmSync(adminDir, { recursive: true, force: true });
-}, 60_000);
+// PostgreSQL, coturn's echo peer and turnadmin's folder, for the whole file.
+const fleet = fleetFixture(startPgServer);
+const turnadmin = fleet.turnpike;
 
 /** One user database as the fleet shares it: turnadmin's flag and string, and the nodes' line. */
 interface SharedDb {
@@ -50,7 +35,7 @@ interface SharedDb {
 }
 
 const postgres = async (): Promise<SharedDb> => {
-  const conn = pg.keyValue(await pg.newDatabase());
+  const conn = fleet.db().keyValue(await fleet.db().newDatabase());
   return { flag: '-e', conn, confLine: `psql-userdb="${conn}"` };
 };
 
@@ -91,7 +76,7 @@ function restCredentials(secret: string): Credentials {
 async function echoRelay(node: TransportAddress, credentials: Credentials) {
   const client = await clientOn(node, credentials);
   expect((await client.allocate()).cls).toBe(StunClass.SuccessResponse);
-  expect((await client.channelBind(0x4001, { family: 4, address: peer.host, port: peer.port })).cls).toBe(StunClass.SuccessResponse);
+  expect((await client.channelBind(0x4001, { family: 4, address: fleet.peer().host, port: fleet.peer().port })).cls).toBe(StunClass.SuccessResponse);
   /** Sends `count` messages one after another; how many came back from the peer, each as sent. */
   const echo = async (count: number, label: string): Promise<number> => {
     let back = 0;
@@ -134,7 +119,7 @@ describe.each(engines)('three nodes on one user database: $name', ({ start }) =>
     const nodes = await startFleet(db, ['use-auth-secret']);
 
     const runs = await Promise.all(nodes.map(({ server }) =>
-      runUclient({ host: server.host, port: server.port, user: 'fleet-user', password: 'fleet-pass', noRtcp: true, clients: 2, messages: 20, peerAddr: peer.host, peerPort: peer.port, timeoutMs: 60_000 })));
+      runUclient({ host: server.host, port: server.port, user: 'fleet-user', password: 'fleet-pass', noRtcp: true, clients: 2, messages: 20, peerAddr: fleet.peer().host, peerPort: fleet.peer().port, timeoutMs: 60_000 })));
     for (const [i, r] of runs.entries()) {
       expect(r.exitCode, `node ${HOSTS[i]}: ${r.output}\n--- node log ---\n${nodes[i]!.server.proc.output}`).toBe(0);
       expect(r.received, HOSTS[i]).toBe(40);
@@ -199,7 +184,7 @@ describe('a fleet on PostgreSQL', () => {
     const logOf = (n: TurnpikeFromFile, re: RegExp) => n.server.proc.output.split('\n').filter((l) => re.test(l));
     const unreachable = /PostgreSQL user database .* is unreachable/;
     const back = /PostgreSQL user database .* is reachable again/;
-    await pg.stop();
+    await fleet.db().stop();
     try {
       expect(await running.echo(20, 'while the database is down')).toBe(20);
       for (const n of nodes) {
@@ -208,7 +193,7 @@ describe('a fleet on PostgreSQL', () => {
       }
       for (const n of nodes) expect(logOf(n, unreachable), `${n.server.host}:\n${n.server.proc.output}`).toHaveLength(1);
     } finally {
-      await pg.restart();
+      await fleet.db().restart();
     }
     for (const n of nodes) {
       expect(await eventually(async () => logOf(n, back).length > 0, 15_000), `${n.server.host}:\n${n.server.proc.output}`).toBe(true);
@@ -230,7 +215,7 @@ describe('a fleet on PostgreSQL', () => {
     for (const user of users) await turnadmin('-a', db.flag, db.conn, '-u', user, '-r', REALM, '-p', `${user}-pass`);
     const nodes = await startFleet(db, [`redis-statsdb="ip=127.0.0.1 port=${redis.port} dbname=0"`]);
 
-    const load = { noRtcp: true, clients: 2, messages: 20, length: 120, peerAddr: peer.host, peerPort: peer.port, timeoutMs: 60_000 };
+    const load = { noRtcp: true, clients: 2, messages: 20, length: 120, peerAddr: fleet.peer().host, peerPort: fleet.peer().port, timeoutMs: 60_000 };
     const relayed = load.clients * load.messages;
     const runs = await Promise.all(nodes.map(({ server }, i) =>
       runUclient({ ...load, host: server.host, port: server.port, user: users[i], password: `${users[i]}-pass` })));

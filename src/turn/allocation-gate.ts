@@ -33,14 +33,16 @@ export class AllocationGate {
   /**
    * The next alternate for this client's transport and family, if there is one. A list that
    * names the address the client reached redirects nobody (coturn's rule, so that one list
-   * can serve a whole cluster without sending a client back to where it is).
+   * can serve a whole cluster without sending a client back to where it is) until this node
+   * drains: then it sends newcomers to the others on that list.
    */
   alternateFor(ctx: EngineContext, request: Request): TransportAddress | undefined {
     const { session } = request;
     const secure = session.transport === 'tls' || session.transport === 'dtls';
     const list = secure ? ctx.config.tlsAlternateServers : ctx.config.alternateServers;
-    if (list.some((a) => a.address === session.local.address && a.port === session.local.port)) return undefined;
-    const usable = list.filter((a) => a.family === session.remote.family);
+    const isHere = (a: TransportAddress) => a.address === session.local.address && a.port === session.local.port;
+    if (!this.draining && list.some(isHere)) return undefined;
+    const usable = list.filter((a) => a.family === session.remote.family && !isHere(a));
     if (usable.length === 0) return undefined;
     return usable[this.turn++ % usable.length];
   }

@@ -13,7 +13,7 @@ import { runUclient, startCoturnOnUserDb, startPeer, type PeerHandle } from '../
 import { startInProcessServer } from '../support/in-process-server.js';
 import { recordingLogger } from '../support/recording-logger.js';
 import { startRedisServer } from '../support/redis-server.js';
-import { subscribeToAllocations, type Published, type Subscriber } from '../support/redis-subscriber.js';
+import { settledPeerTotals as settledTotals, subscribeToAllocations, type Published } from '../support/redis-subscriber.js';
 import { REALM } from '../support/server-options.js';
 
 const PASSWORD = 'fleet-pass';
@@ -24,26 +24,11 @@ const cleanups = cleanupAfterEach();
 const userOf = (name: string): StaticUser => ({ name, key: longTermKey(name, REALM, PASSWORD) });
 const statsDbAt = (port: number): RedisConnection => ({ host: '127.0.0.1', port, db: 0, username: undefined, password: undefined, connectTimeoutSeconds: 0 });
 
-/** The sums of the "total_traffic/peer" messages of `user`'s allocations. */
-function peerTotals(messages: readonly Published[], user: string): Record<string, number> {
-  const sums: Record<string, number> = { rcvp: 0, rcvb: 0, sentp: 0, sentb: 0 };
-  for (const m of messages) {
-    if (!m.channel.endsWith('/total_traffic/peer') || !m.channel.includes(`/user/${user}/`)) continue;
-    for (const [, name, value] of m.message.matchAll(/(\w+)=(\d+)/g)) sums[name!]! += Number(value);
-  }
-  return sums;
-}
-
-/** Waits until every relayed packet of `user` is in the totals of its deleted allocations. */
-async function settledPeerTotals(sub: Subscriber, user: string): Promise<Record<string, number>> {
-  for (let i = 0; i < 100 && peerTotals(sub.messages, user).sentp < RELAYED; i++) await new Promise((r) => setTimeout(r, 100));
-  return peerTotals(sub.messages, user);
-}
-
 /** A message with its user, id, numbers and addresses taken out: what an application parses. */
 const shapeOf = (m: Published): string =>
   `${m.channel.replace(/\/user\/[^/]+\/allocation\/\d{18}\//, '/user/U/allocation/ID/')} ${m.message.replace(/\d+/g, 'N')}`;
 const shapesOf = (messages: readonly Published[]): string[] => [...new Set(messages.map(shapeOf))].sort();
+const settledPeerTotals = (sub: Parameters<typeof settledTotals>[0], user: string) => settledTotals(sub, user, RELAYED);
 
 describe('redis-statsdb', () => {
   let peer: PeerHandle;

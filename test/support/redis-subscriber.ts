@@ -48,3 +48,19 @@ export async function subscribeToAllocations(cleanups: Cleanups, port: number): 
       }),
   };
 }
+
+/** The sums of the "total_traffic/peer" messages of `user`'s allocations (published after "deleted"). */
+export function peerTotals(messages: readonly Published[], user: string): Record<string, number> {
+  const sums: Record<string, number> = { rcvp: 0, rcvb: 0, sentp: 0, sentb: 0 };
+  for (const m of messages) {
+    if (!m.channel.endsWith('/total_traffic/peer') || !m.channel.includes(`/user/${user}/`)) continue;
+    for (const [, name, value] of m.message.matchAll(/(\w+)=(\d+)/g)) sums[name!]! += Number(value);
+  }
+  return sums;
+}
+
+/** Waits (bounded, 10 s) until `relayed` packets of `user` are in the totals of its deleted allocations; the totals then. */
+export async function settledPeerTotals(sub: Subscriber, user: string, relayed: number): Promise<Record<string, number>> {
+  for (let i = 0; i < 100 && peerTotals(sub.messages, user).sentp < relayed; i++) await new Promise((r) => setTimeout(r, 100));
+  return peerTotals(sub.messages, user);
+}

@@ -1,5 +1,6 @@
 // alternate-server (coturn: 300 to every Allocate, rotated, by family) and drain (no new
-// allocations: 300 where an alternate exists, else 403), through the engine.
+// allocations: 300 where an alternate exists, else 403; a cluster-wide list sends to the other
+// nodes), through the engine.
 import { afterEach, describe, expect, it } from 'vitest';
 import { AttributeType, Method, StunClass, readAddress, type MessageBuilder } from '../../../src/stun/index.js';
 import type { TransportAddress } from '../../../src/stun/ip.js';
@@ -49,5 +50,19 @@ describe('drain', () => {
     expect((await t.request(Method.Refresh, (b) => b.addUint32(AttributeType.Lifetime, 600))).cls).toBe(StunClass.SuccessResponse);
     // The gate is for new allocations only: a second Allocate on this 5-tuple is a mismatch, as ever.
     expect(t.code(await t.request(Method.Allocate, udp))).toBe(437);
+  });
+
+  it('sends newcomers to the other nodes of a list that names this one, never back here', async () => {
+    const here: TransportAddress = { family: 4, address: '127.0.0.1', port: 3478 };
+    const others: TransportAddress[] = [{ family: 4, address: '192.0.2.2', port: 3478 }, { family: 4, address: '192.0.2.3', port: 3478 }];
+    const t = await engineHarness({ options: redirect([here, ...others]) });
+    t.engine.drain();
+    const seen: (TransportAddress | undefined)[] = [];
+    for (let i = 0; i < 3; i++) {
+      const response = await t.client().request(Method.Allocate, udp);
+      expect(t.code(response)).toBe(300);
+      seen.push(readAddress(response, AttributeType.AlternateServer));
+    }
+    expect(seen).toEqual([others[0], others[1], others[0]]);
   });
 });

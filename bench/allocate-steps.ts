@@ -7,51 +7,17 @@
 // Env: STEP_ROUNDS (default 200), STEP_TURNPIKE_ARGS (extra flags for Turnpike, space-separated),
 // STEP_BASELINE_CLI (another build's dist/cli/turnpike.js, measured too, as 'baseline': a
 // before/after comparison in one run; that build needs node_modules and package.json beside its dist).
-import { performance } from 'node:perf_hooks';
-import { AttributeType, MessageBuilder, Method, StunClass, readErrorCode, type StunMessage } from '../src/stun/index.js';
-import { UdpTestClient } from '../test/support/turn-client.js';
 import { envInt } from './env.js';
 import { freshLoopbackAddresses } from './fresh-source-tap.js';
 import { runMain } from './run-main.js';
-import { SETUP_HOST, SETUP_USER, startReferenceServer, startTurnpikeServer, type SetupServer } from './setup-servers.js';
+import { startReferenceServer, startTurnpikeServer } from './setup-servers.js';
+import { STEPS, timedSetup } from './setup-requests.js';
 
 const ROUNDS = envInt('STEP_ROUNDS', 200);
 /** A bound on the whole run, not an expectation of speed. */
 const DEADLINE_MS = 300_000;
 const EXTRA_TURNPIKE_ARGS = (process.env.STEP_TURNPIKE_ARGS ?? '').split(' ').filter(Boolean);
 const BASELINE_CLI = process.env.STEP_BASELINE_CLI;
-const PEER = { family: 4 as const, address: '127.0.0.3', port: 5000 };
-
-const STEPS = ['Allocate 401', 'Allocate', 'CreatePermission', 'ChannelBind', 'Refresh'] as const;
-type Step = (typeof STEPS)[number];
-
-async function timed(server: string, times: Map<Step, number[]>, step: Step, exchange: () => Promise<StunMessage>, expected: StunClass): Promise<StunMessage> {
-  const t0 = performance.now();
-  const answer = await exchange();
-  const ms = performance.now() - t0;
-  if (answer.cls !== expected) throw new Error(`${server}: ${step}: unexpected answer ${JSON.stringify(readErrorCode(answer, AttributeType.ErrorCode))}`);
-  times.get(step)!.push(ms);
-  return answer;
-}
-
-/** One client's setup, each request timed on its own (no retransmission is expected on loopback). */
-async function oneCall(server: SetupServer, source: string, times: Map<Step, number[]>): Promise<void> {
-  const client = await UdpTestClient.open({ address: SETUP_HOST, port: server.port }, SETUP_USER, source);
-  try {
-    const transport = (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17);
-    const first = new MessageBuilder(Method.Allocate, StunClass.Request);
-    transport(first);
-    client.auth.learn(await timed(server.name, times, 'Allocate 401', () => client.transact(first), StunClass.ErrorResponse));
-    const signed = (method: number, add: (b: MessageBuilder) => void) => () => client.request(method, add);
-    await timed(server.name, times, 'Allocate', signed(Method.Allocate, transport), StunClass.SuccessResponse);
-    await timed(server.name, times, 'CreatePermission', signed(Method.CreatePermission, (b) => b.addXorAddress(AttributeType.XorPeerAddress, PEER)), StunClass.SuccessResponse);
-    await timed(server.name, times, 'ChannelBind', signed(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, PEER)), StunClass.SuccessResponse);
-    await timed(server.name, times, 'Refresh', signed(Method.Refresh, (b) => b.addUint32(AttributeType.Lifetime, 0)), StunClass.SuccessResponse);
-  } finally {
-    await client.close();
-  }
-}
-
 const sorted = (xs: readonly number[]): number[] => [...xs].sort((a, b) => a - b);
 const percentile = (ascending: readonly number[], p: number): number => ascending[Math.min(ascending.length - 1, Math.floor((p / 100) * ascending.length))]!;
 /** The first clients a server sees: what a call-setup benchmark of a few calls meets. */
@@ -69,7 +35,7 @@ async function main(): Promise<number> {
     for (let round = 0; round < ROUNDS && Date.now() < deadline; round++) {
       // Each server in turn goes first, so that none always meets a warmer client.
       const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
-      for (const s of order) await oneCall(s, fresh(), times.get(s.name)!);
+      for (const s of order) await timedSetup(s, fresh(), times.get(s.name)!);
     }
   } finally {
     for (const s of servers) await s.stop();

@@ -10,7 +10,10 @@
 // and to the data channel open, as median and range, and the Turnpike/coturn ratio of the
 // medians. Then what a spoofed source gets back (bench/spoofed-allocates.ts): a burst of
 // 200 minimal Allocates, and a long run of 10,000.
-// Env: SETUP_RUNS, SETUP_CLIENTS (comma list of chromium, libdatachannel).
+// Env: SETUP_RUNS, SETUP_CLIENTS (comma list of chromium, libdatachannel), SETUP_WARMUP (default
+// 0: clients that set up a call on each server, from addresses of their own, before any is
+// timed; a server that has served a few hundred is what a server in service is, where one
+// that has served none runs its JavaScript unoptimised: bench/allocate-steps.ts shows both).
 import type { Page } from 'playwright-core';
 import { launchChromium, type HeadlessChromium } from '../test/support/browser.js';
 import { servePage, type PageServer } from '../test/support/page-server.js';
@@ -20,11 +23,13 @@ import { FreshSourceTap, freshLoopbackAddresses } from './fresh-source-tap.js';
 import { spoofedAllocates, type Reflection } from './spoofed-allocates.js';
 import { runMain } from './run-main.js';
 import { SETUP_HOST, SETUP_REALM, SETUP_USER, startReferenceServer, startTurnpikeServer } from './setup-servers.js';
+import { STEPS, timedSetup } from './setup-requests.js';
 
 const HOST = SETUP_HOST;
 const REALM = SETUP_REALM;
 const USER = SETUP_USER;
 const RUNS = Number(process.env.SETUP_RUNS ?? 5);
+const WARMUP = Number(process.env.SETUP_WARMUP ?? 0);
 const CLIENTS = (process.env.SETUP_CLIENTS ?? 'chromium,libdatachannel').split(',').map((s) => s.trim());
 /** A bound on a stuck call, not an expectation of speed. */
 const CALL_TIMEOUT_MS = 20_000;
@@ -108,8 +113,11 @@ function printReflection(server: string, what: string, r: Reflection): void {
 }
 
 async function main(): Promise<number> {
-  const servers = [await startTurnpikeServer(), await startReferenceServer()];
+  // A relay port for each warm-up client too: coturn does not hand a freed one out again at once.
+  const relayPorts = 100 + WARMUP;
+  const servers = [await startTurnpikeServer([], relayPorts), await startReferenceServer(relayPorts)];
   const fresh = freshLoopbackAddresses();
+  for (const s of servers) for (let i = 0; i < WARMUP; i++) await timedSetup(s, fresh(), new Map(STEPS.map((step) => [step, []])));
   const taps = new Map<string, FreshSourceTap>();
   let chromium: HeadlessChromium | undefined;
   let pageServer: PageServer | undefined;
@@ -127,7 +135,7 @@ async function main(): Promise<number> {
         clients.set(name, chromiumClient(page));
       } else throw new Error(`unknown client ${name}`);
     }
-    console.log(`call setup over UDP, Turnpike and coturn 4.6.1, realm ${REALM}, ${RUNS} calls per client and server`);
+    console.log(`call setup over UDP, Turnpike and coturn 4.6.1, realm ${REALM}, ${RUNS} calls per client and server, after ${WARMUP} warm-up clients each`);
     for (const [name, client] of clients) {
       const times = new Map<string, CallTimes[]>();
       for (let run = 0; run < RUNS; run++) {

@@ -2,7 +2,7 @@
 // WebRTC client sends to get its relay candidate and let a peer in. Each round, a client on a
 // loopback address neither server has seen sends, one after another and each timed from send
 // to answer: Allocate (no credentials, the 401), Allocate (signed, the relay), CreatePermission,
-// ChannelBind and Refresh. The servers alternate which goes first.
+// ChannelBind and Refresh. The servers take turns going first.
 // Run: npx tsx bench/allocate-steps.ts (builds nothing: run `npx tsc -p tsconfig.json` first).
 // Env: STEP_ROUNDS (default 200), STEP_TURNPIKE_ARGS (extra flags for Turnpike, space-separated),
 // STEP_BASELINE_CLI (another build's dist/cli/turnpike.js, measured too, as 'baseline': a

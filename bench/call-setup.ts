@@ -10,78 +10,31 @@
 // and to the data channel open, as median and range, and the Turnpike/coturn ratio of the
 // medians. Then what a spoofed source gets back (bench/spoofed-allocates.ts): a burst of
 // 200 minimal Allocates, and a long run of 10,000.
-// Env: SETUP_RUNS, SETUP_CLIENTS (comma list of chromium, libdatachannel).
+// Env: SETUP_RUNS, SETUP_CLIENTS (comma list of chromium, libdatachannel), SETUP_WARMUP (default
+// 0: clients that set up a call on each server, from addresses of their own, before any is
+// timed; a server that has served a few hundred is what a server in service is, where one
+// that has served none runs its JavaScript unoptimised: bench/allocate-steps.ts shows both).
 import type { Page } from 'playwright-core';
-import { startCoturn } from '../test/support/coturn-tools.js';
 import { launchChromium, type HeadlessChromium } from '../test/support/browser.js';
 import { servePage, type PageServer } from '../test/support/page-server.js';
-import { freePortRange, freeTcpPort, freeUdpTcpPort } from '../test/support/ports.js';
-import { startTurnpike } from '../test/support/turnpike-process.js';
 import { RELAY_ECHO_PAGE } from '../test/interop/webrtc/relay-echo-page.js';
 import { cleanupDataChannel, dataChannelEcho } from '../test/interop/webrtc/datachannel-echo.js';
 import { FreshSourceTap, freshLoopbackAddresses } from './fresh-source-tap.js';
 import { spoofedAllocates, type Reflection } from './spoofed-allocates.js';
 import { runMain } from './run-main.js';
+import { SETUP_HOST, SETUP_REALM, SETUP_USER, startReferenceServer, startTurnpikeServer } from './setup-servers.js';
+import { STEPS, timedSetup } from './setup-requests.js';
 
-const HOST = '127.0.0.1';
-/** Twelve characters, as in the tests: Turnpike's 401 is then 64 bytes. */
-const REALM = 'call.example';
-const USER = { username: 'bench', password: 'benchpass' };
+const HOST = SETUP_HOST;
+const REALM = SETUP_REALM;
+const USER = SETUP_USER;
 const RUNS = Number(process.env.SETUP_RUNS ?? 5);
+const WARMUP = Number(process.env.SETUP_WARMUP ?? 0);
 const CLIENTS = (process.env.SETUP_CLIENTS ?? 'chromium,libdatachannel').split(',').map((s) => s.trim());
 /** A bound on a stuck call, not an expectation of speed. */
 const CALL_TIMEOUT_MS = 20_000;
 /** libdatachannel's own sockets: not the server's address, so that only the relay connects the peers. */
 const DATACHANNEL_BIND = '127.0.0.2';
-
-interface Server {
-  readonly name: 'turnpike' | 'coturn';
-  readonly port: number;
-  /** Requests answered or withheld so far, for spoofedAllocates (coturn: the answers it saw). */
-  handled(answers: number): Promise<number>;
-  /** Unsigned answers the reply budget has withheld so far (Turnpike only). */
-  withheld?(): Promise<number>;
-  stop(): Promise<unknown>;
-}
-
-/** Flags both servers get (coturn's names; Turnpike accepts the same). */
-async function serverFlags(port: number): Promise<string[]> {
-  const minPort = await freePortRange(HOST, 100);
-  return [
-    '--listening-ip', HOST, '--listening-port', String(port), '--relay-ip', HOST,
-    '--min-port', String(minPort), '--max-port', String(minPort + 99),
-    '--lt-cred-mech', '--user', `${USER.username}:${USER.password}`, '--realm', REALM,
-    '--allow-loopback-peers', '--no-tcp', '--no-tls', '--no-dtls', '--no-cli',
-  ];
-}
-
-async function startTurnpikeServer(): Promise<Server> {
-  const port = await freeUdpTcpPort(HOST);
-  const metricsPort = await freeTcpPort(HOST);
-  const h = await startTurnpike(['-n', ...(await serverFlags(port)), '--prometheus', '--prometheus-port', String(metricsPort)], HOST, port);
-  const metricsUrl = `http://${HOST}:${metricsPort}/metrics`;
-  const scrape = async (): Promise<string> => (await fetch(metricsUrl)).text();
-  const WITHHELD = 'turnpike_replies_withheld_total';
-  const withheld = async (): Promise<number> => metric(await scrape(), WITHHELD);
-  // A request is dealt with once it is answered (a 401 here) or withheld.
-  const handled = async (): Promise<number> => {
-    const text = await scrape();
-    return metric(text, 'turnpike_error_responses_total{code="401"}') + metric(text, WITHHELD);
-  };
-  return { name: 'turnpike', port, handled, withheld, stop: () => h.stop() };
-}
-
-async function startReferenceServer(): Promise<Server> {
-  const port = await freeUdpTcpPort(HOST);
-  const h = await startCoturn(await serverFlags(port));
-  // coturn answers every request.
-  return { name: 'coturn', port, handled: async (answers) => answers, stop: () => h.stop() };
-}
-
-function metric(text: string, name: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  return line ? Number(line.slice(name.length + 1)) : 0;
-}
 
 /** Wall-clock times of one call's events. */
 interface CallEvents {
@@ -160,8 +113,11 @@ function printReflection(server: string, what: string, r: Reflection): void {
 }
 
 async function main(): Promise<number> {
-  const servers = [await startTurnpikeServer(), await startReferenceServer()];
+  // A relay port for each warm-up client too: coturn does not hand a freed one out again at once.
+  const relayPorts = 100 + WARMUP;
+  const servers = [await startTurnpikeServer([], relayPorts), await startReferenceServer(relayPorts)];
   const fresh = freshLoopbackAddresses();
+  for (const s of servers) for (let i = 0; i < WARMUP; i++) await timedSetup(s, fresh(), new Map(STEPS.map((step) => [step, []])));
   const taps = new Map<string, FreshSourceTap>();
   let chromium: HeadlessChromium | undefined;
   let pageServer: PageServer | undefined;
@@ -179,7 +135,7 @@ async function main(): Promise<number> {
         clients.set(name, chromiumClient(page));
       } else throw new Error(`unknown client ${name}`);
     }
-    console.log(`call setup over UDP, Turnpike and coturn 4.6.1, realm ${REALM}, ${RUNS} calls per client and server`);
+    console.log(`call setup over UDP, Turnpike and coturn 4.6.1, realm ${REALM}, ${RUNS} calls per client and server, after ${WARMUP} warm-up clients each`);
     for (const [name, client] of clients) {
       const times = new Map<string, CallTimes[]>();
       for (let run = 0; run < RUNS; run++) {

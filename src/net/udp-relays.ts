@@ -1,6 +1,12 @@
 /**
  * UDP relay sockets for allocations: which relay IP, which port, binding, EVEN-PORT pairs
  * and RESERVATION-TOKENs (held ports expire after 30 s, RFC 8656 §7.2).
+ *
+ * Once a relay IP has served an Allocate, one socket on a random port of its range is kept
+ * bound ahead of the next plain one (no EVEN-PORT), which takes it at once: creating and
+ * binding a socket is the largest step of an Allocate (0.1 ms warm, 0.25 ms on a server that
+ * has served few, measured on Node 24), and this moves it after the answer. The spare counts
+ * as a free port; a request the range cannot serve otherwise gets its port back.
  */
 import type { Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
@@ -49,6 +55,11 @@ export class UdpRelays implements RelayProvider {
   private readonly byFamily = new Map<IpFamily, string[]>();
   private readonly roundRobin = new Map<IpFamily, number>();
   private readonly reservations = new Map<string, Reservation>();
+  /** Per relay IP, the socket bound ahead of its next plain Allocate. */
+  private readonly spares = new Map<string, { readonly socket: Socket; readonly port: number }>();
+  /** Relay IPs whose spare is being bound. */
+  private readonly sparesBinding = new Set<string>();
+  private closed = false;
   readonly sockets = new Set<Socket>();
   readonly setsDontFragment: boolean;
 
@@ -69,9 +80,9 @@ export class UdpRelays implements RelayProvider {
     return (this.byFamily.get(family)?.length ?? 0) > 0;
   }
 
-  /** Ports in use and in total, over all relay addresses (for metrics). */
+  /** Ports in use and in total, over all relay addresses (for metrics); the spares are free ones. */
   portUsage(): { inUse: number; total: number } {
-    let inUse = 0;
+    let inUse = -this.spares.size;
     let total = 0;
     for (const pool of this.pools.values()) {
       inUse += pool.inUse;
@@ -85,8 +96,16 @@ export class UdpRelays implements RelayProvider {
     const ip = this.chooseIp(request);
     if (!ip) return { ok: false, reason: 'no-address' };
     const pool = this.pools.get(ip)!;
+    const plain = !request.evenPort && !request.reserveNext;
+    if (plain) {
+      const spare = this.spares.get(ip);
+      this.spares.delete(ip);
+      this.bindSpareLater(ip);
+      if (spare) return { ok: true, endpoint: this.endpoint(spare.socket, ip, spare.port, onPacket) };
+    }
     for (let attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
-      const port = pool.take({ even: request.evenPort, withNext: request.reserveNext });
+      const options = { even: request.evenPort, withNext: request.reserveNext };
+      const port = pool.take(options) ?? (this.dropSpare(ip) ? pool.take(options) : undefined);
       if (port === undefined) return { ok: false, reason: 'exhausted' };
       const socket = await this.bind(ip, port);
       if (!socket) {
@@ -110,10 +129,42 @@ export class UdpRelays implements RelayProvider {
 
   /** Closes every relay socket and reservation (server shutdown). */
   close(): void {
+    this.closed = true;
+    this.spares.clear();
     for (const reservation of this.reservations.values()) clearTimeout(reservation.timer);
     this.reservations.clear();
     for (const socket of this.sockets) socket.close();
     this.sockets.clear();
+  }
+
+  /**
+   * Binds the next spare for `ip` once the Allocate that took (or would have taken) one has
+   * been answered: setImmediate runs after the I/O callback that answers it.
+   */
+  private bindSpareLater(ip: string): void {
+    if (this.sparesBinding.has(ip) || this.spares.has(ip) || this.closed) return;
+    this.sparesBinding.add(ip);
+    setImmediate(() => void this.bindSpare(ip));
+  }
+
+  private async bindSpare(ip: string): Promise<void> {
+    const pool = this.pools.get(ip)!;
+    const port = this.closed ? undefined : pool.take();
+    const socket = port === undefined ? undefined : await this.bind(ip, port);
+    this.sparesBinding.delete(ip);
+    if (port === undefined) return;
+    if (!socket) return this.skipForeignPort(pool, port, false);
+    if (this.closed || this.spares.has(ip)) return this.closeSocket(socket, ip, port);
+    this.spares.set(ip, { socket, port });
+  }
+
+  /** Closes the spare of `ip`, its port free again; false when there was none. */
+  private dropSpare(ip: string): boolean {
+    const spare = this.spares.get(ip);
+    if (!spare) return false;
+    this.spares.delete(ip);
+    this.closeSocket(spare.socket, ip, spare.port);
+    return true;
   }
 
   private chooseIp(request: RelayRequest): string | undefined {

@@ -9,7 +9,7 @@
  * and stores of one decision; the lock's Atomics also make the plain reads and writes under
  * it visible to the next thread that takes it.
  */
-import { WAYS, bucketMask, keyedHash, type KeyedHash } from './hashed-buckets.js';
+import { WAYS, bucketMask, keyedHash, touchEveryPage, type KeyedHash } from './hashed-buckets.js';
 
 const TIME_BYTES = Float64Array.BYTES_PER_ELEMENT;
 const TAG_BYTES = Uint32Array.BYTES_PER_ELEMENT;
@@ -24,6 +24,13 @@ export class AdvanceLedger {
   /** The memory a ledger of `slots` lives in (832 KiB for 65,536). */
   static bytesFor(slots: number): number {
     return slots * (TIME_BYTES + TAG_BYTES) + (slots / WAYS) * LOCK_BYTES;
+  }
+
+  /** New memory for a ledger of `slots`, its pages in (touchEveryPage): a SharedArrayBuffer for relay workers. */
+  static memoryFor<T extends ArrayBuffer | SharedArrayBuffer>(slots: number, kind: new (bytes: number) => T): T {
+    const memory = new kind(AdvanceLedger.bytesFor(slots));
+    touchEveryPage(new Uint8Array(memory));
+    return memory;
   }
 
   private readonly grantedAt: Float64Array;
@@ -41,7 +48,7 @@ export class AdvanceLedger {
     slots: number,
     private readonly everyMs: number,
     hashSeed?: number,
-    memory: ArrayBufferLike = new ArrayBuffer(AdvanceLedger.bytesFor(slots)),
+    memory: ArrayBufferLike = AdvanceLedger.memoryFor(slots, ArrayBuffer),
   ) {
     this.hash = keyedHash(hashSeed);
     this.bucketMask = bucketMask(slots);

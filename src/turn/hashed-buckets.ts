@@ -32,6 +32,16 @@ export function keyedHash(seed: number = randomHashSeed()): KeyedHash {
   };
 }
 
+/**
+ * Writes a new (all-zero) table's every page once, at start. Otherwise a source's first slot
+ * brings its pages in on the source's first request: a fresh source's earn and spend took
+ * 55-90 µs so on Node 24 here, against 8 µs with the pages in, on a first call's critical path.
+ * The tables are fixed, so this is memory they would take under traffic from many sources anyway.
+ */
+export function touchEveryPage(...tables: { fill(value: 0): unknown }[]): void {
+  for (const table of tables) table.fill(0);
+}
+
 /** The mask that takes a tag to the first slot of its bucket, in a table of `slots`. */
 export function bucketMask(slots: number): number {
   if (!Number.isInteger(Math.log2(slots)) || slots < WAYS) throw new RangeError(`slots must be a power of two, at least ${WAYS}`);

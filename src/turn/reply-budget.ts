@@ -37,7 +37,7 @@
  * slots. The hash is keyed with a random seed, so nobody can aim at a chosen source's bucket.
  */
 import { AdvanceLedger } from './advance-ledger.js';
-import { WAYS, bucketMask, keyedHash, type KeyedHash } from './hashed-buckets.js';
+import { WAYS, bucketMask, keyedHash, touchEveryPage, type KeyedHash } from './hashed-buckets.js';
 import { sourceNetwork } from '../policy/source-network.js';
 
 export interface ReplyBudgetOptions {
@@ -95,6 +95,7 @@ export class ReplyBudget {
     this.credits = new Int32Array(slots);
     this.advanced = new Uint8Array(slots);
     this.touched = new Float64Array(slots);
+    touchEveryPage(this.tags, this.credits, this.advanced, this.touched);
     this.advances = new AdvanceLedger(this.options.advanceSlots, this.options.advanceEveryMs, this.options.hashSeed, this.options.advanceMemory);
   }
 

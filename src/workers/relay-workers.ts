@@ -36,7 +36,7 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   }
   const secrets: RelaySecrets = newRelaySecrets();
   // One ledger of reply-budget advances for the server: a spoofer reaching N workers gets one advance, not N.
-  const advanceMemory = new SharedArrayBuffer(AdvanceLedger.bytesFor(REPLY_BUDGET_DEFAULTS.advanceSlots));
+  const advanceMemory = AdvanceLedger.memoryFor(REPLY_BUDGET_DEFAULTS.advanceSlots, SharedArrayBuffer);
   const workers: WorkerHandle[] = [];
   // One ledger for the server: quotas and bps-capacity hold whichever worker allocates.
   const ledger = new LedgerServer();

@@ -23,7 +23,7 @@ import { PEER_HOST, UdpTestClient, openPeerUntilCleanup } from '../support/turn-
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
 import { silentLogger } from '../../src/log/logger-interface.js';
-import { freeUdpTcpPort } from '../support/ports.js';
+import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
 import { StreamTestClient } from '../support/stream-client.js';
 
 const cleanups = cleanupAfterEach();
@@ -180,6 +180,20 @@ describe('Allocate', () => {
     expect(readXorAddress(second, AttributeType.XorRelayedAddress)?.port).toBe(relay.port + 1);
     const third = await (await client(server)).allocate((b) => b.addFirstByte(AttributeType.RequestedTransport, 17).add(AttributeType.ReservationToken, tokenBytes));
     expect(code(third)).toBe(508);
+  });
+
+  it('gives an EVEN-PORT pair the port a relay socket bound ahead of need was holding', async () => {
+    // A range of one even pair: the first allocation takes one port, and the socket bound
+    // ahead of the next Allocate the other. Once the first is gone, the pair must be free.
+    const first = await freePortRange('127.0.0.1', 4);
+    const even = first + (first % 2);
+    const server = await startServer({ minPort: even, maxPort: even + 1 });
+    const plain = await client(server);
+    await plain.allocateRelay();
+    expect(code(await plain.refresh(0))).toBeUndefined();
+    const rtp = await client(server);
+    const pair = await rtp.allocate((b) => b.addFirstByte(AttributeType.RequestedTransport, 17).addEvenPort(true));
+    expect(readXorAddress(pair, AttributeType.XorRelayedAddress)?.port).toBe(even);
   });
 
   it('reports the external-ip in XOR-RELAYED-ADDRESS, keeping the relay port', async () => {

@@ -23,10 +23,13 @@ export interface TurnpikeHandle {
   stop(): Promise<unknown>;
 }
 
-/** Starts `turnpike serve ARGS` (with `env` added to ours) and waits until it answers STUN on host:port. */
-export async function startTurnpike(args: string[], host: string, port: number, env: NodeJS.ProcessEnv = {}): Promise<TurnpikeHandle> {
-  if (!fs.existsSync(TURNPIKE_CLI)) throw new Error(`${TURNPIKE_CLI} not found (build Turnpike: npm run build)`);
-  const proc = startProcess(process.execPath, [...NODE_FLAGS, TURNPIKE_CLI, 'serve', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+/**
+ * Starts `turnpike serve ARGS` (with `env` added to ours) and waits until it answers STUN on
+ * host:port. `cli`: another build's CLI, for a benchmark that compares builds.
+ */
+export async function startTurnpike(args: string[], host: string, port: number, env: NodeJS.ProcessEnv = {}, cli = TURNPIKE_CLI): Promise<TurnpikeHandle> {
+  if (!fs.existsSync(cli)) throw new Error(`${cli} not found (build Turnpike: npm run build)`);
+  const proc = startProcess(process.execPath, [...NODE_FLAGS, cli, 'serve', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
   await waitUntilReady(proc, waitForUdpStun(host, port, 10_000), 'turnpike');
   return { pid: proc.pid, host, port, proc, stop: () => proc.stop() };
 }

@@ -1,0 +1,59 @@
+// Per-request latency of a TURN call's setup, Turnpike vs coturn in ONE run, over UDP: what a
+// WebRTC client sends to get its relay candidate and let a peer in. Each round, a client on a
+// loopback address neither server has seen sends, one after another and each timed from send
+// to answer: Allocate (no credentials, the 401), Allocate (signed, the relay), CreatePermission,
+// ChannelBind and Refresh. The servers take turns going first.
+// Run: npx tsx bench/allocate-steps.ts (builds nothing: run `npx tsc -p tsconfig.json` first).
+// Env: STEP_ROUNDS (default 200), STEP_TURNPIKE_ARGS (extra flags for Turnpike, space-separated),
+// STEP_BASELINE_CLI (another build's dist/cli/turnpike.js, measured too, as 'baseline': a
+// before/after comparison in one run; that build needs node_modules and package.json beside its dist).
+import { envInt } from './env.js';
+import { freshLoopbackAddresses } from './fresh-source-tap.js';
+import { runMain } from './run-main.js';
+import { startReferenceServer, startTurnpikeServer } from './setup-servers.js';
+import { STEPS, timedSetup } from './setup-requests.js';
+
+const ROUNDS = envInt('STEP_ROUNDS', 200);
+/** A bound on the whole run, not an expectation of speed. */
+const DEADLINE_MS = 300_000;
+const EXTRA_TURNPIKE_ARGS = (process.env.STEP_TURNPIKE_ARGS ?? '').split(' ').filter(Boolean);
+const BASELINE_CLI = process.env.STEP_BASELINE_CLI;
+const sorted = (xs: readonly number[]): number[] => [...xs].sort((a, b) => a - b);
+const percentile = (ascending: readonly number[], p: number): number => ascending[Math.min(ascending.length - 1, Math.floor((p / 100) * ascending.length))]!;
+/** The first clients a server sees: what a call-setup benchmark of a few calls meets. */
+const COLD = 10;
+
+async function main(): Promise<number> {
+  // A relay port for each client: coturn does not hand a freed one out again at once.
+  const relayPorts = 2 * ROUNDS + 100;
+  const servers = [await startTurnpikeServer(EXTRA_TURNPIKE_ARGS, relayPorts), await startReferenceServer(relayPorts)];
+  if (BASELINE_CLI) servers.push(await startTurnpikeServer(EXTRA_TURNPIKE_ARGS, relayPorts, { name: 'baseline', cli: BASELINE_CLI }));
+  const fresh = freshLoopbackAddresses();
+  const times = new Map(servers.map((s) => [s.name, new Map(STEPS.map((step) => [step, [] as number[]]))]));
+  const deadline = Date.now() + DEADLINE_MS;
+  try {
+    for (let round = 0; round < ROUNDS && Date.now() < deadline; round++) {
+      // Each server in turn goes first, so that none always meets a warmer client.
+      const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
+      for (const s of order) await timedSetup(s, fresh(), times.get(s.name)!);
+    }
+  } finally {
+    for (const s of servers) await s.stop();
+  }
+  const n = times.get('coturn')!.get('Allocate')!.length;
+  console.log(`request to answer over UDP, ms, ${n} fresh clients per server, Turnpike ${EXTRA_TURNPIKE_ARGS.join(' ') || 'defaults'}`);
+  console.log(`  (p50 of the first ${COLD} clients, on a server that has served few, then p50 / p90 / p99 of all; ratio: p50 of all to coturn's)`);
+  for (const step of STEPS) {
+    const coturn = percentile(sorted(times.get('coturn')!.get(step)!), 50);
+    const cells = servers.map(({ name }) => {
+      const xs = times.get(name)!.get(step)!;
+      const all = sorted(xs);
+      const figures = `${percentile(sorted(xs.slice(0, COLD)), 50).toFixed(3)} | ${[50, 90, 99].map((p) => percentile(all, p).toFixed(3)).join(' / ')}`;
+      return `${name} ${figures}${name === 'coturn' ? '' : ` (${(percentile(all, 50) / coturn).toFixed(2)}x)`}`;
+    });
+    console.log(`  ${step.padEnd(17)} ${cells.join('   ')}`);
+  }
+  return 0;
+}
+
+runMain(main);

@@ -1,0 +1,65 @@
+// The two servers the call-setup benchmarks compare, started with the same flags: Turnpike
+// (the built CLI, with its metrics endpoint) and coturn 4.6.1, both on UDP with one long-term user.
+import { startCoturn } from '../test/support/coturn-tools.js';
+import { freePortRange, freeTcpPort, freeUdpTcpPort } from '../test/support/ports.js';
+import { startTurnpike } from '../test/support/turnpike-process.js';
+
+export const SETUP_HOST = '127.0.0.1';
+/** Twelve characters, as in the tests: Turnpike's 401 is then 64 bytes. */
+export const SETUP_REALM = 'call.example';
+export const SETUP_USER = { username: 'bench', password: 'benchpass' };
+
+export interface SetupServer {
+  /** 'turnpike', 'coturn', or a name given to another build of Turnpike. */
+  readonly name: string;
+  readonly port: number;
+  /** Requests answered or withheld so far, for spoofedAllocates (coturn: the answers it saw). */
+  handled(answers: number): Promise<number>;
+  /** Unsigned answers the reply budget has withheld so far (Turnpike only). */
+  withheld?(): Promise<number>;
+  stop(): Promise<unknown>;
+}
+
+/** Flags both servers get (coturn's names; Turnpike accepts the same). */
+async function serverFlags(port: number, relayPorts: number): Promise<string[]> {
+  const minPort = await freePortRange(SETUP_HOST, relayPorts);
+  return [
+    '--listening-ip', SETUP_HOST, '--listening-port', String(port), '--relay-ip', SETUP_HOST,
+    '--min-port', String(minPort), '--max-port', String(minPort + relayPorts - 1),
+    '--lt-cred-mech', '--user', `${SETUP_USER.username}:${SETUP_USER.password}`, '--realm', SETUP_REALM,
+    '--allow-loopback-peers', '--no-tcp', '--no-tls', '--no-dtls', '--no-cli',
+  ];
+}
+
+/** Relay ports per server: coturn does not hand a freed one out again at once. */
+const RELAY_PORTS = 100;
+
+/** Turnpike with the common flags, then `extra`; `build`: another build's CLI, under another name. */
+export async function startTurnpikeServer(extra: readonly string[] = [], relayPorts = RELAY_PORTS, build?: { name: string; cli: string }): Promise<SetupServer> {
+  const port = await freeUdpTcpPort(SETUP_HOST);
+  const metricsPort = await freeTcpPort(SETUP_HOST);
+  const args = ['-n', ...(await serverFlags(port, relayPorts)), '--prometheus', '--prometheus-port', String(metricsPort), ...extra];
+  const h = await startTurnpike(args, SETUP_HOST, port, {}, build?.cli);
+  const metricsUrl = `http://${SETUP_HOST}:${metricsPort}/metrics`;
+  const scrape = async (): Promise<string> => (await fetch(metricsUrl)).text();
+  const WITHHELD = 'turnpike_replies_withheld_total';
+  const withheld = async (): Promise<number> => metric(await scrape(), WITHHELD);
+  // A request is dealt with once it is answered (a 401 here) or withheld.
+  const handled = async (): Promise<number> => {
+    const text = await scrape();
+    return metric(text, 'turnpike_error_responses_total{code="401"}') + metric(text, WITHHELD);
+  };
+  return { name: build?.name ?? 'turnpike', port, handled, withheld, stop: () => h.stop() };
+}
+
+export async function startReferenceServer(relayPorts = RELAY_PORTS): Promise<SetupServer> {
+  const port = await freeUdpTcpPort(SETUP_HOST);
+  const h = await startCoturn(await serverFlags(port, relayPorts));
+  // coturn answers every request.
+  return { name: 'coturn', port, handled: async (answers) => answers, stop: () => h.stop() };
+}
+
+function metric(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : 0;
+}

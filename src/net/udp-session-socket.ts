@@ -53,8 +53,11 @@ export class UdpSessionSocket {
     this.socket.on('message', options.onDatagram);
     const failed = (error: NodeJS.ErrnoException): void => {
       if (this.closed) return;
+      // Closed at once: held and later sends go through the listener, never lost or held on.
       this.close();
-      options.onOpenFailed(error);
+      // A refused bind (another user's group after proc-user) is emitted within bind, so within
+      // this constructor: reported once the owner holds this socket (it threw into the request, 500).
+      queueMicrotask(() => options.onOpenFailed(error));
     };
     this.socket.once('error', failed);
     // Connected in the turn it is bound ('listening' is emitted within bind): see above.

@@ -18,15 +18,21 @@ export { Drain } from './drain.js';
 export { ProcessSignals } from './signals.js';
 export { isDaemonChild, reportDaemonReady, startDaemon } from './daemon.js';
 
+/** The kernel ties a port's SO_REUSEPORT group to the uid that bound it (docs/relay-workers.md). */
+const UNPINNED_AFTER_SWITCH = 'relay-threads with proc-user: UDP clients are not pinned to the worker holding their allocation ' +
+  '(per-session sockets cannot join the listening ports\' groups, bound by another user); a worker that stops moves other workers\' clients (437)';
+
 /**
  * Call once every listener is bound: switches to proc-user/proc-group. When the switch fails
  * the process exits with status 1 at once: serving on as root after the operator asked
  * otherwise is worse than a pidfile left behind.
  */
 export function dropPrivilegesOrExit(options: ServerOptions, logger: Logger & { close?: () => void }): void {
+  const uidBefore = process.geteuid!();
   try {
     const identity = dropPrivileges({ user: options.procUser, group: options.procGroup });
     if (identity) logger.info(`running as uid ${identity.uid}, gid ${identity.gid}, groups ${identity.groups.join(',')}`);
+    if (identity && identity.uid !== uidBefore && (options.relayThreads ?? 1) > 1) logger.warn(UNPINNED_AFTER_SWITCH);
   } catch (error) {
     if (!(error instanceof PrivilegeDropError)) throw error;
     logger.error(`cannot drop privileges: ${error.message}; refusing to run on`);

@@ -25,7 +25,7 @@ class UdpSession implements ClientSession {
   allocating = false;
   /** This client's own connected socket while it has an allocation. */
   private ownSocket: UdpSessionSocket | undefined;
-  /** Forwarded by another relay worker: its sends wait for its own socket (udp-session-socket.ts). */
+  /** Forwarded by another relay worker: not pinned to this one until its own socket is. */
   pinOnAllocation = false;
 
   constructor(
@@ -84,8 +84,8 @@ export class UdpListener {
   /** Off where the kernel cannot share the port, or refused to (another user's group). */
   private sessionSocketsEnabled = PER_SESSION_SOCKETS;
   local: TransportAddress;
-  /** A relay worker's listener: DTLS associations get their own socket too (pinDtls). */
-  private readonly pinsDtls: boolean;
+  /** A relay worker's listener: its sockets pin clients to it (sends held until connected, pinDtls). */
+  private readonly withRelayWorkers: boolean;
   /** Set when this port also serves DTLS: it takes the datagrams RFC 7983 says are DTLS. */
   onDtls: ((data: Buffer, rinfo: RemoteInfo) => void) | undefined;
 
@@ -96,7 +96,7 @@ export class UdpListener {
     private readonly logger: Logger,
     role: GroupRole,
   ) {
-    this.pinsDtls = role !== 'alone';
+    this.withRelayWorkers = role !== 'alone';
     const family = ipFamily(address) ?? 4;
     this.local = { family, address, port };
     // Every listener may head a group (its per-session sockets); relay workers share one.
@@ -131,12 +131,12 @@ export class UdpListener {
 
   /**
    * A socket of its own for an allocated client; undefined where that is not possible.
-   * `holdUntilConnected`: for a client forwarded by another relay worker (serveForwarded).
+   * `forwarded`: a client another relay worker forwarded here (serveForwarded).
    */
-  openSessionSocket(remote: TransportAddress, holdUntilConnected: boolean): UdpSessionSocket | undefined {
+  openSessionSocket(remote: TransportAddress, forwarded: boolean): UdpSessionSocket | undefined {
     const client = formatTransportAddress(remote);
     if (!this.sessionSocketsEnabled) {
-      if (holdUntilConnected) this.logger.warn(`UDP ${formatTransportAddress(this.local)} -> ${client}: client not pinned to this relay worker (no per-session sockets); its next datagrams may reach another worker`);
+      if (forwarded) this.logger.warn(`UDP ${formatTransportAddress(this.local)} -> ${client}: client not pinned to this relay worker (no per-session sockets); its next datagrams may reach another worker`);
       return undefined;
     }
     const socket: UdpSessionSocket = new UdpSessionSocket({
@@ -146,7 +146,8 @@ export class UdpListener {
       onOpenFailed: (error) => this.sessionSocketFailed(socket, client, error),
       onError: (error) => this.logger.debug(`UDP ${formatTransportAddress(this.local)} -> ${client}: ${error.message}`),
       viaListener: (data) => this.socket.send(data, remote.port, remote.address),
-      holdUntilConnected,
+      // With relay workers, the client's next request must find this socket (udp-session-socket.ts).
+      holdUntilConnected: this.withRelayWorkers,
     });
     this.sessionSockets.add(socket);
     return socket;
@@ -170,7 +171,7 @@ export class UdpListener {
    * reuse group does. Returns what unpins it, or undefined when it is not pinned.
    */
   pinDtls(remote: TransportAddress): (() => void) | undefined {
-    if (!this.pinsDtls) return undefined;
+    if (!this.withRelayWorkers) return undefined;
     const socket = this.openSessionSocket(remote, false);
     return socket && (() => this.closeSessionSocket(socket));
   }

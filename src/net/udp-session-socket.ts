@@ -5,13 +5,17 @@
  * client is sent leaves through it with a connected send. With relay workers it also pins
  * the client to the worker that holds its allocation (docs/relay-workers.md §2).
  *
- * Between bind and connect it is an unconnected member of the group, so datagrams of other
- * clients may reach it in that window (and sit in its queue after connect). That is harmless:
- * it hands every datagram to the listener's own entry, which finds the session as usual.
+ * Between bind and connect it is an unconnected member of the group: it changes the group's
+ * size, so the kernel's hash sends the datagrams of every client not pinned yet to other
+ * members, and other workers, than before, and some to this socket. So both calls are made in
+ * one JavaScript turn (bind is synchronous with udp-socket.ts's lookup), two system calls
+ * apart: with an await between them, relay workers answered a client's Refresh sent right
+ * after its Allocate from another worker (437) and allocated again on retransmissions
+ * (docs/relay-workers.md, fact 2). A stray that still lands in that window is handed to the
+ * listener's own entry, which serves it as if the listener had it.
  */
 import type { RemoteInfo } from 'node:dgram';
 import type { TransportAddress } from '../stun/ip.js';
-import { bindUdpSocket } from './reuse-port.js';
 import { createUdpSocket } from './udp-socket.js';
 
 type Datagram = Buffer | Buffer[];
@@ -28,9 +32,9 @@ export interface SessionSocketOptions {
   /** Sends through the listener's socket: before connect, or when this socket failed. */
   readonly viaListener: (data: Datagram) => void;
   /**
-   * Hold sends until connected: a client another relay worker forwarded here must find this
-   * socket with the request it sends on reading the answer, or that request reaches the other
-   * worker (437). Other clients are sent through the listener meanwhile.
+   * Hold sends until connected: with relay workers, a client must find this socket with the
+   * request it sends on reading the answer, or that request may reach another worker (437).
+   * Without workers, sends go through the listener meanwhile.
    */
   readonly holdUntilConnected: boolean;
 }
@@ -48,20 +52,27 @@ export class UdpSessionSocket {
     this.socket = createUdpSocket(local.family, { reusePort: true });
     this.socket.on('message', options.onDatagram);
     const failed = (error: NodeJS.ErrnoException): void => {
-      this.close();
-      options.onOpenFailed(error);
-    };
-    bindUdpSocket(this.socket, local.address, local.port).then(() => {
       if (this.closed) return;
-      this.socket.once('error', failed);
-      this.socket.connect(remote.port, remote.address, () => {
+      // Closed at once: held and later sends go through the listener, never lost or held on.
+      this.close();
+      // A refused bind (another user's group after proc-user) is emitted within bind, so within
+      // this constructor: reported once the owner holds this socket (it threw into the request, 500).
+      queueMicrotask(() => options.onOpenFailed(error));
+    };
+    this.socket.once('error', failed);
+    // Connected in the turn it is bound ('listening' is emitted within bind): see above.
+    this.socket.once('listening', () => {
+      if (this.closed) return;
+      this.socket.connect(remote.port, remote.address, (error?: Error | null) => {
+        if (error) return failed(error);
         this.socket.off('error', failed);
         this.socket.on('error', options.onError);
         if (this.closed) return;
         this.connected = true;
         this.flush((data) => this.socket.send(data));
       });
-    }, failed);
+    });
+    this.socket.bind({ address: local.address, port: local.port, exclusive: true });
   }
 
   send(data: Datagram): void {

@@ -20,21 +20,7 @@ import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 const COTURN_FAILS: ReadonlyMap<string, string> = new Map([]);
 
 /** Pairs coturn passes that Turnpike does not yet, by name, with the reason. */
-const UDP_RELAY_THREADS = 'UDP clients against relay-threads (-m) above 1 get 437 (Allocation Mismatch) at times, or lose messages; with -m 1 they pass (follow-up)';
-const TURNPIKE_GAPS: ReadonlyMap<string, string> = new Map([
-  ['longtermsecure/secure_relay.sh + longtermsecure/secure_udp_client.sh', UDP_RELAY_THREADS],
-  ['longtermsecure/secure_relay.sh + longtermsecure/secure_udp_c2c.sh', UDP_RELAY_THREADS],
-  ['selfloadbalance/secure_relay.sh + longtermsecure/secure_udp_client.sh', UDP_RELAY_THREADS],
-  ['selfloadbalance/secure_relay.sh + longtermsecure/secure_udp_c2c.sh', UDP_RELAY_THREADS],
-  ['restapi/secure_relay_secret.sh + restapi/secure_udp_client_with_secret.sh', UDP_RELAY_THREADS],
-  ['longtermsecuredb/secure_relay_with_db_sqlite.sh + longtermsecure/secure_udp_client.sh', UDP_RELAY_THREADS],
-  ['longtermsecuredb/secure_relay_with_db_sqlite.sh + longtermsecure/secure_udp_c2c.sh', UDP_RELAY_THREADS],
-  ['longtermsecuredb/secure_relay_with_db_redis.sh + longtermsecure/secure_udp_client.sh', UDP_RELAY_THREADS],
-  ['longtermsecuredb/secure_relay_with_db_redis.sh + longtermsecure/secure_udp_c2c.sh', UDP_RELAY_THREADS],
-  ['restapi/secure_relay_secret_with_db_sqlite.sh + restapi/secure_udp_client_with_secret.sh', UDP_RELAY_THREADS],
-  ['restapi/secure_relay_secret_with_db_redis.sh + restapi/secure_udp_client_with_secret.sh', UDP_RELAY_THREADS],
-  ['loadbalance/master_relay.sh + loadbalance/udp_c2c.sh', UDP_RELAY_THREADS],
-]);
+const TURNPIKE_GAPS: ReadonlyMap<string, string> = new Map([]);
 
 /**
  * mobile/ pairs run in coturn-mobile-scripts.test.ts, which checks that every allocation moved

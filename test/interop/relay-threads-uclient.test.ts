@@ -125,6 +125,7 @@ describe('relay-threads=2 with proc-user', () => {
       '-m', '2', '--proc-user', 'nobody',
     ], HOST, port);
     await server.proc.waitForOutput(/running as uid 65534/, 5000);
+    await server.proc.waitForOutput(/WARN: relay-threads with proc-user: UDP clients are not pinned/, 5000);
     const peer = await startPeer();
     await relaysOnBothWorkers(server, peer, { port, user: 'alice', password: 'secret' });
     await relaysOnBothWorkers(server, peer, { port, user: 'alice', password: 'secret', tcp: true });

@@ -22,8 +22,18 @@ const LOOPBACKS = ['127.0.0.1', '::1'];
  * neither a relay range picked before the server binds nor another program's client takes it.
  */
 const freeListeningPort = () => freeUdpTcpPortsOnAll(LOOPBACKS, 2, 50, { from: 10000, below: 20000 });
-/** Relay ports per server: a few hundred allocations at most (-m 10 with RTP/RTCP pairs). */
-const RELAY_PORTS = 400;
+/**
+ * Relay ports per server, for every pair of its setup at once (the test runs them together):
+ * the busiest setup runs 7 client scripts; each opens at most 10 clients (-m 10), both ends
+ * allocate in c2c (-y), and each end holds an RTP/RTCP port pair (EVEN-PORT and its
+ * RESERVATION-TOKEN): 7 × 10 × 2 × 2 = 280 ports. With relay-threads (the servers' -m, up to
+ * 10) each worker owns every 10th port pair and allocates for the clients the kernel hashes to
+ * it, unevenly for a few dozen clients: with 400 ports one worker's 40 ran out (508). So every
+ * worker's share holds the whole setup: 280 × 10.
+ */
+const RELAY_PORTS = 2800;
+/** Under the OS's ephemeral ports (32768 up), which uclient's and the peers' sockets take. */
+const RELAY_SPAN = { from: 20000, below: 32768 };
 
 export type ServerUnderTest = 'turnpike' | 'coturn';
 
@@ -125,7 +135,7 @@ export async function startExampleServer(examples: ExamplesDir, name: string, re
   const own = /\s-p (\d+)\s/.exec(` ${replaceAll(scriptCommand(name), replacements)} `);
   const port = own ? Number(own[1]) : await freeListeningPort();
   const tlsPort = await freeListeningPort();
-  const minPort = await freePortRange('127.0.0.1', RELAY_PORTS);
+  const minPort = await freePortRange('127.0.0.1', RELAY_PORTS, 50, RELAY_SPAN);
   const base = path.basename(name, '.sh');
   const args = ['-n', '--no-cli', '--pidfile', `var/${base}.pid`, '-p', String(port), '--tls-listening-port', String(tlsPort),
     '--min-port', String(minPort), '--max-port', String(minPort + RELAY_PORTS - 1)];

@@ -43,7 +43,16 @@ class UdpSession implements ClientSession {
     this.allocation = allocation;
     this.reindex();
     if (allocation) {
-      this.ownSocket ??= this.listener.openSessionSocket(this.remote, this.pinOnAllocation);
+      if (this.ownSocket) return;
+      if (this.listener.pinsClients) {
+        this.ownSocket = this.listener.openSessionSocket(this.remote, this.pinOnAllocation);
+        return;
+      }
+      // Alone, nothing waits for this socket: opened after the Allocate's answer is sent (it
+      // was 0.08 ms of the answer's time), the client's datagrams reach the listener meanwhile.
+      setImmediate(() => {
+        if (this.allocation === allocation && !this.ownSocket) this.ownSocket = this.listener.openSessionSocket(this.remote, false);
+      });
     } else if (this.ownSocket) {
       this.listener.closeSessionSocket(this.ownSocket);
       this.ownSocket = undefined;
@@ -85,7 +94,7 @@ export class UdpListener {
   private sessionSocketsEnabled = PER_SESSION_SOCKETS;
   local: TransportAddress;
   /** A relay worker's listener: its sockets pin clients to it (sends held until connected, pinDtls). */
-  private readonly withRelayWorkers: boolean;
+  readonly pinsClients: boolean;
   /** Set when this port also serves DTLS: it takes the datagrams RFC 7983 says are DTLS. */
   onDtls: ((data: Buffer, rinfo: RemoteInfo) => void) | undefined;
 
@@ -96,7 +105,7 @@ export class UdpListener {
     private readonly logger: Logger,
     role: GroupRole,
   ) {
-    this.withRelayWorkers = role !== 'alone';
+    this.pinsClients = role !== 'alone';
     const family = ipFamily(address) ?? 4;
     this.local = { family, address, port };
     // Every listener may head a group (its per-session sockets); relay workers share one.
@@ -147,7 +156,7 @@ export class UdpListener {
       onError: (error) => this.logger.debug(`UDP ${formatTransportAddress(this.local)} -> ${client}: ${error.message}`),
       viaListener: (data) => this.socket.send(data, remote.port, remote.address),
       // With relay workers, the client's next request must find this socket (udp-session-socket.ts).
-      holdUntilConnected: this.withRelayWorkers,
+      holdUntilConnected: this.pinsClients,
     });
     this.sessionSockets.add(socket);
     return socket;
@@ -171,7 +180,7 @@ export class UdpListener {
    * reuse group does. Returns what unpins it, or undefined when it is not pinned.
    */
   pinDtls(remote: TransportAddress): (() => void) | undefined {
-    if (!this.withRelayWorkers) return undefined;
+    if (!this.pinsClients) return undefined;
     const socket = this.openSessionSocket(remote, false);
     return socket && (() => this.closeSessionSocket(socket));
   }

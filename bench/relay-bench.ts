@@ -6,7 +6,8 @@
 // this 2-core box the server, the peer and uclient share the cores, so throughput alone
 // mostly measures the box. Env: BENCH_CLIENTS, BENCH_DTLS_CLIENTS, BENCH_MESSAGES, BENCH_LENGTH, BENCH_INTERVAL_MS,
 // BENCH_SERVERS (comma list of turnpike, turnpike+prometheus, coturn; default "turnpike,coturn"),
-// BENCH_RELAY_THREADS (default 1).
+// BENCH_RELAY_THREADS (default 1), BENCH_TRANSPORTS (comma list of udp, tcp, tls, dtls; default
+// all four: `BENCH_TRANSPORTS=dtls` measures DTLS alone).
 // turnpike+prometheus runs Turnpike with --prometheus and scrapes /metrics every second during
 // the load, so that the cost of metrics shows as the difference in CPU per packet.
 // Like with like: both servers get `--relay-threads BENCH_RELAY_THREADS` (coturn's default is

@@ -48,9 +48,13 @@ export class RecordProtection {
     this.aad.writeUInt16BE(length, 11);
     const cipher = createCipheriv(this.suite.cipher, this.writeKey, this.writeNonce);
     cipher.setAAD(this.aad);
-    let at = RECORD_HEADER + EXPLICIT_NONCE;
-    for (const part of parts) at += cipher.update(part).copy(out, at);
-    at += cipher.final().copy(out, at);
+    // The parts go in as one plaintext: one update (a native call and a Buffer) per record,
+    // not per part. GCM's final() yields no bytes, only the tag.
+    const start = RECORD_HEADER + EXPLICIT_NONCE;
+    let at = start;
+    for (const part of parts) at += part.copy(out, at);
+    cipher.update(out.subarray(start, at)).copy(out, start);
+    cipher.final();
     cipher.getAuthTag().copy(out, at);
     return out;
   }

@@ -1,8 +1,8 @@
 /* A bare UDP relay hop in C, the floor under any server: K sockets on ports BASE..BASE+K-1,
  * epoll, recvfrom until EAGAIN, one unconnected sendto per datagram to the sink. Prints its
  * own CPU per relayed datagram (from the first one on) once COUNT arrived or 2 s passed idle.
- * With a first argument `mmsg` it batches as native-hop.c does: recvmmsg until EAGAIN, one
- * sendmmsg per epoll_wait round, so the addon can be told apart from Node around it. */
+ * With a first argument `mmsg` it batches as native-hop.c does: recvmmsg until a short batch,
+ * one sendmmsg per epoll_wait round, so the addon can be told apart from Node around it. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <string.h>
@@ -62,8 +62,8 @@ int main(int argc, char **argv) {
             msgs[j].msg_hdr.msg_name = &sink;
             msgs[j].msg_hdr.msg_namelen = sizeof sink;
           }
-          pending += r;
           relayed += r;
+          if ((pending += r) < SLOTS) break;   /* a short batch drained it, as native-hop.c assumes */
         }
       }
       if (pending) { sendmmsg(out, msgs, pending, 0); batches++; }

@@ -106,15 +106,20 @@ async function main(): Promise<number> {
     for (let run = 1; run <= RUNS; run++) {
       const c = await runHop(dir, sinkPort, relay, []);
       console.log(`run ${run}\n  ${describe('C', c)}`);
+      const baselines: [string, Hop][] = [['C', c]];
       for (const [name, command, args] of others) {
         const hop = await runHop(dir, sinkPort, command, args);
-        const ratio = perPacket(hop) / perPacket(c);
-        ratios.set(name, [...ratios.get(name) ?? [], ratio]);
-        console.log(`  ${describe(name, hop)}  ${name}/C ${ratio.toFixed(2)}`);
+        const against = baselines.map(([base, baseHop]) => {
+          const key = `${name}/${base}`;
+          ratios.set(key, [...ratios.get(key) ?? [], perPacket(hop) / perPacket(baseHop)]);
+          return `${key} ${ratios.get(key)!.at(-1)!.toFixed(2)}`;
+        });
+        console.log(`  ${describe(name, hop)}  ${against.join('  ')}`);
+        if (name === 'C mmsg') baselines.push([name, hop]);
       }
     }
-    for (const [name, list] of ratios) {
-      console.log(`${name}/C per relayed datagram: ${Math.min(...list).toFixed(2)}-${Math.max(...list).toFixed(2)}`);
+    for (const [key, list] of ratios) {
+      console.log(`${key} per relayed datagram: ${Math.min(...list).toFixed(2)}-${Math.max(...list).toFixed(2)}`);
     }
     await sink.stop();
     return 0;

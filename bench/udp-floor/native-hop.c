@@ -46,9 +46,13 @@ static void callJs(void) {
   napi_value fn, recv, arg, result;
   napi_open_handle_scope(env, &scope);
   napi_get_reference_value(env, hop.callback, &fn);
-  napi_get_undefined(env, &recv);
+  napi_get_global(env, &recv);   /* napi_make_callback wants an object as `this` */
   napi_create_int32(env, hop.pending, &arg);
-  napi_make_callback(env, hop.async, recv, fn, 1, &arg, &result);
+  if (napi_make_callback(env, hop.async, recv, fn, 1, &arg, &result) != napi_ok) {
+    napi_value error;               /* a bench that silently skipped JS would measure the wrong hop */
+    napi_get_and_clear_last_exception(env, &error);
+    napi_fatal_exception(env, error);
+  }
   napi_close_handle_scope(env, scope);
 }
 

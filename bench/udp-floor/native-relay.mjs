@@ -26,6 +26,10 @@ const timer = setInterval(() => {
   if (s.received !== seen) { seen = s.received; last = Date.now(); }
   if (s.received < count && (s.received === 0 || Date.now() - last < 2000)) return;
   clearInterval(timer);
+  if (mode === 'batch' && routed !== s.received) {
+    console.error(`JS routed ${routed} of ${s.received} datagrams: not the hop this claims to measure`);
+    process.exit(1);
+  }
   const cpu = process.cpuUsage();
   console.log(`relayed ${s.received} user ${Math.round(cpu.user - s.startUser)} sys ${Math.round(cpu.system - s.startSys)}`
     + ` batches ${s.batches} dropped ${s.dropped} truncated ${s.truncated} routed-by-js ${routed}`);

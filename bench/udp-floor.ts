@@ -8,6 +8,12 @@
 // figure is each relay's own CPU (user + system, from its first datagram on) per relayed
 // datagram; Node/C is as close as a dgram server can get to coturn (relay-bench.ts), before
 // it parses, looks up or counts anything. BENCH_FLOOR_RUNS rounds, C and Node alternating.
+//
+// Two more hops run in a Node process with the per-datagram work in an addon
+// (udp-floor/native-hop.c, built here with gcc against the running Node's headers; skipped with
+// a message when that fails): `native`, recvmmsg/sendmmsg on Node's event loop with no JS per
+// datagram, and `batch`, the same with one JS call per loop turn that routes the turn's datagrams.
+// `C mmsg` is the C relay batched the same way, so batching and Node's share can be told apart.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,13 +32,36 @@ const SOCKETS = envInt('BENCH_FLOOR_SOCKETS', 100);
 const RUNS = envInt('BENCH_FLOOR_RUNS', 3);
 const LENGTH = 100;
 
-interface Hop { readonly relayed: number; readonly userUs: number; readonly sysUs: number }
+interface Hop { readonly relayed: number; readonly userUs: number; readonly sysUs: number; readonly batches?: number }
 
 const perPacket = (hop: Hop) => (hop.userUs + hop.sysUs) / hop.relayed;
 
 function compile(dir: string): void {
   for (const name of ['relay', 'load', 'sink']) {
     execFileSync('gcc', ['-O2', '-o', path.join(dir, name), path.join(SOURCES, `${name}.c`)]);
+  }
+}
+
+/** The running Node's headers: next to its binary, or in the `node` package's platform package. */
+function nodeHeaders(): string | undefined {
+  const candidates = [
+    path.resolve(process.execPath, '../../include/node'),
+    path.resolve(process.execPath, `../../node_modules/node-${process.platform}-${process.arch}/include/node`),
+  ];
+  return candidates.find((dir) => fs.existsSync(path.join(dir, 'node_api.h')));
+}
+
+/** native-hop.c as a .node file, or why it could not be built (no network: gcc, not node-gyp). */
+function compileAddon(dir: string): { addon: string } | { skipped: string } {
+  const headers = nodeHeaders();
+  if (!headers) return { skipped: `no node_api.h for ${process.execPath}` };
+  const addon = path.join(dir, 'native-hop.node');
+  try {
+    execFileSync('gcc', ['-O2', '-shared', '-fPIC', '-DNODE_GYP_MODULE_NAME=native_hop', `-I${headers}`,
+      '-o', addon, path.join(SOURCES, 'native-hop.c')], { stdio: 'pipe' });
+    return { addon };
+  } catch (error) {
+    return { skipped: `gcc failed: ${String((error as { stderr?: Buffer }).stderr ?? error).trim().split('\n')[0]}` };
   }
 }
 
@@ -44,16 +73,18 @@ async function runHop(dir: string, sinkPort: number, command: string, args: stri
     await relay.waitForOutput(/^ready$/m, 10_000);
     const load = startProcess(path.join(dir, 'load'), [String(base), String(SOCKETS), String(PACKETS), String(RATE), String(LENGTH)]);
     await load.exited;
-    const [, relayed, user, sys] = (await relay.waitForOutput(/relayed (\d+) user (\d+) sys (\d+)/, 30_000)).map(Number);
-    return { relayed: relayed!, userUs: user!, sysUs: sys! };
+    const [, relayed, user, sys, batches] = (await relay.waitForOutput(/relayed (\d+) user (\d+) sys (\d+)(?: batches (\d+))?/, 30_000))
+      .map((field) => (field === undefined ? undefined : Number(field)));
+    return { relayed: relayed!, userUs: user!, sysUs: sys!, ...(batches ? { batches } : {}) };
   } finally {
     await relay.stop();
   }
 }
 
 const describe = (name: string, hop: Hop) =>
-  `${name.padEnd(5)} ${String(hop.relayed).padStart(7)} relayed  user ${(hop.userUs / hop.relayed).toFixed(2)}  `
-  + `sys ${(hop.sysUs / hop.relayed).toFixed(2)}  total ${perPacket(hop).toFixed(2)} µs/datagram`;
+  `${name.padEnd(7)} ${String(hop.relayed).padStart(7)} relayed  user ${(hop.userUs / hop.relayed).toFixed(2)}  `
+  + `sys ${(hop.sysUs / hop.relayed).toFixed(2)}  total ${perPacket(hop).toFixed(2)} µs/datagram`
+  + (hop.batches ? `  ${(hop.relayed / hop.batches).toFixed(1)}/batch` : '');
 
 async function main(): Promise<number> {
   console.log(`UDP floor: ${PACKETS} datagrams of ${LENGTH} B at ${RATE}/s over ${SOCKETS} sockets; ${RUNS} runs`);
@@ -62,14 +93,34 @@ async function main(): Promise<number> {
     compile(dir);
     const sink = startProcess(path.join(dir, 'sink'), []);
     const sinkPort = Number((await sink.waitForOutput(/^(\d+)$/m, 5000))[1]);
-    const ratios: number[] = [];
+    const built = compileAddon(dir);
+    if ('skipped' in built) console.log(`native and batch hops skipped: ${built.skipped}`);
+    const relay = path.join(dir, 'relay');
+    const others: [string, string, string[]][] = [
+      ['C mmsg', relay, ['mmsg']],
+      ['Node', process.execPath, [path.join(SOURCES, 'node-relay.mjs')]],
+      ...('addon' in built ? ['native', 'batch'].map((mode): [string, string, string[]] =>
+        [mode, process.execPath, [path.join(SOURCES, 'native-relay.mjs'), built.addon, mode]]) : []),
+    ];
+    const ratios = new Map<string, number[]>();
     for (let run = 1; run <= RUNS; run++) {
-      const c = await runHop(dir, sinkPort, path.join(dir, 'relay'), []);
-      const node = await runHop(dir, sinkPort, process.execPath, [path.join(SOURCES, 'node-relay.mjs')]);
-      ratios.push(perPacket(node) / perPacket(c));
-      console.log(`run ${run}\n  ${describe('C', c)}\n  ${describe('Node', node)}\n  Node/C ${ratios.at(-1)!.toFixed(2)}`);
+      const c = await runHop(dir, sinkPort, relay, []);
+      console.log(`run ${run}\n  ${describe('C', c)}`);
+      const baselines: [string, Hop][] = [['C', c]];
+      for (const [name, command, args] of others) {
+        const hop = await runHop(dir, sinkPort, command, args);
+        const against = baselines.map(([base, baseHop]) => {
+          const key = `${name}/${base}`;
+          ratios.set(key, [...ratios.get(key) ?? [], perPacket(hop) / perPacket(baseHop)]);
+          return `${key} ${ratios.get(key)!.at(-1)!.toFixed(2)}`;
+        });
+        console.log(`  ${describe(name, hop)}  ${against.join('  ')}`);
+        if (name === 'C mmsg') baselines.push([name, hop]);
+      }
     }
-    console.log(`Node/C per relayed datagram: ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`);
+    for (const [key, list] of ratios) {
+      console.log(`${key} per relayed datagram: ${Math.min(...list).toFixed(2)}-${Math.max(...list).toFixed(2)}`);
+    }
     await sink.stop();
     return 0;
   } finally {

@@ -4,7 +4,9 @@
 // to answer: Allocate (no credentials, the 401), Allocate (signed, the relay), CreatePermission,
 // ChannelBind and Refresh. The servers take turns going first.
 // Run: npx tsx bench/allocate-steps.ts (builds nothing: run `npx tsc -p tsconfig.json` first).
-// Env: STEP_ROUNDS (default 200), STEP_TURNPIKE_ARGS (extra flags for Turnpike, space-separated),
+// Env: STEP_ROUNDS (default 200), STEP_WARMUP (clients each server serves untimed first, default
+// 0: V8 optimizes Turnpike's request path over its first several hundred clients, so 800 or so
+// shows a server that has been up a while), STEP_TURNPIKE_ARGS (extra flags for Turnpike, space-separated),
 // STEP_BASELINE_CLI (another build's dist/cli/turnpike.js, measured too, as 'baseline': a
 // before/after comparison in one run; that build needs node_modules and package.json beside its dist).
 import { envInt } from './env.js';
@@ -14,6 +16,7 @@ import { startReferenceServer, startTurnpikeServer } from './setup-servers.js';
 import { STEPS, timedSetup } from './setup-requests.js';
 
 const ROUNDS = envInt('STEP_ROUNDS', 200);
+const WARMUP = envInt('STEP_WARMUP', 0);
 /** A bound on the whole run, not an expectation of speed. */
 const DEADLINE_MS = 300_000;
 const EXTRA_TURNPIKE_ARGS = (process.env.STEP_TURNPIKE_ARGS ?? '').split(' ').filter(Boolean);
@@ -25,13 +28,15 @@ const COLD = 10;
 
 async function main(): Promise<number> {
   // A relay port for each client: coturn does not hand a freed one out again at once.
-  const relayPorts = 2 * ROUNDS + 100;
+  const relayPorts = 2 * (WARMUP + ROUNDS) + 100;
   const servers = [await startTurnpikeServer(EXTRA_TURNPIKE_ARGS, relayPorts), await startReferenceServer(relayPorts)];
   if (BASELINE_CLI) servers.push(await startTurnpikeServer(EXTRA_TURNPIKE_ARGS, relayPorts, { name: 'baseline', cli: BASELINE_CLI }));
   const fresh = freshLoopbackAddresses();
   const times = new Map(servers.map((s) => [s.name, new Map(STEPS.map((step) => [step, [] as number[]]))]));
   const deadline = Date.now() + DEADLINE_MS;
   try {
+    const untimed = new Map(STEPS.map((step) => [step, [] as number[]]));
+    for (let round = 0; round < WARMUP && Date.now() < deadline; round++) for (const s of servers) await timedSetup(s, fresh(), untimed);
     for (let round = 0; round < ROUNDS && Date.now() < deadline; round++) {
       // Each server in turn goes first, so that none always meets a warmer client.
       const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
@@ -41,7 +46,7 @@ async function main(): Promise<number> {
     for (const s of servers) await s.stop();
   }
   const n = times.get('coturn')!.get('Allocate')!.length;
-  console.log(`request to answer over UDP, ms, ${n} fresh clients per server, Turnpike ${EXTRA_TURNPIKE_ARGS.join(' ') || 'defaults'}`);
+  console.log(`request to answer over UDP, ms, ${n} fresh clients per server${WARMUP ? ` after ${WARMUP} untimed` : ''}, Turnpike ${EXTRA_TURNPIKE_ARGS.join(' ') || 'defaults'}`);
   console.log(`  (p50 of the first ${COLD} clients, on a server that has served few, then p50 / p90 / p99 of all; ratio: p50 of all to coturn's)`);
   for (const step of STEPS) {
     const coturn = percentile(sorted(times.get('coturn')!.get(step)!), 50);

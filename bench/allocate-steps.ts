@@ -16,7 +16,7 @@ import { startReferenceServer, startTurnpikeServer } from './setup-servers.js';
 import { STEPS, timedSetup } from './setup-requests.js';
 
 const ROUNDS = envInt('STEP_ROUNDS', 200);
-const WARMUP = envInt('STEP_WARMUP', 0);
+const WARMUP = envInt('STEP_WARMUP', 0, 0);
 /** A bound on the whole run, not an expectation of speed. */
 const DEADLINE_MS = 300_000;
 const EXTRA_TURNPIKE_ARGS = (process.env.STEP_TURNPIKE_ARGS ?? '').split(' ').filter(Boolean);

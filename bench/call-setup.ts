@@ -21,6 +21,7 @@ import { RELAY_ECHO_PAGE } from '../test/interop/webrtc/relay-echo-page.js';
 import { cleanupDataChannel, dataChannelEcho } from '../test/interop/webrtc/datachannel-echo.js';
 import { FreshSourceTap, freshLoopbackAddresses } from './fresh-source-tap.js';
 import { spoofedAllocates, type Reflection } from './spoofed-allocates.js';
+import { envInt } from './env.js';
 import { runMain } from './run-main.js';
 import { SETUP_HOST, SETUP_REALM, SETUP_USER, startReferenceServer, startTurnpikeServer } from './setup-servers.js';
 import { STEPS, timedSetup } from './setup-requests.js';
@@ -28,8 +29,8 @@ import { STEPS, timedSetup } from './setup-requests.js';
 const HOST = SETUP_HOST;
 const REALM = SETUP_REALM;
 const USER = SETUP_USER;
-const RUNS = Number(process.env.SETUP_RUNS ?? 5);
-const WARMUP = Number(process.env.SETUP_WARMUP ?? 0);
+const RUNS = envInt('SETUP_RUNS', 5);
+const WARMUP = envInt('SETUP_WARMUP', 0, 0);
 const CLIENTS = (process.env.SETUP_CLIENTS ?? 'chromium,libdatachannel').split(',').map((s) => s.trim());
 /** A bound on a stuck call, not an expectation of speed. */
 const CALL_TIMEOUT_MS = 20_000;

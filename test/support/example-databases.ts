@@ -56,17 +56,7 @@ async function startExampleRedis(examples: ExamplesDir): Promise<ExampleDatabase
 /** PostgreSQL (test/support/pg-server.ts) with the scripts' database `coturn` and coturn's schema. */
 async function startExamplePostgres(): Promise<ExampleDatabase> {
   const pg = await startPgServer();
-  try {
-    await pg.newDatabase(DATABASE);
-  } catch (err) {
-    await pg.remove();
-    throw err;
-  }
-  return {
-    replacements: new Map([[SCRIPTS_HOST, `host=127.0.0.1 port=${pg.port} dbname=${DATABASE}`]]),
-    turnadmin: ['-e', pg.keyValue(DATABASE)],
-    stop: () => pg.remove(),
-  };
+  return withScriptsDatabase(pg, ['-e', pg.keyValue(DATABASE)]);
 }
 
 /**
@@ -79,19 +69,30 @@ async function startExampleMysql(): Promise<ExampleDatabase> {
   const certificate = issueCertificate(ca, 'mariadb', { rsa: true });
   try {
     const mysql = await startMysqlServer({ tls: certificate });
-    try {
-      await mysql.newDatabase(DATABASE);
-    } catch (err) {
-      await mysql.remove();
-      throw err;
-    }
-    return {
-      replacements: new Map([[SCRIPTS_HOST, `host=127.0.0.1 port=${mysql.port} dbname=${DATABASE}`]]),
-      turnadmin: ['-M', mysql.connectionString(DATABASE)],
-      stop: () => mysql.remove(),
-    };
+    return await withScriptsDatabase(mysql, ['-M', mysql.connectionString(DATABASE)]);
   } finally {
     certificate.remove();
     ca.remove();
   }
+}
+
+interface SqlServer {
+  readonly port: number;
+  newDatabase(name: string): Promise<string>;
+  remove(): Promise<void>;
+}
+
+/** The scripts' database made on `server` (removed if that fails), their connection strings pointed at it. */
+async function withScriptsDatabase(server: SqlServer, turnadmin: readonly string[]): Promise<ExampleDatabase> {
+  try {
+    await server.newDatabase(DATABASE);
+  } catch (err) {
+    await server.remove();
+    throw err;
+  }
+  return {
+    replacements: new Map([[SCRIPTS_HOST, `host=127.0.0.1 port=${server.port} dbname=${DATABASE}`]]),
+    turnadmin,
+    stop: () => server.remove(),
+  };
 }

@@ -1,8 +1,9 @@
 // Which of coturn's example client scripts go with which server script (as its readme.txt and
 // the scripts' names and users say), which are left out and why, and how a pair is judged.
 import { boundDataConnections, runCoturnTurnadmin } from './coturn-tools.js';
+import { startExampleDatabase, type ExampleDatabaseKind } from './example-databases.js';
 import {
-  clientFlags, freeReplacementsFor, runExampleClient, startExamplePeer, startExampleRedis, startExampleServer,
+  clientFlags, freeReplacementsFor, runExampleClient, startExamplePeer, startExampleServer,
   type ExampleClientResult, type ExampleServer, type ExamplesDir,
 } from './example-scripts.js';
 
@@ -12,8 +13,8 @@ export interface ServerSetup {
   readonly clients: readonly string[];
   /** Ports the scripts fix (slaves' -p, alternate or auxiliary servers), made free ones for the run. */
   readonly fixedPorts?: readonly number[];
-  /** The user database the scripts name, which turnadmin fills: SQLite's var/db/turndb, or Redis (started for the run). */
-  readonly database?: 'sqlite' | 'redis';
+  /** The user database the scripts name, which turnadmin fills: SQLite's var/db/turndb, or a server started for the run (example-databases.ts). */
+  readonly database?: ExampleDatabaseKind;
   /** coturn's turnadmin runs with each of these (and the database) before the servers start. */
   readonly turnadmin?: readonly (readonly string[])[];
   /** Needs a feature that Turnpike may not have yet (see option-table's status). */
@@ -49,6 +50,11 @@ export const SERVER_SETUPS: readonly ServerSetup[] = [
   { servers: ['longtermsecuredb/secure_relay_with_db_redis.sh'], clients: LONGTERM_CLIENTS, database: 'redis', turnadmin: LONGTERM_USERS },
   { servers: ['restapi/secure_relay_secret_with_db_sqlite.sh'], clients: ['restapi/secure_udp_client_with_secret.sh'], database: 'sqlite', turnadmin: REST_SECRET },
   { servers: ['restapi/secure_relay_secret_with_db_redis.sh'], clients: ['restapi/secure_udp_client_with_secret.sh'], database: 'redis', turnadmin: REST_SECRET },
+  { servers: ['longtermsecuredb/secure_relay_with_db_psql.sh'], clients: LONGTERM_CLIENTS, database: 'psql', turnadmin: LONGTERM_USERS },
+  { servers: ['longtermsecuredb/secure_relay_with_db_mysql.sh'], clients: LONGTERM_CLIENTS, database: 'mysql', turnadmin: LONGTERM_USERS },
+  { servers: ['longtermsecuredb/secure_relay_with_db_mysql_ssl.sh'], clients: LONGTERM_CLIENTS, database: 'mysql', turnadmin: LONGTERM_USERS },
+  { servers: ['restapi/secure_relay_secret_with_db_psql.sh'], clients: ['restapi/secure_udp_client_with_secret.sh'], database: 'psql', turnadmin: REST_SECRET },
+  { servers: ['restapi/secure_relay_secret_with_db_mysql.sh'], clients: ['restapi/secure_udp_client_with_secret.sh'], database: 'mysql', turnadmin: REST_SECRET },
   {
     servers: ['mobile/mobile_relay.sh'],
     clients: ['mobile/mobile_udp_client.sh', 'mobile/mobile_tcp_client.sh', 'mobile/mobile_dtls_client.sh', 'mobile/mobile_tls_client_c2c_tcp_relay.sh'],
@@ -62,12 +68,7 @@ export const SKIPPED_SCRIPTS: ReadonlyMap<string, string> = new Map([
   ['longtermsecure/secure_dos_attack.sh', 'an endless loop of killed clients that stops them with killall/pkill by name; no pass or fail'],
   ['selfloadbalance/secure_dos_attack.sh', 'an endless loop of killed clients that stops them with killall/pkill by name, and deletes /var/log/turnserver/*'],
   ['longtermsecure/secure_sctp_client.sh', 'SCTP (-b): this kernel has no SCTP sockets ("Protocol not supported"), and Turnpike has no SCTP listener'],
-  ['longtermsecuredb/secure_relay_with_db_psql.sh', 'needs a PostgreSQL server at localhost with a coturn database: psql-userdb is tested on a PostgreSQL of its own instead (test/integration/psql-userdb.test.ts, test/interop/psql-userdb.test.ts)'],
-  ['longtermsecuredb/secure_relay_with_db_mysql.sh', 'needs a MySQL server at localhost (its default socket) with a coturn database: mysql-userdb is tested on a MariaDB of its own instead (test/integration/mysql-userdb.test.ts, test/interop/mysql-userdb.test.ts)'],
-  ['longtermsecuredb/secure_relay_with_db_mysql_ssl.sh', 'needs a MySQL server at localhost (its default socket) with a coturn database: mysql-userdb is tested on a MariaDB of its own instead (test/integration/mysql-userdb.test.ts, test/interop/mysql-userdb.test.ts)'],
   ['longtermsecuredb/secure_relay_with_db_mongo.sh', 'needs a MongoDB server: mongo-userdb is not planned in Turnpike (and Debian\'s coturn lacks MongoDB)'],
-  ['restapi/secure_relay_secret_with_db_psql.sh', 'needs a PostgreSQL server at localhost with a coturn database: psql-userdb is tested on a PostgreSQL of its own instead (test/integration/psql-userdb.test.ts, test/interop/psql-userdb.test.ts)'],
-  ['restapi/secure_relay_secret_with_db_mysql.sh', 'needs a MySQL server at localhost (its default socket) with a coturn database: mysql-userdb is tested on a MariaDB of its own instead (test/integration/mysql-userdb.test.ts, test/interop/mysql-userdb.test.ts)'],
   ['restapi/secure_relay_secret_with_db_mongo.sh', 'needs a MongoDB server: mongo-userdb is not planned in Turnpike (and Debian\'s coturn lacks MongoDB)'],
 ]);
 
@@ -124,15 +125,11 @@ export async function startServerSetup(examples: ExamplesDir, setup: ServerSetup
     await Promise.all(started.map((p) => p.stop()));
   };
   try {
-    let database = ['-b', 'var/db/turndb'];
-    if (setup.database === 'redis') {
-      const redis = await startExampleRedis(examples);
-      started.push(redis);
-      for (const [from, to] of redis.replacements) replacements.set(from, to);
-      database = ['-N', redis.userdb];
-    }
+    const database = await startExampleDatabase(examples, setup.database ?? 'sqlite');
+    started.push(database);
+    for (const [from, to] of database.replacements) replacements.set(from, to);
     for (const args of setup.turnadmin ?? []) {
-      const admin = await runCoturnTurnadmin([...database, ...args], examples.dir);
+      const admin = await runCoturnTurnadmin([...database.turnadmin, ...args], examples.dir);
       if (admin.exitInfo?.code !== 0) throw new Error(`turnadmin ${args.join(' ')} failed:\n${admin.output}`);
     }
     const servers: ExampleServer[] = [];

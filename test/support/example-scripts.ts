@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { issueCertificate, makeCertificate } from './certs.js';
 import { parseUclientOutput, type UclientCounts } from './coturn-tools.js';
-import { freePortRange, freeTcpPort, freeUdpTcpPortsOnAll } from './ports.js';
+import { freePortRange, freeUdpTcpPortsOnAll } from './ports.js';
 import { startProcess, waitForUdpStun, waitUntilReady, type ProcessHandle } from './processes.js';
 import { ROOT } from './turnpike-process.js';
 
@@ -202,30 +202,4 @@ export function clientFlags(name: string): ClientFlags {
   const line = ` ${scriptCommand(name)} `;
   const clients = /\s-m (\d+)\s/.exec(line);
   return { secure: /\s-S\s/.test(line), tcpRelayC2c: /\s-T\s/.test(line), clients: clients ? Number(clients[1]) : 1 };
-}
-
-export interface ExampleRedis {
-  /** The scripts' connection strings (userdb dbname 2, statsdb 3, password turn) given this server's port. */
-  readonly replacements: ReadonlyMap<string, string>;
-  /** Their user database, for turnadmin -N. */
-  readonly userdb: string;
-  readonly proc: ProcessHandle;
-  stop(): Promise<unknown>;
-}
-
-/**
- * redis-server as the Redis scripts expect it (password turn), on a free loopback port instead
- * of their implied 6379, nothing saved to disk.
- */
-export async function startExampleRedis(examples: ExamplesDir): Promise<ExampleRedis> {
-  const port = await freeTcpPort('127.0.0.1');
-  // --dir: whatever it writes on shutdown stays in the examples dir.
-  const proc = startProcess('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--requirepass', 'turn', '--save', '', '--appendonly', 'no', '--dir', examples.dir]);
-  await waitUntilReady(proc, proc.waitForOutput(/Ready to accept connections/, 10_000).then(() => undefined), 'redis-server');
-  return {
-    replacements: new Map([['password=turn connect_timeout', `password=turn port=${port} connect_timeout`]]),
-    userdb: `ip=127.0.0.1 port=${port} dbname=2 password=turn`,
-    proc,
-    stop: () => proc.stop(),
-  };
 }

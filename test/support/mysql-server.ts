@@ -20,8 +20,8 @@ export interface MysqlServer {
   readonly port: number;
   /** mariadbd's pid. */
   readonly pid: number;
-  /** A new database with coturn's schema; returns its name. */
-  newDatabase(): Promise<string>;
+  /** A new database with coturn's schema, named `name` or a fresh name; returns its name. */
+  newDatabase(name?: string): Promise<string>;
   /** coturn's documented form: "host=127.0.0.1 dbname=… user=turn password=turn port=… connect_timeout=10". */
   connectionString(database: string): string;
   /** A client (as root) on `database`, or on none; closed by remove(). */
@@ -35,7 +35,12 @@ export interface MysqlServer {
 }
 
 
-export async function startMysqlServer(): Promise<MysqlServer> {
+export interface MysqlServerOptions {
+  /** Offer TLS with this certificate and key (copied into the server's folder, which it can read). */
+  readonly tls?: { readonly cert: string; readonly key: string };
+}
+
+export async function startMysqlServer({ tls }: MysqlServerOptions = {}): Promise<MysqlServer> {
   if (!fs.existsSync(SERVER)) throw new Error(`no ${SERVER} (test/support/ensure-tools.sh installs mariadb-server)`);
   // The server refuses to run as root: then it runs as the user its package creates.
   const owner = systemUserWhenRoot('mysql');
@@ -44,6 +49,7 @@ export async function startMysqlServer(): Promise<MysqlServer> {
   const socket = path.join(root, 'mysqld.sock');
   if (owner) fs.chownSync(root, owner.uid, owner.gid);
   const userOption = owner ? ['--user=mysql'] : [];
+  const tlsOptions = tls ? serverTlsFiles(root, tls, owner) : [];
   const init = spawnSync(
     INSTALL_DB,
     ['--no-defaults', `--datadir=${dataDir}`, '--auth-root-authentication-method=normal', '--skip-test-db', ...userOption],
@@ -61,7 +67,7 @@ export async function startMysqlServer(): Promise<MysqlServer> {
       [
         '--no-defaults', `--datadir=${dataDir}`, `--socket=${socket}`, `--port=${port}`, '--bind-address=127.0.0.1',
         `--pid-file=${path.join(root, 'mysqld.pid')}`, '--skip-name-resolve', '--innodb-flush-log-at-trx-commit=0',
-        '--innodb-doublewrite=0', '--innodb-buffer-pool-size=32M', '--skip-log-bin', ...userOption,
+        '--innodb-doublewrite=0', '--innodb-buffer-pool-size=32M', '--skip-log-bin', ...userOption, ...tlsOptions,
       ],
       /ready for connections/,
     );
@@ -84,8 +90,7 @@ export async function startMysqlServer(): Promise<MysqlServer> {
     get pid() {
       return proc!.pid!;
     },
-    async newDatabase() {
-      const name = `turndb_${process.pid}_${++databases}`;
+    async newDatabase(name = `turndb_${process.pid}_${++databases}`) {
       const c = await rootClient();
       await c.query(`CREATE DATABASE ${name}; USE ${name}; ${fs.readFileSync(COTURN_SCHEMA_FILE, 'utf8')}`);
       return name;
@@ -100,4 +105,14 @@ export async function startMysqlServer(): Promise<MysqlServer> {
       fs.rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** The certificate and key copied into `root` (owned by the server's user), as mariadbd's options. */
+function serverTlsFiles(root: string, tls: NonNullable<MysqlServerOptions['tls']>, owner: { uid: number; gid: number } | undefined): string[] {
+  const cert = path.join(root, 'server-cert.pem');
+  const key = path.join(root, 'server-key.pem');
+  fs.copyFileSync(tls.cert, cert);
+  fs.copyFileSync(tls.key, key);
+  if (owner) for (const f of [cert, key]) fs.chownSync(f, owner.uid, owner.gid);
+  return [`--ssl-cert=${cert}`, `--ssl-key=${key}`];
 }

@@ -19,8 +19,8 @@ export interface PgServer {
   /** The postmaster's pid (its backends are in its process group). */
   readonly pid: number;
   readonly socketDir: string;
-  /** A new database with coturn's schema; returns its name. */
-  newDatabase(): Promise<string>;
+  /** A new database with coturn's schema, named `name` or a fresh name; returns its name. */
+  newDatabase(name?: string): Promise<string>;
   /** coturn's documented form: "host=127.0.0.1 port=… dbname=… user=turn password=turn connect_timeout=30". */
   keyValue(database: string): string;
   uri(database: string): string;
@@ -93,8 +93,7 @@ export async function startPgServer(): Promise<PgServer> {
       return proc!.pid!;
     },
     socketDir,
-    async newDatabase() {
-      const name = `turndb_${process.pid}_${++databases}`;
+    async newDatabase(name = `turndb_${process.pid}_${++databases}`) {
       const admin = await client('postgres');
       await admin.query(`CREATE DATABASE ${name}`);
       const db = await client(name);

@@ -15,7 +15,7 @@ import type { ServerOptions } from '../config/server-options.js';
 import { engineConfigOf } from '../engine-settings.js';
 import { silentLogger } from '../log/logger-interface.js';
 import { PeerPolicy } from '../policy/peer-policy.js';
-import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, readString, type TransportAddress } from '../stun/index.js';
+import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, readString, type StunMessage, type TransportAddress } from '../stun/index.js';
 import { longTermKey } from '../stun/integrity.js';
 import { restoreAllocationNumbering, type Allocation } from '../turn/allocation.js';
 import { TurnEngine } from '../turn/engine.js';
@@ -31,6 +31,15 @@ const REALM = 'warm-up.invalid';
 const USER = { name: 'warm-up', password: randomBytes(12).toString('hex') };
 /** A documentation address (RFC 5737): never a real peer, and nothing is sent to it. */
 const PEER: TransportAddress = { family: 4, address: '192.0.2.1', port: 5000 };
+
+/** The warm-up as the server runs it: never a reason not to start (the server serves all the same, only colder). */
+export async function warmUp(options: ServerOptions): Promise<void> {
+  try {
+    await warmUpRequestPath(options);
+  } catch {
+    // A request path that throws here would answer 500 to clients and log it there.
+  }
+}
 
 /**
  * Runs `clients` clients' setup (401, Allocate, CreatePermission, ChannelBind, Refresh to 0,
@@ -65,7 +74,7 @@ async function oneClient(engine: TurnEngine, index: number, key: Buffer): Promis
   const session = new WarmUpSession({ family: 4, address: `198.51.100.${1 + (index % 250)}`, port: 40_000 + index });
   const transport = (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17);
   const challenge = await session.exchange(engine, request(Method.Allocate, transport));
-  const nonce = readString(challenge, AttributeType.Nonce, 763) ?? '';
+  const nonce = (challenge && readString(challenge, AttributeType.Nonce, 763)) ?? '';
   const signed = (method: number, add: (b: MessageBuilder) => void) =>
     session.exchange(engine, request(method, (b) => {
       add(b);
@@ -78,7 +87,7 @@ async function oneClient(engine: TurnEngine, index: number, key: Buffer): Promis
     await signed(Method.Refresh, (b) => b.addUint32(AttributeType.Lifetime, 0)),
     await session.exchange(engine, request(Method.Binding, () => {})),
   ];
-  return answers.filter((answer) => answer.cls === StunClass.SuccessResponse).length;
+  return answers.filter((answer) => answer?.cls === StunClass.SuccessResponse).length;
 }
 
 /** A request as browsers send them: signed when `key` is given, with a FINGERPRINT. */
@@ -98,11 +107,11 @@ class WarmUpSession implements ClientSession {
 
   constructor(readonly remote: TransportAddress) {}
 
-  async exchange(engine: TurnEngine, data: Buffer) {
+  /** The answer to `data`, or undefined when the server's options have it go unanswered (no-stun). */
+  async exchange(engine: TurnEngine, data: Buffer): Promise<StunMessage | undefined> {
     this.last = undefined;
     await engine.handlePacket(this, data);
-    if (!this.last) throw new Error('warm-up: a request got no answer');
-    return decodeMessage(this.last);
+    return this.last && decodeMessage(this.last);
   }
 
   setAllocation(allocation: Allocation | undefined): void {

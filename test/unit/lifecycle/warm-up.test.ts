@@ -21,6 +21,11 @@ describe('start-up warm-up', () => {
     expect(await warmUpRequestPath(options, 3)).toBe(15);
   });
 
+  it('runs through options under which some requests go unanswered or refused (no-stun, no-udp-relay)', async () => {
+    const options = await testServerOptions({ noStun: true, noUdpRelay: true });
+    expect(await warmUpRequestPath(options, 2)).toBe(0);
+  });
+
   it("leaves the server's allocation numbering as it found it", async () => {
     const t = await engineHarness();
     expect((await t.request(Method.Allocate, allocateAttrs)).cls).toBe(StunClass.SuccessResponse);

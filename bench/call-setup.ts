@@ -13,7 +13,9 @@
 // Env: SETUP_RUNS, SETUP_CLIENTS (comma list of chromium, libdatachannel), SETUP_WARMUP (default
 // 0: clients that set up a call on each server, from addresses of their own, before any is
 // timed; a server that has served a few hundred is what a server in service is, where one
-// that has served none runs its JavaScript unoptimised: bench/allocate-steps.ts shows both).
+// that has served none runs its JavaScript unoptimised: bench/allocate-steps.ts shows both),
+// SETUP_BASELINE_CLI (other builds of Turnpike timed in the same run: see bench/allocate-steps.ts),
+// SETUP_RELAY_THREADS (relay-threads of every server, coturn's too).
 import type { Page } from 'playwright-core';
 import { launchChromium, type HeadlessChromium } from '../test/support/browser.js';
 import { servePage, type PageServer } from '../test/support/page-server.js';
@@ -23,8 +25,8 @@ import { FreshSourceTap, freshLoopbackAddresses } from './fresh-source-tap.js';
 import { spoofedAllocates, type Reflection } from './spoofed-allocates.js';
 import { envInt } from './env.js';
 import { runMain } from './run-main.js';
-import { SETUP_HOST, SETUP_REALM, SETUP_USER, startReferenceServer, startTurnpikeServer } from './setup-servers.js';
-import { STEPS, timedSetup } from './setup-requests.js';
+import { SETUP_HOST, SETUP_REALM, SETUP_USER, otherBuilds, startReferenceServer, startTurnpikeServer } from './setup-servers.js';
+import { stepTimes, timedSetup } from './setup-requests.js';
 
 const HOST = SETUP_HOST;
 const REALM = SETUP_REALM;
@@ -93,7 +95,7 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-function printSetup(client: string, times: Map<string, CallTimes[]>): void {
+function printSetup(client: string, names: readonly string[], times: Map<string, CallTimes[]>): void {
   const metrics: [keyof CallTimes, string][] = [['allocated', 'Allocate success (tap)'], ['relay', 'first relay candidate'], ['bothRelays', 'both relay candidates'], ['open', 'data channel open']];
   console.log(`\n${client}, ms from the first Allocate (${RUNS} calls each; median [min-max]):`);
   for (const [key, label] of metrics) {
@@ -101,9 +103,13 @@ function printSetup(client: string, times: Map<string, CallTimes[]>): void {
       const xs = (times.get(server) ?? []).map((t) => t[key]);
       return xs.length ? { text: `${median(xs).toFixed(1)} [${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}]`, median: median(xs) } : undefined;
     };
-    const [tp, ct] = [cell('turnpike'), cell('coturn')];
-    const ratio = tp && ct ? (tp.median / ct.median).toFixed(2) : 'n/a';
-    console.log(`  ${label.padEnd(22)} turnpike ${(tp?.text ?? 'n/a').padEnd(24)} coturn ${(ct?.text ?? 'n/a').padEnd(24)} ratio ${ratio}`);
+    const ct = cell('coturn');
+    const cells = names.map((name) => {
+      const c = cell(name);
+      const ratio = name === 'coturn' ? '' : ` (${c && ct ? (c.median / ct.median).toFixed(2) : 'n/a'}x)`;
+      return `${name} ${c?.text ?? 'n/a'}${ratio}`.padEnd(name === 'coturn' ? 32 : 40);
+    });
+    console.log(`  ${label.padEnd(22)} ${cells.join(' ')}`);
   }
 }
 
@@ -117,8 +123,9 @@ async function main(): Promise<number> {
   // A relay port for each warm-up client too: coturn does not hand a freed one out again at once.
   const relayPorts = 100 + WARMUP;
   const servers = [await startTurnpikeServer([], relayPorts), await startReferenceServer(relayPorts)];
+  for (const build of otherBuilds(process.env.SETUP_BASELINE_CLI)) servers.push(await startTurnpikeServer([], relayPorts, build));
   const fresh = freshLoopbackAddresses();
-  for (const s of servers) for (let i = 0; i < WARMUP; i++) await timedSetup(s, fresh(), new Map(STEPS.map((step) => [step, []])));
+  for (const s of servers) for (let i = 0; i < WARMUP; i++) await timedSetup(s, fresh(), stepTimes());
   const taps = new Map<string, FreshSourceTap>();
   let chromium: HeadlessChromium | undefined;
   let pageServer: PageServer | undefined;
@@ -140,8 +147,8 @@ async function main(): Promise<number> {
     for (const [name, client] of clients) {
       const times = new Map<string, CallTimes[]>();
       for (let run = 0; run < RUNS; run++) {
-        // Alternate which server goes first, so that neither always meets a warmer client.
-        const order = run % 2 ? [...servers].reverse() : servers;
+        // Each server in turn goes first, so that none always meets a warmer client.
+        const order = servers.map((_, i) => servers[(i + run) % servers.length]!);
         for (const s of order) {
           try {
             const t = await timeCall(client, taps.get(s.name)!);
@@ -152,7 +159,7 @@ async function main(): Promise<number> {
           }
         }
       }
-      printSetup(name, times);
+      printSetup(name, servers.map((s) => s.name), times);
       for (const s of servers) if (s.withheld) console.log(`  ${s.name}: ${await s.withheld()} unsigned answers withheld by the reply budget so far`);
     }
 

@@ -13,6 +13,8 @@ export interface SetupServer {
   /** 'turnpike', 'coturn', or a name given to another build of Turnpike. */
   readonly name: string;
   readonly port: number;
+  /** The server's process: bench/process-cpu.ts reads its on-CPU time. */
+  readonly pid: number;
   /** Requests answered or withheld so far, for spoofedAllocates (coturn: the answers it saw). */
   handled(answers: number): Promise<number>;
   /** Unsigned answers the reply budget has withheld so far (Turnpike only). */
@@ -20,10 +22,22 @@ export interface SetupServer {
   stop(): Promise<unknown>;
 }
 
+/** Other builds of Turnpike a bench measures beside this one: `NAME=CLI,…`, or one CLI named 'baseline'. */
+export function otherBuilds(list: string | undefined): { name: string; cli: string }[] {
+  return (list ?? '').split(',').filter(Boolean).map((item) => {
+    const at = item.indexOf('=');
+    return at < 0 ? { name: 'baseline', cli: item } : { name: item.slice(0, at), cli: item.slice(at + 1) };
+  });
+}
+
+/** SETUP_RELAY_THREADS: relay threads for every server of the run (coturn and Turnpike alike); unset: each one's default. */
+const RELAY_THREADS = process.env.SETUP_RELAY_THREADS;
+
 /** Flags both servers get (coturn's names; Turnpike accepts the same). */
 async function serverFlags(port: number, relayPorts: number): Promise<string[]> {
   const minPort = await freePortRange(SETUP_HOST, relayPorts);
   return [
+    ...(RELAY_THREADS === undefined ? [] : ['--relay-threads', RELAY_THREADS]),
     '--listening-ip', SETUP_HOST, '--listening-port', String(port), '--relay-ip', SETUP_HOST,
     '--min-port', String(minPort), '--max-port', String(minPort + relayPorts - 1),
     '--lt-cred-mech', '--user', `${SETUP_USER.username}:${SETUP_USER.password}`, '--realm', SETUP_REALM,
@@ -49,14 +63,14 @@ export async function startTurnpikeServer(extra: readonly string[] = [], relayPo
     const text = await scrape();
     return metric(text, 'turnpike_error_responses_total{code="401"}') + metric(text, WITHHELD);
   };
-  return { name: build?.name ?? 'turnpike', port, handled, withheld, stop: () => h.stop() };
+  return { name: build?.name ?? 'turnpike', port, pid: h.pid, handled, withheld, stop: () => h.stop() };
 }
 
 export async function startReferenceServer(relayPorts = RELAY_PORTS): Promise<SetupServer> {
   const port = await freeUdpTcpPort(SETUP_HOST);
   const h = await startCoturn(await serverFlags(port, relayPorts));
   // coturn answers every request.
-  return { name: 'coturn', port, handled: async (answers) => answers, stop: () => h.stop() };
+  return { name: 'coturn', port, pid: h.pid, handled: async (answers) => answers, stop: () => h.stop() };
 }
 
 function metric(text: string, name: string): number {

@@ -14,6 +14,7 @@ import {
   reportDaemonReady,
   startDaemon,
 } from '../lifecycle/index.js';
+import { warmUp } from '../lifecycle/warm-up.js';
 import { createLogger } from '../log/logger.js';
 import { createTurnServer } from '../server.js';
 import { startWebAdminFor } from '../webadmin/index.js';
@@ -41,6 +42,8 @@ export async function serve(argv: readonly string[]): Promise<number> {
 
   let server;
   try {
+    // Relay worker threads warm their own request path; with none, this thread serves.
+    if ((options.relayThreads ?? 1) <= 1) await warmUp(options);
     server = await createTurnServer(options, logger);
   } catch (error) {
     logger.error(`cannot start: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /** `turnpike [serve] [coturn flags…]`, `turnpike admin …` and `turnpike healthcheck …`. */
 import { exitUnlessSupportedNode } from './supported-node.js';
+import { setServingV8Flags } from './v8-flags.js';
 
 exitUnlessSupportedNode('turnpike');
+setServingV8Flags();
 const [{ admin }, { healthcheck }, { serve }] = await Promise.all([
   import('./admin.js'),
   import('./healthcheck.js'),

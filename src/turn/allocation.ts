@@ -49,6 +49,12 @@ export function numberAllocationsFor(index: number, count: number): void {
   allocationIdStep = count;
 }
 
+/** Returns what puts the numbering back as it is now (the start-up warm-up numbers allocations of its own). */
+export function restoreAllocationNumbering(): () => void {
+  const [next, step] = [nextAllocationId, allocationIdStep];
+  return () => void ((nextAllocationId = next), (allocationIdStep = step));
+}
+
 /** The relay worker (of `count`) whose allocation has this id. */
 export const workerOfAllocation = (id: number, count: number): number => (id - 1) % count;
 

@@ -9,6 +9,7 @@ import type { LogFields, Logger } from '../log/logger-interface.js';
 import { RelayNode } from '../relay-node.js';
 import { LedgerClient } from '../turn/ledger-port.js';
 import { disconnectOnEngine, engineSessions } from '../control/engine-sessions.js';
+import { warmUp } from '../lifecycle/warm-up.js';
 import { numberAllocationsFor } from '../turn/allocation.js';
 import { MetricsReporter } from './metrics-report.js';
 import { allocateForwarder, moveForwarder } from './allocate-forwarding.js';
@@ -60,11 +61,14 @@ const reservations = new ReservationExchange(toWorker);
 async function run(): Promise<void> {
   let node: RelayNode | undefined;
   let reporter: MetricsReporter | undefined;
+  const options = reviveOptions(start.options);
+  // Before numbering: the warm-up puts the numbering back as it found it.
+  await warmUp(options);
   // An allocation id names its worker, so that main sends `disconnect` to its owner.
   numberAllocationsFor(start.index, start.count);
   try {
     node = await RelayNode.create({
-      options: reviveOptions(start.options),
+      options,
       secrets: reviveSecrets(start.secrets),
       // Quotas and bps-capacity are decided once for the server, by the main thread.
       ledger: new LedgerClient(port),

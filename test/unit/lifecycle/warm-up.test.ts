@@ -1,0 +1,38 @@
+// The start-up warm-up runs a call's setup through an engine of its own: every request of it
+// must reach its success path (else V8 optimises the error paths instead), and the server's
+// own state must be as if it had not run.
+import { afterEach, describe, expect, it } from 'vitest';
+import { warmUpRequestPath } from '../../../src/lifecycle/warm-up.js';
+import { AttributeType, Method, StunClass, type MessageBuilder } from '../../../src/stun/index.js';
+import { closeEngineHarnesses, engineHarness } from '../../support/engine-harness.js';
+import { testServerOptions } from '../../support/server-options.js';
+
+afterEach(closeEngineHarnesses);
+
+const allocateAttrs = (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17);
+
+describe('start-up warm-up', () => {
+  it('answers every request of each synthetic call with success (Allocate, CreatePermission, ChannelBind, Refresh, Binding)', async () => {
+    expect(await warmUpRequestPath(await testServerOptions(), 3)).toBe(15);
+  });
+
+  it('the same under options that would refuse them (every peer denied, quotas of one)', async () => {
+    const options = await testServerOptions({ deniedPeerIps: ['0.0.0.0-255.255.255.255'], userQuota: 1, totalQuota: 1 });
+    expect(await warmUpRequestPath(options, 3)).toBe(15);
+  });
+
+  it('runs through options under which some requests go unanswered or refused (no-stun, no-udp-relay)', async () => {
+    const options = await testServerOptions({ noStun: true, noUdpRelay: true });
+    expect(await warmUpRequestPath(options, 2)).toBe(0);
+  });
+
+  it("leaves the server's allocation numbering as it found it", async () => {
+    const t = await engineHarness();
+    expect((await t.request(Method.Allocate, allocateAttrs)).cls).toBe(StunClass.SuccessResponse);
+    const first = t.session.allocation!.id;
+    await warmUpRequestPath(t.options, 5);
+    const other = t.client('127.0.0.2');
+    expect((await other.request(Method.Allocate, allocateAttrs)).cls).toBe(StunClass.SuccessResponse);
+    expect(other.session.allocation!.id).toBe(first + 1);
+  });
+});

@@ -16,16 +16,18 @@
  *
  * Re-earning the advance: the credit table (below) forgets a debt when it evicts the slot, so
  * a flood into the bucket, or the source coming back later, would start afresh with a new
- * advance. The ledger of advances (advance-ledger.ts) stops that: a slot may owe only once
- * the ledger grants its source an advance, which it does once a minute at most, and it never
- * drops an entry younger than that; a newcomer to a ledger bucket full of recent ones gets no
+ * advance. The ledger of advances (advance-ledger.ts) stops that: what a source owes is lent
+ * by the ledger, out of one advance a minute at most, and paid back to it as the source's
+ * requests come in; the ledger never drops an entry younger than that, and a debt evicted
+ * with its slot is never paid back. A newcomer to a ledger bucket full of recent ones gets no
  * advance, and its challenge waits for a retransmission as it did before advances. So,
  * however both tables are flooded, a source is sent at most what it sent plus 256 bytes a
  * minute. A spoofer walking through many sources gets that from each (one per IPv4 address,
  * one per IPv6 /64), and from at most 65,536 sources a minute in all (the ledger's slots):
  * some 490 KB/s over all of them together. With relay workers, each has its own credit table
- * (earning and spending only what its sockets saw) and all share the ledger of advances, so the
- * bound holds for the server, however the kernel spreads a source's ports over the workers.
+ * (earning and spending only what its sockets saw) and all borrow from the one ledger, so the
+ * bound holds for the server, and a call's sockets are challenged at once whichever workers
+ * the kernel spreads them over.
  *
  * Binding answers are the exception that STUN is: always sent, they take what credit there
  * is and leave a debt as it was, so Bindings neither pay for a challenge nor repay an advance.
@@ -74,10 +76,8 @@ export const REPLY_BUDGET_DEFAULTS: ReplyBudgetOptions = {
 
 export class ReplyBudget {
   private readonly tags: Uint32Array;
-  /** Bytes in hand; below zero, what the source owes. */
+  /** Bytes in hand; below zero, what the source owes the ledger of advances. */
   private readonly credits: Int32Array;
-  /** 1 once the ledger has granted the slot's source an advance: the slot may owe from then on. */
-  private readonly advanced: Uint8Array;
   /** When each slot was last touched, by a counter: the smallest in a bucket goes first. */
   private readonly touched: Float64Array;
   private readonly bucketMask: number;
@@ -93,16 +93,18 @@ export class ReplyBudget {
     this.bucketMask = bucketMask(slots);
     this.tags = new Uint32Array(slots);
     this.credits = new Int32Array(slots);
-    this.advanced = new Uint8Array(slots);
     this.touched = new Float64Array(slots);
-    touchEveryPage(this.tags, this.credits, this.advanced, this.touched);
-    this.advances = new AdvanceLedger(this.options.advanceSlots, this.options.advanceEveryMs, this.options.hashSeed, this.options.advanceMemory);
+    touchEveryPage(this.tags, this.credits, this.touched);
+    this.advances = new AdvanceLedger(this.options.advanceSlots, this.options.advanceEveryMs, this.options.advanceBytes, this.options.hashSeed, this.options.advanceMemory);
   }
 
   /** A request of `bytes` arrived from `address`. */
   earn(address: string, bytes: number): void {
-    const slot = this.slotOf(sourceNetwork(address));
-    this.credits[slot] = Math.min(this.options.capBytes, this.credits[slot]! + bytes);
+    const source = sourceNetwork(address);
+    const slot = this.slotOf(source);
+    const credit = this.credits[slot]!;
+    if (credit < 0) this.advances.repay(source, Math.min(bytes, -credit), this.options.clock());
+    this.credits[slot] = Math.min(this.options.capBytes, credit + bytes);
   }
 
   /** True, and the credit taken, when `address` may be sent an unsigned answer of `bytes`. */
@@ -110,14 +112,9 @@ export class ReplyBudget {
     const source = sourceNetwork(address);
     const slot = this.slotOf(source);
     const credit = this.credits[slot]!;
-    if (credit < bytes) {
-      if (credit - bytes < -this.options.advanceBytes) return false;
-      // A slot's first advance: once a minute at most for its source, whatever became of its earlier slots.
-      if (!this.advanced[slot]) {
-        if (!this.advances.grant(source, this.options.clock())) return false;
-        this.advanced[slot] = 1;
-      }
-    }
+    // What the answer adds to the source's debt is lent by the ledger, for the whole server.
+    const owedMore = bytes - Math.max(credit, 0);
+    if (owedMore > 0 && !this.advances.borrow(source, owedMore, this.options.clock())) return false;
     this.credits[slot] = credit - bytes;
     return true;
   }
@@ -127,10 +124,17 @@ export class ReplyBudget {
    * budget: it takes what credit there is, and a source that owes owes what it owed before.
    */
   charge(address: string, requestBytes: number, answerBytes: number): void {
-    const slot = this.slotOf(sourceNetwork(address));
+    const source = sourceNetwork(address);
+    const slot = this.slotOf(source);
     const credit = this.credits[slot]!;
     const before = credit - requestBytes;
-    this.credits[slot] = before < 0 ? before : Math.max(0, credit - answerBytes);
+    if (before >= 0) {
+      this.credits[slot] = Math.max(0, credit - answerBytes);
+      return;
+    }
+    this.credits[slot] = before;
+    // earn() paid the ledger back out of this request: it owes that again.
+    this.advances.repay(source, -Math.min(requestBytes, -before), this.options.clock());
   }
 
   /** The slot of `source`: its own, or the least recently used of its bucket, emptied. */
@@ -147,7 +151,6 @@ export class ReplyBudget {
     }
     this.tags[victim] = tag;
     this.credits[victim] = 0;
-    this.advanced[victim] = 0;
     this.touched[victim] = ++this.tick;
     return victim;
   }

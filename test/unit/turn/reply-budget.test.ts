@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ReplyBudget, type ReplyBudgetOptions } from '../../../src/turn/reply-budget.js';
+import { AdvanceLedger } from '../../../src/turn/advance-ledger.js';
+import { REPLY_BUDGET_DEFAULTS, ReplyBudget, type ReplyBudgetOptions } from '../../../src/turn/reply-budget.js';
 
 const MINUTE = 60_000;
 
@@ -139,6 +140,66 @@ describe('ReplyBudget', () => {
         for (const { address, earn, spend, wait } of ops) {
           clock.now += wait;
           budget.earn(address, earn);
+          sent.set(address, (sent.get(address) ?? 0) + earn);
+          if (budget.spend(address, spend)) back.set(address, (back.get(address) ?? 0) + spend);
+        }
+        const advances = Math.floor((clock.now - start) / MINUTE) + 1;
+        for (const address of addresses) expect(back.get(address) ?? 0).toBeLessThanOrEqual((sent.get(address) ?? 0) + 64 * advances);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('ReplyBudget: relay workers sharing one ledger of advances', () => {
+  /** Two workers' budgets: credit tables of their own, one ledger in shared memory. */
+  function workersAt(options: Partial<ReplyBudgetOptions> = {}): { workers: ReplyBudget[]; clock: { now: number } } {
+    const clock = { now: 1_000_000 };
+    const merged = { advanceBytes: 256, advanceEveryMs: MINUTE, hashSeed: 11, ...options, clock: () => clock.now };
+    const advanceMemory = new SharedArrayBuffer(AdvanceLedger.bytesFor(merged.advanceSlots ?? REPLY_BUDGET_DEFAULTS.advanceSlots));
+    return { workers: [new ReplyBudget({ ...merged, advanceMemory }), new ReplyBudget({ ...merged, advanceMemory })], clock };
+  }
+
+  it('challenges the first Allocates of a call at once, whichever worker each socket reaches', () => {
+    const { workers } = workersAt();
+    // Both peers of a call, two sockets each, from one address: 28-byte Allocates, 92-byte 401s.
+    for (const worker of [0, 1, 1, 0]) {
+      workers[worker]!.earn('192.0.2.1', 28);
+      expect(workers[worker]!.spend('192.0.2.1', 92)).toBe(true);
+    }
+    // 4 × 64 owed: the advance is spent, on both workers.
+    for (const worker of workers) {
+      worker.earn('192.0.2.1', 28);
+      expect(worker.spend('192.0.2.1', 92)).toBe(false);
+    }
+  });
+
+  it('sends no source more than it sent plus one advance a minute, summed over the workers', () => {
+    const addresses = ['192.0.2.1', '192.0.2.2', '198.51.100.1', '198.51.100.2', '203.0.113.9'];
+    const op = fc.record({
+      worker: fc.constantFrom(0, 1),
+      address: fc.constantFrom(...addresses),
+      earn: fc.integer({ min: 0, max: 40 }),
+      spend: fc.integer({ min: 0, max: 100 }),
+      binding: fc.boolean(),
+      wait: fc.integer({ min: 0, max: 300 }),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const { workers, clock } = workersAt({ slots: 4, advanceSlots: 4, advanceBytes: 64 });
+        const start = clock.now;
+        const sent = new Map<string, number>();
+        const back = new Map<string, number>();
+        for (const { worker, address, earn, spend, binding, wait } of ops) {
+          clock.now += wait;
+          const budget = workers[worker]!;
+          budget.earn(address, earn);
+          if (binding) {
+            // Always answered (with more than was asked: an address), out of what credit there is:
+            // it neither pays for a challenge nor repays an advance, so it counts on neither side.
+            budget.charge(address, earn, earn + spend);
+            continue;
+          }
           sent.set(address, (sent.get(address) ?? 0) + earn);
           if (budget.spend(address, spend)) back.set(address, (back.get(address) ?? 0) + spend);
         }

@@ -5,6 +5,7 @@
  * queued (iovecs into the receive area, plus an optional 4-byte ChannelData header) leaves with
  * sendmmsg. State is per N-API environment, so each relay worker thread has its own. */
 #define _GNU_SOURCE
+#define NAPI_VERSION 8   /* napi_add_async_cleanup_hook: libuv handles close before the loop does */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -52,6 +53,8 @@ struct Instance {
   struct sockaddr_storage from[SLOTS];
   struct sockaddr_storage to[QUEUE];
   uint32_t headers[QUEUE];
+  napi_async_cleanup_hook_handle teardown;   /* set while the environment goes */
+  int closing;                               /* handles whose close callback is still to come */
 };
 
 enum { STAT_RECEIVED, STAT_SENT, STAT_SEND_ERRORS, STAT_TRUNCATED, STAT_BATCHES, STAT_COUNT };
@@ -266,10 +269,22 @@ static void onReadable(uv_poll_t *handle, int status, int events) {
   }
 }
 
+static void finishTeardown(Instance *inst) {
+  if (!inst->teardown || inst->closing > 0) return;
+  napi_remove_async_cleanup_hook(inst->teardown);
+  free(inst->socks);
+  free(inst);
+}
+
 static void onSockClosed(uv_handle_t *handle) {
   Sock *s = (Sock *)handle;
-  if (s->owner && s->id < s->owner->capacity && s->owner->socks[s->id] == s) s->owner->socks[s->id] = NULL;
+  Instance *inst = s->owner;
+  int32_t id = s->id;
+  if (inst && !inst->teardown && inst->socks[id] == s) inst->socks[id] = NULL;
   free(s);
+  if (!inst) return;
+  inst->closing--;
+  finishTeardown(inst);
 }
 
 static void closeSock(Sock *s) {
@@ -277,6 +292,7 @@ static void closeSock(Sock *s) {
   s->open = 0;
   uv_poll_stop(&s->poll);   /* libuv forgets the fd here, so it may be closed at once */
   close(s->fd);
+  s->owner->closing++;
   uv_close((uv_handle_t *)&s->poll, onSockClosed);
 }
 
@@ -494,27 +510,31 @@ static napi_value start(napi_env env, napi_callback_info info) {
   return result;
 }
 
-static void onCheckClosed(uv_handle_t *handle) { free(handle); }
+static void onCheckClosed(uv_handle_t *handle) {
+  Instance *inst = handle->data;
+  free(handle);
+  inst->closing--;
+  finishTeardown(inst);
+}
 
-/* The environment is going (process exit, worker thread ending): every handle stops and closes,
-   and the instance is freed here; the close callbacks that run later touch their handle only. */
-static void cleanup(void *data) {
+/* The environment is going (process exit, worker thread ending): every handle stops and closes;
+   Node runs the loop until the last close callback, which frees the instance (finishTeardown). */
+static void cleanup(napi_async_cleanup_hook_handle hook, void *data) {
   Instance *inst = data;
+  inst->teardown = hook;
+  inst->closing++;   /* held until every handle below is on its way */
   for (int32_t id = 0; id < inst->capacity; id++) {
     Sock *s = inst->socks[id];
-    if (!s) continue;
-    inst->socks[id] = NULL;
-    if (s->open) closeSock(s);
-    s->owner = NULL;   /* its close callback frees it alone */
+    if (s && s->open) closeSock(s);
   }
   if (inst->check) {
-    inst->check->data = NULL;
     uv_check_stop(inst->check);
+    inst->closing++;
     uv_close((uv_handle_t *)inst->check, onCheckClosed);
     inst->check = NULL;
   }
-  free(inst->socks);
-  free(inst);
+  inst->closing--;
+  finishTeardown(inst);
 }
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
@@ -522,7 +542,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   if (!inst) return NULL;
   inst->env = env;
   napi_set_instance_data(env, inst, NULL, NULL);
-  napi_add_env_cleanup_hook(env, cleanup, inst);
+  napi_add_async_cleanup_hook(env, cleanup, inst, NULL);
   napi_property_descriptor props[] = {
     { "start", NULL, start, NULL, NULL, NULL, napi_default, NULL },
     { "open", NULL, openSocket, NULL, NULL, NULL, napi_default, NULL },

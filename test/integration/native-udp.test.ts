@@ -115,6 +115,29 @@ describe.runIf(process.platform === 'linux')('native UDP I/O', () => {
     expect(errors).toEqual([]);
   });
 
+  it('relays between two IPv6 allocations, source addresses read from its own numbers', async () => {
+    const server = await startInProcessServer(cleanups, { listeningIps: ['::1'], relayIps: ['::1'], defaultAddressFamily: 'keep' });
+    const open = async () => {
+      const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
+      cleanups.push(() => client.close());
+      return { client, relay: await client.allocateRelay() };
+    };
+    const a = await open();
+    const b = await open();
+    expect(a.relay.family).toBe(6);
+    // Each allocation's relay is the other's peer: a peer on the server's own address is allowed on relay ports.
+    await a.client.channelBind(CHANNEL, b.relay);
+    await b.client.channelBind(CHANNEL, a.relay);
+    const received = nativeUdpIo()!.counters().received;
+    for (let i = 0; i < 20; i++) a.client.sendChannelData(CHANNEL, payload(i, 100 + i));
+    for (let i = 0; i < 20; i++) {
+      const datagram = await b.client.nextDatagram(5000);
+      expect(datagram.data.equals(Buffer.concat([channelDataHeader(CHANNEL, 100 + i), payload(i, 100 + i)])), `datagram ${i}`).toBe(true);
+    }
+    // At a's own socket and at b's relay socket, both the addon's.
+    expect(nativeUdpIo()!.counters().received - received).toBeGreaterThanOrEqual(40);
+  });
+
   it('serves relay-threads=2 with an instance of its own in each worker thread', async () => {
     const { startThreaded, allocatedOn } = relayThreadHelpers(cleanups);
     const info: string[] = [];

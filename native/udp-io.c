@@ -465,13 +465,7 @@ static napi_value sharedBuffer(napi_env env, size_t bytes, void **data, napi_ref
   return buffer;
 }
 
-static void setNumber(napi_env env, napi_value object, const char *key, double value) {
-  napi_value v;
-  napi_create_double(env, value, &v);
-  napi_set_named_property(env, object, key, v);
-}
-
-/* start(onBatch) -> { slab, meta, queue, stats, slots, slot, meta, queueSize }: once per environment */
+/* start(onBatch) -> { slab, meta, queue, stats, slots, slotBytes, stride, queueSize }: once per environment */
 static napi_value start(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], result, name;
@@ -503,10 +497,14 @@ static napi_value start(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, result, "meta", meta);
   napi_set_named_property(env, result, "queue", queue);
   napi_set_named_property(env, result, "stats", stats);
-  setNumber(env, result, "slots", SLOTS);
-  setNumber(env, result, "slotBytes", SLOT);
-  setNumber(env, result, "stride", META);
-  setNumber(env, result, "queueSize", QUEUE);
+  static const struct { const char *name; int32_t value; } sizes[] = {
+    { "slots", SLOTS }, { "slotBytes", SLOT }, { "stride", META }, { "queueSize", QUEUE },
+  };
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    napi_value value;
+    napi_create_int32(env, sizes[i].value, &value);
+    napi_set_named_property(env, result, sizes[i].name, value);
+  }
   return result;
 }
 

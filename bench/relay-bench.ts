@@ -5,11 +5,13 @@
 // turnutils_peer echo and back. The figure to compare is server CPU per relayed packet: on
 // this 2-core box the server, the peer and uclient share the cores, so throughput alone
 // mostly measures the box. Env: BENCH_CLIENTS, BENCH_DTLS_CLIENTS, BENCH_MESSAGES, BENCH_LENGTH, BENCH_INTERVAL_MS,
-// BENCH_SERVERS (comma list of turnpike, turnpike+prometheus, coturn; default "turnpike,coturn"),
+// BENCH_SERVERS (comma list of turnpike, turnpike+prometheus, turnpike+dgram, coturn; default "turnpike,coturn"),
 // BENCH_RELAY_THREADS (default 1), BENCH_TRANSPORTS (comma list of udp, tcp, tls, dtls; default
 // all four: `BENCH_TRANSPORTS=dtls` measures DTLS alone).
 // turnpike+prometheus runs Turnpike with --prometheus and scrapes /metrics every second during
 // the load, so that the cost of metrics shows as the difference in CPU per packet.
+// turnpike+dgram runs Turnpike with TURNPIKE_UDP_IO=dgram: UDP without native batched I/O
+// (docs/native-udp.md), so one run compares both against coturn.
 // Like with like: both servers get `--relay-threads BENCH_RELAY_THREADS` (coturn's default is
 // one relay thread per CPU). A server name may name its own number instead, `turnpike@1`,
 // so that one run measures Turnpike on 2 threads against 1 and against coturn on 2
@@ -42,11 +44,11 @@ const LENGTH = envInt('BENCH_LENGTH', 100);
 const INTERVAL = envInt('BENCH_INTERVAL_MS', 10);
 /** `--relay-threads` for both servers, unless a BENCH_SERVERS entry names its own (`turnpike@1`). */
 const RELAY_THREADS = envInt('BENCH_RELAY_THREADS', 1);
-type ServerKind = 'turnpike' | 'turnpike+prometheus' | 'coturn';
+type ServerKind = 'turnpike' | 'turnpike+prometheus' | 'turnpike+dgram' | 'coturn';
 interface ServerSpec { readonly kind: ServerKind; readonly threads: number }
 const SERVERS: ServerSpec[] = (process.env.BENCH_SERVERS ?? 'turnpike,coturn').split(',').map((entry) => {
   const [kind, threads] = entry.trim().split('@');
-  if (!['turnpike', 'turnpike+prometheus', 'coturn'].includes(kind!)) throw new Error(`unknown server ${kind}`);
+  if (!['turnpike', 'turnpike+prometheus', 'turnpike+dgram', 'coturn'].includes(kind!)) throw new Error(`unknown server ${kind}`);
   const n = threads === undefined ? RELAY_THREADS : Number(threads);
   if (!Number.isInteger(n) || n < 1) throw new Error(`bad relay-threads in BENCH_SERVERS entry ${entry}`);
   return { kind: kind as ServerKind, threads: n };
@@ -118,10 +120,11 @@ async function scrapeCpuMs(pid: number, url: string, count = 200): Promise<numbe
   return ((treeCpuTimeSeconds(pid) - cpu0) * 1000) / count;
 }
 
-async function startTurnpikeServer(flags: string[], port: number, prometheus: boolean, threads: number): Promise<Server> {
-  const metricsPort = prometheus ? await freeTcpPort(HOST) : undefined;
+async function startTurnpikeServer(flags: string[], port: number, kind: ServerKind, threads: number): Promise<Server> {
+  const metricsPort = kind === 'turnpike+prometheus' ? await freeTcpPort(HOST) : undefined;
   const metricsFlags = metricsPort ? ['--prometheus', '--prometheus-port', String(metricsPort)] : [];
-  const h = await startTurnpike(['-n', ...flags, ...metricsFlags], HOST, port);
+  const env = kind === 'turnpike+dgram' ? { TURNPIKE_UDP_IO: 'dgram' } : {};
+  const h = await startTurnpike(['-n', ...flags, ...metricsFlags], HOST, port, env);
   // The first worker answers STUN before the others listen; load started then went 93-97 %
   // to one worker for the whole run (48 / 352 allocations by hand), so wait for all of them.
   if (threads > 1) await h.proc.waitForOutput(/relaying with \d+ worker threads/, 10_000);
@@ -188,7 +191,7 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     const tls: TlsSetup = { certificate, port: await freeUdpTcpPort(HOST) };
     const flags = [...commonFlags(port, minPort, minPort + range - 1, transport, tls), '--relay-threads', String(spec.threads)];
     const server = spec.kind !== 'coturn'
-      ? await startTurnpikeServer(flags, port, spec.kind === 'turnpike+prometheus', spec.threads)
+      ? await startTurnpikeServer(flags, port, spec.kind, spec.threads)
       : await startReference(flags, transport);
     servers.push(server);
     const peer = await startPeer();
@@ -271,6 +274,10 @@ function printComparisons(rows: Row[]): void {
   const threadCounts = [...new Set(SERVERS.map((s) => s.threads))].sort((a, b) => a - b);
   for (const transport of TRANSPORTS) {
     for (const n of threadCounts) {
+      if (find('turnpike+dgram', n, transport) && find('coturn', n, transport)) {
+        console.log(`CPU per relayed packet over ${transport}, relay-threads ${n}, Turnpike with dgram/coturn: `
+          + `${ratio(find('turnpike+dgram', n, transport), find('coturn', n, transport))}`);
+      }
       if (!find('turnpike', n, transport) || !find('coturn', n, transport)) continue;
       console.log(`CPU per relayed packet over ${transport}, relay-threads ${n}, Turnpike/coturn: `
         + `${ratio(find('turnpike', n, transport), find('coturn', n, transport))}`);

@@ -30,6 +30,7 @@ import { randomHashSeed } from './turn/hashed-buckets.js';
 import { NonceIssuer } from './turn/nonce.js';
 import { MobilityTickets } from './turn/mobility-ticket.js';
 import { ReplyBudget } from './turn/reply-budget.js';
+import { nativeUdp } from './net/native-udp/addon.js';
 
 /**
  * Room for peer datagrams while the event loop is busy (TLS crypto, a burst of requests):
@@ -95,6 +96,19 @@ function credentialsFrom(options: ServerOptions, userDb: UserDb | undefined, rem
   return remoteUserDb ? credentialsWithRemote(options, remoteUserDb, logger) : credentialsOf(options, userDb, logger);
 }
 
+/** Which UDP I/O the relay uses (native-udp/addon.ts), said once at start. */
+function logUdpIo(logger: Logger): void {
+  const udp = nativeUdp();
+  if ('io' in udp) logger.info('UDP relay I/O: native (recvmmsg/sendmmsg)');
+  else logger.warn(`native UDP I/O unavailable: ${udp.unavailable}; using dgram`);
+}
+
+/** A native handler that threw is a bug: logged, never thrown into the event loop. */
+function reportNativeUdpErrors(logger: Logger): void {
+  const udp = nativeUdp();
+  if ('io' in udp) udp.io.onHandlerError = (error) => logger.error(`native UDP: datagram dropped: ${error instanceof Error ? error.stack : String(error)}`);
+}
+
 export class RelayNode {
   private constructor(
     readonly engine: TurnEngine,
@@ -123,6 +137,7 @@ export class RelayNode {
       { relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps, receiveBufferSize: RELAY_RECEIVE_BUFFER, slice: place?.slice, foreignReservations: place?.foreignReservations },
       logger,
     );
+    reportNativeUdpErrors(logger);
     const tcpRelays = new TcpRelays({ relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps, slice: place?.slice }, logger);
     const own = { listeningIps, relayIps, servicePorts: new ServicePorts(configuredServicePorts(options)) };
     const userDb = openUserDbOf(options, logger);
@@ -194,6 +209,7 @@ export class RelayNode {
     logger.info(`relaying from ${relayWhere}, ports ${options.minPort}-${options.maxPort}`);
     logger.info(this.peerPolicy.describe());
     logRfc5780(options, this.own.listeningIps, logger);
+    logUdpIo(logger);
     if (this.engine.config.authMode === 'stun-only') {
       logger.warn(
         options.stunOnly

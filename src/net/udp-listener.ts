@@ -11,9 +11,10 @@ import type { Allocation } from '../turn/allocation.js';
 import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../log/logger-interface.js';
 import type { ClientSession } from '../turn/session.js';
+import { channelDataHeader, stableBytes } from '../stun/channel-data.js';
 import { bindFirstUdpOfGroup, bindUdpSocket, type GroupRole } from './reuse-port.js';
 import { createUdpSocket } from './udp-socket.js';
-import { UdpSessionSocket } from './udp-session-socket.js';
+import { openSessionSocket, type SessionSocket } from './udp-session-socket.js';
 
 /** Where SO_REUSEPORT lets a connected socket take one client's datagrams from the listener. */
 const PER_SESSION_SOCKETS = process.platform === 'linux';
@@ -24,7 +25,7 @@ class UdpSession implements ClientSession {
   allocation: Allocation | undefined;
   allocating = false;
   /** This client's own connected socket while it has an allocation. */
-  private ownSocket: UdpSessionSocket | undefined;
+  private ownSocket: SessionSocket | undefined;
   /** Forwarded by another relay worker: not pinned to this one until its own socket is. */
   pinOnAllocation = false;
 
@@ -45,13 +46,13 @@ class UdpSession implements ClientSession {
     if (allocation) {
       if (this.ownSocket) return;
       if (this.listener.pinsClients) {
-        this.ownSocket = this.listener.openSessionSocket(this.remote, this.pinOnAllocation);
+        this.ownSocket = this.listener.openSessionSocket(this.remote, this.pinOnAllocation, this);
         return;
       }
       // Alone, nothing waits for this socket: opened after the Allocate's answer is sent (it
       // was 0.08 ms of the answer's time), the client's datagrams reach the listener meanwhile.
       setImmediate(() => {
-        if (this.allocation === allocation && !this.ownSocket) this.ownSocket = this.listener.openSessionSocket(this.remote, false);
+        if (this.allocation === allocation && !this.ownSocket) this.ownSocket = this.listener.openSessionSocket(this.remote, false, this);
       });
     } else if (this.ownSocket) {
       this.listener.closeSessionSocket(this.ownSocket);
@@ -84,12 +85,18 @@ class UdpSession implements ClientSession {
     this.send([header, payload]);
     return true;
   }
+
+  sendChannelDataFrom(channel: number, data: Buffer, offset: number, length: number): boolean {
+    if (this.ownSocket?.sendChannelData) this.ownSocket.sendChannelData(channel, data, offset, length);
+    else this.send([channelDataHeader(channel, length), stableBytes(data, offset, length)]);
+    return true;
+  }
 }
 
 export class UdpListener {
   readonly socket: Socket;
   private readonly sessions = new Map<string, Map<number, UdpSession>>();
-  private readonly sessionSockets = new Set<UdpSessionSocket>();
+  private readonly sessionSockets = new Set<SessionSocket>();
   /** Off where the kernel cannot share the port, or refused to (another user's group). */
   private sessionSocketsEnabled = PER_SESSION_SOCKETS;
   local: TransportAddress;
@@ -140,18 +147,20 @@ export class UdpListener {
 
   /**
    * A socket of its own for an allocated client; undefined where that is not possible.
-   * `forwarded`: a client another relay worker forwarded here (serveForwarded).
+   * `forwarded`: a client another relay worker forwarded here (serveForwarded). `session`: its
+   * ChannelData is relayed straight from a native receive area (no session lookup, no copy).
    */
-  openSessionSocket(remote: TransportAddress, forwarded: boolean): UdpSessionSocket | undefined {
+  openSessionSocket(remote: TransportAddress, forwarded: boolean, session?: UdpSession): SessionSocket | undefined {
     const client = formatTransportAddress(remote);
     if (!this.sessionSocketsEnabled) {
       if (forwarded) this.logger.warn(`UDP ${formatTransportAddress(this.local)} -> ${client}: client not pinned to this relay worker (no per-session sockets); its next datagrams may reach another worker`);
       return undefined;
     }
-    const socket: UdpSessionSocket = new UdpSessionSocket({
+    const socket: SessionSocket = openSessionSocket({
       local: this.local,
       remote,
       onDatagram: this.onDatagram,
+      onChannelData: session && ((data, offset, length) => this.onChannelData(session, data, offset, length)),
       onOpenFailed: (error) => this.sessionSocketFailed(socket, client, error),
       onError: (error) => this.logger.debug(`UDP ${formatTransportAddress(this.local)} -> ${client}: ${error.message}`),
       viaListener: (data) => this.socket.send(data, remote.port, remote.address),
@@ -162,7 +171,7 @@ export class UdpListener {
     return socket;
   }
 
-  private sessionSocketFailed(socket: UdpSessionSocket, client: string, error: NodeJS.ErrnoException): void {
+  private sessionSocketFailed(socket: SessionSocket, client: string, error: NodeJS.ErrnoException): void {
     this.sessionSockets.delete(socket);
     const where = `UDP ${formatTransportAddress(this.local)}`;
     if (error.code === 'EADDRINUSE' && this.sessionSocketsEnabled) {
@@ -185,7 +194,7 @@ export class UdpListener {
     return socket && (() => this.closeSessionSocket(socket));
   }
 
-  closeSessionSocket(socket: UdpSessionSocket): void {
+  closeSessionSocket(socket: SessionSocket): void {
     this.sessionSockets.delete(socket);
     socket.close();
   }
@@ -206,6 +215,16 @@ export class UdpListener {
     for (const socket of this.sessionSockets) socket.close();
     this.sessionSockets.clear();
     return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+
+  /** ChannelData from a session's own socket with native I/O: `length` bytes of `data` from `offset`. */
+  private onChannelData(session: UdpSession, data: Buffer, offset: number, length: number): void {
+    try {
+      this.engine.handleChannelData(session, data, offset, length);
+    } catch (error) {
+      this.engine.malformed(length);
+      this.logger.error(`UDP ${session.remote.address}:${session.remote.port}: datagram dropped: ${error instanceof Error ? error.stack : String(error)}`);
+    }
   }
 
   /** Every datagram, from the listener or from a session's own socket. */

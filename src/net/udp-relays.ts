@@ -8,15 +8,15 @@
  * has served few, measured on Node 24), and this moves it after the answer. The spare counts
  * as a free port; a request the range cannot serve otherwise gets its port back.
  */
-import type { Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { IpFamily, TransportAddress } from '../stun/ip.js';
 import { ipFamily } from '../stun/ip.js';
 import type { Logger } from '../log/logger-interface.js';
 import type { PeerPacketHandler, RelayEndpoint, RelayOpenResult, RelayProvider, RelayRequest } from '../turn/relay.js';
 import { kernelSetsDontFragment } from './dont-fragment.js';
+import { nativeUdpIo } from './native-udp/addon.js';
 import { PortPool, type RelayRangeOptions } from './port-pool.js';
-import { createUdpSocket } from './udp-socket.js';
+import { bindRelaySocket, type RelaySocket } from './relay-socket.js';
 
 const RESERVATION_MS = 30_000;
 const BIND_ATTEMPTS = 16;
@@ -44,7 +44,7 @@ export interface ForeignReservations {
 }
 
 interface Reservation {
-  readonly socket: Socket;
+  readonly socket: RelaySocket;
   readonly address: string;
   readonly port: number;
   readonly timer: NodeJS.Timeout;
@@ -56,11 +56,13 @@ export class UdpRelays implements RelayProvider {
   private readonly roundRobin = new Map<IpFamily, number>();
   private readonly reservations = new Map<string, Reservation>();
   /** Per relay IP, the socket bound ahead of its next plain Allocate. */
-  private readonly spares = new Map<string, { readonly socket: Socket; readonly port: number }>();
+  private readonly spares = new Map<string, { readonly socket: RelaySocket; readonly port: number }>();
   /** Relay IPs whose spare is being bound. */
   private readonly sparesBinding = new Set<string>();
   private closed = false;
-  readonly sockets = new Set<Socket>();
+  readonly sockets = new Set<RelaySocket>();
+  /** Native batched I/O when this thread has it (native-udp/), else dgram. */
+  private readonly io = nativeUdpIo();
   readonly setsDontFragment: boolean;
 
   constructor(
@@ -182,31 +184,16 @@ export class UdpRelays implements RelayProvider {
     setTimeout(() => pool.release(port), FOREIGN_PORT_RETRY_MS).unref();
   }
 
-  private bind(ip: string, port: number): Promise<Socket | undefined> {
-    const socket = createUdpSocket(ipFamily(ip)!);
-    return new Promise((resolve) => {
-      const onError = (): void => {
-        socket.close();
-        resolve(undefined);
-      };
-      socket.once('error', onError);
-      socket.bind({ address: ip, port, exclusive: true }, () => {
-        socket.off('error', onError);
-        socket.on('error', (error) => this.logger.debug(`relay socket ${ip}:${port}: ${error.message}`));
-        if (this.options.receiveBufferSize) {
-          try {
-            socket.setRecvBufferSize(this.options.receiveBufferSize);
-          } catch {
-            // The kernel's limit applies; not worth failing an allocation for.
-          }
-        }
-        this.sockets.add(socket);
-        resolve(socket);
-      });
+  private async bind(ip: string, port: number): Promise<RelaySocket | undefined> {
+    const socket = await bindRelaySocket(this.io, ip, port, {
+      receiveBufferSize: this.options.receiveBufferSize,
+      onError: (error) => this.logger.debug(`relay socket ${ip}:${port}: ${error.message}`),
     });
+    if (socket) this.sockets.add(socket);
+    return socket;
   }
 
-  private reserve(socket: Socket, address: string, port: number): Buffer {
+  private reserve(socket: RelaySocket, address: string, port: number): Buffer {
     const token = randomBytes(8);
     // A relay worker's tokens start with its number, so another worker can tell it cannot redeem one.
     if (this.options.slice) token[0] = this.options.slice.index;
@@ -269,14 +256,14 @@ export class UdpRelays implements RelayProvider {
   }
 
   /** `giveBack`: for a port another worker lent, what closing does instead of freeing it here. */
-  private endpoint(socket: Socket, address: string, port: number, onPacket: PeerPacketHandler, giveBack?: () => void): RelayEndpoint {
+  private endpoint(socket: RelaySocket, address: string, port: number, onPacket: PeerPacketHandler, giveBack?: () => void): RelayEndpoint {
     const family = ipFamily(address)!;
     const local: TransportAddress = { family, address, port };
     const external = this.options.externalIps.get(address) ?? this.options.externalIps.get('');
     const advertised = external && ipFamily(external) === family ? { family, address: external, port } : local;
-    socket.on('message', (data, rinfo) => {
+    socket.onDatagram((data, peerAddress, peerPort, offset, length) => {
       try {
-        onPacket(data, rinfo.address, rinfo.port);
+        onPacket(data, peerAddress, peerPort, offset, length);
       } catch (error) {
         this.logger.error(`relay ${address}:${port}: dropped a peer packet: ${String(error)}`);
       }
@@ -297,7 +284,7 @@ export class UdpRelays implements RelayProvider {
     };
   }
 
-  private closeSocket(socket: Socket, address: string, port: number): void {
+  private closeSocket(socket: RelaySocket, address: string, port: number): void {
     this.sockets.delete(socket);
     socket.close();
     this.pools.get(address)?.release(port);

@@ -16,15 +16,39 @@
  */
 import type { RemoteInfo } from 'node:dgram';
 import type { TransportAddress } from '../stun/ip.js';
+import { nativeUdpIo } from './native-udp/addon.js';
+import { NativeSessionSocket } from './native-udp/session-socket.js';
 import { createUdpSocket } from './udp-socket.js';
 
-type Datagram = Buffer | Buffer[];
+export type Datagram = Buffer | Buffer[];
+
+/** A client's own connected socket, with dgram or with native batched I/O (native-udp/). */
+export interface SessionSocket {
+  send(data: Datagram): void;
+  /**
+   * ChannelData on `channel` with `length` bytes of `data` from `offset`: with native I/O, a
+   * part of this turn's receive area is queued without a copy. Absent: send() a header and a copy.
+   */
+  sendChannelData?(channel: number, data: Buffer, offset: number, length: number): void;
+  close(): void;
+}
+
+/** Native batched I/O when this thread has it, else dgram. */
+export function openSessionSocket(options: SessionSocketOptions): SessionSocket {
+  const io = nativeUdpIo();
+  return io ? new NativeSessionSocket(io, options) : new UdpSessionSocket(options);
+}
 
 export interface SessionSocketOptions {
   readonly local: TransportAddress;
   readonly remote: TransportAddress;
   /** The listener's entry: this socket's datagrams are the listener's. */
   readonly onDatagram: (data: Buffer, rinfo: RemoteInfo) => void;
+  /**
+   * Native I/O: a ChannelData datagram (`length` bytes of `data` from `offset`, at least its
+   * header), handled without a copy; without it, ChannelData goes to onDatagram as a Buffer.
+   */
+  readonly onChannelData?: (data: Buffer, offset: number, length: number) => void;
   /** It could not be opened (bind or connect failed); it is closed already. */
   readonly onOpenFailed: (error: NodeJS.ErrnoException) => void;
   /** Errors of an open socket, such as ECONNREFUSED after an ICMP port unreachable. */
@@ -39,7 +63,7 @@ export interface SessionSocketOptions {
   readonly holdUntilConnected: boolean;
 }
 
-export class UdpSessionSocket {
+export class UdpSessionSocket implements SessionSocket {
   private readonly socket;
   private connected = false;
   private closed = false;

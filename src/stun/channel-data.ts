@@ -2,8 +2,11 @@
 export const CHANNEL_DATA_HEADER = 4;
 
 /** RFC 7983: first byte 64-79 (0x40-0x4F) is ChannelData; RFC 5766's wider range goes to 0x7F. */
-export const looksLikeChannelData = (data: Uint8Array): boolean =>
-  data.length >= CHANNEL_DATA_HEADER && data[0]! >= 0x40 && data[0]! <= 0x7f;
+export const looksLikeChannelData = (data: Uint8Array): boolean => looksLikeChannelDataAt(data, 0, data.length);
+
+/** The same test for `length` bytes of `data` from `offset`. */
+export const looksLikeChannelDataAt = (data: Uint8Array, offset: number, length: number): boolean =>
+  length >= CHANNEL_DATA_HEADER && data[offset]! >= 0x40 && data[offset]! <= 0x7f;
 
 export const channelNumberOf = (data: Buffer): number => data.readUInt16BE(0);
 
@@ -11,6 +14,17 @@ export const channelNumberOf = (data: Buffer): number => data.readUInt16BE(0);
 export function channelDataLength(data: Buffer): number {
   const length = data.readUInt16BE(2);
   return CHANNEL_DATA_HEADER + length <= data.length ? length : -1;
+}
+
+/**
+ * `length` bytes of `data` from `offset` as a Buffer that stays valid: the whole Buffer itself,
+ * or a copy of a part (with native UDP I/O, a part of a receive area that is reused next turn).
+ */
+export function stableBytes(data: Buffer, offset: number, length: number): Buffer {
+  if (offset === 0 && length === data.length) return data;
+  const copy = Buffer.allocUnsafe(length);
+  data.copy(copy, 0, offset, offset + length);
+  return copy;
 }
 
 /** The 4-byte header for `length` bytes of data on `channel`. */

@@ -14,7 +14,7 @@ import type { Authenticated } from './authenticate.js';
 import type { EngineContext } from './engine-context.js';
 import { grantedLifetime } from './lifetime.js';
 import { tokenSecondsLeft } from './oauth-authenticate.js';
-import type { RelayEndpoint, RelayOpenResult, RelayRequest } from './relay.js';
+import type { PeerPacketHandler, RelayEndpoint, RelayOpenResult, RelayRequest } from './relay.js';
 import { answerAndRemember, errorFor, failureFor, resendIfRetransmitted, send, successFor, type Request } from './respond.js';
 import { acceptPeerConnection } from './tcp-relay.js';
 import { admit, type Admission } from './admission.js';
@@ -152,8 +152,8 @@ async function allocate(
   const { session } = request;
   // Peer packets may arrive before the allocation exists (binding is asynchronous): drop those.
   let allocation: Allocation | undefined;
-  const onPacket = (data: Buffer, address: string, port: number): void => {
-    if (allocation) ctx.dataPlane.fromPeer(allocation, data, address, port);
+  const onPacket: PeerPacketHandler = (data, address, port, offset, length) => {
+    if (allocation) ctx.dataPlane.fromPeer(allocation, data, address, port, offset, length);
   };
   const primary = await ctx.relays.open(relayRequest, onPacket);
   if (!primary.ok) {

@@ -1,13 +1,15 @@
 /**
  * The relay's hot path: ChannelData and Send indications from clients to peers, and peer
  * datagrams back to clients. Per packet: a few map lookups, a timestamp comparison, one send;
- * no strings built, no closures, no copies of the payload.
+ * no strings built, no closures, no copies of the payload. A datagram is `length` bytes of a
+ * Buffer from `offset`: with native UDP I/O, of the shared receive area (native-udp/io.ts).
  */
 import { AttributeType, MessageBuilder, Method, StunClass, readBytes, readXorAddress, type StunMessage } from '../stun/index.js';
-import { CHANNEL_DATA_HEADER, channelDataHeader } from '../stun/channel-data.js';
+import { CHANNEL_DATA_HEADER, channelDataHeader, stableBytes } from '../stun/channel-data.js';
 import type { Allocation } from './allocation.js';
 import type { PeerPolicy } from '../policy/peer-policy.js';
 import type { EngineCounters } from './counters.js';
+import type { ClientSession } from './session.js';
 
 export class DataPlane {
   constructor(
@@ -21,14 +23,14 @@ export class DataPlane {
     this.peerPolicy = peerPolicy;
   }
 
-  /** A ChannelData message from the client of `allocation` (already framed: header + data). */
-  fromClientChannelData(allocation: Allocation, data: Buffer): void {
-    const length = data.readUInt16BE(2);
-    if (CHANNEL_DATA_HEADER + length > data.length) {
-      this.counters.drop('Malformed', data.length);
+  /** A ChannelData message from the client of `allocation` (already framed: header + data, at least the header). */
+  fromClientChannelData(allocation: Allocation, data: Buffer, offset = 0, size = data.length): void {
+    const length = data.readUInt16BE(offset + 2);
+    if (CHANNEL_DATA_HEADER + length > size) {
+      this.counters.drop('Malformed', size);
       return;
     }
-    const channel = allocation.channelByNumber(data.readUInt16BE(0), this.clock());
+    const channel = allocation.channelByNumber(data.readUInt16BE(offset), this.clock());
     if (!channel) {
       this.counters.drop('NoChannel', length);
       return;
@@ -39,7 +41,7 @@ export class DataPlane {
       this.counters.drop('Bandwidth', length);
       return;
     }
-    relay.send(data, CHANNEL_DATA_HEADER, length, channel.peerPort, channel.peerAddress);
+    relay.send(data, offset + CHANNEL_DATA_HEADER, length, channel.peerPort, channel.peerAddress);
     allocation.packetsFromClient++;
     allocation.bytesFromClient += length;
     this.counters.relayedToPeerPackets++;
@@ -76,29 +78,34 @@ export class DataPlane {
   }
 
   /** A datagram from a peer to a relay address (RFC 8656 §11.3, §12.5). */
-  fromPeer(allocation: Allocation, data: Buffer, address: string, port: number): void {
+  fromPeer(allocation: Allocation, data: Buffer, address: string, port: number, offset = 0, length = data.length): void {
     const now = this.clock();
     if (!allocation.hasPermission(address, now)) {
-      this.counters.drop('NoPermission', data.length);
+      this.counters.drop('NoPermission', length);
       return;
     }
-    if (allocation.toClientLimit && !allocation.toClientLimit.take(data.length, now)) {
-      this.counters.drop('Bandwidth', data.length);
+    if (allocation.toClientLimit && !allocation.toClientLimit.take(length, now)) {
+      this.counters.drop('Bandwidth', length);
       return;
     }
     const channel = allocation.channelByPeer(address, port, now);
     const sent = channel
-      ? allocation.session.sendChannelData(channelDataHeader(channel.number, data.length), data)
-      : allocation.session.sendRelayed(dataIndication(data, address, port));
+      ? sendChannelData(allocation.session, channel.number, data, offset, length)
+      : allocation.session.sendRelayed(dataIndication(data.subarray(offset, offset + length), address, port));
     if (!sent) {
-      this.counters.drop('Backpressure', data.length);
+      this.counters.drop('Backpressure', length);
       return;
     }
     allocation.packetsToClient++;
-    allocation.bytesToClient += data.length;
+    allocation.bytesToClient += length;
     this.counters.relayedToClientPackets++;
-    this.counters.relayedToClientBytes += data.length;
+    this.counters.relayedToClientBytes += length;
   }
+}
+
+function sendChannelData(session: ClientSession, channel: number, data: Buffer, offset: number, length: number): boolean {
+  if (session.sendChannelDataFrom) return session.sendChannelDataFrom(channel, data, offset, length);
+  return session.sendChannelData(channelDataHeader(channel, length), stableBytes(data, offset, length));
 }
 
 function dataIndication(data: Buffer, address: string, port: number): Buffer {

@@ -105,12 +105,7 @@ export class TurnEngine {
    * request, resolves once it is answered (a stream holds what follows a ConnectionBind till then).
    */
   handlePacket(session: ClientSession, data: Buffer): Promise<void> | undefined {
-    if (looksLikeChannelData(data)) {
-      const allocation = session.allocation;
-      if (allocation) this.ctx.dataPlane.fromClientChannelData(allocation, data);
-      else this.counters.drop('NoAllocation', data.length);
-      return;
-    }
+    if (looksLikeChannelData(data)) return this.handleChannelData(session, data);
     let message: StunMessage;
     try {
       message = decodeMessage(data);
@@ -120,6 +115,14 @@ export class TurnEngine {
       return;
     }
     return this.handleMessage(session, message);
+  }
+
+  /** A ChannelData message (`size` bytes of `data` from `offset`, at least its header): relayed when the session has an allocation. */
+  handleChannelData(session: ClientSession, data: Buffer, offset = 0, size = data.length): undefined {
+    const allocation = session.allocation;
+    if (allocation) this.ctx.dataPlane.fromClientChannelData(allocation, data, offset, size);
+    else this.counters.drop('NoAllocation', size);
+    return undefined;
   }
 
   private handleMessage(session: ClientSession, message: StunMessage): Promise<void> | undefined {

@@ -11,7 +11,11 @@ export interface RelayEndpoint {
   close(): void;
 }
 
-export type PeerPacketHandler = (data: Buffer, address: string, port: number) => void;
+/**
+ * A peer's datagram: `length` bytes of `data` from `offset` (the whole Buffer when absent). With
+ * native UDP I/O, `data` is a receive area reused after the handler returns: keep no view of it.
+ */
+export type PeerPacketHandler = (data: Buffer, address: string, port: number, offset?: number, length?: number) => void;
 
 export interface RelayRequest {
   readonly family: IpFamily;

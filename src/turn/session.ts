@@ -28,6 +28,11 @@ export interface ClientSession {
   /** A ChannelData header and its payload, as one datagram or frame; false when dropped. */
   sendChannelData(header: Buffer, payload: Buffer): boolean;
   /**
+   * UDP: ChannelData on `channel` with `length` bytes of `data` from `offset`, sent without a
+   * copy where it can (native I/O); false when dropped. Sessions without it get sendChannelData.
+   */
+  sendChannelDataFrom?(channel: number, data: Buffer, offset: number, length: number): boolean;
+  /**
    * Stream sessions only (RFC 6062 ConnectionBind): from now on this connection carries the
    * peer connection's bytes, raw, both ways.
    */

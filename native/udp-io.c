@@ -1,0 +1,553 @@
+/* Batched UDP socket I/O for Turnpike's relay (docs/native-udp.md). Socket I/O only: no STUN or
+ * TURN parsing here. Each socket is watched by a uv_poll_t on the calling environment's own loop
+ * and drained with recvmmsg into one preallocated receive area; once per loop turn (a uv_check
+ * handle, right after libuv's poll phase) JS is called with the turn's datagrams, and what JS
+ * queued (iovecs into the receive area, plus an optional 4-byte ChannelData header) leaves with
+ * sendmmsg. State is per N-API environment, so each relay worker thread has its own. */
+#define _GNU_SOURCE
+#define NAPI_VERSION 8   /* napi_add_async_cleanup_hook: libuv handles close before the loop does */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <node_api.h>
+#include <uv.h>
+
+#define SLOTS 64          /* datagrams per turn; more wait for the next turn (level-triggered poll) */
+#define SLOT 65536        /* bytes per datagram slot: any UDP payload fits; larger ones are flagged */
+#define META 10           /* int32 per received datagram: id, offset, length, flags, port, family, a0..a3 */
+#define QUEUE 64          /* sends JS may queue per turn (one per datagram received, at most) */
+#define MAX_SOCKETS 1048576
+#define FLAG_TRUNCATED 1
+
+typedef struct Instance Instance;
+
+typedef struct {
+  uv_poll_t poll;         /* first: the close callback gets this pointer */
+  Instance *owner;        /* NULL once the environment is gone */
+  int32_t id;
+  int fd;
+  int open;
+} Sock;
+
+struct Instance {
+  napi_env env;
+  napi_ref callback;
+  napi_async_context async;
+  uv_check_t *check;
+  Sock **socks;
+  int32_t capacity, next;
+  unsigned char *slab;    /* SLOTS x SLOT, an ArrayBuffer JS reads */
+  int32_t *meta;          /* SLOTS x META, an ArrayBuffer JS reads */
+  int32_t *queue;         /* QUEUE x META, an ArrayBuffer JS writes */
+  double *stats;          /* counters JS reads: see STAT_* */
+  napi_ref slabRef, metaRef, queueRef, statsRef;
+  int pending;
+  struct mmsghdr msgs[SLOTS];
+  struct iovec iov[SLOTS * 2];
+  struct sockaddr_storage from[SLOTS];
+  struct sockaddr_storage to[QUEUE];
+  uint32_t headers[QUEUE];
+  napi_async_cleanup_hook_handle teardown;   /* set while the environment goes */
+  int closing;                               /* handles whose close callback is still to come */
+};
+
+enum { STAT_RECEIVED, STAT_SENT, STAT_SEND_ERRORS, STAT_TRUNCATED, STAT_BATCHES, STAT_COUNT };
+
+static napi_value throwErrno(napi_env env, int code, const char *what) {
+  char message[160];
+  napi_value error, text, codeValue;
+  snprintf(message, sizeof message, "%s: %s", what, strerror(code));
+  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &text);
+  napi_create_error(env, NULL, text, &error);
+  const char *name = code == EADDRINUSE ? "EADDRINUSE" : code == EACCES ? "EACCES" : code == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : "EIO";
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &codeValue);
+  napi_set_named_property(env, error, "code", codeValue);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static napi_value throwUsage(napi_env env, const char *usage) {
+  napi_throw_type_error(env, NULL, usage);
+  return NULL;
+}
+
+static Instance *instanceOf(napi_env env) {
+  Instance *inst = NULL;
+  napi_get_instance_data(env, (void **)&inst);
+  return inst;
+}
+
+static Sock *sockOf(Instance *inst, int32_t id) {
+  if (!inst || id < 0 || id >= inst->capacity) return NULL;
+  Sock *s = inst->socks[id];
+  return s && s->open ? s : NULL;
+}
+
+/* Socket addresses <-> (family, four host-order words, port): JS sees numbers, never strings. */
+static void writeAddress(int32_t *out, const struct sockaddr_storage *from) {
+  memset(out, 0, 6 * sizeof *out);
+  if (from->ss_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)from;
+    out[0] = ntohs(a->sin_port);
+    out[1] = 4;
+    out[2] = (int32_t)ntohl(a->sin_addr.s_addr);
+  } else if (from->ss_family == AF_INET6) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from;
+    uint32_t words[4];
+    memcpy(words, &a->sin6_addr, sizeof words);
+    out[0] = ntohs(a->sin6_port);
+    out[1] = 6;
+    for (int i = 0; i < 4; i++) out[2 + i] = (int32_t)ntohl(words[i]);
+  }
+}
+
+static socklen_t readAddress(struct sockaddr_storage *to, const int32_t *in) {
+  memset(to, 0, sizeof *to);
+  int32_t port = in[0];
+  if (port <= 0 || port > 65535) return 0;
+  if (in[1] == 4) {
+    struct sockaddr_in *a = (struct sockaddr_in *)to;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    a->sin_addr.s_addr = htonl((uint32_t)in[2]);
+    return sizeof *a;
+  }
+  if (in[1] == 6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)to;
+    uint32_t words[4];
+    for (int i = 0; i < 4; i++) words[i] = htonl((uint32_t)in[2 + i]);
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    memcpy(&a->sin6_addr, words, sizeof words);
+    return sizeof *a;
+  }
+  return 0;
+}
+
+static socklen_t parseAddress(struct sockaddr_storage *to, int family, const char *ip, int32_t port) {
+  memset(to, 0, sizeof *to);
+  if (port < 0 || port > 65535) return 0;
+  if (family == 4) {
+    struct sockaddr_in *a = (struct sockaddr_in *)to;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    return inet_pton(AF_INET, ip, &a->sin_addr) == 1 ? sizeof *a : 0;
+  }
+  if (family == 6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)to;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    return inet_pton(AF_INET6, ip, &a->sin6_addr) == 1 ? sizeof *a : 0;
+  }
+  return 0;
+}
+
+/* Sends what JS queued for this turn: consecutive entries of one socket go in one sendmmsg. */
+static void sendQueued(Instance *inst, int32_t count) {
+  if (count <= 0) return;
+  if (count > QUEUE) count = QUEUE;
+  struct mmsghdr msgs[QUEUE];
+  int32_t ids[QUEUE];
+  int n = 0;
+  for (int32_t i = 0; i < count; i++) {
+    const int32_t *q = inst->queue + (size_t)i * META;
+    int32_t id = q[0], offset = q[1], length = q[2];
+    uint32_t header = (uint32_t)q[3];
+    if (!sockOf(inst, id) || offset < 0 || length < 0 || (int64_t)offset + length > (int64_t)SLOTS * SLOT) {
+      inst->stats[STAT_SEND_ERRORS]++;
+      continue;
+    }
+    struct iovec *iov = inst->iov + (size_t)n * 2;
+    int parts = 0;
+    if (header != 0) {
+      inst->headers[n] = htonl(header);
+      iov[parts++] = (struct iovec){ &inst->headers[n], 4 };
+    }
+    iov[parts++] = (struct iovec){ inst->slab + offset, (size_t)length };
+    socklen_t nameLength = q[4] == 0 ? 0 : readAddress(&inst->to[n], q + 4);
+    if (q[4] != 0 && nameLength == 0) {
+      inst->stats[STAT_SEND_ERRORS]++;
+      continue;
+    }
+    msgs[n].msg_hdr = (struct msghdr){ .msg_name = nameLength ? &inst->to[n] : NULL, .msg_namelen = nameLength,
+                                       .msg_iov = iov, .msg_iovlen = (size_t)parts };
+    ids[n] = id;
+    n++;
+  }
+  for (int start = 0; start < n;) {
+    int end = start + 1;
+    while (end < n && ids[end] == ids[start]) end++;
+    int fd = inst->socks[ids[start]]->fd;
+    while (start < end) {
+      int sent = sendmmsg(fd, msgs + start, (unsigned)(end - start), MSG_DONTWAIT);
+      if (sent > 0) {
+        inst->stats[STAT_SENT] += sent;
+        start += sent;
+      } else if (sent < 0 && errno == EINTR) {
+        continue;
+      } else {
+        /* This message failed (EAGAIN: the kernel's buffer is full; ECONNREFUSED; EMSGSIZE):
+           dropped and counted, as a datagram socket drops; the rest still go. */
+        inst->stats[STAT_SEND_ERRORS]++;
+        start++;
+      }
+    }
+  }
+}
+
+static void callJs(Instance *inst) {
+  napi_env env = inst->env;
+  napi_handle_scope scope;
+  napi_value fn, recv, arg, result;
+  int32_t queued = 0;
+  napi_open_handle_scope(env, &scope);
+  napi_get_reference_value(env, inst->callback, &fn);
+  napi_get_global(env, &recv);
+  napi_create_int32(env, inst->pending, &arg);
+  inst->stats[STAT_BATCHES]++;
+  if (napi_make_callback(env, inst->async, recv, fn, 1, &arg, &result) == napi_ok) {
+    if (napi_get_value_int32(env, result, &queued) != napi_ok) queued = 0;
+  } else {
+    napi_value error;
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (pending && napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+  }
+  inst->pending = 0;
+  sendQueued(inst, queued);
+  napi_close_handle_scope(env, scope);
+}
+
+static void onCheck(uv_check_t *handle) {
+  Instance *inst = handle->data;
+  if (inst && inst->pending > 0 && inst->callback) callJs(inst);
+}
+
+static void onReadable(uv_poll_t *handle, int status, int events) {
+  (void)events;
+  Sock *s = (Sock *)handle;
+  Instance *inst = s->owner;
+  if (!inst || !s->open || status < 0) return;
+  for (int errors = 0; inst->pending < SLOTS && errors < 4;) {
+    int room = SLOTS - inst->pending;
+    struct mmsghdr *m = inst->msgs + inst->pending;
+    for (int i = 0; i < room; i++) {
+      int slot = inst->pending + i;
+      inst->iov[slot] = (struct iovec){ inst->slab + (size_t)slot * SLOT, SLOT };
+      m[i].msg_hdr = (struct msghdr){ .msg_name = &inst->from[slot], .msg_namelen = sizeof inst->from[slot],
+                                      .msg_iov = &inst->iov[slot], .msg_iovlen = 1 };
+    }
+    int r = recvmmsg(s->fd, m, (unsigned)room, MSG_DONTWAIT, NULL);
+    if (r < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      errors++; /* ECONNREFUSED after an ICMP error on a connected socket: consumed, read on */
+      continue;
+    }
+    if (r == 0) break;
+    for (int i = 0; i < r; i++) {
+      int slot = inst->pending + i;
+      int32_t *meta = inst->meta + (size_t)slot * META;
+      unsigned length = m[i].msg_len;
+      int truncated = (m[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+      if (length > SLOT) length = SLOT;
+      if (truncated) inst->stats[STAT_TRUNCATED]++;
+      meta[0] = s->id;
+      meta[1] = slot * SLOT;
+      meta[2] = (int32_t)length;
+      meta[3] = truncated ? FLAG_TRUNCATED : 0;
+      writeAddress(meta + 4, &inst->from[slot]);
+    }
+    inst->pending += r;
+    inst->stats[STAT_RECEIVED] += r;
+    if (r < room) break;
+  }
+}
+
+static void finishTeardown(Instance *inst) {
+  if (!inst->teardown || inst->closing > 0) return;
+  napi_remove_async_cleanup_hook(inst->teardown);
+  free(inst->socks);
+  free(inst);
+}
+
+static void onSockClosed(uv_handle_t *handle) {
+  Sock *s = (Sock *)handle;
+  Instance *inst = s->owner;
+  int32_t id = s->id;
+  if (inst && !inst->teardown && inst->socks[id] == s) inst->socks[id] = NULL;
+  free(s);
+  if (!inst) return;
+  inst->closing--;
+  finishTeardown(inst);
+}
+
+static void closeSock(Sock *s) {
+  if (!s->open) return;
+  s->open = 0;
+  uv_poll_stop(&s->poll);   /* libuv forgets the fd here, so it may be closed at once */
+  close(s->fd);
+  s->owner->closing++;
+  uv_close((uv_handle_t *)&s->poll, onSockClosed);
+}
+
+static int32_t freeId(Instance *inst) {
+  for (int32_t tries = 0; tries < inst->capacity; tries++) {
+    int32_t id = (inst->next + tries) % inst->capacity;
+    if (!inst->socks[id]) {
+      inst->next = (id + 1) % inst->capacity;
+      return id;
+    }
+  }
+  if (inst->capacity >= MAX_SOCKETS) return -1;
+  int32_t grown = inst->capacity ? inst->capacity * 2 : 256;
+  Sock **socks = realloc(inst->socks, (size_t)grown * sizeof *socks);
+  if (!socks) return -1;
+  memset(socks + inst->capacity, 0, (size_t)(grown - inst->capacity) * sizeof *socks);
+  int32_t id = inst->capacity;
+  inst->socks = socks;
+  inst->capacity = grown;
+  inst->next = id + 1;
+  return id;
+}
+
+/* open(family, ip, port, reusePort, receiveBufferSize, remoteIp?, remotePort?) -> id; throws with .code */
+static napi_value openSocket(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7], result;
+  int32_t family, port, receiveBuffer, remotePort = 0;
+  bool reusePort = false;
+  char ip[64], remoteIp[64];
+  size_t ipLength;
+  Instance *inst = instanceOf(env);
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (!inst || !inst->callback) return throwUsage(env, "start() first");
+  if (argc < 5 || napi_get_value_int32(env, argv[0], &family) != napi_ok
+      || napi_get_value_string_utf8(env, argv[1], ip, sizeof ip, &ipLength) != napi_ok
+      || napi_get_value_int32(env, argv[2], &port) != napi_ok
+      || napi_get_value_bool(env, argv[3], &reusePort) != napi_ok
+      || napi_get_value_int32(env, argv[4], &receiveBuffer) != napi_ok)
+    return throwUsage(env, "open(family, ip, port, reusePort, receiveBufferSize, remoteIp?, remotePort?)");
+  bool connectTo = argc >= 7;
+  if (connectTo && (napi_get_value_string_utf8(env, argv[5], remoteIp, sizeof remoteIp, &ipLength) != napi_ok
+                    || napi_get_value_int32(env, argv[6], &remotePort) != napi_ok))
+    return throwUsage(env, "open(): remoteIp, remotePort");
+  struct sockaddr_storage local, remote;
+  socklen_t localLength = parseAddress(&local, family, ip, port);
+  socklen_t remoteLength = connectTo ? parseAddress(&remote, family, remoteIp, remotePort) : 0;
+  if (!localLength || (connectTo && !remoteLength)) return throwUsage(env, "open(): not an IP address of that family");
+  int fd = socket(family == 6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throwErrno(env, errno, "socket");
+  int on = 1;
+  if (family == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+  if (reusePort && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
+    int code = errno;
+    close(fd);
+    return throwErrno(env, code, "SO_REUSEPORT");
+  }
+  if (receiveBuffer > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
+  if (bind(fd, (struct sockaddr *)&local, localLength) != 0) {
+    int code = errno;
+    close(fd);
+    return throwErrno(env, code, "bind");
+  }
+  if (connectTo && connect(fd, (struct sockaddr *)&remote, remoteLength) != 0) {
+    int code = errno;
+    close(fd);
+    return throwErrno(env, code, "connect");
+  }
+  int32_t id = freeId(inst);
+  Sock *s = id < 0 ? NULL : calloc(1, sizeof *s);
+  uv_loop_t *loop = NULL;
+  napi_get_uv_event_loop(env, &loop);
+  if (!s || uv_poll_init_socket(loop, &s->poll, fd) != 0) {
+    free(s);
+    close(fd);
+    return throwErrno(env, ENOMEM, "open");
+  }
+  s->owner = inst;
+  s->id = id;
+  s->fd = fd;
+  s->open = 1;
+  inst->socks[id] = s;
+  uv_poll_start(&s->poll, UV_READABLE, onReadable);
+  napi_create_int32(env, id, &result);
+  return result;
+}
+
+/* localPort(id) -> the bound port, 0 when the id is not open */
+static napi_value localPort(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  int32_t id = -1, port = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 1) napi_get_value_int32(env, argv[0], &id);
+  Sock *s = sockOf(instanceOf(env), id);
+  struct sockaddr_storage local;
+  socklen_t length = sizeof local;
+  if (s && getsockname(s->fd, (struct sockaddr *)&local, &length) == 0) {
+    int32_t words[6];
+    writeAddress(words, &local);
+    port = words[0];
+  }
+  napi_create_int32(env, port, &result);
+  return result;
+}
+
+/* close(id): idempotent */
+static napi_value closeSocket(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t id = -1;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc >= 1) napi_get_value_int32(env, argv[0], &id);
+  Sock *s = sockOf(instanceOf(env), id);
+  if (s) closeSock(s);
+  return NULL;
+}
+
+/* send(id, buffer, offset, length, port?, ip?) -> 0 or an errno: one datagram, sent (copied) now.
+   Without port and ip: a connected socket's peer. */
+static napi_value sendNow(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6], result;
+  int32_t id = -1, offset = 0, length = 0, port = 0, code = EBADF;
+  void *data = NULL;
+  size_t size = 0;
+  char ip[64];
+  size_t ipLength;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 4 || napi_get_value_int32(env, argv[0], &id) != napi_ok
+      || napi_get_buffer_info(env, argv[1], &data, &size) != napi_ok
+      || napi_get_value_int32(env, argv[2], &offset) != napi_ok
+      || napi_get_value_int32(env, argv[3], &length) != napi_ok)
+    return throwUsage(env, "send(id, buffer, offset, length, port?, ip?)");
+  if (offset < 0 || length < 0 || (uint64_t)offset + (uint64_t)length > size) return throwUsage(env, "send(): offset and length outside the buffer");
+  Sock *s = sockOf(instanceOf(env), id);
+  if (s) {
+    struct sockaddr_storage to;
+    socklen_t toLength = 0;
+    if (argc >= 6) {
+      int32_t family = 0;
+      int32_t words[6];
+      if (napi_get_value_int32(env, argv[4], &port) != napi_ok
+          || napi_get_value_string_utf8(env, argv[5], ip, sizeof ip, &ipLength) != napi_ok)
+        return throwUsage(env, "send(): port, ip");
+      struct sockaddr_storage local;
+      socklen_t localLength = sizeof local;
+      if (getsockname(s->fd, (struct sockaddr *)&local, &localLength) == 0) {
+        writeAddress(words, &local);
+        family = words[1];
+      }
+      toLength = parseAddress(&to, family, ip, port);
+      if (!toLength) return throwUsage(env, "send(): not an IP address of the socket's family");
+    }
+    ssize_t sent;
+    do sent = sendto(s->fd, (char *)data + offset, (size_t)length, MSG_DONTWAIT, toLength ? (struct sockaddr *)&to : NULL, toLength);
+    while (sent < 0 && errno == EINTR);
+    code = sent < 0 ? errno : 0;
+    if (sent < 0) instanceOf(env)->stats[STAT_SEND_ERRORS]++;
+    else instanceOf(env)->stats[STAT_SENT]++;
+  }
+  napi_create_int32(env, code, &result);
+  return result;
+}
+
+static napi_value sharedBuffer(napi_env env, size_t bytes, void **data, napi_ref *ref) {
+  napi_value buffer;
+  if (napi_create_arraybuffer(env, bytes, data, &buffer) != napi_ok) return NULL;
+  napi_create_reference(env, buffer, 1, ref);   /* the memory lives as long as the instance */
+  return buffer;
+}
+
+/* start(onBatch) -> { slab, meta, queue, stats, slots, slotBytes, stride, queueSize }: once per environment */
+static napi_value start(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result, name;
+  napi_valuetype type;
+  Instance *inst = instanceOf(env);
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (!inst) return throwUsage(env, "no instance");
+  if (inst->callback) return throwUsage(env, "start() once per thread");
+  if (argc < 1 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_function) return throwUsage(env, "start(onBatch)");
+  napi_value slab = sharedBuffer(env, (size_t)SLOTS * SLOT, (void **)&inst->slab, &inst->slabRef);
+  napi_value meta = sharedBuffer(env, (size_t)SLOTS * META * sizeof(int32_t), (void **)&inst->meta, &inst->metaRef);
+  napi_value queue = sharedBuffer(env, (size_t)QUEUE * META * sizeof(int32_t), (void **)&inst->queue, &inst->queueRef);
+  napi_value stats = sharedBuffer(env, STAT_COUNT * sizeof(double), (void **)&inst->stats, &inst->statsRef);
+  if (!slab || !meta || !queue || !stats) return throwErrno(env, ENOMEM, "start");
+  memset(inst->stats, 0, STAT_COUNT * sizeof(double));
+  uv_loop_t *loop = NULL;
+  napi_get_uv_event_loop(env, &loop);
+  inst->check = calloc(1, sizeof *inst->check);
+  if (!inst->check) return throwErrno(env, ENOMEM, "start");
+  uv_check_init(loop, inst->check);
+  inst->check->data = inst;
+  uv_check_start(inst->check, onCheck);
+  uv_unref((uv_handle_t *)inst->check);   /* the sockets keep the loop alive, not this */
+  napi_create_reference(env, argv[0], 1, &inst->callback);
+  napi_create_string_utf8(env, "turnpike-udp-batch", NAPI_AUTO_LENGTH, &name);
+  napi_async_init(env, NULL, name, &inst->async);
+  napi_create_object(env, &result);
+  napi_set_named_property(env, result, "slab", slab);
+  napi_set_named_property(env, result, "meta", meta);
+  napi_set_named_property(env, result, "queue", queue);
+  napi_set_named_property(env, result, "stats", stats);
+  static const struct { const char *name; int32_t value; } sizes[] = {
+    { "slots", SLOTS }, { "slotBytes", SLOT }, { "stride", META }, { "queueSize", QUEUE },
+  };
+  for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+    napi_value value;
+    napi_create_int32(env, sizes[i].value, &value);
+    napi_set_named_property(env, result, sizes[i].name, value);
+  }
+  return result;
+}
+
+static void onCheckClosed(uv_handle_t *handle) {
+  Instance *inst = handle->data;
+  free(handle);
+  inst->closing--;
+  finishTeardown(inst);
+}
+
+/* The environment is going (process exit, worker thread ending): every handle stops and closes;
+   Node runs the loop until the last close callback, which frees the instance (finishTeardown). */
+static void cleanup(napi_async_cleanup_hook_handle hook, void *data) {
+  Instance *inst = data;
+  inst->teardown = hook;
+  inst->closing++;   /* held until every handle below is on its way */
+  for (int32_t id = 0; id < inst->capacity; id++) {
+    Sock *s = inst->socks[id];
+    if (s && s->open) closeSock(s);
+  }
+  if (inst->check) {
+    uv_check_stop(inst->check);
+    inst->closing++;
+    uv_close((uv_handle_t *)inst->check, onCheckClosed);
+    inst->check = NULL;
+  }
+  inst->closing--;
+  finishTeardown(inst);
+}
+
+NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  Instance *inst = calloc(1, sizeof *inst);
+  if (!inst) return NULL;
+  inst->env = env;
+  napi_set_instance_data(env, inst, NULL, NULL);
+  napi_add_async_cleanup_hook(env, cleanup, inst, NULL);
+  napi_property_descriptor props[] = {
+    { "start", NULL, start, NULL, NULL, NULL, napi_default, NULL },
+    { "open", NULL, openSocket, NULL, NULL, NULL, napi_default, NULL },
+    { "localPort", NULL, localPort, NULL, NULL, NULL, napi_default, NULL },
+    { "close", NULL, closeSocket, NULL, NULL, NULL, napi_default, NULL },
+    { "send", NULL, sendNow, NULL, NULL, NULL, napi_default, NULL },
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}

@@ -1,0 +1,222 @@
+/**
+ * The JS side of native/udp-io.c: sockets by number, and once per event-loop turn the turn's
+ * datagrams, each handed to its socket's handler as a part of one shared receive area. What a
+ * handler relays from that area is queued (socket, offset, length, ChannelData header,
+ * destination as numbers) and leaves in one sendmmsg after the batch: no Buffer, string or
+ * object is made per datagram on that path. Anything else is sent at once, copied by the kernel.
+ */
+
+/** The addon's functions (native/udp-io.c). */
+export interface UdpIoAddon {
+  start(onBatch: (count: number) => number): {
+    slab: ArrayBuffer;
+    meta: ArrayBuffer;
+    queue: ArrayBuffer;
+    stats: ArrayBuffer;
+    slots: number;
+    slotBytes: number;
+    stride: number;
+    queueSize: number;
+  };
+  open(family: number, ip: string, port: number, reusePort: boolean, receiveBufferSize: number, remoteIp?: string, remotePort?: number): number;
+  localPort(id: number): number;
+  close(id: number): void;
+  send(id: number, data: Buffer, offset: number, length: number, port?: number, ip?: string): number;
+}
+
+/** A datagram of `length` bytes at `offset` in `data`, valid until the handler returns. */
+export type ConnectedHandler = (data: Buffer, offset: number, length: number) => void;
+export type UnconnectedHandler = (data: Buffer, offset: number, length: number, address: string, port: number) => void;
+
+export interface OpenOptions {
+  readonly family: 4 | 6;
+  readonly address: string;
+  readonly port: number;
+  readonly reusePort?: boolean;
+  readonly receiveBufferSize?: number;
+}
+
+// Per datagram in `meta`, and per queued send in `queue` (native/udp-io.c's META layout).
+const ID = 0;
+const OFFSET = 1;
+const LENGTH = 2;
+const FLAGS = 3;
+const PORT = 4;
+const FAMILY = 5;
+const WORD0 = 6;
+const HEADER = 3;
+const TRUNCATED = 1;
+/** Peer IPv4 strings by address number, and back: bounded, so spoofed sources cannot grow them. */
+const ADDRESS_CACHE = 4096;
+
+export class NativeUdpIo {
+  /** The receive area: every datagram handed to a handler is a part of it. */
+  readonly slab: Buffer;
+  private readonly meta: Int32Array;
+  private readonly queue: Int32Array;
+  private readonly stats: Float64Array;
+  private readonly stride: number;
+  private readonly queueSize: number;
+  private queued = 0;
+  private inBatch = false;
+  private readonly connected: (ConnectedHandler | undefined)[] = [];
+  private readonly unconnected: (UnconnectedHandler | undefined)[] = [];
+  private readonly ipv4Text = new Map<number, string>();
+  private readonly ipv4Number = new Map<string, number>();
+  /** What a handler threw: a bug, reported rather than thrown into the event loop. */
+  onHandlerError: (error: unknown) => void = () => {};
+
+  constructor(private readonly addon: UdpIoAddon) {
+    const shared = addon.start(this.onBatch);
+    this.slab = Buffer.from(shared.slab);
+    this.meta = new Int32Array(shared.meta);
+    this.queue = new Int32Array(shared.queue);
+    this.stats = new Float64Array(shared.stats);
+    this.stride = shared.stride;
+    this.queueSize = shared.queueSize;
+  }
+
+  /** An unconnected socket (a relay socket); throws an Error with `code` (EADDRINUSE, …). */
+  openUnconnected(options: OpenOptions, onDatagram: UnconnectedHandler): number {
+    const id = this.addon.open(options.family, options.address, options.port, options.reusePort ?? false, options.receiveBufferSize ?? 0);
+    this.connected[id] = undefined;
+    this.unconnected[id] = onDatagram;
+    return id;
+  }
+
+  /** A socket bound to `options` and connected to `remote` (a client's own socket). */
+  openConnected(options: OpenOptions, remote: { address: string; port: number }, onDatagram: ConnectedHandler): number {
+    const id = this.addon.open(options.family, options.address, options.port, options.reusePort ?? false, options.receiveBufferSize ?? 0, remote.address, remote.port);
+    this.unconnected[id] = undefined;
+    this.connected[id] = onDatagram;
+    return id;
+  }
+
+  localPort(id: number): number {
+    return this.addon.localPort(id);
+  }
+
+  close(id: number): void {
+    this.connected[id] = undefined;
+    this.unconnected[id] = undefined;
+    this.addon.close(id);
+  }
+
+  /** Sends now (the kernel copies); to the connected peer without `port`. Returns 0 or an errno. */
+  sendNow(id: number, data: Buffer, offset: number, length: number, port?: number, address?: string): number {
+    return port === undefined ? this.addon.send(id, data, offset, length) : this.addon.send(id, data, offset, length, port, address);
+  }
+
+  /**
+   * Queues `length` bytes of the receive area at `offset`, behind a 4-byte ChannelData header
+   * when `header` is not 0, for the sendmmsg after this batch. False when it cannot (not a part
+   * of the receive area during a batch, queue full, an IPv6 destination): send it now instead.
+   */
+  queueSend(id: number, data: Buffer, offset: number, length: number, header: number, port = 0, address?: string): boolean {
+    if (data !== this.slab || !this.inBatch || this.queued === this.queueSize) return false;
+    const at = this.queued * this.stride;
+    const queue = this.queue;
+    if (address !== undefined) {
+      const ip = this.ipv4ToNumber(address);
+      if (ip === undefined) return false;
+      queue[at + PORT] = port;
+      queue[at + FAMILY] = 4;
+      queue[at + WORD0] = ip;
+    } else {
+      queue[at + PORT] = 0;
+    }
+    queue[at + ID] = id;
+    queue[at + OFFSET] = offset;
+    queue[at + LENGTH] = length;
+    queue[at + HEADER] = header;
+    this.queued++;
+    return true;
+  }
+
+  /** Counters of the native side (datagrams received, sent, failed sends, truncated, batches). */
+  counters(): { received: number; sent: number; sendErrors: number; truncated: number; batches: number } {
+    const s = this.stats;
+    return { received: s[0]!, sent: s[1]!, sendErrors: s[2]!, truncated: s[3]!, batches: s[4]! };
+  }
+
+  /** Called by the addon once per loop turn with its datagrams; returns how many sends it queued. */
+  private readonly onBatch = (count: number): number => {
+    this.inBatch = true;
+    this.queued = 0;
+    const meta = this.meta;
+    for (let i = 0; i < count; i++) {
+      const at = i * this.stride;
+      // A datagram larger than a slot cannot arrive over UDP; were one cut short, it is dropped.
+      if ((meta[at + FLAGS]! & TRUNCATED) !== 0) continue;
+      const id = meta[at + ID]!;
+      try {
+        const connected = this.connected[id];
+        if (connected) {
+          connected(this.slab, meta[at + OFFSET]!, meta[at + LENGTH]!);
+          continue;
+        }
+        const unconnected = this.unconnected[id];
+        if (unconnected) unconnected(this.slab, meta[at + OFFSET]!, meta[at + LENGTH]!, this.sourceAddress(at), meta[at + PORT]!);
+      } catch (error) {
+        this.onHandlerError(error);
+      }
+    }
+    this.inBatch = false;
+    return this.queued;
+  };
+
+  private sourceAddress(at: number): string {
+    const meta = this.meta;
+    if (meta[at + FAMILY] === 4) {
+      const ip = meta[at + WORD0]!;
+      let text = this.ipv4Text.get(ip);
+      if (text === undefined) {
+        text = `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
+        if (this.ipv4Text.size >= ADDRESS_CACHE) this.ipv4Text.clear();
+        this.ipv4Text.set(ip, text);
+      }
+      return text;
+    }
+    return ipv6Text(meta, at + WORD0);
+  }
+
+  private ipv4ToNumber(address: string): number | undefined {
+    let ip = this.ipv4Number.get(address);
+    if (ip !== undefined) return ip;
+    const parts = address.split('.');
+    if (parts.length !== 4) return undefined;
+    ip = 0;
+    for (const part of parts) {
+      const byte = Number(part);
+      if (!Number.isInteger(byte) || byte < 0 || byte > 255) return undefined;
+      ip = (ip << 8) | byte;
+    }
+    if (this.ipv4Number.size >= ADDRESS_CACHE) this.ipv4Number.clear();
+    this.ipv4Number.set(address, ip);
+    return ip;
+  }
+}
+
+/** Four host-order words as IPv6 text, compressed as Node writes it (rinfo.address). */
+function ipv6Text(words: Int32Array, at: number): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 4; i++) groups.push((words[at + i]! >>> 16) & 0xffff, words[at + i]! & 0xffff);
+  let bestStart = -1;
+  let bestLength = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((group) => group.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+}

@@ -1,0 +1,68 @@
+/**
+ * udp-session-socket.ts's per-client socket with native batched I/O. The addon binds it to the
+ * listener's addr:port in its reuse group and connects it to the client in one synchronous
+ * call, so there is no window in which it is an unconnected member of the group, and nothing
+ * to hold until connected. ChannelData stays in the receive area (onChannelData); anything
+ * else (STUN, DTLS records) is copied and goes to the listener's entry, as with dgram.
+ */
+import type { RemoteInfo } from 'node:dgram';
+import { CHANNEL_DATA_HEADER, looksLikeChannelDataAt } from '../../stun/channel-data.js';
+import type { Datagram, SessionSocket, SessionSocketOptions } from '../udp-session-socket.js';
+import type { NativeUdpIo } from './io.js';
+
+export class NativeSessionSocket implements SessionSocket {
+  private readonly id: number | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly io: NativeUdpIo,
+    private readonly options: SessionSocketOptions,
+  ) {
+    const { local, remote } = options;
+    try {
+      this.id = io.openConnected({ family: local.family, address: local.address, port: local.port, reusePort: true }, remote, this.receive);
+    } catch (error) {
+      this.closed = true;
+      // Reported once the owner holds this socket, as udp-session-socket.ts does.
+      queueMicrotask(() => options.onOpenFailed(error as NodeJS.ErrnoException));
+    }
+  }
+
+  send(data: Datagram): void {
+    if (this.closed || this.id === undefined) return this.options.viaListener(data);
+    const datagram = Array.isArray(data) ? Buffer.concat(data) : data;
+    this.report(this.io.sendNow(this.id, datagram, 0, datagram.length));
+  }
+
+  sendChannelData(channel: number, data: Buffer, offset: number, length: number): void {
+    const header = (channel << 16) | length;
+    if (!this.closed && this.id !== undefined && this.io.queueSend(this.id, data, offset, length, header)) return;
+    const datagram = Buffer.allocUnsafe(CHANNEL_DATA_HEADER + length);
+    datagram.writeUInt32BE(header >>> 0, 0);
+    data.copy(datagram, CHANNEL_DATA_HEADER, offset, offset + length);
+    this.send(datagram);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.id !== undefined) this.io.close(this.id);
+  }
+
+  private readonly receive = (data: Buffer, offset: number, length: number): void => {
+    const { onChannelData, onDatagram } = this.options;
+    if (onChannelData && looksLikeChannelDataAt(data, offset, length)) return onChannelData(data, offset, length);
+    const copy = Buffer.allocUnsafe(length);
+    data.copy(copy, 0, offset, offset + length);
+    onDatagram(copy, this.rinfo(length));
+  };
+
+  private rinfo(size: number): RemoteInfo {
+    const { remote } = this.options;
+    return { address: remote.address, family: remote.family === 6 ? 'IPv6' : 'IPv4', port: remote.port, size };
+  }
+
+  private report(code: number): void {
+    if (code !== 0) this.options.onError(new Error(`send: errno ${code}`));
+  }
+}

@@ -38,6 +38,8 @@ export class StreamSession implements ClientSession {
   /** Bound to a peer connection by ConnectionBind: no more frames. */
   private joined = false;
   private readonly write: (data: Buffer) => void;
+  /** Made once: push() is called for every chunk the socket reads. */
+  private readonly frameHandler = (frame: Buffer): boolean => this.onFrame(frame);
 
   constructor(
     readonly transport: 'tcp' | 'tls',
@@ -115,7 +117,7 @@ export class StreamSession implements ClientSession {
 
   private onData(data: Buffer): void {
     try {
-      this.framer.push(data, (frame) => this.onFrame(frame));
+      this.framer.push(data, this.frameHandler);
     } catch (error) {
       if (error instanceof FramingError) {
         this.engine.malformed(data.length);

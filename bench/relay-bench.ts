@@ -5,7 +5,8 @@
 // turnutils_peer echo and back. The figure to compare is server CPU per relayed packet: on
 // this 2-core box the server, the peer and uclient share the cores, so throughput alone
 // mostly measures the box. Env: BENCH_CLIENTS, BENCH_DTLS_CLIENTS, BENCH_MESSAGES, BENCH_LENGTH, BENCH_INTERVAL_MS,
-// BENCH_SERVERS (comma list of turnpike, turnpike+prometheus, turnpike+dgram, coturn; default "turnpike,coturn"),
+// BENCH_SERVERS (comma list of turnpike, turnpike+prometheus, turnpike+dgram, baseline, coturn; default "turnpike,coturn"),
+// BENCH_BASELINE_CLI (another build's dist/cli/turnpike.js, run as server `baseline`: A/B in one run),
 // BENCH_RELAY_THREADS (default 1), BENCH_TRANSPORTS (comma list of udp, tcp, tls, dtls; default
 // all four: `BENCH_TRANSPORTS=dtls` measures DTLS alone).
 // turnpike+prometheus runs Turnpike with --prometheus and scrapes /metrics every second during
@@ -30,6 +31,7 @@ import { makeCertificate, type TestCertificate } from '../test/support/certs.js'
 import { envInt } from './env.js';
 import { runMain } from './run-main.js';
 import { describeShares, workerSharesFromLog, type WorkerShares } from './worker-shares.js';
+import { countersSince, readProcCounters, type ProcCounters } from './proc-counters.js';
 
 const HOST = '127.0.0.1';
 const STREAM_CLIENTS = envInt('BENCH_CLIENTS', 100);
@@ -44,11 +46,13 @@ const LENGTH = envInt('BENCH_LENGTH', 100);
 const INTERVAL = envInt('BENCH_INTERVAL_MS', 10);
 /** `--relay-threads` for both servers, unless a BENCH_SERVERS entry names its own (`turnpike@1`). */
 const RELAY_THREADS = envInt('BENCH_RELAY_THREADS', 1);
-type ServerKind = 'turnpike' | 'turnpike+prometheus' | 'turnpike+dgram' | 'coturn';
+type ServerKind = 'turnpike' | 'turnpike+prometheus' | 'turnpike+dgram' | 'baseline' | 'coturn';
+const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
 interface ServerSpec { readonly kind: ServerKind; readonly threads: number }
 const SERVERS: ServerSpec[] = (process.env.BENCH_SERVERS ?? 'turnpike,coturn').split(',').map((entry) => {
   const [kind, threads] = entry.trim().split('@');
-  if (!['turnpike', 'turnpike+prometheus', 'turnpike+dgram', 'coturn'].includes(kind!)) throw new Error(`unknown server ${kind}`);
+  if (!['turnpike', 'turnpike+prometheus', 'turnpike+dgram', 'baseline', 'coturn'].includes(kind!)) throw new Error(`unknown server ${kind}`);
+  if (kind === 'baseline' && !BASELINE_CLI) throw new Error('server baseline needs BENCH_BASELINE_CLI');
   const n = threads === undefined ? RELAY_THREADS : Number(threads);
   if (!Number.isInteger(n) || n < 1) throw new Error(`bad relay-threads in BENCH_SERVERS entry ${entry}`);
   return { kind: kind as ServerKind, threads: n };
@@ -124,7 +128,7 @@ async function startTurnpikeServer(flags: string[], port: number, kind: ServerKi
   const metricsPort = kind === 'turnpike+prometheus' ? await freeTcpPort(HOST) : undefined;
   const metricsFlags = metricsPort ? ['--prometheus', '--prometheus-port', String(metricsPort)] : [];
   const env = kind === 'turnpike+dgram' ? { TURNPIKE_UDP_IO: 'dgram' } : {};
-  const h = await startTurnpike(['-n', ...flags, ...metricsFlags], HOST, port, env);
+  const h = await startTurnpike(['-n', ...flags, ...metricsFlags], HOST, port, env, kind === 'baseline' ? BASELINE_CLI : undefined);
   // The first worker answers STUN before the others listen; load started then went 93-97 %
   // to one worker for the whole run (48 / 352 allocations by hand), so wait for all of them.
   if (threads > 1) await h.proc.waitForOutput(/relaying with \d+ worker threads/, 10_000);
@@ -149,6 +153,8 @@ interface Row {
   scrapeCpuMs?: number;
   /** Turnpike only: relayed packets by worker, from the stopped server's log. */
   shares?: WorkerShares;
+  /** The server's main process while uclient ran: user/system CPU, TCP read/write calls. */
+  counters?: ProcCounters;
 }
 
 /**
@@ -198,6 +204,7 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     servers.push({ pid: peer.proc.pid, stop: peer.stop, diag: () => '' });
 
     const cpu0 = treeCpuTimeSeconds(server.pid);
+    const counters0 = readProcCounters(server.pid);
     const scraper = server.metricsUrl ? startScraper(server.metricsUrl) : undefined;
     const r = await runUclient({
       host: HOST, port: transport === 'tls' || transport === 'dtls' ? tls.port : port, user: 'bench', password: 'benchpass', noRtcp: true,
@@ -208,6 +215,7 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     });
     const scraped = await scraper?.stop();
     const cpuSeconds = treeCpuTimeSeconds(server.pid) - cpu0;
+    const counters = countersSince(counters0, readProcCounters(server.pid));
     if (scraped && (scraped.failures > 0 || scraped.scrapes === 0)) {
       return failed(`metrics scrapes: ${scraped.scrapes} answered, ${scraped.failures} failed`, r);
     }
@@ -220,7 +228,7 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     const shares = server.log ? workerSharesFromLog(server.log()) : undefined;
     if (shares && shares.totalPackets === 0) return failed('no `allocation ... ended` line with packet counts in the server log', r);
     return {
-      server: label, spec, transport, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu, shares,
+      server: label, spec, transport, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu, shares, counters,
     };
   } catch (err) {
     return failed(err instanceof Error ? err.message : String(err));
@@ -253,6 +261,21 @@ function printTable(rows: Row[]): void {
   for (const line of [head, ...body]) console.log(line.map((c, i) => c.padStart(widths[i]!)).join('  '));
 }
 
+/**
+ * Where each row's CPU per packet goes: user and system apart, and the read-class and
+ * write-class calls (TCP and TLS only: UDP's recvmsg/sendmsg are not counted by /proc/PID/io)
+ * per message the client sent and per message it received.
+ */
+function printProcCounters(rows: Row[]): void {
+  for (const row of rows.filter((r) => r.counters && r.r?.sent && r.r.received)) {
+    const c = row.counters!;
+    const packets = row.r!.sent! + row.r!.received!;
+    const streams = row.transport === 'tcp' || row.transport === 'tls'
+      ? `, reads per sent msg ${(c.readCalls / row.r!.sent!).toFixed(2)}, writes per received msg ${(c.writeCalls / row.r!.received!).toFixed(2)}` : '';
+    console.log(`${row.server}: user ${fmt((c.user * 1e6) / packets, 2)} + system ${fmt((c.system * 1e6) / packets, 2)} µs/pkt (main process)${streams}`);
+  }
+}
+
 /** Each Turnpike row's packets by worker, and how much of uclient's sent + received the log accounts for. */
 function printWorkerShares(rows: Row[]): void {
   for (const row of rows.filter((r) => r.shares && r.r)) {
@@ -281,6 +304,11 @@ function printComparisons(rows: Row[]): void {
       if (!find('turnpike', n, transport) || !find('coturn', n, transport)) continue;
       console.log(`CPU per relayed packet over ${transport}, relay-threads ${n}, Turnpike/coturn: `
         + `${ratio(find('turnpike', n, transport), find('coturn', n, transport))}`);
+      if (find('baseline', n, transport)) {
+        console.log(`CPU per relayed packet over ${transport}, relay-threads ${n}, baseline/coturn: `
+          + `${ratio(find('baseline', n, transport), find('coturn', n, transport))}, Turnpike/baseline: `
+          + `${ratio(find('turnpike', n, transport), find('baseline', n, transport))}`);
+      }
     }
     for (const n of threadCounts.filter((t) => t > 1)) {
       if (!find('turnpike', n, transport) || !find('turnpike', 1, transport)) continue;
@@ -336,6 +364,7 @@ by worker    Turnpike's relayed packets per relay worker, from the allocation-en
   for (const row of rows) if (row.error) console.log(`\n${row.server} FAILED: ${row.error}`);
   console.log('');
   printWorkerShares(rows);
+  printProcCounters(rows);
   printComparisons(rows);
   return rows.some((r) => r.error) ? 1 : 0;
 }

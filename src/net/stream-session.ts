@@ -38,6 +38,8 @@ export class StreamSession implements ClientSession {
   /** Bound to a peer connection by ConnectionBind: no more frames. */
   private joined = false;
   private readonly write: (data: Buffer) => void;
+  /** Made once: push() is called for every chunk the socket reads. */
+  private readonly frameHandler = (frame: Buffer): boolean => this.onFrame(frame);
 
   constructor(
     readonly transport: 'tcp' | 'tls',
@@ -51,7 +53,7 @@ export class StreamSession implements ClientSession {
     this.remote = remote ?? addressOf(socket.remoteAddress, socket.remotePort);
     this.local = addressOf(socket.localAddress, socket.localPort);
     socket.setNoDelay(true);
-    this.write = transport === 'tls' ? oneRecordPerWrite(socket) : corkedPerRound(socket);
+    this.write = transport === 'tls' ? oneRecordPerWrite(socket) : writeAtOnce(socket);
     socket.on('data', (data: Buffer) => this.onData(data));
     socket.on('error', (error) => this.logger.debug(`${this.describe()}: ${error.message}`));
     socket.on('close', () => this.onClose());
@@ -115,7 +117,7 @@ export class StreamSession implements ClientSession {
 
   private onData(data: Buffer): void {
     try {
-      this.framer.push(data, (frame) => this.onFrame(frame));
+      this.framer.push(data, this.frameHandler);
     } catch (error) {
       if (error instanceof FramingError) {
         this.engine.malformed(data.length);
@@ -157,23 +159,14 @@ export class StreamSession implements ClientSession {
 }
 
 /**
- * Over TCP, every frame written to a client in one round of the event loop goes out in one
- * system call: setImmediate runs after all I/O callbacks of the round (nextTick would not batch).
+ * Over TCP, each frame is written at once. Most rounds of the event loop carry one frame per
+ * client, so batching them per round (cork, then a setImmediate to uncork) cost more than it
+ * saved: an Immediate per client per round, for one system call each all the same. A client
+ * whose socket cannot take a frame at once still gets its backlog in one system call: Node
+ * queues the writes and hands the queue to one writev when the socket drains.
  */
-function corkedPerRound(socket: Socket): (data: Buffer) => void {
-  let corked = false;
-  const uncork = (): void => {
-    corked = false;
-    socket.uncork();
-  };
-  return (data) => {
-    if (!corked) {
-      corked = true;
-      socket.cork();
-      setImmediate(uncork);
-    }
-    socket.write(data);
-  };
+function writeAtOnce(socket: Socket): (data: Buffer) => void {
+  return (data) => void socket.write(data);
 }
 
 /**

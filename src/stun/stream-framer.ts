@@ -18,24 +18,25 @@ export interface FramerLimits {
 
 export const DEFAULT_FRAMER_LIMITS: FramerLimits = { maxFrameLength: 16 * 1024, maxBuffered: 64 * 1024 };
 
-/** Bytes the frame starting with `header` takes on the stream (padding included), or throws. */
-function frameSpan(header: Buffer, limits: FramerLimits): { span: number; length: number } {
-  const first = header[0]!;
-  const length = header.readUInt16BE(2);
+/** Length of the frame starting at `offset` (padding excluded), or throws on garbage. */
+function frameLength(bytes: Buffer, offset: number, limits: FramerLimits): number {
+  const first = bytes[offset]!;
+  const length = bytes.readUInt16BE(offset + 2);
   let frame: number;
-  let span: number;
   if (first < 0x40) {
     if (length % 4 !== 0) throw new FramingError('STUN length is not a multiple of 4');
-    frame = span = HEADER_LENGTH + length;
+    frame = HEADER_LENGTH + length;
   } else if (first < 0x80) {
     frame = 4 + length;
-    span = (frame + 3) & ~3;
   } else {
     throw new FramingError(`first byte 0x${first.toString(16)} is neither STUN nor ChannelData`);
   }
   if (frame > limits.maxFrameLength) throw new FramingError(`frame of ${frame} bytes is over the limit of ${limits.maxFrameLength}`);
-  return { span, length: frame };
+  return frame;
 }
+
+/** Bytes a frame of `length` takes on the stream: ChannelData is padded to 4, STUN already is. */
+const spanOf = (length: number): number => (length + 3) & ~3;
 
 export class StreamFramer {
   private chunks: Buffer[] = [];
@@ -53,6 +54,10 @@ export class StreamFramer {
    * next push (an empty one will do) or takeBuffered.
    */
   push(data: Buffer, onFrame: (frame: Buffer) => unknown): void {
+    if (this.buffered === 0) {
+      this.pushAlone(data, onFrame);
+      return;
+    }
     if (data.length > 0) {
       this.chunks.push(data);
       this.buffered += data.length;
@@ -60,9 +65,10 @@ export class StreamFramer {
     for (;;) {
       if (this.buffered < 4) break;
       if (this.chunks[0]!.length < 4) this.merge(4);
-      const { span, length } = frameSpan(this.chunks[0]!, this.limits);
+      const length = frameLength(this.chunks[0]!, 0, this.limits);
+      const span = spanOf(length);
       if (this.buffered < span) {
-        if (this.buffered > this.limits.maxBuffered) throw new FramingError('too many bytes buffered');
+        this.checkHeld();
         break;
       }
       if (this.chunks[0]!.length < span) this.merge(span);
@@ -73,6 +79,32 @@ export class StreamFramer {
       this.buffered -= span;
       if (onFrame(frame) === false) break;
     }
+  }
+
+  /**
+   * Nothing held from earlier chunks, which is how most chunks arrive: frames are cut out of
+   * `data` where they lie, and a chunk that is exactly one frame is handed over as it is.
+   */
+  private pushAlone(data: Buffer, onFrame: (frame: Buffer) => unknown): void {
+    let offset = 0;
+    let holding = false;
+    while (!holding && data.length - offset >= 4) {
+      const length = frameLength(data, offset, this.limits);
+      const span = spanOf(length);
+      if (data.length - offset < span) break;
+      const frame = length === data.length ? data : data.subarray(offset, offset + length);
+      offset += span;
+      holding = onFrame(frame) === false;
+    }
+    if (offset === data.length) return;
+    this.chunks.push(offset === 0 ? data : data.subarray(offset));
+    this.buffered = data.length - offset;
+    if (!holding) this.checkHeld();
+  }
+
+  /** A frame that is still incomplete may not hold more than maxBuffered. */
+  private checkHeld(): void {
+    if (this.buffered > this.limits.maxBuffered) throw new FramingError('too many bytes buffered');
   }
 
   /** The bytes held and not framed yet, taken out (the framer is empty after). */

@@ -181,6 +181,55 @@ describe('STUN/TURN over TCP and TLS', () => {
   });
 });
 
+describe('ChannelData over TCP', () => {
+  /** 1 to 17 bytes: every padding (0-3 bytes) several times; length and content tell them apart. */
+  const payloads = Array.from({ length: 17 }, (_, i) => Buffer.alloc(i + 1, i + 1));
+  const CHANNEL = 0x4000;
+  const padded = (payload: Buffer) => {
+    const frame = Buffer.alloc(4 + ((payload.length + 3) & ~3));
+    frame.writeUInt16BE(CHANNEL, 0);
+    frame.writeUInt16BE(payload.length, 2);
+    payload.copy(frame, 4);
+    return frame;
+  };
+
+  /** A TCP client with an allocation and a channel to a fresh UDP peer. */
+  async function clientWithChannel() {
+    const server = await startServer();
+    const c = await connect(server, false);
+    c.socket.setNoDelay(true);
+    const relay = readXorAddress(await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)), AttributeType.XorRelayedAddress)!;
+    const peer = await openPeer();
+    cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
+    await c.request(Method.ChannelBind, (b) => b.addChannelNumber(CHANNEL).addXorAddress(AttributeType.XorPeerAddress, peer.address));
+    return { c, relay, peer };
+  }
+
+  it('relays frames split at every byte offset, and several in one segment, to the peer intact and in order', async () => {
+    const { c, peer } = await clientWithChannel();
+    const stream = Buffer.concat(payloads.map(padded));
+    // One byte a write: the server reads a frame boundary, a header and a padding split at every offset.
+    for (const byte of stream) {
+      c.socket.write(Buffer.from([byte]));
+      await new Promise((r) => setImmediate(r));
+    }
+    c.socket.write(stream); // then all of them in one segment
+    const received: Buffer[] = [];
+    for (let i = 0; i < 2 * payloads.length; i++) received.push((await peer.next()).data);
+    expect(received).toEqual([...payloads, ...payloads]);
+  });
+
+  it('frames what the peer sends, padded, for the client intact and in order', async () => {
+    const { c, relay, peer } = await clientWithChannel();
+    const rounds = 20; // a burst: several frames for the client within one round of the event loop
+    for (let r = 0; r < rounds; r++) for (const p of payloads) peer.socket.send(p, relay.port, relay.address);
+    const expected = payloads.map((p) => padded(p).subarray(0, 4 + p.length));
+    for (let r = 0; r < rounds; r++) {
+      for (const frame of expected) expect(await c.next()).toEqual(frame);
+    }
+  });
+});
+
 describe('backpressure', () => {
   it('drops (and counts) relayed data for a TCP client that does not read, instead of queueing it', async () => {
     const server = await startServer();

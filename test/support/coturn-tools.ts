@@ -316,10 +316,16 @@ function statFields(pid: number): string[] {
   return s.slice(s.lastIndexOf(')') + 2).split(' '); // [0] is field 3 (state)
 }
 
+/** User and system CPU seconds of one process, all its threads included. */
+export function cpuSplitSeconds(pid: number): { user: number; system: number } {
+  const f = statFields(pid);
+  return { user: Number(f[11]) / clockTicks(), system: Number(f[12]) / clockTicks() }; // utime, stime (fields 14, 15)
+}
+
 /** User + system CPU seconds of one process, all its threads included. */
 export function cpuTimeSeconds(pid: number): number {
-  const f = statFields(pid);
-  return (Number(f[11]) + Number(f[12])) / clockTicks(); // utime, stime (fields 14, 15)
+  const { user, system } = cpuSplitSeconds(pid);
+  return user + system;
 }
 
 /**

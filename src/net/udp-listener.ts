@@ -100,7 +100,7 @@ export class UdpListener {
   /** Off where the kernel cannot share the port, or refused to (another user's group). */
   private sessionSocketsEnabled = PER_SESSION_SOCKETS;
   local: TransportAddress;
-  /** A relay worker's listener: its sockets pin clients to it (sends held until connected, pinDtls). */
+  /** A relay worker's listener: its sockets pin clients to it (sends held until connected, openDtlsSocket). */
   readonly pinsClients: boolean;
   /** Set when this port also serves DTLS: it takes the datagrams RFC 7983 says are DTLS. */
   onDtls: ((data: Buffer, rinfo: RemoteInfo) => void) | undefined;
@@ -184,14 +184,12 @@ export class UdpListener {
   }
 
   /**
-   * With relay workers, a DTLS association's own socket (from its cookie-checked ClientHello
-   * on): its datagrams then stay on this worker, which holds its keys, whatever the port's
-   * reuse group does. Returns what unpins it, or undefined when it is not pinned.
+   * A DTLS association's own socket (dtls/endpoint.ts says when): its records leave with a
+   * connected send, and its datagrams reach it, not the listener. Undefined where the listener serves all.
    */
-  pinDtls(remote: TransportAddress): (() => void) | undefined {
-    if (!this.pinsClients) return undefined;
+  openDtlsSocket(remote: TransportAddress): { send(data: Buffer): void; close(): void } | undefined {
     const socket = this.openSessionSocket(remote, false);
-    return socket && (() => this.closeSessionSocket(socket));
+    return socket && { send: (data) => socket.send(data), close: () => this.closeSessionSocket(socket) };
   }
 
   closeSessionSocket(socket: SessionSocket): void {

@@ -22,6 +22,7 @@ import {
   type Cleanups,
 } from '../unit/dtls/harness.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
+import { socketsOn } from '../support/proc-net-udp.js';
 
 let certificate: TestCertificate;
 beforeAll(() => {
@@ -198,6 +199,26 @@ describe('DTLS sessions with a real client', () => {
     await client.end();
     expect(await waitFor(() => server.engine.allocations.size === 0)).toBe(true);
     expect(service.sessions).toBe(0);
+  });
+
+  it.runIf(process.platform === 'linux')('serves an allocated session on a socket of its own, connected to the client, until it ends', async () => {
+    const { udp, address } = await startDtls();
+    const atListener: string[] = [];
+    udp.socket.on('message', (_data, rinfo) => atListener.push(`${rinfo.address}:${rinfo.port}`));
+    const client = OpensslDtlsClient.start('127.0.0.1', address.port, { credentials: ALICE });
+    cleanups.push(() => client.kill());
+    expect((await client.request(Method.Binding)).cls).toBe(StunClass.SuccessResponse);
+    expect(socketsOn(address)).toEqual(['00000000:0000']); // a handshake alone gets none
+    expect((await allocate(client)).cls).toBe(StunClass.SuccessResponse);
+    expect(await waitFor(() => socketsOn(address).length === 2)).toBe(true);
+    const connected = socketsOn(address).filter((remote) => remote !== '00000000:0000');
+    expect(connected).toHaveLength(1);
+    expect(connected[0]).toMatch(/^0100007F:/); // 127.0.0.1, at the client's port
+    atListener.length = 0;
+    expect((await client.request(Method.Binding)).cls).toBe(StunClass.SuccessResponse);
+    expect(atListener).toEqual([]); // the kernel gave the client's records to the session's socket
+    await client.end();
+    expect(await waitFor(() => socketsOn(address).length === 1)).toBe(true);
   });
 
   it('frees the allocation of a client that goes silent, at the idle timeout', async () => {

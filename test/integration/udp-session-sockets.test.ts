@@ -1,11 +1,10 @@
 // coturn's per-session sockets: an allocated UDP client gets a socket of its own on the
 // listening addr:port, connected to it; the kernel delivers that client's datagrams there.
 import dgram, { type RemoteInfo } from 'node:dgram';
-import fs from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AttributeType, MessageBuilder, Method, StunClass, readUint32 } from '../../src/stun/index.js';
-import type { TransportAddress } from '../../src/stun/ip.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
+import { procAddress, socketsOn } from '../support/proc-net-udp.js';
 import { startInProcessServer } from '../support/in-process-server.js';
 import { PEER_HOST, UdpTestClient, openPeerUntilCleanup } from '../support/turn-client.js';
 import { freeUdpPort } from '../support/ports.js';
@@ -17,37 +16,6 @@ import { ALICE } from '../support/server-options.js';
 
 const cleanups = cleanupAfterEach();
 afterEach(() => stopAllProcesses());
-
-/** IPv4 "0100007F:1F90" (as /proc/net/udp writes 127.0.0.1:8080 on little-endian hosts). */
-function procAddress(address: string, port: number): string {
-  const bytes = address.split('.').map(Number).reverse();
-  const hex = (n: number, width: number) => n.toString(16).toUpperCase().padStart(width, '0');
-  return `${bytes.map((b) => hex(b, 2)).join('')}:${hex(port, 4)}`;
-}
-
-/** Inodes of this process's sockets (so that other processes' sockets never count). */
-function ownSocketInodes(): Set<string> {
-  const inodes = new Set<string>();
-  for (const fd of fs.readdirSync('/proc/self/fd')) {
-    try {
-      const match = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/self/fd/${fd}`));
-      if (match) inodes.add(match[1]!);
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return inodes;
-}
-
-/** The remote ends of this process's UDP sockets bound to `local` (IPv4): '00000000:0000' when unconnected. */
-function socketsOn(local: TransportAddress): string[] {
-  const mine = procAddress(local.address, local.port);
-  const own = ownSocketInodes();
-  return fs.readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)
-    .map((line) => line.trim().split(/\s+/))
-    .filter((fields) => fields[1] === mine && own.has(fields[9]!))
-    .map((fields) => fields[2]!);
-}
 
 describe.runIf(process.platform === 'linux')('per-session UDP sockets', () => {
   it('serve an allocated client on a socket of its own, until its allocation ends', async () => {

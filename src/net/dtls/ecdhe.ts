@@ -20,20 +20,26 @@ export interface KeyShare {
   computeSecret(peer: Buffer): Buffer;
 }
 
+/** An X25519 SubjectPublicKeyInfo (RFC 8410) up to the key's 32 bytes. */
+const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+
 /**
- * X25519 keys go in and out as JWK: Node 24 exports and imports that form several times
- * faster than DER (a DER export costs about as much as generating the key).
+ * The peer's X25519 share goes in as a PEM string: Node 24 tests an object argument (a JWK, or
+ * DER in an options object) for being a key by throwing and catching four TypeErrors, stack
+ * traces and all, which made the import cost twice as much as parsing PEM text.
  */
-const x25519Jwk = (raw: Buffer) => ({ kty: 'OKP', crv: 'X25519', x: raw.toString('base64url') });
+const x25519Pem = (raw: Buffer) =>
+  `-----BEGIN PUBLIC KEY-----\n${Buffer.concat([X25519_SPKI_PREFIX, raw]).toString('base64')}\n-----END PUBLIC KEY-----\n`;
 
 export function generateKeyShare(group: number): KeyShare {
   if (group === NamedGroup.X25519) {
     const { publicKey, privateKey } = generateKeyPairSync('x25519');
     return {
+      // JWK: Node 24 exports it several times faster than DER (as costly as making the key).
       publicKey: Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url'),
       computeSecret(peer) {
         if (peer.length !== 32) throw new Error('bad X25519 share');
-        const secret = diffieHellman({ privateKey, publicKey: createPublicKey({ key: x25519Jwk(peer), format: 'jwk' }) });
+        const secret = diffieHellman({ privateKey, publicKey: createPublicKey(x25519Pem(peer)) });
         // RFC 7748 §6.1: an all-zero result means a small-order point.
         if (secret.every((b) => b === 0)) throw new Error('X25519 small-order share');
         return secret;

@@ -15,11 +15,19 @@ import type { DtlsService } from './service.js';
 import { DtlsSession } from './session.js';
 import { SessionTable, type SessionSlot } from './session-table.js';
 
+/** An association's own socket: connected to the client, on the listener's addr:port. */
+export interface OwnSocket {
+  send(data: Buffer): void;
+  close(): void;
+}
+
 export interface DatagramSocket {
   readonly socket: Socket;
   readonly local: TransportAddress;
-  /** Keeps an association's datagrams on this relay worker (udp-listener.ts); returns the undo. */
-  pinDtls?(remote: TransportAddress): (() => void) | undefined;
+  /** An association's own socket (udp-listener.ts); undefined where the listener serves all. */
+  openDtlsSocket?(remote: TransportAddress): OwnSocket | undefined;
+  /** Relay workers: an association needs its own socket from its ClientHello on (pinned). */
+  readonly pinsClients?: boolean;
 }
 
 interface HelloRecord {
@@ -41,8 +49,6 @@ function firstClientHello(records: readonly DtlsRecord[]): HelloRecord | undefin
 
 export class DtlsEndpoint {
   private readonly table = new SessionTable();
-  /** What unpins each session's 5-tuple, for sessions a relay worker pinned. */
-  private readonly unpins = new Map<DtlsSession, () => void>();
 
   constructor(
     private readonly udp: DatagramSocket,
@@ -131,9 +137,9 @@ export class DtlsEndpoint {
       return;
     }
     counters.handshakesStarted++;
-    const session = new DtlsSession(this, remote, handshake, now);
-    const unpin = this.udp.pinDtls?.(remote);
-    if (unpin) this.unpins.set(session, unpin);
+    // With relay workers, its own socket from here on: the client's next datagrams then stay on
+    // this worker, which holds its keys, whatever the port's reuse group does.
+    const session = new DtlsSession(this, remote, handshake, now, this.udp.pinsClients ? this.openOwnSocket(remote) : undefined);
     const open = this.table.get(remote.address, remote.port);
     if (open) this.table.addSuccessor(open, session);
     else this.table.add(session);
@@ -154,8 +160,6 @@ export class DtlsEndpoint {
   /** Called once by a session that closes. */
   forget(session: DtlsSession, reason: string): void {
     if (!this.table.remove(session)) return;
-    this.unpins.get(session)?.();
-    this.unpins.delete(session);
     if (session.pendingHandshake) {
       this.service.handshakes.release(session.remote);
       this.service.counters.handshakesFailed++;
@@ -171,6 +175,11 @@ export class DtlsEndpoint {
     const slot = this.table.get(session.remote.address, session.remote.port);
     // No close_notify: the client at this 5-tuple now holds the new keys and could not read it.
     if (slot?.successor === session) slot.current.close('replaced by a new handshake from the same 5-tuple', false);
+  }
+
+  /** A socket of the association's own: its records leave with a connected send (cheaper). */
+  openOwnSocket(remote: TransportAddress): OwnSocket | undefined {
+    return this.udp.openDtlsSocket?.(remote);
   }
 
   sendDatagram(data: Buffer, remote: TransportAddress): void {

@@ -10,7 +10,7 @@ import type { Established, ServerHandshake } from './handshake.js';
 import { HandshakeType, parseHandshakeFragments } from './handshake-codec.js';
 import { AlertDescription, AlertLevel, ContentType, DtlsAlert, alertBody, type DtlsRecord } from './record.js';
 import { ReplayWindow } from './replay-window.js';
-import type { DtlsEndpoint } from './endpoint.js';
+import type { DtlsEndpoint, OwnSocket } from './endpoint.js';
 
 /** A repeated client flight is answered at most this often, so it cannot be used to amplify. */
 const RESEND_INTERVAL_MS = 250;
@@ -36,6 +36,8 @@ export class DtlsSession implements ClientSession {
     readonly remote: TransportAddress,
     handshake: ServerHandshake,
     now: number,
+    /** Its own socket from the start (relay workers pin it); else it gets one with its allocation. */
+    private ownSocket: OwnSocket | undefined = undefined,
   ) {
     this.handshake = handshake;
     this.helloRandom = handshake.hello.random;
@@ -61,6 +63,13 @@ export class DtlsSession implements ClientSession {
     this.allocation = allocation;
     // The allocation expired or was refreshed to 0: the association has done its job.
     if (!allocation && had) this.close('allocation ended');
+    // Its records go on leaving through the listener until then (handshakes alone need none):
+    // opened after the Allocate's answer is sent, as for UDP clients.
+    else if (allocation && !this.ownSocket) setImmediate(() => this.openOwnSocket());
+  }
+
+  private openOwnSocket(): void {
+    if (this.allocation && !this.ownSocket && !this.closed) this.ownSocket = this.endpoint.openOwnSocket(this.remote);
   }
 
   setAllocating(allocating: boolean): void {
@@ -113,6 +122,7 @@ export class DtlsSession implements ClientSession {
     if (this.closed) return;
     if (alert && this.established) this.sendAlert(AlertLevel.Warning, AlertDescription.CloseNotify);
     this.closed = true;
+    this.ownSocket?.close();
     this.endpoint.forget(this, reason);
     this.endpoint.engine.sessionClosed(this, `DTLS session ended: ${reason}`);
   }
@@ -131,7 +141,7 @@ export class DtlsSession implements ClientSession {
     this.window.mark(done.clientFinishedSequence);
     this.lastReceivedAt = now;
     this.endpoint.onEstablished(this, done.suite.name);
-    this.endpoint.sendDatagram(done.finalFlight, this.remote);
+    this.transmit(done.finalFlight);
   }
 
   /** True when the record authenticated under this session's keys. */
@@ -165,7 +175,7 @@ export class DtlsSession implements ClientSession {
   private resendFinal(now: number): void {
     if (now - this.lastResendAt < RESEND_INTERVAL_MS) return;
     this.lastResendAt = now;
-    this.endpoint.sendDatagram(this.established!.finalFlight, this.remote);
+    this.transmit(this.established!.finalFlight);
   }
 
   private fail(alert: DtlsAlert): void {
@@ -179,16 +189,21 @@ export class DtlsSession implements ClientSession {
     const record = this.established
       ? this.established.protection.seal(ContentType.Alert, 1, this.writeSequence++, [body])
       : this.handshake!.alertRecord(body);
-    this.endpoint.sendDatagram(record, this.remote);
+    this.transmit(record);
   }
 
   private sendApplicationData(parts: readonly Buffer[]): boolean {
     if (!this.established || this.closed) return false;
-    this.endpoint.sendDatagram(this.established.protection.seal(ContentType.ApplicationData, 1, this.writeSequence++, parts), this.remote);
+    this.transmit(this.established.protection.seal(ContentType.ApplicationData, 1, this.writeSequence++, parts));
     return true;
   }
 
   private sendDatagrams(datagrams: readonly Buffer[]): void {
-    for (const datagram of datagrams) this.endpoint.sendDatagram(datagram, this.remote);
+    for (const datagram of datagrams) this.transmit(datagram);
+  }
+
+  private transmit(datagram: Buffer): void {
+    if (this.ownSocket) this.ownSocket.send(datagram);
+    else this.endpoint.sendDatagram(datagram, this.remote);
   }
 }

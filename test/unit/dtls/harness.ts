@@ -50,7 +50,7 @@ export async function startDtls(
     await udp.close();
     await server.close();
   });
-  return { server, service, address: udp.local };
+  return { server, service, udp, address: udp.local };
 }
 
 /** A UDP socket on `host` (an IPv4 loopback address) that keeps what it receives. */

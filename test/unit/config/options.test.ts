@@ -306,11 +306,21 @@ describe('aux-server', () => {
 });
 
 describe('relay-threads (-m)', () => {
-  it('maps to relayThreads; unset and 0 (coturn’s single-threaded mode) mean one event loop', () => {
-    expect(loadArgs([]).options.relayThreads).toBe(1);
+  it('maps to relayThreads; 0 (coturn’s single-threaded mode) and 1 mean one event loop', () => {
     expect(loadArgs(['-m', '0']).options.relayThreads).toBe(1);
+    expect(loadArgs(['-m', '1']).options.relayThreads).toBe(1);
     expect(loadArgs(['-m', '3']).options.relayThreads).toBe(3);
     expect(load(`${AUTH}relay-threads=2\n`).options.relayThreads).toBe(2);
+  });
+
+  it('unset, starts one per CPU as coturn does, at most 128 (coturn caps its default too)', () => {
+    expect(loadArgs([]).options.relayThreads).toBe(os.availableParallelism());
+    const dir = tempDir();
+    const unset = (cpus: number) => checkConfig(['-n'], { cwd: dir, searchPath: [dir], cpus });
+    expect(unset(3).options?.relayThreads).toBe(3);
+    expect(unset(200).options?.relayThreads).toBe(128);
+    expect(unset(200).warnings.filter((w) => w.includes('relay-threads'))).toEqual([]);
+    expect(checkConfig(['-n', '-m', '1'], { cwd: dir, searchPath: [dir], cpus: 8 }).options?.relayThreads).toBe(1);
   });
 
   it('takes a value above 128 as 128 with a warning, as coturn does', () => {

@@ -184,7 +184,6 @@ export class RelayNode {
     const credentials = credentialsFrom(next, this.userDb, this.remoteUserDb, this.parts.logger);
     this.engine.reconfigure({ config: engineConfigOf(next), credentials, peerPolicy: this.peerPolicy, nonces: this.nonces });
     this.running?.reloadCertificates(next.tls);
-    this.parts.logger.info(this.peerPolicy.describe());
   }
 
   /** What the server relays, and what it refuses, said once at start. */

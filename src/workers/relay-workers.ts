@@ -7,7 +7,7 @@ import { createSecureContext } from 'node:tls';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { ServerOptions } from '../config/server-options.js';
 import { reloadedOptions } from '../config/option-changes.js';
-import { authModeOf } from '../engine-settings.js';
+import { authModeOf, describePeerRules } from '../engine-settings.js';
 import type { Logger } from '../log/logger-interface.js';
 import { hasCertificate, secureOptions } from '../net/tls-context.js';
 import { ServicePorts, configuredServicePorts } from '../policy/service-ports.js';
@@ -134,6 +134,7 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     reconfigure(next: ServerOptions): void {
       current = next;
       broadcast({ type: 'reconfigure', options: next });
+      logger.info(describePeerRules(next));
     },
     // Checked here, so the answer is known at once; each worker then reads the files and logs.
     reloadCertificates(): boolean {

@@ -323,6 +323,17 @@ describe('relay-threads (-m)', () => {
     expect(checkConfig(['-n', '-m', '1'], { cwd: dir, searchPath: [dir], cpus: 8 }).options?.relayThreads).toBe(1);
   });
 
+  it('unset, starts fewer workers than CPUs when min-port..max-port has not 2 ports for each, and says so', () => {
+    const dir = tempDir();
+    const load = (...args: string[]) => checkConfig(['-n', ...args], { cwd: dir, searchPath: [dir], cpus: 8 });
+    expect(load('--min-port', '50000', '--max-port', '50005').options?.relayThreads).toBe(3);
+    expect(load('--min-port', '50000', '--max-port', '50000').options?.relayThreads).toBe(1);
+    expect(load('--min-port', '50000', '--max-port', '50005').warnings).toContain(
+      'min-port..max-port has 6 relay ports, 2 for each relay worker: starting 3 relay workers, not one per CPU (8); set relay-threads to say how many',
+    );
+    expect(load('--min-port', '50000', '--max-port', '50015').warnings.filter((w) => w.includes('relay worker'))).toEqual([]);
+  });
+
   it('takes a value above 128 as 128 with a warning, as coturn does', () => {
     const { options, warnings, file } = load(`${AUTH}relay-threads=500\n`);
     expect(options.relayThreads).toBe(128);

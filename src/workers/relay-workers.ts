@@ -99,7 +99,8 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     first = await startOne(0, undefined).started;
     const { ports } = first;
     const others = Array.from({ length: count - 1 }, (_, i) => startOne(i + 1, ports));
-    await Promise.all(others.map((w) => w.started));
+    // The first worker's failure is the server's (its ports); a later one's is that worker's.
+    await Promise.all(others.map((w) => w.started.catch((error: Error) => Promise.reject(new Error(`relay worker ${w.index}: ${error.message}`)))));
     metrics = options.metrics && (await startMetrics(sums, options.metrics, logger));
     if (options.selfTest) {
       userDb = openUserDbOf(options, logger);

@@ -95,13 +95,14 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     userDb?.close();
   };
   try {
+    // First, as with one thread: /metrics answers once STUN does, and a taken port fails before any worker starts.
+    metrics = options.metrics && (await startMetrics(sums, options.metrics, logger));
     // The first worker resolves ports asked as 0; the others join the groups on those ports.
     first = await startOne(0, undefined).started;
     const { ports } = first;
     const others = Array.from({ length: count - 1 }, (_, i) => startOne(i + 1, ports));
     // The first worker's failure is the server's (its ports); a later one's is that worker's.
     await Promise.all(others.map((w) => w.started.catch((error: Error) => Promise.reject(new Error(`relay worker ${w.index}: ${error.message}`)))));
-    metrics = options.metrics && (await startMetrics(sums, options.metrics, logger));
     if (options.selfTest) {
       userDb = openUserDbOf(options, logger);
       selfTest = await startSelfTest(options, options.selfTest, first, userDb, logger);

@@ -4,7 +4,7 @@
 import os from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StunClass } from '../../src/stun/index.js';
-import { freePortRange, freeUdpTcpPort } from '../support/ports.js';
+import { freePortRange, freeTcpPort, freeUdpTcpPort } from '../support/ports.js';
 import { stopAllProcesses } from '../support/processes.js';
 import { UdpTestClient, type Credentials } from '../support/turn-client.js';
 import { startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
@@ -18,13 +18,13 @@ afterEach(async () => {
   await stopAllProcesses();
 });
 
-async function serve(relayPorts: number): Promise<TurnpikeHandle> {
+async function serve(relayPorts: number, extra: string[] = []): Promise<TurnpikeHandle> {
   const port = await freeUdpTcpPort(HOST);
   const minPort = await freePortRange(HOST, relayPorts);
   return startTurnpike([
     '-n', '--listening-ip', HOST, '--listening-port', String(port), '--relay-ip', HOST,
     '--min-port', String(minPort), '--max-port', String(minPort + relayPorts - 1),
-    '--realm', 'threads.example', '--user', `${ALICE.username}:${ALICE.password}`, '--no-tcp', '--no-tls', '--no-dtls',
+    '--realm', 'threads.example', '--user', `${ALICE.username}:${ALICE.password}`, '--no-tcp', '--no-tls', '--no-dtls', ...extra,
   ], HOST, port);
 }
 
@@ -46,5 +46,15 @@ describe('relay-threads unset', () => {
     await server.proc.waitForOutput(/min-port\.\.max-port has 2 relay ports, 2 for each relay worker: starting 1 relay worker, not one per CPU/, 10_000);
     expect(await allocates(server)).toBe(true);
     expect(server.proc.output).not.toMatch(/relaying with \d+ worker threads/);
+  });
+});
+
+describe('relay workers at start', () => {
+  it('answer /metrics as soon as STUN is answered, as one thread does (the first worker answers before the others are up)', async () => {
+    const metricsPort = await freeTcpPort(HOST);
+    await serve(40, ['--relay-threads', '2', '--prometheus', '--prometheus-port', String(metricsPort)]);
+    const response = await fetch(`http://${HOST}:${metricsPort}/metrics`);
+    expect(response.status).toBe(200);
+    expect(await response.text()).toContain('turn_total_allocations');
   });
 });

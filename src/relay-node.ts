@@ -67,6 +67,8 @@ export interface RelayNodeParts {
   readonly place?: WorkerPlace;
   /** The reply budget's ledger of advances, shared by every relay worker; absent: the node's own. */
   readonly advanceMemory?: SharedArrayBuffer;
+  /** The alternate-server list's turn, shared by every relay worker; absent: the node's own. */
+  readonly alternateTurns?: SharedArrayBuffer;
   readonly onAllocationEnded?: (allocation: Allocation) => void;
   /** A relay worker's: what it hands to the other workers (RESERVATION-TOKENs, RFC 6062 binds). */
   readonly otherWorkers?: OtherWorkers;
@@ -145,6 +147,7 @@ export class RelayNode {
       ledger: parts.ledger,
       replyBudget: options.noReplyBudget ? undefined : new ReplyBudget({ hashSeed: parts.secrets.replyBudgetSeed, advanceMemory: parts.advanceMemory }),
       alternateAddresses: alternates,
+      alternateTurns: parts.alternateTurns && new Uint32Array(parts.alternateTurns),
       realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : remoteUserDb ? (realm) => remoteUserDb.realmOptions(realm) : undefined,
       onAllocationEnded: (allocation) => parts.onAllocationEnded?.(allocation),
       allocationReports: statsDb,

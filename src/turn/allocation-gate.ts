@@ -17,9 +17,14 @@ export class AllocationGate {
   closed = false;
   /** Allocates past the gate still waiting for their lease or relays: a drain waits for them too. */
   inFlight = 0;
-  private turn = 0;
   /** Client sessions that ended, and why: an Allocate that completes for one is released at once. */
   private readonly ended = new WeakMap<ClientSession, string>();
+
+  /**
+   * @param turns where the alternate list's turn is counted: one cell every relay worker shares
+   * (a SharedArrayBuffer), so the list is taken in turn by the server, not once per worker.
+   */
+  constructor(private readonly turns: Uint32Array<ArrayBufferLike> = new Uint32Array(1)) {}
 
   sessionEnded(session: ClientSession, reason: string): void {
     this.ended.set(session, reason);
@@ -44,7 +49,7 @@ export class AllocationGate {
     if (!this.draining && list.some(isHere)) return undefined;
     const usable = list.filter((a) => a.family === session.remote.family && !isHere(a));
     if (usable.length === 0) return undefined;
-    return usable[this.turn++ % usable.length];
+    return usable[Atomics.add(this.turns, 0, 1) % usable.length];
   }
 }
 

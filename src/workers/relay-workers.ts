@@ -37,6 +37,8 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   const secrets: RelaySecrets = newRelaySecrets();
   // One ledger of reply-budget advances for the server: a spoofer reaching N workers gets one advance, not N.
   const advanceMemory = AdvanceLedger.memoryFor(REPLY_BUDGET_DEFAULTS.advanceSlots, SharedArrayBuffer);
+  // One turn round the alternate-server list for the server, not one per worker.
+  const alternateTurns = new SharedArrayBuffer(Uint32Array.BYTES_PER_ELEMENT);
   const workers: WorkerHandle[] = [];
   // One ledger for the server: quotas and bps-capacity hold whichever worker allocates.
   const ledger = new LedgerServer();
@@ -69,7 +71,7 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   let current = options;
   const startOne = (index: number, ports: readonly number[] | undefined): WorkerHandle => {
     const peers = serving ? channelsFor(index) : firstChannels[index]!;
-    const start = { index, count, options: reloadedOptions(options, current), secrets, advanceMemory, ports, peers };
+    const start = { index, count, options: reloadedOptions(options, current), secrets, advanceMemory, alternateTurns, ports, peers };
     const worker = new WorkerHandle(index, start, logger);
     ledger.attach(index, worker.thread);
     // A dead worker holds no allocation: what it reserved goes back.

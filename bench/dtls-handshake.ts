@@ -54,7 +54,7 @@ async function start(name: string, certificate: TestCertificate): Promise<{ serv
     '--cert', certificate.cert, '--pkey', certificate.key, '--lt-cred-mech', '--user', 'bench:benchpass',
     '--realm', 'bench.example', '--no-tcp', '--no-tls', '--no-cli'];
   const server = name === 'turnpike'
-    ? await startTurnpike(['-n', ...flags], HOST, port)
+    ? await startTurnpike(['-n', ...flags, '--relay-threads', '1'], HOST, port)
     : await startCoturn([...flags, '--relay-threads', '1'], { dtls: true });
   return { server, dtlsPort };
 }

@@ -7,7 +7,7 @@
 // (bench/idle-allocations.ts: 401 challenge, Allocate with LIFETIME 3600, one ChannelBind)
 // and held idle, and its RSS again. Printed: (RSS held - RSS idle) / allocations made, as
 // bytes per idle allocation, each run and the range, and the Turnpike/coturn ratios.
-// Servers (BENCH_SERVERS, comma list): turnpike; turnpike+heap (the same with --prometheus,
+// Servers (BENCH_SERVERS, comma list): turnpike (--relay-threads 1); turnpike+heap (the same with --prometheus,
 // to read V8's heap used from nodejs_heap_size_used_bytes); coturn-m1 (coturn 4.6.1 with
 // --relay-threads 1); coturn (its default relay threads: one per CPU).
 // BENCH_HEAP_SNAPSHOT_DIR: Turnpike writes a heap snapshot there while it holds the
@@ -77,7 +77,8 @@ function turnpike(prometheus: boolean): Start {
     const env = snapshot && SNAPSHOT_DIR
       ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${SNAPSHOT_DIR}`.trim() }
       : {};
-    const h = await startTurnpike(['-n', ...flags, ...extra], HOST, port, env);
+    // One event loop, as the figures in docs/performance.md were measured (workers: docs/relay-workers.md).
+    const h = await startTurnpike(['-n', ...flags, ...extra, '--relay-threads', '1'], HOST, port, env);
     const heapUsedBytes = async (): Promise<number> => {
       const text = await (await fetch(`http://${HOST}:${metricsPort}/metrics`)).text();
       const line = text.split('\n').find((l) => l.startsWith('nodejs_heap_size_used_bytes '));

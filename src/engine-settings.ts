@@ -113,6 +113,14 @@ export interface OwnEndpoints {
   readonly servicePorts: ServicePorts;
 }
 
+/**
+ * The peer rules in one line, as a reload puts them in force: logged by the thread that
+ * reloads, once for the server (relay workers would each say it, late).
+ */
+export function describePeerRules(options: ServerOptions): string {
+  return new PeerPolicy({ allowLoopbackPeers: options.allowLoopbackPeers, allowed: options.allowedPeerIps, denied: options.deniedPeerIps }).describe();
+}
+
 /** The peer rules, built at start and on every reload. */
 export function peerPolicyOf(options: ServerOptions, own: OwnEndpoints): PeerPolicy {
   return new PeerPolicy({

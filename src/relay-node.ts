@@ -68,6 +68,8 @@ export interface RelayNodeParts {
   readonly place?: WorkerPlace;
   /** The reply budget's ledger of advances, shared by every relay worker; absent: the node's own. */
   readonly advanceMemory?: SharedArrayBuffer;
+  /** The alternate-server list's turn, shared by every relay worker; absent: the node's own. */
+  readonly alternateTurns?: SharedArrayBuffer;
   readonly onAllocationEnded?: (allocation: Allocation) => void;
   /** A relay worker's: what it hands to the other workers (RESERVATION-TOKENs, RFC 6062 binds). */
   readonly otherWorkers?: OtherWorkers;
@@ -160,6 +162,7 @@ export class RelayNode {
       ledger: parts.ledger,
       replyBudget: options.noReplyBudget ? undefined : new ReplyBudget({ hashSeed: parts.secrets.replyBudgetSeed, advanceMemory: parts.advanceMemory }),
       alternateAddresses: alternates,
+      alternateTurns: parts.alternateTurns && new Uint32Array(parts.alternateTurns),
       realmOptions: userDb ? (realm) => userDb.realmOptions(realm) : remoteUserDb ? (realm) => remoteUserDb.realmOptions(realm) : undefined,
       onAllocationEnded: (allocation) => parts.onAllocationEnded?.(allocation),
       allocationReports: statsDb,
@@ -199,7 +202,6 @@ export class RelayNode {
     const credentials = credentialsFrom(next, this.userDb, this.remoteUserDb, this.parts.logger);
     this.engine.reconfigure({ config: engineConfigOf(next), credentials, peerPolicy: this.peerPolicy, nonces: this.nonces });
     this.running?.reloadCertificates(next.tls);
-    this.parts.logger.info(this.peerPolicy.describe());
   }
 
   /** What the server relays, and what it refuses, said once at start. */

@@ -15,6 +15,7 @@ import type { TransportAddress } from './stun/ip.js';
 import type { AuthMode } from './turn/engine-context.js';
 import type { TurnEngine } from './turn/engine.js';
 import { silentLogger, type Logger } from './log/logger-interface.js';
+import { describePeerRules } from './engine-settings.js';
 import { RelayNode, newRelaySecrets } from './relay-node.js';
 import { startRelayWorkers } from './workers/relay-workers.js';
 import { LocalLedger } from './turn/ledger.js';
@@ -88,7 +89,10 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     listeners: running,
     selfTest,
     reloadCertificates: () => running.reloadCertificates(),
-    reconfigure: (next) => node.reconfigure(next),
+    reconfigure: (next) => {
+      node.reconfigure(next);
+      logger.info(describePeerRules(next));
+    },
     get authMode() {
       return engine.config.authMode;
     },

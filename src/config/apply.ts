@@ -18,6 +18,8 @@ import type { ExternalIp } from './values.js';
 export interface Environment {
   readonly hostname: string;
   readonly version: string;
+  /** CPUs this process may run on (`os.availableParallelism()`): relay-threads' default. */
+  readonly cpus: number;
 }
 
 export interface Built {
@@ -131,7 +133,7 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
     selfTest: s.flag('self-test-page')
       ? { address: s.string('self-test-address') ?? '127.0.0.1', port: s.number('self-test-port', 8089), turnHost: s.string('self-test-turn-host') }
       : undefined,
-    relayThreads: relayThreads(s, warnings),
+    relayThreads: relayThreads(s, defaultRelayThreads(env.cpus, maxPort - minPort + 1, warnings), warnings),
   };
   const webAdmin = webAdminOptions(s, built.tls, built.userDb, warnings, errors);
   const options: ServerOptions = webAdmin === undefined ? built : { ...built, webAdmin };
@@ -143,10 +145,23 @@ export function buildServerOptions(s: Settings, env: Environment): Built {
 const COTURN_MAX_RELAY_THREADS = 128;
 
 /**
- * `relay-threads`: 0 is coturn's single-threaded mode, which is what 1 is here. Unset, coturn
- * starts one per CPU; Turnpike keeps one event loop unless asked (docs/relay-workers.md).
+ * Unset relay-threads: one per CPU, at most 128, as coturn. Each worker owns its own relay port
+ * pairs, so a range narrower than two ports a CPU gets fewer workers, not a refusal to start.
  */
-function relayThreads(s: Settings, warnings: string[]): number {
+function defaultRelayThreads(cpus: number, relayPorts: number, warnings: string[]): number {
+  const perCpu = Math.min(Math.max(cpus, 1), COTURN_MAX_RELAY_THREADS);
+  const fitting = Math.max(Math.floor(relayPorts / 2), 1);
+  if (fitting >= perCpu) return perCpu;
+  warnings.push(`min-port..max-port has ${relayPorts} relay ports, 2 for each relay worker: starting ${fitting} relay worker${fitting === 1 ? '' : 's'}, not one per CPU (${perCpu}); set relay-threads to say how many`);
+  return fitting;
+}
+
+/**
+ * `relay-threads`: unset, the default above. 0 is coturn's single-threaded mode (relaying on
+ * its listener thread), which is what 1 is here.
+ */
+function relayThreads(s: Settings, unset: number, warnings: string[]): number {
+  if (!s.has('relay-threads')) return unset;
   const asked = s.number('relay-threads', 1);
   if (asked > COTURN_MAX_RELAY_THREADS) {
     warnings.push(located(s.last('relay-threads')?.origin ?? {}, `relay-threads ${asked} is above ${COTURN_MAX_RELAY_THREADS}; using ${COTURN_MAX_RELAY_THREADS}, as coturn does`));

@@ -39,6 +39,8 @@ export interface LoadOptions {
    * once and passes it to every reload, so that the realm its clients signed with stays.
    */
   readonly hostname?: string;
+  /** CPUs, relay-threads' default (os.availableParallelism() if absent). */
+  readonly cpus?: number;
 }
 
 export interface LoadedConfig {
@@ -88,7 +90,7 @@ export function validateConfigFile(file: string, opts: LoadOptions = {}): Config
 export function checkConfig(argv: readonly string[], opts: LoadOptions = {}): CheckedConfig {
   const cwd = opts.cwd ?? process.cwd();
   const searchPath = opts.searchPath ?? DEFAULT_SEARCH_PATH;
-  const env = { hostname: opts.hostname ?? os.hostname(), version: TURNPIKE_VERSION };
+  const env = { hostname: opts.hostname ?? os.hostname(), version: TURNPIKE_VERSION, cpus: opts.cpus ?? os.availableParallelism() };
   const cli = parseCommandLine(argv);
 
   const special = cli.help ? renderHelp() : cli.version ? `${TURNPIKE_VERSION}\n` : undefined;

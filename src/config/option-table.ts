@@ -102,7 +102,7 @@ export const OPTION_TABLE: readonly OptionSpec[] = Object.freeze([
   opt('relay-device', 'string', notPlanned(NO_DEVICE), 'Relay interface device.', { short: 'i', arg: '<device>' }),
   opt('relay-ip', 'ip', applied, 'Relay address; repeat for several. Default: the listening address.', { short: 'E', list: true }),
   opt('external-ip', 'external-ip', applied, 'Public address, or public/private mapping, when behind NAT; repeat for several.', { short: 'X', list: true }),
-  opt('relay-threads', 'integer', applied, 'Relay worker threads; 0 or 1: relay on the main thread. At most 128, as in coturn (whose default is the number of CPUs).', { short: 'm', default: 1, min: 0, arg: '<number>' }),
+  opt('relay-threads', 'integer', applied, 'Relay worker threads; 0 or 1: relay on the main thread. At most 128; unset, one per CPU (at most 128), as in coturn.', { short: 'm', default: 'number of CPUs', min: 0, arg: '<number>' }),
   opt('min-port', 'port', applied, 'Lowest relay port.', { default: 49152 }),
   opt('max-port', 'port', applied, 'Highest relay port.', { default: 65535 }),
 

@@ -194,8 +194,9 @@ export interface ServerOptions {
   /** Absent: no web admin page (`web-admin`). */
   readonly webAdmin?: WebAdminOptions;
   /**
-   * Relay worker threads (coturn's `relay-threads`), library only for now; absent or 1: the
-   * whole server on the calling thread. See docs/relay-workers.md.
+   * Relay worker threads (coturn's `relay-threads`); absent or 1: the whole server on the
+   * calling thread. The configuration's default (unset relay-threads) is one per CPU; an
+   * embedder that builds options itself gets no thread unless it asks. See docs/relay-workers.md.
    */
   readonly relayThreads?: number;
 }

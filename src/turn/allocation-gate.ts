@@ -11,15 +11,26 @@ import type { EngineContext } from './engine-context.js';
 import { errorFor, send, type Request } from './respond.js';
 import type { ClientSession } from './session.js';
 
+/** Clients whose last redirect is remembered, for their retransmissions. */
+const RECENT_REDIRECTS = 1024;
+
 export class AllocationGate {
   draining = false;
   /** The engine has closed: an allocation that completes now is released at once. */
   closed = false;
   /** Allocates past the gate still waiting for their lease or relays: a drain waits for them too. */
   inFlight = 0;
-  private turn = 0;
   /** Client sessions that ended, and why: an Allocate that completes for one is released at once. */
   private readonly ended = new WeakMap<ClientSession, string>();
+
+  /** Recent redirects by client transport address: a retransmission is sent where its first was. */
+  private readonly recentRedirects = new Map<string, { readonly transaction: Buffer; readonly alternate: TransportAddress }>();
+
+  /**
+   * @param turns where the alternate list's turn is counted: one cell every relay worker shares
+   * (a SharedArrayBuffer), so the list is taken in turn by the server, not once per worker.
+   */
+  constructor(private readonly turns: Uint32Array<ArrayBufferLike> = new Uint32Array(1)) {}
 
   sessionEnded(session: ClientSession, reason: string): void {
     this.ended.set(session, reason);
@@ -44,7 +55,16 @@ export class AllocationGate {
     if (!this.draining && list.some(isHere)) return undefined;
     const usable = list.filter((a) => a.family === session.remote.family && !isHere(a));
     if (usable.length === 0) return undefined;
-    return usable[this.turn++ % usable.length];
+    // A withheld answer (the reply budget, SECURITY.md) is retransmitted: it must not take another turn.
+    const client = `${session.remote.address}:${session.remote.port}`;
+    const recent = this.recentRedirects.get(client);
+    if (recent?.transaction.equals(request.message.transactionId)) return recent.alternate;
+    const alternate = usable[Atomics.add(this.turns, 0, 1) % usable.length]!;
+    this.recentRedirects.delete(client);
+    this.recentRedirects.set(client, { transaction: request.message.transactionId, alternate });
+    // Oldest first: bounded, so that a flood of sources cannot grow it.
+    if (this.recentRedirects.size > RECENT_REDIRECTS) this.recentRedirects.delete(this.recentRedirects.keys().next().value!);
+    return alternate;
   }
 }
 

@@ -104,6 +104,8 @@ export interface EngineServices {
   readonly otherWorkers?: OtherWorkers;
   /** RFC 8016 tickets under a secret every relay worker shares; absent: a secret of this engine's own. */
   readonly mobilityTickets?: MobilityTickets;
+  /** The alternate-server list's turn, one cell shared by every relay worker; absent: the engine's own. */
+  readonly alternateTurns?: Uint32Array;
   /** Milliseconds; injected so that every lifetime rule is testable without waiting. */
   readonly clock: () => number;
 }

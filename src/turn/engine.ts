@@ -51,7 +51,7 @@ export class TurnEngine {
       allocations,
       dataPlane: new DataPlane(this.counters, services.clock, services.peerPolicy),
       pendingConnections: new PendingConnections(services.otherWorkers?.index),
-      gate: new AllocationGate(),
+      gate: new AllocationGate(services.alternateTurns),
       release: (allocation, reason) => this.release(allocation, reason),
       mobilityTickets: services.mobilityTickets ?? new MobilityTickets(randomBytes(32)),
     };

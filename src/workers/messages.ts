@@ -18,6 +18,8 @@ export interface WorkerStart {
   readonly secrets: RelaySecrets;
   /** The reply budget's ledger of advances, one for the server (turn/advance-ledger.ts). */
   readonly advanceMemory: SharedArrayBuffer;
+  /** The alternate-server list's turn (one Uint32), so newcomers are sent round the list by the server. */
+  readonly alternateTurns: SharedArrayBuffer;
   /** The ports the first worker bound, in binding order; absent for the first worker. */
   readonly ports: readonly number[] | undefined;
   /** A channel to each other worker, by its number (BetweenWorkers travel there, not via main). */

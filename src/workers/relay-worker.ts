@@ -81,6 +81,7 @@ async function run(): Promise<void> {
       },
       place: { slice: { index: start.index, count: start.count }, group: { ports: start.ports }, foreignReservations: reservations },
       advanceMemory: start.advanceMemory,
+      alternateTurns: start.alternateTurns,
       onAllocationEnded: (allocation) => reporter?.allocationEnded(allocation),
     });
     const created = node;

@@ -7,7 +7,7 @@ import { createSecureContext } from 'node:tls';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import type { ServerOptions } from '../config/server-options.js';
 import { reloadedOptions } from '../config/option-changes.js';
-import { authModeOf } from '../engine-settings.js';
+import { authModeOf, describePeerRules } from '../engine-settings.js';
 import type { Logger } from '../log/logger-interface.js';
 import { hasCertificate, secureOptions } from '../net/tls-context.js';
 import { ServicePorts, configuredServicePorts } from '../policy/service-ports.js';
@@ -37,6 +37,8 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   const secrets: RelaySecrets = newRelaySecrets();
   // One ledger of reply-budget advances for the server: a spoofer reaching N workers gets one advance, not N.
   const advanceMemory = AdvanceLedger.memoryFor(REPLY_BUDGET_DEFAULTS.advanceSlots, SharedArrayBuffer);
+  // One turn round the alternate-server list for the server, not one per worker.
+  const alternateTurns = new SharedArrayBuffer(Uint32Array.BYTES_PER_ELEMENT);
   const workers: WorkerHandle[] = [];
   // One ledger for the server: quotas and bps-capacity hold whichever worker allocates.
   const ledger = new LedgerServer();
@@ -69,7 +71,7 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   let current = options;
   const startOne = (index: number, ports: readonly number[] | undefined): WorkerHandle => {
     const peers = serving ? channelsFor(index) : firstChannels[index]!;
-    const start = { index, count, options: reloadedOptions(options, current), secrets, advanceMemory, ports, peers };
+    const start = { index, count, options: reloadedOptions(options, current), secrets, advanceMemory, alternateTurns, ports, peers };
     const worker = new WorkerHandle(index, start, logger);
     ledger.attach(index, worker.thread);
     // A dead worker holds no allocation: what it reserved goes back.
@@ -95,12 +97,14 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     userDb?.close();
   };
   try {
+    // First, as with one thread: /metrics answers once STUN does, and a taken port fails before any worker starts.
+    metrics = options.metrics && (await startMetrics(sums, options.metrics, logger));
     // The first worker resolves ports asked as 0; the others join the groups on those ports.
     first = await startOne(0, undefined).started;
     const { ports } = first;
     const others = Array.from({ length: count - 1 }, (_, i) => startOne(i + 1, ports));
-    await Promise.all(others.map((w) => w.started));
-    metrics = options.metrics && (await startMetrics(sums, options.metrics, logger));
+    // The first worker's failure is the server's (its ports); a later one's is that worker's.
+    await Promise.all(others.map((w) => w.started.catch((error: Error) => Promise.reject(new Error(`relay worker ${w.index}: ${error.message}`)))));
     if (options.selfTest) {
       userDb = openUserDbOf(options, logger);
       selfTest = await startSelfTest(options, options.selfTest, first, userDb, logger);
@@ -134,6 +138,7 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     reconfigure(next: ServerOptions): void {
       current = next;
       broadcast({ type: 'reconfigure', options: next });
+      logger.info(describePeerRules(next));
     },
     // Checked here, so the answer is known at once; each worker then reads the files and logs.
     reloadCertificates(): boolean {

@@ -60,7 +60,8 @@ export class WorkerHandle {
           return listening(message);
         case 'start-failed':
           this.ending = true;
-          failed(new Error(`relay worker ${index}: ${message.message}`));
+          // Said as the one-thread server says it; who started the worker names it if it helps.
+          failed(new Error(message.message));
           return void this.thread.terminate();
         case 'allocations':
           return this.answered(message.id, message.count);

@@ -13,10 +13,12 @@ import { Drain } from '../../src/lifecycle/drain.js';
 import { createLogger } from '../../src/log/logger.js';
 import { silentLogger } from '../../src/log/logger-interface.js';
 import type { TurnServer } from '../../src/server.js';
-import { AttributeType, StunClass, readErrorCode } from '../../src/stun/index.js';
+import { AttributeType, StunClass, readAddress, readErrorCode } from '../../src/stun/index.js';
+import { createTurnServer } from '../../src/server.js';
+import { freePortRange } from '../support/ports.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { relayThreadHelpers } from '../support/relay-threads.js';
-import { ALICE, REALM } from '../support/server-options.js';
+import { ALICE, REALM, testServerOptions } from '../support/server-options.js';
 import { startInProcessServer } from '../support/in-process-server.js';
 import { UdpTestClient } from '../support/turn-client.js';
 import { parseExposition, valueOf } from '../unit/metrics/exposition.js';
@@ -188,5 +190,26 @@ describe('relayThreads 2: self-test page', () => {
     }
     expect((await server.workerAllocationCounts()).every((n) => n > 0)).toBe(true);
     expect(server.servicePorts.has(page.port)).toBe(true);
+  });
+});
+
+describe('relayThreads 2: alternate-server', () => {
+  it('sends newcomers round the list in turn for the server, not once round per worker', async () => {
+    const first = await freePortRange('127.0.0.1', 100);
+    const options = await testServerOptions({ relayThreads: 2, noTcpRelay: true, minPort: first, maxPort: first + 99 });
+    const server = await createTurnServer(options);
+    cleanups.push(() => server.close());
+    const [onFirst, onSecond] = [await clientOn(server, 0), await clientOn(server, 1)];
+    const alternates = ['127.0.0.2', '127.0.0.3'].map((address) => ({ family: 4 as const, address, port: 3478 }));
+    server.reconfigure({ ...options, redirect: { ...options.redirect, alternateServers: alternates } });
+    // Answered after the reconfigure on each worker's channel: every worker has the list now.
+    await server.workerAllocationCounts();
+    const named: (string | undefined)[] = [];
+    for (const client of [onFirst, onSecond, onSecond, onFirst]) {
+      const answer = await client!.allocate();
+      expect(readErrorCode(answer, AttributeType.ErrorCode)?.code).toBe(300);
+      named.push(readAddress(answer, AttributeType.AlternateServer)?.address);
+    }
+    expect(named).toEqual(['127.0.0.2', '127.0.0.3', '127.0.0.2', '127.0.0.3']);
   });
 });

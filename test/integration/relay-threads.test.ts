@@ -315,11 +315,12 @@ describe('relayThreads 2', () => {
     expect(relayWorkerThreads()).toBe(0);
   });
 
-  it('fails to start, leaving no thread, when its listening port is taken by another socket', async () => {
+  it('fails to start, leaving no thread, when its listening port is taken by another socket (in the one-thread server\'s words)', async () => {
     const busy = createSocket('udp4');
     await new Promise<void>((r) => busy.bind(0, '127.0.0.1', r));
     cleanups.push(() => new Promise<void>((r) => busy.close(() => r())));
-    await expect(startThreaded({ listeningPort: busy.address().port })).rejects.toThrow(/relay worker 0: .*EADDRINUSE/);
+    const port = busy.address().port;
+    await expect(startThreaded({ listeningPort: port })).rejects.toThrow(new RegExp(`^UDP 127\\.0\\.0\\.1:${port} is already in use by another socket \\(EADDRINUSE\\)$`));
     expect(relayWorkerThreads()).toBe(0);
   });
 });

@@ -106,6 +106,18 @@ describe('SIGHUP', () => {
     await reloadFromFile(served, moved, /changed but kept until a restart: min-port/);
     expect((await (await client(server, ALICE)).allocate()).cls).toBe(StunClass.SuccessResponse);
   });
+
+  it('with relay workers, says the peer rules in force once, before "configuration reloaded"', async () => {
+    const served = await serveFromFile(['relay-threads=2']);
+    const from = served.server.proc.output.length;
+    await reloadFromFile(served, [...served.lines, `denied-peer-ip=${DENIED_LATER}`], /configuration reloaded: denied-peer-ip/);
+    // Give a worker's late line time to arrive, so one would be counted.
+    expect((await (await client(served.server, ALICE)).allocate()).cls).toBe(StunClass.SuccessResponse);
+    const reload = served.server.proc.output.slice(from);
+    const rules = /peers in special-purpose ranges .*; denied-peer-ip 127\.0\.0\.3/g;
+    expect(reload.match(rules)).toHaveLength(1);
+    expect(reload.search(rules)).toBeLessThan(reload.indexOf('configuration reloaded'));
+  });
 });
 
 describe('SIGUSR1 drain', () => {

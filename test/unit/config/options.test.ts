@@ -306,11 +306,32 @@ describe('aux-server', () => {
 });
 
 describe('relay-threads (-m)', () => {
-  it('maps to relayThreads; unset and 0 (coturn’s single-threaded mode) mean one event loop', () => {
-    expect(loadArgs([]).options.relayThreads).toBe(1);
+  it('maps to relayThreads; 0 (coturn’s single-threaded mode) and 1 mean one event loop', () => {
     expect(loadArgs(['-m', '0']).options.relayThreads).toBe(1);
+    expect(loadArgs(['-m', '1']).options.relayThreads).toBe(1);
     expect(loadArgs(['-m', '3']).options.relayThreads).toBe(3);
     expect(load(`${AUTH}relay-threads=2\n`).options.relayThreads).toBe(2);
+  });
+
+  it('unset, starts one per CPU as coturn does, at most 128 (coturn caps its default too)', () => {
+    expect(loadArgs([]).options.relayThreads).toBe(os.availableParallelism());
+    const dir = tempDir();
+    const unset = (cpus: number) => checkConfig(['-n'], { cwd: dir, searchPath: [dir], cpus });
+    expect(unset(3).options?.relayThreads).toBe(3);
+    expect(unset(200).options?.relayThreads).toBe(128);
+    expect(unset(200).warnings.filter((w) => w.includes('relay-threads'))).toEqual([]);
+    expect(checkConfig(['-n', '-m', '1'], { cwd: dir, searchPath: [dir], cpus: 8 }).options?.relayThreads).toBe(1);
+  });
+
+  it('unset, starts fewer workers than CPUs when min-port..max-port has not 2 ports for each, and says so', () => {
+    const dir = tempDir();
+    const load = (...args: string[]) => checkConfig(['-n', ...args], { cwd: dir, searchPath: [dir], cpus: 8 });
+    expect(load('--min-port', '50000', '--max-port', '50005').options?.relayThreads).toBe(3);
+    expect(load('--min-port', '50000', '--max-port', '50000').options?.relayThreads).toBe(1);
+    expect(load('--min-port', '50000', '--max-port', '50005').warnings).toContain(
+      'min-port..max-port has 6 relay ports, 2 for each relay worker: starting 3 relay workers, not one per CPU (8); set relay-threads to say how many',
+    );
+    expect(load('--min-port', '50000', '--max-port', '50015').warnings.filter((w) => w.includes('relay worker'))).toEqual([]);
   });
 
   it('takes a value above 128 as 128 with a warning, as coturn does', () => {

@@ -2,7 +2,7 @@
 // allocations: 300 where an alternate exists, else 403; a cluster-wide list sends to the other
 // nodes), through the engine.
 import { afterEach, describe, expect, it } from 'vitest';
-import { AttributeType, Method, StunClass, readAddress, type MessageBuilder } from '../../../src/stun/index.js';
+import { AttributeType, MessageBuilder, Method, StunClass, readAddress } from '../../../src/stun/index.js';
 import type { TransportAddress } from '../../../src/stun/ip.js';
 import { closeEngineHarnesses, engineHarness } from '../../support/engine-harness.js';
 
@@ -24,6 +24,24 @@ describe('alternate-server', () => {
     }
     expect(seen).toEqual([a, b, a]);
     expect(t.engine.allocations.size).toBe(0);
+  });
+
+  it('sends a retransmitted Allocate where its first transmission was sent, without taking a turn (its answer may have been withheld)', async () => {
+    const a: TransportAddress = { family: 4, address: '192.0.2.1', port: 3478 };
+    const b: TransportAddress = { family: 4, address: '192.0.2.2', port: 3479 };
+    const t = await engineHarness({ options: redirect([a, b]) });
+    const c = t.client();
+    const unsigned = () => {
+      const builder = new MessageBuilder(Method.Allocate, StunClass.Request);
+      udp(builder);
+      return builder.build();
+    };
+    const first = unsigned();
+    const alternateOf = async (request: Buffer) => readAddress((await c.answersTo(request))[0]!, AttributeType.AlternateServer);
+    expect(await alternateOf(first)).toEqual(a);
+    expect(await alternateOf(first)).toEqual(a);
+    expect(await alternateOf(unsigned())).toEqual(b);
+    expect(await alternateOf(unsigned())).toEqual(a);
   });
 
   it('redirects nobody when the list names the address the client reached (one list for a whole cluster)', async () => {

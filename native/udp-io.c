@@ -233,7 +233,15 @@ static void onReadable(uv_poll_t *handle, int status, int events) {
   (void)events;
   Sock *s = (Sock *)handle;
   Instance *inst = s->owner;
-  if (!inst || !s->open || status < 0) return;
+  if (!inst || !s->open) return;
+  if (status < 0) {
+    /* libuv stops a poll handle on POLLERR, which a pending socket error raises: an ICMP port
+       unreachable on a client's connected socket. Clear the error and watch on, as dgram does. */
+    int error;
+    socklen_t size = sizeof error;
+    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &error, &size);
+    if (uv_poll_start(&s->poll, UV_READABLE, onReadable) != 0) return;
+  }
   for (int errors = 0; inst->pending < SLOTS && errors < 4;) {
     int room = SLOTS - inst->pending;
     struct mmsghdr *m = inst->msgs + inst->pending;

@@ -59,4 +59,64 @@ describe.runIf(process.platform === 'linux')('native UDP I/O robustness', () => 
     expect((await peer.next(3000)).data.toString()).toBe('again');
     expect(errors).toEqual([]);
   });
+
+  it('relays on after random datagrams at a relay socket and at a client\'s own socket, logging no error', async () => {
+    const errors: string[] = [];
+    const logger: Logger = { ...silentLogger, error: (m) => void errors.push(m), warn: (m) => void errors.push(m) };
+    const io = nativeUdpIo()!;
+    const server = await startInProcessServer(cleanups, {}, logger);
+    const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
+    cleanups.push(() => client.close());
+    const peer = await openPeerUntilCleanup(cleanups);
+    const relay = await client.allocateRelay();
+    await client.channelBind(CHANNEL, peer.address);
+    const random = seeded(0x7e57);
+    const count = 150;
+    for (let i = 0; i < 2 * count; i++) {
+      const received = io.counters().received;
+      const datagram = fuzzDatagram(random);
+      if (i % 2 === 0) client.sendRaw(datagram);
+      else peer.socket.send(datagram, relay.port, relay.address);
+      // One at a time: the kernel drops what a full receive buffer cannot hold.
+      await until(() => io.counters().received > received, `fuzz datagram ${i} of ${datagram.length} bytes`);
+    }
+    client.sendChannelData(CHANNEL, Buffer.from('still relaying'));
+    await until(() => peer.received.some((d) => d.data.toString() === 'still relaying'), 'to the peer after the fuzz');
+    peer.socket.send(Buffer.from('and back'), relay.port, relay.address);
+    for (;;) if ((await client.nextDatagram(5000)).data.subarray(4).toString() === 'and back') break;
+    expect(errors).toEqual([]);
+  });
 });
+
+/** A deterministic generator of numbers in [0, 1) (xorshift32), so a failure can be replayed. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state / 0x1_0000_0000;
+  };
+}
+
+/** Random bytes of 0..65507, a third of them behind a ChannelData header (bound channel or not, any length field), some STUN-like. */
+function fuzzDatagram(random: () => number): Buffer {
+  const size = random() < 0.5 ? Math.floor(random() * 1500) : Math.floor(random() * 65_508);
+  const datagram = Buffer.alloc(size);
+  for (let i = 0; i < size; i++) datagram[i] = Math.floor(random() * 256);
+  const kind = Math.floor(random() * 3);
+  if (kind === 0 && size >= 4) {
+    const channel = random() < 0.5 ? CHANNEL : 0x4000 + Math.floor(random() * 0x4000);
+    const lengthField = random() < 0.5 ? size - 4 : Math.floor(random() * 0x10000);
+    datagram.writeUInt16BE(channel, 0);
+    datagram.writeUInt16BE(lengthField, 2);
+  } else if (kind === 1 && size >= 20) {
+    datagram[0] = 0x00;
+    datagram[1] = 0x01;
+    datagram.writeUInt16BE((size - 20) & 0xfffc, 2);
+    datagram.writeUInt32BE(0x2112a442, 4);
+  }
+  return datagram;
+}

@@ -4,10 +4,12 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nativeUdpIo } from '../../src/net/native-udp/addon.js';
+import { bindRelaySocket } from '../../src/net/relay-socket.js';
 import { channelDataHeader } from '../../src/stun/index.js';
 import { silentLogger, type Logger } from '../../src/log/logger-interface.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
+import { freeUdpPort } from '../support/ports.js';
 import { stopAllProcesses } from '../support/processes.js';
 import { ALICE } from '../support/server-options.js';
 import { UdpTestClient, openPeerUntilCleanup } from '../support/turn-client.js';
@@ -58,6 +60,28 @@ describe.runIf(process.platform === 'linux')('native UDP I/O robustness', () => 
     again.send(Buffer.concat([channelDataHeader(CHANNEL, 5), Buffer.from('again')]), server.udpAddresses[0]!.port, server.udpAddresses[0]!.address);
     expect((await peer.next(3000)).data.toString()).toBe('again');
     expect(errors).toEqual([]);
+  });
+
+  it('a relay socket closed twice, or sent on after close, leaves alone the socket that took its number meanwhile', async () => {
+    const io = nativeUdpIo()!;
+    const relay = await bindRelaySocket(io, HOST, await freeUdpPort(HOST), { onError: () => {} });
+    await new Promise<void>((closed) => relay!.close(closed));
+    await new Promise((resolve) => setTimeout(resolve, 20)); // its number is free once libuv has closed its handle
+    // Socket numbers are reused once free: within a table's worth of sockets one takes the relay's.
+    const received = new Set<number>();
+    const others: number[] = [];
+    cleanups.push(() => others.forEach((id) => io.close(id)));
+    for (let i = 0; i < 256; i++) others.push(io.openUnconnected({ family: 4, address: HOST, port: 0 }, () => void received.add(i)));
+    const ports = others.map((id) => io.localPort(id));
+    relay!.close();
+    const sender = await boundSocket(0);
+    ports.forEach((port) => sender.send(Buffer.from('hello'), port, HOST));
+    await until(() => received.size === others.length, 'every other socket still reading', 5000);
+    // Nor does a send after close leave from the socket that holds its number now.
+    const peer = await openPeerUntilCleanup(cleanups, HOST);
+    relay!.send(Buffer.from('after close'), 0, 11, peer.address.port, HOST);
+    sender.send(Buffer.from('marker'), peer.address.port, HOST); // loopback delivers in order of sending
+    expect((await peer.next()).data.toString()).toBe('marker');
   });
 
   it('relays on after random datagrams at a relay socket and at a client\'s own socket, logging no error', async () => {

@@ -84,6 +84,37 @@ describe.runIf(process.platform === 'linux')('native UDP I/O robustness', () => 
     expect((await peer.next()).data.toString()).toBe('marker');
   });
 
+  it('drops and counts queued sends outside the receive area, on a closed socket or to no address; refuses a bad immediate send', async () => {
+    const io = nativeUdpIo()!;
+    const peer = await openPeerUntilCleanup(cleanups, HOST);
+    const area = io.slab.length;
+    let echoed = 0;
+    let tried = 0;
+    let closedId = -1;
+    const id = io.openUnconnected({ family: 4, address: HOST, port: 0 }, (data, offset, length, address, port) => {
+      const bad: [number, number][] = [[-1, 4], [0, -1], [area - 2, 4], [area, 1], [2 ** 31 - 1, 1], [0, 2 ** 31], [offset, area]];
+      for (const [at, size] of bad) tried += io.queueSend(id, data, at, size, 0, peer.address.port, HOST) ? 1 : 0;
+      tried += io.queueSend(id, data, offset, length, 0, 0, HOST) ? 1 : 0; // port 0: no destination
+      tried += io.queueSend(closedId, data, offset, length, 0, peer.address.port, HOST) ? 1 : 0;
+      // Refused at once with a TypeError, not a read past the Buffer.
+      expect(() => io.sendNow(id, data, area - 1, 2, peer.address.port, HOST)).toThrow(TypeError);
+      expect(() => io.sendNow(id, Buffer.alloc(4), -1, 2, peer.address.port, HOST)).toThrow(TypeError);
+      if (io.queueSend(id, data, offset, length, 0, peer.address.port, HOST)) echoed++;
+    });
+    cleanups.push(() => io.close(id));
+    closedId = io.openUnconnected({ family: 4, address: HOST, port: 0 }, () => {});
+    io.close(closedId);
+    const before = io.counters();
+    peer.socket.send(Buffer.from('echo me'), io.localPort(id), HOST);
+    expect((await peer.next(5000)).data.toString()).toBe('echo me');
+    const after = io.counters();
+    expect(echoed).toBe(1);
+    expect(after.sendErrors - before.sendErrors).toBe(tried);
+    expect(tried).toBe(9);
+    expect(after.sent - before.sent).toBe(1);
+    expect(peer.received).toEqual([]);
+  });
+
   it('relays on after random datagrams at a relay socket and at a client\'s own socket, logging no error', async () => {
     const errors: string[] = [];
     const logger: Logger = { ...silentLogger, error: (m) => void errors.push(m), warn: (m) => void errors.push(m) };

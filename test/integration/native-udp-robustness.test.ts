@@ -91,7 +91,7 @@ describe.runIf(process.platform === 'linux')('native UDP I/O robustness', () => 
     let echoed = 0;
     let tried = 0;
     let closedId = -1;
-    const id = io.openUnconnected({ family: 4, address: HOST, port: 0 }, (data, offset, length, address, port) => {
+    const id = io.openUnconnected({ family: 4, address: HOST, port: 0 }, (data, offset, length) => {
       const bad: [number, number][] = [[-1, 4], [0, -1], [area - 2, 4], [area, 1], [2 ** 31 - 1, 1], [0, 2 ** 31], [offset, area]];
       for (const [at, size] of bad) tried += io.queueSend(id, data, at, size, 0, peer.address.port, HOST) ? 1 : 0;
       tried += io.queueSend(id, data, offset, length, 0, 0, HOST) ? 1 : 0; // port 0: no destination
@@ -112,6 +112,30 @@ describe.runIf(process.platform === 'linux')('native UDP I/O robustness', () => 
     expect(after.sendErrors - before.sendErrors).toBe(tried);
     expect(tried).toBe(9);
     expect(after.sent - before.sent).toBe(1);
+    expect(peer.received).toEqual([]);
+  });
+
+  it('a socket its own handler closes mid-batch gets no more of the batch, and what it queued is dropped', async () => {
+    const io = nativeUdpIo()!;
+    const peer = await openPeerUntilCleanup(cleanups, HOST);
+    let calls = 0;
+    const id = io.openUnconnected({ family: 4, address: HOST, port: 0 }, (data, offset, length) => {
+      calls++;
+      io.queueSend(id, data, offset, length, 0, peer.address.port, HOST);
+      io.close(id);
+      io.close(id); // twice, from inside the batch
+    });
+    const port = io.localPort(id);
+    const before = io.counters();
+    // Sent before the next poll: one recvmmsg reads them all into one batch.
+    for (let i = 0; i < 5; i++) peer.socket.send(Buffer.from(`datagram ${i}`), port, HOST);
+    await until(() => io.counters().received > before.received, 'the batch');
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    const after = io.counters();
+    expect(calls).toBe(1);
+    expect(after.received - before.received).toBe(5);
+    expect(after.sent - before.sent).toBe(0);
+    expect(after.sendErrors - before.sendErrors).toBe(1);
     expect(peer.received).toEqual([]);
   });
 

@@ -5,11 +5,12 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { nativeUdpIo } from '../../src/net/native-udp/addon.js';
 import { bindRelaySocket } from '../../src/net/relay-socket.js';
+import { UdpRelays } from '../../src/net/udp-relays.js';
 import { channelDataHeader } from '../../src/stun/index.js';
 import { silentLogger, type Logger } from '../../src/log/logger-interface.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
-import { freeUdpPort } from '../support/ports.js';
+import { freePortRange, freeUdpPort } from '../support/ports.js';
 import { stopAllProcesses } from '../support/processes.js';
 import { ALICE } from '../support/server-options.js';
 import { UdpTestClient, openPeerUntilCleanup } from '../support/turn-client.js';
@@ -82,6 +83,17 @@ describe.runIf(process.platform === 'linux')('native UDP I/O robustness', () => 
     relay!.send(Buffer.from('after close'), 0, 11, peer.address.port, HOST);
     sender.send(Buffer.from('marker'), peer.address.port, HOST); // loopback delivers in order of sending
     expect((await peer.next()).data.toString()).toBe('marker');
+  });
+
+  it('forgets the relay socket of an EVEN-PORT allocation whose next port was taken, so shutdown does not close it again', async () => {
+    const base = await freePortRange(HOST, 3);
+    const even = base % 2 === 0 ? base : base + 1;
+    await boundSocket(even + 1); // someone else holds the port to reserve
+    const relays = new UdpRelays({ relayIps: [HOST], minPort: even, maxPort: even + 1, externalIps: new Map() }, silentLogger);
+    cleanups.push(() => relays.close());
+    const result = await relays.open({ family: 4, evenPort: true, reserveNext: true }, () => {});
+    expect(result).toEqual({ ok: false, reason: 'exhausted' });
+    expect(relays.sockets.size).toBe(0);
   });
 
   it('drops and counts queued sends outside the receive area, on a closed socket or to no address; refuses a bad immediate send', async () => {

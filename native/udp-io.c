@@ -65,8 +65,8 @@ static napi_value throwErrno(napi_env env, int code, const char *what) {
   snprintf(message, sizeof message, "%s: %s", what, strerror(code));
   napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &text);
   napi_create_error(env, NULL, text, &error);
-  const char *name = code == EADDRINUSE ? "EADDRINUSE" : code == EACCES ? "EACCES" : code == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : "EIO";
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &codeValue);
+  /* The code dgram's errors carry for the same errno (libuv's error numbers are -errno here). */
+  napi_create_string_utf8(env, uv_err_name(-code), NAPI_AUTO_LENGTH, &codeValue);
   napi_set_named_property(env, error, "code", codeValue);
   napi_throw(env, error);
   return NULL;

@@ -96,6 +96,21 @@ describe.runIf(process.platform === 'linux')('native UDP I/O robustness', () => 
     expect(relays.sockets.size).toBe(0);
   });
 
+  it('fails to bind with the error code dgram gives for the same errno', async () => {
+    const io = nativeUdpIo()!;
+    const taken = await boundSocket(0);
+    const bindError = (address: string, port: number, family: 4 | 6) => {
+      try {
+        io.close(io.openUnconnected({ family, address, port }, () => {}));
+        return 'bound';
+      } catch (error) {
+        return (error as NodeJS.ErrnoException).code;
+      }
+    };
+    expect(bindError(HOST, taken.address().port, 4)).toBe('EADDRINUSE');
+    expect(bindError('fe80::1', 0, 6)).toBe('EINVAL'); // link-local without a scope: dgram says EINVAL too
+  });
+
   it('drops and counts queued sends outside the receive area, on a closed socket or to no address; refuses a bad immediate send', async () => {
     const io = nativeUdpIo()!;
     const peer = await openPeerUntilCleanup(cleanups, HOST);

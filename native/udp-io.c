@@ -65,8 +65,8 @@ static napi_value throwErrno(napi_env env, int code, const char *what) {
   snprintf(message, sizeof message, "%s: %s", what, strerror(code));
   napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &text);
   napi_create_error(env, NULL, text, &error);
-  const char *name = code == EADDRINUSE ? "EADDRINUSE" : code == EACCES ? "EACCES" : code == EADDRNOTAVAIL ? "EADDRNOTAVAIL" : "EIO";
-  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &codeValue);
+  /* The code dgram's errors carry for the same errno (libuv's error numbers are -errno here). */
+  napi_create_string_utf8(env, uv_err_name(-code), NAPI_AUTO_LENGTH, &codeValue);
   napi_set_named_property(env, error, "code", codeValue);
   napi_throw(env, error);
   return NULL;
@@ -233,7 +233,15 @@ static void onReadable(uv_poll_t *handle, int status, int events) {
   (void)events;
   Sock *s = (Sock *)handle;
   Instance *inst = s->owner;
-  if (!inst || !s->open || status < 0) return;
+  if (!inst || !s->open) return;
+  if (status < 0) {
+    /* libuv stops a poll handle on POLLERR, which a pending socket error raises: an ICMP port
+       unreachable on a client's connected socket. Clear the error and watch on, as dgram does. */
+    int error;
+    socklen_t size = sizeof error;
+    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &error, &size);
+    if (uv_poll_start(&s->poll, UV_READABLE, onReadable) != 0) return;
+  }
   for (int errors = 0; inst->pending < SLOTS && errors < 4;) {
     int room = SLOTS - inst->pending;
     struct mmsghdr *m = inst->msgs + inst->pending;

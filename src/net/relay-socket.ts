@@ -32,6 +32,8 @@ export function bindRelaySocket(io: NativeUdpIo | undefined, ip: string, port: n
 function bindNative(io: NativeUdpIo, ip: string, port: number, options: RelayBindOptions): RelaySocket | undefined {
   let handler: RelayDatagramHandler | undefined;
   let id: number;
+  // Once closed, its number may be another socket's: a later close or send must not reach the addon.
+  let closed = false;
   try {
     id = io.openUnconnected({ family: ipFamily(ip)!, address: ip, port, receiveBufferSize: options.receiveBufferSize }, (data, offset, length, address, peerPort) =>
       handler?.(data, address, peerPort, offset, length),
@@ -42,14 +44,16 @@ function bindNative(io: NativeUdpIo, ip: string, port: number, options: RelayBin
   return {
     onDatagram: (next) => (handler = next),
     send: (data, offset, length, peerPort, address) => {
+      if (closed) return;
       // Queued when it is a part of this turn's receive area (no copy), else sent now.
       if (io.queueSend(id, data, offset, length, 0, peerPort, address)) return;
       const code = io.sendNow(id, data, offset, length, peerPort, address);
       if (code !== 0) options.onError(new Error(`send to ${address}:${peerPort}: errno ${code}`));
     },
-    close: (closed) => {
-      io.close(id);
-      if (closed) setImmediate(closed);
+    close: (onClosed) => {
+      if (!closed) io.close(id);
+      closed = true;
+      if (onClosed) setImmediate(onClosed);
     },
   };
 }

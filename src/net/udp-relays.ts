@@ -118,6 +118,7 @@ export class UdpRelays implements RelayProvider {
       if (request.reserveNext) {
         const next = await this.bind(ip, port + 1);
         if (!next) {
+          this.sockets.delete(socket); // its port goes back through skipForeignPort, not closeSocket
           socket.close();
           this.skipForeignPort(pool, port, true);
           continue;

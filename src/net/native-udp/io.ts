@@ -5,6 +5,7 @@
  * destination as numbers) and leaves in one sendmmsg after the batch: no Buffer, string or
  * object is made per datagram on that path. Anything else is sent at once, copied by the kernel.
  */
+import { bytesToIpv6 } from '../../stun/ip.js';
 
 /** The addon's functions (native/udp-io.c). */
 export interface UdpIoAddon {
@@ -197,26 +198,9 @@ export class NativeUdpIo {
   }
 }
 
-/** Four host-order words as IPv6 text, compressed as Node writes it (rinfo.address). */
-function ipv6Text(words: Int32Array, at: number): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 4; i++) groups.push((words[at + i]! >>> 16) & 0xffff, words[at + i]! & 0xffff);
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((group) => group.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLength).join(':')}`;
+/** Four host-order words as IPv6 text, as Node writes it (rinfo.address) and the STUN codec decodes it. */
+export function ipv6Text(words: Int32Array, at: number): string {
+  const bytes = new DataView(new ArrayBuffer(16));
+  for (let i = 0; i < 4; i++) bytes.setInt32(4 * i, words[at + i]!);
+  return bytesToIpv6(new Uint8Array(bytes.buffer));
 }

@@ -62,7 +62,8 @@ enum { STAT_RECEIVED, STAT_SENT, STAT_SEND_ERRORS, STAT_TRUNCATED, STAT_BATCHES,
 static napi_value throwErrno(napi_env env, int code, const char *what) {
   char message[160];
   napi_value error, text, codeValue;
-  snprintf(message, sizeof message, "%s: %s", what, strerror(code));
+  /* Worded as dgram's errors are ("bind EADDRINUSE"): logs and the operators who grep them see one form. */
+  snprintf(message, sizeof message, "%s %s", what, uv_err_name(-code));
   napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &text);
   napi_create_error(env, NULL, text, &error);
   /* The code dgram's errors carry for the same errno (libuv's error numbers are -errno here). */

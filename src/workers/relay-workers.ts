@@ -81,6 +81,8 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
       if (serving && !worker.askedToClose) replacements.died(worker);
     });
     worker.onMetrics = (report) => sums.add(index, report);
+    // Only the server's own threads exchange these, over their worker ports.
+    worker.onLastKnown = (change) => workers.forEach((other, j) => j !== index && other.send({ type: 'last-known', change }));
     workers[index] = worker;
     return worker;
   };

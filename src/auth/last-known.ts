@@ -48,6 +48,14 @@ export class LastKnownAnswers {
     this.apply({ kind: 'secrets', realm, secrets }, true);
   }
 
+  /** Everything known, oldest first, as changes: what a replacement worker starts with. */
+  changes(): LastKnownChange[] {
+    return [
+      ...[...this.keys].map(([cacheKey, keys]) => ({ kind: 'keys' as const, cacheKey, keys })),
+      ...[...this.secrets].map(([realm, secrets]) => ({ kind: 'secrets' as const, realm, secrets })),
+    ];
+  }
+
   /** Another worker's change (its Buffers arrive as Uint8Arrays); not shared again. */
   receive(change: LastKnownChange): void {
     if (change.kind === 'secrets') return this.apply(change, false);

@@ -23,6 +23,8 @@ export interface WorkerStart {
   readonly alternateTurns: SharedArrayBuffer;
   /** The ports the first worker bound, in binding order; absent for the first worker. */
   readonly ports: readonly number[] | undefined;
+  /** What the other workers' user databases learnt before this one started (a replacement's). */
+  readonly lastKnown: readonly LastKnownChange[];
   /** A channel to each other worker, by its number (BetweenWorkers travel there, not via main). */
   readonly peers: readonly (MessagePort | undefined)[];
 }

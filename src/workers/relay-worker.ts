@@ -59,6 +59,7 @@ function answer(node: RelayNode, reporter: MetricsReporter, question: Question):
 const binds = new RemoteBinds(start.index, start.count, toWorker, logger);
 // What the user database learns is sent to main for the other workers: during an outage every worker knows the same users.
 const lastKnown = new LastKnownAnswers((change) => post({ type: 'last-known', change }));
+start.lastKnown.forEach((change) => lastKnown.receive(change));
 const reservations = new ReservationExchange(toWorker);
 
 async function run(): Promise<void> {

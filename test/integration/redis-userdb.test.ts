@@ -158,4 +158,19 @@ describe('the Redis user database (redis-userdb)', () => {
     // Many sockets, so both workers refuse it.
     for (let i = 0; i < 16; i++) expect(code(await allocateAs(server, { username: 'dora', password: 'wrong' }))).toBe(401);
   }, 60_000);
+
+  it('gives a replacement relay worker the users the others looked up, for an outage that goes on', async () => {
+    logged.length = 0;
+    const redis = await startRedis();
+    await addUser(redis, 'dora', 'explorer');
+    const server = await startThreaded(redisOptions(redis), recordingLogger);
+    expect(succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(true);
+    await redis.stop();
+    // Whichever worker looked dora up, worker 0's replacement never did.
+    await server.workerThreads[0]!.terminate();
+    await expect.poll(() => logged.includes('relay worker 0 replaced'), { timeout: 10_000 }).toBe(true);
+    const { workers, failures } = await allocationsOnBothWorkers(server, { username: 'dora', password: 'explorer' });
+    expect(failures).toEqual([]);
+    expect(workers).toContain(0);
+  }, 60_000);
 });

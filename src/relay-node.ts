@@ -5,6 +5,7 @@
  * the self-test page) is started around it by server.ts.
  */
 import { randomBytes } from 'node:crypto';
+import type { LastKnownAnswers } from './auth/last-known.js';
 import { mysqlUserDb } from './auth/mysql-userdb.js';
 import { pgUserDb } from './auth/pg-userdb.js';
 import { RedisUserDb } from './auth/redis-userdb.js';
@@ -73,6 +74,8 @@ export interface RelayNodeParts {
   readonly onAllocationEnded?: (allocation: Allocation) => void;
   /** A relay worker's: what it hands to the other workers (RESERVATION-TOKENs, RFC 6062 binds). */
   readonly otherWorkers?: OtherWorkers;
+  /** A relay worker's: the user database's last known answers, shared with the other workers; absent: the node's own. */
+  readonly lastKnown?: LastKnownAnswers;
 }
 
 interface OwnAddresses {
@@ -82,15 +85,15 @@ interface OwnAddresses {
 }
 
 /** The SQLite user database of `userdb`, opened by each thread that reads it; undefined without one. */
-export function openUserDbOf(options: ServerOptions, logger: Logger): UserDb | undefined {
-  return options.userDb !== undefined ? new UserDb(openUserDb(options.userDb), (m) => logger.warn(m)) : undefined;
+export function openUserDbOf(options: ServerOptions, logger: Logger, lastKnown?: LastKnownAnswers): UserDb | undefined {
+  return options.userDb !== undefined ? new UserDb(openUserDb(options.userDb), (m) => logger.warn(m), lastKnown) : undefined;
 }
 
 /** `redis-userdb`, `psql-userdb` or `mysql-userdb`, not yet connected; undefined without one. */
-function remoteUserDbOf(options: ServerOptions, logger: Logger): RemoteUserDb | undefined {
-  if (options.redisUserDb) return new RedisUserDb(options.redisUserDb, logger);
-  if (options.psqlUserDb) return pgUserDb(options.psqlUserDb, logger);
-  if (options.mysqlUserDb) return mysqlUserDb(options.mysqlUserDb, logger);
+function remoteUserDbOf(options: ServerOptions, logger: Logger, lastKnown: LastKnownAnswers | undefined): RemoteUserDb | undefined {
+  if (options.redisUserDb) return new RedisUserDb(options.redisUserDb, logger, undefined, lastKnown);
+  if (options.psqlUserDb) return pgUserDb(options.psqlUserDb, logger, undefined, lastKnown);
+  if (options.mysqlUserDb) return mysqlUserDb(options.mysqlUserDb, logger, undefined, lastKnown);
   return undefined;
 }
 
@@ -142,9 +145,9 @@ export class RelayNode {
     reportNativeUdpErrors(logger);
     const tcpRelays = new TcpRelays({ relayIps, minPort: options.minPort, maxPort: options.maxPort, externalIps: options.externalIps, slice: place?.slice }, logger);
     const own = { listeningIps, relayIps, servicePorts: new ServicePorts(configuredServicePorts(options)) };
-    const userDb = openUserDbOf(options, logger);
+    const userDb = openUserDbOf(options, logger, parts.lastKnown);
     // redis-userdb, psql-userdb, mysql-userdb: connected (or found unreachable) before the first request; reconnects by itself.
-    const remoteUserDb = remoteUserDbOf(options, logger);
+    const remoteUserDb = remoteUserDbOf(options, logger, parts.lastKnown);
     await remoteUserDb?.start(options.realm);
     // redis-statsdb: each node (each relay worker) publishes its own allocations, never waiting for Redis.
     const statsDb = options.redisStatsDb ? new RedisStatsDb(options.redisStatsDb, logger) : undefined;

@@ -5,10 +5,11 @@
 import mysql from 'mysql2';
 import { describeMysqlConnection, type MysqlConnection } from '../config/mysql-connection.js';
 import { mysqlClientConfig } from './mysql-client.js';
+import type { LastKnownAnswers } from './last-known.js';
 import type { RemoteUserDbLog } from './remote-userdb.js';
 import { GIVE_UP_MS, POOL_SIZE, SqlUserDb } from './sql-userdb.js';
 
-export function mysqlUserDb(connection: MysqlConnection, log: RemoteUserDbLog, timeoutMs?: number): SqlUserDb {
+export function mysqlUserDb(connection: MysqlConnection, log: RemoteUserDbLog, timeoutMs?: number, lastKnown?: LastKnownAnswers): SqlUserDb {
   const config = mysqlClientConfig(connection);
   const pool = mysql
     .createPool({
@@ -29,5 +30,6 @@ export function mysqlUserDb(connection: MysqlConnection, log: RemoteUserDbLog, t
     },
     log,
     timeoutMs,
+    lastKnown,
   );
 }

@@ -5,10 +5,11 @@
 import pg from 'pg';
 import { describePgConnection, type PgConnection } from '../config/pg-connection.js';
 import { pgClientConfig } from './pg-client.js';
+import type { LastKnownAnswers } from './last-known.js';
 import type { RemoteUserDbLog } from './remote-userdb.js';
 import { GIVE_UP_MS, numbered, POOL_SIZE, SqlUserDb } from './sql-userdb.js';
 
-export function pgUserDb(connection: PgConnection, log: RemoteUserDbLog, timeoutMs?: number): SqlUserDb {
+export function pgUserDb(connection: PgConnection, log: RemoteUserDbLog, timeoutMs?: number, lastKnown?: LastKnownAnswers): SqlUserDb {
   const config = pgClientConfig(connection);
   const pool = new pg.Pool({
     ...config,
@@ -26,6 +27,7 @@ export function pgUserDb(connection: PgConnection, log: RemoteUserDbLog, timeout
     },
     log,
     timeoutMs,
+    lastKnown,
   );
   // An idle connection the server closed (restart, shutdown): the pool drops it; not fatal.
   pool.on('error', (error: Error) => db.idleConnectionFailed(error.message));

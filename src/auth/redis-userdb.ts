@@ -19,9 +19,10 @@ import type { RedisConnection } from '../config/redis-connection.js';
 import { describeRedisConnection } from '../config/redis-connection.js';
 import { longTermKey } from '../stun/integrity.js';
 import type { LongTermKeys } from './credentials.js';
+import { LastKnownAnswers } from './last-known.js';
 import { oauthKeyRowOf, type OAuthKeyRow } from './oauth-token.js';
 import {
-  HEX_KEY, LOOKUP_TIMEOUT_MS, Reachability, RealmOptionsCache, START_WAIT_MS, delay, realmOptionsOf, remember,
+  HEX_KEY, LOOKUP_TIMEOUT_MS, Reachability, RealmOptionsCache, START_WAIT_MS, delay, realmOptionsOf,
   type RealmOptions, type RemoteUserDb, type RemoteUserDbLog,
 } from './remote-userdb.js';
 
@@ -29,14 +30,14 @@ export class RedisUserDb implements RemoteUserDb {
   private readonly client: Redis;
   private readonly where: string;
   private readonly reachability: Reachability;
-  private readonly lastKnownKeys = new Map<string, LongTermKeys>();
-  private readonly lastKnownSecrets = new Map<string, string[]>();
   private readonly realmOptionsCache = new RealmOptionsCache((realm) => this.readRealmOptions(realm));
 
   constructor(
     connection: RedisConnection,
     private readonly log: RemoteUserDbLog,
     private readonly timeoutMs = LOOKUP_TIMEOUT_MS,
+    /** Shared with the other relay workers' databases. */
+    private readonly lastKnown = new LastKnownAnswers(),
   ) {
     this.where = describeRedisConnection(connection);
     this.reachability = new Reachability(log, `Redis user database ${this.where}`);
@@ -65,10 +66,9 @@ export class RedisUserDb implements RemoteUserDb {
 
   /** The user's long-term keys: the hex key (MD5 only), else the clear password (coturn's order). */
   async keysOf(username: string, realm: string): Promise<LongTermKeys | undefined> {
-    const cacheKey = `${realm}\u0000${username}`;
     const base = `turn/realm/${realm}/user/${username}`;
     const result = await this.ask(() => this.client.mget(`${base}/key`, `${base}/password`));
-    if (!result.ok) return this.lastKnownKeys.get(cacheKey);
+    if (!result.ok) return this.lastKnown.keysOf(username, realm);
     const [hex, password] = result.value;
     let keys: LongTermKeys | undefined;
     if (hex != null && HEX_KEY.test(hex)) keys = { md5: Buffer.from(hex, 'hex') };
@@ -76,8 +76,8 @@ export class RedisUserDb implements RemoteUserDb {
       if (hex != null) this.log.warn(`Redis user database: the key of "${username}" in realm "${realm}" is not 32 hex digits; trying its password`);
       if (password != null) keys = { md5: longTermKey(username, realm, password), sha256: longTermKey(username, realm, password, 'sha256') };
     }
-    if (keys) remember(this.lastKnownKeys, cacheKey, keys);
-    else this.lastKnownKeys.delete(cacheKey);
+    if (keys) this.lastKnown.learnKeys(username, realm, keys);
+    else this.lastKnown.forgetKeys(username, realm);
     return keys;
   }
 
@@ -91,8 +91,8 @@ export class RedisUserDb implements RemoteUserDb {
       const values = names.length > 0 ? await this.client.mget(...names.sort()) : [];
       return [...members, ...values.filter((v): v is string => v != null)];
     });
-    if (!result.ok) return this.lastKnownSecrets.get(realm) ?? [];
-    remember(this.lastKnownSecrets, realm, result.value);
+    if (!result.ok) return this.lastKnown.secretsOf(realm);
+    this.lastKnown.learnSecrets(realm, result.value);
     return result.value;
   }
 
@@ -104,7 +104,7 @@ export class RedisUserDb implements RemoteUserDb {
 
   /** The secrets last read, without asking Redis (for the self-test page). */
   knownSecretsFor(realm: string): readonly string[] {
-    return this.lastKnownSecrets.get(realm) ?? [];
+    return this.lastKnown.secretsOf(realm);
   }
 
   /**

@@ -37,9 +37,6 @@ export const LOOKUP_TIMEOUT_MS = 250;
 export const REALM_OPTIONS_REFRESH_MS = 1000;
 /** The longest wait for the first connection at start. */
 export const START_WAIT_MS = 3000;
-/** Last known answers kept for when the database is unreachable. */
-const FALLBACK_ENTRIES = 10_000;
-
 export const HEX_KEY = /^[0-9a-fA-F]{32}$/;
 
 /** Whether the database answers, said once when that changes. */
@@ -133,11 +130,4 @@ export function realmOptionsOf(pairs: Iterable<readonly [string, string | null |
 
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** Map insertion order as a cheap LRU: the oldest entry goes when the map is full. */
-export function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > FALLBACK_ENTRIES) map.delete(map.keys().next().value!);
 }

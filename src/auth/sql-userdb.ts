@@ -17,9 +17,10 @@
  * (SqlPool): pg-userdb.ts, mysql-userdb.ts.
  */
 import type { LongTermKeys } from './credentials.js';
+import { LastKnownAnswers } from './last-known.js';
 import { oauthKeyRowOf, type OAuthKeyRow } from './oauth-token.js';
 import {
-  HEX_KEY, LOOKUP_TIMEOUT_MS, Reachability, RealmOptionsCache, START_WAIT_MS, realmOptionsOf, remember,
+  HEX_KEY, LOOKUP_TIMEOUT_MS, Reachability, RealmOptionsCache, START_WAIT_MS, realmOptionsOf,
   type RealmOptions, type RemoteUserDb, type RemoteUserDbLog,
 } from './remote-userdb.js';
 
@@ -44,8 +45,6 @@ export interface SqlPool {
 
 export class SqlUserDb implements RemoteUserDb {
   private readonly reachability: Reachability;
-  private readonly lastKnownKeys = new Map<string, LongTermKeys>();
-  private readonly lastKnownSecrets = new Map<string, string[]>();
   private readonly realmOptionsCache = new RealmOptionsCache((realm) => this.readRealmOptions(realm));
   private probe: NodeJS.Timeout | undefined;
 
@@ -53,6 +52,8 @@ export class SqlUserDb implements RemoteUserDb {
     private readonly pool: SqlPool,
     private readonly log: RemoteUserDbLog,
     private readonly timeoutMs = LOOKUP_TIMEOUT_MS,
+    /** Shared with the other relay workers' databases. */
+    private readonly lastKnown = new LastKnownAnswers(),
   ) {
     this.reachability = new Reachability(log, `${pool.kind} user database ${pool.where}`);
   }
@@ -69,12 +70,11 @@ export class SqlUserDb implements RemoteUserDb {
 
   /** The user's long-term key, MD5 only (coturn reads the first 32 hex digits of the padded char(128)). */
   async keysOf(username: string, realm: string): Promise<LongTermKeys | undefined> {
-    const cacheKey = `${realm}\u0000${username}`;
     const result = await this.query<{ hmackey: string | null }>('SELECT hmackey FROM turnusers_lt WHERE name = ? AND realm = ?', [username, realm]);
-    if (!result.ok) return this.lastKnownKeys.get(cacheKey);
+    if (!result.ok) return this.lastKnown.keysOf(username, realm);
     const hmackey = result.value[0]?.hmackey?.trimEnd();
     if (hmackey == null) {
-      this.lastKnownKeys.delete(cacheKey);
+      this.lastKnown.forgetKeys(username, realm);
       return undefined;
     }
     if (!HEX_KEY.test(hmackey)) {
@@ -82,15 +82,15 @@ export class SqlUserDb implements RemoteUserDb {
       return undefined;
     }
     const keys = { md5: Buffer.from(hmackey, 'hex') };
-    remember(this.lastKnownKeys, cacheKey, keys);
+    this.lastKnown.learnKeys(username, realm, keys);
     return keys;
   }
 
   async secretsFor(realm: string): Promise<readonly string[]> {
     const result = await this.query<{ value: string }>('SELECT value FROM turn_secret WHERE realm = ?', [realm]);
-    if (!result.ok) return this.lastKnownSecrets.get(realm) ?? [];
+    if (!result.ok) return this.lastKnown.secretsOf(realm);
     const secrets = result.value.map((r) => r.value);
-    remember(this.lastKnownSecrets, realm, secrets);
+    this.lastKnown.learnSecrets(realm, secrets);
     return secrets;
   }
 

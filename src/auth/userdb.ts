@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { LongTermKeys, UserKeyStore } from './credentials.js';
+import { LastKnownAnswers } from './last-known.js';
 import type { OAuthKeySource } from './oauth.js';
 import { oauthKeyRowOf, type OAuthKeyRow } from './oauth-token.js';
 import type { SecretSource } from './rest-api.js';
@@ -28,8 +29,6 @@ CREATE TABLE admin_user (name varchar(32), realm varchar(127), password varchar(
  * wait blocks the event loop, so it is short; past it, the last known answer is used.
  */
 const BUSY_TIMEOUT_MS = 250;
-/** Last known answers kept for when the database is busy or broken. */
-const FALLBACK_ENTRIES = 10_000;
 
 export class UserDbError extends Error {
   override readonly name = 'UserDbError';
@@ -67,12 +66,12 @@ export class UserDb implements UserKeyStore, SecretSource, OAuthKeySource {
   private readonly realmOptionRows: StatementSync;
   /** Prepared at first use: a database made before coturn had oAuth has no such table. */
   private oauthKeyRow: StatementSync | undefined;
-  private readonly lastKnownKeys = new Map<string, Buffer>();
-  private readonly lastKnownSecrets = new Map<string, string[]>();
 
   constructor(
     private readonly db: DatabaseSync,
     private readonly onError: (message: string) => void = () => {},
+    /** Answers while the file is busy or broken; shared with the other relay workers' databases. */
+    private readonly lastKnown = new LastKnownAnswers(),
   ) {
     this.userKey = db.prepare('SELECT hmackey FROM turnusers_lt WHERE name = ? AND realm = ?');
     this.secrets = db.prepare('SELECT value FROM turn_secret WHERE realm = ?');
@@ -81,32 +80,26 @@ export class UserDb implements UserKeyStore, SecretSource, OAuthKeySource {
 
   /** coturn's `hmackey`: an MD5 key only, so its users cannot choose SHA-256. */
   keysOf(username: string, realm: string): LongTermKeys | undefined {
-    const key = this.keyFor(username, realm);
-    return key && { md5: key };
-  }
-
-  private keyFor(username: string, realm: string): Buffer | undefined {
-    const cacheKey = `${realm}\u0000${username}`;
     const result = this.read(() => this.userKey.get(username, realm) as { hmackey: string } | undefined);
-    if (!result.ok) return this.lastKnownKeys.get(cacheKey);
+    if (!result.ok) return this.lastKnown.keysOf(username, realm);
     const row = result.value;
     if (!row) {
-      this.lastKnownKeys.delete(cacheKey);
+      this.lastKnown.forgetKeys(username, realm);
       return undefined;
     }
     if (!HEX_KEY.test(row.hmackey)) {
       this.onError(`user database: the key of "${username}" in realm "${realm}" is not 32 hex digits; user refused`);
       return undefined;
     }
-    const key = Buffer.from(row.hmackey, 'hex');
-    remember(this.lastKnownKeys, cacheKey, key);
-    return key;
+    const keys = { md5: Buffer.from(row.hmackey, 'hex') };
+    this.lastKnown.learnKeys(username, realm, keys);
+    return keys;
   }
 
   secretsFor(realm: string): readonly string[] {
     const result = this.read(() => (this.secrets.all(realm) as { value: string }[]).map((r) => r.value));
-    if (!result.ok) return this.lastKnownSecrets.get(realm) ?? [];
-    remember(this.lastKnownSecrets, realm, result.value);
+    if (!result.ok) return this.lastKnown.secretsOf(realm);
+    this.lastKnown.learnSecrets(realm, result.value);
     return result.value;
   }
 
@@ -147,11 +140,4 @@ export class UserDb implements UserKeyStore, SecretSource, OAuthKeySource {
       return { ok: false };
     }
   }
-}
-
-/** Map insertion order as a cheap LRU: the oldest entry goes when the map is full. */
-function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.delete(key);
-  map.set(key, value);
-  if (map.size > FALLBACK_ENTRIES) map.delete(map.keys().next().value!);
 }

@@ -3,6 +3,7 @@
  * as Uint8Arrays, so each side revives what it needs as Buffer).
  */
 import type { MessagePort } from 'node:worker_threads';
+import type { LastKnownChange } from '../auth/last-known.js';
 import type { LogLevel, ServerOptions } from '../config/server-options.js';
 import type { LogFields } from '../log/logger-interface.js';
 import type { RelaySecrets } from '../relay-node.js';
@@ -22,6 +23,8 @@ export interface WorkerStart {
   readonly alternateTurns: SharedArrayBuffer;
   /** The ports the first worker bound, in binding order; absent for the first worker. */
   readonly ports: readonly number[] | undefined;
+  /** What the other workers' user databases learnt before this one started (a replacement's). */
+  readonly lastKnown: readonly LastKnownChange[];
   /** A channel to each other worker, by its number (BetweenWorkers travel there, not via main). */
   readonly peers: readonly (MessagePort | undefined)[];
 }
@@ -56,6 +59,8 @@ export type ToWorker =
   | { readonly type: 'close' }
   // A replacement worker's channel to this one, in place of the dead worker's (WorkerStart.peers).
   | { readonly type: 'peer'; readonly from: number; readonly port: MessagePort }
+  // What another worker's user database learnt or forgot (auth/last-known.ts).
+  | { readonly type: 'last-known'; readonly change: LastKnownChange }
   // Metrics and admin across workers: main asks, the worker answers with the same id.
   | { readonly type: 'ask'; readonly id: number; readonly question: Question };
 
@@ -83,6 +88,8 @@ export type FromWorker =
   | { readonly type: 'closed' }
   // Metrics and admin across workers: a report pushed every second, and answers to 'ask'.
   | { readonly type: 'metrics'; readonly report: MetricsReport }
+  // What this worker's user database learnt or forgot, for main to pass to the other workers.
+  | { readonly type: 'last-known'; readonly change: LastKnownChange }
   | { readonly type: 'answer'; readonly id: number; readonly value: unknown };
 
 /** A chunk's bytes move rather than being copied on each hop. */

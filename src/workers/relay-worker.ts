@@ -4,6 +4,7 @@
  * through the main thread and does what the main thread asks (workers/relay-workers.ts).
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { LastKnownAnswers } from '../auth/last-known.js';
 import type { LogLevel } from '../config/server-options.js';
 import type { LogFields, Logger } from '../log/logger-interface.js';
 import { RelayNode } from '../relay-node.js';
@@ -56,6 +57,9 @@ function answer(node: RelayNode, reporter: MetricsReporter, question: Question):
   }
 }
 const binds = new RemoteBinds(start.index, start.count, toWorker, logger);
+// What the user database learns is sent to main for the other workers: during an outage every worker knows the same users.
+const lastKnown = new LastKnownAnswers((change) => post({ type: 'last-known', change }));
+start.lastKnown.forEach((change) => lastKnown.receive(change));
 const reservations = new ReservationExchange(toWorker);
 
 async function run(): Promise<void> {
@@ -83,6 +87,7 @@ async function run(): Promise<void> {
       advanceMemory: start.advanceMemory,
       alternateTurns: start.alternateTurns,
       onAllocationEnded: (allocation) => reporter?.allocationEnded(allocation),
+      lastKnown,
     });
     const created = node;
     reporter = new MetricsReporter(created.engine, () => created.relays.portUsage(), start.options.metrics?.usernameLabels ?? false);
@@ -117,6 +122,8 @@ async function run(): Promise<void> {
         peers[message.from]?.close();
         peers[message.from] = message.port;
         return listenTo(message.port, message.from);
+      case 'last-known':
+        return lastKnown.receive(message.change);
       case 'count-allocations':
         return post({ type: 'allocations', id: message.id, count: running.engine.allocations.size });
       case 'ask':

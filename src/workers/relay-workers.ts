@@ -15,6 +15,7 @@ import { newRelaySecrets, openUserDbOf, type RelaySecrets } from '../relay-node.
 import { startSelfTest } from '../selftest/from-options.js';
 import type { SelfTestPage } from '../selftest/self-test-page.js';
 import type { UserDb } from '../auth/userdb.js';
+import { LastKnownAnswers } from '../auth/last-known.js';
 import type { TurnServer } from '../server.js';
 import type { ToWorker } from './messages.js';
 import { LedgerServer } from '../turn/ledger-port.js';
@@ -45,6 +46,8 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   // The server's metrics are the sums of what the workers report.
   const sums = new SummedMetrics(() => Promise.all(workers.map((w) => w.refreshMetrics())).then(() => undefined));
   const firstChannels = workerChannels(count);
+  // The workers' last-known user database answers, so that a replacement starts knowing them.
+  const lastKnown = new LastKnownAnswers();
   /** A replacement's channels: a new one to each other worker, which takes its end by message. */
   const channelsFor = (index: number): MessagePort[] => {
     const ends: MessagePort[] = [];
@@ -71,7 +74,7 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   let current = options;
   const startOne = (index: number, ports: readonly number[] | undefined): WorkerHandle => {
     const peers = serving ? channelsFor(index) : firstChannels[index]!;
-    const start = { index, count, options: reloadedOptions(options, current), secrets, advanceMemory, alternateTurns, ports, peers };
+    const start = { index, count, options: reloadedOptions(options, current), secrets, advanceMemory, alternateTurns, ports, peers, lastKnown: lastKnown.changes() };
     const worker = new WorkerHandle(index, start, logger);
     ledger.attach(index, worker.thread);
     // A dead worker holds no allocation: what it reserved goes back.
@@ -81,6 +84,11 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
       if (serving && !worker.askedToClose) replacements.died(worker);
     });
     worker.onMetrics = (report) => sums.add(index, report);
+    // Only the server's own threads exchange these, over their worker ports.
+    worker.onLastKnown = (change) => {
+      lastKnown.receive(change);
+      workers.forEach((other, j) => j !== index && other.send({ type: 'last-known', change }));
+    };
     workers[index] = worker;
     return worker;
   };

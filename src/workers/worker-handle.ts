@@ -3,6 +3,7 @@
  * answers its replies, notices when it dies, and stops it.
  */
 import { Worker, type MessagePort } from 'node:worker_threads';
+import type { LastKnownChange } from '../auth/last-known.js';
 import type { Logger } from '../log/logger-interface.js';
 import type { FromWorker, Question, ToWorker, WorkerStart } from './messages.js';
 import type { MetricsReport } from './metrics-report.js';
@@ -39,6 +40,8 @@ export class WorkerHandle {
   private nextId = 0;
   /** Where the worker's metrics reports go (pushed every second, or asked for). */
   onMetrics: (report: MetricsReport) => void = () => {};
+  /** Where what the worker's user database learns or forgets goes (to the other workers). */
+  onLastKnown: (change: LastKnownChange) => void = () => {};
 
   constructor(
     readonly index: number,
@@ -69,6 +72,8 @@ export class WorkerHandle {
           return this.answered(message.id, message.value);
         case 'metrics':
           return this.onMetrics(message.report);
+        case 'last-known':
+          return this.onLastKnown(message.change);
         case 'closed':
           return void this.thread.terminate();
       }

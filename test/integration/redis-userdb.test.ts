@@ -12,6 +12,7 @@ import { startInProcessServer } from '../support/in-process-server.js';
 import { freeTcpPort } from '../support/ports.js';
 import { startRedisServer, type RedisHandle } from '../support/redis-server.js';
 import { REALM } from '../support/server-options.js';
+import { relayThreadHelpers } from '../support/relay-threads.js';
 import { openPeer, type Credentials } from '../support/turn-client.js';
 
 const cleanups = cleanupAfterEach();
@@ -28,6 +29,7 @@ const startRedis = (port?: number): Promise<RedisHandle> => startRedisServer(cle
 const startServer = (overrides: Partial<ServerOptions>): Promise<TurnServer> => startInProcessServer(cleanups, overrides, recordingLogger);
 
 const { clientOf, allocateAs } = allocationHelpers(cleanups);
+const { startThreaded, allocationsOnBothWorkers } = relayThreadHelpers(cleanups);
 const code = errorCode;
 
 /** coturn's layout: turn/realm/<realm>/user/<name>/key, the hex long-term key. */
@@ -143,4 +145,32 @@ describe('the Redis user database (redis-userdb)', () => {
     expect(await eventually(async () => succeeded(await allocateAs(server, { username: 'eve', password: 'later' })))).toBe(true);
     expect(logged.some((m) => /Redis user database .* is reachable again/.test(m))).toBe(true);
   });
+
+  it('answers a user one relay worker looked up on every worker while Redis is down (relay-threads=2)', async () => {
+    const redis = await startRedis();
+    // A clear password: both its MD5 and SHA-256 keys cross to the other worker.
+    await redis.client.set(`turn/realm/${REALM}/user/dora/password`, 'explorer');
+    const server = await startThreaded(redisOptions(redis));
+    // dora is looked up once, by the one worker this socket reaches.
+    expect(succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(true);
+    await redis.stop();
+    expect(await allocationsOnBothWorkers(server, { username: 'dora', password: 'explorer' })).toEqual({ workers: new Set([0, 1]), failures: [] });
+    // Many sockets, so both workers refuse it.
+    for (let i = 0; i < 16; i++) expect(code(await allocateAs(server, { username: 'dora', password: 'wrong' }))).toBe(401);
+  }, 60_000);
+
+  it('gives a replacement relay worker the users the others looked up, for an outage that goes on', async () => {
+    logged.length = 0;
+    const redis = await startRedis();
+    await addUser(redis, 'dora', 'explorer');
+    const server = await startThreaded(redisOptions(redis), recordingLogger);
+    expect(succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(true);
+    await redis.stop();
+    // Whichever worker looked dora up, worker 0's replacement never did.
+    await server.workerThreads[0]!.terminate();
+    await expect.poll(() => logged.includes('relay worker 0 replaced'), { timeout: 10_000 }).toBe(true);
+    const { workers, failures } = await allocationsOnBothWorkers(server, { username: 'dora', password: 'explorer' });
+    expect(failures).toEqual([]);
+    expect(workers).toContain(0);
+  }, 60_000);
 });

@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import type { Logger } from '../../src/log/logger-interface.js';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
-import { AttributeType, Method, StunClass, decodeMessage, readBytes, type StunMessage, type TransportAddress } from '../../src/stun/index.js';
+import { AttributeType, Method, StunClass, decodeMessage, readBytes, readErrorCode, type StunMessage, type TransportAddress } from '../../src/stun/index.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 import { makeCertificate } from './certs.js';
 import type { Cleanups } from './cleanups.js';
@@ -85,6 +85,28 @@ export function relayThreadHelpers(cleanups: Cleanups) {
     throw new Error(`no client of 40 reached relay worker ${worker}`);
   }
 
+  /**
+   * Allocations as `credentials`, each from a new socket, until both workers have allocated
+   * one (at most 40 sockets): which worker each success landed on, and the error codes of the failures.
+   */
+  async function allocationsOnBothWorkers(server: TurnServer, credentials: Credentials): Promise<{ workers: Set<number>; failures: (number | undefined)[] }> {
+    const workers = new Set<number>();
+    const failures: (number | undefined)[] = [];
+    for (let i = 0; i < 40 && workers.size < 2; i++) {
+      const client = await UdpTestClient.open(server.udpAddresses[0]!, credentials);
+      cleanups.push(() => client.close());
+      const before = await server.workerAllocationCounts();
+      const answer = await client.allocate();
+      if (answer.cls !== StunClass.SuccessResponse) {
+        failures.push(readErrorCode(answer, AttributeType.ErrorCode)?.code);
+        continue;
+      }
+      const after = await server.workerAllocationCounts();
+      after.forEach((n, w) => n > before[w]! && workers.add(w));
+    }
+    return { workers, failures };
+  }
+
   /** A client holding no allocation whose datagrams the kernel hands to `worker`. */
   const clientOn = (server: TurnServer, worker: number, credentials: Credentials = ALICE) => findClient(server, worker, credentials, false);
 
@@ -103,5 +125,5 @@ export function relayThreadHelpers(cleanups: Cleanups) {
     return { server, clients, answers };
   }
 
-  return { startThreaded, echoPeer, clientOn, allocatedOn, dtlsClientsAllocated };
+  return { startThreaded, echoPeer, clientOn, allocatedOn, allocationsOnBothWorkers, dtlsClientsAllocated };
 }

@@ -13,6 +13,7 @@ import { cleanupAfterEach } from './cleanups.js';
 import { startInProcessServer } from './in-process-server.js';
 import { REALM } from './server-options.js';
 import { openPeer, type Credentials } from './turn-client.js';
+import { relayThreadHelpers } from './relay-threads.js';
 
 /** A database with coturn's schema; `sql` runs a statement with `?` placeholders on it. */
 export interface TestDb {
@@ -59,6 +60,7 @@ const rest = (secret: string): Credentials => {
 
 export function describeSqlUserDb(title: string, kit: ReturnType<typeof userDbTestKit>, h: SqlServerHarness): void {
   const { cleanups, logged, startServer, clientOf, allocateAs } = kit;
+  const { startThreaded, allocationsOnBothWorkers } = relayThreadHelpers(cleanups);
   const code = errorCode;
 
   /** dora's relay with channel 0x4001 bound to a fresh peer (closed after the test). */
@@ -141,6 +143,23 @@ export function describeSqlUserDb(title: string, kit: ReturnType<typeof userDbTe
       expect(logged.filter((m) => /is unreachable/.test(m))).toHaveLength(1);
       expect(logged.filter((m) => /is reachable again/.test(m))).toHaveLength(1);
     }, 60_000);
+
+    it(`answers a user one relay worker looked up on every worker while ${h.kind} is stopped (relay-threads=2)`, async () => {
+      const db = await h.newDb();
+      await addUser(db, 'dora', 'explorer');
+      const server = await startThreaded(h.options(db.name, 'documented'));
+      // dora is looked up once, by the one worker this socket reaches.
+      expect(succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(true);
+
+      await h.stop();
+      try {
+        expect(await allocationsOnBothWorkers(server, { username: 'dora', password: 'explorer' })).toEqual({ workers: new Set([0, 1]), failures: [] });
+        // Many sockets, so both workers refuse it.
+        for (let i = 0; i < 16; i++) expect(code(await allocateAs(server, { username: 'dora', password: 'wrong' }))).toBe(401);
+      } finally {
+        await h.restart();
+      }
+    }, 90_000);
 
     it(`starts while ${h.kind} does not answer, and uses it once it does`, async () => {
       logged.length = 0;

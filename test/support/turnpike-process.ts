@@ -30,7 +30,9 @@ export interface TurnpikeHandle {
 export async function startTurnpike(args: string[], host: string, port: number, env: NodeJS.ProcessEnv = {}, cli = TURNPIKE_CLI): Promise<TurnpikeHandle> {
   if (!fs.existsSync(cli)) throw new Error(`${cli} not found (build Turnpike: npm run build)`);
   const proc = startProcess(process.execPath, [...NODE_FLAGS, cli, 'serve', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
-  await waitUntilReady(proc, waitForUdpStun(host, port, 10_000), 'turnpike');
+  // A bound, not a speed check: a server now starts a relay worker per CPU and warms each up, and
+  // a CI box running the suite's databases beside it took over 10 s once (fleet.test, with PostgreSQL).
+  await waitUntilReady(proc, waitForUdpStun(host, port, 30_000), 'turnpike');
   return { pid: proc.pid, host, port, proc, stop: () => proc.stop() };
 }
 

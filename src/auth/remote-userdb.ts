@@ -3,6 +3,7 @@
  * asynchronous and bounded in time, answers kept for when the server does not answer, and
  * one log line when it stops answering and one when it is back.
  */
+import type { LogFields } from '../log/logger-interface.js';
 import type { LongTermKeys } from './credentials.js';
 import type { OAuthKeyRow } from './oauth-token.js';
 
@@ -27,8 +28,8 @@ export interface RemoteUserDb {
 }
 
 export interface RemoteUserDbLog {
-  warn(message: string): void;
-  info(message: string): void;
+  warn(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
 }
 
 /** A request waits no longer than this for the database (as the SQLite busy timeout). */
@@ -39,7 +40,11 @@ export const REALM_OPTIONS_REFRESH_MS = 1000;
 export const START_WAIT_MS = 3000;
 export const HEX_KEY = /^[0-9a-fA-F]{32}$/;
 
-/** Whether the database answers, said once when that changes. */
+/**
+ * Whether the database answers, said once when that changes. The lines carry the fields
+ * `database` and `reachable`: relay workers each notice an outage, and main says it once for
+ * the server (workers/outage-lines.ts).
+ */
 export class Reachability {
   private unreachable = false;
   closed = false;
@@ -59,13 +64,13 @@ export class Reachability {
   down(reason: string): void {
     if (this.closed || this.unreachable) return;
     this.unreachable = true;
-    this.log.warn(`${this.what} is unreachable (${reason}); ${this.meanwhile}`);
+    this.log.warn(`${this.what} is unreachable (${reason}); ${this.meanwhile}`, { database: this.what, reachable: false });
   }
 
   up(): void {
     if (!this.unreachable) return;
     this.unreachable = false;
-    this.log.info(`${this.what} is reachable again`);
+    this.log.info(`${this.what} is reachable again`, { database: this.what, reachable: true });
   }
 
   /** A round trip, bounded in time; an error or a time-out is reported once per outage, never thrown. */

@@ -9,6 +9,7 @@ import type { ServerOptions } from '../config/server-options.js';
 import { reloadedOptions } from '../config/option-changes.js';
 import { authModeOf, describePeerRules } from '../engine-settings.js';
 import type { Logger } from '../log/logger-interface.js';
+import { OutageLines } from './outage-lines.js';
 import { hasCertificate, secureOptions } from '../net/tls-context.js';
 import { ServicePorts, configuredServicePorts } from '../policy/service-ports.js';
 import { newRelaySecrets, openUserDbOf, type RelaySecrets } from '../relay-node.js';
@@ -69,17 +70,20 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     if (process.geteuid?.() !== bindingUser) return 'the listening ports were bound before proc-user took effect, and only their user may join them; restart the server to have every worker again';
     return undefined;
   };
+  // A database outage is said once for the server, not once per worker.
+  const outageLines = new OutageLines(logger);
   const replacements = new Replacements((index) => startOne(index, first!.ports), whyNoReplacement, logger);
   // The options in force: a replacement starts with what reloads changed, and the rest as at start.
   let current = options;
   const startOne = (index: number, ports: readonly number[] | undefined): WorkerHandle => {
     const peers = serving ? channelsFor(index) : firstChannels[index]!;
     const start = { index, count, options: reloadedOptions(options, current), secrets, advanceMemory, alternateTurns, ports, peers, lastKnown: lastKnown.changes() };
-    const worker = new WorkerHandle(index, start, logger);
+    const worker = new WorkerHandle(index, start, outageLines.loggerFor(index));
     ledger.attach(index, worker.thread);
     // A dead worker holds no allocation: what it reserved goes back.
     void worker.exited.then(() => {
       ledger.releaseAllOf(index);
+      outageLines.workerGone(index);
       sums.workerGone(index);
       if (serving && !worker.askedToClose) replacements.died(worker);
     });

@@ -202,8 +202,8 @@ describe('a fleet on PostgreSQL', () => {
     await turnadmin('-a', db.flag, db.conn, '-u', 'eve', '-r', REALM, '-p', 'later');
     for (const n of nodes) {
       expect((await (await clientOn(addressOf(n), { username: 'eve', password: 'later' })).allocate()).cls, n.server.host).toBe(StunClass.SuccessResponse);
-      expect(logOf(n, unreachable), n.server.host).toHaveLength(1);
-      expect(logOf(n, back), n.server.host).toHaveLength(1);
+      expect(logOf(n, unreachable), `${n.server.host}:\n${n.server.proc.output}`).toHaveLength(1);
+      expect(logOf(n, back), `${n.server.host}:\n${n.server.proc.output}`).toHaveLength(1);
     }
     expect(await running.echo(5, 'after')).toBe(5);
   }, 120_000);

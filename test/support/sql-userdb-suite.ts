@@ -39,7 +39,7 @@ export function userDbTestKit() {
   const logged: string[] = [];
   const recordingLogger = { ...silentLogger, warn: (m: string) => void logged.push(m), info: (m: string) => void logged.push(m) };
   const startServer = (overrides: Partial<ServerOptions>): Promise<TurnServer> => startInProcessServer(cleanups, overrides, recordingLogger);
-  return { cleanups, logged, startServer, ...allocationHelpers(cleanups) };
+  return { cleanups, logged, recordingLogger, startServer, ...allocationHelpers(cleanups) };
 }
 
 /** `turnpike admin ARGV` in this process: exit status, stdout lines, stderr. */
@@ -59,7 +59,7 @@ const rest = (secret: string): Credentials => {
 };
 
 export function describeSqlUserDb(title: string, kit: ReturnType<typeof userDbTestKit>, h: SqlServerHarness): void {
-  const { cleanups, logged, startServer, clientOf, allocateAs } = kit;
+  const { cleanups, logged, recordingLogger, startServer, clientOf, allocateAs } = kit;
   const { startThreaded, allocationsOnBothWorkers } = relayThreadHelpers(cleanups);
   const code = errorCode;
 
@@ -144,21 +144,31 @@ export function describeSqlUserDb(title: string, kit: ReturnType<typeof userDbTe
       expect(logged.filter((m) => /is reachable again/.test(m))).toHaveLength(1);
     }, 60_000);
 
-    it(`answers a user one relay worker looked up on every worker while ${h.kind} is stopped (relay-threads=2)`, async () => {
+    it(`answers a user one relay worker looked up on every worker while ${h.kind} is stopped, and says so once for the server (relay-threads=2)`, async () => {
+      logged.length = 0;
       const db = await h.newDb();
       await addUser(db, 'dora', 'explorer');
-      const server = await startThreaded(h.options(db.name, 'documented'));
+      const server = await startThreaded(h.options(db.name, 'documented'), recordingLogger);
       // dora is looked up once, by the one worker this socket reaches.
       expect(succeeded(await allocateAs(server, { username: 'dora', password: 'explorer' }))).toBe(true);
+      const unreachable = () => logged.filter((m) => new RegExp(`${h.kind} user database .* is unreachable`).test(m));
+      const back = () => logged.filter((m) => new RegExp(`${h.kind} user database .* is reachable again`).test(m));
 
       await h.stop();
       try {
         expect(await allocationsOnBothWorkers(server, { username: 'dora', password: 'explorer' })).toEqual({ workers: new Set([0, 1]), failures: [] });
-        // Many sockets, so both workers refuse it.
+        // Many sockets, so both workers refuse it, and both find the database gone.
         for (let i = 0; i < 16; i++) expect(code(await allocateAs(server, { username: 'dora', password: 'wrong' }))).toBe(401);
+        expect(unreachable()).toHaveLength(1);
       } finally {
         await h.restart();
       }
+      // Back once every worker has found it back (each probes every second).
+      expect(await eventually(async () => back().length > 0, 15_000)).toBe(true);
+      await addUser(await h.connect(db.name), 'eve', 'later');
+      for (let i = 0; i < 8; i++) expect(succeeded(await allocateAs(server, { username: 'eve', password: 'later' }))).toBe(true);
+      expect(unreachable()).toHaveLength(1);
+      expect(back()).toHaveLength(1);
     }, 90_000);
 
     it(`starts while ${h.kind} does not answer, and uses it once it does`, async () => {

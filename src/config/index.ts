@@ -120,7 +120,7 @@ export function checkConfig(argv: readonly string[], opts: LoadOptions = {}): Ch
   warnings.push(...collected.warnings, ...built.warnings);
   errors.push(...collected.errors, ...built.errors);
   const options = errors.length === 0 ? deepFreeze(built.options) : undefined;
-  return { options, warnings, errors, configFile, printAndExit: undefined, settings: settingsInForce(collected.settings) };
+  return { options, warnings, errors, configFile, printAndExit: undefined, settings: settingsInForce(collected.settings, { 'relay-threads': built.options.relayThreads ?? 1 }) };
 }
 
 function locateConfigFile(

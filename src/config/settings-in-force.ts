@@ -25,7 +25,11 @@ function shown(option: string, value: Value): string {
   return value.port === undefined ? value.host : `${value.host}:${value.port}`;
 }
 
-export function settingsInForce(settings: Settings): SettingInForce[] {
+/**
+ * `computedDefaults`: what a default that depends on the machine came to (relay-threads: one
+ * per CPU), shown instead of how the table describes it.
+ */
+export function settingsInForce(settings: Settings, computedDefaults: Readonly<Record<string, Value>> = {}): SettingInForce[] {
   const rows: SettingInForce[] = [];
   for (const spec of OPTION_TABLE) {
     if (spec.status.kind !== 'applied') continue;
@@ -34,7 +38,7 @@ export function settingsInForce(settings: Settings): SettingInForce[] {
     const inForce = spec.list ? set : set.slice(-1);
     for (const s of inForce) rows.push({ option: spec.name, value: shown(spec.name, s.value), from: describeOrigin(s.origin) });
     // coturn's default file names (cert, pkey) are shown in help but never read unless set.
-    if (set.length === 0 && spec.default !== undefined && spec.type !== 'file') rows.push({ option: spec.name, value: shown(spec.name, spec.default), from: 'default' });
+    if (set.length === 0 && spec.default !== undefined && spec.type !== 'file') rows.push({ option: spec.name, value: shown(spec.name, computedDefaults[spec.name] ?? spec.default), from: 'default' });
   }
   return rows;
 }

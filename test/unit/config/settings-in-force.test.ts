@@ -18,4 +18,12 @@ describe('settings in force', () => {
     expect(row('cert')).toEqual([]);
     expect(JSON.stringify(settings)).not.toMatch(/alice-secret|shh-secret|0123456789abcdef0123/);
   });
+
+  it('show the number of relay workers a default per CPU came to, not how the default is described', () => {
+    const rows = (argv: string[]) => checkConfig(argv, { searchPath: [], cpus: 6 }).settings?.filter((s) => s.option === 'relay-threads');
+    expect(rows([])).toEqual([{ option: 'relay-threads', value: '6', from: 'default' }]);
+    // Too few relay ports for one worker per CPU: fewer workers, and that is what is shown.
+    expect(rows(['--min-port', '50000', '--max-port', '50005'])).toEqual([{ option: 'relay-threads', value: '3', from: 'default' }]);
+    expect(rows(['--relay-threads', '2'])).toEqual([{ option: 'relay-threads', value: '2', from: 'command line' }]);
+  });
 });

@@ -62,6 +62,19 @@ const lastKnown = new LastKnownAnswers((change) => post({ type: 'last-known', ch
 start.lastKnown.forEach((change) => lastKnown.receive(change));
 const reservations = new ReservationExchange(toWorker);
 
+/**
+ * Main's messages are listened to from the start: the ledger's listener starts the port while
+ * the node is being created, and what came before the node ran (a reload, what another worker
+ * learned) went to it alone and was lost. Learned answers count at once; the rest waits, in
+ * order, for the node.
+ */
+const waitingForNode: ToWorker[] = [];
+let handleMessage = (message: ToWorker): void => {
+  if (message.type === 'last-known') lastKnown.receive(message.change);
+  else waitingForNode.push(message);
+};
+port.on('message', (message: ToWorker) => handleMessage(message));
+
 async function run(): Promise<void> {
   let node: RelayNode | undefined;
   let reporter: MetricsReporter | undefined;
@@ -112,7 +125,7 @@ async function run(): Promise<void> {
       else binds.receive(from, message, running.engine);
     });
   peers.forEach(listenTo);
-  port.on('message', (message: ToWorker) => {
+  handleMessage = (message: ToWorker) => {
     switch (message.type) {
       case 'reconfigure':
         return running.reconfigure(reviveOptions(message.options));
@@ -133,7 +146,8 @@ async function run(): Promise<void> {
         binds.close();
         return void running.close().then(() => post({ type: 'closed' }));
     }
-  });
+  };
+  waitingForNode.splice(0).forEach(handleMessage);
 }
 
 function serveForwardedAllocate(node: RelayNode, { local, client, packet }: ForwardedAllocate): void {

@@ -1,7 +1,9 @@
 // relayThreads > 1: a relay worker that dies is replaced with the same index, while the other
 // worker's allocations go on. The fault is a real one from outside: the worker's thread is
 // terminated (Node cannot kill one thread otherwise). Workers run from dist/ (built by pretest).
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
+import { parsePgConnection } from '../../src/config/pg-connection.js';
 import type { MetricsOptions } from '../../src/config/server-options.js';
 import type { TurnServer } from '../../src/server.js';
 import { Method, StunClass, longTermKey } from '../../src/stun/index.js';
@@ -89,6 +91,32 @@ describe('relayThreads 2: a worker that dies', () => {
     const onReplacement = await clientOn(server, 0, BOB);
     expect((await onReplacement.allocate()).cls).toBe(StunClass.SuccessResponse);
   });
+
+  it('keeps a reload that comes while its replacement starts', async () => {
+    // A user database that accepts connections and never answers: a worker's start waits for
+    // it (3 s), after it began listening to main, so main's messages arrive in the middle.
+    const held = new Set<net.Socket>();
+    const silentDb = net.createServer((socket) => void held.add(socket));
+    await new Promise<void>((resolve) => silentDb.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      held.forEach((socket) => socket.destroy());
+      silentDb.close();
+    });
+    const psqlUserDb = parsePgConnection(`host=127.0.0.1 port=${(silentDb.address() as net.AddressInfo).port} dbname=turn user=turn`).connection!;
+    const { logger, lines } = recordingLogger();
+    const server = await startThreaded({ psqlUserDb, users: USERS.slice(0, 1) }, logger);
+    const onlyBob = { ...(await testServerOptions({ relayThreads: 2, noTcpRelay: true, psqlUserDb })), users: USERS.slice(1) };
+    const dead = server.workerThreads[0]!;
+    await dead.terminate();
+    await expect.poll(() => server.workerThreads[0] !== dead, { timeout: 5000, interval: 5 }).toBe(true);
+    // The replacement is waiting for the database.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(lines).not.toContain('info relay worker 0 replaced');
+    server.reconfigure(onlyBob);
+    await expect.poll(() => lines.includes('info relay worker 0 replaced'), { timeout: 10_000 }).toBe(true);
+    const onReplacement = await clientOn(server, 0, BOB);
+    expect((await onReplacement.allocate()).cls).toBe(StunClass.SuccessResponse);
+  }, 30_000);
 
   it('is not replaced while the server drains to exit', async () => {
     const { logger, lines } = recordingLogger();

@@ -189,7 +189,8 @@ describe('a fleet on PostgreSQL', () => {
     try {
       expect(await running.echo(20, 'while the database is down')).toBe(20);
       for (const n of nodes) {
-        expect((await (await clientOn(addressOf(n), DORA)).allocate()).cls, n.server.host).toBe(StunClass.SuccessResponse);
+        const known = await (await clientOn(addressOf(n), DORA)).allocate();
+        expect(known.cls, `${n.server.host}: ${code(known)}\n${n.server.proc.output}`).toBe(StunClass.SuccessResponse);
         expect(code(await (await clientOn(addressOf(n), { ...DORA, password: 'wrong' })).allocate()), n.server.host).toBe(401);
       }
       for (const n of nodes) expect(logOf(n, unreachable), `${n.server.host}:\n${n.server.proc.output}`).toHaveLength(1);

@@ -79,14 +79,20 @@ export class AdvanceLedger {
     });
   }
 
-  /**
-   * `bytes` of what `source` owes came in: its advance of this minute may lend them again.
-   * Negative `bytes` take a repayment back (a Binding's request pays no debt: reply-budget.ts).
-   */
+  /** `bytes` of what `source` owes came in: its advance of this minute may lend them again. */
   repay(source: string, bytes: number, now: number): void {
+    this.addToLent(source, -bytes, now);
+  }
+
+  /** A repayment of `bytes` is taken back: a Binding's request pays no debt (reply-budget.ts). */
+  takeBackRepayment(source: string, bytes: number, now: number): void {
+    this.addToLent(source, bytes, now);
+  }
+
+  private addToLent(source: string, bytes: number, now: number): void {
     this.locked(source, (bucket, tag) => {
       const slot = this.current(bucket, tag, now);
-      if (slot >= 0) this.lent[slot] = Math.max(0, this.lent[slot]! - bytes);
+      if (slot >= 0) this.lent[slot] = Math.max(0, this.lent[slot]! + bytes);
       return true;
     });
   }

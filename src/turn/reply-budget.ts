@@ -134,7 +134,7 @@ export class ReplyBudget {
     }
     this.credits[slot] = before;
     // earn() paid the ledger back out of this request: it owes that again.
-    this.advances.repay(source, -Math.min(requestBytes, -before), this.options.clock());
+    this.advances.takeBackRepayment(source, Math.min(requestBytes, -before), this.options.clock());
   }
 
   /** The slot of `source`: its own, or the least recently used of its bucket, emptied. */

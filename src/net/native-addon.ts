@@ -15,9 +15,9 @@ export interface Unavailable {
 }
 
 /** `use(exports)` of native/build/NAME.node, or why there is none (`use` throwing included). */
-export function loadAddon<Exports, Loaded extends object>(name: string, use: (exports: Exports) => Loaded): Loaded | Unavailable {
-  const file = path.join(BUILD, `${name}.node`);
-  if (!fs.existsSync(file)) return { unavailable: notBuiltReason(name) };
+export function loadAddon<Exports, Loaded extends object>(name: string, use: (exports: Exports) => Loaded, dir = BUILD): Loaded | Unavailable {
+  const file = path.join(dir, `${name}.node`);
+  if (!fs.existsSync(file)) return { unavailable: notBuiltReason(dir, name) };
   try {
     return use(createRequire(import.meta.url)(file) as Exports);
   } catch (error) {
@@ -25,9 +25,9 @@ export function loadAddon<Exports, Loaded extends object>(name: string, use: (ex
   }
 }
 
-function notBuiltReason(name: string): string {
+function notBuiltReason(dir: string, name: string): string {
   try {
-    return fs.readFileSync(path.join(BUILD, `${name}.unavailable.txt`), 'utf8').trim();
+    return fs.readFileSync(path.join(dir, `${name}.unavailable.txt`), 'utf8').trim();
   } catch {
     return 'not built (run `node native/build.mjs`)';
   }

@@ -34,7 +34,7 @@ function build({ name, linkFlags = [] }, addon) {
   if (!headers) return `no node_api.h next to ${process.execPath}`;
   const compiler = process.env.CC || 'gcc';
   try {
-    execFileSync(compiler, ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', ...linkFlags, `-DNODE_GYP_MODULE_NAME=${name.replace('-', '_')}`,
+    execFileSync(compiler, ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', ...linkFlags, `-DNODE_GYP_MODULE_NAME=${name.replaceAll('-', '_')}`,
       `-I${headers}`, '-o', addon, path.join(here, `${name}.c`)], { stdio: 'pipe' });
     return undefined;
   } catch (error) {

@@ -5,14 +5,15 @@
 // turnutils_peer echo and back. The figure to compare is server CPU per relayed packet: on
 // this 2-core box the server, the peer and uclient share the cores, so throughput alone
 // mostly measures the box. Env: BENCH_CLIENTS, BENCH_DTLS_CLIENTS, BENCH_MESSAGES, BENCH_LENGTH, BENCH_INTERVAL_MS,
-// BENCH_SERVERS (comma list of turnpike, turnpike+prometheus, turnpike+dgram, baseline, coturn; default "turnpike,coturn"),
+// BENCH_SERVERS (comma list of turnpike, turnpike+prometheus, turnpike+dgram, turnpike+node-crypto, baseline, coturn; default "turnpike,coturn"),
 // BENCH_BASELINE_CLI (another build's dist/cli/turnpike.js, run as server `baseline`: A/B in one run),
 // BENCH_RELAY_THREADS (default 1), BENCH_TRANSPORTS (comma list of udp, tcp, tls, dtls; default
 // all four: `BENCH_TRANSPORTS=dtls` measures DTLS alone).
 // turnpike+prometheus runs Turnpike with --prometheus and scrapes /metrics every second during
 // the load, so that the cost of metrics shows as the difference in CPU per packet.
 // turnpike+dgram runs Turnpike with TURNPIKE_UDP_IO=dgram: UDP without native batched I/O
-// (docs/native-udp.md), so one run compares both against coturn.
+// (docs/native-udp.md), so one run compares both against coturn. turnpike+node-crypto runs it
+// with TURNPIKE_DTLS_AEAD=node:crypto: DTLS records without the native AES-GCM (docs/native-crypto.md).
 // Like with like: both servers get `--relay-threads BENCH_RELAY_THREADS` (coturn's default is
 // one relay thread per CPU). A server name may name its own number instead, `turnpike@1`,
 // so that one run measures Turnpike on 2 threads against 1 and against coturn on 2
@@ -46,12 +47,17 @@ const LENGTH = envInt('BENCH_LENGTH', 100);
 const INTERVAL = envInt('BENCH_INTERVAL_MS', 10);
 /** `--relay-threads` for both servers, unless a BENCH_SERVERS entry names its own (`turnpike@1`). */
 const RELAY_THREADS = envInt('BENCH_RELAY_THREADS', 1);
-type ServerKind = 'turnpike' | 'turnpike+prometheus' | 'turnpike+dgram' | 'baseline' | 'coturn';
+type ServerKind = 'turnpike' | 'turnpike+prometheus' | 'turnpike+dgram' | 'turnpike+node-crypto' | 'baseline' | 'coturn';
+/** Turnpike with one native part forced off, and the environment that does it. */
+const VARIANT_ENV: Partial<Record<ServerKind, NodeJS.ProcessEnv>> = {
+  'turnpike+dgram': { TURNPIKE_UDP_IO: 'dgram' },
+  'turnpike+node-crypto': { TURNPIKE_DTLS_AEAD: 'node:crypto' },
+};
 const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
 interface ServerSpec { readonly kind: ServerKind; readonly threads: number }
 const SERVERS: ServerSpec[] = (process.env.BENCH_SERVERS ?? 'turnpike,coturn').split(',').map((entry) => {
   const [kind, threads] = entry.trim().split('@');
-  if (!['turnpike', 'turnpike+prometheus', 'turnpike+dgram', 'baseline', 'coturn'].includes(kind!)) throw new Error(`unknown server ${kind}`);
+  if (!['turnpike', 'turnpike+prometheus', 'turnpike+dgram', 'turnpike+node-crypto', 'baseline', 'coturn'].includes(kind!)) throw new Error(`unknown server ${kind}`);
   if (kind === 'baseline' && !BASELINE_CLI) throw new Error('server baseline needs BENCH_BASELINE_CLI');
   const n = threads === undefined ? RELAY_THREADS : Number(threads);
   if (!Number.isInteger(n) || n < 1) throw new Error(`bad relay-threads in BENCH_SERVERS entry ${entry}`);
@@ -127,7 +133,7 @@ async function scrapeCpuMs(pid: number, url: string, count = 200): Promise<numbe
 async function startTurnpikeServer(flags: string[], port: number, kind: ServerKind, threads: number): Promise<Server> {
   const metricsPort = kind === 'turnpike+prometheus' ? await freeTcpPort(HOST) : undefined;
   const metricsFlags = metricsPort ? ['--prometheus', '--prometheus-port', String(metricsPort)] : [];
-  const env = kind === 'turnpike+dgram' ? { TURNPIKE_UDP_IO: 'dgram' } : {};
+  const env = VARIANT_ENV[kind] ?? {};
   const h = await startTurnpike(['-n', ...flags, ...metricsFlags], HOST, port, env, kind === 'baseline' ? BASELINE_CLI : undefined);
   // The first worker answers STUN before the others listen; load started then went 93-97 %
   // to one worker for the whole run (48 / 352 allocations by hand), so wait for all of them.
@@ -297,9 +303,10 @@ function printComparisons(rows: Row[]): void {
   const threadCounts = [...new Set(SERVERS.map((s) => s.threads))].sort((a, b) => a - b);
   for (const transport of TRANSPORTS) {
     for (const n of threadCounts) {
-      if (find('turnpike+dgram', n, transport) && find('coturn', n, transport)) {
-        console.log(`CPU per relayed packet over ${transport}, relay-threads ${n}, Turnpike with dgram/coturn: `
-          + `${ratio(find('turnpike+dgram', n, transport), find('coturn', n, transport))}`);
+      for (const variant of ['turnpike+dgram', 'turnpike+node-crypto'] as const) {
+        if (!find(variant, n, transport) || !find('coturn', n, transport)) continue;
+        console.log(`CPU per relayed packet over ${transport}, relay-threads ${n}, Turnpike with ${variant.slice('turnpike+'.length)}/coturn: `
+          + `${ratio(find(variant, n, transport), find('coturn', n, transport))}`);
       }
       if (!find('turnpike', n, transport) || !find('coturn', n, transport)) continue;
       console.log(`CPU per relayed packet over ${transport}, relay-threads ${n}, Turnpike/coturn: `

@@ -1,7 +1,9 @@
-// Builds native/udp-io.c into native/build/udp-io.node at `npm ci`, offline: gcc against the
-// headers of the Node that runs the install (the `node` devDependency's, as the bench does).
-// It never fails the install: where it cannot build (no compiler, not Linux), it writes why to
-// native/build/unavailable.txt, and the server says so once at start and uses dgram.
+// Builds the addons at `npm ci`, offline: gcc against the headers of the Node that runs the
+// install (the `node` devDependency's, as the bench does). native/udp-io.c becomes
+// native/build/udp-io.node (batched UDP I/O), native/dtls-aead.c native/build/dtls-aead.node
+// (AES-GCM for DTLS records, with the OpenSSL the Node binary carries).
+// It never fails the install: where one cannot build (no compiler, not Linux), it writes why to
+// native/build/NAME.unavailable.txt, and the server says so once at start and uses its JS path.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,8 +11,14 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const out = path.join(here, 'build');
-const addon = path.join(out, 'udp-io.node');
-const why = path.join(out, 'unavailable.txt');
+
+const ADDONS = [
+  // recvmmsg and sendmmsg are Linux system calls.
+  { name: 'udp-io', fallback: 'dgram' },
+  // OpenSSL's symbols come from the node binary itself; -z now binds them all at load, so a
+  // Node without them fails the load (and falls back) rather than a record later.
+  { name: 'dtls-aead', fallback: 'node:crypto', linkFlags: ['-Wl,-z,now'] },
+];
 
 function nodeHeaders() {
   const candidates = [
@@ -20,15 +28,14 @@ function nodeHeaders() {
   return candidates.find((dir) => fs.existsSync(path.join(dir, 'node_api.h')));
 }
 
-function build() {
-  // recvmmsg and sendmmsg are Linux system calls.
-  if (process.platform !== 'linux') return `recvmmsg/sendmmsg are Linux-only (this is ${process.platform})`;
+function build({ name, linkFlags = [] }, addon) {
+  if (process.platform !== 'linux') return `built on Linux only (this is ${process.platform})`;
   const headers = nodeHeaders();
   if (!headers) return `no node_api.h next to ${process.execPath}`;
   const compiler = process.env.CC || 'gcc';
   try {
-    execFileSync(compiler, ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', '-DNODE_GYP_MODULE_NAME=udp_io', `-I${headers}`,
-      '-o', addon, path.join(here, 'udp-io.c')], { stdio: 'pipe' });
+    execFileSync(compiler, ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', ...linkFlags, `-DNODE_GYP_MODULE_NAME=${name.replaceAll('-', '_')}`,
+      `-I${headers}`, '-o', addon, path.join(here, `${name}.c`)], { stdio: 'pipe' });
     return undefined;
   } catch (error) {
     const stderr = String(error.stderr ?? '').trim();
@@ -37,10 +44,14 @@ function build() {
 }
 
 fs.mkdirSync(out, { recursive: true });
-fs.rmSync(why, { force: true });
-const reason = build();
-if (reason) {
-  fs.rmSync(addon, { force: true });
-  fs.writeFileSync(why, `${reason}\n`);
-  console.warn(`turnpike: native UDP I/O not built (${reason}); the server will use dgram`);
+for (const spec of ADDONS) {
+  const addon = path.join(out, `${spec.name}.node`);
+  const why = path.join(out, `${spec.name}.unavailable.txt`);
+  fs.rmSync(why, { force: true });
+  const reason = build(spec, addon);
+  if (reason) {
+    fs.rmSync(addon, { force: true });
+    fs.writeFileSync(why, `${reason}\n`);
+    console.warn(`turnpike: native/${spec.name}.c not built (${reason}); the server will use ${spec.fallback}`);
+  }
 }

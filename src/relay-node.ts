@@ -32,6 +32,7 @@ import { NonceIssuer } from './turn/nonce.js';
 import { MobilityTickets } from './turn/mobility-ticket.js';
 import { ReplyBudget } from './turn/reply-budget.js';
 import { nativeUdp } from './net/native-udp/addon.js';
+import { logDtlsRecordCrypto } from './net/dtls/from-options.js';
 
 /**
  * Room for peer datagrams while the event loop is busy (TLS crypto, a burst of requests):
@@ -215,6 +216,7 @@ export class RelayNode {
     logger.info(this.peerPolicy.describe());
     logRfc5780(options, this.own.listeningIps, logger);
     logUdpIo(logger);
+    logDtlsRecordCrypto(options, logger);
     if (this.engine.config.authMode === 'stun-only') {
       logger.warn(
         options.stunOnly

@@ -74,9 +74,9 @@ export interface SecureTurnpike {
 
 /**
  * Turnpike on 127.0.0.1 with a certificate, user alice:secret and loopback peers allowed,
- * on free ports for both listening-port and tls-listening-port.
+ * on free ports for both listening-port and tls-listening-port; `env` is added to ours.
  */
-export async function startSecureTurnpike(certificate: { cert: string; key: string }, realm: string, extra: string[] = []): Promise<SecureTurnpike> {
+export async function startSecureTurnpike(certificate: { cert: string; key: string }, realm: string, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<SecureTurnpike> {
   const host = '127.0.0.1';
   const port = await freeUdpTcpPort(host);
   const tlsPort = await freeUdpTcpPort(host);
@@ -86,6 +86,6 @@ export async function startSecureTurnpike(certificate: { cert: string; key: stri
     '--relay-ip', host, '--min-port', String(minPort), '--max-port', String(minPort + 99),
     '--lt-cred-mech', '--user', 'alice:secret', '--realm', realm, '--allow-loopback-peers',
     '--cert', certificate.cert, '--pkey', certificate.key, ...extra,
-  ], host, port);
+  ], host, port, env);
   return { server, tlsPort };
 }

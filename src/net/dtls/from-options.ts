@@ -7,6 +7,7 @@ import type { ServerOptions } from '../../config/server-options.js';
 import type { TurnEngine } from '../../turn/engine.js';
 import type { Logger } from '../../log/logger-interface.js';
 import { hasCertificate, secureOptions } from '../tls-context.js';
+import { nativeRecordGcm } from './gcm.js';
 import { DEFAULT_DTLS_LIMITS, DtlsService } from './service.js';
 
 export function startDtls(options: ServerOptions, engine: TurnEngine, logger: Logger, cookieSecret?: Buffer): DtlsService | undefined {
@@ -22,4 +23,12 @@ export function startDtls(options: ServerOptions, engine: TurnEngine, logger: Lo
     maxAllocateTimeoutMs: options.maxAllocateTimeout * 1000,
     idleTimeoutMs: options.maxAllocateLifetime * 1000,
   }, Date.now, cookieSecret);
+}
+
+/** Which AES-GCM DTLS records use (gcm.ts), said once at start when DTLS is served. */
+export function logDtlsRecordCrypto(options: ServerOptions, logger: Logger): void {
+  if (options.noDtls || !hasCertificate(options.tls)) return;
+  const native = nativeRecordGcm();
+  if ('gcm' in native) logger.info('DTLS records: native AES-GCM (OpenSSL EVP, one context per key)');
+  else logger.warn(`native DTLS AES-GCM unavailable: ${native.unavailable}; using node:crypto`);
 }

@@ -2,12 +2,11 @@
  * AES-GCM record protection for epoch 1 (RFC 5288, RFC 6347 §4.1.2.1). The explicit nonce is
  * the record's own epoch and sequence number, so it never repeats under one key.
  */
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
+import { GCM_TAG as TAG, recordGcm, type Gcm, type GcmOpener, type GcmSealer } from './gcm.js';
 import { RECORD_HEADER, writeRecordHeader, type DtlsRecord } from './record.js';
 import type { CipherSuite, KeyBlock } from './suites.js';
 
 const EXPLICIT_NONCE = 8;
-const TAG = 16;
 /** Encryption adds this much to a record's plaintext. */
 export const SEAL_OVERHEAD = RECORD_HEADER + EXPLICIT_NONCE + TAG;
 
@@ -15,22 +14,15 @@ export class RecordProtection {
   private readonly writeNonce = Buffer.alloc(12);
   private readonly readNonce = Buffer.alloc(12);
   private readonly aad = Buffer.alloc(13);
-  /**
-   * Node needs a new cipher for every nonce; handed a KeyObject it skips checking and
-   * importing a raw key each time, which cost more than the AES-GCM itself.
-   */
-  private readonly writeKey: KeyObject;
-  private readonly readKey: KeyObject;
+  private readonly sealer: GcmSealer;
+  private readonly opener: GcmOpener;
 
   /** The server's side: it writes with the server keys and reads with the client's. */
-  constructor(
-    private readonly suite: CipherSuite,
-    keys: KeyBlock,
-  ) {
+  constructor(suite: CipherSuite, keys: KeyBlock, gcm: Gcm = recordGcm()) {
     keys.serverIv.copy(this.writeNonce, 0);
     keys.clientIv.copy(this.readNonce, 0);
-    this.writeKey = createSecretKey(keys.serverKey);
-    this.readKey = createSecretKey(keys.clientKey);
+    this.sealer = gcm.sealer(suite.cipher, keys.serverKey);
+    this.opener = gcm.opener(suite.cipher, keys.clientKey);
   }
 
   /** One record holding `parts` concatenated, encrypted. */
@@ -46,16 +38,11 @@ export class RecordProtection {
     this.aad[8] = type;
     out.copy(this.aad, 9, 1, 3);
     this.aad.writeUInt16BE(length, 11);
-    const cipher = createCipheriv(this.suite.cipher, this.writeKey, this.writeNonce);
-    cipher.setAAD(this.aad);
-    // The parts go in as one plaintext: one update (a native call and a Buffer) per record,
-    // not per part. GCM's final() yields no bytes, only the tag.
+    // The parts go in as one plaintext, encrypted where they lie.
     const start = RECORD_HEADER + EXPLICIT_NONCE;
     let at = start;
     for (const part of parts) at += part.copy(out, at);
-    cipher.update(out.subarray(start, at)).copy(out, start);
-    cipher.final();
-    cipher.getAuthTag().copy(out, at);
+    this.sealer.seal(this.writeNonce, this.aad, out, start, length);
     return out;
   }
 
@@ -69,15 +56,6 @@ export class RecordProtection {
     this.aad[8] = record.type;
     record.header.copy(this.aad, 9, 1, 3);
     this.aad.writeUInt16BE(length, 11);
-    try {
-      const decipher = createDecipheriv(this.suite.cipher, this.readKey, this.readNonce);
-      decipher.setAAD(this.aad);
-      decipher.setAuthTag(fragment.subarray(EXPLICIT_NONCE + length));
-      const plain = decipher.update(fragment.subarray(EXPLICIT_NONCE, EXPLICIT_NONCE + length));
-      decipher.final();
-      return plain;
-    } catch {
-      return undefined;
-    }
+    return this.opener.open(this.readNonce, this.aad, fragment, EXPLICIT_NONCE, length);
   }
 }

@@ -15,7 +15,8 @@
 // timed; a server that has served a few hundred is what a server in service is, where one
 // that has served none runs its JavaScript unoptimised: bench/allocate-steps.ts shows both),
 // SETUP_BASELINE_CLI (other builds of Turnpike timed in the same run: see bench/allocate-steps.ts),
-// SETUP_RELAY_THREADS (relay-threads of every server, coturn's too).
+// SETUP_RELAY_THREADS (relay-threads of every server, coturn's too), SETUP_CAPTURE=1 (each
+// server's time per request kind, from a tcpdump capture of its port: bench/stun-capture.ts).
 import type { Page } from 'playwright-core';
 import { launchChromium, type HeadlessChromium } from '../test/support/browser.js';
 import { servePage, type PageServer } from '../test/support/page-server.js';
@@ -27,12 +28,15 @@ import { envInt } from './env.js';
 import { runMain } from './run-main.js';
 import { SETUP_HOST, SETUP_REALM, SETUP_USER, otherBuilds, startReferenceServer, startTurnpikeServer } from './setup-servers.js';
 import { stepTimes, timedSetup } from './setup-requests.js';
+import { StunCapture, printServerTimes } from './stun-capture.js';
 
 const HOST = SETUP_HOST;
 const REALM = SETUP_REALM;
 const USER = SETUP_USER;
 const RUNS = envInt('SETUP_RUNS', 5);
 const WARMUP = envInt('SETUP_WARMUP', 0, 0);
+/** SETUP_CAPTURE=1: also the servers' time per request, from a capture of their ports (bench/stun-capture.ts). */
+const CAPTURE = process.env.SETUP_CAPTURE === '1';
 const CLIENTS = (process.env.SETUP_CLIENTS ?? 'chromium,libdatachannel').split(',').map((s) => s.trim());
 /** A bound on a stuck call, not an expectation of speed. */
 const CALL_TIMEOUT_MS = 20_000;
@@ -146,6 +150,7 @@ async function main(): Promise<number> {
     console.log(`call setup over UDP, Turnpike and coturn 4.6.1, realm ${REALM}, ${RUNS} calls per client and server, after ${WARMUP} warm-up clients each`);
     for (const [name, client] of clients) {
       const times = new Map<string, CallTimes[]>();
+      const capture = CAPTURE ? await StunCapture.start(servers.map((s) => s.port)) : undefined;
       for (let run = 0; run < RUNS; run++) {
         // Each server in turn goes first, so that none always meets a warmer client.
         const order = servers.map((_, i) => servers[(i + run) % servers.length]!);
@@ -159,7 +164,12 @@ async function main(): Promise<number> {
           }
         }
       }
+      const exchanges = await capture?.stop();
       printSetup(name, servers.map((s) => s.name), times);
+      if (exchanges) {
+        console.log(`  each server's time per request, ms from the request to its answer on the wire (tcpdump):`);
+        printServerTimes(exchanges, servers);
+      }
       for (const s of servers) if (s.withheld) console.log(`  ${s.name}: ${await s.withheld()} unsigned answers withheld by the reply budget so far`);
     }
 

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startProcess, type ProcessHandle } from '../test/support/processes.js';
+import { quantile } from './quantiles.js';
 
 /** One request and the first answer to it, in capture-clock milliseconds. */
 export interface Exchange {
@@ -130,8 +131,6 @@ export function pairExchanges(datagrams: readonly Datagram[], ports: readonly nu
   }
   return out;
 }
-
-const quantile = (ascending: readonly number[], q: number): number => ascending[Math.min(ascending.length - 1, Math.floor(q * ascending.length))]!;
 
 /** Per kind and server: count, median, p90 and max of the server's time, in ms; each server's column. */
 export function printServerTimes(exchanges: readonly Exchange[], servers: readonly { name: string; port: number }[]): void {

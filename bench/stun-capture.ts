@@ -132,16 +132,18 @@ export function pairExchanges(datagrams: readonly Datagram[], ports: readonly nu
   return out;
 }
 
-/** Per kind and server: count, median, p90 and max of the server's time, in ms; each server's column. */
+/** Per kind and server: count, median, p90 and max of the server's time, and the first one's, in ms. */
 export function printServerTimes(exchanges: readonly Exchange[], servers: readonly { name: string; port: number }[]): void {
   const kinds = [...new Set(exchanges.map((e) => e.kind))].sort();
+  const WIDTH = 36;
   const cell = (port: number, kind: string): string => {
-    const xs = exchanges.filter((e) => e.serverPort === port && e.kind === kind && !e.resent).map((e) => e.answerAt - e.requestAt).sort((a, b) => a - b);
-    if (!xs.length) return 'n/a'.padEnd(30);
-    return `${xs.length} × ${quantile(xs, 0.5).toFixed(2)} / ${quantile(xs, 0.9).toFixed(2)} / ${xs.at(-1)!.toFixed(2)}`.padEnd(30);
+    const times = exchanges.filter((e) => e.serverPort === port && e.kind === kind && !e.resent).map((e) => e.answerAt - e.requestAt);
+    const xs = [...times].sort((a, b) => a - b);
+    if (!xs.length) return 'n/a'.padEnd(WIDTH);
+    return `${xs.length} × ${quantile(xs, 0.5).toFixed(2)} / ${quantile(xs, 0.9).toFixed(2)} / ${xs.at(-1)!.toFixed(2)} (${times[0]!.toFixed(2)})`.padEnd(WIDTH);
   };
-  console.log(`  ${'request'.padEnd(20)} ${servers.map((s) => s.name.padEnd(30)).join(' ')}`);
+  console.log(`  ${'request'.padEnd(20)} ${servers.map((s) => s.name.padEnd(WIDTH)).join(' ')}`);
   for (const kind of kinds) console.log(`  ${kind.padEnd(20)} ${servers.map((s) => cell(s.port, kind)).join(' ')}`);
   const resent = servers.map((s) => `${s.name} ${exchanges.filter((e) => e.serverPort === s.port && e.resent).length}`).join(', ');
-  console.log(`  (n × p50 / p90 / max; requests sent again before their answer, left out: ${resent})`);
+  console.log(`  (n × p50 / p90 / max (the first); requests sent again before their answer, left out: ${resent})`);
 }

@@ -2,20 +2,22 @@
 // Run: npm run bench:setup  (builds Turnpike's dist first)
 //
 // For each client (headless Chromium, libdatachannel through node-datachannel) and server,
-// SETUP_RUNS times (default 5), a relay-only data channel between two peer connections in
+// SETUP_RUNS times (default 15), a relay-only data channel between two peer connections in
 // this process (or page) is opened through a tap that gives each call a loopback address
 // the server has never seen (bench/fresh-source-tap.ts): each call is a first call.
 // Printed: from the first Allocate the tap passes to the first Allocate success it passes
 // back (the server's part), to the first relay candidate, to both peers' relay candidates,
 // and to the data channel open, as median and range, and the Turnpike/coturn ratio of the
-// medians. Then what a spoofed source gets back (bench/spoofed-allocates.ts): a burst of
+// medians; then the median and spread of each run's own ratio (the servers take turns within a
+// run, so that one leaves out how loaded the box was over the run). Then what a spoofed source gets back (bench/spoofed-allocates.ts): a burst of
 // 200 minimal Allocates, and a long run of 10,000.
 // Env: SETUP_RUNS, SETUP_CLIENTS (comma list of chromium, libdatachannel), SETUP_WARMUP (default
 // 0: clients that set up a call on each server, from addresses of their own, before any is
 // timed; a server that has served a few hundred is what a server in service is, where one
 // that has served none runs its JavaScript unoptimised: bench/allocate-steps.ts shows both),
 // SETUP_BASELINE_CLI (other builds of Turnpike timed in the same run: see bench/allocate-steps.ts),
-// SETUP_RELAY_THREADS (relay-threads of every server, coturn's too).
+// SETUP_RELAY_THREADS (relay-threads of every server, coturn's too), SETUP_CAPTURE=1 (each
+// server's time per request kind, from a tcpdump capture of its port: bench/stun-capture.ts).
 import type { Page } from 'playwright-core';
 import { launchChromium, type HeadlessChromium } from '../test/support/browser.js';
 import { servePage, type PageServer } from '../test/support/page-server.js';
@@ -27,12 +29,16 @@ import { envInt } from './env.js';
 import { runMain } from './run-main.js';
 import { SETUP_HOST, SETUP_REALM, SETUP_USER, otherBuilds, startReferenceServer, startTurnpikeServer } from './setup-servers.js';
 import { stepTimes, timedSetup } from './setup-requests.js';
+import { StunCapture, printServerTimes } from './stun-capture.js';
+import { median, quantile } from './quantiles.js';
 
 const HOST = SETUP_HOST;
 const REALM = SETUP_REALM;
 const USER = SETUP_USER;
-const RUNS = envInt('SETUP_RUNS', 5);
+const RUNS = envInt('SETUP_RUNS', 15);
 const WARMUP = envInt('SETUP_WARMUP', 0, 0);
+/** SETUP_CAPTURE=1: also the servers' time per request, from a capture of their ports (bench/stun-capture.ts). */
+const CAPTURE = process.env.SETUP_CAPTURE === '1';
 const CLIENTS = (process.env.SETUP_CLIENTS ?? 'chromium,libdatachannel').split(',').map((s) => s.trim());
 /** A bound on a stuck call, not an expectation of speed. */
 const CALL_TIMEOUT_MS = 20_000;
@@ -89,18 +95,16 @@ async function timeCall(client: Client, tap: FreshSourceTap): Promise<CallTimes>
   return { allocated: allocated - start, relay: Math.min(a, b) - start, bothRelays: Math.max(a, b) - start, open: events.openedAt - start };
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((x, y) => x - y);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
+/** The call times of one client through each server, by run (undefined: that call failed). */
+type RunTimes = Map<string, (CallTimes | undefined)[]>;
 
-function printSetup(client: string, names: readonly string[], times: Map<string, CallTimes[]>): void {
+function printSetup(client: string, names: readonly string[], times: RunTimes): void {
   const metrics: [keyof CallTimes, string][] = [['allocated', 'Allocate success (tap)'], ['relay', 'first relay candidate'], ['bothRelays', 'both relay candidates'], ['open', 'data channel open']];
-  console.log(`\n${client}, ms from the first Allocate (${RUNS} calls each; median [min-max]):`);
+  console.log(`\n${client}, ms from the first Allocate (${RUNS} calls each; median [min-max]; x: ratio of the medians to coturn's):`);
+  const of = (server: string, key: keyof CallTimes) => (times.get(server) ?? []).map((t) => t?.[key]);
   for (const [key, label] of metrics) {
     const cell = (server: string) => {
-      const xs = (times.get(server) ?? []).map((t) => t[key]);
+      const xs = of(server, key).filter((x) => x !== undefined);
       return xs.length ? { text: `${median(xs).toFixed(1)} [${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)}]`, median: median(xs) } : undefined;
     };
     const ct = cell('coturn');
@@ -108,6 +112,18 @@ function printSetup(client: string, names: readonly string[], times: Map<string,
       const c = cell(name);
       const ratio = name === 'coturn' ? '' : ` (${c && ct ? (c.median / ct.median).toFixed(2) : 'n/a'}x)`;
       return `${name} ${c?.text ?? 'n/a'}${ratio}`.padEnd(name === 'coturn' ? 32 : 40);
+    });
+    console.log(`  ${label.padEnd(22)} ${cells.join(' ')}`);
+  }
+  // The servers take turns within a run, so a ratio within one run leaves out how loaded the box was then.
+  console.log(`  each run's ratio to coturn's call in the same run, median [p25-p75] (min-max):`);
+  for (const [key, label] of metrics) {
+    const cells = names.filter((name) => name !== 'coturn').map((name) => {
+      const coturn = of('coturn', key);
+      const ratios = of(name, key).flatMap((x, run) => (x !== undefined && coturn[run] !== undefined ? [x / coturn[run]!] : [])).sort((a, b) => a - b);
+      if (!ratios.length) return `${name} n/a`.padEnd(40);
+      const text = `${median(ratios).toFixed(2)}x [${quantile(ratios, 0.25).toFixed(2)}-${quantile(ratios, 0.75).toFixed(2)}] (${ratios[0]!.toFixed(2)}-${ratios.at(-1)!.toFixed(2)})`;
+      return `${name} ${text}`.padEnd(40);
     });
     console.log(`  ${label.padEnd(22)} ${cells.join(' ')}`);
   }
@@ -121,7 +137,7 @@ function printReflection(server: string, what: string, r: Reflection): void {
 
 async function main(): Promise<number> {
   // A relay port for each warm-up client too: coturn does not hand a freed one out again at once.
-  const relayPorts = 100 + WARMUP;
+  const relayPorts = 100 + 8 * RUNS + WARMUP;
   const servers = [await startTurnpikeServer([], relayPorts), await startReferenceServer(relayPorts)];
   for (const build of otherBuilds(process.env.SETUP_BASELINE_CLI)) servers.push(await startTurnpikeServer([], relayPorts, build));
   const fresh = freshLoopbackAddresses();
@@ -145,21 +161,26 @@ async function main(): Promise<number> {
     }
     console.log(`call setup over UDP, Turnpike and coturn 4.6.1, realm ${REALM}, ${RUNS} calls per client and server, after ${WARMUP} warm-up clients each`);
     for (const [name, client] of clients) {
-      const times = new Map<string, CallTimes[]>();
+      const times: RunTimes = new Map(servers.map((s) => [s.name, []]));
+      const capture = CAPTURE ? await StunCapture.start(servers.map((s) => s.port)) : undefined;
       for (let run = 0; run < RUNS; run++) {
         // Each server in turn goes first, so that none always meets a warmer client.
         const order = servers.map((_, i) => servers[(i + run) % servers.length]!);
         for (const s of order) {
           try {
-            const t = await timeCall(client, taps.get(s.name)!);
-            times.set(s.name, [...(times.get(s.name) ?? []), t]);
+            times.get(s.name)![run] = await timeCall(client, taps.get(s.name)!);
           } catch (err) {
             failures++;
             console.log(`${name} through ${s.name}: ${err instanceof Error ? err.message : String(err)}`);
           }
         }
       }
+      const exchanges = await capture?.stop();
       printSetup(name, servers.map((s) => s.name), times);
+      if (exchanges) {
+        console.log(`  each server's time per request, ms from the request to its answer on the wire (tcpdump):`);
+        printServerTimes(exchanges, servers);
+      }
       for (const s of servers) if (s.withheld) console.log(`  ${s.name}: ${await s.withheld()} unsigned answers withheld by the reply budget so far`);
     }
 

@@ -1,5 +1,8 @@
 // The two servers the call-setup benchmarks compare, started with the same flags: Turnpike
 // (the built CLI, with its metrics endpoint) and coturn 4.6.1, both on UDP with one long-term user.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startCoturn } from '../test/support/coturn-tools.js';
 import { freePortRange, freeTcpPort, freeUdpTcpPort } from '../test/support/ports.js';
 import { startTurnpike } from '../test/support/turnpike-process.js';
@@ -52,7 +55,11 @@ const RELAY_PORTS = 100;
 export async function startTurnpikeServer(extra: readonly string[] = [], relayPorts = RELAY_PORTS, build?: { name: string; cli: string }): Promise<SetupServer> {
   const port = await freeUdpTcpPort(SETUP_HOST);
   const metricsPort = await freeTcpPort(SETUP_HOST);
-  const args = ['-n', ...(await serverFlags(port, relayPorts)), '--prometheus', '--prometheus-port', String(metricsPort), ...extra];
+  // Its log to a file, as coturn's (startCoturn): on stdout, each line would wake this process,
+  // which runs the tap and the clients that time the calls, for Turnpike's calls only.
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-bench-'));
+  const log = ['--log-file', path.join(logDir, 'turn.log'), '--simple-log', '--no-stdout-log'];
+  const args = ['-n', ...(await serverFlags(port, relayPorts)), ...log, '--prometheus', '--prometheus-port', String(metricsPort), ...extra];
   const h = await startTurnpike(args, SETUP_HOST, port, {}, build?.cli);
   const metricsUrl = `http://${SETUP_HOST}:${metricsPort}/metrics`;
   const scrape = async (): Promise<string> => (await fetch(metricsUrl)).text();
@@ -63,7 +70,12 @@ export async function startTurnpikeServer(extra: readonly string[] = [], relayPo
     const text = await scrape();
     return metric(text, 'turnpike_error_responses_total{code="401"}') + metric(text, WITHHELD);
   };
-  return { name: build?.name ?? 'turnpike', port, pid: h.pid, handled, withheld, stop: () => h.stop() };
+  const stop = async (): Promise<unknown> => {
+    await h.stop();
+    fs.rmSync(logDir, { recursive: true, force: true });
+    return undefined;
+  };
+  return { name: build?.name ?? 'turnpike', port, pid: h.pid, handled, withheld, stop };
 }
 
 export async function startReferenceServer(relayPorts = RELAY_PORTS): Promise<SetupServer> {

@@ -15,6 +15,7 @@ import { channelDataHeader, stableBytes } from '../stun/channel-data.js';
 import { bindFirstUdpOfGroup, bindUdpSocket, type GroupRole } from './reuse-port.js';
 import { createUdpSocket } from './udp-socket.js';
 import { openSessionSocket, type SessionSocket } from './udp-session-socket.js';
+import { DatagramOrder } from './datagram-order.js';
 
 /** Where SO_REUSEPORT lets a connected socket take one client's datagrams from the listener. */
 const PER_SESSION_SOCKETS = process.platform === 'linux';
@@ -28,6 +29,8 @@ class UdpSession implements ClientSession {
   private ownSocket: SessionSocket | undefined;
   /** Forwarded by another relay worker: not pinned to this one until its own socket is. */
   pinOnAllocation = false;
+  /** Requests being answered (an await inside), and datagrams put off behind them (datagram-order.ts). */
+  readonly order = new DatagramOrder();
 
   constructor(
     private readonly listener: UdpListener,
@@ -217,6 +220,15 @@ export class UdpListener {
 
   /** ChannelData from a session's own socket with native I/O: `length` bytes of `data` from `offset`. */
   private onChannelData(session: UdpSession, data: Buffer, offset: number, length: number): void {
+    if (session.order.mustWait()) {
+      // Out of the receive area, which the next turn reuses.
+      const copy = Buffer.from(data.subarray(offset, offset + length));
+      return session.order.later(() => this.relayChannelData(session, copy, 0, length));
+    }
+    this.relayChannelData(session, data, offset, length);
+  }
+
+  private relayChannelData(session: UdpSession, data: Buffer, offset: number, length: number): void {
     try {
       this.engine.handleChannelData(session, data, offset, length);
     } catch (error) {
@@ -231,11 +243,24 @@ export class UdpListener {
       const first = data[0]!;
       if (this.onDtls && first >= 20 && first <= 63) return this.onDtls(data, rinfo);
       const session = this.sessions.get(rinfo.address)?.get(rinfo.port) ?? new UdpSession(this, rinfo);
-      this.engine.handlePacket(session, data);
+      if (session.order.mustWait()) return session.order.later(() => this.handle(session, data, rinfo));
+      this.handle(session, data, rinfo);
     } catch (error) {
-      // The engine answers or drops bad input itself; reaching here is a bug, never a crash.
-      this.engine.malformed(data.length);
-      this.logger.error(`UDP ${rinfo.address}:${rinfo.port}: datagram dropped: ${error instanceof Error ? error.stack : String(error)}`);
+      this.dropped(data, rinfo, error);
     }
   };
+
+  private handle(session: UdpSession, data: Buffer, rinfo: RemoteInfo): void {
+    try {
+      session.order.track(this.engine.handlePacket(session, data));
+    } catch (error) {
+      this.dropped(data, rinfo, error);
+    }
+  }
+
+  /** The engine answers or drops bad input itself; reaching here is a bug, never a crash. */
+  private dropped(data: Buffer, rinfo: RemoteInfo, error: unknown): void {
+    this.engine.malformed(data.length);
+    this.logger.error(`UDP ${rinfo.address}:${rinfo.port}: datagram dropped: ${error instanceof Error ? error.stack : String(error)}`);
+  }
 }

@@ -19,6 +19,8 @@ export interface WorkerStart {
   readonly secrets: RelaySecrets;
   /** The reply budget's ledger of advances, one for the server (turn/advance-ledger.ts). */
   readonly advanceMemory: SharedArrayBuffer;
+  /** Where the allocation ledger counts the grants workers made and main has not recorded yet (turn/ledger-port.ts). */
+  readonly ledgerMemory: SharedArrayBuffer;
   /** The alternate-server list's turn (one Uint32), so newcomers are sent round the list by the server. */
   readonly alternateTurns: SharedArrayBuffer;
   /** The ports the first worker bound, in binding order; absent for the first worker. */

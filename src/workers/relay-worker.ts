@@ -87,8 +87,8 @@ async function run(): Promise<void> {
     node = await RelayNode.create({
       options,
       secrets: reviveSecrets(start.secrets),
-      // Quotas and bps-capacity are decided once for the server, by the main thread.
-      ledger: new LedgerClient(port),
+      // Quotas and bps-capacity are decided once for the server, by the main thread (unlimited Allocates wait for none).
+      ledger: new LedgerClient(port, { memory: start.ledgerMemory, slot: start.index }),
       logger,
       otherWorkers: {
         index: start.index,

@@ -77,7 +77,7 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   let current = options;
   const startOne = (index: number, ports: readonly number[] | undefined): WorkerHandle => {
     const peers = serving ? channelsFor(index) : firstChannels[index]!;
-    const start = { index, count, options: reloadedOptions(options, current), secrets, advanceMemory, alternateTurns, ports, peers, lastKnown: lastKnown.changes() };
+    const start = { index, count, options: reloadedOptions(options, current), secrets, advanceMemory, ledgerMemory: ledger.memory, alternateTurns, ports, peers, lastKnown: lastKnown.changes() };
     const worker = new WorkerHandle(index, start, outageLines.loggerFor(index));
     ledger.attach(index, worker.thread);
     // A dead worker holds no allocation: what it reserved goes back.

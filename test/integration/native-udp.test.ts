@@ -3,7 +3,7 @@
 // at those sockets moves only the drop counters, and TURNPIKE_UDP_IO=dgram turns it off.
 import { afterEach, describe, expect, it } from 'vitest';
 import { nativeUdp, nativeUdpIo } from '../../src/net/native-udp/addon.js';
-import { channelDataHeader, type TransportAddress } from '../../src/stun/index.js';
+import { StunClass, channelDataHeader, type TransportAddress } from '../../src/stun/index.js';
 import type { TurnServer } from '../../src/server.js';
 import { silentLogger, type Logger } from '../../src/log/logger-interface.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
@@ -74,6 +74,22 @@ describe.runIf(process.platform === 'linux')('native UDP I/O', () => {
     expect(after.batches - before.batches).toBeLessThan(2 * count);
     expect(server.engine.counters.relayedToPeerPackets).toBe(count);
     expect(server.engine.counters.relayedToClientPackets).toBe(count);
+  });
+
+  it('binds a channel before the ChannelData sent right behind its ChannelBind, in the same batch, as one datagram at a time would', async () => {
+    const server = await startInProcessServer(cleanups);
+    const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
+    cleanups.push(() => client.close());
+    const peer = await openPeerUntilCleanup(cleanups);
+    await client.allocateRelay();
+    // By this answer the client's own (native) socket is open.
+    expect((await client.createPermission(peer.address)).cls).toBe(StunClass.SuccessResponse);
+    // Both sent in this turn: the server (this thread) reads them in one batch. libdatachannel sends
+    // this way; the ChannelData was dropped as unbound (a DTLS packet, retransmitted a second later).
+    const bound = client.channelBind(CHANNEL, peer.address);
+    client.sendChannelData(CHANNEL, Buffer.from('right behind'));
+    expect((await bound).cls).toBe(StunClass.SuccessResponse);
+    expect((await peer.next(2000)).data.toString()).toBe('right behind');
   });
 
   it('drops malformed, truncated and oversized datagrams at its sockets, logs no error, and relays on', async () => {

@@ -14,7 +14,7 @@ import { recordingLogger } from '../support/recording-logger.js';
 import { PACKETS, echoedThroughUdp, relayThreadHelpers, relayWorkerThreads } from '../support/relay-threads.js';
 
 const cleanups = cleanupAfterEach();
-const { startThreaded, echoPeer, clientOn, dtlsClientsAllocated } = relayThreadHelpers(cleanups);
+const { startThreaded, startThreadedWithOptions, echoPeer, clientOn, allocatedOn, dtlsClientsAllocated } = relayThreadHelpers(cleanups);
 
 /** An Allocate signed by `client` with the nonce `nonce`, sent once (no challenge answered). */
 function allocateWithNonce(client: UdpTestClient, nonce: string) {
@@ -291,6 +291,20 @@ describe('relayThreads 2', () => {
     expect(codes.filter((c) => c === 486)).toHaveLength(2);
     const counts = await server.workerAllocationCounts();
     expect(counts[0]! + counts[1]!).toBe(2);
+  });
+
+  it('counts the allocations both workers granted under no quota against a total-quota a reload sets', async () => {
+    // With no limit in force a worker grants an Allocate itself and only tells main (turn/ledger-port.ts).
+    const { server, options } = await startThreadedWithOptions();
+    const probes = [await clientOn(server, 0), await clientOn(server, 1)];
+    await allocatedOn(server, 0);
+    await allocatedOn(server, 1);
+    server.reconfigure({ ...options, totalQuota: 2 });
+    for (const probe of probes) {
+      expect(readErrorCode(await allocateWithNonce(probe, probe.nonce!), AttributeType.ErrorCode)?.code).toBe(486);
+    }
+    server.reconfigure({ ...options, totalQuota: 3 });
+    expect((await allocateWithNonce(probes[0]!, probes[0]!.nonce!)).cls).toBe(StunClass.SuccessResponse);
   });
 
   it('gives back the quota of an allocation that ends, to a client of the other worker', async () => {

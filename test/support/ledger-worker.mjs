@@ -4,7 +4,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { LedgerClient } from '../../dist/turn/ledger-port.js';
 
-const client = new LedgerClient(workerData.port);
+// With `unrecorded` (the server's memory and this worker's slot), unlimited reservations are granted here.
+const client = new LedgerClient(workerData.port, workerData.unrecorded);
 let leases = [];
 
 parentPort.on('message', async (command) => {

@@ -45,13 +45,16 @@ export async function echoedThroughUdp(client: UdpTestClient, peer: TransportAdd
 
 export function relayThreadHelpers(cleanups: Cleanups) {
   async function startThreaded(overrides: Partial<ServerOptions> = {}, logger?: Logger): Promise<TurnServer> {
+    return (await startThreadedWithOptions(overrides, logger)).server;
+  }
+
+  /** startThreaded, and the options it was started with (to reconfigure it with changes). */
+  async function startThreadedWithOptions(overrides: Partial<ServerOptions> = {}, logger?: Logger): Promise<{ server: TurnServer; options: ServerOptions }> {
     const first = await freePortRange('127.0.0.1', RELAY_PORTS);
-    const server = await createTurnServer(
-      await testServerOptions({ relayThreads: 2, noTcpRelay: true, minPort: first, maxPort: first + RELAY_PORTS - 1, ...overrides }),
-      logger,
-    );
+    const options = await testServerOptions({ relayThreads: 2, noTcpRelay: true, minPort: first, maxPort: first + RELAY_PORTS - 1, ...overrides });
+    const server = await createTurnServer(options, logger);
     cleanups.push(() => server.close());
-    return server;
+    return { server, options };
   }
 
   /** A peer that sends every datagram back to where it came from (the relay). */
@@ -125,5 +128,5 @@ export function relayThreadHelpers(cleanups: Cleanups) {
     return { server, clients, answers };
   }
 
-  return { startThreaded, echoPeer, clientOn, allocatedOn, allocationsOnBothWorkers, dtlsClientsAllocated };
+  return { startThreaded, startThreadedWithOptions, echoPeer, clientOn, allocatedOn, allocationsOnBothWorkers, dtlsClientsAllocated };
 }

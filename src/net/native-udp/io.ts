@@ -140,6 +140,14 @@ export class NativeUdpIo {
     return { received: s[0]!, sent: s[1]!, sendErrors: s[2]!, truncated: s[3]!, batches: s[4]! };
   }
 
+  /**
+   * True while a turn's datagrams are handed over: all in one call, so no microtask runs
+   * between them (with dgram, each datagram is a callback of its own, microtasks run after it).
+   */
+  get handingOverBatch(): boolean {
+    return this.inBatch;
+  }
+
   /** Called by the addon once per loop turn with its datagrams; returns how many sends it queued. */
   private readonly onBatch = (count: number): number => {
     this.inBatch = true;

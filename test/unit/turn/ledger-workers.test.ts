@@ -24,15 +24,22 @@ const request = (overrides: Partial<LeaseRequest> = {}): LeaseRequest => ({
 
 interface LedgerWorker {
   readonly thread: Worker;
+  /** Attaches its port to the server now (for a worker started with attach: false). */
+  attach(): void;
   reserve(requests: LeaseRequest[]): Promise<LedgerAnswer[]>;
   release(): Promise<void>;
 }
 
-/** A worker thread attached to `server` as `workerId`, ready to reserve. */
-async function startWorker(server: LedgerServer, workerId: number): Promise<LedgerWorker> {
+/**
+ * A worker thread attached to `server` as `workerId`, ready to reserve. `grantsItself`: it
+ * grants unlimited reservations itself, as relay workers do. `attach: false`: its messages wait
+ * in its port until attach(), as if still on their way.
+ */
+async function startWorker(server: LedgerServer, workerId: number, { grantsItself = false, attach = true } = {}): Promise<LedgerWorker> {
   const { port1, port2 } = new MessageChannel();
-  server.attach(workerId, port1);
-  const thread = new Worker(WORKER_SCRIPT, { workerData: { port: port2 }, transferList: [port2] });
+  if (attach) server.attach(workerId, port1);
+  const unrecorded = grantsItself ? { memory: server.memory, slot: workerId } : undefined;
+  const thread = new Worker(WORKER_SCRIPT, { workerData: { port: port2, unrecorded }, transferList: [port2] });
   cleanups.push(async () => {
     port1.close();
     await thread.terminate();
@@ -46,6 +53,7 @@ async function startWorker(server: LedgerServer, workerId: number): Promise<Ledg
   await next('ready');
   return {
     thread,
+    attach: () => server.attach(workerId, port1),
     reserve: async (requests) => {
       const answered = next('answers');
       thread.postMessage({ type: 'reserve', requests });
@@ -132,4 +140,48 @@ describe('allocation ledger across worker threads', () => {
     client.close();
     await expect(reserved).rejects.toThrow('allocation ledger closed');
   });
+
+  it('an unlimited reservation is granted by the worker at once, without an answer from the main thread, and counted once its message arrives', async () => {
+    const server = new LedgerServer();
+    const a = await startWorker(server, 1, { grantsItself: true, attach: false });
+    // Nobody reads the port yet: before, these waited for the server's answers for ever.
+    const answers = await a.reserve(Array(3).fill(request()));
+    expect(granted(answers)).toHaveLength(3);
+    expect(server.leases).toBe(0);
+    a.attach();
+    expect(await leasesOnceDelivered(server, 3)).toBe(3);
+    await a.release();
+    expect(await leasesOnceDelivered(server, 0)).toBe(0);
+  });
+
+  it("total-quota 2: a limited reservation waits for the grants another worker made before it, and is refused", async () => {
+    const server = new LedgerServer();
+    // A's two grants are on their way (its port not read yet) when B asks under a limit.
+    const a = await startWorker(server, 1, { grantsItself: true, attach: false });
+    const b = await startWorker(server, 2, { grantsItself: true });
+    expect(granted(await a.reserve([request(), request()]))).toHaveLength(2);
+    const limited = b.reserve([request({ user: 'bob', totalQuota: 2 })]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(server.leases).toBe(0);
+    a.attach();
+    expect(refusals(await limited)).toEqual(['total-quota']);
+    expect(server.leases).toBe(2);
+  });
+
+  it('a worker given up for dead with grants on their way holds up no limited reservation', async () => {
+    const server = new LedgerServer();
+    const a = await startWorker(server, 1, { grantsItself: true, attach: false });
+    const b = await startWorker(server, 2);
+    expect(granted(await a.reserve([request()]))).toHaveLength(1);
+    const limited = b.reserve([request({ totalQuota: 1 })]);
+    await a.thread.terminate();
+    server.releaseAllOf(1);
+    expect(granted(await limited)).toHaveLength(1);
+  });
 });
+
+/** The leases the server holds once the workers' messages have arrived (or 2 s have passed). */
+async function leasesOnceDelivered(server: LedgerServer, expected: number): Promise<number> {
+  for (let i = 0; i < 400 && server.leases !== expected; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  return server.leases;
+}

@@ -32,6 +32,7 @@ typedef struct {
   Instance *owner;        /* NULL once the environment is gone */
   int32_t id;
   int fd;
+  int family;             /* 4 or 6: a send's destination is parsed as one of these */
   int open;
 } Sock;
 
@@ -382,6 +383,7 @@ static napi_value openSocket(napi_env env, napi_callback_info info) {
   s->owner = inst;
   s->id = id;
   s->fd = fd;
+  s->family = family == 6 ? 6 : 4;
   s->open = 1;
   inst->socks[id] = s;
   uv_poll_start(&s->poll, UV_READABLE, onReadable);
@@ -442,18 +444,11 @@ static napi_value sendNow(napi_env env, napi_callback_info info) {
     struct sockaddr_storage to;
     socklen_t toLength = 0;
     if (argc >= 6) {
-      int32_t family = 0;
-      int32_t words[6];
       if (napi_get_value_int32(env, argv[4], &port) != napi_ok
           || napi_get_value_string_utf8(env, argv[5], ip, sizeof ip, &ipLength) != napi_ok)
         return throwUsage(env, "send(): port, ip");
-      struct sockaddr_storage local;
-      socklen_t localLength = sizeof local;
-      if (getsockname(s->fd, (struct sockaddr *)&local, &localLength) == 0) {
-        writeAddress(words, &local);
-        family = words[1];
-      }
-      toLength = parseAddress(&to, family, ip, port);
+      /* The family it was opened with, not a getsockname per send (a system call per datagram). */
+      toLength = parseAddress(&to, s->family, ip, port);
       if (!toLength) return throwUsage(env, "send(): not an IP address of the socket's family");
     }
     ssize_t sent;

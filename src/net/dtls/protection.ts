@@ -3,12 +3,15 @@
  * the record's own epoch and sequence number, so it never repeats under one key.
  */
 import { GCM_TAG as TAG, recordGcm, type Gcm, type GcmOpener, type GcmSealer } from './gcm.js';
-import { RECORD_HEADER, writeRecordHeader, type DtlsRecord } from './record.js';
+import { CHANNEL_DATA_HEADER } from '../../stun/channel-data.js';
+import { ContentType, RECORD_HEADER, writeRecordHeader, type DtlsRecord } from './record.js';
 import type { CipherSuite, KeyBlock } from './suites.js';
 
 const EXPLICIT_NONCE = 8;
 /** Encryption adds this much to a record's plaintext. */
 export const SEAL_OVERHEAD = RECORD_HEADER + EXPLICIT_NONCE + TAG;
+/** Where a sealed record's plaintext (then ciphertext) starts. */
+const PLAINTEXT = RECORD_HEADER + EXPLICIT_NONCE;
 
 export class RecordProtection {
   private readonly writeNonce = Buffer.alloc(12);
@@ -30,6 +33,26 @@ export class RecordProtection {
     let length = 0;
     for (const part of parts) length += part.length;
     const out = Buffer.allocUnsafe(SEAL_OVERHEAD + length);
+    // The parts go in as one plaintext, encrypted where they lie.
+    let at = PLAINTEXT;
+    for (const part of parts) at += part.copy(out, at);
+    return this.sealIn(out, type, epoch, sequence, length);
+  }
+
+  /**
+   * One application data record holding ChannelData on `channel` with `length` bytes of `data`
+   * from `offset` (a part of a native receive area, say): no header Buffer, copy or array per record.
+   */
+  sealChannelData(epoch: number, sequence: number, channel: number, data: Buffer, offset: number, length: number): Buffer {
+    const out = Buffer.allocUnsafe(SEAL_OVERHEAD + CHANNEL_DATA_HEADER + length);
+    out.writeUInt16BE(channel, PLAINTEXT);
+    out.writeUInt16BE(length, PLAINTEXT + 2);
+    data.copy(out, PLAINTEXT + CHANNEL_DATA_HEADER, offset, offset + length);
+    return this.sealIn(out, ContentType.ApplicationData, epoch, sequence, CHANNEL_DATA_HEADER + length);
+  }
+
+  /** Seals the `length` bytes of plaintext at PLAINTEXT in `out`, in place, and frames the record. */
+  private sealIn(out: Buffer, type: number, epoch: number, sequence: number, length: number): Buffer {
     writeRecordHeader(out, 0, type, epoch, sequence, EXPLICIT_NONCE + length + TAG);
     // The explicit nonce is epoch||sequence, the same 8 bytes as in the header.
     out.copy(out, RECORD_HEADER, 3, 11);
@@ -38,11 +61,7 @@ export class RecordProtection {
     this.aad[8] = type;
     out.copy(this.aad, 9, 1, 3);
     this.aad.writeUInt16BE(length, 11);
-    // The parts go in as one plaintext, encrypted where they lie.
-    const start = RECORD_HEADER + EXPLICIT_NONCE;
-    let at = start;
-    for (const part of parts) at += part.copy(out, at);
-    this.sealer.seal(this.writeNonce, this.aad, out, start, length);
+    this.sealer.seal(this.writeNonce, this.aad, out, PLAINTEXT, length);
     return out;
   }
 

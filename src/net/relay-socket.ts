@@ -48,7 +48,7 @@ function bindNative(io: NativeUdpIo, ip: string, port: number, options: RelayBin
       // Queued when it is a part of this turn's receive area (no copy), or copied into the
       // send area when made during this turn's batch (a DTLS client's decrypted data); else sent now.
       if (io.queueSend(id, data, offset, length, 0, peerPort, address)) return;
-      if (io.queueCopy(id, offset === 0 && length === data.length ? data : data.subarray(offset, offset + length), peerPort, address)) return;
+      if (io.queueCopy(id, data, offset, length, peerPort, address)) return;
       const code = io.sendNow(id, data, offset, length, peerPort, address);
       if (code !== 0) options.onError(new Error(`send to ${address}:${peerPort}: errno ${code}`));
     },

@@ -2,24 +2,20 @@
 // client's own socket go to the peer, and the peer's answers, sealed, to the client, both out
 // of the native send area in the batch's sendmmsg. Bursts arrive complete, in order, byte for
 // byte, with a real DTLS client on one side and a real UDP peer on the other.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { nativeUdpIo } from '../../src/net/native-udp/addon.js';
 import { ContentType } from '../../src/net/dtls/record.js';
 import { AttributeType, MessageBuilder, Method, StunClass, channelDataHeader, decodeMessage, longTermKey, readString, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
-import { makeCertificate, type TestCertificate } from '../support/certs.js';
+import { makeCertificate } from '../support/certs.js';
 import { ALICE, REALM } from '../support/server-options.js';
 import { openPeerUntilCleanup } from '../support/turn-client.js';
 import { startDtls, type Cleanups } from '../unit/dtls/harness.js';
 import { MiniDtlsClient } from '../unit/dtls/mini-client.js';
 
-let certificate: TestCertificate;
-beforeAll(() => {
-  certificate = makeCertificate();
-});
-afterAll(() => certificate.remove());
+/** What the test opened, closed after it, last first (the DTLS harness takes a list). */
 const cleanups: Cleanups = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 const CHANNEL = 0x4001;
@@ -64,6 +60,8 @@ async function until(done: () => boolean, what: string): Promise<void> {
 describe.runIf(process.platform === 'linux')('DTLS ChannelData with native UDP I/O', () => {
   it('relays bursts both ways complete, in order and byte for byte, out of the send area', async () => {
     const io = nativeUdpIo()!;
+    const certificate = makeCertificate();
+    cleanups.push(() => certificate.remove());
     const { address } = await startDtls(cleanups, certificate);
     const peer = await openPeerUntilCleanup(cleanups, '127.0.0.1');
     const client = await boundClient(address.port, peer.address);

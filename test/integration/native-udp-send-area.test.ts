@@ -64,10 +64,10 @@ describe.runIf(process.platform === 'linux')('the native send area', () => {
           queued++;
           continue;
         }
+        // Some from within a larger Buffer.
         const datagram = numbered(i, size(i));
-        // Some as parts, sent as one datagram.
-        const parts = i % 3 === 0 ? [datagram.subarray(0, 7), datagram.subarray(7)] : datagram;
-        if (io.queueCopy(id, parts, peer.address.port, HOST)) queued++;
+        const within = Buffer.concat([Buffer.from('before'), datagram, Buffer.from('after')]);
+        if (i % 3 === 0 ? io.queueCopy(id, within, 6, datagram.length, peer.address.port, HOST) : io.queueCopy(id, datagram, 0, datagram.length, peer.address.port, HOST)) queued++;
         expected[i % peers.length]!.push(datagram);
       }
     });
@@ -90,10 +90,10 @@ describe.runIf(process.platform === 'linux')('the native send area', () => {
     const peer = await openPeerUntilCleanup(cleanups, HOST);
     const answers: boolean[] = [];
     const id = socketThatSends(io, (id) => {
-      answers.push(io.queueCopy(id, Buffer.from('first'), peer.address.port, HOST));
-      answers.push(io.queueCopy(id, Buffer.alloc(300 * 1024), peer.address.port, HOST));
+      answers.push(io.queueCopy(id, Buffer.from('first'), 0, 5, peer.address.port, HOST));
+      answers.push(io.queueCopy(id, Buffer.alloc(300 * 1024), 0, 300 * 1024, peer.address.port, HOST));
       expect(io.sendNow(id, Buffer.from('second'), 0, 6, peer.address.port, HOST)).toBe(0);
-      answers.push(io.queueCopy(id, Buffer.from('third'), peer.address.port, HOST));
+      answers.push(io.queueCopy(id, Buffer.from('third'), 0, 5, peer.address.port, HOST));
     });
     trigger(io, id, peer);
     await until(() => peer.received.length >= 3, 'three datagrams');
@@ -106,9 +106,9 @@ describe.runIf(process.platform === 'linux')('the native send area', () => {
     const peer = await openPeerUntilCleanup(cleanups, HOST);
     let toIpv6: boolean | undefined;
     const id = socketThatSends(io, (id) => {
-      toIpv6 = io.queueCopy(id, Buffer.from('to ::1'), peer.address.port, '::1');
+      toIpv6 = io.queueCopy(id, Buffer.from('to ::1'), 0, 6, peer.address.port, '::1');
     });
-    expect(io.queueCopy(id, Buffer.from('not now'), peer.address.port, HOST)).toBe(false);
+    expect(io.queueCopy(id, Buffer.from('not now'), 0, 7, peer.address.port, HOST)).toBe(false);
     trigger(io, id, peer);
     await until(() => toIpv6 !== undefined, 'the batch');
     expect(toIpv6).toBe(false);

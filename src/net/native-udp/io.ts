@@ -30,9 +30,6 @@ export interface UdpIoAddon {
   flush(count: number): void;
 }
 
-/** One datagram: a Buffer, or parts sent as one. */
-export type DatagramParts = Buffer | readonly Buffer[];
-
 /** A datagram of `length` bytes at `offset` in `data`, valid until the handler returns. */
 export type ConnectedHandler = (data: Buffer, offset: number, length: number) => void;
 export type UnconnectedHandler = (data: Buffer, offset: number, length: number, address: string, port: number) => void;
@@ -136,21 +133,19 @@ export class NativeUdpIo {
   }
 
   /**
-   * Queues a copy of `data` (its parts as one datagram) for the sendmmsg after this batch, in
+   * Queues a copy of `length` bytes of `data` from `offset` for the sendmmsg after this batch, in
    * order with what was queued before it. False outside a batch, for an IPv6 destination, or
    * when it is larger than the send area: send it now instead (what was queued has left by then).
    */
-  queueCopy(id: number, data: DatagramParts, port = 0, address?: string): boolean {
-    if (!this.inBatch) return false;
+  queueCopy(id: number, data: Buffer, offset: number, length: number, port = 0, address?: string): boolean {
+    if (!this.inBatch || offset < 0 || length < 0 || offset + length > data.length) return false;
     const ip = address === undefined ? 0 : this.ipv4ToNumber(address);
     if (ip === undefined) return false;
-    const length = Buffer.isBuffer(data) ? data.length : totalLength(data);
     // Full: what is queued leaves now, so that this one still goes after it.
     if (this.queued === this.queueSize || this.sendAreaUsed + length > this.slab.length) this.flush();
     if (this.sendAreaUsed + length > this.slab.length) return false;
     const at = this.sendAreaUsed;
-    if (Buffer.isBuffer(data)) data.copy(this.slab, at);
-    else for (let to = at, i = 0; i < data.length; i++) to += data[i]!.copy(this.slab, to);
+    data.copy(this.slab, at, offset, offset + length);
     this.sendAreaUsed += length;
     this.enqueue(id, at, length, 0, address === undefined ? 0 : port, ip);
     return true;
@@ -248,12 +243,6 @@ export class NativeUdpIo {
     this.ipv4Number.set(address, ip);
     return ip;
   }
-}
-
-function totalLength(parts: readonly Buffer[]): number {
-  let length = 0;
-  for (let i = 0; i < parts.length; i++) length += parts[i]!.length;
-  return length;
 }
 
 /** Four host-order words as IPv6 text, as Node writes it (rinfo.address) and the STUN codec decodes it. */

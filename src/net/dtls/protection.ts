@@ -55,12 +55,9 @@ export class RecordProtection {
   private sealIn(out: Buffer, type: number, epoch: number, sequence: number, length: number): Buffer {
     writeRecordHeader(out, 0, type, epoch, sequence, EXPLICIT_NONCE + length + TAG);
     // The explicit nonce is epoch||sequence, the same 8 bytes as in the header.
-    out.copy(out, RECORD_HEADER, 3, 11);
-    out.copy(this.writeNonce, 4, 3, 11);
-    out.copy(this.aad, 0, 3, 11);
-    this.aad[8] = type;
-    out.copy(this.aad, 9, 1, 3);
-    this.aad.writeUInt16BE(length, 11);
+    copySmall(out, 3, out, RECORD_HEADER, 8);
+    copySmall(out, 3, this.writeNonce, 4, 8);
+    writeAdditionalData(this.aad, out, type, length);
     this.sealer.seal(this.writeNonce, this.aad, out, PLAINTEXT, length);
     return out;
   }
@@ -70,11 +67,23 @@ export class RecordProtection {
     const fragment = record.fragment;
     const length = fragment.length - EXPLICIT_NONCE - TAG;
     if (length < 0) return undefined;
-    fragment.copy(this.readNonce, 4, 0, EXPLICIT_NONCE);
-    record.header.copy(this.aad, 0, 3, 11);
-    this.aad[8] = record.type;
-    record.header.copy(this.aad, 9, 1, 3);
-    this.aad.writeUInt16BE(length, 11);
+    copySmall(fragment, 0, this.readNonce, 4, EXPLICIT_NONCE);
+    writeAdditionalData(this.aad, record.header, record.type, length);
     return this.opener.open(this.readNonce, this.aad, fragment, EXPLICIT_NONCE, length);
   }
+}
+
+/** The additional data (RFC 5246 §6.2.3.3): epoch||sequence, type, version and plaintext length. */
+function writeAdditionalData(aad: Buffer, header: Buffer, type: number, length: number): void {
+  copySmall(header, 3, aad, 0, 8);
+  aad[8] = type;
+  aad[9] = header[1]!;
+  aad[10] = header[2]!;
+  aad[11] = length >>> 8;
+  aad[12] = length & 0xff;
+}
+
+/** A few bytes, copied in JS: Buffer.copy is a call into C++, dearer than the copy at this size. */
+function copySmall(from: Buffer, fromAt: number, to: Buffer, toAt: number, count: number): void {
+  for (let i = 0; i < count; i++) to[toAt + i] = from[fromAt + i]!;
 }

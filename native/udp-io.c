@@ -2,8 +2,8 @@
  * TURN parsing here. Each socket is watched by a uv_poll_t on the calling environment's own loop
  * and drained with recvmmsg into one preallocated receive area; once per loop turn (a uv_check
  * handle, right after libuv's poll phase) JS is called with the turn's datagrams, and what JS
- * queued (iovecs into the receive area, plus an optional 4-byte ChannelData header) leaves with
- * sendmmsg. State is per N-API environment, so each relay worker thread has its own. */
+ * queued (iovecs into the receive area or into the send area behind it, where JS copies what it
+ * made itself, plus an optional 4-byte ChannelData header) leaves with sendmmsg. State is per N-API environment, so each relay worker thread has its own. */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8   /* napi_add_async_cleanup_hook: libuv handles close before the loop does */
 #include <arpa/inet.h>
@@ -20,6 +20,8 @@
 
 #define SLOTS 64          /* datagrams per turn; more wait for the next turn (level-triggered poll) */
 #define SLOT 65536        /* bytes per datagram slot: any UDP payload fits; larger ones are flagged */
+#define SEND_AREA 262144  /* bytes after the slots that JS fills with datagrams it made (DTLS records) */
+#define AREA ((int64_t)SLOTS * SLOT + SEND_AREA)
 #define META 10           /* int32 per received datagram: id, offset, length, flags, port, family, a0..a3 */
 #define QUEUE 64          /* sends JS may queue per turn (one per datagram received, at most) */
 #define MAX_SOCKETS 1048576
@@ -32,6 +34,7 @@ typedef struct {
   Instance *owner;        /* NULL once the environment is gone */
   int32_t id;
   int fd;
+  int family;             /* 4 or 6: a send's destination is parsed as one of these */
   int open;
 } Sock;
 
@@ -42,7 +45,7 @@ struct Instance {
   uv_check_t *check;
   Sock **socks;
   int32_t capacity, next;
-  unsigned char *slab;    /* SLOTS x SLOT, an ArrayBuffer JS reads */
+  unsigned char *slab;    /* SLOTS x SLOT that recvmmsg fills, then SEND_AREA: an ArrayBuffer JS shares */
   int32_t *meta;          /* SLOTS x META, an ArrayBuffer JS reads */
   int32_t *queue;         /* QUEUE x META, an ArrayBuffer JS writes */
   double *stats;          /* counters JS reads: see STAT_* */
@@ -160,7 +163,7 @@ static void sendQueued(Instance *inst, int32_t count) {
     const int32_t *q = inst->queue + (size_t)i * META;
     int32_t id = q[0], offset = q[1], length = q[2];
     uint32_t header = (uint32_t)q[3];
-    if (!sockOf(inst, id) || offset < 0 || length < 0 || (int64_t)offset + length > (int64_t)SLOTS * SLOT) {
+    if (!sockOf(inst, id) || offset < 0 || length < 0 || (int64_t)offset + length > AREA) {
       inst->stats[STAT_SEND_ERRORS]++;
       continue;
     }
@@ -223,6 +226,20 @@ static void callJs(Instance *inst) {
   inst->pending = 0;
   sendQueued(inst, queued);
   napi_close_handle_scope(env, scope);
+}
+
+/* flush(count): sends the first `count` queued entries now, before the batch ends. JS calls it when
+   its queue or send area is full, so that what it queues next leaves after them, in order. */
+static napi_value flush(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t count = 0;
+  Instance *inst = instanceOf(env);
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &count) != napi_ok) return throwUsage(env, "flush(count)");
+  if (!inst || !inst->callback) return throwUsage(env, "start() first");
+  sendQueued(inst, count);
+  return NULL;
 }
 
 static void onCheck(uv_check_t *handle) {
@@ -382,6 +399,7 @@ static napi_value openSocket(napi_env env, napi_callback_info info) {
   s->owner = inst;
   s->id = id;
   s->fd = fd;
+  s->family = family == 6 ? 6 : 4;
   s->open = 1;
   inst->socks[id] = s;
   uv_poll_start(&s->poll, UV_READABLE, onReadable);
@@ -442,18 +460,11 @@ static napi_value sendNow(napi_env env, napi_callback_info info) {
     struct sockaddr_storage to;
     socklen_t toLength = 0;
     if (argc >= 6) {
-      int32_t family = 0;
-      int32_t words[6];
       if (napi_get_value_int32(env, argv[4], &port) != napi_ok
           || napi_get_value_string_utf8(env, argv[5], ip, sizeof ip, &ipLength) != napi_ok)
         return throwUsage(env, "send(): port, ip");
-      struct sockaddr_storage local;
-      socklen_t localLength = sizeof local;
-      if (getsockname(s->fd, (struct sockaddr *)&local, &localLength) == 0) {
-        writeAddress(words, &local);
-        family = words[1];
-      }
-      toLength = parseAddress(&to, family, ip, port);
+      /* The family it was opened with, not a getsockname per send (a system call per datagram). */
+      toLength = parseAddress(&to, s->family, ip, port);
       if (!toLength) return throwUsage(env, "send(): not an IP address of the socket's family");
     }
     ssize_t sent;
@@ -474,7 +485,8 @@ static napi_value sharedBuffer(napi_env env, size_t bytes, void **data, napi_ref
   return buffer;
 }
 
-/* start(onBatch) -> { slab, meta, queue, stats, slots, slotBytes, stride, queueSize }: once per environment */
+/* start(onBatch) -> { slab, meta, queue, stats, slots, slotBytes, sendAreaBytes, stride, queueSize }: once per
+   environment. The send area is the slab's last sendAreaBytes, from slots x slotBytes on. */
 static napi_value start(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1], result, name;
@@ -484,7 +496,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   if (!inst) return throwUsage(env, "no instance");
   if (inst->callback) return throwUsage(env, "start() once per thread");
   if (argc < 1 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_function) return throwUsage(env, "start(onBatch)");
-  napi_value slab = sharedBuffer(env, (size_t)SLOTS * SLOT, (void **)&inst->slab, &inst->slabRef);
+  napi_value slab = sharedBuffer(env, (size_t)AREA, (void **)&inst->slab, &inst->slabRef);
   napi_value meta = sharedBuffer(env, (size_t)SLOTS * META * sizeof(int32_t), (void **)&inst->meta, &inst->metaRef);
   napi_value queue = sharedBuffer(env, (size_t)QUEUE * META * sizeof(int32_t), (void **)&inst->queue, &inst->queueRef);
   napi_value stats = sharedBuffer(env, STAT_COUNT * sizeof(double), (void **)&inst->stats, &inst->statsRef);
@@ -507,7 +519,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, result, "queue", queue);
   napi_set_named_property(env, result, "stats", stats);
   static const struct { const char *name; int32_t value; } sizes[] = {
-    { "slots", SLOTS }, { "slotBytes", SLOT }, { "stride", META }, { "queueSize", QUEUE },
+    { "slots", SLOTS }, { "slotBytes", SLOT }, { "sendAreaBytes", SEND_AREA }, { "stride", META }, { "queueSize", QUEUE },
   };
   for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     napi_value value;
@@ -556,6 +568,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     { "localPort", NULL, localPort, NULL, NULL, NULL, napi_default, NULL },
     { "close", NULL, closeSocket, NULL, NULL, NULL, napi_default, NULL },
     { "send", NULL, sendNow, NULL, NULL, NULL, napi_default, NULL },
+    { "flush", NULL, flush, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

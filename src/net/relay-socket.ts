@@ -45,8 +45,10 @@ function bindNative(io: NativeUdpIo, ip: string, port: number, options: RelayBin
     onDatagram: (next) => (handler = next),
     send: (data, offset, length, peerPort, address) => {
       if (closed) return;
-      // Queued when it is a part of this turn's receive area (no copy), else sent now.
+      // Queued when it is a part of this turn's receive area (no copy), or copied into the
+      // send area when made during this turn's batch (a DTLS client's decrypted data); else sent now.
       if (io.queueSend(id, data, offset, length, 0, peerPort, address)) return;
+      if (io.queueCopy(id, data, offset, length, peerPort, address)) return;
       const code = io.sendNow(id, data, offset, length, peerPort, address);
       if (code !== 0) options.onError(new Error(`send to ${address}:${peerPort}: errno ${code}`));
     },

@@ -1,6 +1,6 @@
 // The server seals and opens DTLS records with the native AES-GCM addon, says so once at start,
 // and relays just the same on node:crypto when TURNPIKE_DTLS_AEAD=node:crypto forces it (as where
-// the addon could not be built), in each relay worker thread.
+// the addon could not be built), in each relay worker thread; and the same without native UDP I/O.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeCertificate, type TestCertificate } from '../support/certs.js';
 import { runUclient, startPeer, type PeerHandle } from '../support/coturn-tools.js';
@@ -25,6 +25,8 @@ afterAll(async () => {
 describe.each([
   ['native AES-GCM', {}, /DTLS records: native AES-GCM \(OpenSSL EVP, one context per key\)/g],
   ['node:crypto', { TURNPIKE_DTLS_AEAD: 'node:crypto' }, /native DTLS AES-GCM unavailable: TURNPIKE_DTLS_AEAD=node:crypto; using node:crypto/g],
+  // Without the UDP addon's send area (as where it could not be built), records leave by dgram.
+  ['native AES-GCM over dgram sockets', { TURNPIKE_UDP_IO: 'dgram' }, /native UDP I\/O unavailable: TURNPIKE_UDP_IO=dgram; using dgram/g],
 ])('DTLS records with %s', (_name, env, startLine) => {
   it('relays turnutils_uclient -S with 0 lost on two relay threads, and says which once at start', async () => {
     const { server, tlsPort } = await startSecureTurnpike(certificate, 'dtls-crypto.example', ['--relay-threads', '2'], env);

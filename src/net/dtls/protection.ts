@@ -3,12 +3,15 @@
  * the record's own epoch and sequence number, so it never repeats under one key.
  */
 import { GCM_TAG as TAG, recordGcm, type Gcm, type GcmOpener, type GcmSealer } from './gcm.js';
-import { RECORD_HEADER, writeRecordHeader, type DtlsRecord } from './record.js';
+import { CHANNEL_DATA_HEADER } from '../../stun/channel-data.js';
+import { ContentType, RECORD_HEADER, writeRecordHeader, type DtlsRecord } from './record.js';
 import type { CipherSuite, KeyBlock } from './suites.js';
 
 const EXPLICIT_NONCE = 8;
 /** Encryption adds this much to a record's plaintext. */
 export const SEAL_OVERHEAD = RECORD_HEADER + EXPLICIT_NONCE + TAG;
+/** Where a sealed record's plaintext (then ciphertext) starts. */
+const PLAINTEXT = RECORD_HEADER + EXPLICIT_NONCE;
 
 export class RecordProtection {
   private readonly writeNonce = Buffer.alloc(12);
@@ -30,19 +33,32 @@ export class RecordProtection {
     let length = 0;
     for (const part of parts) length += part.length;
     const out = Buffer.allocUnsafe(SEAL_OVERHEAD + length);
+    // The parts go in as one plaintext, encrypted where they lie.
+    let at = PLAINTEXT;
+    for (const part of parts) at += part.copy(out, at);
+    return this.sealIn(out, type, epoch, sequence, length);
+  }
+
+  /**
+   * One application data record holding ChannelData on `channel` with `length` bytes of `data`
+   * from `offset` (a part of a native receive area, say): no header Buffer, copy or array per record.
+   */
+  sealChannelData(epoch: number, sequence: number, channel: number, data: Buffer, offset: number, length: number): Buffer {
+    const out = Buffer.allocUnsafe(SEAL_OVERHEAD + CHANNEL_DATA_HEADER + length);
+    out.writeUInt16BE(channel, PLAINTEXT);
+    out.writeUInt16BE(length, PLAINTEXT + 2);
+    data.copy(out, PLAINTEXT + CHANNEL_DATA_HEADER, offset, offset + length);
+    return this.sealIn(out, ContentType.ApplicationData, epoch, sequence, CHANNEL_DATA_HEADER + length);
+  }
+
+  /** Seals the `length` bytes of plaintext at PLAINTEXT in `out`, in place, and frames the record. */
+  private sealIn(out: Buffer, type: number, epoch: number, sequence: number, length: number): Buffer {
     writeRecordHeader(out, 0, type, epoch, sequence, EXPLICIT_NONCE + length + TAG);
     // The explicit nonce is epoch||sequence, the same 8 bytes as in the header.
-    out.copy(out, RECORD_HEADER, 3, 11);
-    out.copy(this.writeNonce, 4, 3, 11);
-    out.copy(this.aad, 0, 3, 11);
-    this.aad[8] = type;
-    out.copy(this.aad, 9, 1, 3);
-    this.aad.writeUInt16BE(length, 11);
-    // The parts go in as one plaintext, encrypted where they lie.
-    const start = RECORD_HEADER + EXPLICIT_NONCE;
-    let at = start;
-    for (const part of parts) at += part.copy(out, at);
-    this.sealer.seal(this.writeNonce, this.aad, out, start, length);
+    copySmall(out, 3, out, RECORD_HEADER, 8);
+    copySmall(out, 3, this.writeNonce, 4, 8);
+    writeAdditionalData(this.aad, out, type, length);
+    this.sealer.seal(this.writeNonce, this.aad, out, PLAINTEXT, length);
     return out;
   }
 
@@ -51,11 +67,23 @@ export class RecordProtection {
     const fragment = record.fragment;
     const length = fragment.length - EXPLICIT_NONCE - TAG;
     if (length < 0) return undefined;
-    fragment.copy(this.readNonce, 4, 0, EXPLICIT_NONCE);
-    record.header.copy(this.aad, 0, 3, 11);
-    this.aad[8] = record.type;
-    record.header.copy(this.aad, 9, 1, 3);
-    this.aad.writeUInt16BE(length, 11);
+    copySmall(fragment, 0, this.readNonce, 4, EXPLICIT_NONCE);
+    writeAdditionalData(this.aad, record.header, record.type, length);
     return this.opener.open(this.readNonce, this.aad, fragment, EXPLICIT_NONCE, length);
   }
+}
+
+/** The additional data (RFC 5246 §6.2.3.3): epoch||sequence, type, version and plaintext length. */
+function writeAdditionalData(aad: Buffer, header: Buffer, type: number, length: number): void {
+  copySmall(header, 3, aad, 0, 8);
+  aad[8] = type;
+  aad[9] = header[1]!;
+  aad[10] = header[2]!;
+  aad[11] = length >>> 8;
+  aad[12] = length & 0xff;
+}
+
+/** A few bytes, copied in JS: Buffer.copy is a call into C++, dearer than the copy at this size. */
+function copySmall(from: Buffer, fromAt: number, to: Buffer, toAt: number, count: number): void {
+  for (let i = 0; i < count; i++) to[toAt + i] = from[fromAt + i]!;
 }

@@ -88,6 +88,12 @@ export class DtlsSession implements ClientSession {
     return this.sendApplicationData([header, payload]);
   }
 
+  sendChannelDataFrom(channel: number, data: Buffer, offset: number, length: number): boolean {
+    if (!this.established || this.closed) return false;
+    this.transmit(this.established.protection.sealChannelData(1, this.writeSequence++, channel, data, offset, length));
+    return true;
+  }
+
   /** Records from this 5-tuple, in datagram order. */
   receive(records: readonly DtlsRecord[], now: number): void {
     for (const record of records) this.take(record, now);

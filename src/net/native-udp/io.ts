@@ -3,7 +3,9 @@
  * datagrams, each handed to its socket's handler as a part of one shared receive area. What a
  * handler relays from that area is queued (socket, offset, length, ChannelData header,
  * destination as numbers) and leaves in one sendmmsg after the batch: no Buffer, string or
- * object is made per datagram on that path. Anything else is sent at once, copied by the kernel.
+ * object is made per datagram on that path. What a handler made itself during the batch (a
+ * DTLS record, a decrypted payload) is copied into the send area behind the receive area and
+ * queued the same way. Anything else is sent at once, copied by the kernel.
  */
 import { bytesToIpv6 } from '../../stun/ip.js';
 
@@ -16,6 +18,7 @@ export interface UdpIoAddon {
     stats: ArrayBuffer;
     slots: number;
     slotBytes: number;
+    sendAreaBytes: number;
     stride: number;
     queueSize: number;
   };
@@ -23,6 +26,8 @@ export interface UdpIoAddon {
   localPort(id: number): number;
   close(id: number): void;
   send(id: number, data: Buffer, offset: number, length: number, port?: number, ip?: string): number;
+  /** Sends the first `count` queued entries now. */
+  flush(count: number): void;
 }
 
 /** A datagram of `length` bytes at `offset` in `data`, valid until the handler returns. */
@@ -51,8 +56,11 @@ const TRUNCATED = 1;
 const ADDRESS_CACHE = 4096;
 
 export class NativeUdpIo {
-  /** The receive area: every datagram handed to a handler is a part of it. */
+  /** The receive area, then the send area: every datagram handed to a handler is a part of it. */
   readonly slab: Buffer;
+  /** The send area is slab[sendAreaStart, slab.length); sendAreaUsed is the next free byte. */
+  private readonly sendAreaStart: number;
+  private sendAreaUsed: number;
   private readonly meta: Int32Array;
   private readonly queue: Int32Array;
   private readonly stats: Float64Array;
@@ -75,6 +83,8 @@ export class NativeUdpIo {
     this.stats = new Float64Array(shared.stats);
     this.stride = shared.stride;
     this.queueSize = shared.queueSize;
+    this.sendAreaStart = shared.slots * shared.slotBytes;
+    this.sendAreaUsed = this.sendAreaStart;
   }
 
   /** An unconnected socket (a relay socket); throws an Error with `code` (EADDRINUSE, …). */
@@ -111,27 +121,55 @@ export class NativeUdpIo {
   /**
    * Queues `length` bytes of the receive area at `offset`, behind a 4-byte ChannelData header
    * when `header` is not 0, for the sendmmsg after this batch. False when it cannot (not a part
-   * of the receive area during a batch, queue full, an IPv6 destination): send it now instead.
+   * of the receive area during a batch, an IPv6 destination): send it now instead.
    */
   queueSend(id: number, data: Buffer, offset: number, length: number, header: number, port = 0, address?: string): boolean {
-    if (data !== this.slab || !this.inBatch || this.queued === this.queueSize) return false;
+    if (data !== this.slab || !this.inBatch) return false;
+    const ip = address === undefined ? 0 : this.ipv4ToNumber(address);
+    if (ip === undefined) return false;
+    if (this.queued === this.queueSize) this.flush();
+    this.enqueue(id, offset, length, header, address === undefined ? 0 : port, ip);
+    return true;
+  }
+
+  /**
+   * Queues a copy of `length` bytes of `data` from `offset` for the sendmmsg after this batch, in
+   * order with what was queued before it. False outside a batch, for an IPv6 destination, or
+   * when it is larger than the send area: send it now instead (what was queued has left by then).
+   */
+  queueCopy(id: number, data: Buffer, offset: number, length: number, port = 0, address?: string): boolean {
+    if (!this.inBatch || offset < 0 || length < 0 || offset + length > data.length) return false;
+    const ip = address === undefined ? 0 : this.ipv4ToNumber(address);
+    if (ip === undefined) return false;
+    // Full: what is queued leaves now, so that this one still goes after it.
+    if (this.queued === this.queueSize || this.sendAreaUsed + length > this.slab.length) this.flush();
+    if (this.sendAreaUsed + length > this.slab.length) return false;
+    const at = this.sendAreaUsed;
+    data.copy(this.slab, at, offset, offset + length);
+    this.sendAreaUsed += length;
+    this.enqueue(id, at, length, 0, address === undefined ? 0 : port, ip);
+    return true;
+  }
+
+  /** `port` 0: to the connected peer; else to IPv4 `ip` (a number), `port`. */
+  private enqueue(id: number, offset: number, length: number, header: number, port: number, ip: number): void {
     const at = this.queued * this.stride;
     const queue = this.queue;
-    if (address !== undefined) {
-      const ip = this.ipv4ToNumber(address);
-      if (ip === undefined) return false;
-      queue[at + PORT] = port;
-      queue[at + FAMILY] = 4;
-      queue[at + WORD0] = ip;
-    } else {
-      queue[at + PORT] = 0;
-    }
     queue[at + ID] = id;
     queue[at + OFFSET] = offset;
     queue[at + LENGTH] = length;
     queue[at + HEADER] = header;
+    queue[at + PORT] = port;
+    queue[at + FAMILY] = 4;
+    queue[at + WORD0] = ip;
     this.queued++;
-    return true;
+  }
+
+  /** Sends what is queued now; the send area's copies are free again once they have left. */
+  private flush(): void {
+    this.addon.flush(this.queued);
+    this.queued = 0;
+    this.sendAreaUsed = this.sendAreaStart;
   }
 
   /** Counters of the native side (datagrams received, sent, failed sends, truncated, batches). */
@@ -152,6 +190,7 @@ export class NativeUdpIo {
   private readonly onBatch = (count: number): number => {
     this.inBatch = true;
     this.queued = 0;
+    this.sendAreaUsed = this.sendAreaStart;
     const meta = this.meta;
     for (let i = 0; i < count; i++) {
       const at = i * this.stride;

@@ -31,6 +31,8 @@ export class NativeSessionSocket implements SessionSocket {
   send(data: Datagram): void {
     if (this.closed || this.id === undefined) return this.options.viaListener(data);
     const datagram = Array.isArray(data) ? Buffer.concat(data) : data;
+    // During a batch, a copy leaves with the batch's sendmmsg (a DTLS record made for it, say).
+    if (this.io.queueCopy(this.id, datagram, 0, datagram.length)) return;
     this.report(this.io.sendNow(this.id, datagram, 0, datagram.length));
   }
 

@@ -54,6 +54,19 @@ describe.each(CIPHER_SUITES.filter((s) => s.signature === 'ecdsa'))('$name recor
     }
   });
 
+  it.each([0, 1, 100, 1400])('seals ChannelData of %i bytes from a part of a larger Buffer as a header and a copy would be sealed', (length) => {
+    const area = randomBytes(length + 300);
+    const header = Buffer.from([0x40, 0x01, length >> 8, length & 0xff]);
+    for (const gcm of [native, nodeCryptoGcm]) {
+      const server = new RecordProtection(suite, keys, gcm);
+      const direct = server.sealChannelData(1, 77, 0x4001, area, 150, length);
+      const fromParts = server.seal(ContentType.ApplicationData, 1, 77, [header, area.subarray(150, 150 + length)]);
+      expect(direct.toString('hex')).toBe(fromParts.toString('hex'));
+      const client = new RecordProtection(suite, clientSide(keys), gcm);
+      expect(client.open(only(direct))?.equals(Buffer.concat([header, area.subarray(150, 150 + length)]))).toBe(true);
+    }
+  });
+
   // Header bytes: 0 type, 1-2 version, 3-10 epoch and sequence (additional data); 13-20 the
   // explicit nonce; the last 16 the tag.
   it.each([

@@ -1,0 +1,89 @@
+// DTLS clients' ChannelData relayed through native batched UDP I/O: records opened from a
+// client's own socket go to the peer, and the peer's answers, sealed, to the client, both out
+// of the native send area in the batch's sendmmsg. Bursts arrive complete, in order, byte for
+// byte, with a real DTLS client on one side and a real UDP peer on the other.
+import { afterEach, describe, expect, it } from 'vitest';
+import { nativeUdpIo } from '../../src/net/native-udp/addon.js';
+import { ContentType } from '../../src/net/dtls/record.js';
+import { AttributeType, MessageBuilder, Method, StunClass, channelDataHeader, decodeMessage, longTermKey, readString, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
+import { makeCertificate } from '../support/certs.js';
+import { ALICE, REALM } from '../support/server-options.js';
+import { openPeerUntilCleanup } from '../support/turn-client.js';
+import { startDtls, type Cleanups } from '../unit/dtls/harness.js';
+import { MiniDtlsClient } from '../unit/dtls/mini-client.js';
+
+/** What the test opened, closed after it, last first (the DTLS harness takes a list). */
+const cleanups: Cleanups = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const CHANNEL = 0x4001;
+
+function signed(method: number, nonce: string, add: (b: MessageBuilder) => MessageBuilder = (b) => b): Buffer {
+  return add(new MessageBuilder(method, StunClass.Request))
+    .addString(AttributeType.Username, ALICE.username).addString(AttributeType.Realm, REALM).addString(AttributeType.Nonce, nonce)
+    .build({ integrityKey: longTermKey(ALICE.username, REALM, ALICE.password) });
+}
+
+async function ask(client: MiniDtlsClient, request: Buffer): Promise<Buffer> {
+  client.sendRecord(ContentType.ApplicationData, request);
+  return client.receive();
+}
+
+/** A DTLS session with an allocation and a channel to `peer`. */
+async function boundClient(port: number, peer: TransportAddress): Promise<MiniDtlsClient> {
+  const client = await MiniDtlsClient.connect(port);
+  cleanups.push(() => client.close());
+  const udp = (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17);
+  const nonce = readString(decodeMessage(await ask(client, udp(new MessageBuilder(Method.Allocate, StunClass.Request)).build())), AttributeType.Nonce, 763)!;
+  const allocated = decodeMessage(await ask(client, signed(Method.Allocate, nonce, udp)));
+  expect(allocated.cls).toBe(StunClass.SuccessResponse);
+  expect(readXorAddress(allocated, AttributeType.XorRelayedAddress)).toBeDefined();
+  // A request after the Allocate: by its answer the session's own (native) socket is open.
+  const bound = decodeMessage(await ask(client, signed(Method.ChannelBind, nonce, (b) =>
+    b.addChannelNumber(CHANNEL).addXorAddress(AttributeType.XorPeerAddress, peer))));
+  expect(bound.cls).toBe(StunClass.SuccessResponse);
+  return client;
+}
+
+const payload = (i: number, length: number) => Buffer.alloc(length, i & 0xff).fill(`#${i}#`, 0, Math.min(length, 8));
+const size = (i: number) => 1 + ((i * 53) % 1100);
+
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !done(); waited += 10) {
+    if (waited > 10_000) throw new Error(`${what}: not within 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+describe.runIf(process.platform === 'linux')('DTLS ChannelData with native UDP I/O', () => {
+  it('relays bursts both ways complete, in order and byte for byte, out of the send area', async () => {
+    const io = nativeUdpIo()!;
+    const certificate = makeCertificate();
+    cleanups.push(() => certificate.remove());
+    const { address } = await startDtls(cleanups, certificate);
+    const peer = await openPeerUntilCleanup(cleanups, '127.0.0.1');
+    const client = await boundClient(address.port, peer.address);
+    const count = 120;
+    const burst = 30; // within the kernel's default receive buffers
+    const before = io.counters();
+    for (let i = 0; i < count; i += burst) {
+      // One datagram per record, sent back to back: the server reads several per batch.
+      for (let j = i; j < i + burst; j++) client.sendRecord(ContentType.ApplicationData, Buffer.concat([channelDataHeader(CHANNEL, size(j)), payload(j, size(j))]));
+      await until(() => peer.received.length >= i + burst, 'at the peer');
+    }
+    peer.received.forEach((datagram, i) => expect(datagram.data.equals(payload(i, size(i))), `to the peer, ${i}`).toBe(true));
+    const relay = peer.received[0]!;
+    const back: Buffer[] = [];
+    for (let i = 0; i < count; i += burst) {
+      for (let j = i; j < i + burst; j++) peer.socket.send(payload(j, size(j)), relay.port, relay.address);
+      for (let j = i; j < i + burst; j++) back.push(await client.receive());
+    }
+    back.forEach((data, i) => expect(data.equals(Buffer.concat([channelDataHeader(CHANNEL, size(i)), payload(i, size(i))])), `to the client, ${i}`).toBe(true));
+    // Both directions left through the addon: the client's records and the peer's datagrams.
+    const after = io.counters();
+    expect(after.sent - before.sent).toBeGreaterThanOrEqual(2 * count);
+    expect(after.received - before.received).toBeGreaterThanOrEqual(2 * count);
+  });
+});

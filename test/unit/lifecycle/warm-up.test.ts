@@ -22,6 +22,10 @@ describe('start-up warm-up', () => {
     expect(await warmUpRequestPath(options, 3)).toBe(15);
   });
 
+  it('warms every client up under no-stun, which leaves a Binding unanswered: the rest of each call succeeds', async () => {
+    expect(await warmUpRequestPath(await testServerOptions({ noStun: true }), 3)).toBe(12);
+  });
+
   it('runs through options under which some requests go unanswered or refused (no-stun, no-udp-relay)', async () => {
     const options = await testServerOptions({ noStun: true, noUdpRelay: true });
     expect(await warmUpRequestPath(options, 2)).toBe(0);

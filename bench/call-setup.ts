@@ -22,7 +22,7 @@ import type { Page } from 'playwright-core';
 import { launchChromium, type HeadlessChromium } from '../test/support/browser.js';
 import { servePage, type PageServer } from '../test/support/page-server.js';
 import { RELAY_ECHO_PAGE } from '../test/interop/webrtc/relay-echo-page.js';
-import { cleanupDataChannel, dataChannelEcho } from '../test/interop/webrtc/datachannel-echo.js';
+import { DataChannelProcess } from './datachannel-process.js';
 import { FreshSourceTap, freshLoopbackAddresses } from './fresh-source-tap.js';
 import { spoofedAllocates, type Reflection } from './spoofed-allocates.js';
 import { envInt } from './env.js';
@@ -79,10 +79,10 @@ function chromiumClient(page: Page): Client {
   };
 }
 
-const datachannelClient: Client = async (tapPort) => {
-  const r = await dataChannelEcho({ host: HOST, port: tapPort, ...USER, bindAddress: DATACHANNEL_BIND }, 1, CALL_TIMEOUT_MS);
-  return r.times;
-};
+/** In a process of its own, which a call stuck in libdatachannel cannot hang (datachannel-process.ts). */
+function datachannelClient(calls: DataChannelProcess): Client {
+  return (tapPort) => calls.call({ turn: { host: HOST, port: tapPort, ...USER, bindAddress: DATACHANNEL_BIND }, messages: 1, timeoutMs: CALL_TIMEOUT_MS });
+}
 
 async function timeCall(client: Client, tap: FreshSourceTap): Promise<CallTimes> {
   await tap.nextCall();
@@ -146,11 +146,12 @@ async function main(): Promise<number> {
   let chromium: HeadlessChromium | undefined;
   let pageServer: PageServer | undefined;
   let failures = 0;
+  const datachannelCalls = new DataChannelProcess();
   try {
     for (const s of servers) taps.set(s.name, await FreshSourceTap.open({ host: HOST, port: s.port }, fresh));
     const clients = new Map<string, Client>();
     for (const name of CLIENTS) {
-      if (name === 'libdatachannel') clients.set(name, datachannelClient);
+      if (name === 'libdatachannel') clients.set(name, datachannelClient(datachannelCalls));
       else if (name === 'chromium') {
         chromium = await launchChromium();
         pageServer = await servePage(RELAY_ECHO_PAGE);
@@ -193,7 +194,7 @@ async function main(): Promise<number> {
   } finally {
     await chromium?.close();
     await pageServer?.close();
-    if (CLIENTS.includes('libdatachannel')) cleanupDataChannel();
+    await datachannelCalls.close();
     for (const tap of taps.values()) await tap.close();
     for (const s of servers) await s.stop();
   }

@@ -1,36 +1,47 @@
 /**
- * A warm-up at start: the STUN/TURN request path (decode, authenticate, the handlers, encode)
- * run on synthetic requests before the server serves, so that a fresh server's first calls
- * meet compiled, optimised JavaScript instead of the interpreter (a call's setup took some
- * 1.5-3x coturn's time per request on a fresh server, at par after a few hundred clients).
+ * A warm-up at start: a few hundred call setups (401, Allocate, CreatePermission, ChannelBind,
+ * Refresh, Binding) run over loopback through a relay node of the warm-up's own, before the
+ * server serves, so that a fresh server's first calls meet compiled, optimised JavaScript
+ * instead of the interpreter.
  *
- * Nothing of it is left behind: it drives an engine of its own (its own throwaway user and
- * nonce secret, quotas, counters, silent logger) with relays that open no socket, and puts
- * the allocation numbering back where it found it. Only V8's compiled code and type
- * feedback, shared by every engine of this thread, remain.
+ * Through the real path, sockets and all: a listener, the client's own connected socket, a
+ * relay socket, Node's dgram and the native UDP I/O. An engine driven with synthetic sessions
+ * and socketless relays (what this was before) left that side cold, and taught V8 shapes the
+ * real path does not have, so its optimised code was thrown away ("wrong map") at the first
+ * real client: a fresh server's Allocate still took twice coturn's time (issue 14).
+ *
+ * Nothing of it is seen or left behind: it listens on 127.0.0.1 on a port the kernel picks,
+ * relays from ports the kernel picks (none from min-port..max-port), with its own throwaway
+ * user and secrets, quotas, counters and silent logger, and puts the allocation numbering back
+ * where it found it. Only V8's compiled code and type feedback, shared by every node of this
+ * thread, remain.
  */
+import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { Credentials, StaticUsers } from '../auth/credentials.js';
 import type { ServerOptions } from '../config/server-options.js';
-import { engineConfigOf } from '../engine-settings.js';
 import { silentLogger } from '../log/logger-interface.js';
-import { PeerPolicy } from '../policy/peer-policy.js';
+import { RelayNode, newRelaySecrets } from '../relay-node.js';
 import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, readString, type StunMessage, type TransportAddress } from '../stun/index.js';
 import { longTermKey } from '../stun/integrity.js';
-import { restoreAllocationNumbering, type Allocation } from '../turn/allocation.js';
-import { TurnEngine } from '../turn/engine.js';
+import { restoreAllocationNumbering } from '../turn/allocation.js';
 import { LocalLedger } from '../turn/ledger.js';
-import { NonceIssuer } from '../turn/nonce.js';
-import type { RelayEndpoint, RelayProvider } from '../turn/relay.js';
-import type { ClientSession } from '../turn/session.js';
 
-/** Clients whose setup is run: enough for V8 to optimise the path (measured: bench/allocate-steps.ts). */
-export const WARM_UP_CLIENTS = 300;
+/**
+ * Clients whose setup is run: enough for V8 to optimise the path over the real sockets (a
+ * fresh server's first 10 clients took as little CPU after 150 as after 300 in
+ * bench/allocate-steps.ts; 300 cost twice the start-up).
+ */
+export const WARM_UP_CLIENTS = 150;
 
+const LOOPBACK = '127.0.0.1';
 const REALM = 'warm-up.invalid';
 const USER = { name: 'warm-up', password: randomBytes(12).toString('hex') };
 /** A documentation address (RFC 5737): never a real peer, and nothing is sent to it. */
 const PEER: TransportAddress = { family: 4, address: '192.0.2.1', port: 5000 };
+/** A bound on one answer over loopback: none comes when the options leave a request unanswered (no-stun). */
+const ANSWER_TIMEOUT_MS = 1000;
+/** A bound on the whole warm-up, on a machine too loaded to finish it soon. */
+const DEADLINE_MS = 10_000;
 
 /** The warm-up as the server runs it: never a reason not to start (the server serves all the same, only colder). */
 export async function warmUp(options: ServerOptions): Promise<void> {
@@ -42,52 +53,108 @@ export async function warmUp(options: ServerOptions): Promise<void> {
 }
 
 /**
- * Runs `clients` clients' setup (401, Allocate, CreatePermission, ChannelBind, Refresh to 0,
- * Binding) through a throwaway engine; resolves to the number of success answers (5 a client).
+ * Runs `clients` clients' setup over loopback through a node of its own; resolves to the
+ * number of success answers (5 a client, 4 under no-stun). It stops at the first request left
+ * unanswered.
  */
 export async function warmUpRequestPath(options: ServerOptions, clients = WARM_UP_CLIENTS): Promise<number> {
   const key = longTermKey(USER.name, REALM, USER.password);
-  const engine = new TurnEngine(
-    { ...engineConfigOf(options), realm: REALM, authMode: 'long-term', userQuota: 0, totalQuota: 0, maxBps: 0, bpsCapacity: 0, alternateServers: [], tlsAlternateServers: [] },
-    {
-      credentials: new Credentials([new StaticUsers([{ name: USER.name, key }], REALM)], undefined),
-      relays: socketlessRelays,
-      peerPolicy: new PeerPolicy({ allowLoopbackPeers: false, allowed: [PEER.address] }),
-      nonces: new NonceIssuer(0, randomBytes(32)),
-      ledger: new LocalLedger(),
-      logger: silentLogger,
-      clock: Date.now,
-    },
-  );
   const numbering = restoreAllocationNumbering();
+  const node = await RelayNode.create({ options: warmUpOptions(options, key), secrets: newRelaySecrets(), ledger: new LocalLedger(), logger: silentLogger });
   let succeeded = 0;
   try {
-    for (let i = 0; i < clients; i++) succeeded += await oneClient(engine, i, key);
+    const server = (await node.listen()).udpAddresses[0];
+    if (!server) return 0;
+    const deadline = Date.now() + DEADLINE_MS;
+    for (let i = 0; i < clients && Date.now() < deadline; i++) {
+      const answers = await oneClient(server, key, !options.noStun);
+      succeeded += answers.filter((answer) => answer?.cls === StunClass.SuccessResponse).length;
+      if (answers.includes(undefined)) break;
+    }
     return succeeded;
   } finally {
-    engine.close();
+    await node.close();
     numbering();
   }
 }
 
-async function oneClient(engine: TurnEngine, index: number, key: Buffer): Promise<number> {
-  const session = new WarmUpSession({ family: 4, address: `198.51.100.${1 + (index % 250)}`, port: 40_000 + index });
-  const transport = (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17);
-  const challenge = await session.exchange(engine, request(Method.Allocate, transport));
-  const nonce = (challenge && readString(challenge, AttributeType.Nonce, 763)) ?? '';
-  const signed = (method: number, add: (b: MessageBuilder) => void) =>
-    session.exchange(engine, request(method, (b) => {
-      add(b);
-      b.addString(AttributeType.Username, USER.name).addString(AttributeType.Realm, REALM).addString(AttributeType.Nonce, nonce);
-    }, key));
-  const answers = [
-    await signed(Method.Allocate, transport),
-    await signed(Method.CreatePermission, (b) => b.addXorAddress(AttributeType.XorPeerAddress, PEER)),
-    await signed(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, PEER)),
-    await signed(Method.Refresh, (b) => b.addUint32(AttributeType.Lifetime, 0)),
-    await session.exchange(engine, request(Method.Binding, () => {})),
-  ];
-  return answers.filter((answer) => answer?.cls === StunClass.SuccessResponse).length;
+/**
+ * The server's options, but listening on loopback only (UDP), relaying from kernel-chosen
+ * ports, for a throwaway user under no quota, with nothing but the warm-up's peer allowed.
+ */
+function warmUpOptions(options: ServerOptions, key: Buffer): ServerOptions {
+  return {
+    ...options,
+    listeningIps: [LOOPBACK],
+    listeningPort: 0,
+    noRfc5780: true,
+    auxServers: [],
+    tcpProxyPort: undefined,
+    noUdp: false,
+    noTcp: true,
+    noTls: true,
+    noDtls: true,
+    relayIps: [LOOPBACK],
+    externalIps: new Map(),
+    // Port 0: the kernel picks each relay socket's port, so none of the user's range is taken.
+    minPort: 0,
+    maxPort: 0,
+    realm: REALM,
+    noAuth: false,
+    stunOnly: false,
+    ltCredMech: true,
+    oauth: false,
+    users: [{ name: USER.name, key }],
+    userDb: undefined,
+    redisUserDb: undefined,
+    psqlUserDb: undefined,
+    mysqlUserDb: undefined,
+    redisStatsDb: undefined,
+    useAuthSecret: false,
+    userQuota: 0,
+    totalQuota: 0,
+    maxBps: 0,
+    bpsCapacity: 0,
+    redirect: { ...options.redirect, alternateServers: [], tlsAlternateServers: [] },
+    allowedPeerIps: [PEER.address],
+    deniedPeerIps: [],
+    allowLoopbackPeers: false,
+  };
+}
+
+/**
+ * One client's answers, in order; undefined for a request left unanswered (the rest are not
+ * sent). `binding`: false under no-stun, which leaves a Binding unanswered by design.
+ */
+async function oneClient(server: TransportAddress, key: Buffer, binding: boolean): Promise<(StunMessage | undefined)[]> {
+  const client = await LoopbackClient.open(server);
+  try {
+    const transport = (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17);
+    const challenge = await client.exchange(request(Method.Allocate, transport));
+    if (!challenge) return [undefined];
+    const nonce = readString(challenge, AttributeType.Nonce, 763) ?? '';
+    const signed = (method: number, add: (b: MessageBuilder) => void) =>
+      request(method, (b) => {
+        add(b);
+        b.addString(AttributeType.Username, USER.name).addString(AttributeType.Realm, REALM).addString(AttributeType.Nonce, nonce);
+      }, key);
+    const requests = [
+      signed(Method.Allocate, transport),
+      signed(Method.CreatePermission, (b) => b.addXorAddress(AttributeType.XorPeerAddress, PEER)),
+      signed(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, PEER)),
+      signed(Method.Refresh, (b) => b.addUint32(AttributeType.Lifetime, 0)),
+      ...(binding ? [request(Method.Binding, () => {})] : []),
+    ];
+    const answers: (StunMessage | undefined)[] = [];
+    for (const data of requests) {
+      const answer = await client.exchange(data);
+      answers.push(answer);
+      if (!answer) break;
+    }
+    return answers;
+  } finally {
+    client.close();
+  }
 }
 
 /** A request as browsers send them: signed when `key` is given, with a FINGERPRINT. */
@@ -97,47 +164,59 @@ function request(method: number, add: (b: MessageBuilder) => void, key?: Buffer)
   return builder.build({ integrityKey: key, fingerprint: true });
 }
 
-/** A client's 5-tuple that keeps only the last answer, to read the nonce from. */
-class WarmUpSession implements ClientSession {
-  readonly transport = 'udp' as const;
-  readonly local: TransportAddress = { family: 4, address: '192.0.2.2', port: 3478 };
-  allocation: Allocation | undefined;
-  allocating = false;
-  private last: Buffer | undefined;
+/** A client's socket on loopback (a port of its own: a fresh 5-tuple), one request at a time. */
+class LoopbackClient {
+  private waiting: ((answer: StunMessage | undefined) => void) | undefined;
+  /** The transaction id of the request waiting: a late answer to an earlier one is not its answer. */
+  private transactionId: Buffer | undefined;
 
-  constructor(readonly remote: TransportAddress) {}
-
-  /** The answer to `data`, or undefined when the server's options have it go unanswered (no-stun). */
-  async exchange(engine: TurnEngine, data: Buffer): Promise<StunMessage | undefined> {
-    this.last = undefined;
-    await engine.handlePacket(this, data);
-    return this.last && decodeMessage(this.last);
+  private constructor(
+    private readonly socket: Socket,
+    private readonly server: TransportAddress,
+  ) {
+    socket.on('message', (data) => {
+      try {
+        const answer = decodeMessage(data);
+        if (this.transactionId?.equals(answer.transactionId)) this.answered(answer);
+      } catch {
+        // Not an answer: the request times out.
+      }
+    });
   }
 
-  setAllocation(allocation: Allocation | undefined): void {
-    this.allocation = allocation;
+  static async open(server: TransportAddress): Promise<LoopbackClient> {
+    const socket = createSocket('udp4');
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, LOOPBACK, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    return new LoopbackClient(socket, server);
   }
-  setAllocating(allocating: boolean): void {
-    this.allocating = allocating;
+
+  /** The answer to `data`, or undefined when none comes in time. */
+  exchange(data: Buffer): Promise<StunMessage | undefined> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => this.answered(undefined), ANSWER_TIMEOUT_MS);
+      this.transactionId = data.subarray(8, 20);
+      this.waiting = (answer) => {
+        clearTimeout(timer);
+        resolve(answer);
+      };
+      this.socket.send(data, this.server.port, this.server.address);
+    });
   }
-  send(data: Buffer): void {
-    this.last = data;
+
+  close(): void {
+    this.answered(undefined);
+    this.socket.close();
   }
-  sendRelayed(): boolean {
-    return true;
-  }
-  sendChannelData(): boolean {
-    return true;
+
+  private answered(answer: StunMessage | undefined): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.(answer);
   }
 }
-
-/** Relays that open no socket: a relay endpoint that sends nothing. */
-const socketlessRelays: RelayProvider = {
-  hasFamily: (family) => family === 4,
-  setsDontFragment: false,
-  open: async () => {
-    const local: TransportAddress = { family: 4, address: '192.0.2.2', port: 49_152 };
-    const endpoint: RelayEndpoint = { local, advertised: local, send() {}, close() {} };
-    return { ok: true, endpoint };
-  },
-};

@@ -23,8 +23,13 @@ export interface WorkerStart {
   readonly ledgerMemory: SharedArrayBuffer;
   /** The alternate-server list's turn (one Uint32), so newcomers are sent round the list by the server. */
   readonly alternateTurns: SharedArrayBuffer;
-  /** The ports the first worker bound, in binding order; absent for the first worker. */
+  /** The ports the first worker bound, in binding order; absent for the first worker, and with portsLater. */
   readonly ports: readonly number[] | undefined;
+  /**
+   * The first worker's ports come in a 'ports' message once it listens: a worker started
+   * alongside it warms up meanwhile, instead of starting only then.
+   */
+  readonly portsLater?: boolean;
   /** What the other workers' user databases learnt before this one started (a replacement's). */
   readonly lastKnown: readonly LastKnownChange[];
   /** A channel to each other worker, by its number (BetweenWorkers travel there, not via main). */
@@ -59,6 +64,8 @@ export type ToWorker =
   | { readonly type: 'reload-certificates' }
   | { readonly type: 'count-allocations'; readonly id: number }
   | { readonly type: 'close' }
+  // The ports the first worker bound (to a worker started with portsLater).
+  | { readonly type: 'ports'; readonly ports: readonly number[] }
   // A replacement worker's channel to this one, in place of the dead worker's (WorkerStart.peers).
   | { readonly type: 'peer'; readonly from: number; readonly port: MessagePort }
   // What another worker's user database learnt or forgot (auth/last-known.ts).

@@ -69,8 +69,16 @@ const reservations = new ReservationExchange(toWorker);
  * order, for the node.
  */
 const waitingForNode: ToWorker[] = [];
+/** With portsLater: the first worker's ports, or undefined when main says close before them (the first worker failed). */
+let portsArrived: (ports: readonly number[] | undefined) => void = () => {};
+const firstWorkerPorts = new Promise<readonly number[] | undefined>((resolve) => (portsArrived = resolve));
+let hasPorts = !start.portsLater;
 let handleMessage = (message: ToWorker): void => {
   if (message.type === 'last-known') lastKnown.receive(message.change);
+  else if (message.type === 'ports') {
+    hasPorts = true;
+    portsArrived(message.ports);
+  } else if (message.type === 'close' && !hasPorts) portsArrived(undefined);
   else waitingForNode.push(message);
 };
 port.on('message', (message: ToWorker) => handleMessage(message));
@@ -81,6 +89,9 @@ async function run(): Promise<void> {
   const options = reviveOptions(start.options);
   // Before numbering: the warm-up puts the numbering back as it found it.
   await warmUp(options);
+  const ports = start.portsLater ? await firstWorkerPorts : start.ports;
+  // Told to close before the first worker listened: nothing is open here yet.
+  if (start.portsLater && ports === undefined) return post({ type: 'closed' });
   // An allocation id names its worker, so that main sends `disconnect` to its owner.
   numberAllocationsFor(start.index, start.count);
   try {
@@ -96,7 +107,7 @@ async function run(): Promise<void> {
         forwardMove: moveForwarder(start.index, start.count, toWorker),
         bindElsewhere: binds.bindElsewhere,
       },
-      place: { slice: { index: start.index, count: start.count }, group: { ports: start.ports }, foreignReservations: reservations },
+      place: { slice: { index: start.index, count: start.count }, group: { ports }, foreignReservations: reservations },
       advanceMemory: start.advanceMemory,
       alternateTurns: start.alternateTurns,
       onAllocationEnded: (allocation) => reporter?.allocationEnded(allocation),
@@ -106,7 +117,7 @@ async function run(): Promise<void> {
     reporter = new MetricsReporter(created.engine, () => created.relays.portUsage(), start.options.metrics?.usernameLabels ?? false);
     const listeners = await node.listen();
     // Once for the server: by the first worker, not by a replacement of it.
-    if (start.ports === undefined) node.logStartup();
+    if (ports === undefined) node.logStartup();
     const { udpAddresses, streamAddresses, tcpAddresses, tlsAddresses } = listeners;
     post({ type: 'listening', ports: listeners.boundPorts, udpAddresses, streamAddresses, tcpAddresses, tlsAddresses });
   } catch (error) {

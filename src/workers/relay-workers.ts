@@ -75,9 +75,11 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
   const replacements = new Replacements((index) => startOne(index, first!.ports), whyNoReplacement, logger);
   // The options in force: a replacement starts with what reloads changed, and the rest as at start.
   let current = options;
-  const startOne = (index: number, ports: readonly number[] | undefined): WorkerHandle => {
+  /** `ports`: the first worker's, or 'later' (a 'ports' message) for a worker started alongside it. */
+  const startOne = (index: number, ports: readonly number[] | undefined | 'later'): WorkerHandle => {
     const peers = serving ? channelsFor(index) : firstChannels[index]!;
-    const start = { index, count, options: reloadedOptions(options, current), secrets, advanceMemory, ledgerMemory: ledger.memory, alternateTurns, ports, peers, lastKnown: lastKnown.changes() };
+    const later = ports === 'later';
+    const start = { index, count, options: reloadedOptions(options, current), secrets, advanceMemory, ledgerMemory: ledger.memory, alternateTurns, ports: later ? undefined : ports, portsLater: later, peers, lastKnown: lastKnown.changes() };
     const worker = new WorkerHandle(index, start, outageLines.loggerFor(index));
     ledger.attach(index, worker.thread);
     // A dead worker holds no allocation: what it reserved goes back.
@@ -112,9 +114,12 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     // First, as with one thread: /metrics answers once STUN does, and a taken port fails before any worker starts.
     metrics = options.metrics && (await startMetrics(sums, options.metrics, logger));
     // The first worker resolves ports asked as 0; the others join the groups on those ports.
-    first = await startOne(0, undefined).started;
+    // All start at once, so that the others' start-up and warm-up run while the first's do.
+    const starting = startOne(0, undefined);
+    const others = Array.from({ length: count - 1 }, (_, i) => startOne(i + 1, 'later'));
+    first = await starting.started;
     const { ports } = first;
-    const others = Array.from({ length: count - 1 }, (_, i) => startOne(i + 1, ports));
+    for (const other of others) other.send({ type: 'ports', ports });
     // The first worker's failure is the server's (its ports); a later one's is that worker's.
     await Promise.all(others.map((w) => w.started.catch((error: Error) => Promise.reject(new Error(`relay worker ${w.index}: ${error.message}`)))));
     if (options.selfTest) {

@@ -1,6 +1,7 @@
-// The start-up warm-up runs a call's setup through an engine of its own: every request of it
-// must reach its success path (else V8 optimises the error paths instead), and the server's
-// own state must be as if it had not run.
+// The start-up warm-up runs a call's setup over loopback through a relay node of its own:
+// every request of it must reach its success path (else V8 optimises the error paths
+// instead), and the server's own state, ports and sockets must be as if it had not run.
+import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { warmUpRequestPath } from '../../../src/lifecycle/warm-up.js';
 import { AttributeType, Method, StunClass, type MessageBuilder } from '../../../src/stun/index.js';
@@ -21,9 +22,36 @@ describe('start-up warm-up', () => {
     expect(await warmUpRequestPath(options, 3)).toBe(15);
   });
 
+  it('warms every client up under no-stun, which leaves a Binding unanswered: the rest of each call succeeds', async () => {
+    expect(await warmUpRequestPath(await testServerOptions({ noStun: true }), 3)).toBe(12);
+  });
+
   it('runs through options under which some requests go unanswered or refused (no-stun, no-udp-relay)', async () => {
     const options = await testServerOptions({ noStun: true, noUdpRelay: true });
     expect(await warmUpRequestPath(options, 2)).toBe(0);
+  });
+
+  it("takes none of the server's own ports: its listening port and every relay port held by others, it still serves its calls", async () => {
+    const options = await testServerOptions({ listeningPort: 0 });
+    const held: Socket[] = [];
+    try {
+      for (let port = options.minPort; port <= options.maxPort; port++) held.push(await bindExclusive(port));
+      const listening = await bindExclusive(0);
+      held.push(listening);
+      const withPort = { ...options, listeningPort: listening.address().port };
+      expect(await warmUpRequestPath(withPort, 3)).toBe(15);
+    } finally {
+      held.forEach((socket) => socket.close());
+    }
+  });
+
+  it('closes every socket it opened', async () => {
+    const udpHandles = () => process.getActiveResourcesInfo().filter((kind) => kind === 'UDPWRAP').length;
+    const before = udpHandles();
+    await warmUpRequestPath(await testServerOptions(), 3);
+    // Closing a dgram socket ends its handle on the next turn of the loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(udpHandles()).toBe(before);
   });
 
   it("leaves the server's allocation numbering as it found it", async () => {
@@ -36,3 +64,11 @@ describe('start-up warm-up', () => {
     expect(other.session.allocation!.id).toBe(first + 1);
   });
 });
+
+function bindExclusive(port: number): Promise<Socket> {
+  const socket = createSocket('udp4');
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind({ address: '127.0.0.1', port, exclusive: true }, () => resolve(socket));
+  });
+}

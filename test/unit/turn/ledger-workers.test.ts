@@ -154,6 +154,21 @@ describe('allocation ledger across worker threads', () => {
     expect(await leasesOnceDelivered(server, 0)).toBe(0);
   });
 
+  it('a grant and its release made in one turn reach the main thread in that order: no lease is left held', async () => {
+    const server = new LedgerServer();
+    const { port1, port2 } = new MessageChannel();
+    cleanups.push(() => port1.close());
+    server.attach(1, port1);
+    const client = new LedgerClient(port2, { memory: server.memory, slot: 1 });
+    const answer = await client.reserve(request());
+    if (!answer.ok) throw new Error('an unlimited reservation was refused');
+    client.release(answer.lease);
+    // Decided once both are recorded: a release the server had before its grant would leave the lease held.
+    expect(granted([await client.reserve(request({ totalQuota: 1 }))])).toHaveLength(1);
+    expect(server.leases).toBe(1);
+    client.close();
+  });
+
   it("total-quota 2: a limited reservation waits for the grants another worker made before it, and is refused", async () => {
     const server = new LedgerServer();
     // A's two grants are on their way (its port not read yet) when B asks under a limit.

@@ -1,0 +1,66 @@
+// X25519 key shares from native/dtls-keys.c's addon (the real build, OpenSSL inside Node) and
+// from node:crypto: RFC 7748's test vector, each side deriving the other's secret, and the
+// small-order shares RFC 7748 §6.1 says to refuse.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { nodeCryptoX25519Share, type KeyShare } from '../../../src/net/dtls/ecdhe.js';
+import { nativeX25519, type DtlsKeysAddon } from '../../../src/net/dtls/native-keys.js';
+import { loadAddon } from '../../../src/net/native-addon.js';
+
+let addon: DtlsKeysAddon;
+let nativeShare: () => KeyShare;
+
+beforeAll(() => {
+  const loaded = loadAddon('dtls-keys', (exports: DtlsKeysAddon) => ({ addon: exports }));
+  const state = nativeX25519();
+  // `npm ci` builds it here; a build that fell back would test node:crypto against itself.
+  if (!('addon' in loaded) || !('newPair' in state)) throw new Error('native X25519 not loaded');
+  addon = loaded.addon;
+  nativeShare = state.newPair;
+});
+
+const hex = (s: string) => Buffer.from(s, 'hex');
+
+// RFC 7748 §6.1.
+const ALICE_PRIVATE = hex('77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a');
+const ALICE_PUBLIC = hex('8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a');
+const BOB_PRIVATE = hex('5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb');
+const BOB_PUBLIC = hex('de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f');
+const SHARED = hex('4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742');
+
+/** Points of small order: the results they give are all zeros, whatever the private key. */
+const SMALL_ORDER = [Buffer.alloc(32), Buffer.concat([Buffer.from([1]), Buffer.alloc(31)])];
+
+describe('native X25519', () => {
+  it("derives RFC 7748's shared secret from either side", () => {
+    for (const [own, peer] of [[ALICE_PRIVATE, BOB_PUBLIC], [BOB_PRIVATE, ALICE_PUBLIC]] as const) {
+      const secret = Buffer.alloc(32);
+      expect(addon.x25519(own, peer, secret)).toBe(true);
+      expect(secret).toEqual(SHARED);
+    }
+  });
+
+  it('makes public keys that node:crypto agrees on, both ways', () => {
+    for (let i = 0; i < 20; i++) {
+      const ours = nativeShare();
+      const theirs = nodeCryptoX25519Share();
+      expect(ours.publicKey).toHaveLength(32);
+      expect(ours.computeSecret(theirs.publicKey)).toEqual(theirs.computeSecret(ours.publicKey));
+    }
+  });
+
+  it('makes a new key every time', () => {
+    expect(nativeShare().publicKey).not.toEqual(nativeShare().publicKey);
+  });
+
+  it.each([['native', () => nativeShare()], ['node:crypto', nodeCryptoX25519Share]])('%s refuses small-order shares and shares of the wrong length', (_name, share) => {
+    // Either message: the handshake answers any refusal with illegal_parameter.
+    for (const peer of SMALL_ORDER) expect(() => share().computeSecret(peer)).toThrow();
+    expect(() => share().computeSecret(Buffer.alloc(31, 9))).toThrow(/bad X25519 share/);
+  });
+
+  it('throws a TypeError, not a crash, for buffers of the wrong length', () => {
+    expect(() => addon.x25519(Buffer.alloc(31), BOB_PUBLIC, Buffer.alloc(32))).toThrow(TypeError);
+    expect(() => addon.x25519Share(Buffer.alloc(32), Buffer.alloc(16))).toThrow(TypeError);
+    expect(() => (addon.x25519 as (...args: unknown[]) => boolean)(ALICE_PRIVATE, 'nope', Buffer.alloc(32))).toThrow(TypeError);
+  });
+});

@@ -1,14 +1,19 @@
-/* X25519 key shares for the DTLS handshake (docs/native-crypto.md), with OpenSSL's EVP API as the
- * Node binary exports it (its own headers, its own symbols: nothing is linked). node:crypto
- * reaches the same X25519 only through KeyObjects: a new pair, its public key exported, the
- * client's share imported from SPKI text by OpenSSL's decoders; those steps cost several times
- * the curve arithmetic, more so on a busy machine. Here the keys are raw 32-byte strings, as
- * TLS carries them. JS gives every buffer; each length is checked before OpenSSL sees it. */
+/* X25519 key shares and the TLS 1.2 PRF for the DTLS handshake (docs/native-crypto.md), with
+ * OpenSSL's EVP API as the Node binary exports it (its own headers, its own symbols: nothing is
+ * linked). node:crypto reaches the same X25519 only through KeyObjects: a new pair, its public
+ * key exported, the client's share imported from SPKI text by OpenSSL's decoders; those steps
+ * cost several times the curve arithmetic, more so on a busy machine. Here the keys are raw
+ * 32-byte strings, as TLS carries them. The PRF is OpenSSL's TLS1-PRF in one call, where
+ * node:crypto needs two HMAC objects per 32 bytes of output. JS gives every buffer; each length
+ * is checked before OpenSSL sees it. */
 #define NAPI_VERSION 8
 #include <stdbool.h>
+#include <stdlib.h>
 #include <node_api.h>
 #include <openssl/err.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 
 #define KEY 32
@@ -70,8 +75,72 @@ static napi_value x25519(napi_env env, napi_callback_info info) {
   return boolean(env, ok);
 }
 
+/* Per thread (each relay worker loads the addon): a TLS1-PRF context per hash with its digest
+ * set, copied for each use, so the KDF and digest are looked up once. */
+typedef struct {
+  EVP_KDF_CTX *sha256;
+  EVP_KDF_CTX *sha384;
+} Prfs;
+
+static void freePrfs(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  Prfs *prfs = data;
+  EVP_KDF_CTX_free(prfs->sha256);
+  EVP_KDF_CTX_free(prfs->sha384);
+  free(prfs);
+}
+
+static EVP_KDF_CTX *prfTemplate(EVP_KDF *kdf, const char *digest) {
+  EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+  OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)digest, 0), OSSL_PARAM_construct_end() };
+  if (ctx && EVP_KDF_CTX_set_params(ctx, params) == 1) return ctx;
+  EVP_KDF_CTX_free(ctx);
+  return NULL;
+}
+
+/* tls12Prf(sha384, secret, label, seed, out): fills `out` with P_SHA256 (or P_SHA384) of the
+ * secret over label + seed (RFC 5246 §5); false if OpenSSL refused. */
+static napi_value tls12Prf(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  bool sha384 = false;
+  void *data[4] = { NULL, NULL, NULL, NULL };
+  size_t length[4] = { 0, 0, 0, 0 };
+  Prfs *prfs = NULL;
+  bool usable = napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= 5
+      && napi_get_value_bool(env, argv[0], &sha384) == napi_ok;
+  for (int i = 0; usable && i < 4; i++) usable = napi_get_buffer_info(env, argv[i + 1], &data[i], &length[i]) == napi_ok;
+  if (!usable || length[3] == 0) return throwUsage(env, "tls12Prf(sha384, secret, label, seed, out): buffers, out not empty");
+  if (napi_get_instance_data(env, (void **)&prfs) != napi_ok || !prfs) return boolean(env, false);
+  EVP_KDF_CTX *ctx = EVP_KDF_CTX_dup(sha384 ? prfs->sha384 : prfs->sha256);
+  OSSL_PARAM params[] = {
+    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SECRET, data[0], length[0]),
+    /* Seeds given one after another are one seed, in order. */
+    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, data[1], length[1]),
+    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SEED, data[2], length[2]),
+    OSSL_PARAM_construct_end(),
+  };
+  bool ok = ctx && EVP_KDF_derive(ctx, data[3], length[3], params) == 1;
+  EVP_KDF_CTX_free(ctx);
+  return boolean(env, ok);
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  EVP_KDF *kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+  Prfs *prfs = malloc(sizeof *prfs);
+  if (prfs) {
+    prfs->sha256 = prfTemplate(kdf, "SHA256");
+    prfs->sha384 = prfTemplate(kdf, "SHA384");
+  }
+  EVP_KDF_free(kdf); /* the contexts hold their own references */
+  if (!prfs || !prfs->sha256 || !prfs->sha384 || napi_set_instance_data(env, prfs, freePrfs, NULL) != napi_ok) {
+    if (prfs) freePrfs(env, prfs, NULL);
+    napi_throw_error(env, NULL, "OpenSSL has no TLS1-PRF with SHA-256 and SHA-384");
+    return NULL;
+  }
   napi_property_descriptor props[] = {
+    { "tls12Prf", NULL, tls12Prf, NULL, NULL, NULL, napi_default, NULL },
     { "x25519Share", NULL, x25519Share, NULL, NULL, NULL, napi_default, NULL },
     { "x25519", NULL, x25519, NULL, NULL, NULL, napi_default, NULL },
   };

@@ -2,7 +2,7 @@
  * Ephemeral ECDH key shares (RFC 8422) with Node's native curves: X25519, P-256 and P-384.
  */
 import { createECDH, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
-import { nativeX25519 } from './native-keys.js';
+import { nativeDtlsKeys } from './native-keys.js';
 
 export const NamedGroup = { Secp256r1: 23, Secp384r1: 24, X25519: 29 } as const;
 
@@ -34,7 +34,7 @@ const x25519Pem = (raw: Buffer) =>
 
 export function generateKeyShare(group: number): KeyShare {
   if (group === NamedGroup.X25519) {
-    const native = nativeX25519();
+    const native = nativeDtlsKeys();
     return 'newPair' in native ? native.newPair() : nodeCryptoX25519Share();
   }
   const ecdh = createECDH(group === NamedGroup.Secp384r1 ? 'secp384r1' : 'prime256v1');

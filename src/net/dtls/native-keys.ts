@@ -1,21 +1,27 @@
 /**
- * X25519 for the DTLS handshake from native/dtls-keys.c where it loads: raw 32-byte keys in and
- * out, with no KeyObject, export or SPKI import around the curve arithmetic (which cost more
- * than the arithmetic, docs/native-crypto.md). TURNPIKE_DTLS_KEYS=node:crypto forces ecdhe.ts's
- * node:crypto path; both give the same shares and secrets.
+ * X25519 and the TLS 1.2 PRF for the DTLS handshake from native/dtls-keys.c where it loads:
+ * raw 32-byte keys in and out, with no KeyObject, export or SPKI import around the curve
+ * arithmetic, and the PRF in one call instead of two HMAC objects per block (each cost more
+ * than its arithmetic, docs/native-crypto.md). TURNPIKE_DTLS_KEYS=node:crypto forces the
+ * node:crypto paths of ecdhe.ts and suites.ts; both give the same bytes.
  */
 import { loadAddon, type Unavailable } from '../native-addon.js';
 import type { KeyShare } from './ecdhe.js';
 
 const KEY = 32;
 
-/** native/dtls-keys.c's exports; each throws a TypeError unless every buffer is 32 bytes. */
+/** native/dtls-keys.c's exports; each throws a TypeError for a buffer of the wrong length. */
 export interface DtlsKeysAddon {
   x25519Share(privateKey: Buffer, publicKey: Buffer): boolean;
   x25519(privateKey: Buffer, peerPublicKey: Buffer, secret: Buffer): boolean;
+  /** Fills `out` with P_SHA256 (or P_SHA384) of `secret` over label + seed. */
+  tls12Prf(sha384: boolean, secret: Buffer, label: Buffer, seed: Buffer, out: Buffer): boolean;
 }
 
-export type NativeX25519 = { readonly newPair: () => KeyShare } | Unavailable;
+/** The TLS 1.2 PRF: P_hash(secret, label + seed), `length` bytes. */
+export type Prf = (hash: 'sha256' | 'sha384', secret: Buffer, label: string, seed: Buffer, length: number) => Buffer;
+
+export type NativeDtlsKeys = { readonly newPair: () => KeyShare; readonly prf: Prf } | Unavailable;
 
 export function nativeKeyShares(addon: DtlsKeysAddon): () => KeyShare {
   return () => {
@@ -35,14 +41,22 @@ export function nativeKeyShares(addon: DtlsKeysAddon): () => KeyShare {
   };
 }
 
-let state: NativeX25519 | undefined;
+export function nativePrf(addon: DtlsKeysAddon): Prf {
+  return (hash, secret, label, seed, length) => {
+    const out = Buffer.allocUnsafe(length);
+    if (!addon.tls12Prf(hash === 'sha384', secret, Buffer.from(label, 'latin1'), seed, out)) throw new Error('OpenSSL refused the TLS 1.2 PRF');
+    return out;
+  };
+}
 
-/** This thread's native X25519, or why there is none. */
-export function nativeX25519(): NativeX25519 {
+let state: NativeDtlsKeys | undefined;
+
+/** This thread's native X25519 and PRF, or why there are none. */
+export function nativeDtlsKeys(): NativeDtlsKeys {
   return (state ??= load());
 }
 
-function load(): NativeX25519 {
+function load(): NativeDtlsKeys {
   if (process.env.TURNPIKE_DTLS_KEYS === 'node:crypto') return { unavailable: 'TURNPIKE_DTLS_KEYS=node:crypto' };
-  return loadAddon('dtls-keys', (addon: DtlsKeysAddon) => ({ newPair: nativeKeyShares(addon) }));
+  return loadAddon('dtls-keys', (addon: DtlsKeysAddon) => ({ newPair: nativeKeyShares(addon), prf: nativePrf(addon) }));
 }

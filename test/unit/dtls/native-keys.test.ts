@@ -1,21 +1,25 @@
-// X25519 key shares from native/dtls-keys.c's addon (the real build, OpenSSL inside Node) and
-// from node:crypto: RFC 7748's test vector, each side deriving the other's secret, and the
-// small-order shares RFC 7748 §6.1 says to refuse.
+// X25519 key shares and the TLS 1.2 PRF from native/dtls-keys.c's addon (the real build, OpenSSL
+// inside Node) and from node:crypto: RFC 7748's test vector, each side deriving the other's
+// secret, the small-order shares RFC 7748 §6.1 says to refuse, and the same PRF bytes.
+import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nodeCryptoX25519Share, type KeyShare } from '../../../src/net/dtls/ecdhe.js';
-import { nativeX25519, type DtlsKeysAddon } from '../../../src/net/dtls/native-keys.js';
+import { nativeDtlsKeys, type DtlsKeysAddon, type Prf } from '../../../src/net/dtls/native-keys.js';
+import { nodeCryptoPrf, prf } from '../../../src/net/dtls/suites.js';
 import { loadAddon } from '../../../src/net/native-addon.js';
 
 let addon: DtlsKeysAddon;
 let nativeShare: () => KeyShare;
+let nativePrf: Prf;
 
 beforeAll(() => {
   const loaded = loadAddon('dtls-keys', (exports: DtlsKeysAddon) => ({ addon: exports }));
-  const state = nativeX25519();
+  const state = nativeDtlsKeys();
   // `npm ci` builds it here; a build that fell back would test node:crypto against itself.
   if (!('addon' in loaded) || !('newPair' in state)) throw new Error('native X25519 not loaded');
   addon = loaded.addon;
   nativeShare = state.newPair;
+  nativePrf = state.prf;
 });
 
 const hex = (s: string) => Buffer.from(s, 'hex');
@@ -62,5 +66,26 @@ describe('native X25519', () => {
     expect(() => addon.x25519(Buffer.alloc(31), BOB_PUBLIC, Buffer.alloc(32))).toThrow(TypeError);
     expect(() => addon.x25519Share(Buffer.alloc(32), Buffer.alloc(16))).toThrow(TypeError);
     expect(() => (addon.x25519 as (...args: unknown[]) => boolean)(ALICE_PRIVATE, 'nope', Buffer.alloc(32))).toThrow(TypeError);
+  });
+});
+
+describe('native TLS 1.2 PRF', () => {
+  it('is the one the handshake uses, and gives the IETF SHA-256 test vector', () => {
+    const out = prf('sha256', hex('9bbe436ba940f017b17652849a71db35'), 'test label', hex('a0ba9f936cda311827a6f796ffd5198c'), 100);
+    expect(out.subarray(0, 16)).toEqual(hex('e3f229ba727be17b8d122620557cd453'));
+    expect(out).toEqual(nodeCryptoPrf('sha256', hex('9bbe436ba940f017b17652849a71db35'), 'test label', hex('a0ba9f936cda311827a6f796ffd5198c'), 100));
+  });
+
+  it.each(['sha256', 'sha384'] as const)('gives the bytes node:crypto gives with %s, at every length the handshake asks for', (hash) => {
+    for (const length of [12, 40, 48, 72, 100]) {
+      const [secret, seed] = [randomBytes(48), randomBytes(64)];
+      expect(nativePrf(hash, secret, 'key expansion', seed, length)).toEqual(nodeCryptoPrf(hash, secret, 'key expansion', seed, length));
+    }
+  });
+
+  it('throws a TypeError, not a crash, for arguments that are not buffers', () => {
+    const call = addon.tls12Prf as (...args: unknown[]) => boolean;
+    expect(() => call(false, 'secret', Buffer.alloc(1), Buffer.alloc(1), Buffer.alloc(12))).toThrow(TypeError);
+    expect(() => call(false, Buffer.alloc(1), Buffer.alloc(1), Buffer.alloc(1), Buffer.alloc(0))).toThrow(TypeError);
   });
 });

@@ -8,19 +8,17 @@
 // Run: npx tsx bench/dtls-handshake-steps.ts   (profile: node --cpu-prof --import tsx ...)
 import { createHash, randomBytes } from 'node:crypto';
 import type { RemoteInfo, Socket } from 'node:dgram';
-import { generateKeyShare } from '../src/net/dtls/ecdhe.js';
 import type { DatagramSocket } from '../src/net/dtls/endpoint.js';
-import { HandshakeType, handshakeMessage, parseHandshakeFragments } from '../src/net/dtls/handshake-codec.js';
-import { RecordProtection } from '../src/net/dtls/protection.js';
+import { handshakeMessage, parseHandshakeFragments } from '../src/net/dtls/handshake-codec.js';
 import { AlertDescription, AlertLevel, ContentType, alertBody, parseRecords, plainRecord } from '../src/net/dtls/record.js';
 import { DEFAULT_DTLS_LIMITS, DtlsService } from '../src/net/dtls/service.js';
-import { CIPHER_SUITES, keyBlock, prf } from '../src/net/dtls/suites.js';
 import { silentLogger } from '../src/log/logger-interface.js';
 import { secureOptions } from '../src/net/tls-context.js';
 import { createTurnServer } from '../src/server.js';
 import { makeCertificate } from '../test/support/certs.js';
 import { testServerOptions } from '../test/support/server-options.js';
 import { clientHelloDatagram, helloVerifyCookie } from '../test/unit/dtls/client-hello.js';
+import { clientFinalMessages } from '../test/unit/dtls/client-keys.js';
 import { envInt } from './env.js';
 import { runMain } from './run-main.js';
 
@@ -59,17 +57,7 @@ function handshake(deliver: (datagram: Buffer, port: number) => void, sent: Buff
       }
     }
   }
-  const serverRandom = messages.get(HandshakeType.ServerHello)!.subarray(2, 34);
-  const kx = messages.get(HandshakeType.ServerKeyExchange)!;
-  const share = generateKeyShare(kx.readUInt16BE(1));
-  const premaster = share.computeSecret(kx.subarray(4, 4 + kx[3]!));
-  const exchange = handshakeMessage(HandshakeType.ClientKeyExchange, 2, Buffer.concat([Buffer.from([share.publicKey.length]), share.publicKey]));
-  transcript.update(exchange);
-  const suite = CIPHER_SUITES[0]!;
-  const master = prf('sha256', premaster, 'extended master secret', transcript.copy().digest(), 48);
-  const keys = keyBlock(suite, master, random, serverRandom);
-  const client = new RecordProtection(suite, { clientKey: keys.serverKey, serverKey: keys.clientKey, clientIv: keys.serverIv, serverIv: keys.clientIv });
-  const finished = handshakeMessage(HandshakeType.Finished, 3, prf('sha256', master, 'client finished', transcript.digest(), 12));
+  const { exchange, finished, protection: client } = clientFinalMessages(transcript, random, messages);
   const final = step(2, Buffer.concat([
     plainRecord(ContentType.Handshake, 0, 2, exchange),
     plainRecord(ContentType.ChangeCipherSpec, 0, 3, Buffer.from([1])),

@@ -1,11 +1,11 @@
-/* X25519 key shares and the TLS 1.2 PRF for the DTLS handshake (docs/native-crypto.md), with
+/* X25519 key shares, the TLS 1.2 PRF and the cookies' HMAC-SHA256 for the DTLS handshake (docs/native-crypto.md), with
  * OpenSSL's EVP API as the Node binary exports it (its own headers, its own symbols: nothing is
  * linked). node:crypto reaches the same X25519 only through KeyObjects: a new pair, its public
  * key exported, the client's share imported from SPKI text by OpenSSL's decoders; those steps
  * cost several times the curve arithmetic, more so on a busy machine. Here the keys are raw
  * 32-byte strings, as TLS carries them. The PRF is OpenSSL's TLS1-PRF in one call, where
- * node:crypto needs two HMAC objects per 32 bytes of output. JS gives every buffer; each length
- * is checked before OpenSSL sees it. */
+ * node:crypto needs two HMAC objects per 32 bytes of output; a cookie key is one HMAC context,
+ * made once per key. JS gives every buffer; each length is checked before OpenSSL sees it. */
 #define NAPI_VERSION 8
 #include <stdbool.h>
 #include <stdlib.h>
@@ -17,6 +17,9 @@
 #include <openssl/rand.h>
 
 #define KEY 32
+#define SHA256_LENGTH 32
+
+static const napi_type_tag HMAC_TAG = { 0x7475726e70696b65ULL, 0x646b65797368610aULL };
 
 static napi_value throwUsage(napi_env env, const char *usage) {
   napi_throw_type_error(env, NULL, usage);
@@ -72,6 +75,57 @@ static napi_value x25519(napi_env env, napi_callback_info info) {
   EVP_PKEY_CTX_free(ctx);
   EVP_PKEY_free(peer);
   EVP_PKEY_free(own);
+  return boolean(env, ok);
+}
+
+static void freeHmac(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  EVP_MAC_CTX_free(data);
+}
+
+/* hmacSha256Key(key) -> an HMAC-SHA256 context holding the key, for hmacSha256. */
+static napi_value hmacSha256Key(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  void *key = NULL;
+  size_t length = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1
+      || napi_get_buffer_info(env, argv[0], &key, &length) != napi_ok || length == 0)
+    return throwUsage(env, "hmacSha256Key(key): a buffer, not empty");
+  EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+  EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+  EVP_MAC_free(mac); /* the context holds its own reference */
+  OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0), OSSL_PARAM_construct_end() };
+  if (!ctx || EVP_MAC_init(ctx, key, length, params) != 1) {
+    EVP_MAC_CTX_free(ctx);
+    ERR_clear_error();
+    napi_throw_error(env, NULL, "hmacSha256Key(): OpenSSL refused the HMAC context");
+    return NULL;
+  }
+  if (napi_create_external(env, ctx, freeHmac, NULL, &result) != napi_ok || napi_type_tag_object(env, result, &HMAC_TAG) != napi_ok) {
+    EVP_MAC_CTX_free(ctx);
+    return NULL;
+  }
+  return result;
+}
+
+/* hmacSha256(context, data, out): fills the 32-byte `out` with the HMAC of `data`; false if
+ * OpenSSL refused. Each call starts over with the context's key. */
+static napi_value hmacSha256(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  void *ctx = NULL, *data = NULL, *out = NULL;
+  size_t dataLength = 0, outLength = 0, written = 0;
+  bool tagged = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3
+      || napi_check_object_type_tag(env, argv[0], &HMAC_TAG, &tagged) != napi_ok || !tagged
+      || napi_get_value_external(env, argv[0], &ctx) != napi_ok
+      || napi_get_buffer_info(env, argv[1], &data, &dataLength) != napi_ok
+      || napi_get_buffer_info(env, argv[2], &out, &outLength) != napi_ok || outLength != SHA256_LENGTH)
+    return throwUsage(env, "hmacSha256(context, data, out): a context from hmacSha256Key, a buffer, 32 bytes out");
+  bool ok = EVP_MAC_init(ctx, NULL, 0, NULL) == 1 && EVP_MAC_update(ctx, data, dataLength) == 1
+      && EVP_MAC_final(ctx, out, &written, outLength) == 1 && written == SHA256_LENGTH;
   return boolean(env, ok);
 }
 
@@ -140,6 +194,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     return NULL;
   }
   napi_property_descriptor props[] = {
+    { "hmacSha256Key", NULL, hmacSha256Key, NULL, NULL, NULL, napi_default, NULL },
+    { "hmacSha256", NULL, hmacSha256, NULL, NULL, NULL, napi_default, NULL },
     { "tls12Prf", NULL, tls12Prf, NULL, NULL, NULL, napi_default, NULL },
     { "x25519Share", NULL, x25519Share, NULL, NULL, NULL, napi_default, NULL },
     { "x25519", NULL, x25519, NULL, NULL, NULL, napi_default, NULL },

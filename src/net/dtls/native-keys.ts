@@ -1,9 +1,10 @@
 /**
- * X25519 and the TLS 1.2 PRF for the DTLS handshake from native/dtls-keys.c where it loads:
- * raw 32-byte keys in and out, with no KeyObject, export or SPKI import around the curve
- * arithmetic, and the PRF in one call instead of two HMAC objects per block (each cost more
- * than its arithmetic, docs/native-crypto.md). TURNPIKE_DTLS_KEYS=node:crypto forces the
- * node:crypto paths of ecdhe.ts and suites.ts; both give the same bytes.
+ * X25519, the TLS 1.2 PRF and the cookies' HMAC for the DTLS handshake from native/dtls-keys.c
+ * where it loads: raw 32-byte keys in and out, with no KeyObject, export or SPKI import around
+ * the curve arithmetic, the PRF in one call instead of two HMAC objects per block, and one HMAC
+ * context per cookie key (each of node:crypto's cost more than its arithmetic,
+ * docs/native-crypto.md). TURNPIKE_DTLS_KEYS=node:crypto forces the node:crypto paths of
+ * ecdhe.ts, suites.ts and cookie.ts; both give the same bytes.
  */
 import { loadAddon, type Unavailable } from '../native-addon.js';
 import type { KeyShare } from './ecdhe.js';
@@ -16,12 +17,22 @@ export interface DtlsKeysAddon {
   x25519(privateKey: Buffer, peerPublicKey: Buffer, secret: Buffer): boolean;
   /** Fills `out` with P_SHA256 (or P_SHA384) of `secret` over label + seed. */
   tls12Prf(sha384: boolean, secret: Buffer, label: Buffer, seed: Buffer, out: Buffer): boolean;
+  hmacSha256Key(key: Buffer): object;
+  /** Fills the 32-byte `out` with the HMAC of `data` under the context's key. */
+  hmacSha256(context: object, data: Buffer, out: Buffer): boolean;
 }
 
 /** The TLS 1.2 PRF: P_hash(secret, label + seed), `length` bytes. */
 export type Prf = (hash: 'sha256' | 'sha384', secret: Buffer, label: string, seed: Buffer, length: number) => Buffer;
 
-export type NativeDtlsKeys = { readonly newPair: () => KeyShare; readonly prf: Prf } | Unavailable;
+/** HMAC-SHA256 under one key, made once for it. */
+export type Mac = (data: Buffer) => Buffer;
+
+export type NativeDtlsKeys = {
+  readonly newPair: () => KeyShare;
+  readonly prf: Prf;
+  readonly hmacSha256: (key: Buffer) => Mac;
+} | Unavailable;
 
 export function nativeKeyShares(addon: DtlsKeysAddon): () => KeyShare {
   return () => {
@@ -49,6 +60,17 @@ export function nativePrf(addon: DtlsKeysAddon): Prf {
   };
 }
 
+export function nativeHmacSha256(addon: DtlsKeysAddon): (key: Buffer) => Mac {
+  return (key) => {
+    const context = addon.hmacSha256Key(key);
+    return (data) => {
+      const out = Buffer.allocUnsafe(32);
+      if (!addon.hmacSha256(context, data, out)) throw new Error('OpenSSL refused an HMAC');
+      return out;
+    };
+  };
+}
+
 let state: NativeDtlsKeys | undefined;
 
 /** This thread's native X25519 and PRF, or why there are none. */
@@ -58,5 +80,9 @@ export function nativeDtlsKeys(): NativeDtlsKeys {
 
 function load(): NativeDtlsKeys {
   if (process.env.TURNPIKE_DTLS_KEYS === 'node:crypto') return { unavailable: 'TURNPIKE_DTLS_KEYS=node:crypto' };
-  return loadAddon('dtls-keys', (addon: DtlsKeysAddon) => ({ newPair: nativeKeyShares(addon), prf: nativePrf(addon) }));
+  return loadAddon('dtls-keys', (addon: DtlsKeysAddon) => ({
+    newPair: nativeKeyShares(addon),
+    prf: nativePrf(addon),
+    hmacSha256: nativeHmacSha256(addon),
+  }));
 }

@@ -1,16 +1,20 @@
-// X25519 key shares and the TLS 1.2 PRF from native/dtls-keys.c's addon (the real build, OpenSSL
-// inside Node) and from node:crypto: RFC 7748's test vector, each side deriving the other's
-// secret, the small-order shares RFC 7748 §6.1 says to refuse, and the same PRF bytes.
+// X25519 key shares, the TLS 1.2 PRF and the cookies' HMAC from native/dtls-keys.c's addon (the
+// real build, OpenSSL inside Node) and from node:crypto: RFC 7748's test vector, each side
+// deriving the other's secret, the small-order shares RFC 7748 §6.1 says to refuse, the same PRF
+// bytes, RFC 4231's HMAC vector and the same cookies.
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nodeCryptoX25519Share, type KeyShare } from '../../../src/net/dtls/ecdhe.js';
-import { nativeDtlsKeys, type DtlsKeysAddon, type Prf } from '../../../src/net/dtls/native-keys.js';
+import { CookieJar, nodeCryptoMac } from '../../../src/net/dtls/cookie.js';
+import { parseClientHello } from '../../../src/net/dtls/handshake-codec.js';
+import { nativeDtlsKeys, type DtlsKeysAddon, type Mac, type Prf } from '../../../src/net/dtls/native-keys.js';
 import { nodeCryptoPrf, prf } from '../../../src/net/dtls/suites.js';
 import { loadAddon } from '../../../src/net/native-addon.js';
 
 let addon: DtlsKeysAddon;
 let nativeShare: () => KeyShare;
 let nativePrf: Prf;
+let nativeMac: (key: Buffer) => Mac;
 
 beforeAll(() => {
   const loaded = loadAddon('dtls-keys', (exports: DtlsKeysAddon) => ({ addon: exports }));
@@ -20,6 +24,7 @@ beforeAll(() => {
   addon = loaded.addon;
   nativeShare = state.newPair;
   nativePrf = state.prf;
+  nativeMac = state.hmacSha256;
 });
 
 const hex = (s: string) => Buffer.from(s, 'hex');
@@ -87,5 +92,35 @@ describe('native TLS 1.2 PRF', () => {
     const call = addon.tls12Prf as (...args: unknown[]) => boolean;
     expect(() => call(false, 'secret', Buffer.alloc(1), Buffer.alloc(1), Buffer.alloc(12))).toThrow(TypeError);
     expect(() => call(false, Buffer.alloc(1), Buffer.alloc(1), Buffer.alloc(1), Buffer.alloc(0))).toThrow(TypeError);
+  });
+});
+
+describe('native HMAC-SHA256 for cookies', () => {
+  it('gives RFC 4231 test case 2, again and again under one context', () => {
+    const mac = nativeMac(Buffer.from('Jefe'));
+    for (let i = 0; i < 3; i++) {
+      expect(mac(Buffer.from('what do ya want for nothing?'))).toEqual(hex('5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843'));
+    }
+  });
+
+  it('gives the bytes node:crypto gives, so cookies are the same either way', () => {
+    const key = randomBytes(32);
+    for (const length of [0, 1, 64, 200]) {
+      const data = randomBytes(length);
+      expect(nativeMac(key)(data)).toEqual(nodeCryptoMac(key)(data));
+    }
+    const master = randomBytes(32);
+    const now = () => 1_000_000;
+    const hello = parseClientHello(Buffer.concat([hex('fefd'), randomBytes(32), hex('00'), hex('00'), hex('0002c02b'), hex('0100')]))!;
+    const cookie = new CookieJar(now, master, nativeMac).cookieFor('192.0.2.1', 5000, hello);
+    expect(new CookieJar(now, master, nodeCryptoMac).cookieFor('192.0.2.1', 5000, hello)).toEqual(cookie);
+    expect(new CookieJar(now, master, nodeCryptoMac).isValid('192.0.2.1', 5000, { ...hello, cookie })).toBe(true);
+  });
+
+  it('throws a TypeError, not a crash, for a context it did not make', () => {
+    const call = addon.hmacSha256 as (...args: unknown[]) => boolean;
+    expect(() => call({}, Buffer.alloc(1), Buffer.alloc(32))).toThrow(TypeError);
+    expect(() => call(addon.hmacSha256Key(Buffer.from('k')), Buffer.alloc(1), Buffer.alloc(16))).toThrow(TypeError);
+    expect(() => addon.hmacSha256Key(Buffer.alloc(0))).toThrow(TypeError);
   });
 });

@@ -12,6 +12,7 @@
 #include <node_api.h>
 #include <openssl/err.h>
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
@@ -26,20 +27,6 @@ static napi_value throwUsage(napi_env env, const char *usage) {
   return NULL;
 }
 
-/* `count` buffers of exactly KEY bytes each, else false. */
-static bool keyBuffers(napi_env env, napi_callback_info info, size_t count, unsigned char **out) {
-  size_t argc = 3;
-  napi_value argv[3];
-  if (count > 3 || napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < count) return false;
-  for (size_t i = 0; i < count; i++) {
-    void *data = NULL;
-    size_t length = 0;
-    if (napi_get_buffer_info(env, argv[i], &data, &length) != napi_ok || length != KEY) return false;
-    out[i] = data;
-  }
-  return true;
-}
-
 /* A refusal leaves its reasons on the thread's OpenSSL error queue, where Node's own crypto
  * would later find them: cleared here. */
 static napi_value boolean(napi_env env, bool value) {
@@ -49,32 +36,66 @@ static napi_value boolean(napi_env env, bool value) {
   return result;
 }
 
-/* x25519Share(privateKey, publicKey): fills a fresh private key and its public key; false if
- * OpenSSL refused. */
-static napi_value x25519Share(napi_env env, napi_callback_info info) {
-  unsigned char *keys[2];
-  if (!keyBuffers(env, info, 2, keys)) return throwUsage(env, "x25519Share(privateKey, publicKey): two 32-byte buffers");
-  size_t length = KEY;
-  EVP_PKEY *key = RAND_bytes(keys[0], KEY) == 1 ? EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, keys[0], KEY) : NULL;
-  bool ok = key && EVP_PKEY_get_raw_public_key(key, keys[1], &length) == 1 && length == KEY;
-  EVP_PKEY_free(key);
-  return boolean(env, ok);
+static const napi_type_tag X25519_TAG = { 0x7475726e70696b65ULL, 0x646b65797832350aULL };
+
+static void freeKey(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  EVP_PKEY_free(data);
 }
 
-/* x25519(privateKey, peerPublicKey, secret): fills the shared secret; false when OpenSSL refuses
- * (a share that is a small-order point gives all zeros, which OpenSSL's X25519 rejects). */
+/* x25519Share(publicKey[, privateKey]) -> the private key, an external that never leaves C; fills
+ * the 32-byte publicKey. A fresh random key, or the given one (for test vectors). OpenSSL works
+ * out the public key as it takes the private one: kept with it, so deriving needs one scalar
+ * multiplication, not two. */
+static napi_value x25519Share(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  void *buffers[2] = { NULL, NULL };
+  size_t lengths[2] = { 0, 0 };
+  unsigned char fresh[KEY];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1
+      || napi_get_buffer_info(env, argv[0], &buffers[0], &lengths[0]) != napi_ok || lengths[0] != KEY
+      || (argc > 1 && (napi_get_buffer_info(env, argv[1], &buffers[1], &lengths[1]) != napi_ok || lengths[1] != KEY)))
+    return throwUsage(env, "x25519Share(publicKey[, privateKey]): 32-byte buffers");
+  const unsigned char *secret = argc > 1 ? buffers[1] : (RAND_bytes(fresh, KEY) == 1 ? fresh : NULL);
+  EVP_PKEY *key = secret ? EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, secret, KEY) : NULL;
+  OPENSSL_cleanse(fresh, KEY);
+  size_t length = KEY;
+  if (!key || EVP_PKEY_get_raw_public_key(key, buffers[0], &length) != 1 || length != KEY) {
+    EVP_PKEY_free(key);
+    ERR_clear_error();
+    napi_throw_error(env, NULL, "x25519Share(): OpenSSL refused the key");
+    return NULL;
+  }
+  if (napi_create_external(env, key, freeKey, NULL, &result) != napi_ok || napi_type_tag_object(env, result, &X25519_TAG) != napi_ok) {
+    EVP_PKEY_free(key);
+    return NULL;
+  }
+  return result;
+}
+
+/* x25519(privateKey, peerPublicKey, secret): fills the 32-byte shared secret; false when OpenSSL
+ * refuses (a share that is a small-order point gives all zeros, which OpenSSL's X25519 rejects). */
 static napi_value x25519(napi_env env, napi_callback_info info) {
-  unsigned char *keys[3];
-  if (!keyBuffers(env, info, 3, keys)) return throwUsage(env, "x25519(privateKey, peerPublicKey, secret): three 32-byte buffers");
-  EVP_PKEY *own = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, keys[0], KEY);
-  EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, keys[1], KEY);
-  EVP_PKEY_CTX *ctx = own && peer ? EVP_PKEY_CTX_new_from_pkey(NULL, own, NULL) : NULL;
+  size_t argc = 3;
+  napi_value argv[3];
+  void *own = NULL, *buffers[2] = { NULL, NULL };
+  size_t lengths[2] = { 0, 0 };
+  bool tagged = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3
+      || napi_check_object_type_tag(env, argv[0], &X25519_TAG, &tagged) != napi_ok || !tagged
+      || napi_get_value_external(env, argv[0], &own) != napi_ok
+      || napi_get_buffer_info(env, argv[1], &buffers[0], &lengths[0]) != napi_ok || lengths[0] != KEY
+      || napi_get_buffer_info(env, argv[2], &buffers[1], &lengths[1]) != napi_ok || lengths[1] != KEY)
+    return throwUsage(env, "x25519(privateKey, peerPublicKey, secret): a key from x25519Share, two 32-byte buffers");
+  EVP_PKEY *peer = EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, buffers[0], KEY);
+  EVP_PKEY_CTX *ctx = peer ? EVP_PKEY_CTX_new_from_pkey(NULL, own, NULL) : NULL;
   size_t length = KEY;
   bool ok = ctx && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer(ctx, peer) == 1
-      && EVP_PKEY_derive(ctx, keys[2], &length) == 1 && length == KEY;
+      && EVP_PKEY_derive(ctx, buffers[1], &length) == 1 && length == KEY;
   EVP_PKEY_CTX_free(ctx);
   EVP_PKEY_free(peer);
-  EVP_PKEY_free(own);
   return boolean(env, ok);
 }
 

@@ -11,10 +11,11 @@ import type { KeyShare } from './ecdhe.js';
 
 const KEY = 32;
 
-/** native/dtls-keys.c's exports; each throws a TypeError for a buffer of the wrong length. */
+/** native/dtls-keys.c's exports; each throws a TypeError for a buffer of the wrong length or a key or context it did not make. */
 export interface DtlsKeysAddon {
-  x25519Share(privateKey: Buffer, publicKey: Buffer): boolean;
-  x25519(privateKey: Buffer, peerPublicKey: Buffer, secret: Buffer): boolean;
+  /** A new private key (the given one, for test vectors), kept in C; fills `publicKey`. */
+  x25519Share(publicKey: Buffer, privateKey?: Buffer): object;
+  x25519(privateKey: object, peerPublicKey: Buffer, secret: Buffer): boolean;
   /** Fills `out` with P_SHA256 (or P_SHA384) of `secret` over label + seed. */
   tls12Prf(sha384: boolean, secret: Buffer, label: Buffer, seed: Buffer, out: Buffer): boolean;
   hmacSha256Key(key: Buffer): object;
@@ -36,9 +37,8 @@ export type NativeDtlsKeys = {
 
 export function nativeKeyShares(addon: DtlsKeysAddon): () => KeyShare {
   return () => {
-    const privateKey = Buffer.allocUnsafe(KEY);
     const publicKey = Buffer.allocUnsafe(KEY);
-    if (!addon.x25519Share(privateKey, publicKey)) throw new Error('OpenSSL refused an X25519 key');
+    const privateKey = addon.x25519Share(publicKey);
     return {
       publicKey,
       computeSecret(peer) {

@@ -41,9 +41,12 @@ const SMALL_ORDER = [Buffer.alloc(32), Buffer.concat([Buffer.from([1]), Buffer.a
 
 describe('native X25519', () => {
   it("derives RFC 7748's shared secret from either side", () => {
-    for (const [own, peer] of [[ALICE_PRIVATE, BOB_PUBLIC], [BOB_PRIVATE, ALICE_PUBLIC]] as const) {
+    for (const [own, ownPublic, peer] of [[ALICE_PRIVATE, ALICE_PUBLIC, BOB_PUBLIC], [BOB_PRIVATE, BOB_PUBLIC, ALICE_PUBLIC]] as const) {
+      const publicKey = Buffer.alloc(32);
+      const key = addon.x25519Share(publicKey, own);
+      expect(publicKey).toEqual(ownPublic);
       const secret = Buffer.alloc(32);
-      expect(addon.x25519(own, peer, secret)).toBe(true);
+      expect(addon.x25519(key, peer, secret)).toBe(true);
       expect(secret).toEqual(SHARED);
     }
   });
@@ -67,10 +70,14 @@ describe('native X25519', () => {
     expect(() => share().computeSecret(Buffer.alloc(31, 9))).toThrow(/bad X25519 share/);
   });
 
-  it('throws a TypeError, not a crash, for buffers of the wrong length', () => {
-    expect(() => addon.x25519(Buffer.alloc(31), BOB_PUBLIC, Buffer.alloc(32))).toThrow(TypeError);
+  it('throws a TypeError, not a crash, for buffers of the wrong length and keys it did not make', () => {
+    const key = addon.x25519Share(Buffer.alloc(32));
+    expect(() => addon.x25519(key, Buffer.alloc(31), Buffer.alloc(32))).toThrow(TypeError);
+    expect(() => addon.x25519(ALICE_PRIVATE, BOB_PUBLIC, Buffer.alloc(32))).toThrow(TypeError);
+    expect(() => addon.x25519(addon.hmacSha256Key(Buffer.from('k')), BOB_PUBLIC, Buffer.alloc(32))).toThrow(TypeError);
+    expect(() => addon.x25519Share(Buffer.alloc(16))).toThrow(TypeError);
     expect(() => addon.x25519Share(Buffer.alloc(32), Buffer.alloc(16))).toThrow(TypeError);
-    expect(() => (addon.x25519 as (...args: unknown[]) => boolean)(ALICE_PRIVATE, 'nope', Buffer.alloc(32))).toThrow(TypeError);
+    expect(() => (addon.x25519 as (...args: unknown[]) => boolean)(key, 'nope', Buffer.alloc(32))).toThrow(TypeError);
   });
 });
 

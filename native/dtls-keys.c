@@ -36,6 +36,28 @@ static napi_value boolean(napi_env env, bool value) {
   return result;
 }
 
+/* `data` in a type-tagged external that `finalize` frees with it; NULL (and `data` freed) if
+ * Node refuses. */
+static napi_value tagged(napi_env env, void *data, napi_finalize finalize, const napi_type_tag *tag) {
+  napi_value result;
+  if (napi_create_external(env, data, finalize, NULL, &result) != napi_ok) {
+    finalize(env, data, NULL);
+    return NULL;
+  }
+  /* From here the external owns `data`: the garbage collector frees it. */
+  return napi_type_tag_object(env, result, tag) == napi_ok ? result : NULL;
+}
+
+/* What an external made by `tagged` with this tag holds; NULL for anything else. */
+static void *untagged(napi_env env, napi_value value, const napi_type_tag *tag) {
+  bool matches = false;
+  void *data = NULL;
+  if (napi_check_object_type_tag(env, value, tag, &matches) != napi_ok || !matches
+      || napi_get_value_external(env, value, &data) != napi_ok)
+    return NULL;
+  return data;
+}
+
 static const napi_type_tag X25519_TAG = { 0x7475726e70696b65ULL, 0x646b65797832350aULL };
 
 static void freeKey(napi_env env, void *data, void *hint) {
@@ -50,7 +72,7 @@ static void freeKey(napi_env env, void *data, void *hint) {
  * multiplication, not two. */
 static napi_value x25519Share(napi_env env, napi_callback_info info) {
   size_t argc = 2;
-  napi_value argv[2], result;
+  napi_value argv[2];
   void *buffers[2] = { NULL, NULL };
   size_t lengths[2] = { 0, 0 };
   unsigned char fresh[KEY];
@@ -68,11 +90,7 @@ static napi_value x25519Share(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "x25519Share(): OpenSSL refused the key");
     return NULL;
   }
-  if (napi_create_external(env, key, freeKey, NULL, &result) != napi_ok || napi_type_tag_object(env, result, &X25519_TAG) != napi_ok) {
-    EVP_PKEY_free(key);
-    return NULL;
-  }
-  return result;
+  return tagged(env, key, freeKey, &X25519_TAG);
 }
 
 /* x25519(privateKey, peerPublicKey, secret): fills the 32-byte shared secret; false when OpenSSL
@@ -82,10 +100,8 @@ static napi_value x25519(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   void *own = NULL, *buffers[2] = { NULL, NULL };
   size_t lengths[2] = { 0, 0 };
-  bool tagged = false;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3
-      || napi_check_object_type_tag(env, argv[0], &X25519_TAG, &tagged) != napi_ok || !tagged
-      || napi_get_value_external(env, argv[0], &own) != napi_ok
+      || !(own = untagged(env, argv[0], &X25519_TAG))
       || napi_get_buffer_info(env, argv[1], &buffers[0], &lengths[0]) != napi_ok || lengths[0] != KEY
       || napi_get_buffer_info(env, argv[2], &buffers[1], &lengths[1]) != napi_ok || lengths[1] != KEY)
     return throwUsage(env, "x25519(privateKey, peerPublicKey, secret): a key from x25519Share, two 32-byte buffers");
@@ -108,7 +124,7 @@ static void freeHmac(napi_env env, void *data, void *hint) {
 /* hmacSha256Key(key) -> an HMAC-SHA256 context holding the key, for hmacSha256. */
 static napi_value hmacSha256Key(napi_env env, napi_callback_info info) {
   size_t argc = 1;
-  napi_value argv[1], result;
+  napi_value argv[1];
   void *key = NULL;
   size_t length = 0;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1
@@ -124,11 +140,7 @@ static napi_value hmacSha256Key(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "hmacSha256Key(): OpenSSL refused the HMAC context");
     return NULL;
   }
-  if (napi_create_external(env, ctx, freeHmac, NULL, &result) != napi_ok || napi_type_tag_object(env, result, &HMAC_TAG) != napi_ok) {
-    EVP_MAC_CTX_free(ctx);
-    return NULL;
-  }
-  return result;
+  return tagged(env, ctx, freeHmac, &HMAC_TAG);
 }
 
 /* hmacSha256(context, data, out): fills the 32-byte `out` with the HMAC of `data`; false if
@@ -138,10 +150,8 @@ static napi_value hmacSha256(napi_env env, napi_callback_info info) {
   napi_value argv[3];
   void *ctx = NULL, *data = NULL, *out = NULL;
   size_t dataLength = 0, outLength = 0, written = 0;
-  bool tagged = false;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3
-      || napi_check_object_type_tag(env, argv[0], &HMAC_TAG, &tagged) != napi_ok || !tagged
-      || napi_get_value_external(env, argv[0], &ctx) != napi_ok
+      || !(ctx = untagged(env, argv[0], &HMAC_TAG))
       || napi_get_buffer_info(env, argv[1], &data, &dataLength) != napi_ok
       || napi_get_buffer_info(env, argv[2], &out, &outLength) != napi_ok || outLength != SHA256_LENGTH)
     return throwUsage(env, "hmacSha256(context, data, out): a context from hmacSha256Key, a buffer, 32 bytes out");

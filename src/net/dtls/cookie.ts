@@ -3,9 +3,10 @@
  * and the ClientHello fields it must repeat, keyed by a secret that rotates. Checking one
  * needs nothing stored per client, so a flood of ClientHellos costs no memory.
  */
-import { createHmac, createSecretKey, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, createSecretKey, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ipToBytes } from '../../stun/ip.js';
 import type { ClientHello } from './handshake-codec.js';
+import { nativeDtlsKeys, type Mac } from './native-keys.js';
 
 const COOKIE_LENGTH = 20;
 /** A cookie stays good for one to two of these. */
@@ -14,8 +15,8 @@ const ROTATE_MS = 60_000;
 export class CookieJar {
   private epoch = NaN;
   // Set by rotate(), which every use calls first.
-  private current!: KeyObject;
-  private previous!: KeyObject;
+  private current!: Mac;
+  private previous!: Mac;
 
   /**
    * The key of each period is derived from `masterSecret` and the period's number, so relay
@@ -24,6 +25,8 @@ export class CookieJar {
   constructor(
     private readonly now: () => number = Date.now,
     private readonly masterSecret: Buffer = randomBytes(32),
+    /** How a period's key MACs: native/dtls-keys.c's context where it loads. */
+    private readonly macWith: (key: Buffer) => Mac = cookieMac(),
   ) {}
 
   cookieFor(address: string, port: number, hello: ClientHello): Buffer {
@@ -48,11 +51,10 @@ export class CookieJar {
     this.epoch = epoch;
   }
 
-  /** A key object, not raw bytes: Node would check and import raw bytes on every HMAC. */
-  private keyOf(epoch: number): KeyObject {
+  private keyOf(epoch: number): Mac {
     const stamp = Buffer.allocUnsafe(8);
     stamp.writeDoubleBE(epoch, 0);
-    return createSecretKey(createHmac('sha256', this.masterSecret).update(stamp).digest());
+    return this.macWith(createHmac('sha256', this.masterSecret).update(stamp).digest());
   }
 
   /**
@@ -60,23 +62,32 @@ export class CookieJar {
    * random, session id, suites, compression. All in a fixed binary layout with each
    * variable field length-prefixed, so no two (address, port, hello) inputs hash alike.
    */
-  private mac(secret: KeyObject, address: string, port: number, hello: ClientHello): Buffer {
+  private mac(secret: Mac, address: string, port: number, hello: ClientHello): Buffer {
     const ip = ipToBytes(address);
-    const fixed = Buffer.allocUnsafe(1 + ip.length + 4);
-    fixed[0] = ip.length === 4 ? 4 : 6;
-    fixed.set(ip, 1);
-    fixed.writeUInt16BE(port, 1 + ip.length);
-    fixed.writeUInt16BE(hello.version, 3 + ip.length);
-    const hmac = createHmac('sha256', secret).update(fixed);
-    for (const field of [hello.random, hello.sessionId, hello.cipherSuitesRaw, hello.compressionMethods]) {
-      hmac.update(lengthPrefix(field.length)).update(field);
+    const fields = [hello.random, hello.sessionId, hello.cipherSuitesRaw, hello.compressionMethods];
+    let length = 1 + ip.length + 4;
+    for (const field of fields) length += 2 + field.length;
+    // One buffer, one MAC call: each crossing into OpenSSL costs more than the hashing.
+    const input = Buffer.allocUnsafe(length);
+    input[0] = ip.length === 4 ? 4 : 6;
+    input.set(ip, 1);
+    let at = input.writeUInt16BE(port, 1 + ip.length);
+    at = input.writeUInt16BE(hello.version, at);
+    for (const field of fields) {
+      at = input.writeUInt16BE(field.length, at);
+      at += field.copy(input, at);
     }
-    return hmac.digest().subarray(0, COOKIE_LENGTH);
+    return secret(input).subarray(0, COOKIE_LENGTH);
   }
 }
 
-function lengthPrefix(length: number): Buffer {
-  const out = Buffer.allocUnsafe(2);
-  out.writeUInt16BE(length, 0);
-  return out;
+/** A key object, not raw bytes: Node would check and import raw bytes on every HMAC. */
+export function nodeCryptoMac(key: Buffer): Mac {
+  const secret = createSecretKey(key);
+  return (data) => createHmac('sha256', secret).update(data).digest();
+}
+
+function cookieMac(): (key: Buffer) => Mac {
+  const native = nativeDtlsKeys();
+  return 'hmacSha256' in native ? native.hmacSha256 : nodeCryptoMac;
 }

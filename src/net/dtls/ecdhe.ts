@@ -2,6 +2,7 @@
  * Ephemeral ECDH key shares (RFC 8422) with Node's native curves: X25519, P-256 and P-384.
  */
 import { createECDH, createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
+import { nativeDtlsKeys } from './native-keys.js';
 
 export const NamedGroup = { Secp256r1: 23, Secp384r1: 24, X25519: 29 } as const;
 
@@ -33,22 +34,28 @@ const x25519Pem = (raw: Buffer) =>
 
 export function generateKeyShare(group: number): KeyShare {
   if (group === NamedGroup.X25519) {
-    const { publicKey, privateKey } = generateKeyPairSync('x25519');
-    return {
-      // JWK: Node 24 exports it several times faster than DER (as costly as making the key).
-      publicKey: Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url'),
-      computeSecret(peer) {
-        if (peer.length !== 32) throw new Error('bad X25519 share');
-        const secret = diffieHellman({ privateKey, publicKey: createPublicKey(x25519Pem(peer)) });
-        // RFC 7748 §6.1: an all-zero result means a small-order point.
-        if (secret.every((b) => b === 0)) throw new Error('X25519 small-order share');
-        return secret;
-      },
-    };
+    const native = nativeDtlsKeys();
+    return 'newPair' in native ? native.newPair() : nodeCryptoX25519Share();
   }
   const ecdh = createECDH(group === NamedGroup.Secp384r1 ? 'secp384r1' : 'prime256v1');
   return {
     publicKey: ecdh.generateKeys(),
     computeSecret: (peer) => ecdh.computeSecret(peer),
+  };
+}
+
+/** Where native/dtls-keys.c is not built, or TURNPIKE_DTLS_KEYS=node:crypto says so. */
+export function nodeCryptoX25519Share(): KeyShare {
+  const { publicKey, privateKey } = generateKeyPairSync('x25519');
+  return {
+    // JWK: Node 24 exports it several times faster than DER (as costly as making the key).
+    publicKey: Buffer.from(publicKey.export({ format: 'jwk' }).x!, 'base64url'),
+    computeSecret(peer) {
+      if (peer.length !== 32) throw new Error('bad X25519 share');
+      const secret = diffieHellman({ privateKey, publicKey: createPublicKey(x25519Pem(peer)) });
+      // RFC 7748 §6.1: an all-zero result means a small-order point.
+      if (secret.every((b) => b === 0)) throw new Error('X25519 small-order share');
+      return secret;
+    },
   };
 }

@@ -8,6 +8,7 @@ import type { TurnEngine } from '../../turn/engine.js';
 import type { Logger } from '../../log/logger-interface.js';
 import { hasCertificate, secureOptions } from '../tls-context.js';
 import { nativeRecordGcm } from './gcm.js';
+import { nativeDtlsKeys } from './native-keys.js';
 import { DEFAULT_DTLS_LIMITS, DtlsService } from './service.js';
 
 export function startDtls(options: ServerOptions, engine: TurnEngine, logger: Logger, cookieSecret?: Buffer): DtlsService | undefined {
@@ -25,10 +26,15 @@ export function startDtls(options: ServerOptions, engine: TurnEngine, logger: Lo
   }, Date.now, cookieSecret);
 }
 
-/** Which AES-GCM DTLS records use (gcm.ts), said once at start when DTLS is served. */
+/**
+ * Which AES-GCM DTLS records use (gcm.ts), said once at start when DTLS is served, and the
+ * handshake's X25519 and PRF when they cannot be native (native-keys.ts).
+ */
 export function logDtlsRecordCrypto(options: ServerOptions, logger: Logger): void {
   if (options.noDtls || !hasCertificate(options.tls)) return;
   const native = nativeRecordGcm();
   if ('gcm' in native) logger.info('DTLS records: native AES-GCM (OpenSSL EVP, one context per key)');
   else logger.warn(`native DTLS AES-GCM unavailable: ${native.unavailable}; using node:crypto`);
+  const keys = nativeDtlsKeys();
+  if ('unavailable' in keys) logger.warn(`native DTLS X25519 and PRF unavailable: ${keys.unavailable}; using node:crypto`);
 }

@@ -3,6 +3,7 @@
  * ECDHE with AES-GCM: forward secrecy and an AEAD, as browsers and coturn's client offer.
  */
 import { createHmac, createSecretKey } from 'node:crypto';
+import { nativeDtlsKeys } from './native-keys.js';
 
 export type SignatureKind = 'ecdsa' | 'rsa';
 
@@ -29,8 +30,14 @@ export function chooseSuite(offered: readonly number[], signature: SignatureKind
   return CIPHER_SUITES.find((s) => s.signature === signature && offered.includes(s.id));
 }
 
-/** P_hash(secret, label + seed) cut to `length` bytes. */
-export function prf(hash: string, secret: Buffer, label: string, seed: Buffer, length: number): Buffer {
+/** P_hash(secret, label + seed) cut to `length` bytes: native/dtls-keys.c's where it loads. */
+export function prf(hash: CipherSuite['hash'], secret: Buffer, label: string, seed: Buffer, length: number): Buffer {
+  const native = nativeDtlsKeys();
+  return 'prf' in native ? native.prf(hash, secret, label, seed, length) : nodeCryptoPrf(hash, secret, label, seed, length);
+}
+
+/** The PRF from node:crypto's HMAC, where the addon is not built or TURNPIKE_DTLS_KEYS=node:crypto. */
+export function nodeCryptoPrf(hash: CipherSuite['hash'], secret: Buffer, label: string, seed: Buffer, length: number): Buffer {
   const labelled = Buffer.concat([Buffer.from(label, 'latin1'), seed]);
   // Imported once: Node checks and imports a raw key on every createHmac, at several times
   // the cost of the HMAC itself, and P_hash makes two HMACs per block.

@@ -3,12 +3,11 @@
 // on request. Interop is proven with OpenSSL and coturn elsewhere; this is for the edges.
 import { createHash, randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
-import { generateKeyShare } from '../../../src/net/dtls/ecdhe.js';
 import { HandshakeType, handshakeMessage, parseHandshakeFragments } from '../../../src/net/dtls/handshake-codec.js';
 import { RecordProtection } from '../../../src/net/dtls/protection.js';
 import { ContentType, parseRecords, plainRecord, type DtlsRecord } from '../../../src/net/dtls/record.js';
-import { CIPHER_SUITES, keyBlock, prf } from '../../../src/net/dtls/suites.js';
 import { clientHelloDatagram, helloVerifyCookie } from './client-hello.js';
+import { clientFinalMessages } from './client-keys.js';
 
 export class MiniDtlsClient {
   private readonly inbox: DtlsRecord[] = [];
@@ -88,23 +87,10 @@ export class MiniDtlsClient {
         messages.set(f.type, f.body);
       }
     }
-    const serverRandom = messages.get(HandshakeType.ServerHello)!.subarray(2, 34);
-    const kx = messages.get(HandshakeType.ServerKeyExchange)!;
-    const share = generateKeyShare(kx.readUInt16BE(1));
-    const premaster = share.computeSecret(kx.subarray(4, 4 + kx[3]!));
-    const exchange = Buffer.concat([Buffer.from([share.publicKey.length]), share.publicKey]);
-    transcript.update(handshakeMessage(HandshakeType.ClientKeyExchange, 2, exchange));
-    const suite = CIPHER_SUITES[0]!;
-    const master = prf('sha256', premaster, 'extended master secret', transcript.copy().digest(), 48);
-    const keys = keyBlock(suite, master, random, serverRandom);
-    // The client's view: it writes with the client keys, which the server class calls "read".
+    const { exchange, finished, protection } = clientFinalMessages(transcript, random, messages);
     this.sequence = 0;
-    this.protection = new RecordProtection(suite, { clientKey: keys.serverKey, serverKey: keys.clientKey, clientIv: keys.serverIv, serverIv: keys.clientIv });
-    const verify = prf('sha256', master, 'client finished', transcript.digest(), 12);
-    this.finalMessages = {
-      exchange: handshakeMessage(HandshakeType.ClientKeyExchange, 2, exchange),
-      finished: handshakeMessage(HandshakeType.Finished, 3, verify),
-    };
+    this.protection = protection;
+    this.finalMessages = { exchange, finished };
     this.sendFinalFlight();
     for (let record = await this.next(); record.epoch !== 1; record = await this.next());
   }

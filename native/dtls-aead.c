@@ -49,12 +49,12 @@ static napi_value createContext(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "createContext(): OpenSSL refused the AES-GCM context");
     return NULL;
   }
-  if (napi_create_external(env, ctx, freeContext, NULL, &result) != napi_ok
-      || napi_type_tag_object(env, result, &CONTEXT_TAG) != napi_ok) {
+  if (napi_create_external(env, ctx, freeContext, NULL, &result) != napi_ok) {
     EVP_CIPHER_CTX_free(ctx);
     return NULL;
   }
-  return result;
+  /* From here the external owns ctx: freeing it here too would free it twice at collection. */
+  return napi_type_tag_object(env, result, &CONTEXT_TAG) == napi_ok ? result : NULL;
 }
 
 static EVP_CIPHER_CTX *contextOf(napi_env env, napi_value value) {

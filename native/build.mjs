@@ -2,7 +2,8 @@
 // install (the `node` devDependency's, as the bench does). native/udp-io.c becomes
 // native/build/udp-io.node (batched UDP I/O), native/dtls-aead.c native/build/dtls-aead.node
 // (AES-GCM for DTLS records, with the OpenSSL the Node binary carries), native/dtls-keys.c
-// native/build/dtls-keys.node (X25519 for DTLS handshakes, the same way).
+// native/build/dtls-keys.node (X25519, the TLS 1.2 PRF and the cookie HMAC of DTLS handshakes,
+// the same way).
 // It never fails the install: where one cannot build (no compiler, not Linux), it writes why to
 // native/build/NAME.unavailable.txt, and the server says so once at start and uses its JS path.
 import { execFileSync } from 'node:child_process';
@@ -19,7 +20,7 @@ const ADDONS = [
   // OpenSSL's symbols come from the node binary itself; -z now binds them all at load, so a
   // Node without them fails the load (and falls back) rather than a record later.
   { name: 'dtls-aead', fallback: 'node:crypto', linkFlags: ['-Wl,-z,now'] },
-  // X25519 for DTLS handshakes, OpenSSL from the node binary as above.
+  // X25519, PRF and cookie HMAC for DTLS handshakes, OpenSSL from the node binary as above.
   { name: 'dtls-keys', fallback: 'node:crypto', linkFlags: ['-Wl,-z,now'] },
 ];
 

@@ -1,7 +1,8 @@
 // Builds the addons at `npm ci`, offline: gcc against the headers of the Node that runs the
 // install (the `node` devDependency's, as the bench does). native/udp-io.c becomes
 // native/build/udp-io.node (batched UDP I/O), native/dtls-aead.c native/build/dtls-aead.node
-// (AES-GCM for DTLS records, with the OpenSSL the Node binary carries).
+// (AES-GCM for DTLS records, with the OpenSSL the Node binary carries), native/tcp-accept.c
+// native/build/tcp-accept.node (TCP accept, so that client sockets read into one reused buffer).
 // It never fails the install: where one cannot build (no compiler, not Linux), it writes why to
 // native/build/NAME.unavailable.txt, and the server says so once at start and uses its JS path.
 import { execFileSync } from 'node:child_process';
@@ -18,6 +19,8 @@ const ADDONS = [
   // OpenSSL's symbols come from the node binary itself; -z now binds them all at load, so a
   // Node without them fails the load (and falls back) rather than a record later.
   { name: 'dtls-aead', fallback: 'node:crypto', linkFlags: ['-Wl,-z,now'] },
+  // accept4 is Linux's; elsewhere net.Server accepts, as before.
+  { name: 'tcp-accept', fallback: 'net.Server' },
 ];
 
 function nodeHeaders() {

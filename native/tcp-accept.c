@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
+#include "socket-addon.h"
 
 #define BACKLOG 511          /* what Node's net.Server asks for */
 #define ACCEPTS_PER_WAKE 64  /* more wait for the next poll (level-triggered) */
@@ -41,24 +42,6 @@ struct Instance {
   napi_async_cleanup_hook_handle teardown;   /* set while the environment goes */
   int closing;                               /* handles whose close callback is still to come */
 };
-
-static napi_value throwErrno(napi_env env, int code, const char *what) {
-  char message[160];
-  napi_value error, text, codeValue;
-  /* Worded as net's errors are ("listen EADDRINUSE"), with the same .code. */
-  snprintf(message, sizeof message, "%s %s", what, uv_err_name(-code));
-  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &text);
-  napi_create_error(env, NULL, text, &error);
-  napi_create_string_utf8(env, uv_err_name(-code), NAPI_AUTO_LENGTH, &codeValue);
-  napi_set_named_property(env, error, "code", codeValue);
-  napi_throw(env, error);
-  return NULL;
-}
-
-static napi_value throwUsage(napi_env env, const char *usage) {
-  napi_throw_type_error(env, NULL, usage);
-  return NULL;
-}
 
 static Instance *instanceOf(napi_env env) {
   Instance *inst = NULL;
@@ -132,24 +115,6 @@ static void closeListener(Listener *l) {
   uv_close((uv_handle_t *)&l->poll, onListenerClosed);
 }
 
-static socklen_t parseAddress(struct sockaddr_storage *to, int family, const char *ip, int32_t port) {
-  memset(to, 0, sizeof *to);
-  if (port < 0 || port > 65535) return 0;
-  if (family == 4) {
-    struct sockaddr_in *a = (struct sockaddr_in *)to;
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)port);
-    return inet_pton(AF_INET, ip, &a->sin_addr) == 1 ? sizeof *a : 0;
-  }
-  if (family == 6) {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)to;
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons((uint16_t)port);
-    return inet_pton(AF_INET6, ip, &a->sin6_addr) == 1 ? sizeof *a : 0;
-  }
-  return 0;
-}
-
 static int boundPort(int fd) {
   struct sockaddr_storage local;
   socklen_t length = sizeof local;
@@ -214,9 +179,7 @@ static napi_value listenOn(napi_env env, napi_callback_info info) {
     return throwErrno(env, code, "listen");
   }
   Listener *l = calloc(1, sizeof *l);
-  uv_loop_t *loop = NULL;
-  napi_get_uv_event_loop(env, &loop);
-  if (!l || uv_poll_init_socket(loop, &l->poll, fd) != 0) {
+  if (!l || pollOnOwnLoop(env, &l->poll, fd) != 0) {
     free(l);
     close(fd);
     return throwErrno(env, ENOMEM, "listen");
@@ -237,23 +200,15 @@ static napi_value listenOn(napi_env env, napi_callback_info info) {
 
 /* close(id): idempotent; connections already handed over stay open (JS owns them) */
 static napi_value closeListening(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  int32_t id = -1;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc >= 1) napi_get_value_int32(env, argv[0], &id);
-  Listener *l = listenerOf(instanceOf(env), id);
+  Listener *l = listenerOf(instanceOf(env), firstInt32(env, info, -1));
   if (l) closeListener(l);
   return NULL;
 }
 
 /* closeFd(fd): for a handed-over connection JS could not wrap */
 static napi_value closeFd(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  int32_t fd = -1;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc >= 1 && napi_get_value_int32(env, argv[0], &fd) == napi_ok && fd > 2) close(fd);
+  int32_t fd = firstInt32(env, info, -1);
+  if (fd > 2) close(fd);
   return NULL;
 }
 
@@ -272,17 +227,17 @@ static void cleanup(napi_async_cleanup_hook_handle hook, void *data) {
 }
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
+  napi_property_descriptor props[] = {
+    ADDON_FUNCTION("start", start),
+    ADDON_FUNCTION("listen", listenOn),
+    ADDON_FUNCTION("close", closeListening),
+    ADDON_FUNCTION("closeFd", closeFd),
+  };
   Instance *inst = calloc(1, sizeof *inst);
   if (!inst) return NULL;
   inst->env = env;
   napi_set_instance_data(env, inst, NULL, NULL);
   napi_add_async_cleanup_hook(env, cleanup, inst, NULL);
-  napi_property_descriptor props[] = {
-    { "start", NULL, start, NULL, NULL, NULL, napi_default, NULL },
-    { "listen", NULL, listenOn, NULL, NULL, NULL, napi_default, NULL },
-    { "close", NULL, closeListening, NULL, NULL, NULL, napi_default, NULL },
-    { "closeFd", NULL, closeFd, NULL, NULL, NULL, napi_default, NULL },
-  };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
 }

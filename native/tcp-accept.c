@@ -9,6 +9,7 @@
 #define NAPI_VERSION 8   /* napi_add_async_cleanup_hook: libuv handles close before the loop does */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@ struct Instance {
   napi_ref callback;
   napi_async_context async;
   Listener *listeners[MAX_LISTENERS];
+  int spareFd;                               /* held for refuseOne */
   napi_async_cleanup_hook_handle teardown;   /* set while the environment goes */
   int closing;                               /* handles whose close callback is still to come */
 };
@@ -74,6 +76,16 @@ static void handOver(Instance *inst, int32_t id, int fd) {
   napi_close_handle_scope(env, scope);
 }
 
+/* Out of file descriptors, the waiting connection would wake the poll again at once, for ever:
+   as libuv does for net.Server, the spare descriptor is given up to accept it and close it. */
+static void refuseOne(Instance *inst, int listenFd) {
+  if (inst->spareFd < 0) return;
+  close(inst->spareFd);
+  int fd = accept4(listenFd, NULL, NULL, SOCK_CLOEXEC);
+  if (fd >= 0) close(fd);
+  inst->spareFd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 static void onAcceptable(uv_poll_t *handle, int status, int events) {
   (void)events;
   Listener *l = (Listener *)handle;
@@ -82,9 +94,9 @@ static void onAcceptable(uv_poll_t *handle, int status, int events) {
   for (int i = 0; i < ACCEPTS_PER_WAKE && l->open; i++) {
     int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
-      /* EAGAIN: none left. ECONNABORTED and the like: that one is gone, try the next.
-         EMFILE/ENFILE/ENOBUFS: no room now; the poll wakes us again while one waits. */
+      /* EAGAIN: none left. ECONNABORTED and the like: that one is gone, try the next. */
       if (errno == ECONNABORTED || errno == EPROTO || errno == EINTR) continue;
+      if (errno == EMFILE || errno == ENFILE) refuseOne(inst, l->fd);
       return;
     }
     handOver(inst, l->id, fd);
@@ -94,6 +106,7 @@ static void onAcceptable(uv_poll_t *handle, int status, int events) {
 static void finishTeardown(Instance *inst) {
   if (!inst->teardown || inst->closing > 0) return;
   napi_remove_async_cleanup_hook(inst->teardown);
+  if (inst->spareFd >= 0) close(inst->spareFd);
   free(inst);
 }
 
@@ -236,6 +249,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   Instance *inst = calloc(1, sizeof *inst);
   if (!inst) return NULL;
   inst->env = env;
+  inst->spareFd = open("/dev/null", O_RDONLY | O_CLOEXEC);
   napi_set_instance_data(env, inst, NULL, NULL);
   napi_add_async_cleanup_hook(env, cleanup, inst, NULL);
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -3,7 +3,8 @@
 // native/build/udp-io.node (batched UDP I/O), native/dtls-aead.c native/build/dtls-aead.node
 // (AES-GCM for DTLS records, with the OpenSSL the Node binary carries), native/dtls-keys.c
 // native/build/dtls-keys.node (X25519, the TLS 1.2 PRF and the cookie HMAC of DTLS handshakes,
-// the same way).
+// the same way), native/tcp-accept.c native/build/tcp-accept.node (TCP accept, so that client
+// sockets read into one reused buffer).
 // It never fails the install: where one cannot build (no compiler, not Linux), it writes why to
 // native/build/NAME.unavailable.txt, and the server says so once at start and uses its JS path.
 import { execFileSync } from 'node:child_process';
@@ -22,6 +23,8 @@ const ADDONS = [
   { name: 'dtls-aead', fallback: 'node:crypto', linkFlags: ['-Wl,-z,now'] },
   // X25519, PRF and cookie HMAC for DTLS handshakes, OpenSSL from the node binary as above.
   { name: 'dtls-keys', fallback: 'node:crypto', linkFlags: ['-Wl,-z,now'] },
+  // accept4 is Linux's; elsewhere net.Server accepts, as before.
+  { name: 'tcp-accept', fallback: 'net.Server' },
 ];
 
 function nodeHeaders() {

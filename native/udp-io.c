@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
+#include "socket-addon.h"
 
 #define SLOTS 64          /* datagrams per turn; more wait for the next turn (level-triggered poll) */
 #define SLOT 65536        /* bytes per datagram slot: any UDP payload fits; larger ones are flagged */
@@ -61,25 +62,6 @@ struct Instance {
 };
 
 enum { STAT_RECEIVED, STAT_SENT, STAT_SEND_ERRORS, STAT_TRUNCATED, STAT_BATCHES, STAT_COUNT };
-
-static napi_value throwErrno(napi_env env, int code, const char *what) {
-  char message[160];
-  napi_value error, text, codeValue;
-  /* Worded as dgram's errors are ("bind EADDRINUSE"): logs and the operators who grep them see one form. */
-  snprintf(message, sizeof message, "%s %s", what, uv_err_name(-code));
-  napi_create_string_utf8(env, message, NAPI_AUTO_LENGTH, &text);
-  napi_create_error(env, NULL, text, &error);
-  /* The code dgram's errors carry for the same errno (libuv's error numbers are -errno here). */
-  napi_create_string_utf8(env, uv_err_name(-code), NAPI_AUTO_LENGTH, &codeValue);
-  napi_set_named_property(env, error, "code", codeValue);
-  napi_throw(env, error);
-  return NULL;
-}
-
-static napi_value throwUsage(napi_env env, const char *usage) {
-  napi_throw_type_error(env, NULL, usage);
-  return NULL;
-}
 
 static Instance *instanceOf(napi_env env) {
   Instance *inst = NULL;
@@ -130,24 +112,6 @@ static socklen_t readAddress(struct sockaddr_storage *to, const int32_t *in) {
     a->sin6_port = htons((uint16_t)port);
     memcpy(&a->sin6_addr, words, sizeof words);
     return sizeof *a;
-  }
-  return 0;
-}
-
-static socklen_t parseAddress(struct sockaddr_storage *to, int family, const char *ip, int32_t port) {
-  memset(to, 0, sizeof *to);
-  if (port < 0 || port > 65535) return 0;
-  if (family == 4) {
-    struct sockaddr_in *a = (struct sockaddr_in *)to;
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)port);
-    return inet_pton(AF_INET, ip, &a->sin_addr) == 1 ? sizeof *a : 0;
-  }
-  if (family == 6) {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)to;
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons((uint16_t)port);
-    return inet_pton(AF_INET6, ip, &a->sin6_addr) == 1 ? sizeof *a : 0;
   }
   return 0;
 }

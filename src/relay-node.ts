@@ -32,6 +32,7 @@ import { NonceIssuer } from './turn/nonce.js';
 import { MobilityTickets } from './turn/mobility-ticket.js';
 import { ReplyBudget } from './turn/reply-budget.js';
 import { nativeUdp } from './net/native-udp/addon.js';
+import { describeTcpAccept } from './net/native-tcp-accept.js';
 import { logDtlsRecordCrypto } from './net/dtls/from-options.js';
 
 /**
@@ -216,6 +217,10 @@ export class RelayNode {
     logger.info(this.peerPolicy.describe());
     logRfc5780(options, this.own.listeningIps, logger);
     logUdpIo(logger);
+    if (!options.noTcp) {
+      const tcp = describeTcpAccept();
+      logger[tcp.level](tcp.text);
+    }
     logDtlsRecordCrypto(options, logger);
     if (this.engine.config.authMode === 'stun-only') {
       logger.warn(

@@ -65,12 +65,20 @@ export async function bindFirstUdpOfGroup(socket: Socket, address: string, port:
  * free port), or fails with PortInUseError when anyone holds that port.
  */
 export async function listenFirstTcpOfGroup(server: Server, address: string, port: number): Promise<number> {
+  return listenTcp(server, address, await probeTcpPort(address, port), true);
+}
+
+/**
+ * The port (`port`, or a free one for 0) a TCP reuse group may start on: a plain listen there
+ * succeeded and was closed again. PortInUseError when anyone holds it.
+ */
+export async function probeTcpPort(address: string, port: number): Promise<number> {
   const probe = createServer();
   const probed = await listenTcp(probe, address, port, false).catch((error: NodeJS.ErrnoException) => {
     throw error.code === 'EADDRINUSE' ? new PortInUseError('TCP', address, port) : error;
   });
-  probe.close();
-  return listenTcp(server, address, probed, true);
+  probe.close(); // frees the port at once: the fd is closed synchronously
+  return probed;
 }
 
 /** Listens on host:port (IPv6 only for an IPv6 host); resolves to the bound port. */

@@ -2,13 +2,15 @@
  * TCP listeners for STUN/TURN over TCP and TLS. As coturn does, either may arrive on either
  * port: the first byte tells them apart (0x16 opens a TLS handshake, RFC 7983).
  */
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { Server as TlsServer, type TLSSocket, type TlsOptions as NodeTlsOptions } from 'node:tls';
 import { formatTransportAddress, ipFamily, type TransportAddress } from '../stun/ip.js';
 import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../log/logger-interface.js';
 import { parseProxyHeader } from './proxy-protocol.js';
-import { listenFirstTcpOfGroup, listenTcp, type GroupRole } from './reuse-port.js';
+import { listenFirstTcpOfGroup, listenTcp, probeTcpPort, type GroupRole } from './reuse-port.js';
+import { nativeTcpAccept, type NativeTcpAccept } from './native-tcp-accept.js';
+import type { OnreadReads } from './stream-reads.js';
 import { StreamSession } from './stream-session.js';
 import { chooseAlpn } from './tls-context.js';
 
@@ -72,11 +74,12 @@ export class StreamListener {
   private readonly sockets = new Set<Socket>();
   local: TransportAddress;
 
-  private constructor(
-    private readonly server: Server,
-    address: string,
-    port: number,
-  ) {
+  /** Who accepts: native/tcp-accept.c (plain TCP ports, where it is built) or net.Server. */
+  accepting: 'native' | 'net.Server' = 'net.Server';
+  /** Stops accepting; set once listening. */
+  private stopAccepting: () => Promise<void> = () => Promise.resolve();
+
+  private constructor(address: string, port: number) {
     this.local = { family: ipFamily(address) ?? 4, address, port };
   }
 
@@ -90,14 +93,38 @@ export class StreamListener {
     /** With relay workers, the first starts the port's reuse group and the others join it. */
     role: GroupRole = 'alone',
   ): Promise<StreamListener> {
-    const server = createServer();
-    const listener = new StreamListener(server, address, port);
-    server.on('connection', (socket) => listener.onConnection(socket, engine, tls, options, logger));
-    server.on('error', (error) => logger.warn(`TCP ${address}:${port}: ${error.message}`));
-    // Alone, the TCP port is plain; relay workers share it (the first only if nobody holds it).
-    const bound = role === 'first' ? await listenFirstTcpOfGroup(server, address, port) : await listenTcp(server, address, port, role === 'member');
+    const listener = new StreamListener(address, port);
+    // Plain TCP only: a first byte that opens TLS, or a PROXY header, still goes through net.Server.
+    const native = tls || options.proxyProtocol ? undefined : nativeTcpAccept();
+    const bound = native && 'accept' in native
+      ? await listener.listenNatively(native.accept, engine, options, logger, role)
+      : await listener.listenWithServer(engine, tls, options, logger, role);
     listener.local = { ...listener.local, port: bound };
     return listener;
+  }
+
+  private async listenWithServer(engine: TurnEngine, tls: TlsTerminator | undefined, options: StreamOptions, logger: Logger, role: GroupRole): Promise<number> {
+    const { address, port } = this.local;
+    const server = createServer();
+    server.on('connection', (socket) => this.onConnection(socket, engine, tls, options, logger));
+    server.on('error', (error) => logger.warn(`TCP ${address}:${port}: ${error.message}`));
+    this.stopAccepting = () => new Promise((resolve) => server.close(() => resolve()));
+    // Alone, the TCP port is plain; relay workers share it (the first only if nobody holds it).
+    return role === 'first' ? listenFirstTcpOfGroup(server, address, port) : listenTcp(server, address, port, role === 'member');
+  }
+
+  /** native/tcp-accept.c accepts, and each socket reads into one reused buffer (docs/native-tcp-accept.md). */
+  private async listenNatively(native: NativeTcpAccept, engine: TurnEngine, options: StreamOptions, logger: Logger, role: GroupRole): Promise<number> {
+    const { address, port, family } = this.local;
+    // The first of a group binds only where a plain bind succeeds: nobody else holds the port (reuse-port.ts).
+    const chosen = role === 'first' ? await probeTcpPort(address, port) : port;
+    const listening = native.listen(family, address, chosen, role !== 'alone', (socket, reads) => this.onNativeConnection(socket, reads, engine, options, logger));
+    this.stopAccepting = () => {
+      listening.close();
+      return Promise.resolve();
+    };
+    this.accepting = 'native';
+    return listening.port;
   }
 
   /** Open client connections on this listener. */
@@ -111,14 +138,32 @@ export class StreamListener {
 
   close(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return this.stopAccepting();
   }
 
-  private onConnection(socket: Socket, engine: TurnEngine, tls: TlsTerminator | undefined, options: StreamOptions, logger: Logger): void {
+  /** Every connection, until it has said something, gets this far. */
+  private track(socket: Socket): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     socket.on('error', () => {}); // reported by the session once it has one
     socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
+  }
+
+  private onNativeConnection(socket: Socket, reads: OnreadReads, engine: TurnEngine, options: StreamOptions, logger: Logger): void {
+    this.track(socket);
+    reads.onData((first) => {
+      socket.setTimeout(0);
+      if (first[0] === TLS_HANDSHAKE) {
+        socket.destroy(); // TLS is off on this listener (with TLS on, net.Server accepts)
+        return;
+      }
+      reads.unshift(first);
+      new StreamSession('tcp', socket, engine, logger, options.maxAllocateTimeoutSeconds, undefined, reads);
+    });
+  }
+
+  private onConnection(socket: Socket, engine: TurnEngine, tls: TlsTerminator | undefined, options: StreamOptions, logger: Logger): void {
+    this.track(socket);
     if (options.proxyProtocol) return readProxyHeader(socket, logger, (client) => {
       socket.setTimeout(0);
       new StreamSession('tcp', socket, engine, logger, options.maxAllocateTimeoutSeconds, client);

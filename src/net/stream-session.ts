@@ -12,6 +12,7 @@ import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../log/logger-interface.js';
 import type { PeerConnection } from '../turn/relay.js';
 import type { ClientSession } from '../turn/session.js';
+import { DataEventReads, type StreamReads } from './stream-reads.js';
 
 /** Relayed data waiting in the socket beyond this is dropped rather than queued without bound. */
 export const RELAY_HIGH_WATER = 256 * 1024;
@@ -49,16 +50,18 @@ export class StreamSession implements ClientSession {
     maxAllocateTimeoutSeconds: number,
     /** The client as a load balancer's PROXY header names it; otherwise the socket's peer. */
     remote?: TransportAddress,
+    /** How the socket's bytes arrive: its 'data' events, unless it was made with `onread`. */
+    private readonly reads: StreamReads = new DataEventReads(socket),
   ) {
     this.remote = remote ?? addressOf(socket.remoteAddress, socket.remotePort);
     this.local = addressOf(socket.localAddress, socket.localPort);
     socket.setNoDelay(true);
     this.write = transport === 'tls' ? oneRecordPerWrite(socket) : writeAtOnce(socket);
-    socket.on('data', (data: Buffer) => this.onData(data));
     socket.on('error', (error) => this.logger.debug(`${this.describe()}: ${error.message}`));
     socket.on('close', () => this.onClose());
     this.allocateTimer = setTimeout(() => this.close('no allocation within max-allocate-timeout'), maxAllocateTimeoutSeconds * 1000);
     this.allocateTimer.unref();
+    reads.onData((data) => this.onData(data)); // last: bytes put back are handed over at once
   }
 
   setAllocation(allocation: Allocation | undefined): void {
@@ -104,8 +107,7 @@ export class StreamSession implements ClientSession {
     clearTimeout(this.allocateTimer);
     this.allocateTimer = undefined;
     this.joined = true;
-    this.socket.removeAllListeners('data');
-    connection.join(this.socket, this.framer.takeBuffered(), count);
+    connection.join(this.reads.asDuplex(), this.framer.takeBuffered(), count);
     this.socket.resume(); // paused while the ConnectionBind was answered (onFrame)
   }
 

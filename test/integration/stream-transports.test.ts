@@ -65,18 +65,6 @@ describe('STUN/TURN over TCP and TLS', () => {
     }
   });
 
-  it('cuts requests that arrive one byte at a time, and several in one segment', async () => {
-    const server = await startServer();
-    const c = await connect(server, false);
-    for (const byte of binding()) {
-      c.socket.write(Buffer.from([byte]));
-      await new Promise((r) => setImmediate(r));
-    }
-    expect(isMessage(await c.next())).toBe(true);
-    c.socket.write(Buffer.concat([binding(), binding(), binding()]));
-    for (let i = 0; i < 3; i++) expect(isMessage(await c.next())).toBe(true);
-  });
-
   it('answers several requests from one TLS segment each in a record of its own', async () => {
     // coturn's client reads one record per message and loses a second one in the same record.
     const server = await startServer();
@@ -97,42 +85,6 @@ describe('STUN/TURN over TCP and TLS', () => {
     expect(server.engine.allocations.size).toBe(1);
     c.close();
     expect(await waitFor(() => server.engine.allocations.size === 0)).toBe(true);
-  });
-
-  it('leaves no allocation behind when the client leaves in the middle of its Allocate', async () => {
-    const server = await startServer();
-    for (let i = 0; i < 20; i++) {
-      const c = await connect(server, false);
-      await c.request(Method.Refresh); // 437, but the challenge before it taught the nonce
-      c.socket.write(c.signed(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)));
-      c.socket.destroy();
-    }
-    const c = await connect(server, false);
-    await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17));
-    c.close();
-    expect(await waitFor(() => server.engine.allocations.size === 0)).toBe(true);
-  });
-
-  it.each([
-    ['garbage', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')],
-    ['an oversized ChannelData length', Buffer.from([0x40, 0x00, 0xff, 0xf0])],
-    ['a STUN length that is not a multiple of 4', Buffer.from([0x00, 0x01, 0x00, 0x05, 0x21, 0x12, 0xa4, 0x42])],
-  ])('closes a connection that sends %s', async (_what, bytes) => {
-    const server = await startServer();
-    const c = await connect(server, false);
-    c.socket.write(bytes);
-    await c.closed();
-    expect(await waitFor(() => server.listeners.streams.every((l) => l.connections === 0))).toBe(true);
-  });
-
-  it('closes a connection that never allocates, after max-allocate-timeout', async () => {
-    const server = await startServer({ maxAllocateTimeout: 1 });
-    const c = await connect(server, false);
-    c.socket.write(binding());
-    await c.next();
-    const started = Date.now();
-    await c.closed();
-    expect(Date.now() - started).toBeLessThan(3000);
   });
 
   it('forgets a half-open TLS handshake when its client goes away', async () => {
@@ -181,74 +133,150 @@ describe('STUN/TURN over TCP and TLS', () => {
   });
 });
 
-describe('ChannelData over TCP', () => {
-  /** 1 to 17 bytes: every padding (0-3 bytes) several times; length and content tell them apart. */
-  const payloads = Array.from({ length: 17 }, (_, i) => Buffer.alloc(i + 1, i + 1));
-  const CHANNEL = 0x4000;
-  const padded = (payload: Buffer) => {
-    const frame = Buffer.alloc(4 + ((payload.length + 3) & ~3));
-    frame.writeUInt16BE(CHANNEL, 0);
-    frame.writeUInt16BE(payload.length, 2);
-    payload.copy(frame, 4);
-    return frame;
+/**
+ * Plain TCP is accepted two ways: by net.Server on a port TLS may also arrive on (the first byte
+ * decides), and by native/tcp-accept.c on a plain TCP port, whose sockets read with `onread`
+ * into one reused buffer (docs/native-tcp-accept.md). Both frame, relay and close alike.
+ */
+describe.each([
+  { port: 'a port TLS shares', overrides: {}, accepting: 'net.Server' },
+  { port: 'a plain TCP port', overrides: { noTls: true }, accepting: process.platform === 'linux' ? 'native' : 'net.Server' },
+] as const)('TCP on $port, accepted by $accepting', ({ overrides, accepting }) => {
+  const startTcpServer = async (more: Partial<ServerOptions> = {}) => {
+    const server = await startServer({ ...overrides, ...more });
+    expect(server.listeners.streams[0]!.accepting).toBe(accepting);
+    return server;
   };
 
-  /** A TCP client with an allocation and a channel to a fresh UDP peer. */
-  async function clientWithChannel() {
-    const server = await startServer();
+  it('cuts requests that arrive one byte at a time, and several in one segment', async () => {
+    const server = await startTcpServer();
     const c = await connect(server, false);
-    c.socket.setNoDelay(true);
-    const relay = readXorAddress(await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)), AttributeType.XorRelayedAddress)!;
-    const peer = await openPeer();
-    cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
-    await c.request(Method.ChannelBind, (b) => b.addChannelNumber(CHANNEL).addXorAddress(AttributeType.XorPeerAddress, peer.address));
-    return { c, relay, peer };
-  }
-
-  it('relays frames split at every byte offset, and several in one segment, to the peer intact and in order', async () => {
-    const { c, peer } = await clientWithChannel();
-    const stream = Buffer.concat(payloads.map(padded));
-    // One byte a write: the server reads a frame boundary, a header and a padding split at every offset.
-    for (const byte of stream) {
+    for (const byte of binding()) {
       c.socket.write(Buffer.from([byte]));
       await new Promise((r) => setImmediate(r));
     }
-    c.socket.write(stream); // then all of them in one segment
-    const received: Buffer[] = [];
-    for (let i = 0; i < 2 * payloads.length; i++) received.push((await peer.next()).data);
-    expect(received).toEqual([...payloads, ...payloads]);
+    expect(isMessage(await c.next())).toBe(true);
+    c.socket.write(Buffer.concat([binding(), binding(), binding()]));
+    for (let i = 0; i < 3; i++) expect(isMessage(await c.next())).toBe(true);
   });
 
-  it('frames what the peer sends, padded, for the client intact and in order', async () => {
-    const { c, relay, peer } = await clientWithChannel();
-    const rounds = 20; // a burst: several frames for the client within one round of the event loop
-    for (let r = 0; r < rounds; r++) for (const p of payloads) peer.socket.send(p, relay.port, relay.address);
-    const expected = payloads.map((p) => padded(p).subarray(0, 4 + p.length));
-    for (let r = 0; r < rounds; r++) {
-      for (const frame of expected) expect(await c.next()).toEqual(frame);
+  it('leaves no allocation behind when the client leaves in the middle of its Allocate', async () => {
+    const server = await startTcpServer();
+    for (let i = 0; i < 20; i++) {
+      const c = await connect(server, false);
+      await c.request(Method.Refresh); // 437, but the challenge before it taught the nonce
+      c.socket.write(c.signed(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)));
+      c.socket.destroy();
     }
-  });
-});
-
-describe('backpressure', () => {
-  it('drops (and counts) relayed data for a TCP client that does not read, instead of queueing it', async () => {
-    const server = await startServer();
     const c = await connect(server, false);
-    const relay = readXorAddress(await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)), AttributeType.XorRelayedAddress)!;
-    const peer = await openPeer();
-    cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
-    await c.request(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, peer.address));
-    c.socket.pause(); // the client stops reading
-    const payload = Buffer.alloc(1200, 7);
-    // 12,000 datagrams (14.4 MB), paced so that the server (in this same process) reads them:
-    // far more than the kernel's socket buffers and the high-water mark hold together.
-    const sent = 12_000;
-    for (let i = 0; i < sent; i++) {
-      peer.socket.send(payload, relay.port, relay.address);
-      if (i % 40 === 39) await new Promise((r) => setTimeout(r, 1));
+    await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17));
+    c.close();
+    expect(await waitFor(() => server.engine.allocations.size === 0)).toBe(true);
+  });
+
+  it.each([
+    ['garbage', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')],
+    ['an oversized ChannelData length', Buffer.from([0x40, 0x00, 0xff, 0xf0])],
+    ['a STUN length that is not a multiple of 4', Buffer.from([0x00, 0x01, 0x00, 0x05, 0x21, 0x12, 0xa4, 0x42])],
+  ])('closes a connection that sends %s', async (_what, bytes) => {
+    const server = await startTcpServer();
+    const c = await connect(server, false);
+    c.socket.write(bytes);
+    await c.closed();
+    expect(await waitFor(() => server.listeners.streams.every((l) => l.connections === 0))).toBe(true);
+  });
+
+  it('lets a client leave in the middle of a frame, and keeps serving others', async () => {
+    const server = await startTcpServer();
+    const c = await connect(server, false);
+    c.socket.write(binding().subarray(0, 13));
+    await new Promise((r) => setTimeout(r, 20)); // the server has read the half frame
+    c.socket.end();
+    expect(await waitFor(() => server.listeners.streams.every((l) => l.connections === 0))).toBe(true);
+    const other = await connect(server, false);
+    other.socket.write(binding());
+    expect(isMessage(await other.next())).toBe(true);
+  });
+
+  it('closes a connection that never allocates, after max-allocate-timeout', async () => {
+    const server = await startTcpServer({ maxAllocateTimeout: 1 });
+    const c = await connect(server, false);
+    c.socket.write(binding());
+    await c.next();
+    const started = Date.now();
+    await c.closed();
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  describe('ChannelData over TCP', () => {
+    /** 1 to 17 bytes: every padding (0-3 bytes) several times; length and content tell them apart. */
+    const payloads = Array.from({ length: 17 }, (_, i) => Buffer.alloc(i + 1, i + 1));
+    const CHANNEL = 0x4000;
+    const padded = (payload: Buffer) => {
+      const frame = Buffer.alloc(4 + ((payload.length + 3) & ~3));
+      frame.writeUInt16BE(CHANNEL, 0);
+      frame.writeUInt16BE(payload.length, 2);
+      payload.copy(frame, 4);
+      return frame;
+    };
+
+    /** A TCP client with an allocation and a channel to a fresh UDP peer. */
+    async function clientWithChannel() {
+      const server = await startTcpServer();
+      const c = await connect(server, false);
+      c.socket.setNoDelay(true);
+      const relay = readXorAddress(await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)), AttributeType.XorRelayedAddress)!;
+      const peer = await openPeer();
+      cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
+      await c.request(Method.ChannelBind, (b) => b.addChannelNumber(CHANNEL).addXorAddress(AttributeType.XorPeerAddress, peer.address));
+      return { c, relay, peer };
     }
-    expect(await waitFor(() => server.engine.counters.droppedBackpressure > 0)).toBe(true);
-    // What was queued for the client is bounded: the socket's buffers plus the high-water mark.
-    expect(server.engine.counters.relayedToClientBytes).toBeLessThan(sent * payload.length);
+
+    it('relays frames split at every byte offset, and several in one segment, to the peer intact and in order', async () => {
+      const { c, peer } = await clientWithChannel();
+      const stream = Buffer.concat(payloads.map(padded));
+      // One byte a write: the server reads a frame boundary, a header and a padding split at every offset.
+      for (const byte of stream) {
+        c.socket.write(Buffer.from([byte]));
+        await new Promise((r) => setImmediate(r));
+      }
+      c.socket.write(stream); // then all of them in one segment
+      const received: Buffer[] = [];
+      for (let i = 0; i < 2 * payloads.length; i++) received.push((await peer.next()).data);
+      expect(received).toEqual([...payloads, ...payloads]);
+    });
+
+    it('frames what the peer sends, padded, for the client intact and in order', async () => {
+      const { c, relay, peer } = await clientWithChannel();
+      const rounds = 20; // a burst: several frames for the client within one round of the event loop
+      for (let r = 0; r < rounds; r++) for (const p of payloads) peer.socket.send(p, relay.port, relay.address);
+      const expected = payloads.map((p) => padded(p).subarray(0, 4 + p.length));
+      for (let r = 0; r < rounds; r++) {
+        for (const frame of expected) expect(await c.next()).toEqual(frame);
+      }
+    });
+  });
+
+  describe('backpressure', () => {
+    it('drops (and counts) relayed data for a TCP client that does not read, instead of queueing it', async () => {
+      const server = await startTcpServer();
+      const c = await connect(server, false);
+      const relay = readXorAddress(await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)), AttributeType.XorRelayedAddress)!;
+      const peer = await openPeer();
+      cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
+      await c.request(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, peer.address));
+      c.socket.pause(); // the client stops reading
+      const payload = Buffer.alloc(1200, 7);
+      // 12,000 datagrams (14.4 MB), paced so that the server (in this same process) reads them:
+      // far more than the kernel's socket buffers and the high-water mark hold together.
+      const sent = 12_000;
+      for (let i = 0; i < sent; i++) {
+        peer.socket.send(payload, relay.port, relay.address);
+        if (i % 40 === 39) await new Promise((r) => setTimeout(r, 1));
+      }
+      expect(await waitFor(() => server.engine.counters.droppedBackpressure > 0)).toBe(true);
+      // What was queued for the client is bounded: the socket's buffers plus the high-water mark.
+      expect(server.engine.counters.relayedToClientBytes).toBeLessThan(sent * payload.length);
+    });
   });
 });

@@ -56,6 +56,23 @@ describe('RFC 6062 TCP relay', () => {
     expect(allocation.bytesFromClient).toBe(11);
   });
 
+  it('carries megabytes both ways, byte for byte, over a data connection that reads with onread', async () => {
+    const server = await startServer();
+    // On Linux the plain TCP port accepts natively (docs/native-tcp-accept.md): the data
+    // connection's bytes reach the peer through the onread Duplex, with its backpressure.
+    expect(server.listeners.streams[0]!.accepting).toBe(process.platform === 'linux' ? 'native' : 'net.Server');
+    const control = await client(server);
+    await control.request(Method.Allocate, tcpAllocate);
+    const peer = await echoPeer();
+    const connected = await control.request(Method.Connect, (b) => b.addXorAddress(AttributeType.XorPeerAddress, { family: 4, address: PEER_HOST, port: peer.port }));
+    const data = await client(server);
+    await data.request(Method.ConnectionBind, (b) => b.addUint32(AttributeType.ConnectionId, readUint32(connected, AttributeType.ConnectionId)!));
+    const payload = Buffer.alloc(4 * 1024 * 1024);
+    for (let i = 0; i < payload.length; i += 4) payload.writeUInt32BE(i, i);
+    data.socket.write(payload);
+    expect((await data.readRaw(payload.length, 20_000)).equals(payload)).toBe(true);
+  });
+
   it('carries to the peer what the client wrote in the same segment as its ConnectionBind', async () => {
     const server = await startServer();
     const control = await client(server);

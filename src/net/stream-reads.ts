@@ -1,0 +1,95 @@
+/**
+ * Where a client connection's bytes go. A socket net.Server accepted emits them as 'data'
+ * events; one made from a natively accepted fd (native-tcp-accept.ts) reads them into a buffer
+ * its thread reuses, through the `onread` callback, and each read is copied out for its handler.
+ */
+import type { Socket } from 'node:net';
+import { Duplex } from 'node:stream';
+
+export interface StreamReads {
+  /** Every chunk read from now on goes to `handler`, which owns it (may keep it). */
+  onData(handler: (data: Buffer) => void): void;
+  /**
+   * The connection as a Duplex whose reads are the socket's bytes and whose writes go to it:
+   * RFC 6062 pipes it to a peer. The handler given to onData gets nothing more.
+   */
+  asDuplex(): Duplex;
+}
+
+/** net.Server's sockets: the socket itself is the stream. */
+export class DataEventReads implements StreamReads {
+  constructor(private readonly socket: Socket) {}
+
+  onData(handler: (data: Buffer) => void): void {
+    this.socket.on('data', handler);
+  }
+
+  asDuplex(): Duplex {
+    this.socket.removeAllListeners('data');
+    return this.socket;
+  }
+}
+
+/** A socket made with `onread`: deliver() is its callback. */
+export class OnreadReads implements StreamReads {
+  private handler: ((data: Buffer) => void) | undefined;
+  /** Put back, or read before anyone took them (the socket is paused then): the next handler's first. */
+  private early: Buffer[] = [];
+  private pausedEarly = false;
+  private socket: Socket | undefined;
+
+  attach(socket: Socket): void {
+    this.socket = socket;
+  }
+
+  /** The onread callback: `length` bytes of `buffer`, which the next read overwrites. False pauses the socket. */
+  deliver(buffer: Uint8Array, length: number): boolean {
+    const data = Buffer.allocUnsafe(length);
+    data.set(buffer.subarray(0, length));
+    if (!this.handler) {
+      this.early.push(data);
+      this.pausedEarly = true;
+      return false;
+    }
+    this.handler(data);
+    return true;
+  }
+
+  /** Puts `data` back: whoever calls onData next gets it first. */
+  unshift(data: Buffer): void {
+    this.early.unshift(data);
+    this.handler = undefined;
+  }
+
+  onData(handler: (data: Buffer) => void): void {
+    this.handler = handler;
+    while (this.early.length > 0 && this.handler === handler) handler(this.early.shift()!);
+    if (this.pausedEarly) {
+      this.pausedEarly = false;
+      this.socket?.resume();
+    }
+  }
+
+  asDuplex(): Duplex {
+    const socket = this.socket!;
+    const duplex = new Duplex({
+      read: () => void socket.resume(),
+      write: (chunk: Buffer, _encoding, done) => void socket.write(chunk, done),
+      final: (done) => {
+        socket.end();
+        done();
+      },
+      destroy: (error, done) => {
+        socket.destroy();
+        done(error);
+      },
+    });
+    // Backpressure: a full Duplex pauses the socket until the pipe reads on (read() above).
+    this.handler = (data) => {
+      if (!duplex.push(data)) socket.pause();
+    };
+    socket.once('end', () => duplex.push(null));
+    socket.once('close', () => duplex.destroy());
+    return duplex;
+  }
+}

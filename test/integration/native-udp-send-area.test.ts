@@ -46,6 +46,22 @@ function trigger(io: NativeUdpIo, id: number, from: Peer): void {
 }
 
 describe.runIf(process.platform === 'linux')('the native send area', () => {
+  it('sends what a batch queued for a socket that the same batch then closes (a DTLS alert before its socket goes)', async () => {
+    const io = nativeUdpIo()!;
+    const peer = await openPeerUntilCleanup(cleanups, HOST);
+    const parting = numbered(1, 40);
+    let closedAfterQueueing = false;
+    // A second socket, as a client's own socket is: the last words are queued on it, then it closes.
+    const own = io.openUnconnected({ family: 4, address: HOST, port: 0 }, () => {});
+    const id = socketThatSends(io, () => {
+      closedAfterQueueing = io.queueCopy(own, parting, 0, parting.length, peer.address.port, HOST);
+      io.close(own);
+    });
+    trigger(io, id, peer);
+    await until(() => closedAfterQueueing && peer.received.length >= 1, 'the parting datagram at the peer');
+    expect(peer.received[0]!.data).toEqual(parting);
+  });
+
   it('sends copies made during a batch in order with receive-area parts, through a full queue and a full area, byte for byte', async () => {
     const io = nativeUdpIo()!;
     // Eight peers, so that no socket's receive buffer (the kernel's default) overflows.

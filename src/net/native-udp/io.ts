@@ -108,6 +108,10 @@ export class NativeUdpIo {
   }
 
   close(id: number): void {
+    // What this batch queued leaves first: the addon forgets a closed socket's id (and may give it
+    // to the next socket opened), so a datagram queued before the close, such as the DTLS alert a
+    // failed handshake sends just before its socket closes, would be lost or sent by another.
+    if (this.inBatch && this.queued > 0) this.flush();
     this.connected[id] = undefined;
     this.unconnected[id] = undefined;
     this.addon.close(id);

@@ -117,6 +117,9 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     // All start at once, so that the others' start-up and warm-up run while the first's do.
     const starting = startOne(0, undefined);
     const others = Array.from({ length: count - 1 }, (_, i) => startOne(i + 1, 'later'));
+    // Awaited below once the first listens; if the first fails, their failure (closed unstarted)
+    // is part of that one and must not surface as an unhandled rejection.
+    for (const other of others) other.started.catch(() => {});
     first = await starting.started;
     const { ports } = first;
     for (const other of others) other.send({ type: 'ports', ports });

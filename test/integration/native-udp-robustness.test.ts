@@ -142,7 +142,7 @@ describe.runIf(process.platform === 'linux')('native UDP I/O robustness', () => 
     expect(peer.received).toEqual([]);
   });
 
-  it('a socket its own handler closes mid-batch gets no more of the batch, and what it queued is dropped', async () => {
+  it('a socket its own handler closes mid-batch gets no more of the batch, and what it queued before the close leaves first', async () => {
     const io = nativeUdpIo()!;
     const peer = await openPeerUntilCleanup(cleanups, HOST);
     let calls = 0;
@@ -161,9 +161,11 @@ describe.runIf(process.platform === 'linux')('native UDP I/O robustness', () => 
     const after = io.counters();
     expect(calls).toBe(1);
     expect(after.received - before.received).toBe(5);
-    expect(after.sent - before.sent).toBe(0);
-    expect(after.sendErrors - before.sendErrors).toBe(1);
-    expect(peer.received).toEqual([]);
+    // Sent while the socket was still open (a DTLS alert is queued this way just before its socket closes).
+    expect(after.sent - before.sent).toBe(1);
+    expect(after.sendErrors - before.sendErrors).toBe(0);
+    await until(() => peer.received.length > 0, 'the queued datagram at the peer');
+    expect(peer.received.map((d) => d.data.toString())).toEqual(['datagram 0']);
   });
 
   it('relays on after random datagrams at a relay socket and at a client\'s own socket, logging no error', async () => {

@@ -22,7 +22,7 @@ import type { Page } from 'playwright-core';
 import { launchChromium, type HeadlessChromium } from '../test/support/browser.js';
 import { servePage, type PageServer } from '../test/support/page-server.js';
 import { RELAY_ECHO_PAGE } from '../test/interop/webrtc/relay-echo-page.js';
-import { DataChannelProcess } from './datachannel-process.js';
+import { DataChannelProcess } from '../test/interop/webrtc/datachannel-process.js';
 import { FreshSourceTap, freshLoopbackAddresses } from './fresh-source-tap.js';
 import { spoofedAllocates, type Reflection } from './spoofed-allocates.js';
 import { envInt } from './env.js';
@@ -79,9 +79,9 @@ function chromiumClient(page: Page): Client {
   };
 }
 
-/** In a process of its own, which a call stuck in libdatachannel cannot hang (datachannel-process.ts). */
+/** In a process of its own, which a call stuck in libdatachannel cannot hang (test/interop/webrtc/datachannel-process.ts). */
 function datachannelClient(calls: DataChannelProcess): Client {
-  return (tapPort) => calls.call({ turn: { host: HOST, port: tapPort, ...USER, bindAddress: DATACHANNEL_BIND }, messages: 1, timeoutMs: CALL_TIMEOUT_MS });
+  return async (tapPort) => (await calls.call({ turn: { host: HOST, port: tapPort, ...USER, bindAddress: DATACHANNEL_BIND }, messages: 1, timeoutMs: CALL_TIMEOUT_MS })).times;
 }
 
 async function timeCall(client: Client, tap: FreshSourceTap): Promise<CallTimes> {

@@ -1,7 +1,9 @@
 // libdatachannel/libjuice (through node-datachannel) through Turnpike: a relay-only data
-// channel echo over TURN/UDP, the only TURN transport libjuice has.
+// channel echo over TURN/UDP, the only TURN transport libjuice has. The calls run in a child
+// process (webrtc/datachannel-process.ts): a close that deadlocks in libdatachannel cannot hang the run.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupDataChannel, dataChannelEcho } from './webrtc/datachannel-echo.js';
+import { DataChannelProcess } from './webrtc/datachannel-process.js';
+import type { DataChannelTurn } from './webrtc/datachannel-echo.js';
 import { LONG_TERM, restLogin, startTurnFixture, type TurnFixture } from '../support/webrtc-turn-server.js';
 
 const MESSAGES = 200;
@@ -11,11 +13,13 @@ const TIMEOUT_MS = 20_000; // a bound on a stuck run
 const CLIENT_ADDRESS = '127.0.0.2';
 
 let fixture: TurnFixture;
+const calls = new DataChannelProcess();
+const dataChannelEcho = (turn: DataChannelTurn, messages: number, timeoutMs: number) => calls.call({ turn, messages, timeoutMs });
 beforeAll(async () => {
   fixture = await startTurnFixture();
 });
 afterAll(async () => {
-  cleanupDataChannel();
+  await calls.close();
   await fixture?.close();
 });
 

@@ -29,7 +29,16 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-export async function dataChannelEcho(turn: DataChannelTurn, messages: number, timeoutMs: number): Promise<DataChannelEchoResult> {
+/**
+ * One call. `beforeClose` gets the result before the peer connections are closed: closing can
+ * deadlock inside libdatachannel (datachannel-process.ts), and a result told first is not lost.
+ */
+export async function dataChannelEcho(
+  turn: DataChannelTurn,
+  messages: number,
+  timeoutMs: number,
+  beforeClose?: (result: DataChannelEchoResult) => void,
+): Promise<DataChannelEchoResult> {
   const config = {
     iceServers: [{ hostname: turn.host, port: turn.port, username: turn.username, password: turn.password, relayType: 'TurnUdp' as const }],
     iceTransportPolicy: 'relay' as const,
@@ -66,12 +75,14 @@ export async function dataChannelEcho(turn: DataChannelTurn, messages: number, t
     const expected = Array.from({ length: messages }, (_, i) => `message ${i} ${'x'.repeat(i % 50)}`);
     for (const text of expected) channel.sendMessage(text);
     await within(allBack, timeoutMs, 'every echo');
-    return {
+    const result: DataChannelEchoResult = {
       echoed: echoed.length,
       inOrder: echoed.every((text, i) => text === expected[i]),
       pairs: { a: a.getSelectedCandidatePair() ?? undefined, b: b.getSelectedCandidatePair() ?? undefined },
       times: { firstRelayAt, openedAt },
     };
+    beforeClose?.(result);
+    return result;
   } finally {
     await closeAll([channel, ...answerer], [a, b]);
   }

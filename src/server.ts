@@ -38,8 +38,9 @@ export interface TurnServer {
   /**
    * Puts reloaded options in force (see config/option-changes.ts for which): credentials,
    * peer rules, quotas, lifetimes, redirects and certificates, with no allocation dropped.
+   * Resolves once they are in force on every relay worker.
    */
-  reconfigure(options: ServerOptions): void;
+  reconfigure(options: ServerOptions): Promise<void>;
   readonly authMode: AuthMode;
   /** The Prometheus registry and endpoint, with `prometheus`. */
   readonly metrics: Metrics | undefined;
@@ -89,7 +90,7 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     listeners: running,
     selfTest,
     reloadCertificates: () => running.reloadCertificates(),
-    reconfigure: (next) => {
+    reconfigure: async (next) => {
       node.reconfigure(next);
       logger.info(describePeerRules(next));
     },

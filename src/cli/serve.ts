@@ -72,7 +72,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   signals.on('SIGHUP', () => {
     logger.reopen();
     logger.info('SIGHUP: log file reopened; reloading the configuration');
-    reloader.reload();
+    void reloader.reload();
   });
   // coturn reloads certificates on SIGUSR2.
   signals.on('SIGUSR2', () => void server.reloadCertificates());

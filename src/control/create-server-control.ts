@@ -11,7 +11,7 @@ import type { DrainReport, ReloadReport, ServerControl } from './server-control.
 
 /** What the process does on `reload` and `drain` (as it does on SIGHUP and SIGUSR1). */
 export interface ServerLifecycle {
-  reload(): ReloadReport;
+  reload(): ReloadReport | Promise<ReloadReport>;
   drain(): DrainReport | Promise<DrainReport>;
 }
 
@@ -27,7 +27,7 @@ export function createServerControl(
   return {
     sessions: (filter) => relays.sessions(filter?.user),
     disconnect: (target) => relays.disconnect(target),
-    reload: () => lifecycle.reload(),
+    reload: async () => lifecycle.reload(),
     drain: async () => lifecycle.drain(),
     stats: () => relays.stats(),
     logLevel: () => logger.level,

@@ -50,7 +50,7 @@ export interface ServerControl {
   /** Ends the allocation with this id, or every allocation of this user; returns how many ended. */
   disconnect(target: { readonly id: number } | { readonly user: string }): Promise<number>;
   /** Reads the configuration file again and applies what can change while running. */
-  reload(): ReloadReport;
+  reload(): Promise<ReloadReport>;
   /** Refuses new allocations, serves existing ones, and exits when the last one ends. */
   drain(): Promise<DrainReport>;
   /** Counters and gauges, as plain numbers (the same figures the metrics endpoint has). */

@@ -14,6 +14,8 @@ import type { TurnServer } from '../server.js';
 export class ConfigReloader {
   /** What the last reload warned about (the web admin shows them). */
   lastWarnings: readonly string[] = [];
+  /** Reloads run one after another: each compares the file with what the one before put in force. */
+  private previous: Promise<unknown> = Promise.resolve();
 
   constructor(
     /** The command line the server started with: the same file is found the same way. */
@@ -30,7 +32,14 @@ export class ConfigReloader {
     return this.current;
   }
 
-  reload(): ReloadReport {
+  /** Resolves once what changed is in force on every relay worker; only then is it said to be. */
+  reload(): Promise<ReloadReport> {
+    const report = this.previous.then(() => this.reloadNow());
+    this.previous = report;
+    return report;
+  }
+
+  private async reloadNow(): Promise<ReloadReport> {
     let loaded;
     try {
       loaded = loadConfig(this.argv, this.loadOptions);
@@ -44,7 +53,7 @@ export class ConfigReloader {
     try {
       // A SIGHUP must never end the server: whatever putting the options in force throws is
       // refused and logged, as a file that does not load is.
-      this.server.reconfigure(next);
+      await this.server.reconfigure(next);
     } catch (error) {
       return this.refuse(error instanceof Error ? error.message : String(error));
     }

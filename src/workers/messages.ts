@@ -60,7 +60,8 @@ export type BetweenWorkers =
   | { readonly kind: 'lent-port-closed'; readonly address: string; readonly port: number };
 
 export type ToWorker =
-  | { readonly type: 'reconfigure'; readonly options: ServerOptions }
+  // Answered with the same id once in force ('answer': undefined, or why it failed).
+  | { readonly type: 'reconfigure'; readonly id: number; readonly options: ServerOptions }
   | { readonly type: 'reload-certificates' }
   | { readonly type: 'count-allocations'; readonly id: number }
   | { readonly type: 'close' }

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { LastKnownAnswers } from '../auth/last-known.js';
-import type { LogLevel } from '../config/server-options.js';
+import type { LogLevel, ServerOptions } from '../config/server-options.js';
 import type { LogFields, Logger } from '../log/logger-interface.js';
 import { RelayNode } from '../relay-node.js';
 import { LedgerClient } from '../turn/ledger-port.js';
@@ -139,7 +139,7 @@ async function run(): Promise<void> {
   handleMessage = (message: ToWorker) => {
     switch (message.type) {
       case 'reconfigure':
-        return running.reconfigure(reviveOptions(message.options));
+        return post({ type: 'answer', id: message.id, value: reconfigured(running, message.options) });
       case 'reload-certificates':
         return void running.listeners.reloadCertificates();
       case 'peer':
@@ -159,6 +159,16 @@ async function run(): Promise<void> {
     }
   };
   waitingForNode.splice(0).forEach(handleMessage);
+}
+
+/** Puts the options in force; undefined, or why they could not be (main refuses the reload). */
+function reconfigured(node: RelayNode, options: ServerOptions): string | undefined {
+  try {
+    node.reconfigure(reviveOptions(options));
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
 }
 
 function serveForwardedAllocate(node: RelayNode, { local, client, packet }: ForwardedAllocate): void {

@@ -155,10 +155,12 @@ export async function startRelayWorkers(options: ServerOptions, logger: Logger):
     get authMode() {
       return authModeOf(current);
     },
-    reconfigure(next: ServerOptions): void {
+    async reconfigure(next: ServerOptions): Promise<void> {
       current = next;
-      broadcast({ type: 'reconfigure', options: next });
       logger.info(describePeerRules(next));
+      // Every worker runs the same code on the same options, so one fails where all do.
+      const failures = (await Promise.all(workers.map((w) => w.reconfigure(next)))).filter((why) => why !== undefined);
+      if (failures.length > 0) throw new Error(failures[0]);
     },
     // Checked here, so the answer is known at once; each worker then reads the files and logs.
     reloadCertificates(): boolean {

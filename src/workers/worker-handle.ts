@@ -5,6 +5,7 @@
 import { Worker, type MessagePort } from 'node:worker_threads';
 import type { LastKnownChange } from '../auth/last-known.js';
 import type { Logger } from '../log/logger-interface.js';
+import type { ServerOptions } from '../config/server-options.js';
 import type { FromWorker, Question, ToWorker, WorkerStart } from './messages.js';
 import type { MetricsReport } from './metrics-report.js';
 
@@ -35,6 +36,8 @@ export class WorkerHandle {
   private closing = false;
   readonly startedAt = Date.now();
   private alive = true;
+  /** Set once the worker listens: until then what it is sent waits for its start. */
+  private listening = false;
   /** Requests sent and not yet answered: how to answer each, and its answer if the worker dies. */
   private readonly waiting = new Map<number, { readonly answer: (value: unknown) => void; readonly ifDead: unknown }>();
   private nextId = 0;
@@ -60,6 +63,7 @@ export class WorkerHandle {
         case 'log':
           return this.logger[message.level](`relay worker ${index}: ${message.message}`, message.fields);
         case 'listening':
+          this.listening = true;
           return listening(message);
         case 'start-failed':
           this.ending = true;
@@ -106,6 +110,19 @@ export class WorkerHandle {
 
   countAllocations(): Promise<number> {
     return this.request((id) => ({ type: 'count-allocations', id }), 0);
+  }
+
+  /**
+   * Resolves once the worker has put `options` in force (undefined), or with why it could not.
+   * A worker still starting applies them when it has started, which may take as long as its
+   * user database does to answer: that is not waited for.
+   */
+  reconfigure(options: ServerOptions): Promise<string | undefined> {
+    if (!this.listening) {
+      this.send({ type: 'reconfigure', id: -1, options });
+      return Promise.resolve(undefined);
+    }
+    return this.request((id) => ({ type: 'reconfigure', id, options }), undefined);
   }
 
   /** The worker's answer to `question`; `ifDead` when it is dead or dies first. */

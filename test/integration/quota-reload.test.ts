@@ -25,16 +25,16 @@ describe('quotas on reload', () => {
     expect((await a.allocate()).cls).toBe(StunClass.SuccessResponse);
     expect((await b.allocate()).cls).toBe(StunClass.SuccessResponse);
 
-    server.reconfigure({ ...options, userQuota: 1 });
+    await server.reconfigure({ ...options, userQuota: 1 });
     expect(refusal(await c.allocate())).toEqual({ code: 486, reason: 'Allocation Quota Reached (user-quota)' });
     expect((await a.refresh()).cls).toBe(StunClass.SuccessResponse);
     expect((await b.refresh()).cls).toBe(StunClass.SuccessResponse);
 
     // 2 × 1000 B/s are reserved: a third does not fit in 2500.
-    server.reconfigure({ ...options, userQuota: 0, bpsCapacity: 2500 });
+    await server.reconfigure({ ...options, userQuota: 0, bpsCapacity: 2500 });
     expect(refusal(await c.allocate())).toEqual({ code: 486, reason: 'Allocation Quota Reached (bps-capacity)' });
 
-    server.reconfigure({ ...options, userQuota: 0, bpsCapacity: 3000 });
+    await server.reconfigure({ ...options, userQuota: 0, bpsCapacity: 3000 });
     expect((await c.allocate()).cls).toBe(StunClass.SuccessResponse);
   });
 });

@@ -201,7 +201,7 @@ describe('relayThreads 2: alternate-server', () => {
     cleanups.push(() => server.close());
     const [onFirst, onSecond] = [await clientOn(server, 0), await clientOn(server, 1)];
     const alternates = ['127.0.0.2', '127.0.0.3'].map((address) => ({ family: 4 as const, address, port: 3478 }));
-    server.reconfigure({ ...options, redirect: { ...options.redirect, alternateServers: alternates } });
+    await server.reconfigure({ ...options, redirect: { ...options.redirect, alternateServers: alternates } });
     // Answered after the reconfigure on each worker's channel: every worker has the list now.
     await server.workerAllocationCounts();
     const named: (string | undefined)[] = [];

@@ -85,7 +85,7 @@ describe('relayThreads 2: a worker that dies', () => {
     const { logger, lines } = recordingLogger();
     const server = await startThreaded({}, logger);
     // Only bob from now on.
-    server.reconfigure({ ...(await testServerOptions({ relayThreads: 2, noTcpRelay: true })), users: [USERS[1]!] });
+    await server.reconfigure({ ...(await testServerOptions({ relayThreads: 2, noTcpRelay: true })), users: [USERS[1]!] });
     await server.workerThreads[0]!.terminate();
     await expect.poll(() => lines.includes('info relay worker 0 replaced'), { timeout: 5000 }).toBe(true);
     const onReplacement = await clientOn(server, 0, BOB);
@@ -112,7 +112,7 @@ describe('relayThreads 2: a worker that dies', () => {
     // The replacement is waiting for the database.
     await new Promise((r) => setTimeout(r, 1500));
     expect(lines).not.toContain('info relay worker 0 replaced');
-    server.reconfigure(onlyBob);
+    await server.reconfigure(onlyBob);
     await expect.poll(() => lines.includes('info relay worker 0 replaced'), { timeout: 10_000 }).toBe(true);
     const onReplacement = await clientOn(server, 0, BOB);
     expect((await onReplacement.allocate()).cls).toBe(StunClass.SuccessResponse);

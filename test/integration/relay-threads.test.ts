@@ -184,7 +184,7 @@ describe('relayThreads 2', () => {
     const alices = [await clientOn(server, 0), await clientOn(server, 1)];
 
     const bob = { name: 'bob', key: longTermKey('bob', REALM, 'builder') };
-    server.reconfigure(await testServerOptions({ relayThreads: 2, noTcpRelay: true, users: [bob] }));
+    await server.reconfigure(await testServerOptions({ relayThreads: 2, noTcpRelay: true, users: [bob] }));
     for (const alice of alices) expect(readErrorCode(await allocateWithNonce(alice, alice.nonce!), AttributeType.ErrorCode)?.code).toBe(401);
     const bobs = await Promise.all(Array.from({ length: 16 }, () => UdpTestClient.open(server.udpAddresses[0]!, { username: 'bob', password: 'builder' })));
     for (const c of bobs) cleanups.push(() => c.close());
@@ -299,11 +299,11 @@ describe('relayThreads 2', () => {
     const probes = [await clientOn(server, 0), await clientOn(server, 1)];
     await allocatedOn(server, 0);
     await allocatedOn(server, 1);
-    server.reconfigure({ ...options, totalQuota: 2 });
+    await server.reconfigure({ ...options, totalQuota: 2 });
     for (const probe of probes) {
       expect(readErrorCode(await allocateWithNonce(probe, probe.nonce!), AttributeType.ErrorCode)?.code).toBe(486);
     }
-    server.reconfigure({ ...options, totalQuota: 3 });
+    await server.reconfigure({ ...options, totalQuota: 3 });
     expect((await allocateWithNonce(probes[0]!, probes[0]!.nonce!)).cls).toBe(StunClass.SuccessResponse);
   });
 

@@ -42,7 +42,7 @@ describe('a reload with still no realm set', () => {
     expect(carol.realm).toBe(startedAs);
 
     fs.writeFileSync(conf, `${[...lines, 'user=dave:dave-Pa55'].join('\n')}\n`);
-    expect(reloader.reload()).toEqual({ ok: true, applied: ['user'], needsRestart: [] });
+    expect(await reloader.reload()).toEqual({ ok: true, applied: ['user'], needsRestart: [] });
     // Signed with the realm and nonce learned before the reload.
     expect((await carol.refresh(600)).cls).toBe(StunClass.SuccessResponse);
   });

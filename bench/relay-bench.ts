@@ -25,6 +25,11 @@
 // worker label): every allocation logs `relay worker K: allocation N ended (...) from client X
 // pkts/..., to client Y pkts/...` when uclient refreshes it to 0 or, for the rest, when the
 // server stops; the bench adds these up by K once the server has exited (bench/worker-shares.ts).
+// Datagrams the kernel dropped at a full receive queue are read from /proc/net/udp while uclient
+// runs and printed by owner (server, peer, client: bench/udp-drops.ts), so a loss can be placed,
+// with how long the server's and the echo peer's threads waited for a CPU (bench/run-queue.ts).
+// BENCH_CONTENTION=N runs N busy loops beside each server while it is measured: the CPU
+// contention of a shared machine, the same for every server of the run (default 0).
 import {
   runUclient, startCoturn, startPeer, treeCpuTimeSeconds, type UclientResult,
 } from '../test/support/coturn-tools.js';
@@ -35,6 +40,9 @@ import { envInt } from './env.js';
 import { runMain } from './run-main.js';
 import { describeShares, workerSharesFromLog, type WorkerShares } from './worker-shares.js';
 import { countersSince, readProcCounters, type ProcCounters } from './proc-counters.js';
+import { runQueueWait } from './run-queue.js';
+import { describeDrops, startDropSampler, type DropFigures, type UdpSocketRow } from './udp-drops.js';
+import { startProcess, type ProcessHandle } from '../test/support/processes.js';
 
 const HOST = '127.0.0.1';
 const STREAM_CLIENTS = envInt('BENCH_CLIENTS', 100);
@@ -49,6 +57,8 @@ const LENGTH = envInt('BENCH_LENGTH', 100);
 const INTERVAL = envInt('BENCH_INTERVAL_MS', 10);
 /** `--relay-threads` for both servers, unless a BENCH_SERVERS entry names its own (`turnpike@1`). */
 const RELAY_THREADS = envInt('BENCH_RELAY_THREADS', 1);
+/** Busy loops run beside each server while it is measured. */
+const CONTENTION = envInt('BENCH_CONTENTION', 0, 0);
 type ServerKind = 'turnpike' | 'turnpike+prometheus' | 'turnpike+dgram' | 'turnpike+node-crypto' | 'turnpike+net-accept' | 'baseline' | 'coturn';
 /** Turnpike with one native part forced off, and the environment that does it. */
 const VARIANT_ENV: Partial<Record<ServerKind, NodeJS.ProcessEnv>> = {
@@ -164,6 +174,10 @@ interface Row {
   shares?: WorkerShares;
   /** The server's main process while uclient ran: user/system CPU, TCP read/write calls. */
   counters?: ProcCounters;
+  /** Datagrams dropped at full receive queues while uclient ran, by owner of the socket. */
+  drops?: Map<string, DropFigures>;
+  /** Seconds the server's and the echo peer's threads waited for a CPU while uclient ran. */
+  waits?: { server: number; peer: number };
 }
 
 /**
@@ -212,6 +226,15 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     const peer = await startPeer();
     servers.push({ pid: peer.proc.pid, stop: peer.stop, diag: () => '' });
 
+    const owner = (row: UdpSocketRow) =>
+      row.localPort === port || (row.localPort >= minPort && row.localPort < minPort + range) ? 'server'
+        : row.localPort === peer.port || row.localPort === peer.port + 1 ? 'peer'
+          : row.remotePort === port ? 'client' : undefined;
+    const contention = busyLoops(CONTENTION);
+    servers.push({ pid: 0, stop: () => Promise.all(contention.map((p) => p.stop())), diag: () => '' });
+    const dropSampler = startDropSampler(owner);
+    servers.push({ pid: 0, stop: async () => dropSampler.stop(), diag: () => '' });
+    const [serverWait0, peerWait0] = [runQueueWait(server.pid).seconds, runQueueWait(peer.proc.pid).seconds];
     const cpu0 = treeCpuTimeSeconds(server.pid);
     const counters0 = readProcCounters(server.pid);
     const scraper = server.metricsUrl ? startScraper(server.metricsUrl) : undefined;
@@ -225,6 +248,9 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     const scraped = await scraper?.stop();
     const cpuSeconds = treeCpuTimeSeconds(server.pid) - cpu0;
     const counters = countersSince(counters0, readProcCounters(server.pid));
+    const drops = dropSampler.stop();
+    const waits = { server: runQueueWait(server.pid).seconds - serverWait0, peer: runQueueWait(peer.proc.pid).seconds - peerWait0 };
+    await Promise.all(contention.map((p) => p.stop()));
     if (scraped && (scraped.failures > 0 || scraped.scrapes === 0)) {
       return failed(`metrics scrapes: ${scraped.scrapes} answered, ${scraped.failures} failed`, r);
     }
@@ -237,13 +263,18 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     const shares = server.log ? workerSharesFromLog(server.log()) : undefined;
     if (shares && shares.totalPackets === 0) return failed('no `allocation ... ended` line with packet counts in the server log', r);
     return {
-      server: label, spec, transport, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu, shares, counters,
+      server: label, spec, transport, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu, shares, counters, drops, waits,
     };
   } catch (err) {
     return failed(err instanceof Error ? err.message : String(err));
   } finally {
     for (const s of servers.reverse()) await s.stop();
   }
+}
+
+/** `count` CPU-bound processes, as other jobs on a shared machine. */
+function busyLoops(count: number): ProcessHandle[] {
+  return Array.from({ length: count }, () => startProcess('sh', ['-c', 'while :; do :; done']));
 }
 
 /** µs of server CPU per relayed packet; a round trip is 2 relayed packets (sent + received). */
@@ -343,7 +374,7 @@ function printComparisons(rows: Row[]): void {
 
 async function main(): Promise<number> {
   console.log(`relay bench: ${STREAM_CLIENTS} clients (${DTLS_CLIENTS} over DTLS) x ${MESSAGES} msgs x ${LENGTH} B every ${INTERVAL} ms `
-    + `(uclient -c, ChannelData; client transports ${TRANSPORTS.join(', ')}; ${HOST}; relay-threads ${RELAY_THREADS})`);
+    + `(uclient -c, ChannelData; client transports ${TRANSPORTS.join(', ')}; ${HOST}; relay-threads ${RELAY_THREADS}; ${CONTENTION} busy loops beside)`);
   const rows: Row[] = [];
   const certificate = makeCertificate();
   try {
@@ -374,6 +405,10 @@ by worker    Turnpike's relayed packets per relay worker, from the allocation-en
   for (const row of rows) if (row.error) console.log(`\n${row.server} FAILED: ${row.error}`);
   console.log('');
   printWorkerShares(rows);
+  for (const row of rows.filter((r) => r.drops)) console.log(`${row.server}: receive-queue drops: ${describeDrops(row.drops!)}`);
+  for (const row of rows.filter((r) => r.waits)) {
+    console.log(`${row.server}: waited for a CPU while runnable: server threads ${row.waits!.server.toFixed(2)} s, echo peer ${row.waits!.peer.toFixed(2)} s`);
+  }
   printProcCounters(rows);
   printComparisons(rows);
   return rows.some((r) => r.error) ? 1 : 0;

@@ -1,6 +1,7 @@
 /** A ScrapeSource over one engine: its counters, its live allocations, and those that ended. */
 import type { Allocation } from '../turn/allocation.js';
 import type { TurnEngine } from '../turn/engine.js';
+import { loadedNativeUdpIo } from '../net/native-udp/addon.js';
 import type { PortUsage, ScrapeSource } from './scrape-state.js';
 import { TrafficLedger, takeSnapshot, type Snapshot } from './snapshot.js';
 
@@ -24,7 +25,11 @@ export class EngineScrapeSource implements ScrapeSource {
     this.ended.allocationEnded(allocation);
   }
 
+  /** Also brings the counters the addon keeps in C up to now. */
   takeSnapshot(): Snapshot {
+    // One engine per thread in a server (the main thread's, or a relay worker's): the thread's count is the engine's.
+    const io = loadedNativeUdpIo();
+    if (io) this.engine.counters.udpSendFailures = io.counters().sendErrors;
     return takeSnapshot(this.engine.allocations, this.ended);
   }
 }

@@ -62,6 +62,9 @@ export function registerTurnpikeMetrics(registry: Registry, state: ScrapeState):
   registerSampled(registry, 'turnpike_quota_refusals_total', 'Allocations refused by user-quota or total-quota', 'counter', () =>
     byLabel('quota', [['user', c.quotaRefusalsUser], ['total', c.quotaRefusalsTotal]]),
   );
+  registerSampled(registry, 'turnpike_udp_send_failures_total', 'Datagrams the kernel refused to send on native UDP sockets (send buffer full, ICMP error, too large), each dropped', 'counter', () => [
+    { value: c.udpSendFailures },
+  ]);
   registerSampled(registry, 'turnpike_replies_withheld_total', 'Unsigned UDP answers withheld because their source had not sent as many bytes (anti-reflection)', 'counter', () => [
     { value: c.repliesWithheld },
   ]);

@@ -47,6 +47,12 @@ export class EngineCounters {
   quotaRefusalsTotal = 0;
   /** Unsigned UDP answers (challenges, errors) withheld because the source had not sent as many bytes. */
   repliesWithheld = 0;
+  /**
+   * Datagrams the kernel refused to send on this thread's native UDP sockets (EAGAIN: the
+   * socket's send buffer full; ECONNREFUSED: an ICMP error came back; EMSGSIZE), each dropped.
+   * The addon counts them in C, after a batch; read into here when metrics are read.
+   */
+  udpSendFailures = 0;
 
   /** A packet of `bytes` dropped for `reason`: both of its counters, in one place. */
   drop(reason: DropReason, bytes: number): void {

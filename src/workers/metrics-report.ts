@@ -51,6 +51,7 @@ export class MetricsReporter {
 
   /** What changed since the last report; the next report starts from here. */
   report(): MetricsReport {
+    const snapshot = this.source.takeSnapshot();
     const now = this.engine.counters;
     const counters: Record<string, number> = {};
     for (const [name, value] of numericFields(now)) {
@@ -64,7 +65,6 @@ export class MetricsReporter {
       if (grown !== 0) errorResponses.push([code, grown]);
       this.reported.errorResponses.set(code, count);
     }
-    const snapshot = this.source.takeSnapshot();
     const traffic: TrafficSeries[] = [];
     for (const [key, series] of snapshot.traffic) {
       const before = this.reportedTraffic.get(key);

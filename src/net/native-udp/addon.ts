@@ -15,6 +15,9 @@ export function nativeUdp(): NativeUdpState {
   return (state ??= load());
 }
 
+/** The native I/O of this thread if it is already loaded: reading a counter loads nothing. */
+export const loadedNativeUdpIo = (): NativeUdpIo | undefined => (state && 'io' in state ? state.io : undefined);
+
 /** The native I/O of this thread, when there is one. */
 export const nativeUdpIo = (): NativeUdpIo | undefined => {
   const current = nativeUdp();

@@ -2,8 +2,11 @@
  * Node binary exports it (its own headers, its own symbols: nothing is linked). One cipher
  * context per key and direction, made once per epoch; each record only re-initialises it with
  * its nonce. node:crypto needs a new cipher object per nonce, which cost more than the AES-GCM.
- * No DTLS is parsed here: JS gives the nonce, the additional data and where the bytes are, and
- * every offset and length is checked against its buffer before OpenSSL sees a pointer. */
+ * seal and open take the nonce and the additional data from JS. openRecord and sealChannelData
+ * take a whole record where it lies (a part of the native receive or send area), one call per
+ * record: they build the nonce and additional data from the record header and the context's
+ * salt (the implicit IV, RFC 5288 §3), as protection.ts does in JS. Every offset and length is
+ * checked against its buffer before OpenSSL sees a pointer. */
 #define NAPI_VERSION 8   /* type tags: a context from elsewhere is refused, never dereferenced */
 #include <limits.h>
 #include <stdint.h>
@@ -14,6 +17,22 @@
 
 #define NONCE 12
 #define TAG 16
+#define SALT 4
+/* A DTLS 1.2 record: the header (type, version, epoch, sequence, length), then for AES-GCM the
+   explicit nonce (the record's epoch and sequence), the ciphertext and the tag. */
+#define HEADER 13
+#define EXPLICIT 8
+#define PLAINTEXT (HEADER + EXPLICIT)
+#define OVERHEAD (PLAINTEXT + TAG)
+#define APPLICATION_DATA 23
+#define CHANNEL_DATA_HEADER 4
+
+/* A key in one direction: its OpenSSL context and, for whole records, its salt. */
+typedef struct {
+  EVP_CIPHER_CTX *cipher;
+  unsigned char salt[SALT];
+  bool hasSalt;
+} Context;
 
 static const napi_type_tag CONTEXT_TAG = { 0x7475726e70696b65ULL, 0x647473616561640aULL };
 
@@ -25,45 +44,71 @@ static napi_value throwUsage(napi_env env, const char *usage) {
 static void freeContext(napi_env env, void *data, void *hint) {
   (void)env;
   (void)hint;
-  EVP_CIPHER_CTX_free(data);
+  Context *context = data;
+  EVP_CIPHER_CTX_free(context->cipher);
+  free(context);
 }
 
-/* createContext(key, encrypt) -> a context: AES-128-GCM for a 16-byte key, AES-256-GCM for 32 */
+/* createContext(key, encrypt[, salt]) -> a context: AES-128-GCM for a 16-byte key, AES-256-GCM
+   for 32. With the 4-byte salt it also opens or seals whole records. */
 static napi_value createContext(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], result;
-  void *key = NULL;
-  size_t keyLength = 0;
+  size_t argc = 3;
+  napi_value argv[3], result;
+  void *key = NULL, *salt = NULL;
+  size_t keyLength = 0, saltLength = 0;
   bool encrypt = false;
+  napi_valuetype saltType = napi_undefined;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc < 2 || napi_get_buffer_info(env, argv[0], &key, &keyLength) != napi_ok
-      || napi_get_value_bool(env, argv[1], &encrypt) != napi_ok)
-    return throwUsage(env, "createContext(key, encrypt)");
+      || napi_get_value_bool(env, argv[1], &encrypt) != napi_ok
+      || (argc > 2 && napi_typeof(env, argv[2], &saltType) != napi_ok)
+      || (saltType != napi_undefined && (napi_get_buffer_info(env, argv[2], &salt, &saltLength) != napi_ok || saltLength != SALT)))
+    return throwUsage(env, "createContext(key, encrypt[, salt4])");
   const EVP_CIPHER *cipher = keyLength == 16 ? EVP_aes_128_gcm() : keyLength == 32 ? EVP_aes_256_gcm() : NULL;
   if (!cipher) return throwUsage(env, "createContext(): the key is 16 or 32 bytes");
-  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  Context *context = calloc(1, sizeof *context);
+  if (!context) {
+    napi_throw_error(env, NULL, "createContext(): out of memory");
+    return NULL;
+  }
+  if (salt) memcpy(context->salt, salt, SALT);
+  context->hasSalt = salt != NULL;
+  EVP_CIPHER_CTX *ctx = context->cipher = EVP_CIPHER_CTX_new();
   if (!ctx || EVP_CipherInit_ex(ctx, cipher, NULL, NULL, NULL, encrypt) != 1
       || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE, NULL) != 1
       || EVP_CipherInit_ex(ctx, NULL, NULL, key, NULL, encrypt) != 1) {
-    EVP_CIPHER_CTX_free(ctx);
+    freeContext(env, context, NULL);
     napi_throw_error(env, NULL, "createContext(): OpenSSL refused the AES-GCM context");
     return NULL;
   }
-  if (napi_create_external(env, ctx, freeContext, NULL, &result) != napi_ok) {
-    EVP_CIPHER_CTX_free(ctx);
+  if (napi_create_external(env, context, freeContext, NULL, &result) != napi_ok) {
+    freeContext(env, context, NULL);
     return NULL;
   }
-  /* From here the external owns ctx: freeing it here too would free it twice at collection. */
+  /* From here the external owns context: freeing it here too would free it twice at collection. */
   return napi_type_tag_object(env, result, &CONTEXT_TAG) == napi_ok ? result : NULL;
 }
 
-static EVP_CIPHER_CTX *contextOf(napi_env env, napi_value value) {
+static Context *contextOf(napi_env env, napi_value value) {
   bool ours = false;
-  void *ctx = NULL;
+  void *context = NULL;
   if (napi_check_object_type_tag(env, value, &CONTEXT_TAG, &ours) != napi_ok || !ours
-      || napi_get_value_external(env, value, &ctx) != napi_ok)
+      || napi_get_value_external(env, value, &context) != napi_ok)
     return NULL;
-  return ctx;
+  return context;
+}
+
+/* A context of ours in the direction asked (with a salt when whole records need one), or NULL. */
+static Context *contextFor(napi_env env, napi_value value, bool encrypting, bool needsSalt) {
+  Context *context = contextOf(env, value);
+  if (!context || (needsSalt && !context->hasSalt) || EVP_CIPHER_CTX_encrypting(context->cipher) != encrypting) return NULL;
+  return context;
+}
+
+/* The cipher of contextFor(), or NULL. */
+static EVP_CIPHER_CTX *cipherOf(napi_env env, napi_value value, bool encrypting) {
+  Context *context = contextFor(env, value, encrypting, false);
+  return context ? context->cipher : NULL;
 }
 
 /* A range of a Buffer: [offset, offset + length + extra) must lie inside it. An empty Buffer's
@@ -106,8 +151,8 @@ static napi_value sealRecord(napi_env env, napi_callback_info info) {
   int aadLength = 0, written = 0, last = 0;
   int32_t length = -1;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  EVP_CIPHER_CTX *ctx = argc < 6 ? NULL : contextOf(env, argv[0]);
-  if (!ctx || !EVP_CIPHER_CTX_encrypting(ctx) || !nonceAndAad(env, argv[1], argv[2], &nonce, &aad, &aadLength)
+  EVP_CIPHER_CTX *ctx = argc < 6 ? NULL : cipherOf(env, argv[0], true);
+  if (!ctx || !nonceAndAad(env, argv[1], argv[2], &nonce, &aad, &aadLength)
       || napi_get_value_int32(env, argv[5], &length) != napi_ok
       || !rangeOf(env, argv[3], argv[4], length, TAG, &text))
     return throwUsage(env, "seal(encryptingContext, nonce12, aad, buffer, offset, length): length + 16 bytes from offset");
@@ -128,8 +173,8 @@ static napi_value openRecord(napi_env env, napi_callback_info info) {
   int aadLength = 0, written = 0, last = 0;
   int32_t length = -1;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  EVP_CIPHER_CTX *ctx = argc < 8 ? NULL : contextOf(env, argv[0]);
-  if (!ctx || EVP_CIPHER_CTX_encrypting(ctx) || !nonceAndAad(env, argv[1], argv[2], &nonce, &aad, &aadLength)
+  EVP_CIPHER_CTX *ctx = argc < 8 ? NULL : cipherOf(env, argv[0], false);
+  if (!ctx || !nonceAndAad(env, argv[1], argv[2], &nonce, &aad, &aadLength)
       || napi_get_value_int32(env, argv[5], &length) != napi_ok
       || !rangeOf(env, argv[3], argv[4], length, TAG, &in)
       || !rangeOf(env, argv[6], argv[7], length, 0, &out))
@@ -144,11 +189,108 @@ static napi_value openRecord(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* The nonce (salt, then the explicit part) and additional data (RFC 5246 §6.2.3.3: epoch and
+   sequence, type, version, plaintext length) of the record whose header is at `record`. */
+static void recordNonceAndAad(const Context *context, const unsigned char *record, const unsigned char *explicitNonce, size_t length,
+                              unsigned char nonce[NONCE], unsigned char aad[HEADER]) {
+  memcpy(nonce, context->salt, SALT);
+  memcpy(nonce + SALT, explicitNonce, EXPLICIT);
+  memcpy(aad, record + 3, 8);
+  aad[8] = record[0];
+  aad[9] = record[1];
+  aad[10] = record[2];
+  aad[11] = (unsigned char)(length >> 8);
+  aad[12] = (unsigned char)length;
+}
+
+/* openRecord(ctx, buffer, offset, length) -> the plaintext's length, or -1: the record at
+   buffer[offset, +length) (its header's length says the rest of it), decrypted in place, the
+   plaintext at offset + 21. -1 when it does not authenticate (its bytes are then garbled) or
+   its header does not frame exactly these bytes. */
+static napi_value openWholeRecord(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], result;
+  unsigned char *record, nonce[NONCE], aad[HEADER];
+  int written = 0, last = 0;
+  int32_t length = -1, plaintext = -1;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Context *context = argc < 4 ? NULL : contextFor(env, argv[0], false, true);
+  if (!context || napi_get_value_int32(env, argv[3], &length) != napi_ok
+      || !rangeOf(env, argv[1], argv[2], length, 0, &record))
+    return throwUsage(env, "openRecord(decryptingContextWithSalt, buffer, offset, length)");
+  if (length >= OVERHEAD && ((record[11] << 8) | record[12]) == length - HEADER) {
+    unsigned char *text = record + PLAINTEXT;
+    int32_t textLength = length - OVERHEAD;
+    EVP_CIPHER_CTX *ctx = context->cipher;
+    recordNonceAndAad(context, record, record + HEADER, (size_t)textLength, nonce, aad);
+    if (begin(ctx, nonce, aad, HEADER)
+        && (textLength == 0 || EVP_CipherUpdate(ctx, text, &written, text, textLength) == 1)
+        && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG, text + textLength) == 1
+        && EVP_CipherFinal_ex(ctx, text + written, &last) == 1)
+      plaintext = textLength;
+  }
+  napi_create_int32(env, plaintext, &result);
+  return result;
+}
+
+/* sealChannelData(ctx, out, at, epoch, sequence, channel, data, from, length) -> the record's
+   length: an application data record at out[at, ...) holding ChannelData on `channel` with
+   data[from, +length). out must have room for length + 41 bytes from at. */
+static napi_value sealChannelDataRecord(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9], result;
+  unsigned char *record, *payload, nonce[NONCE], aad[HEADER];
+  int32_t length = -1, epoch = -1, channel = -1;
+  int64_t sequence = -1;
+  int written = 0, last = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Context *context = argc < 9 ? NULL : contextFor(env, argv[0], true, true);
+  if (!context || napi_get_value_int32(env, argv[3], &epoch) != napi_ok || epoch < 0 || epoch > 0xffff
+      || napi_get_value_int64(env, argv[4], &sequence) != napi_ok || sequence < 0 || sequence >= (int64_t)1 << 48
+      || napi_get_value_int32(env, argv[5], &channel) != napi_ok || channel < 0 || channel > 0xffff
+      || napi_get_value_int32(env, argv[8], &length) != napi_ok || length < 0 || length > 0xffff - EXPLICIT - CHANNEL_DATA_HEADER - TAG
+      || !rangeOf(env, argv[6], argv[7], length, 0, &payload)
+      || !rangeOf(env, argv[1], argv[2], length, OVERHEAD + CHANNEL_DATA_HEADER, &record))
+    return throwUsage(env, "sealChannelData(encryptingContextWithSalt, out, at, epoch, sequence, channel, data, from, length): room for length + 41 bytes at out[at]");
+  unsigned char *text = record + PLAINTEXT;
+  int textLength = CHANNEL_DATA_HEADER + length;
+  /* The payload first: were the two ranges to overlap, the header would not overwrite it unread. */
+  memmove(text + CHANNEL_DATA_HEADER, payload, (size_t)length);
+  text[0] = (unsigned char)(channel >> 8);
+  text[1] = (unsigned char)channel;
+  text[2] = (unsigned char)(length >> 8);
+  text[3] = (unsigned char)length;
+  int fragment = EXPLICIT + textLength + TAG;
+  record[0] = APPLICATION_DATA;
+  record[1] = 0xfe; /* DTLS 1.2 */
+  record[2] = 0xfd;
+  record[3] = (unsigned char)(epoch >> 8);
+  record[4] = (unsigned char)epoch;
+  for (int i = 0; i < 6; i++) record[5 + i] = (unsigned char)(sequence >> (8 * (5 - i)));
+  record[11] = (unsigned char)(fragment >> 8);
+  record[12] = (unsigned char)fragment;
+  /* The explicit nonce is epoch||sequence, the same 8 bytes as in the header. */
+  memcpy(record + HEADER, record + 3, EXPLICIT);
+  EVP_CIPHER_CTX *ctx = context->cipher;
+  recordNonceAndAad(context, record, record + HEADER, (size_t)textLength, nonce, aad);
+  if (!begin(ctx, nonce, aad, HEADER)
+      || EVP_CipherUpdate(ctx, text, &written, text, textLength) != 1
+      || EVP_CipherFinal_ex(ctx, text + written, &last) != 1
+      || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG, text + textLength) != 1) {
+    napi_throw_error(env, NULL, "sealChannelData(): OpenSSL failed");
+    return NULL;
+  }
+  napi_create_int32(env, HEADER + fragment, &result);
+  return result;
+}
+
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   napi_property_descriptor props[] = {
     { "createContext", NULL, createContext, NULL, NULL, NULL, napi_default, NULL },
     { "seal", NULL, sealRecord, NULL, NULL, NULL, napi_default, NULL },
     { "open", NULL, openRecord, NULL, NULL, NULL, napi_default, NULL },
+    { "openRecord", NULL, openWholeRecord, NULL, NULL, NULL, napi_default, NULL },
+    { "sealChannelData", NULL, sealChannelDataRecord, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

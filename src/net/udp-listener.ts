@@ -14,8 +14,12 @@ import type { ClientSession } from '../turn/session.js';
 import { channelDataHeader, stableBytes } from '../stun/channel-data.js';
 import { bindFirstUdpOfGroup, bindUdpSocket, type GroupRole } from './reuse-port.js';
 import { createUdpSocket } from './udp-socket.js';
-import { openSessionSocket, type SessionSocket } from './udp-session-socket.js';
+import { openSessionSocket, type SendArea, type SessionSocket } from './udp-session-socket.js';
+import { looksLikeDtlsAt } from './dtls/record.js';
 import { DatagramOrder } from './datagram-order.js';
+
+/** A DTLS datagram, `length` bytes of `data` from `offset`, valid until the handler returns. */
+export type DtlsDatagramHandler = (data: Buffer, offset: number, length: number) => void;
 
 /** Where SO_REUSEPORT lets a connected socket take one client's datagrams from the listener. */
 const PER_SESSION_SOCKETS = process.platform === 'linux';
@@ -152,8 +156,9 @@ export class UdpListener {
    * A socket of its own for an allocated client; undefined where that is not possible.
    * `forwarded`: a client another relay worker forwarded here (serveForwarded). `session`: its
    * ChannelData is relayed straight from a native receive area (no session lookup, no copy).
+   * `onDtls`: its DTLS datagrams, handled where they lie in that area.
    */
-  openSessionSocket(remote: TransportAddress, forwarded: boolean, session?: UdpSession): SessionSocket | undefined {
+  openSessionSocket(remote: TransportAddress, forwarded: boolean, session?: UdpSession, onDtls?: DtlsDatagramHandler): SessionSocket | undefined {
     const client = formatTransportAddress(remote);
     if (!this.sessionSocketsEnabled) {
       if (forwarded) this.logger.warn(`UDP ${formatTransportAddress(this.local)} -> ${client}: client not pinned to this relay worker (no per-session sockets); its next datagrams may reach another worker`);
@@ -164,6 +169,7 @@ export class UdpListener {
       remote,
       onDatagram: this.onDatagram,
       onChannelData: session && ((data, offset, length) => this.onChannelData(session, data, offset, length)),
+      onDtls: onDtls && ((data, offset, length) => this.onDtlsAt(onDtls, remote, data, offset, length)),
       onOpenFailed: (error) => this.sessionSocketFailed(socket, client, error),
       onError: (error) => this.logger.debug(`UDP ${formatTransportAddress(this.local)} -> ${client}: ${error.message}`),
       viaListener: (data) => this.socket.send(data, remote.port, remote.address),
@@ -188,11 +194,12 @@ export class UdpListener {
 
   /**
    * A DTLS association's own socket (dtls/endpoint.ts says when): its records leave with a
-   * connected send, and its datagrams reach it, not the listener. Undefined where the listener serves all.
+   * connected send, and its datagrams reach it, not the listener (with native I/O, `onDtls`
+   * where they lie). Undefined where the listener serves all.
    */
-  openDtlsSocket(remote: TransportAddress): { send(data: Buffer): void; close(): void } | undefined {
-    const socket = this.openSessionSocket(remote, false);
-    return socket && { send: (data) => socket.send(data), close: () => this.closeSessionSocket(socket) };
+  openDtlsSocket(remote: TransportAddress, onDtls?: DtlsDatagramHandler): { send(data: Buffer): void; close(): void; readonly sendArea?: SendArea } | undefined {
+    const socket = this.openSessionSocket(remote, false, undefined, onDtls);
+    return socket && { send: (data) => socket.send(data), close: () => this.closeSessionSocket(socket), sendArea: socket.sendArea };
   }
 
   closeSessionSocket(socket: SessionSocket): void {
@@ -232,21 +239,28 @@ export class UdpListener {
     try {
       this.engine.handleChannelData(session, data, offset, length);
     } catch (error) {
-      this.engine.malformed(length);
-      this.logger.error(`UDP ${session.remote.address}:${session.remote.port}: datagram dropped: ${error instanceof Error ? error.stack : String(error)}`);
+      this.dropped(length, session.remote.address, session.remote.port, error);
+    }
+  }
+
+  /** A DTLS datagram from a session's own socket with native I/O, where it lies. */
+  private onDtlsAt(onDtls: DtlsDatagramHandler, remote: TransportAddress, data: Buffer, offset: number, length: number): void {
+    try {
+      onDtls(data, offset, length);
+    } catch (error) {
+      this.dropped(length, remote.address, remote.port, error);
     }
   }
 
   /** Every datagram, from the listener or from a session's own socket. */
   private readonly onDatagram = (data: Buffer, rinfo: RemoteInfo): void => {
     try {
-      const first = data[0]!;
-      if (this.onDtls && first >= 20 && first <= 63) return this.onDtls(data, rinfo);
+      if (this.onDtls && looksLikeDtlsAt(data, 0, data.length)) return this.onDtls(data, rinfo);
       const session = this.sessions.get(rinfo.address)?.get(rinfo.port) ?? new UdpSession(this, rinfo);
       if (session.order.mustWait()) return session.order.later(() => this.handle(session, data, rinfo));
       this.handle(session, data, rinfo);
     } catch (error) {
-      this.dropped(data, rinfo, error);
+      this.dropped(data.length, rinfo.address, rinfo.port, error);
     }
   };
 
@@ -254,13 +268,13 @@ export class UdpListener {
     try {
       session.order.track(this.engine.handlePacket(session, data));
     } catch (error) {
-      this.dropped(data, rinfo, error);
+      this.dropped(data.length, rinfo.address, rinfo.port, error);
     }
   }
 
   /** The engine answers or drops bad input itself; reaching here is a bug, never a crash. */
-  private dropped(data: Buffer, rinfo: RemoteInfo, error: unknown): void {
-    this.engine.malformed(data.length);
-    this.logger.error(`UDP ${rinfo.address}:${rinfo.port}: datagram dropped: ${error instanceof Error ? error.stack : String(error)}`);
+  private dropped(bytes: number, address: string, port: number, error: unknown): void {
+    this.engine.malformed(bytes);
+    this.logger.error(`UDP ${address}:${port}: datagram dropped: ${error instanceof Error ? error.stack : String(error)}`);
   }
 }

@@ -30,7 +30,18 @@ export interface SessionSocket {
    * part of this turn's receive area is queued without a copy. Absent: send() a header and a copy.
    */
   sendChannelData?(channel: number, data: Buffer, offset: number, length: number): void;
+  /** Native I/O: where a datagram can be written in place (a DTLS record sealed there). */
+  readonly sendArea?: SendArea;
   close(): void;
+}
+
+/** A part of native I/O's send area, written in place and sent with this turn's batch. */
+export interface SendArea {
+  readonly buffer: Buffer;
+  /** Where `length` bytes to send can be written in `buffer`, or -1: then send() a Buffer. */
+  reserve(length: number): number;
+  /** Sends the `length` bytes written at `at` (reserve()'s, before anything else is sent). */
+  sendWritten(at: number, length: number): void;
 }
 
 /** Native batched I/O when this thread has it, else dgram. */
@@ -49,6 +60,11 @@ export interface SessionSocketOptions {
    * header), handled without a copy; without it, ChannelData goes to onDatagram as a Buffer.
    */
   readonly onChannelData?: (data: Buffer, offset: number, length: number) => void;
+  /**
+   * Native I/O: a DTLS datagram (first byte 20-63, RFC 7983), `length` bytes of `data` from
+   * `offset`, handled where it lies; without it, DTLS goes to onDatagram as a Buffer.
+   */
+  readonly onDtls?: (data: Buffer, offset: number, length: number) => void;
   /** It could not be opened (bind or connect failed); it is closed already. */
   readonly onOpenFailed: (error: NodeJS.ErrnoException) => void;
   /** Errors of an open socket, such as ECONNREFUSED after an ICMP port unreachable. */

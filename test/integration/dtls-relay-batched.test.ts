@@ -9,6 +9,7 @@ import { AttributeType, MessageBuilder, Method, StunClass, channelDataHeader, de
 import { makeCertificate } from '../support/certs.js';
 import { ALICE, REALM } from '../support/server-options.js';
 import { openPeerUntilCleanup } from '../support/turn-client.js';
+import { recordingLogger } from '../support/recording-logger.js';
 import { startDtls, type Cleanups } from '../unit/dtls/harness.js';
 import { MiniDtlsClient } from '../unit/dtls/mini-client.js';
 
@@ -85,5 +86,38 @@ describe.runIf(process.platform === 'linux')('DTLS ChannelData with native UDP I
     const after = io.counters();
     expect(after.sent - before.sent).toBeGreaterThanOrEqual(2 * count);
     expect(after.received - before.received).toBeGreaterThanOrEqual(2 * count);
+  });
+
+  it('drops replayed, forged and malformed records from an allocated client\'s own socket, logs no error, and relays what follows', async () => {
+    const { logger, lines } = recordingLogger();
+    const certificate = makeCertificate();
+    cleanups.push(() => certificate.remove());
+    const { address, service } = await startDtls(cleanups, certificate, { logger });
+    const peer = await openPeerUntilCleanup(cleanups, '127.0.0.1');
+    const client = await boundClient(address.port, peer.address);
+    const channelData = (text: string) => Buffer.concat([channelDataHeader(CHANNEL, text.length), Buffer.from(text)]);
+    const first = client.sendRecord(ContentType.ApplicationData, channelData('first'));
+    await until(() => peer.received.length === 1, 'the first at the peer');
+    client.send(first); // replayed
+    const forged = client.seal(ContentType.ApplicationData, channelData('forged'));
+    forged[forged.length - 1]! ^= 1;
+    client.send(forged);
+    const cut = client.seal(ContentType.ApplicationData, channelData('cut short'));
+    client.send(cut.subarray(0, cut.length - 1)); // its header frames a byte more than arrived
+    const tooShort = Buffer.alloc(13 + 20); // no room for a nonce and a tag
+    tooShort.set([ContentType.ApplicationData, 0xfe, 0xfd, 0, 1]);
+    tooShort.writeUIntBE(1000, 5, 6);
+    tooShort.writeUInt16BE(20, 11);
+    client.send(tooShort);
+    // Two records in one datagram: both relayed, in order.
+    client.send(Buffer.concat([client.seal(ContentType.ApplicationData, channelData('second')), client.seal(ContentType.ApplicationData, channelData('third'))]));
+    // A request is answered (copied out of the receive area, then handled).
+    expect(decodeMessage(await ask(client, new MessageBuilder(Method.Binding, StunClass.Request).build())).cls).toBe(StunClass.SuccessResponse);
+    client.sendRecord(ContentType.ApplicationData, channelData('last'));
+    await until(() => peer.received.length >= 4, 'the last at the peer');
+    await new Promise((resolve) => setTimeout(resolve, 100)); // time for a stray duplicate to arrive
+    expect(peer.received.map((d) => d.data.toString())).toEqual(['first', 'second', 'third', 'last']);
+    expect(lines.filter((line) => line.startsWith('error'))).toEqual([]);
+    expect(service.sessions).toBe(1);
   });
 });

@@ -40,6 +40,30 @@ async function boundSocket(port: number): Promise<Socket> {
 }
 
 describe.runIf(process.platform === 'linux')('native UDP I/O robustness', () => {
+  it('reads every source address whole when IPv4 and IPv6 datagrams take turns in the same receive slots', async () => {
+    const io = nativeUdpIo()!;
+    const seen: string[] = [];
+    const record = (_data: Buffer, _offset: number, _length: number, address: string, port: number) => void seen.push(`${address} ${port}`);
+    const v4 = io.openUnconnected({ family: 4, address: HOST, port: 0 }, record);
+    const v6 = io.openUnconnected({ family: 6, address: '::1', port: 0 }, record);
+    cleanups.push(() => { io.close(v4); io.close(v6); });
+    const from4 = await boundSocket(0);
+    const from6 = createSocket('udp6');
+    await new Promise<void>((resolve) => from6.bind(0, '::1', () => resolve()));
+    cleanups.push(() => new Promise<void>((r) => from6.close(() => r())));
+    const expected: string[] = [];
+    // One datagram per turn, so each lands in the first slot: an IPv6 source (28 bytes) right
+    // after an IPv4 one (16) is read whole only if the slot's address length was set back.
+    for (let i = 0; i < 4; i++) {
+      for (const [socket, address, id] of [[from4, HOST, v4], [from6, '::1', v6]] as const) {
+        socket.send(Buffer.from(`turn ${i}`), io.localPort(id), address);
+        expected.push(`${address} ${socket.address().port}`);
+        await until(() => seen.length === expected.length, `datagram ${expected.length}`);
+      }
+    }
+    expect(seen).toEqual(expected);
+  });
+
   it("keeps reading a client's own socket after an ICMP port unreachable from the client", async () => {
     const errors: string[] = [];
     const logger: Logger = { ...silentLogger, error: (m) => void errors.push(m) };

@@ -5,12 +5,14 @@
  * HelloVerifyRequest, and any other record from it is dropped.
  */
 import type { RemoteInfo, Socket } from 'node:dgram';
+import type { SendArea } from '../udp-session-socket.js';
+import type { DtlsDatagramHandler } from '../udp-listener.js';
 import type { TransportAddress } from '../../stun/ip.js';
 import type { TurnEngine } from '../../turn/engine.js';
 import type { Logger } from '../../log/logger-interface.js';
 import { ServerHandshake } from './handshake.js';
 import { HandshakeType, handshakeMessage, helloVerifyRequestBody, parseClientHello, parseHandshakeFragments, type ClientHello } from './handshake-codec.js';
-import { AlertDescription, AlertLevel, ContentType, DTLS_1_2, DtlsAlert, alertBody, parseRecords, plainRecord, type DtlsRecord } from './record.js';
+import { AlertDescription, AlertLevel, ContentType, DTLS_1_2, DtlsAlert, alertBody, isSingleApplicationRecordAt, parseRecords, plainRecord, type DtlsRecord } from './record.js';
 import type { DtlsService } from './service.js';
 import { DtlsSession } from './session.js';
 import { SessionTable, type SessionSlot } from './session-table.js';
@@ -19,13 +21,18 @@ import { SessionTable, type SessionSlot } from './session-table.js';
 export interface OwnSocket {
   send(data: Buffer): void;
   close(): void;
+  /** Native I/O: where a record can be sealed in place, to leave with this turn's batch. */
+  readonly sendArea?: SendArea;
 }
 
 export interface DatagramSocket {
   readonly socket: Socket;
   readonly local: TransportAddress;
-  /** An association's own socket (udp-listener.ts); undefined where the listener serves all. */
-  openDtlsSocket?(remote: TransportAddress): OwnSocket | undefined;
+  /**
+   * An association's own socket (udp-listener.ts); undefined where the listener serves all.
+   * With native I/O its datagrams go to `onDtls` where they lie, else to the listener's handler.
+   */
+  openDtlsSocket?(remote: TransportAddress, onDtls?: DtlsDatagramHandler): OwnSocket | undefined;
   /** Relay workers: an association needs its own socket from its ClientHello on (pinned). */
   readonly pinsClients?: boolean;
 }
@@ -91,6 +98,22 @@ export class DtlsEndpoint {
     const same = slot && [slot.current, slot.successor].find((s) => s?.helloRandom.equals(hello.hello.random));
     if (same) return same.resendFlight(now);
     this.onClientHello(hello, records, rinfo, slot, now);
+  }
+
+  /**
+   * A datagram from an association's own socket, `length` bytes of `data` from `offset` (the
+   * native receive area, valid until this returns). The steady state, one application data
+   * record for an open session with no successor, is opened in place and its ChannelData
+   * relayed from there; anything else is copied and handled as any datagram.
+   */
+  receiveAt(data: Buffer, offset: number, length: number, remote: TransportAddress): void {
+    if (isSingleApplicationRecordAt(data, offset, length)) {
+      const slot = this.table.get(remote.address, remote.port);
+      if (slot && !slot.successor && slot.current.takeApplicationRecordAt(data, offset, length, this.service.clock())) return;
+    }
+    const copy = Buffer.allocUnsafe(length);
+    data.copy(copy, 0, offset, offset + length);
+    this.handleDatagram(copy, { address: remote.address, family: remote.family === 6 ? 'IPv6' : 'IPv4', port: remote.port, size: length });
   }
 
   /**
@@ -179,7 +202,7 @@ export class DtlsEndpoint {
 
   /** A socket of the association's own: its records leave with a connected send (cheaper). */
   openOwnSocket(remote: TransportAddress): OwnSocket | undefined {
-    return this.udp.openDtlsSocket?.(remote);
+    return this.udp.openDtlsSocket?.(remote, (data, offset, length) => this.receiveAt(data, offset, length, remote));
   }
 
   sendDatagram(data: Buffer, remote: TransportAddress): void {

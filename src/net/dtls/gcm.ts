@@ -13,17 +13,29 @@ export const GCM_TAG = 16;
 export interface GcmSealer {
   /** Encrypts buffer[offset, +length) in place and writes the tag right after it. */
   seal(nonce: Buffer, aad: Buffer, buffer: Buffer, offset: number, length: number): void;
+  /**
+   * Native only, one call per record: writes at out[at] an application data record holding
+   * ChannelData on `channel` with data[from, +length), sealed; returns the record's length.
+   */
+  sealChannelData?(out: Buffer, at: number, epoch: number, sequence: number, channel: number, data: Buffer, from: number, length: number): number;
 }
 
 export interface GcmOpener {
   /** The plaintext of input[offset, +length), or undefined unless the tag after it authenticates. */
   open(nonce: Buffer, aad: Buffer, input: Buffer, offset: number, length: number): Buffer | undefined;
+  /**
+   * Native only, one call per record: decrypts the record at buffer[offset, +length) in place
+   * and returns its plaintext's length (the plaintext follows the header and explicit nonce), or
+   * -1 when it does not authenticate (its bytes garbled then) or its header frames other bytes.
+   */
+  openRecord?(buffer: Buffer, offset: number, length: number): number;
 }
 
 export interface Gcm {
   readonly name: string;
-  sealer(cipher: GcmCipher, key: Buffer): GcmSealer;
-  opener(cipher: GcmCipher, key: Buffer): GcmOpener;
+  /** `salt`: the implicit part of each nonce (the write IV, RFC 5288 §3), for whole records. */
+  sealer(cipher: GcmCipher, key: Buffer, salt?: Buffer): GcmSealer;
+  opener(cipher: GcmCipher, key: Buffer, salt?: Buffer): GcmOpener;
 }
 
 export const nodeCryptoGcm: Gcm = {
@@ -63,27 +75,34 @@ export const nodeCryptoGcm: Gcm = {
 
 /** native/dtls-aead.c's exports; each call checks its offsets and lengths and throws a TypeError. */
 export interface DtlsAeadAddon {
-  createContext(key: Buffer, encrypt: boolean): object;
+  createContext(key: Buffer, encrypt: boolean, salt?: Buffer): object;
   seal(context: object, nonce: Buffer, aad: Buffer, buffer: Buffer, offset: number, length: number): void;
   open(context: object, nonce: Buffer, aad: Buffer, input: Buffer, offset: number, length: number, output: Buffer, outputOffset: number): boolean;
+  /** Needs a context made with a salt. */
+  openRecord(context: object, buffer: Buffer, offset: number, length: number): number;
+  sealChannelData(context: object, out: Buffer, at: number, epoch: number, sequence: number, channel: number, data: Buffer, from: number, length: number): number;
 }
 
 /** The addon's contexts are the key: the cipher follows from its length (16 or 32 bytes). */
 export function nativeGcm(addon: DtlsAeadAddon): Gcm {
   return {
     name: 'native',
-    sealer(_cipher, key) {
-      const context = addon.createContext(key, true);
-      return { seal: (nonce, aad, buffer, offset, length) => addon.seal(context, nonce, aad, buffer, offset, length) };
+    sealer(_cipher, key, salt) {
+      const context = addon.createContext(key, true, salt);
+      return {
+        seal: (nonce, aad, buffer, offset, length) => addon.seal(context, nonce, aad, buffer, offset, length),
+        sealChannelData: salt && ((out, at, epoch, sequence, channel, data, from, length) => addon.sealChannelData(context, out, at, epoch, sequence, channel, data, from, length)),
+      };
     },
-    opener(_cipher, key) {
-      const context = addon.createContext(key, false);
+    opener(_cipher, key, salt) {
+      const context = addon.createContext(key, false, salt);
       return {
         open(nonce, aad, input, offset, length) {
           if (offset < 0 || length < 0 || offset + length + GCM_TAG > input.length) return undefined;
           const plain = Buffer.allocUnsafe(length);
           return addon.open(context, nonce, aad, input, offset, length, plain, 0) ? plain : undefined;
         },
+        openRecord: salt && ((buffer, offset, length) => addon.openRecord(context, buffer, offset, length)),
       };
     },
   };

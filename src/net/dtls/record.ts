@@ -23,6 +23,20 @@ export interface DtlsRecord {
   readonly fragment: Buffer;
 }
 
+/** RFC 7983's demultiplexing: a datagram whose first byte is 20-63 is DTLS. */
+export const looksLikeDtlsAt = (data: Uint8Array, offset: number, length: number): boolean =>
+  length > 0 && data[offset]! >= 20 && data[offset]! <= 63;
+
+/** The header fields of the record at data[at] (at least RECORD_HEADER bytes there), as numbers. */
+export const recordEpochAt = (data: Uint8Array, at: number): number => (data[at + 3]! << 8) | data[at + 4]!;
+export const recordSequenceAt = (data: Uint8Array, at: number): number =>
+  ((data[at + 5]! << 8) | data[at + 6]!) * 2 ** 32 + ((data[at + 7]! << 24) >>> 0) + ((data[at + 8]! << 16) | (data[at + 9]! << 8) | data[at + 10]!);
+const fragmentLengthAt = (data: Uint8Array, at: number): number => (data[at + 11]! << 8) | data[at + 12]!;
+
+/** True when data[offset, +length) is exactly one application data record (one per datagram is the rule). */
+export const isSingleApplicationRecordAt = (data: Uint8Array, offset: number, length: number): boolean =>
+  length >= RECORD_HEADER && data[offset] === ContentType.ApplicationData && data[offset + 1] === 0xfe && fragmentLengthAt(data, offset) === length - RECORD_HEADER;
+
 /** The records of a datagram, or undefined when any header is cut short or not DTLS. */
 export function parseRecords(datagram: Buffer): DtlsRecord[] | undefined {
   const records: DtlsRecord[] = [];
@@ -31,13 +45,13 @@ export function parseRecords(datagram: Buffer): DtlsRecord[] | undefined {
     if (datagram.length - at < RECORD_HEADER) return undefined;
     const type = datagram[at]!;
     const version = datagram.readUInt16BE(at + 1);
-    const length = datagram.readUInt16BE(at + 11);
+    const length = fragmentLengthAt(datagram, at);
     if (type < 20 || type > 63 || datagram[at + 1] !== 0xfe || at + RECORD_HEADER + length > datagram.length) return undefined;
     records.push({
       type,
       version,
-      epoch: datagram.readUInt16BE(at + 3),
-      sequence: datagram.readUIntBE(at + 5, 6),
+      epoch: recordEpochAt(datagram, at),
+      sequence: recordSequenceAt(datagram, at),
       header: datagram.subarray(at, at + RECORD_HEADER),
       fragment: datagram.subarray(at + RECORD_HEADER, at + RECORD_HEADER + length),
     });

@@ -8,7 +8,9 @@ import type { Allocation } from '../../turn/allocation.js';
 import type { ClientSession } from '../../turn/session.js';
 import type { Established, ServerHandshake } from './handshake.js';
 import { HandshakeType, parseHandshakeFragments } from './handshake-codec.js';
-import { AlertDescription, AlertLevel, ContentType, DtlsAlert, alertBody, type DtlsRecord } from './record.js';
+import { CHANNEL_DATA_HEADER, looksLikeChannelDataAt } from '../../stun/channel-data.js';
+import { AlertDescription, AlertLevel, ContentType, DtlsAlert, alertBody, recordEpochAt, recordSequenceAt, type DtlsRecord } from './record.js';
+import { RECORD_PLAINTEXT, SEAL_OVERHEAD } from './protection.js';
 import { ReplayWindow } from './replay-window.js';
 import type { DtlsEndpoint, OwnSocket } from './endpoint.js';
 
@@ -89,8 +91,18 @@ export class DtlsSession implements ClientSession {
   }
 
   sendChannelDataFrom(channel: number, data: Buffer, offset: number, length: number): boolean {
-    if (!this.established || this.closed) return false;
-    this.transmit(this.established.protection.sealChannelData(1, this.writeSequence++, channel, data, offset, length));
+    const established = this.established;
+    if (!established || this.closed) return false;
+    // With native I/O the record is sealed straight into the send area: no Buffer, no copy.
+    const area = this.ownSocket?.sendArea;
+    const size = SEAL_OVERHEAD + CHANNEL_DATA_HEADER + length;
+    const at = area ? area.reserve(size) : -1;
+    if (at < 0) {
+      this.transmit(established.protection.sealChannelData(1, this.writeSequence++, channel, data, offset, length));
+    } else {
+      established.protection.sealChannelDataAt(area!.buffer, at, 1, this.writeSequence++, channel, data, offset, length);
+      area!.sendWritten(at, size);
+    }
     return true;
   }
 
@@ -112,6 +124,28 @@ export class DtlsSession implements ClientSession {
       if (!(error instanceof DtlsAlert)) throw error;
       this.fail(error);
     }
+    return true;
+  }
+
+  /**
+   * One application data record, the whole datagram data[offset, +length) (endpoint.receiveAt),
+   * opened where it lies: its ChannelData is relayed from there, anything else copied first (a
+   * request is answered after this turn, when the area holds other datagrams). False when it
+   * is not for this path (no open session, another epoch): take() it parsed, as any record.
+   */
+  takeApplicationRecordAt(data: Buffer, offset: number, length: number, now: number): boolean {
+    const established = this.established;
+    if (!established || this.closed || recordEpochAt(data, offset) !== 1) return false;
+    const sequence = recordSequenceAt(data, offset);
+    if (this.window.isReplay(sequence)) return true;
+    const plaintext = established.protection.openAt(data, offset, length);
+    if (plaintext < 0) return true; // RFC 6347 §4.1.2.7: invalid records are discarded silently
+    this.window.mark(sequence);
+    this.lastReceivedAt = now;
+    const at = offset + RECORD_PLAINTEXT;
+    const { engine } = this.endpoint;
+    if (looksLikeChannelDataAt(data, at, plaintext)) engine.handleChannelData(this, data, at, plaintext);
+    else engine.handlePacket(this, Buffer.from(data.subarray(at, at + plaintext)));
     return true;
   }
 

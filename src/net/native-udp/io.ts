@@ -145,14 +145,30 @@ export class NativeUdpIo {
     if (!this.inBatch || offset < 0 || length < 0 || offset + length > data.length) return false;
     const ip = address === undefined ? 0 : this.ipv4ToNumber(address);
     if (ip === undefined) return false;
-    // Full: what is queued leaves now, so that this one still goes after it.
-    if (this.queued === this.queueSize || this.sendAreaUsed + length > this.slab.length) this.flush();
-    if (this.sendAreaUsed + length > this.slab.length) return false;
-    const at = this.sendAreaUsed;
+    const at = this.reserveSend(length);
+    if (at < 0) return false;
     data.copy(this.slab, at, offset, offset + length);
-    this.sendAreaUsed += length;
     this.enqueue(id, at, length, 0, address === undefined ? 0 : port, ip);
     return true;
+  }
+
+  /**
+   * During a batch: where in `slab` (its send area) `length` bytes to send can be written, then
+   * queued with queueWritten() before anything else is queued. -1 outside a batch or when larger
+   * than the send area. What was queued before leaves first when the area or the queue is full.
+   */
+  reserveSend(length: number): number {
+    if (!this.inBatch || length < 0) return -1;
+    if (this.queued === this.queueSize || this.sendAreaUsed + length > this.slab.length) this.flush();
+    if (this.sendAreaUsed + length > this.slab.length) return -1;
+    const at = this.sendAreaUsed;
+    this.sendAreaUsed += length;
+    return at;
+  }
+
+  /** Queues the `length` bytes written at `at` (reserveSend's) for the connected peer of socket `id`. */
+  queueWritten(id: number, at: number, length: number): void {
+    this.enqueue(id, at, length, 0, 0, 0);
   }
 
   /** `port` 0: to the connected peer; else to IPv4 `ip` (a number), `port`. */

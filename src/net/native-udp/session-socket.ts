@@ -2,17 +2,20 @@
  * udp-session-socket.ts's per-client socket with native batched I/O. The addon binds it to the
  * listener's addr:port in its reuse group and connects it to the client in one synchronous
  * call, so there is no window in which it is an unconnected member of the group, and nothing
- * to hold until connected. ChannelData stays in the receive area (onChannelData); anything
- * else (STUN, DTLS records) is copied and goes to the listener's entry, as with dgram.
+ * to hold until connected. ChannelData and DTLS records stay in the receive area (onChannelData,
+ * onDtls); anything else (STUN) is copied and goes to the listener's entry, as with dgram. A
+ * DTLS record to send can be sealed straight into the send area (sendArea).
  */
 import type { RemoteInfo } from 'node:dgram';
 import { CHANNEL_DATA_HEADER, looksLikeChannelDataAt } from '../../stun/channel-data.js';
-import type { Datagram, SessionSocket, SessionSocketOptions } from '../udp-session-socket.js';
+import { looksLikeDtlsAt } from '../dtls/record.js';
+import type { Datagram, SendArea, SessionSocket, SessionSocketOptions } from '../udp-session-socket.js';
 import type { NativeUdpIo } from './io.js';
 
 export class NativeSessionSocket implements SessionSocket {
   private readonly id: number | undefined;
   private closed = false;
+  readonly sendArea: SendArea;
 
   constructor(
     private readonly io: NativeUdpIo,
@@ -26,6 +29,11 @@ export class NativeSessionSocket implements SessionSocket {
       // Reported once the owner holds this socket, as udp-session-socket.ts does.
       queueMicrotask(() => options.onOpenFailed(error as NodeJS.ErrnoException));
     }
+    this.sendArea = {
+      buffer: io.slab,
+      reserve: (length) => (this.closed || this.id === undefined ? -1 : io.reserveSend(length)),
+      sendWritten: (at, length) => io.queueWritten(this.id!, at, length),
+    };
   }
 
   send(data: Datagram): void {
@@ -52,8 +60,9 @@ export class NativeSessionSocket implements SessionSocket {
   }
 
   private readonly receive = (data: Buffer, offset: number, length: number): void => {
-    const { onChannelData, onDatagram } = this.options;
+    const { onChannelData, onDtls, onDatagram } = this.options;
     if (onChannelData && looksLikeChannelDataAt(data, offset, length)) return onChannelData(data, offset, length);
+    if (onDtls && looksLikeDtlsAt(data, offset, length)) return onDtls(data, offset, length);
     const copy = Buffer.allocUnsafe(length);
     data.copy(copy, 0, offset, offset + length);
     onDatagram(copy, this.rinfo(length));

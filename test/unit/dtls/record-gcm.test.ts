@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nativeRecordGcm, nodeCryptoGcm, type DtlsAeadAddon, type Gcm } from '../../../src/net/dtls/gcm.js';
 import { loadAddon } from '../../../src/net/native-addon.js';
-import { RecordProtection } from '../../../src/net/dtls/protection.js';
+import { RECORD_PLAINTEXT, RecordProtection } from '../../../src/net/dtls/protection.js';
 import { ContentType, parseRecords, type DtlsRecord } from '../../../src/net/dtls/record.js';
 import { CIPHER_SUITES, keyBlock, type CipherSuite, type KeyBlock } from '../../../src/net/dtls/suites.js';
 
@@ -67,6 +67,44 @@ describe.each(CIPHER_SUITES.filter((s) => s.signature === 'ecdsa'))('$name recor
     }
   });
 
+  it.each(PLAINTEXTS)('native and node:crypto open %s in place, a part of a larger Buffer, to what open() gives', (_what, parts) => {
+    const record = new RecordProtection(suite, clientSide(keys), native).seal(ContentType.ApplicationData, 1, 2 ** 33 + 1, parts);
+    const plain = Buffer.concat(parts);
+    for (const gcm of [native, nodeCryptoGcm]) {
+      const area = randomBytes(record.length + 100);
+      record.copy(area, 60);
+      const length = new RecordProtection(suite, keys, gcm).openAt(area, 60, record.length);
+      expect(length).toBe(plain.length);
+      expect(area.subarray(60 + RECORD_PLAINTEXT, 60 + RECORD_PLAINTEXT + length).equals(plain)).toBe(true);
+    }
+  });
+
+  it.each([
+    ['a changed tag', (r: Buffer) => flipped(r, r.length - 1)],
+    ['a changed sequence number', (r: Buffer) => flipped(r, 10)],
+    ['a header that frames more bytes than there are', (r: Buffer) => r.subarray(0, r.length - 1)],
+    ['a header that frames fewer', (r: Buffer) => Buffer.concat([r, Buffer.alloc(1)])],
+    ['no room for a nonce and a tag', (r: Buffer) => { const short = Buffer.from(r.subarray(0, 36)); short.writeUInt16BE(23, 11); return short; }],
+  ])('native and node:crypto refuse in place, without throwing, a record with %s', (_what, tamper) => {
+    const record = tamper(new RecordProtection(suite, clientSide(keys), native).seal(ContentType.ApplicationData, 1, 9, [randomBytes(60)]));
+    for (const gcm of [native, nodeCryptoGcm]) {
+      expect(new RecordProtection(suite, keys, gcm).openAt(Buffer.from(record), 0, record.length)).toBe(-1);
+    }
+  });
+
+  it.each([0, 100, 1400])('seals ChannelData of %i bytes into a part of a larger Buffer as sealChannelData makes it, natively and with node:crypto', (length) => {
+    const data = randomBytes(length + 300);
+    for (const gcm of [native, nodeCryptoGcm]) {
+      const server = new RecordProtection(suite, keys, gcm);
+      const made = server.sealChannelData(1, 2 ** 47 + 3, 0x7ffe, data, 150, length);
+      const area = Buffer.alloc(made.length + 80, 0xee);
+      expect(server.sealChannelDataAt(area, 40, 1, 2 ** 47 + 3, 0x7ffe, data, 150, length)).toBe(made.length);
+      expect(area.subarray(40, 40 + made.length).toString('hex')).toBe(made.toString('hex'));
+      // Nothing written outside the record.
+      expect(area.subarray(0, 40).every((b) => b === 0xee) && area.subarray(40 + made.length).every((b) => b === 0xee)).toBe(true);
+    }
+  });
+
   // Header bytes: 0 type, 1-2 version, 3-10 epoch and sequence (additional data); 13-20 the
   // explicit nonce; the last 16 the tag.
   it.each([
@@ -113,6 +151,30 @@ describe('the native addon checks what JS hands it', () => {
     const opener = native.opener('aes-128-gcm', key);
     expect(opener.open(nonce, aad, Buffer.alloc(40), 0, 25)).toBeUndefined();
     expect(opener.open(nonce, aad, Buffer.alloc(40), 0, 24)).toBeUndefined(); // fits, does not authenticate
+  });
+
+  it('opens and seals whole records only within their buffers, and only with a context that has a salt', () => {
+    const addon = loadAddon('dtls-aead', (exports: DtlsAeadAddon) => ({ addon: exports }));
+    if (!('addon' in addon)) throw new Error(addon.unavailable);
+    const { createContext, openRecord, sealChannelData } = addon.addon;
+    const salt = randomBytes(4);
+    const opening = createContext(key, false, salt);
+    const sealing = createContext(key, true, salt);
+    const area = Buffer.alloc(200);
+    expect(openRecord(opening, area, 0, 200)).toBe(-1); // inside, but its header frames 0 bytes
+    expect(() => openRecord(opening, area, 1, 200)).toThrow(TypeError);
+    expect(() => openRecord(opening, area, -1, 10)).toThrow(TypeError);
+    expect(() => openRecord(opening, area, 0, -1)).toThrow(TypeError);
+    expect(() => openRecord(createContext(key, false), area, 0, 50)).toThrow(TypeError); // no salt
+    expect(() => openRecord(sealing, area, 0, 50)).toThrow(TypeError);
+    expect(sealChannelData(sealing, area, 0, 1, 5, 0x4000, area, 150, 50)).toBe(91); // 50 + 41 fit in 200
+    expect(() => sealChannelData(sealing, area, 110, 1, 5, 0x4000, area, 150, 50)).toThrow(TypeError);
+    expect(() => sealChannelData(sealing, area, 0, 1, 5, 0x4000, area, 151, 50)).toThrow(TypeError);
+    expect(() => sealChannelData(sealing, area, 0, 1, 2 ** 48, 0x4000, area, 0, 10)).toThrow(TypeError);
+    expect(() => sealChannelData(sealing, area, 0, 1, 5, 0x10000, area, 0, 10)).toThrow(TypeError);
+    expect(() => sealChannelData(createContext(key, true), area, 0, 1, 5, 0x4000, area, 0, 10)).toThrow(TypeError);
+    expect(() => sealChannelData(opening, area, 0, 1, 5, 0x4000, area, 0, 10)).toThrow(TypeError);
+    expect(() => createContext(key, true, randomBytes(3))).toThrow(TypeError);
   });
 
   it('takes only its own contexts, each in its own direction', () => {

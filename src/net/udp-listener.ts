@@ -4,7 +4,7 @@
  * heads an SO_REUSEPORT group, so that each allocated client gets its own connected socket on
  * the same addr:port, as in coturn (udp-session-socket.ts).
  */
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import type { TransportAddress } from '../stun/ip.js';
 import { formatTransportAddress, ipFamily } from '../stun/ip.js';
 import type { Allocation } from '../turn/allocation.js';
@@ -12,13 +12,10 @@ import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../log/logger-interface.js';
 import type { ClientSession } from '../turn/session.js';
 import { channelDataHeader, stableBytes } from '../stun/channel-data.js';
-import { bindFirstUdpOfGroup, bindUdpSocket, type GroupRole } from './reuse-port.js';
-import { createUdpSocket } from './udp-socket.js';
+import type { GroupRole } from './reuse-port.js';
+import { PER_SESSION_SOCKETS, openListenerSocket, type ListenerSocket } from './listener-socket.js';
 import { openSessionSocket, type SessionSocket } from './udp-session-socket.js';
 import { DatagramOrder } from './datagram-order.js';
-
-/** Where SO_REUSEPORT lets a connected socket take one client's datagrams from the listener. */
-const PER_SESSION_SOCKETS = process.platform === 'linux';
 
 class UdpSession implements ClientSession {
   readonly transport = 'udp' as const;
@@ -97,7 +94,10 @@ class UdpSession implements ClientSession {
 }
 
 export class UdpListener {
-  readonly socket: Socket;
+  /** Native batched I/O or dgram (listener-socket.ts): set by listen(). */
+  socket!: ListenerSocket;
+  /** Datagrams the listener's own socket received (not the per-session sockets'). */
+  received = 0;
   private readonly sessions = new Map<string, Map<number, UdpSession>>();
   private readonly sessionSockets = new Set<SessionSocket>();
   /** Off where the kernel cannot share the port, or refused to (another user's group). */
@@ -118,20 +118,21 @@ export class UdpListener {
     this.pinsClients = role !== 'alone';
     const family = ipFamily(address) ?? 4;
     this.local = { family, address, port };
-    // Every listener may head a group (its per-session sockets); relay workers share one.
-    this.socket = createUdpSocket(family, { reusePort: PER_SESSION_SOCKETS || role !== 'alone' });
-    this.socket.on('message', this.onDatagram);
-    this.socket.on('error', (error) => this.logger.warn(`UDP ${address}:${port}: ${error.message}`));
   }
 
   /** `role`: with relay workers, the first starts the port's reuse group and the others join it. */
   static async listen(address: string, port: number, engine: TurnEngine, logger: Logger, role: GroupRole = 'alone'): Promise<UdpListener> {
     const listener = new UdpListener(address, port, engine, logger, role);
-    const bound =
-      role === 'member' || (role === 'alone' && !PER_SESSION_SOCKETS)
-        ? await bindUdpSocket(listener.socket, address, port)
-        : await bindFirstUdpOfGroup(listener.socket, address, port);
-    listener.local = { ...listener.local, port: bound };
+    // Every listener may head a group (its per-session sockets); relay workers share one.
+    listener.socket = await openListenerSocket({
+      family: listener.local.family,
+      address,
+      port,
+      role,
+      onDatagram: listener.atListener,
+      onError: (error) => logger.warn(`UDP ${address}:${port}: ${error.message}`),
+    });
+    listener.local = { ...listener.local, port: listener.socket.port };
     return listener;
   }
 
@@ -215,7 +216,7 @@ export class UdpListener {
   close(): Promise<void> {
     for (const socket of this.sessionSockets) socket.close();
     this.sessionSockets.clear();
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+    return this.socket.close();
   }
 
   /** ChannelData from a session's own socket with native I/O: `length` bytes of `data` from `offset`. */
@@ -236,6 +237,11 @@ export class UdpListener {
       this.logger.error(`UDP ${session.remote.address}:${session.remote.port}: datagram dropped: ${error instanceof Error ? error.stack : String(error)}`);
     }
   }
+
+  private readonly atListener = (data: Buffer, rinfo: RemoteInfo): void => {
+    this.received++;
+    this.onDatagram(data, rinfo);
+  };
 
   /** Every datagram, from the listener or from a session's own socket. */
   private readonly onDatagram = (data: Buffer, rinfo: RemoteInfo): void => {

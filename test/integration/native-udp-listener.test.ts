@@ -42,7 +42,7 @@ describe.runIf(process.platform === 'linux')('the UDP listener with native I/O',
     expect(after.sent - before.sent).toBeGreaterThanOrEqual(3);
   });
 
-  it('answers every request from the listening addr:port, the signed Allocate's (made after awaits) too', async () => {
+  it('answers every request from the listening addr:port, the signed Allocate (made after awaits) too', async () => {
     const server = await startInProcessServer(cleanups);
     const local = server.udpAddresses[0]!;
     const client = await UdpTestClient.open(local, ALICE);
@@ -52,6 +52,21 @@ describe.runIf(process.platform === 'linux')('the UDP listener with native I/O',
     await client.allocateRelay();
     expect(seen.length).toBeGreaterThanOrEqual(2);
     for (const from of seen) expect(from).toEqual({ address: local.address, port: local.port });
+  });
+
+  it('listens on listening-ip 0.0.0.0 too: a client that reached 127.0.0.1 gets its answers from there, and relays', async () => {
+    const server = await startInProcessServer(cleanups, { listeningIps: ['0.0.0.0'] });
+    const listener = server.listeners.udp[0]!;
+    expect(listener.socket.io).toBe('native');
+    const reached = { address: HOST, port: listener.local.port };
+    const client = await UdpTestClient.open(reached, ALICE);
+    cleanups.push(() => client.close());
+    const seen: { address: string; port: number }[] = [];
+    client.socket.prependListener('message', (_data, rinfo) => void seen.push({ address: rinfo.address, port: rinfo.port }));
+    expect((await client.transact(new MessageBuilder(Method.Binding, StunClass.Request))).cls).toBe(StunClass.SuccessResponse);
+    await client.allocateRelay();
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    for (const from of seen) expect(from).toEqual(reached);
   });
 
   it("refuses a port coturn's turnserver holds", async () => {

@@ -16,6 +16,7 @@ import type { GroupRole } from './reuse-port.js';
 import { PER_SESSION_SOCKETS, openListenerSocket, type ListenerSocket } from './listener-socket.js';
 import { openSessionSocket, type SessionSocket } from './udp-session-socket.js';
 import { DatagramOrder } from './datagram-order.js';
+import { nativeUdpIo } from './native-udp/addon.js';
 
 class UdpSession implements ClientSession {
   readonly transport = 'udp' as const;
@@ -100,6 +101,13 @@ export class UdpListener {
   received = 0;
   private readonly sessions = new Map<string, Map<number, UdpSession>>();
   private readonly sessionSockets = new Set<SessionSocket>();
+  /**
+   * Sessions made during this native batch for sources that had none: a second datagram of such
+   * a source in the batch (an Allocate and its retransmission, queued while the server was busy)
+   * finds the first's session and waits behind it (datagram-order.ts), as with dgram it would
+   * have found it indexed; else both were allocated. Forgotten after the batch: nothing per source outlives it.
+   */
+  private readonly newInBatch = new Map<string, UdpSession>();
   /** Off where the kernel cannot share the port, or refused to (another user's group). */
   private sessionSocketsEnabled = PER_SESSION_SOCKETS;
   local: TransportAddress;
@@ -248,13 +256,25 @@ export class UdpListener {
     try {
       const first = data[0]!;
       if (this.onDtls && first >= 20 && first <= 63) return this.onDtls(data, rinfo);
-      const session = this.sessions.get(rinfo.address)?.get(rinfo.port) ?? new UdpSession(this, rinfo);
+      const session = this.sessions.get(rinfo.address)?.get(rinfo.port) ?? this.newSession(rinfo);
       if (session.order.mustWait()) return session.order.later(() => this.handle(session, data, rinfo));
       this.handle(session, data, rinfo);
     } catch (error) {
       this.dropped(data, rinfo, error);
     }
   };
+
+  private newSession(rinfo: RemoteInfo): UdpSession {
+    if (!nativeUdpIo()?.handingOverBatch) return new UdpSession(this, rinfo);
+    const key = `${rinfo.address}|${rinfo.port}`;
+    let session = this.newInBatch.get(key);
+    if (!session) {
+      // Runs right after this batch, in the same check phase; datagrams put off hold their session.
+      if (this.newInBatch.size === 0) setImmediate(() => this.newInBatch.clear());
+      this.newInBatch.set(key, (session = new UdpSession(this, rinfo)));
+    }
+    return session;
+  }
 
   private handle(session: UdpSession, data: Buffer, rinfo: RemoteInfo): void {
     try {

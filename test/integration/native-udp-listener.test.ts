@@ -69,6 +69,24 @@ describe.runIf(process.platform === 'linux')('the UDP listener with native I/O',
     for (const from of seen) expect(from).toEqual(reached);
   });
 
+  it('allocates once for a signed Allocate that comes twice in one batch (a retransmission queued while the server was busy)', async () => {
+    const server = await startInProcessServer(cleanups);
+    const local = server.udpAddresses[0]!;
+    const client = await UdpTestClient.open(local, ALICE);
+    cleanups.push(() => client.close());
+    const transport = (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17);
+    client.auth.learn(await client.transact(transport(new MessageBuilder(Method.Allocate, StunClass.Request))));
+    const answer = await client.auth.request(Method.Allocate, transport, (builder, sealed) => {
+      const answered = client.transact(builder, sealed);
+      // Sent in this turn too: both wait in the listener's queue for the server's next poll, one batch.
+      client.sendRaw(sealed);
+      return answered;
+    }, true);
+    expect(answer.cls).toBe(StunClass.SuccessResponse);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(server.engine.allocations.size).toBe(1);
+  });
+
   it("refuses a port coturn's turnserver holds", async () => {
     const server = await startInProcessServer(cleanups);
     const port = await freeUdpPort(HOST);

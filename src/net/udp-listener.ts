@@ -2,7 +2,8 @@
  * A UDP socket clients talk STUN/TURN to. Sessions (5-tuples) with an allocation are indexed
  * by address then port, so finding one per datagram builds no string. On Linux the listener
  * heads an SO_REUSEPORT group, so that each allocated client gets its own connected socket on
- * the same addr:port, as in coturn (udp-session-socket.ts).
+ * the same addr:port, as in coturn (udp-session-socket.ts). Its own socket is native batched I/O
+ * where the thread has it, else dgram (listener-socket.ts): the handling here is the same for both.
  */
 import type { RemoteInfo } from 'node:dgram';
 import type { TransportAddress } from '../stun/ip.js';

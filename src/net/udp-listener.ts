@@ -106,9 +106,11 @@ export class UdpListener {
    * Sessions made during this native batch for sources that had none: a second datagram of such
    * a source in the batch (an Allocate and its retransmission, queued while the server was busy)
    * finds the first's session and waits behind it (datagram-order.ts), as with dgram it would
-   * have found it indexed; else both were allocated. Forgotten after the batch: nothing per source outlives it.
+   * have found it indexed; else both were allocated. Forgotten at the next batch (at most one
+   * batch's datagrams): nothing per source outlives it.
    */
   private readonly newInBatch = new Map<string, UdpSession>();
+  private newInBatchOf = -1;
   /** Off where the kernel cannot share the port, or refused to (another user's group). */
   private sessionSocketsEnabled = PER_SESSION_SOCKETS;
   local: TransportAddress;
@@ -266,14 +268,16 @@ export class UdpListener {
   };
 
   private newSession(rinfo: RemoteInfo): UdpSession {
-    if (!nativeUdpIo()?.handingOverBatch) return new UdpSession(this, rinfo);
+    const io = nativeUdpIo();
+    if (!io?.handingOverBatch) return new UdpSession(this, rinfo);
+    if (this.newInBatchOf !== io.batch) {
+      // Datagrams of an earlier batch that were put off hold their session themselves.
+      this.newInBatch.clear();
+      this.newInBatchOf = io.batch;
+    }
     const key = `${rinfo.address}|${rinfo.port}`;
     let session = this.newInBatch.get(key);
-    if (!session) {
-      // Runs right after this batch, in the same check phase; datagrams put off hold their session.
-      if (this.newInBatch.size === 0) setImmediate(() => this.newInBatch.clear());
-      this.newInBatch.set(key, (session = new UdpSession(this, rinfo)));
-    }
+    if (!session) this.newInBatch.set(key, (session = new UdpSession(this, rinfo)));
     return session;
   }
 

@@ -8,6 +8,8 @@
 // signing, the PRF, and the closing alert. s_client takes about half a second from start to
 // exit; one at a time, the server's idle timers would add a third of a millisecond or more to
 // each handshake, so several run at once.
+// Env: BENCH_BASELINE_CLI: another build's dist/cli/turnpike.js, measured too (as 'baseline', or
+// a comma list of NAME=CLI), for a before/after comparison in one run.
 import { spawn } from 'node:child_process';
 import { startCoturn, treeCpuTimeSeconds } from '../test/support/coturn-tools.js';
 import { freePortRange, freeUdpTcpPort } from '../test/support/ports.js';
@@ -15,6 +17,7 @@ import { startTurnpike } from '../test/support/turnpike-process.js';
 import { makeCertificate, type TestCertificate } from '../test/support/certs.js';
 import { envInt } from './env.js';
 import { runMain } from './run-main.js';
+import { otherBuilds } from './setup-servers.js';
 
 const HOST = '127.0.0.1';
 const WARMUP = envInt('BENCH_WARMUP', 20);
@@ -45,6 +48,8 @@ function handshake(port: number): Promise<void> {
   });
 }
 
+const BASELINES = otherBuilds(process.env.BENCH_BASELINE_CLI);
+
 async function start(name: string, certificate: TestCertificate): Promise<{ server: Server; dtlsPort: number }> {
   const port = await freeUdpTcpPort(HOST);
   const dtlsPort = await freeUdpTcpPort(HOST);
@@ -53,9 +58,9 @@ async function start(name: string, certificate: TestCertificate): Promise<{ serv
     '--min-port', String(minPort), '--max-port', String(minPort + 19), '--tls-listening-port', String(dtlsPort),
     '--cert', certificate.cert, '--pkey', certificate.key, '--lt-cred-mech', '--user', 'bench:benchpass',
     '--realm', 'bench.example', '--no-tcp', '--no-tls', '--no-cli'];
-  const server = name === 'turnpike'
-    ? await startTurnpike(['-n', ...flags, '--relay-threads', '1'], HOST, port)
-    : await startCoturn([...flags, '--relay-threads', '1'], { dtls: true });
+  const server = name === 'coturn'
+    ? await startCoturn([...flags, '--relay-threads', '1'], { dtls: true })
+    : await startTurnpike(['-n', ...flags, '--relay-threads', '1'], HOST, port, {}, BASELINES.find((b) => b.name === name)?.cli);
   return { server, dtlsPort };
 }
 
@@ -89,7 +94,7 @@ async function main(): Promise<number> {
   const certificate = makeCertificate();
   const cost = new Map<string, number>();
   try {
-    for (const name of ['turnpike', 'coturn']) {
+    for (const name of ['turnpike', 'coturn', ...BASELINES.map((b) => b.name)]) {
       console.log(`running ${name}...`);
       cost.set(name, await measure(name, certificate));
     }
@@ -97,7 +102,7 @@ async function main(): Promise<number> {
     certificate.remove();
   }
   for (const [name, ms] of cost) console.log(`${name.padStart(8)}: ${ms.toFixed(2)} ms server CPU per handshake`);
-  console.log(`Turnpike/coturn: ${(cost.get('turnpike')! / cost.get('coturn')!).toFixed(2)}`);
+  for (const name of ['turnpike', ...BASELINES.map((b) => b.name)]) console.log(`${name}/coturn: ${(cost.get(name)! / cost.get('coturn')!).toFixed(2)}`);
   return 0;
 }
 

@@ -8,7 +8,7 @@
  * the one after the IP reached, as RFC 5780 §7.4 asks. The two agree for the first IP, the
  * one clients are given.
  */
-import type { Socket } from 'node:dgram';
+import type { DatagramSender } from './listener-socket.js';
 import type { ServerOptions } from '../config/server-options.js';
 import type { Logger } from '../log/logger-interface.js';
 import { ipFamily, type TransportAddress } from '../stun/ip.js';
@@ -57,12 +57,12 @@ const roleKey = (address: string, role: PortRole): string => `${address}|${role.
 export class AlternateEndpoints implements AlternateAddresses {
   private readonly roles = new Map<string, PortRole>();
   private readonly ports = new Map<string, number>();
-  private readonly sockets = new Map<string, Socket>();
+  private readonly sockets = new Map<string, DatagramSender>();
 
   constructor(private readonly ips: readonly string[]) {}
 
   /** A bound listening port (UDP first: its port is the one a role is known by); `udp`: its socket, to answer from. */
-  add(address: string, port: number, role: PortRole, udp?: Socket): void {
+  add(address: string, port: number, role: PortRole, udp?: DatagramSender): void {
     if (!this.roles.has(at(address, port))) this.roles.set(at(address, port), role);
     if (!this.ports.has(roleKey(address, role))) this.ports.set(roleKey(address, role), port);
     if (udp) this.sockets.set(at(address, port), udp);

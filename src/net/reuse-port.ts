@@ -50,14 +50,23 @@ export function bindUdpSocket(socket: Socket, address: string, port: number): Pr
  * Binds `socket` (created with `reusePort: true`) as the first of a reuse group on
  * address:port (0: a free port), or fails with PortInUseError when anyone holds that port.
  */
-export async function bindFirstUdpOfGroup(socket: Socket, address: string, port: number): Promise<number> {
+export function bindFirstUdpOfGroup(socket: Socket, address: string, port: number): Promise<number> {
+  return afterUdpProbe(address, port, (probed) => bindUdpSocket(socket, address, probed));
+}
+
+/**
+ * Calls `bind` with address:port (0: a free port) as soon as a probe bind of it without any
+ * reuse flag succeeded and was closed, in the same turn: the first socket of a UDP reuse group,
+ * whatever opens it (dgram or native-udp/). PortInUseError when anyone holds that port.
+ */
+export async function afterUdpProbe<T>(address: string, port: number, bind: (port: number) => T): Promise<Awaited<T>> {
   const probe = createSocket({ type: familyOf(address) === 6 ? 'udp6' : 'udp4', ipv6Only: familyOf(address) === 6 });
   const probed = await bindUdpSocket(probe, address, port).catch((error: NodeJS.ErrnoException) => {
     probe.close();
     throw error.code === 'EADDRINUSE' ? new PortInUseError('UDP', address, port) : error;
   });
   probe.close(); // frees the port at once: the fd is closed synchronously
-  return bindUdpSocket(socket, address, probed);
+  return await bind(probed);
 }
 
 /**

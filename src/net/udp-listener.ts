@@ -2,9 +2,10 @@
  * A UDP socket clients talk STUN/TURN to. Sessions (5-tuples) with an allocation are indexed
  * by address then port, so finding one per datagram builds no string. On Linux the listener
  * heads an SO_REUSEPORT group, so that each allocated client gets its own connected socket on
- * the same addr:port, as in coturn (udp-session-socket.ts).
+ * the same addr:port, as in coturn (udp-session-socket.ts). Its own socket is native batched I/O
+ * where the thread has it, else dgram (listener-socket.ts): the handling here is the same for both.
  */
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import type { TransportAddress } from '../stun/ip.js';
 import { formatTransportAddress, ipFamily } from '../stun/ip.js';
 import type { Allocation } from '../turn/allocation.js';
@@ -12,17 +13,15 @@ import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../log/logger-interface.js';
 import type { ClientSession } from '../turn/session.js';
 import { channelDataHeader, stableBytes } from '../stun/channel-data.js';
-import { bindFirstUdpOfGroup, bindUdpSocket, type GroupRole } from './reuse-port.js';
-import { createUdpSocket } from './udp-socket.js';
+import type { GroupRole } from './reuse-port.js';
+import { PER_SESSION_SOCKETS, openListenerSocket, type ListenerSocket } from './listener-socket.js';
 import { openSessionSocket, type SendArea, type SessionSocket } from './udp-session-socket.js';
 import { looksLikeDtlsAt } from './dtls/record.js';
 import { DatagramOrder } from './datagram-order.js';
+import { nativeUdpIo } from './native-udp/addon.js';
 
 /** A DTLS datagram, `length` bytes of `data` from `offset`, valid until the handler returns. */
 export type DtlsDatagramHandler = (data: Buffer, offset: number, length: number) => void;
-
-/** Where SO_REUSEPORT lets a connected socket take one client's datagrams from the listener. */
-const PER_SESSION_SOCKETS = process.platform === 'linux';
 
 class UdpSession implements ClientSession {
   readonly transport = 'udp' as const;
@@ -101,9 +100,21 @@ class UdpSession implements ClientSession {
 }
 
 export class UdpListener {
-  readonly socket: Socket;
+  /** Native batched I/O or dgram (listener-socket.ts): set by listen(). */
+  socket!: ListenerSocket;
+  /** Datagrams the listener's own socket received (not the per-session sockets'). */
+  received = 0;
   private readonly sessions = new Map<string, Map<number, UdpSession>>();
   private readonly sessionSockets = new Set<SessionSocket>();
+  /**
+   * Sessions made during this native batch for sources that had none: a second datagram of such
+   * a source in the batch (an Allocate and its retransmission, queued while the server was busy)
+   * finds the first's session and waits behind it (datagram-order.ts), as with dgram it would
+   * have found it indexed; else both were allocated. Forgotten at the next batch (at most one
+   * batch's datagrams): nothing per source outlives it.
+   */
+  private readonly newInBatch = new Map<string, UdpSession>();
+  private newInBatchOf = -1;
   /** Off where the kernel cannot share the port, or refused to (another user's group). */
   private sessionSocketsEnabled = PER_SESSION_SOCKETS;
   local: TransportAddress;
@@ -122,20 +133,21 @@ export class UdpListener {
     this.pinsClients = role !== 'alone';
     const family = ipFamily(address) ?? 4;
     this.local = { family, address, port };
-    // Every listener may head a group (its per-session sockets); relay workers share one.
-    this.socket = createUdpSocket(family, { reusePort: PER_SESSION_SOCKETS || role !== 'alone' });
-    this.socket.on('message', this.onDatagram);
-    this.socket.on('error', (error) => this.logger.warn(`UDP ${address}:${port}: ${error.message}`));
   }
 
   /** `role`: with relay workers, the first starts the port's reuse group and the others join it. */
   static async listen(address: string, port: number, engine: TurnEngine, logger: Logger, role: GroupRole = 'alone'): Promise<UdpListener> {
     const listener = new UdpListener(address, port, engine, logger, role);
-    const bound =
-      role === 'member' || (role === 'alone' && !PER_SESSION_SOCKETS)
-        ? await bindUdpSocket(listener.socket, address, port)
-        : await bindFirstUdpOfGroup(listener.socket, address, port);
-    listener.local = { ...listener.local, port: bound };
+    // Every listener may head a group (its per-session sockets); relay workers share one.
+    listener.socket = await openListenerSocket({
+      family: listener.local.family,
+      address,
+      port,
+      role,
+      onDatagram: listener.atListener,
+      onError: (error) => logger.warn(`UDP ${address}:${port}: ${error.message}`),
+    });
+    listener.local = { ...listener.local, port: listener.socket.port };
     return listener;
   }
 
@@ -222,7 +234,7 @@ export class UdpListener {
   close(): Promise<void> {
     for (const socket of this.sessionSockets) socket.close();
     this.sessionSockets.clear();
-    return new Promise((resolve) => this.socket.close(() => resolve()));
+    return this.socket.close();
   }
 
   /** ChannelData from a session's own socket with native I/O: `length` bytes of `data` from `offset`. */
@@ -252,17 +264,36 @@ export class UdpListener {
     }
   }
 
+  private readonly atListener = (data: Buffer, rinfo: RemoteInfo): void => {
+    this.received++;
+    this.onDatagram(data, rinfo);
+  };
+
   /** Every datagram, from the listener or from a session's own socket. */
   private readonly onDatagram = (data: Buffer, rinfo: RemoteInfo): void => {
     try {
       if (this.onDtls && looksLikeDtlsAt(data, 0, data.length)) return this.onDtls(data, rinfo);
-      const session = this.sessions.get(rinfo.address)?.get(rinfo.port) ?? new UdpSession(this, rinfo);
+      const session = this.sessions.get(rinfo.address)?.get(rinfo.port) ?? this.newSession(rinfo);
       if (session.order.mustWait()) return session.order.later(() => this.handle(session, data, rinfo));
       this.handle(session, data, rinfo);
     } catch (error) {
       this.dropped(data.length, rinfo.address, rinfo.port, error);
     }
   };
+
+  private newSession(rinfo: RemoteInfo): UdpSession {
+    const io = nativeUdpIo();
+    if (!io?.handingOverBatch) return new UdpSession(this, rinfo);
+    if (this.newInBatchOf !== io.batch) {
+      // Datagrams of an earlier batch that were put off hold their session themselves.
+      this.newInBatch.clear();
+      this.newInBatchOf = io.batch;
+    }
+    const key = `${rinfo.address}|${rinfo.port}`;
+    let session = this.newInBatch.get(key);
+    if (!session) this.newInBatch.set(key, (session = new UdpSession(this, rinfo)));
+    return session;
+  }
 
   private handle(session: UdpSession, data: Buffer, rinfo: RemoteInfo): void {
     try {

@@ -4,7 +4,8 @@
  * handshakes (server-wide and per source) leave room; without one it gets a stateless
  * HelloVerifyRequest, and any other record from it is dropped.
  */
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
+import type { DatagramSender } from '../listener-socket.js';
 import type { SendArea } from '../udp-session-socket.js';
 import type { DtlsDatagramHandler } from '../udp-listener.js';
 import type { TransportAddress } from '../../stun/ip.js';
@@ -26,7 +27,7 @@ export interface OwnSocket {
 }
 
 export interface DatagramSocket {
-  readonly socket: Socket;
+  readonly socket: DatagramSender;
   readonly local: TransportAddress;
   /**
    * An association's own socket (udp-listener.ts); undefined where the listener serves all.

@@ -206,6 +206,11 @@ export class NativeUdpIo {
     return this.inBatch;
   }
 
+  /** The number of the batch handed over now (or last): what a handler keeps for one batch only goes when it changes. */
+  get batch(): number {
+    return this.stats[4]!;
+  }
+
   /** Called by the addon once per loop turn with its datagrams; returns how many sends it queued. */
   private readonly onBatch = (count: number): number => {
     this.inBatch = true;

@@ -94,7 +94,7 @@ export class StreamListener {
     role: GroupRole = 'alone',
   ): Promise<StreamListener> {
     const listener = new StreamListener(address, port);
-    // A PROXY header still goes through net.Server; TLS is taken over on the native socket (handToTls).
+    // A PROXY header still goes through net.Server; TLS takes over the native socket (onNativeConnection).
     const native = options.proxyProtocol ? undefined : nativeTcpAccept();
     const bound = native && 'accept' in native
       ? await listener.listenNatively(native.accept, engine, tls, options, logger, role)

@@ -7,8 +7,10 @@
 // mostly measures the box. Env: BENCH_CLIENTS, BENCH_DTLS_CLIENTS, BENCH_MESSAGES, BENCH_LENGTH, BENCH_INTERVAL_MS,
 // BENCH_SERVERS (comma list of turnpike, turnpike+prometheus, turnpike+dgram, turnpike+node-crypto, turnpike+net-accept, baseline, coturn; default "turnpike,coturn"),
 // BENCH_BASELINE_CLI (another build's dist/cli/turnpike.js, run as server `baseline`: A/B in one run),
-// BENCH_RELAY_THREADS (default 1), BENCH_TRANSPORTS (comma list of udp, tcp, tls, dtls; default
-// all four: `BENCH_TRANSPORTS=dtls` measures DTLS alone).
+// BENCH_RELAY_THREADS (default 1), BENCH_TRANSPORTS (comma list of udp, tcp, tcp-nocert, tls, dtls;
+// default udp, tcp, tls, dtls: `BENCH_TRANSPORTS=dtls` measures DTLS alone). tcp is plain TCP on a
+// listening-port that has a certificate, so TLS may arrive there too (as deployed: the first byte
+// decides); tcp-nocert is plain TCP on a port without one (--no-tls).
 // turnpike+prometheus runs Turnpike with --prometheus and scrapes /metrics every second during
 // the load, so that the cost of metrics shows as the difference in CPU per packet.
 // turnpike+dgram runs Turnpike with TURNPIKE_UDP_IO=dgram: UDP without native batched I/O
@@ -76,9 +78,10 @@ const SERVERS: ServerSpec[] = (process.env.BENCH_SERVERS ?? 'turnpike,coturn').s
   if (!Number.isInteger(n) || n < 1) throw new Error(`bad relay-threads in BENCH_SERVERS entry ${entry}`);
   return { kind: kind as ServerKind, threads: n };
 });
-/** Client transports to measure: udp, tcp (uclient -t), tls (uclient -t -S), dtls (uclient -S). */
+/** Client transports to measure: udp, tcp and tcp-nocert (uclient -t), tls (uclient -t -S), dtls (uclient -S). */
 const TRANSPORTS = (process.env.BENCH_TRANSPORTS ?? 'udp,tcp,tls,dtls').split(',').map((s) => s.trim()) as Transport[];
-type Transport = 'udp' | 'tcp' | 'tls' | 'dtls';
+type Transport = 'udp' | 'tcp' | 'tcp-nocert' | 'tls' | 'dtls';
+const overStreams = (transport: Transport) => transport === 'tcp' || transport === 'tcp-nocert' || transport === 'tls';
 /** uclient 4.6.1 tries DTLS 1.0 at random unless told a DTLS 1.2 suite; the bench certificate is EC. */
 const DTLS12_SUITE = ['-F', 'ECDHE-ECDSA-AES128-GCM-SHA256'];
 /** Nominal msgs/s each way once all clients run. */
@@ -120,7 +123,8 @@ function commonFlags(port: number, minPort: number, maxPort: number, transport: 
   const secure = ['--tls-listening-port', String(tls.port), '--cert', tls.certificate.cert, '--pkey', tls.certificate.key];
   const listeners =
     transport === 'udp' ? ['--no-tcp', '--no-tls', '--no-dtls'] :
-    transport === 'tcp' ? ['--no-tls', '--no-dtls'] :
+    transport === 'tcp' ? ['--no-dtls', ...secure] : // as deployed: TLS may arrive on listening-port too
+    transport === 'tcp-nocert' ? ['--no-tls', '--no-dtls'] :
     transport === 'tls' ? ['--no-tcp', '--no-dtls', ...secure] :
     ['--no-tcp', '--no-tls', ...secure];
   return [
@@ -156,7 +160,7 @@ async function startTurnpikeServer(flags: string[], port: number, kind: ServerKi
 }
 
 async function startReference(flags: string[], transport: Transport): Promise<Server> {
-  const h = await startCoturn(flags, { tls: transport === 'tls', dtls: transport === 'dtls' });
+  const h = await startCoturn(flags, { tls: transport === 'tls' || transport === 'tcp', dtls: transport === 'dtls' });
   return { pid: h.pid, stop: () => h.stop(), diag: () => h.readLog().slice(-2000) };
 }
 
@@ -240,7 +244,7 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     const scraper = server.metricsUrl ? startScraper(server.metricsUrl) : undefined;
     const r = await runUclient({
       host: HOST, port: transport === 'tls' || transport === 'dtls' ? tls.port : port, user: 'bench', password: 'benchpass', noRtcp: true,
-      tcp: transport === 'tcp' || transport === 'tls', secure: transport === 'tls' || transport === 'dtls',
+      tcp: overStreams(transport), secure: transport === 'tls' || transport === 'dtls',
       extraArgs: transport === 'dtls' ? DTLS12_SUITE : undefined,
       clients, messages: MESSAGES, length: LENGTH, intervalMs: INTERVAL,
       peerAddr: peer.host, peerPort: peer.port, timeoutMs: uclientTimeoutMs(clients),
@@ -310,7 +314,7 @@ function printProcCounters(rows: Row[]): void {
   for (const row of rows.filter((r) => r.counters && r.r?.sent && r.r.received)) {
     const c = row.counters!;
     const packets = row.r!.sent! + row.r!.received!;
-    const streams = row.transport === 'tcp' || row.transport === 'tls'
+    const streams = overStreams(row.transport)
       ? `, reads per sent msg ${(c.readCalls / row.r!.sent!).toFixed(2)}, writes per received msg ${(c.writeCalls / row.r!.received!).toFixed(2)}` : '';
     console.log(`${row.server}: user ${fmt((c.user * 1e6) / packets, 2)} + system ${fmt((c.system * 1e6) / packets, 2)} µs/pkt (main process)${streams}`);
   }
@@ -379,7 +383,7 @@ async function main(): Promise<number> {
   const certificate = makeCertificate();
   try {
     for (const transport of TRANSPORTS) {
-      if (!['udp', 'tcp', 'tls', 'dtls'].includes(transport)) throw new Error(`unknown transport ${transport}`);
+      if (!['udp', 'tcp', 'tcp-nocert', 'tls', 'dtls'].includes(transport)) throw new Error(`unknown transport ${transport}`);
       for (const spec of SERVERS) {
         console.log(`running ${spec.kind} -m ${spec.threads} over ${transport}...`);
         rows.push(await benchOne(spec, transport, certificate));

@@ -123,7 +123,7 @@ export class Listeners {
     }
     for (const l of udp) logger.info(`listening on UDP${dtls ? '/DTLS' : ''} ${formatTransportAddress(l.local)}`);
     for (const l of dtlsUdp) logger.info(`listening on UDP/DTLS ${formatTransportAddress(l.local)}`);
-    for (const l of streams) logger.info(`listening on TCP${tls ? '/TLS' : ''} ${l.describe()}`);
+    for (const l of streams) logger.info(`listening on TCP${tls ? '/TLS' : ''} ${l.describe()}${l.accepting === 'native' ? ', native accept' : ''}`);
     for (const l of listeners.proxied) logger.info(`listening on TCP with PROXY protocol headers (tcp-proxy-port) ${l.describe()}`);
     return listeners;
   }

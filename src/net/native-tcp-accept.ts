@@ -86,10 +86,10 @@ function load(): NativeTcpState {
   return loadAddon('tcp-accept', (addon: TcpAcceptAddon) => ({ accept: new NativeTcpAccept(addon) }));
 }
 
-/** Which accept plain TCP ports use, said once at start (as logUdpIo does for UDP). */
+/** Which accept TCP ports use, said once at start (as logUdpIo does for UDP). */
 export function describeTcpAccept(): { readonly level: 'info' | 'warn'; readonly text: string } {
   const native = nativeTcpAccept();
   return 'accept' in native
-    ? { level: 'info', text: 'TCP client I/O: native accept, reads into one reused buffer (plain TCP ports; net.Server where TLS or PROXY may arrive)' }
+    ? { level: 'info', text: 'TCP client I/O: native accept, reads into one reused buffer (TLS taken over on the same socket; net.Server on tcp-proxy-port)' }
     : { level: 'warn', text: `native TCP accept unavailable: ${native.unavailable}; using net.Server` };
 }

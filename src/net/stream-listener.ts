@@ -74,7 +74,7 @@ export class StreamListener {
   private readonly sockets = new Set<Socket>();
   local: TransportAddress;
 
-  /** Who accepts: native/tcp-accept.c (plain TCP ports, where it is built) or net.Server. */
+  /** Who accepts: native/tcp-accept.c (where it is built; not on tcp-proxy-port) or net.Server. */
   accepting: 'native' | 'net.Server' = 'net.Server';
   /** Stops accepting; set once listening. */
   private stopAccepting: () => Promise<void> = () => Promise.resolve();
@@ -94,10 +94,10 @@ export class StreamListener {
     role: GroupRole = 'alone',
   ): Promise<StreamListener> {
     const listener = new StreamListener(address, port);
-    // Plain TCP only: a first byte that opens TLS, or a PROXY header, still goes through net.Server.
-    const native = tls || options.proxyProtocol ? undefined : nativeTcpAccept();
+    // A PROXY header still goes through net.Server; TLS takes over the native socket (onNativeConnection).
+    const native = options.proxyProtocol ? undefined : nativeTcpAccept();
     const bound = native && 'accept' in native
-      ? await listener.listenNatively(native.accept, engine, options, logger, role)
+      ? await listener.listenNatively(native.accept, engine, tls, options, logger, role)
       : await listener.listenWithServer(engine, tls, options, logger, role);
     listener.local = { ...listener.local, port: bound };
     return listener;
@@ -114,11 +114,11 @@ export class StreamListener {
   }
 
   /** native/tcp-accept.c accepts, and each socket reads into one reused buffer (docs/native-tcp-accept.md). */
-  private async listenNatively(native: NativeTcpAccept, engine: TurnEngine, options: StreamOptions, logger: Logger, role: GroupRole): Promise<number> {
+  private async listenNatively(native: NativeTcpAccept, engine: TurnEngine, tls: TlsTerminator | undefined, options: StreamOptions, logger: Logger, role: GroupRole): Promise<number> {
     const { address, port, family } = this.local;
     // The first of a group binds only where a plain bind succeeds: nobody else holds the port (reuse-port.ts).
     const chosen = role === 'first' ? await probeTcpPort(address, port) : port;
-    const listening = native.listen(family, address, chosen, role !== 'alone', (socket, reads) => this.onNativeConnection(socket, reads, engine, options, logger));
+    const listening = native.listen(family, address, chosen, role !== 'alone', (socket, reads) => this.onNativeConnection(socket, reads, engine, tls, options, logger));
     this.stopAccepting = () => {
       listening.close();
       return Promise.resolve();
@@ -149,12 +149,16 @@ export class StreamListener {
     socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
   }
 
-  private onNativeConnection(socket: Socket, reads: OnreadReads, engine: TurnEngine, options: StreamOptions, logger: Logger): void {
+  private onNativeConnection(socket: Socket, reads: OnreadReads, engine: TurnEngine, tls: TlsTerminator | undefined, options: StreamOptions, logger: Logger): void {
     this.track(socket);
     reads.onData((first) => {
       socket.setTimeout(0);
       if (first[0] === TLS_HANDSHAKE) {
-        socket.destroy(); // TLS is off on this listener (with TLS on, net.Server accepts)
+        if (!tls) socket.destroy(); // TLS is off: no certificate configured
+        else {
+          reads.release(first);
+          tls.accept(socket);
+        }
         return;
       }
       reads.unshift(first);

@@ -61,6 +61,17 @@ export class OnreadReads implements StreamReads {
     this.handler = undefined;
   }
 
+  /**
+   * Someone else reads the socket from now on: tls.TLSSocket puts its TLS layer on the socket's
+   * own handle (in C++, as for a socket net.Server accepted, no JS stream in between) and first
+   * takes what the socket's Readable buffer holds, where `data` goes. The onread callback gets
+   * nothing more while TLS is on the handle; should it, the connection is closed.
+   */
+  release(data: Buffer): void {
+    this.handler = () => this.socket?.destroy();
+    this.socket!.unshift(data);
+  }
+
   onData(handler: (data: Buffer) => void): void {
     this.handler = handler;
     while (this.early.length > 0 && this.handler === handler) handler(this.early.shift()!);

@@ -65,6 +65,26 @@ describe('STUN/TURN over TCP and TLS', () => {
     }
   });
 
+  it('serves plain TCP and TLS on a port with a certificate, both through the native accept: each allocates and relays', async () => {
+    // Production: cert and pkey set, so TLS may arrive on listening-port; plain TCP there still reads with onread.
+    const server = await startServer();
+    expect(server.listeners.streams[0]!.accepting).toBe(process.platform === 'linux' ? 'native' : 'net.Server');
+    for (const secure of [false, true]) {
+      const c = await connect(server, secure);
+      const relay = readXorAddress(await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)), AttributeType.XorRelayedAddress)!;
+      const peer = await openPeer();
+      cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
+      await c.request(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, peer.address));
+      c.socket.write(Buffer.from([0x40, 0x00, 0x00, 0x04, 1, 2, 3, 4]));
+      expect((await peer.next()).data).toEqual(Buffer.from([1, 2, 3, 4]));
+      peer.socket.send(Buffer.from([5, 6, 7, 8]), relay.port, relay.address);
+      expect(await c.next()).toEqual(Buffer.from([0x40, 0x00, 0x00, 0x04, 5, 6, 7, 8]));
+      c.close();
+    }
+    // Both connections, the TLS one with the socket under it, are gone once their clients are.
+    expect(await waitFor(() => server.engine.allocations.size === 0 && server.listeners.streams.every((l) => l.connections === 0))).toBe(true);
+  });
+
   it('answers several requests from one TLS segment each in a record of its own', async () => {
     // coturn's client reads one record per message and loses a second one in the same record.
     const server = await startServer();
@@ -134,13 +154,14 @@ describe('STUN/TURN over TCP and TLS', () => {
 });
 
 /**
- * Plain TCP is accepted two ways: by net.Server on a port TLS may also arrive on (the first byte
- * decides), and by native/tcp-accept.c on a plain TCP port, whose sockets read with `onread`
- * into one reused buffer (docs/native-tcp-accept.md). Both frame, relay and close alike.
+ * Plain TCP is accepted by native/tcp-accept.c on Linux, whose sockets read with `onread` into one
+ * reused buffer (docs/native-tcp-accept.md), on a port TLS may also arrive on (the first byte
+ * decides) as on a plain one; by net.Server with TURNPIKE_TCP_ACCEPT=net. All frame, relay and close alike.
  */
+const NATIVE = process.platform === 'linux' ? 'native' : 'net.Server';
 describe.each([
-  { port: 'a port TLS shares', overrides: {}, accepting: 'net.Server' },
-  { port: 'a plain TCP port', overrides: { noTls: true }, accepting: process.platform === 'linux' ? 'native' : 'net.Server' },
+  { port: 'a port TLS shares', overrides: {}, accepting: NATIVE },
+  { port: 'a plain TCP port', overrides: { noTls: true }, accepting: NATIVE },
 ] as const)('TCP on $port, accepted by $accepting', ({ overrides, accepting }) => {
   const startTcpServer = async (more: Partial<ServerOptions> = {}) => {
     const server = await startServer({ ...overrides, ...more });

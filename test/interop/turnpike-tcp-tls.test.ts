@@ -41,6 +41,13 @@ describe('turnutils_uclient over streams', () => {
   });
 });
 
+describe('the accept of a TLS-capable port', () => {
+  it.runIf(process.platform === 'linux')('is native on listening-port and tls-listening-port alike, as the start log says', () => {
+    // The clients above, plain and TLS on either port, were accepted by native/tcp-accept.c.
+    for (const port of [server.port, tlsPort]) expect(server.proc.output).toContain(`listening on TCP/TLS ${HOST}:${port}, native accept`);
+  });
+});
+
 describe('turnutils_uclient -T (RFC 6062 TCP relay)', () => {
   it('relays client to client through TCP allocations with 0 lost', async () => {
     // -T implies -t -y -c: the clients Connect to each other's TCP relay addresses.

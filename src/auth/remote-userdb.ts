@@ -47,6 +47,8 @@ export const HEX_KEY = /^[0-9a-fA-F]{32}$/;
  */
 export class Reachability {
   private unreachable = false;
+  /** Outages noticed so far: an answer to a question asked before the latest one began says nothing of now. */
+  private outages = 0;
   closed = false;
 
   constructor(
@@ -64,6 +66,7 @@ export class Reachability {
   down(reason: string): void {
     if (this.closed || this.unreachable) return;
     this.unreachable = true;
+    this.outages++;
     this.log.warn(`${this.what} is unreachable (${reason}); ${this.meanwhile}`, { database: this.what, reachable: false });
   }
 
@@ -76,6 +79,7 @@ export class Reachability {
   /** A round trip, bounded in time; an error or a time-out is reported once per outage, never thrown. */
   async ask<T>(query: () => Promise<T>, timeoutMs: number): Promise<{ ok: true; value: T } | { ok: false }> {
     if (this.closed) return { ok: false };
+    const askedDuring = this.outages;
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
@@ -84,7 +88,9 @@ export class Reachability {
       const pending = query();
       pending.catch(() => {}); // a late rejection after the time-out
       const value = await Promise.race([pending, timeout]);
-      this.up();
+      // A query sent before the database went away may still be answered after the outage was
+      // noticed (PostgreSQL's shutdown ends idle connections first): that is no sign it is back.
+      if (askedDuring === this.outages) this.up();
       return { ok: true, value };
     } catch (error) {
       this.down(error instanceof Error ? error.message : String(error));

@@ -32,6 +32,9 @@
 // with how long the server's and the echo peer's threads waited for a CPU (bench/run-queue.ts).
 // BENCH_CONTENTION=N runs N busy loops beside each server while it is measured: the CPU
 // contention of a shared machine, the same for every server of the run (default 0).
+// BENCH_CPU_SPLIT=perf also splits each server's CPU into user and kernel by sampling it with
+// `perf record -e cpu-clock` (bench/cpu-mode-samples.ts): /proc's own split overstates user
+// time over a window like this one, the total is exact either way.
 import {
   runUclient, startCoturn, startPeer, treeCpuTimeSeconds, type UclientResult,
 } from '../test/support/coturn-tools.js';
@@ -45,6 +48,7 @@ import { countersSince, readProcCounters, type ProcCounters } from './proc-count
 import { runQueueWait } from './run-queue.js';
 import { describeDrops, startDropSampler, type DropFigures, type UdpSocketRow } from './udp-drops.js';
 import { startProcess, type ProcessHandle } from '../test/support/processes.js';
+import { startCpuModeSampler, type CpuModeShares } from './cpu-mode-samples.js';
 
 const HOST = '127.0.0.1';
 const STREAM_CLIENTS = envInt('BENCH_CLIENTS', 100);
@@ -61,6 +65,7 @@ const INTERVAL = envInt('BENCH_INTERVAL_MS', 10);
 const RELAY_THREADS = envInt('BENCH_RELAY_THREADS', 1);
 /** Busy loops run beside each server while it is measured. */
 const CONTENTION = envInt('BENCH_CONTENTION', 0, 0);
+const SAMPLE_CPU_MODE = process.env.BENCH_CPU_SPLIT === 'perf';
 type ServerKind = 'turnpike' | 'turnpike+prometheus' | 'turnpike+dgram' | 'turnpike+node-crypto' | 'turnpike+net-accept' | 'baseline' | 'coturn';
 /** Turnpike with one native part forced off, and the environment that does it. */
 const VARIANT_ENV: Partial<Record<ServerKind, NodeJS.ProcessEnv>> = {
@@ -182,6 +187,8 @@ interface Row {
   drops?: Map<string, DropFigures>;
   /** Seconds the server's and the echo peer's threads waited for a CPU while uclient ran. */
   waits?: { server: number; peer: number };
+  /** With BENCH_CPU_SPLIT=perf: the server's CPU while uclient ran, sampled into user and kernel. */
+  sampledModes?: CpuModeShares;
 }
 
 /**
@@ -241,6 +248,7 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     const [serverWait0, peerWait0] = [runQueueWait(server.pid).seconds, runQueueWait(peer.proc.pid).seconds];
     const cpu0 = treeCpuTimeSeconds(server.pid);
     const counters0 = readProcCounters(server.pid);
+    const modeSampler = SAMPLE_CPU_MODE ? startCpuModeSampler(server.pid) : undefined;
     const scraper = server.metricsUrl ? startScraper(server.metricsUrl) : undefined;
     const r = await runUclient({
       host: HOST, port: transport === 'tls' || transport === 'dtls' ? tls.port : port, user: 'bench', password: 'benchpass', noRtcp: true,
@@ -252,6 +260,7 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     const scraped = await scraper?.stop();
     const cpuSeconds = treeCpuTimeSeconds(server.pid) - cpu0;
     const counters = countersSince(counters0, readProcCounters(server.pid));
+    const sampledModes = await modeSampler?.stop();
     const drops = dropSampler.stop();
     const waits = { server: runQueueWait(server.pid).seconds - serverWait0, peer: runQueueWait(peer.proc.pid).seconds - peerWait0 };
     await Promise.all(contention.map((p) => p.stop()));
@@ -267,7 +276,7 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     const shares = server.log ? workerSharesFromLog(server.log()) : undefined;
     if (shares && shares.totalPackets === 0) return failed('no `allocation ... ended` line with packet counts in the server log', r);
     return {
-      server: label, spec, transport, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu, shares, counters, drops, waits,
+      server: label, spec, transport, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu, shares, counters, drops, waits, sampledModes,
     };
   } catch (err) {
     return failed(err instanceof Error ? err.message : String(err));
@@ -316,7 +325,10 @@ function printProcCounters(rows: Row[]): void {
     const packets = row.r!.sent! + row.r!.received!;
     const streams = overStreams(row.transport)
       ? `, reads per sent msg ${(c.readCalls / row.r!.sent!).toFixed(2)}, writes per received msg ${(c.writeCalls / row.r!.received!).toFixed(2)}` : '';
-    console.log(`${row.server}: user ${fmt((c.user * 1e6) / packets, 2)} + system ${fmt((c.system * 1e6) / packets, 2)} µs/pkt (main process)${streams}`);
+    const sampled = row.sampledModes && row.cpuSeconds !== undefined
+      ? `; sampled by perf (${row.sampledModes.samples} samples): user ${fmt((row.cpuSeconds * row.sampledModes.user * 1e6) / packets, 2)}`
+        + ` + kernel ${fmt((row.cpuSeconds * row.sampledModes.kernel * 1e6) / packets, 2)} µs/pkt` : '';
+    console.log(`${row.server}: user ${fmt((c.user * 1e6) / packets, 2)} + system ${fmt((c.system * 1e6) / packets, 2)} µs/pkt (main process, /proc's tick split)${sampled}${streams}`);
   }
 }
 
@@ -405,7 +417,10 @@ loss %, avg RTT  uclient's own figures (its RTT has whole-millisecond resolution
 CPU µs/pkt   server user+system CPU (all threads and child processes, /proc) spent while uclient
              ran - including allocations and channel binds - divided by relayed packets =
              sent + received (client->peer and peer->client each count as one).
-by worker    Turnpike's relayed packets per relay worker, from the allocation-ended log lines.`);
+by worker    Turnpike's relayed packets per relay worker, from the allocation-ended log lines.
+user + system  /proc's split of that CPU: the share of the kernel's ticks that landed in user code
+             over the process's whole life, not this window; it overstates user time here
+             (docs/performance.md). BENCH_CPU_SPLIT=perf adds a split sampled by perf.`);
   for (const row of rows) if (row.error) console.log(`\n${row.server} FAILED: ${row.error}`);
   console.log('');
   printWorkerShares(rows);

@@ -210,7 +210,9 @@ export class TurnEngine {
     const { ctx } = this;
     const { message, session } = request;
     if (message.method === Method.Allocate) return handleAllocate(ctx, request, auth);
-    if (message.method === Method.ConnectionBind) return handleConnectionBind(ctx, request, auth);
+    // Joined a turn later: a stream session holds what follows the ConnectionBind only once
+    // handlePacket has returned its Promise (stream-session.ts), and the join takes those bytes.
+    if (message.method === Method.ConnectionBind) return Promise.resolve().then(() => handleConnectionBind(ctx, request, auth));
 
     const allocation = session.allocation;
     if ((!allocation || allocation.closed) && message.method === Method.Refresh && carriesTicket(request)) {

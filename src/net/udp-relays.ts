@@ -2,11 +2,12 @@
  * UDP relay sockets for allocations: which relay IP, which port, binding, EVEN-PORT pairs
  * and RESERVATION-TOKENs (held ports expire after 30 s, RFC 8656 §7.2).
  *
- * Once a relay IP has served an Allocate, one socket on a random port of its range is kept
- * bound ahead of the next plain one (no EVEN-PORT), which takes it at once: creating and
- * binding a socket is the largest step of an Allocate (0.1 ms warm, 0.25 ms on a server that
- * has served few, measured on Node 24), and this moves it after the answer. The spare counts
- * as a free port; a request the range cannot serve otherwise gets its port back.
+ * From the start, two sockets on random ports of each relay IP's range are kept bound ahead of
+ * the next plain Allocates (no EVEN-PORT), which take one at once: creating and binding a
+ * socket is the largest step of an Allocate (0.1 ms warm, 0.25 ms on a server that has served
+ * few, measured on Node 24), and this moves it after the answer. Two, because a call's two
+ * peers allocate at once: with one, the second found none (issue 14). The spares count as free
+ * ports; a request the range cannot serve otherwise gets their ports back.
  */
 import { randomBytes } from 'node:crypto';
 import type { IpFamily, TransportAddress } from '../stun/ip.js';
@@ -19,6 +20,8 @@ import { PortPool, type RelayRangeOptions } from './port-pool.js';
 import { bindRelaySocket, type RelaySocket } from './relay-socket.js';
 
 const RESERVATION_MS = 30_000;
+/** Sockets kept bound ahead per relay IP: both peers of a call find one (bench:setup: 8 of 60 found none with one). */
+const SPARES = 2;
 const BIND_ATTEMPTS = 16;
 /** A port another process holds is retried after this long. */
 const FOREIGN_PORT_RETRY_MS = 60_000;
@@ -55,10 +58,10 @@ export class UdpRelays implements RelayProvider {
   private readonly byFamily = new Map<IpFamily, string[]>();
   private readonly roundRobin = new Map<IpFamily, number>();
   private readonly reservations = new Map<string, Reservation>();
-  /** Per relay IP, the socket bound ahead of its next plain Allocate. */
-  private readonly spares = new Map<string, { readonly socket: RelaySocket; readonly port: number }>();
-  /** Relay IPs whose spare is being bound. */
-  private readonly sparesBinding = new Set<string>();
+  /** Per relay IP, the sockets bound ahead of its next plain Allocates. */
+  private readonly spares = new Map<string, { readonly socket: RelaySocket; readonly port: number }[]>();
+  /** Per relay IP, spares being bound. */
+  private readonly sparesBinding = new Map<string, number>();
   private closed = false;
   readonly sockets = new Set<RelaySocket>();
   /** Native batched I/O when this thread has it (native-udp/), else dgram. */
@@ -75,6 +78,8 @@ export class UdpRelays implements RelayProvider {
       if (!family) throw new RangeError(`relay-ip ${ip} is not an IP address`);
       this.pools.set(ip, new PortPool(options.minPort, options.maxPort, Math.random, options.slice));
       this.byFamily.set(family, [...(this.byFamily.get(family) ?? []), ip]);
+      this.spares.set(ip, []);
+      this.bindSpareLater(ip);
     }
   }
 
@@ -84,7 +89,8 @@ export class UdpRelays implements RelayProvider {
 
   /** Ports in use and in total, over all relay addresses (for metrics); the spares are free ones. */
   portUsage(): { inUse: number; total: number } {
-    let inUse = -this.spares.size;
+    let inUse = 0;
+    for (const spares of this.spares.values()) inUse -= spares.length;
     let total = 0;
     for (const pool of this.pools.values()) {
       inUse += pool.inUse;
@@ -100,14 +106,13 @@ export class UdpRelays implements RelayProvider {
     const pool = this.pools.get(ip)!;
     const plain = !request.evenPort && !request.reserveNext;
     if (plain) {
-      const spare = this.spares.get(ip);
-      this.spares.delete(ip);
+      const spare = this.spares.get(ip)!.pop();
       this.bindSpareLater(ip);
       if (spare) return { ok: true, endpoint: this.endpoint(spare.socket, ip, spare.port, onPacket) };
     }
     for (let attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
       const options = { even: request.evenPort, withNext: request.reserveNext };
-      const port = pool.take(options) ?? (this.dropSpare(ip) ? pool.take(options) : undefined);
+      const port = this.takePort(ip, pool, options);
       if (port === undefined) return { ok: false, reason: 'exhausted' };
       const socket = await this.bind(ip, port);
       if (!socket) {
@@ -133,7 +138,7 @@ export class UdpRelays implements RelayProvider {
   /** Closes every relay socket and reservation (server shutdown). */
   close(): void {
     this.closed = true;
-    this.spares.clear();
+    for (const spares of this.spares.values()) spares.length = 0;
     for (const reservation of this.reservations.values()) clearTimeout(reservation.timer);
     this.reservations.clear();
     for (const socket of this.sockets) socket.close();
@@ -141,31 +146,41 @@ export class UdpRelays implements RelayProvider {
   }
 
   /**
-   * Binds the next spare for `ip` once the Allocate that took (or would have taken) one has
+   * Binds spares for `ip` up to SPARES once the Allocate that took (or would have taken) one has
    * been answered: setImmediate runs after the I/O callback that answers it.
    */
   private bindSpareLater(ip: string): void {
-    if (this.sparesBinding.has(ip) || this.spares.has(ip) || this.closed) return;
-    this.sparesBinding.add(ip);
-    setImmediate(() => void this.bindSpare(ip));
+    if (this.closed) return;
+    const binding = this.sparesBinding.get(ip) ?? 0;
+    const missing = SPARES - this.spares.get(ip)!.length - binding;
+    if (missing <= 0) return;
+    this.sparesBinding.set(ip, binding + missing);
+    for (let i = 0; i < missing; i++) setImmediate(() => void this.bindSpare(ip));
   }
 
   private async bindSpare(ip: string): Promise<void> {
     const pool = this.pools.get(ip)!;
     const port = this.closed ? undefined : pool.take();
     const socket = port === undefined ? undefined : await this.bind(ip, port);
-    this.sparesBinding.delete(ip);
+    this.sparesBinding.set(ip, this.sparesBinding.get(ip)! - 1);
     if (port === undefined) return;
     if (!socket) return this.skipForeignPort(pool, port, false);
-    if (this.closed || this.spares.has(ip)) return this.closeSocket(socket, ip, port);
-    this.spares.set(ip, { socket, port });
+    const spares = this.spares.get(ip)!;
+    if (this.closed || spares.length >= SPARES) return this.closeSocket(socket, ip, port);
+    spares.push({ socket, port });
   }
 
-  /** Closes the spare of `ip`, its port free again; false when there was none. */
+  /** A port of the pool for `options`, giving back the spares' ports one by one while none is free. */
+  private takePort(ip: string, pool: PortPool, options: { even: boolean; withNext: boolean }): number | undefined {
+    let port = pool.take(options);
+    while (port === undefined && this.dropSpare(ip)) port = pool.take(options);
+    return port;
+  }
+
+  /** Closes a spare of `ip`, its port free again; false when there was none. */
   private dropSpare(ip: string): boolean {
-    const spare = this.spares.get(ip);
+    const spare = this.spares.get(ip)!.pop();
     if (!spare) return false;
-    this.spares.delete(ip);
     this.closeSocket(spare.socket, ip, spare.port);
     return true;
   }

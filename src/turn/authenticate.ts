@@ -3,9 +3,11 @@
  * and wrong keys take the same work and get the same 401, so neither is revealed.
  */
 import { createHash } from 'node:crypto';
+import type { KeyLookup } from '../auth/credentials.js';
 import { AttributeType, readBytes, readString, verifyIntegrity, type StunMessage } from '../stun/index.js';
+import type { PasswordAlgorithm } from '../stun/integrity.js';
 import type { EngineContext } from './engine-context.js';
-import { oauthLookup, type OAuthGrant } from './oauth-authenticate.js';
+import { oauthLookup, type OAuthGrant, type OAuthLookup } from './oauth-authenticate.js';
 import { nonceContents } from './nonce.js';
 import { chosenPasswordAlgorithm } from './password-algorithms.js';
 import { challenge, errorFor, send, type Request } from './respond.js';
@@ -51,8 +53,13 @@ function matchingKey(message: StunMessage, keys: readonly Buffer[]): Buffer | un
   return found;
 }
 
-/** Checks the request's credentials; on failure it has answered and returns undefined. */
-export async function authenticate(ctx: EngineContext, request: Request): Promise<Authenticated | undefined> {
+/**
+ * Checks the request's credentials; on failure it has answered and returns undefined. Without a
+ * Promise whatever needs no lookup that waits (an unsigned request's 401, a stale nonce's 438, a
+ * user whose keys are in memory): the answer is queued in the turn the request came in, with no
+ * await or microtask on its way (issue 14); only a user database or an OAuth token is awaited.
+ */
+export function authenticate(ctx: EngineContext, request: Request): Authenticated | undefined | Promise<Authenticated | undefined> {
   if (ctx.config.authMode === 'none') return { username: '', realm: ctx.config.realm, key: undefined };
   const { message } = request;
   if (!message.messageIntegrity && !message.messageIntegritySha256) {
@@ -78,22 +85,44 @@ export async function authenticate(ctx: EngineContext, request: Request): Promis
     send(ctx, request, errorFor(ctx, request, 400, chosen));
     return undefined;
   }
+  const claim: Claim = { username, realm, algorithm: chosen.algorithm };
   // A name with control characters (NUL above all) is never looked up: it is nobody's.
   const lookable = username !== UNKNOWN_HASH && realm === ctx.config.realm && !CONTROL_CHARACTERS.test(username);
-  const viaToken = lookable ? await oauthLookup(ctx, request, username) : undefined;
-  const lookup = viaToken ?? (lookable ? await ctx.credentials.keysFor(username, realm, request.now, chosen.algorithm) : undefined);
-  const key = matchingKey(message, lookup?.keys ?? []);
+  if (!lookable) return decide(ctx, request, claim, undefined, undefined);
+  if (ctx.config.oauthServerName !== undefined) return viaTokenOrKeys(ctx, request, claim);
+  const lookup = ctx.credentials.keysFor(username, realm, request.now, chosen.algorithm);
+  return lookup instanceof Promise ? lookup.then((keys) => decide(ctx, request, claim, keys, undefined)) : decide(ctx, request, claim, lookup, undefined);
+}
+
+/** Who the request says it is, and the password algorithm its key is derived with. */
+interface Claim {
+  readonly username: string;
+  readonly realm: string;
+  readonly algorithm: PasswordAlgorithm;
+}
+
+/** With `oauth`: the ACCESS-TOKEN's keys (RFC 7635), else the user's own. */
+async function viaTokenOrKeys(ctx: EngineContext, request: Request, claim: Claim): Promise<Authenticated | undefined> {
+  const viaToken = await oauthLookup(ctx, request, claim.username);
+  const lookup = viaToken ?? (await ctx.credentials.keysFor(claim.username, claim.realm, request.now, claim.algorithm));
+  return decide(ctx, request, claim, lookup, viaToken);
+}
+
+/** Whether one of the keys found verifies the request; a refusal is answered here (401). */
+function decide(ctx: EngineContext, request: Request, claim: Claim, lookup: KeyLookup | undefined, viaToken: OAuthLookup | undefined): Authenticated | undefined {
+  const { username, algorithm } = claim;
+  const key = matchingKey(request.message, lookup?.keys ?? []);
   if (!key || !lookup?.valid) {
     ctx.counters.authFailures++;
     const why = viaToken?.refusal !== undefined
       ? ` (${viaToken.refusal})`
-      : lookup?.md5Only && chosen.algorithm === 'sha256' ? ' (SHA-256 chosen, but the user has an MD5 key only: it needs its password)' : '';
+      : lookup?.md5Only && algorithm === 'sha256' ? ' (SHA-256 chosen, but the user has an MD5 key only: it needs its password)' : '';
     const who = username === UNKNOWN_HASH ? 'an unknown USERHASH' : `user "${username}"`;
     ctx.logger.verbose(`401: credentials refused for ${who} from ${request.session.remote.address}${why}`);
     // One reason for every SHA-256 refusal, so it tells no name with an MD5 key from a wrong password.
-    challenge(ctx, request, 401, chosen.algorithm === 'sha256' ? SHA256_REFUSED : '');
+    challenge(ctx, request, 401, algorithm === 'sha256' ? SHA256_REFUSED : '');
     return undefined;
   }
   ctx.counters.authSuccesses++;
-  return { username, realm: viaToken?.realm ?? realm, key, oauth: viaToken?.grant };
+  return { username, realm: viaToken?.realm ?? claim.realm, key, oauth: viaToken?.grant };
 }

@@ -11,7 +11,7 @@ import { Method, StunClass, StunDecodeError, decodeMessage, type StunMessage } f
 import type { Allocation } from './allocation.js';
 import { handleAllocate } from './allocate.js';
 import { AllocationGate, refusedAllocation } from './allocation-gate.js';
-import { authenticate } from './authenticate.js';
+import { authenticate, type Authenticated } from './authenticate.js';
 import { answerBinding } from './binding.js';
 import { handleChannelBind } from './channel-bind.js';
 import { EngineCounters } from './counters.js';
@@ -147,21 +147,33 @@ export class TurnEngine {
     this.counters.drop('Malformed', message.buffer.length);
   }
 
-  private async handleRequest(request: Request): Promise<void> {
-    const { ctx } = this;
+  /**
+   * A request answered within this call (a 401, a Binding, most errors) makes no Promise: its
+   * answer is queued before the handler returns, with no microtask on its way (issue 14).
+   */
+  private handleRequest(request: Request): Promise<void> | undefined {
+    let answered: Promise<void> | undefined;
     try {
-      await this.dispatch(request);
+      answered = this.dispatch(request);
     } catch (error) {
-      if (error instanceof StunDecodeError) {
-        send(ctx, request, errorFor(ctx, request, 400, error.message), request.session.allocation?.key);
-      } else {
-        ctx.logger.error(`request ${request.message.method} failed: ${error instanceof Error ? error.stack : String(error)}`);
-        send(ctx, request, errorFor(ctx, request, 500));
-      }
+      this.failed(request, error);
+      return undefined;
+    }
+    return answered?.catch((error: unknown) => this.failed(request, error));
+  }
+
+  private failed(request: Request, error: unknown): void {
+    const { ctx } = this;
+    if (error instanceof StunDecodeError) {
+      send(ctx, request, errorFor(ctx, request, 400, error.message), request.session.allocation?.key);
+    } else {
+      ctx.logger.error(`request ${request.message.method} failed: ${error instanceof Error ? error.stack : String(error)}`);
+      send(ctx, request, errorFor(ctx, request, 500));
     }
   }
 
-  private async dispatch(request: Request): Promise<void> {
+  /** Answers what needs no credentials, then what authenticate() lets through (afterAuthentication). */
+  private dispatch(request: Request): Promise<void> | undefined {
     const { ctx } = this;
     const { message, session } = request;
     const { config } = ctx;
@@ -174,10 +186,8 @@ export class TurnEngine {
       if (config.noStun) return;
       // `no-stun-backward-compatibility`: an RFC 3489 request (no magic cookie) is not answered.
       if (!message.hasMagicCookie && !config.stunBackwardCompatibility) return void this.counters.drop('Malformed', message.buffer.length);
-      if (!config.secureStun || config.authMode !== 'long-term') return answerBinding(ctx, request);
-      const auth = await authenticate(ctx, request);
-      if (auth) answerBinding(ctx, request, auth.key);
-      return;
+      if (!config.secureStun || config.authMode !== 'long-term') return void answerBinding(ctx, request);
+      return afterAuthentication(authenticate(ctx, request), (auth) => answerBinding(ctx, request, auth.key));
     }
     if (!message.hasMagicCookie) return; // RFC 3489 clients only get Binding answers
     if (config.authMode === 'stun-only') {
@@ -189,16 +199,26 @@ export class TurnEngine {
     const newAllocation = message.method === Method.Allocate && !session.allocation && !session.allocating;
     const signed = message.messageIntegrity !== undefined || message.messageIntegritySha256 !== undefined;
     if (newAllocation && !signed && refusedAllocation(ctx, request, undefined)) return;
-    const auth = await authenticate(ctx, request);
-    if (!auth) return;
-    if (newAllocation && signed && refusedAllocation(ctx, request, auth.key)) return;
+    return afterAuthentication(authenticate(ctx, request), (auth) => {
+      if (newAllocation && signed && refusedAllocation(ctx, request, auth.key)) return;
+      return this.authenticated(request, auth);
+    });
+  }
+
+  /** A request whose credentials were checked: to its method's handler. */
+  private authenticated(request: Request, auth: Authenticated): Promise<void> | void {
+    const { ctx } = this;
+    const { message, session } = request;
     if (message.method === Method.Allocate) return handleAllocate(ctx, request, auth);
-    if (message.method === Method.ConnectionBind) return handleConnectionBind(ctx, request, auth);
+    // Joined a turn later: a stream session holds what follows the ConnectionBind only once
+    // handlePacket has returned its Promise (stream-session.ts), and the join takes those bytes.
+    if (message.method === Method.ConnectionBind) return Promise.resolve().then(() => handleConnectionBind(ctx, request, auth));
 
     const allocation = session.allocation;
     if ((!allocation || allocation.closed) && message.method === Method.Refresh && carriesTicket(request)) {
       const moved = moveAllocation(ctx, request, auth);
-      return moved && handleRefresh(ctx, request, moved);
+      if (moved) handleRefresh(ctx, request, moved);
+      return;
     }
     if (!allocation || allocation.closed) {
       send(ctx, request, errorFor(ctx, request, 437), auth.key);
@@ -290,3 +310,17 @@ export class TurnEngine {
     for (const allocation of [...this.ctx.allocations]) this.release(allocation, 'server stopping');
   }
 }
+
+/**
+ * Runs `next` on the credentials authenticate() accepted, at once when it had them at once; a
+ * refused request was answered by authenticate(). A Promise only when something was awaited.
+ */
+function afterAuthentication(
+  auth: Authenticated | undefined | Promise<Authenticated | undefined>,
+  next: (auth: Authenticated) => Promise<void> | void,
+): Promise<void> | undefined {
+  if (auth instanceof Promise) return auth.then((accepted) => (accepted ? next(accepted) : undefined));
+  if (!auth) return undefined;
+  return next(auth) ?? undefined;
+}
+

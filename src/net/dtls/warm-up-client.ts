@@ -104,7 +104,7 @@ const endsWithHelloDone = (answer: readonly Buffer[]) => {
 
 /**
  * One whole handshake through `exchange`, then close_notify; true when the server's Finished
- * came back. Never throws for what the server sends.
+ * came back, false when an answer is missing or not what this client asked for.
  */
 export async function warmUpHandshake(exchange: Exchange, send: (datagram: Buffer) => void): Promise<boolean> {
   const random = randomBytes(32);

@@ -1,4 +1,5 @@
-/* X25519 key shares, the TLS 1.2 PRF and the cookies' HMAC-SHA256 for the DTLS handshake (docs/native-crypto.md), with
+/* X25519 key shares, the TLS 1.2 PRF, the cookies' HMAC-SHA256 and the ServerKeyExchange's ECDSA
+ * signature for the DTLS handshake (docs/native-crypto.md), with
  * OpenSSL's EVP API as the Node binary exports it (its own headers, its own symbols: nothing is
  * linked). node:crypto reaches the same X25519 only through KeyObjects: a new pair, its public
  * key exported, the client's share imported from SPKI text by OpenSSL's decoders; those steps
@@ -16,9 +17,13 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
+#include <openssl/x509.h>
+#include <limits.h>
 
 #define KEY 32
 #define SHA256_LENGTH 32
+#define SHA384_LENGTH 48
 
 static const napi_type_tag HMAC_TAG = { 0x7475726e70696b65ULL, 0x646b65797368610aULL };
 
@@ -160,6 +165,64 @@ static napi_value hmacSha256(napi_env env, napi_callback_info info) {
   return boolean(env, ok);
 }
 
+static const napi_type_tag ECDSA_TAG = { 0x7475726e70696b65ULL, 0x6563647361736967ULL };
+
+static void freeSigner(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  EVP_PKEY_CTX_free(data);
+}
+
+/* ecdsaSigner(pkcs8) -> a signing context for the EC private key in this PKCS#8 DER, made once
+ * per certificate: node:crypto's sign() sets one up (and checks its arguments in JS) for every
+ * signature, which on a busy machine cost more than the signing. */
+static napi_value ecdsaSigner(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  void *der = NULL;
+  size_t length = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1
+      || napi_get_buffer_info(env, argv[0], &der, &length) != napi_ok || length == 0 || length > LONG_MAX)
+    return throwUsage(env, "ecdsaSigner(pkcs8): a DER buffer, not empty");
+  const unsigned char *at = der;
+  EVP_PKEY *key = d2i_AutoPrivateKey(NULL, &at, (long)length);
+  EVP_PKEY_CTX *ctx = key && EVP_PKEY_get_base_id(key) == EVP_PKEY_EC ? EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL) : NULL;
+  EVP_PKEY_free(key); /* the context holds its own reference */
+  if (!ctx || EVP_PKEY_sign_init(ctx) != 1) {
+    EVP_PKEY_CTX_free(ctx);
+    ERR_clear_error();
+    napi_throw_error(env, NULL, "ecdsaSigner(): OpenSSL refused the key (not an EC private key?)");
+    return NULL;
+  }
+  return tagged(env, ctx, freeSigner, &ECDSA_TAG);
+}
+
+/* ecdsaSign(signer, sha384, data, out) -> the length of the DER signature written at the start of
+ * `out`, over the SHA-256 (or SHA-384) of `data`; 0 if OpenSSL refused or `out` is too short. A
+ * context signs any number of times (EVP_PKEY_sign keeps its parameters), each with a fresh k. */
+static napi_value ecdsaSign(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  void *ctx = NULL, *data = NULL, *out = NULL;
+  size_t dataLength = 0, outLength = 0;
+  bool sha384 = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4
+      || !(ctx = untagged(env, argv[0], &ECDSA_TAG))
+      || napi_get_value_bool(env, argv[1], &sha384) != napi_ok
+      || napi_get_buffer_info(env, argv[2], &data, &dataLength) != napi_ok
+      || napi_get_buffer_info(env, argv[3], &out, &outLength) != napi_ok)
+    return throwUsage(env, "ecdsaSign(signer, sha384, data, out): a signer from ecdsaSigner, a boolean, two buffers");
+  unsigned char digest[SHA384_LENGTH];
+  size_t digestLength = sha384 ? SHA384_LENGTH : SHA256_LENGTH;
+  size_t written = outLength;
+  bool ok = (sha384 ? SHA384(data, dataLength, digest) : SHA256(data, dataLength, digest)) != NULL
+      && EVP_PKEY_sign(ctx, out, &written, digest, digestLength) == 1 && written <= outLength;
+  napi_value result;
+  if (!ok) ERR_clear_error();
+  napi_create_uint32(env, ok ? (uint32_t)written : 0, &result);
+  return result;
+}
+
 /* Per thread (each relay worker loads the addon): a TLS1-PRF context per hash with its digest
  * set, copied for each use, so the KDF and digest are looked up once. */
 typedef struct {
@@ -230,6 +293,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     { "tls12Prf", NULL, tls12Prf, NULL, NULL, NULL, napi_default, NULL },
     { "x25519Share", NULL, x25519Share, NULL, NULL, NULL, napi_default, NULL },
     { "x25519", NULL, x25519, NULL, NULL, NULL, napi_default, NULL },
+    { "ecdsaSigner", NULL, ecdsaSigner, NULL, NULL, NULL, napi_default, NULL },
+    { "ecdsaSign", NULL, ecdsaSign, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -25,6 +25,8 @@ import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, readSt
 import { longTermKey } from '../stun/integrity.js';
 import { restoreAllocationNumbering } from '../turn/allocation.js';
 import { LocalLedger } from '../turn/ledger.js';
+import { hasCertificate } from '../net/tls-context.js';
+import { WARM_UP_HANDSHAKES, warmUpDtlsHandshakes } from './warm-up-dtls.js';
 
 /**
  * Clients whose setup is run: enough for V8 to optimise the path over the real sockets (a
@@ -49,6 +51,29 @@ export async function warmUp(options: ServerOptions): Promise<void> {
     await warmUpRequestPath(options);
   } catch {
     // A request path that throws here would answer 500 to clients and log it there.
+  }
+  if (options.noDtls || !hasCertificate(options.tls)) return;
+  try {
+    await warmUpDtls(options);
+  } catch {
+    // A certificate DTLS cannot serve: the server says so when it starts its own listeners.
+  }
+}
+
+/**
+ * Runs `handshakes` DTLS handshakes over loopback through a node of its own that serves DTLS
+ * with the server's certificate (without CA-file: the warm-up client has no certificate);
+ * resolves to the number that completed.
+ */
+export async function warmUpDtls(options: ServerOptions, handshakes = WARM_UP_HANDSHAKES): Promise<number> {
+  const key = longTermKey(USER.name, REALM, USER.password);
+  const dtlsOptions: ServerOptions = { ...warmUpOptions(options, key), noDtls: false, tlsListeningPort: 0, tls: { ...options.tls, caFile: undefined } };
+  const node = await RelayNode.create({ options: dtlsOptions, secrets: newRelaySecrets(), ledger: new LocalLedger(), logger: silentLogger });
+  try {
+    const server = (await node.listen()).dtlsAddresses[0];
+    return server ? await warmUpDtlsHandshakes(server, handshakes, Date.now() + DEADLINE_MS, ANSWER_TIMEOUT_MS) : 0;
+  } finally {
+    await node.close();
   }
 }
 

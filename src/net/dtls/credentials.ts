@@ -6,6 +6,7 @@
 import { constants, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import type { TlsOptions as NodeTlsOptions } from 'node:tls';
 import { ClientCertificateAuthority, pemCertificates } from './client-certificates.js';
+import { nativeDtlsKeys, type EcdsaSign } from './native-keys.js';
 import type { SignatureKind } from './suites.js';
 
 /** RFC 8446 SignatureScheme values, which TLS 1.2 uses as (hash, signature) pairs. */
@@ -24,6 +25,9 @@ const text = (value: unknown, what: string): string => {
 };
 
 export class DtlsCredentials {
+  /** An EC key's signing context in native/dtls-keys.c, where it loads: made once per key. */
+  private readonly ecdsa: EcdsaSign | undefined;
+
   private constructor(
     /** DER certificates, the server's first. */
     readonly chain: readonly Buffer[],
@@ -33,7 +37,14 @@ export class DtlsCredentials {
     private readonly ecScheme: number,
     /** Set with CA-file: every client must then present a certificate it signed. */
     readonly clientAuthority: ClientCertificateAuthority | undefined,
-  ) {}
+  ) {
+    const native = nativeDtlsKeys();
+    if (kind === 'ecdsa' && 'ecdsa' in native) {
+      const pkcs8 = key.export({ format: 'der', type: 'pkcs8' });
+      this.ecdsa = native.ecdsa(pkcs8);
+      pkcs8.fill(0); // OpenSSL holds the key now
+    }
+  }
 
   /** Throws when the pair cannot serve DTLS (unreadable, mismatched, or an unsupported key). */
   static fromTlsOptions(options: NodeTlsOptions): DtlsCredentials {
@@ -63,6 +74,7 @@ export class DtlsCredentials {
   }
 
   sign(scheme: number, data: Buffer): Buffer {
+    if (this.ecdsa && scheme === this.ecScheme) return this.ecdsa(scheme === SignatureScheme.EcdsaP384Sha384, data);
     switch (scheme) {
       // The key object alone, not in an options object (whose checks cost a third of the
       // signing): ECDSA signatures are DER by default, as TLS 1.2 sends them.

@@ -3,7 +3,7 @@
  * to the server's Finished (RFC 6347 §4.2.4, flights 4 and 6). Only ECDHE with AES-GCM; client
  * certificates when CA-file is set (then required); no resumption, no renegotiation.
  */
-import { createHash, randomBytes, timingSafeEqual, type Hash, type KeyObject } from 'node:crypto';
+import { createHash, timingSafeEqual, type Hash, type KeyObject } from 'node:crypto';
 import type { ClientCertificateAuthority } from './client-certificates.js';
 import type { DtlsCredentials } from './credentials.js';
 import { chooseGroup, generateKeyShare, type KeyShare } from './ecdhe.js';
@@ -27,6 +27,7 @@ import {
 } from './handshake-codec.js';
 import { RecordProtection } from './protection.js';
 import { AlertDescription, ContentType, DtlsAlert, MAX_RECORD_SEQUENCE, RECORD_HEADER, plainRecord, type DtlsRecord } from './record.js';
+import { serverRandom } from './server-random.js';
 import { chooseSuite, keyBlock, prf, type CipherSuite } from './suites.js';
 
 /** Datagrams the server writes stay under this (IPv6's minimum MTU less headers). */
@@ -72,7 +73,7 @@ export class ServerHandshake {
   private readonly transcript: Hash;
   private clientAuth: ClientAuthentication | undefined;
   private readonly share: KeyShare;
-  private readonly serverRandom = randomBytes(32);
+  private readonly serverRandom = serverRandom();
   private writeSequence: number;
   private state: State;
   /** The client's next message_seq, and its bytes so far (in-order fragments only). */

@@ -21,6 +21,10 @@ export interface DtlsKeysAddon {
   hmacSha256Key(key: Buffer): object;
   /** Fills the 32-byte `out` with the HMAC of `data` under the context's key. */
   hmacSha256(context: object, data: Buffer, out: Buffer): boolean;
+  /** A signing context for the EC private key in PKCS#8 DER; throws for any other key. */
+  ecdsaSigner(pkcs8: Buffer): object;
+  /** Writes the DER ECDSA signature over SHA-256 (SHA-384) of `data` at the start of `out`; its length, 0 if refused. */
+  ecdsaSign(signer: object, sha384: boolean, data: Buffer, out: Buffer): number;
 }
 
 /** The TLS 1.2 PRF: P_hash(secret, label + seed), `length` bytes. */
@@ -29,10 +33,14 @@ export type Prf = (hash: 'sha256' | 'sha384', secret: Buffer, label: string, see
 /** HMAC-SHA256 under one key, made once for it. */
 export type Mac = (data: Buffer) => Buffer;
 
+/** ECDSA with one key: the DER signature over the SHA-256 (SHA-384) of `data`. */
+export type EcdsaSign = (sha384: boolean, data: Buffer) => Buffer;
+
 export type NativeDtlsKeys = {
   readonly newPair: () => KeyShare;
   readonly prf: Prf;
   readonly hmacSha256: (key: Buffer) => Mac;
+  readonly ecdsa: (pkcs8: Buffer) => EcdsaSign;
 } | Unavailable;
 
 export function nativeKeyShares(addon: DtlsKeysAddon): () => KeyShare {
@@ -71,6 +79,21 @@ export function nativeHmacSha256(addon: DtlsKeysAddon): (key: Buffer) => Mac {
   };
 }
 
+/** A DER ECDSA signature on P-384 takes at most 104 bytes. */
+const MAX_ECDSA_SIGNATURE = 112;
+
+export function nativeEcdsa(addon: DtlsKeysAddon): (pkcs8: Buffer) => EcdsaSign {
+  return (pkcs8) => {
+    const signer = addon.ecdsaSigner(pkcs8);
+    return (sha384, data) => {
+      const out = Buffer.allocUnsafe(MAX_ECDSA_SIGNATURE);
+      const length = addon.ecdsaSign(signer, sha384, data, out);
+      if (length === 0) throw new Error('OpenSSL refused to sign');
+      return out.subarray(0, length);
+    };
+  };
+}
+
 let state: NativeDtlsKeys | undefined;
 
 /** This thread's native X25519 and PRF, or why there are none. */
@@ -84,5 +107,6 @@ function load(): NativeDtlsKeys {
     newPair: nativeKeyShares(addon),
     prf: nativePrf(addon),
     hmacSha256: nativeHmacSha256(addon),
+    ecdsa: nativeEcdsa(addon),
   }));
 }

@@ -1,13 +1,18 @@
-// X25519 key shares, the TLS 1.2 PRF and the cookies' HMAC from native/dtls-keys.c's addon (the
-// real build, OpenSSL inside Node) and from node:crypto: RFC 7748's test vector, each side
-// deriving the other's secret, the small-order shares RFC 7748 §6.1 says to refuse, the same PRF
-// bytes, RFC 4231's HMAC vector and the same cookies.
-import { randomBytes } from 'node:crypto';
+// X25519 key shares, the TLS 1.2 PRF, the cookies' HMAC and ECDSA signing from native/dtls-keys.c's
+// addon (the real build, OpenSSL inside Node) and from node:crypto: RFC 7748's test vector, each
+// side deriving the other's secret, the small-order shares RFC 7748 §6.1 says to refuse, the same
+// PRF bytes, RFC 4231's HMAC vector, the same cookies, and signatures node:crypto verifies.
+import { generateKeyPairSync, randomBytes, verify } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nodeCryptoX25519Share, type KeyShare } from '../../../src/net/dtls/ecdhe.js';
 import { CookieJar, nodeCryptoMac } from '../../../src/net/dtls/cookie.js';
 import { parseClientHello } from '../../../src/net/dtls/handshake-codec.js';
-import { nativeDtlsKeys, type DtlsKeysAddon, type Mac, type Prf } from '../../../src/net/dtls/native-keys.js';
+import { nativeDtlsKeys, type DtlsKeysAddon, type EcdsaSign, type Mac, type Prf } from '../../../src/net/dtls/native-keys.js';
+import { DtlsCredentials, SignatureScheme } from '../../../src/net/dtls/credentials.js';
 import { nodeCryptoPrf, prf } from '../../../src/net/dtls/suites.js';
 import { loadAddon } from '../../../src/net/native-addon.js';
 
@@ -15,6 +20,7 @@ let addon: DtlsKeysAddon;
 let nativeShare: () => KeyShare;
 let nativePrf: Prf;
 let nativeMac: (key: Buffer) => Mac;
+let nativeEcdsa: (pkcs8: Buffer) => EcdsaSign;
 
 beforeAll(() => {
   const loaded = loadAddon('dtls-keys', (exports: DtlsKeysAddon) => ({ addon: exports }));
@@ -25,6 +31,7 @@ beforeAll(() => {
   nativeShare = state.newPair;
   nativePrf = state.prf;
   nativeMac = state.hmacSha256;
+  nativeEcdsa = state.ecdsa;
 });
 
 const hex = (s: string) => Buffer.from(s, 'hex');
@@ -131,3 +138,52 @@ describe('native HMAC-SHA256 for cookies', () => {
     expect(() => addon.hmacSha256Key(Buffer.alloc(0))).toThrow(TypeError);
   });
 });
+
+describe('native ECDSA signing of the ServerKeyExchange', () => {
+  it.each([['P-256', 'prime256v1', 'sha256', false], ['P-384', 'secp384r1', 'sha384', true]] as const)('%s: DER signatures node:crypto verifies, a fresh one each time, over exactly the data given', (_name, namedCurve, hash, sha384) => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve });
+    const sign = nativeEcdsa(privateKey.export({ format: 'der', type: 'pkcs8' }));
+    const data = randomBytes(32 + 32 + 69);
+    const first = sign(sha384, data);
+    expect(verify(hash, data, publicKey, first)).toBe(true);
+    expect(sign(sha384, data)).not.toEqual(first);
+    expect(verify(hash, Buffer.concat([data, Buffer.from([0])]), publicKey, first)).toBe(false);
+    expect(verify(sha384 ? 'sha256' : 'sha384', data, publicKey, first)).toBe(false);
+  });
+
+  it("is what DtlsCredentials signs with for an EC certificate's scheme", () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+    const certificate = selfSigned(pem);
+    const credentials = DtlsCredentials.fromTlsOptions({ cert: certificate, key: pem });
+    const data = randomBytes(100);
+    expect(verify('sha256', data, publicKey, credentials.sign(SignatureScheme.EcdsaP256Sha256, data))).toBe(true);
+  });
+
+  it('refuses a key that is not an EC private key, and throws a TypeError, not a crash, for a signer it did not make', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'der', type: 'pkcs8' });
+    expect(() => addon.ecdsaSigner(rsa)).toThrow(/refused/);
+    expect(() => addon.ecdsaSigner(Buffer.from('not DER'))).toThrow(/refused/);
+    expect(() => addon.ecdsaSigner(Buffer.alloc(0))).toThrow(TypeError);
+    const call = addon.ecdsaSign as (...args: unknown[]) => number;
+    expect(() => call(addon.hmacSha256Key(Buffer.from('k')), false, Buffer.alloc(1), Buffer.alloc(112))).toThrow(TypeError);
+    expect(() => call({}, false, Buffer.alloc(1), Buffer.alloc(112))).toThrow(TypeError);
+  });
+
+  it('writes nothing and says 0 when the output buffer is too short', () => {
+    const signer = addon.ecdsaSigner(generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ format: 'der', type: 'pkcs8' }));
+    expect(addon.ecdsaSign(signer, false, Buffer.alloc(10), Buffer.alloc(8))).toBe(0);
+  });
+});
+
+/** A self-signed certificate for the PEM key, by the openssl command line. */
+function selfSigned(keyPem: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ecdsa-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'key.pem'), keyPem);
+    execFileSync('openssl', ['req', '-x509', '-key', path.join(dir, 'key.pem'), '-out', path.join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    return fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -3,9 +3,10 @@
 // instead), and the server's own state, ports and sockets must be as if it had not run.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { warmUpRequestPath } from '../../../src/lifecycle/warm-up.js';
+import { warmUpDtls, warmUpRequestPath } from '../../../src/lifecycle/warm-up.js';
 import { AttributeType, Method, StunClass, type MessageBuilder } from '../../../src/stun/index.js';
 import { closeEngineHarnesses, engineHarness } from '../../support/engine-harness.js';
+import { issueCertificate, makeCertificate, type TestCertificate } from '../../support/certs.js';
 import { testServerOptions } from '../../support/server-options.js';
 
 afterEach(closeEngineHarnesses);
@@ -62,6 +63,41 @@ describe('start-up warm-up', () => {
     const other = t.client('127.0.0.2');
     expect((await other.request(Method.Allocate, allocateAttrs)).cls).toBe(StunClass.SuccessResponse);
     expect(other.session.allocation!.id).toBe(first + 1);
+  });
+});
+
+describe('start-up warm-up of DTLS', () => {
+  const certificates: TestCertificate[] = [];
+  afterEach(() => certificates.splice(0).forEach((c) => c.remove()));
+  const withCertificate = async (certificate: TestCertificate, caFile?: string) => {
+    certificates.push(certificate);
+    const options = await testServerOptions();
+    return { ...options, tls: { ...options.tls, cert: certificate.cert, pkey: certificate.key, caFile } };
+  };
+
+  it("completes every handshake with the server's P-256 certificate, Finished and all", async () => {
+    expect(await warmUpDtls(await withCertificate(makeCertificate()), 4)).toBe(4);
+  });
+
+  it('and with an RSA certificate', async () => {
+    const ca = makeCertificate('warm-up CA');
+    certificates.push(ca);
+    expect(await warmUpDtls(await withCertificate(issueCertificate(ca, 'localhost', { rsa: true })), 3)).toBe(3);
+  });
+
+  it("when CA-file makes the server ask clients for certificates: the warm-up's own listener does not", async () => {
+    const ca = makeCertificate('client CA');
+    certificates.push(ca);
+    expect(await warmUpDtls(await withCertificate(makeCertificate(), ca.cert), 3)).toBe(3);
+  });
+
+  it('closes every socket it opened', async () => {
+    const udpHandles = () => process.getActiveResourcesInfo().filter((kind) => kind === 'UDPWRAP').length;
+    const options = await withCertificate(makeCertificate());
+    const before = udpHandles();
+    await warmUpDtls(options, 3);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(udpHandles()).toBe(before);
   });
 });
 

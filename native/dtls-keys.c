@@ -41,6 +41,22 @@ static napi_value boolean(napi_env env, bool value) {
   return result;
 }
 
+/* The call's first argument as a buffer that is not empty; false if it is not one. */
+static bool soleBuffer(napi_env env, napi_callback_info info, void **data, size_t *length) {
+  size_t argc = 1;
+  napi_value argv[1];
+  return napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= 1
+      && napi_get_buffer_info(env, argv[0], data, length) == napi_ok && *length > 0;
+}
+
+/* OpenSSL refused: its reasons are cleared from the thread's error queue (as in boolean()) and
+ * the call throws `message`. */
+static napi_value throwRefused(napi_env env, const char *message) {
+  ERR_clear_error();
+  napi_throw_error(env, NULL, message);
+  return NULL;
+}
+
 /* `data` in a type-tagged external that `finalize` frees with it; NULL (and `data` freed) if
  * Node refuses. */
 static napi_value tagged(napi_env env, void *data, napi_finalize finalize, const napi_type_tag *tag) {
@@ -91,9 +107,7 @@ static napi_value x25519Share(napi_env env, napi_callback_info info) {
   size_t length = KEY;
   if (!key || EVP_PKEY_get_raw_public_key(key, buffers[0], &length) != 1 || length != KEY) {
     EVP_PKEY_free(key);
-    ERR_clear_error();
-    napi_throw_error(env, NULL, "x25519Share(): OpenSSL refused the key");
-    return NULL;
+    return throwRefused(env, "x25519Share(): OpenSSL refused the key");
   }
   return tagged(env, key, freeKey, &X25519_TAG);
 }
@@ -128,12 +142,9 @@ static void freeHmac(napi_env env, void *data, void *hint) {
 
 /* hmacSha256Key(key) -> an HMAC-SHA256 context holding the key, for hmacSha256. */
 static napi_value hmacSha256Key(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   void *key = NULL;
   size_t length = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1
-      || napi_get_buffer_info(env, argv[0], &key, &length) != napi_ok || length == 0)
+  if (!soleBuffer(env, info, &key, &length))
     return throwUsage(env, "hmacSha256Key(key): a buffer, not empty");
   EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
   EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
@@ -141,9 +152,7 @@ static napi_value hmacSha256Key(napi_env env, napi_callback_info info) {
   OSSL_PARAM params[] = { OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0), OSSL_PARAM_construct_end() };
   if (!ctx || EVP_MAC_init(ctx, key, length, params) != 1) {
     EVP_MAC_CTX_free(ctx);
-    ERR_clear_error();
-    napi_throw_error(env, NULL, "hmacSha256Key(): OpenSSL refused the HMAC context");
-    return NULL;
+    return throwRefused(env, "hmacSha256Key(): OpenSSL refused the HMAC context");
   }
   return tagged(env, ctx, freeHmac, &HMAC_TAG);
 }
@@ -177,12 +186,9 @@ static void freeSigner(napi_env env, void *data, void *hint) {
  * per certificate: node:crypto's sign() sets one up (and checks its arguments in JS) for every
  * signature, which on a busy machine cost more than the signing. */
 static napi_value ecdsaSigner(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
   void *der = NULL;
   size_t length = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1
-      || napi_get_buffer_info(env, argv[0], &der, &length) != napi_ok || length == 0 || length > LONG_MAX)
+  if (!soleBuffer(env, info, &der, &length) || length > LONG_MAX)
     return throwUsage(env, "ecdsaSigner(pkcs8): a DER buffer, not empty");
   const unsigned char *at = der;
   EVP_PKEY *key = d2i_AutoPrivateKey(NULL, &at, (long)length);
@@ -190,9 +196,7 @@ static napi_value ecdsaSigner(napi_env env, napi_callback_info info) {
   EVP_PKEY_free(key); /* the context holds its own reference */
   if (!ctx || EVP_PKEY_sign_init(ctx) != 1) {
     EVP_PKEY_CTX_free(ctx);
-    ERR_clear_error();
-    napi_throw_error(env, NULL, "ecdsaSigner(): OpenSSL refused the key (not an EC private key?)");
-    return NULL;
+    return throwRefused(env, "ecdsaSigner(): OpenSSL refused the key (not an EC private key?)");
   }
   return tagged(env, ctx, freeSigner, &ECDSA_TAG);
 }

@@ -35,6 +35,11 @@
 // BENCH_CPU_SPLIT=perf also splits each server's CPU into user and kernel by sampling it with
 // `perf record -e cpu-clock` (bench/cpu-mode-samples.ts): /proc's own split overstates user
 // time over a window like this one, the total is exact either way.
+// BENCH_WARMUP_MESSAGES=N: before the measured window, each server (coturn too) first relays an
+// unmeasured uclient run of N messages per client (same clients, transport and peer; uclient
+// ends its allocations before the measured run starts), to tell Node's JIT compiling the data
+// path apart from the steady state. Default 0 (cold start): at N=500 Turnpike's figure over UDP
+// did not change beyond the run-to-run spread (docs/performance.md).
 import {
   runUclient, startCoturn, startPeer, treeCpuTimeSeconds, type UclientResult,
 } from '../test/support/coturn-tools.js';
@@ -59,6 +64,8 @@ const STREAM_CLIENTS = envInt('BENCH_CLIENTS', 100);
 const DTLS_CLIENTS = envInt('BENCH_DTLS_CLIENTS', 20);
 const clientsOver = (transport: Transport) => (transport === 'dtls' ? DTLS_CLIENTS : STREAM_CLIENTS);
 const MESSAGES = envInt('BENCH_MESSAGES', 500);
+/** Messages per client of the unmeasured warm-up run before the measured one; 0: none. */
+const WARMUP_MESSAGES = envInt('BENCH_WARMUP_MESSAGES', 0, 0);
 const LENGTH = envInt('BENCH_LENGTH', 100);
 const INTERVAL = envInt('BENCH_INTERVAL_MS', 10);
 /** `--relay-threads` for both servers, unless a BENCH_SERVERS entry names its own (`turnpike@1`). */
@@ -94,7 +101,7 @@ const offered = (transport: Transport) => (clientsOver(transport) * 1000) / INTE
 
 // uclient connects ~0.1 s per client, starts each client 1-6 s later, sends for n*z ms, and
 // waits 10 s after any loss. Allow all of that with margin, and no more.
-const uclientTimeoutMs = (clients: number) => clients * 150 + 6_000 + MESSAGES * INTERVAL * 1.5 + 25_000;
+const uclientTimeoutMs = (clients: number, messages: number) => clients * 150 + 6_000 + messages * INTERVAL * 1.5 + 25_000;
 
 interface Server { pid: number; stop(): Promise<unknown>; diag(): string; metricsUrl?: string; log?(): string }
 
@@ -226,7 +233,8 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     // One allocation per client, plus uclient's probe allocations; Turnpike gives each relay
     // worker its own slice of the range and the kernel's hash need not split clients evenly,
     // so each slice gets room for all of them (coturn gets the same range).
-    const range = (clients * 3 + 100) * spec.threads;
+    // The warm-up's allocations need ports of their own: coturn does not hand a freed one out again at once.
+    const range = (clients * 3 + 100) * spec.threads * (WARMUP_MESSAGES > 0 ? 2 : 1);
     const minPort = await freePortRange(HOST, range);
     const tls: TlsSetup = { certificate, port: await freeUdpTcpPort(HOST) };
     const flags = [...commonFlags(port, minPort, minPort + range - 1, transport, tls), '--relay-threads', String(spec.threads)];
@@ -241,6 +249,19 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
       row.localPort === port || (row.localPort >= minPort && row.localPort < minPort + range) ? 'server'
         : row.localPort === peer.port || row.localPort === peer.port + 1 ? 'peer'
           : row.remotePort === port ? 'client' : undefined;
+    const uclientOptions = {
+      host: HOST, port: transport === 'tls' || transport === 'dtls' ? tls.port : port, user: 'bench', password: 'benchpass', noRtcp: true,
+      tcp: overStreams(transport), secure: transport === 'tls' || transport === 'dtls',
+      extraArgs: transport === 'dtls' ? DTLS12_SUITE : undefined,
+      clients, length: LENGTH, intervalMs: INTERVAL, peerAddr: peer.host, peerPort: peer.port,
+    };
+    if (WARMUP_MESSAGES > 0) {
+      const warm = await runUclient({ ...uclientOptions, messages: WARMUP_MESSAGES, timeoutMs: uclientTimeoutMs(clients, WARMUP_MESSAGES) });
+      if (warm.allocationFailed || warm.sent === null) return failed(`warm-up uclient failed (exit ${warm.exitCode}):\n${warm.output.slice(-1500)}`, warm);
+    }
+    // uclient has ended the warm-up's relaying allocations (a Refresh to 0), so the packets the
+    // log counts from here are the measured run's (its probe allocations, 0 packets, end at the stop).
+    const logStart = server.log?.().length ?? 0;
     const contention = busyLoops(CONTENTION);
     servers.push({ pid: 0, stop: () => Promise.all(contention.map((p) => p.stop())), diag: () => '' });
     const dropSampler = startDropSampler(owner);
@@ -250,13 +271,7 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     const counters0 = readProcCounters(server.pid);
     const modeSampler = SAMPLE_CPU_MODE ? startCpuModeSampler(server.pid) : undefined;
     const scraper = server.metricsUrl ? startScraper(server.metricsUrl) : undefined;
-    const r = await runUclient({
-      host: HOST, port: transport === 'tls' || transport === 'dtls' ? tls.port : port, user: 'bench', password: 'benchpass', noRtcp: true,
-      tcp: overStreams(transport), secure: transport === 'tls' || transport === 'dtls',
-      extraArgs: transport === 'dtls' ? DTLS12_SUITE : undefined,
-      clients, messages: MESSAGES, length: LENGTH, intervalMs: INTERVAL,
-      peerAddr: peer.host, peerPort: peer.port, timeoutMs: uclientTimeoutMs(clients),
-    });
+    const r = await runUclient({ ...uclientOptions, messages: MESSAGES, timeoutMs: uclientTimeoutMs(clients, MESSAGES) });
     const scraped = await scraper?.stop();
     const cpuSeconds = treeCpuTimeSeconds(server.pid) - cpu0;
     const counters = countersSince(counters0, readProcCounters(server.pid));
@@ -273,7 +288,7 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     const scrapeCpu = server.metricsUrl ? await scrapeCpuMs(server.pid, server.metricsUrl) : undefined;
     // Every allocation logs its final counts by the time the server has exited.
     await server.stop();
-    const shares = server.log ? workerSharesFromLog(server.log()) : undefined;
+    const shares = server.log ? workerSharesFromLog(server.log().slice(logStart)) : undefined;
     if (shares && shares.totalPackets === 0) return failed('no `allocation ... ended` line with packet counts in the server log', r);
     return {
       server: label, spec, transport, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu, shares, counters, drops, waits, sampledModes,
@@ -390,6 +405,7 @@ function printComparisons(rows: Row[]): void {
 
 async function main(): Promise<number> {
   console.log(`relay bench: ${STREAM_CLIENTS} clients (${DTLS_CLIENTS} over DTLS) x ${MESSAGES} msgs x ${LENGTH} B every ${INTERVAL} ms `
+    + (WARMUP_MESSAGES > 0 ? `after an unmeasured warm-up of ${WARMUP_MESSAGES} msgs per client ` : '')
     + `(uclient -c, ChannelData; client transports ${TRANSPORTS.join(', ')}; ${HOST}; relay-threads ${RELAY_THREADS}; ${CONTENTION} busy loops beside)`);
   const rows: Row[] = [];
   const certificate = makeCertificate();

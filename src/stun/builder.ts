@@ -18,6 +18,8 @@ export const newTransactionId = (): Buffer => randomBytes(12);
 
 export class MessageBuilder {
   private readonly chunks: Buffer[] = [];
+  /** Attribute values made only by build(), each with the chunk it goes into. */
+  private readonly deferred: { readonly chunk: Buffer; readonly make: () => Uint8Array }[] = [];
   private length = 0;
   /** The ERROR-CODE added, if any: what an error response says, for whoever counts them. */
   errorCode: number | undefined;
@@ -36,6 +38,20 @@ export class MessageBuilder {
     chunk.writeUInt16BE(type, 0);
     chunk.writeUInt16BE(value.length, 2);
     chunk.set(value, 4);
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+    return this;
+  }
+
+  /**
+   * An attribute whose value is made only if the message is built: its length is known now, so
+   * encodedLength() can say what the message will cost before the work of making it is done.
+   */
+  addDeferred(type: number, length: number, make: () => Uint8Array): this {
+    const chunk = Buffer.alloc(4 + ((length + 3) & ~3));
+    chunk.writeUInt16BE(type, 0);
+    chunk.writeUInt16BE(length, 2);
+    this.deferred.push({ chunk, make });
     this.chunks.push(chunk);
     this.length += chunk.length;
     return this;
@@ -91,11 +107,20 @@ export class MessageBuilder {
     return this.add(AttributeType.UnknownAttributes, value);
   }
 
+  /** The bytes build(options) will return. */
+  encodedLength(options: SealOptions = {}): number {
+    const sealLength = (options.integrityKey ? 24 : 0) + (options.integritySha256Key ? 36 : 0) + (options.fingerprint ? 8 : 0);
+    return HEADER_LENGTH + this.length + sealLength;
+  }
+
   /** The finished message. Integrity and fingerprint go last, in the order RFC 8489 requires. */
   build(options: SealOptions = {}): Buffer {
-    const integrityLength =
-      (options.integrityKey ? 24 : 0) + (options.integritySha256Key ? 36 : 0) + (options.fingerprint ? 8 : 0);
-    const message = Buffer.allocUnsafe(HEADER_LENGTH + this.length + integrityLength);
+    for (const { chunk, make } of this.deferred.splice(0)) {
+      const value = make();
+      if (value.length !== chunk.readUInt16BE(2)) throw new RangeError(`attribute 0x${chunk.readUInt16BE(0).toString(16)}: made ${value.length} bytes, ${chunk.readUInt16BE(2)} announced`);
+      chunk.set(value, 4);
+    }
+    const message = Buffer.allocUnsafe(this.encodedLength(options));
     message.writeUInt16BE(messageType(this.method, this.cls), 0);
     if (this.cookie) message.set(this.cookie, 4);
     else message.writeUInt32BE(MAGIC_COOKIE, 4);

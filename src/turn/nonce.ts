@@ -28,6 +28,9 @@ const MAX_VERIFIED = 10_000;
 /** The cookie and four base64 characters of feature bits. */
 const COOKIE_LENGTH = NONCE_COOKIE.length + 4;
 
+/** Every nonce's length, in characters and bytes (ASCII): the cookie, then the base64url of stamp, tag and MAC. */
+export const NONCE_LENGTH = COOKIE_LENGTH + Math.ceil(((STAMP_LENGTH + TAG_LENGTH + MAC_LENGTH) * 4) / 3);
+
 /** STUN Security Features, bit 0 the rightmost (RFC 8489 §18.1 with its erratum 6290). */
 export const SecurityFeature = {
   PasswordAlgorithms: 1 << 0,

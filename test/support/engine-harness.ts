@@ -18,6 +18,7 @@ import { TurnEngine } from '../../src/turn/engine.js';
 import { silentLogger } from '../../src/log/logger-interface.js';
 import { NonceIssuer } from '../../src/turn/nonce.js';
 import { LocalLedger, type AllocationLedger } from '../../src/turn/ledger.js';
+import type { ReplyBudget } from '../../src/turn/reply-budget.js';
 import type { RelayProvider } from '../../src/turn/relay.js';
 import { RecordingSession } from './recording-session.js';
 import type { ServerOptions } from '../../src/config/server-options.js';
@@ -41,6 +42,10 @@ export interface HarnessOptions {
   readonly ledger?: AllocationLedger;
   /** Server options beyond testServerOptions()' defaults (quotas, max-bps, …). */
   readonly options?: Partial<ServerOptions>;
+  /** What caps unsigned answers over UDP (default: none, as with no-reply-budget). */
+  readonly replyBudget?: ReplyBudget;
+  /** The nonce issuer (default: one with staleNonceSeconds and nonceSecret). */
+  readonly nonces?: NonceIssuer;
 }
 
 /** What alice's request carries instead of what she would send: another NONCE, other integrity keys. */
@@ -95,7 +100,8 @@ export async function engineHarness(harness: HarnessOptions = {}) {
     credentials: new Credentials([new StaticUsers(options.users, REALM)], undefined),
     relays: countedRelays,
     peerPolicy: new PeerPolicy({ allowLoopbackPeers: true, allowed: options.allowedPeerIps, denied: options.deniedPeerIps }),
-    nonces: new NonceIssuer(harness.staleNonceSeconds ?? 600, harness.nonceSecret),
+    nonces: harness.nonces ?? new NonceIssuer(harness.staleNonceSeconds ?? 600, harness.nonceSecret),
+    replyBudget: harness.replyBudget,
     ledger: countedLedger,
     logger: { ...silentLogger, error: (line) => void errors.push(line) },
     clock: () => now,

@@ -95,6 +95,29 @@ describe('round trips', () => {
     expect(verifyIntegrity(decodeMessage(message), key)).toBe('mismatch');
   });
 
+  it('a deferred attribute is made only by build, and encodedLength says the built length beforehand', () => {
+    let made = 0;
+    const builder = new MessageBuilder(Method.Allocate, StunClass.ErrorResponse)
+      .addErrorCode(401)
+      .addDeferred(AttributeType.Nonce, 5, () => (made++, Buffer.from('abcde')))
+      .addString(AttributeType.Realm, 'r');
+    const options = { integrityKey: Buffer.from('k'), fingerprint: true };
+    const expected = builder.encodedLength(options);
+    expect(made).toBe(0);
+    const message = builder.build(options);
+    expect(made).toBe(1);
+    expect(message.length).toBe(expected);
+    const decoded = decodeMessage(message);
+    expect(readString(decoded, AttributeType.Nonce, 763)).toBe('abcde');
+    expect(readString(decoded, AttributeType.Realm, 763)).toBe('r');
+    expect(verifyIntegrity(decoded, Buffer.from('k'))).toBe('ok');
+  });
+
+  it('a deferred attribute made at another length than announced is refused, not sent malformed', () => {
+    const builder = new MessageBuilder(Method.Allocate, StunClass.ErrorResponse).addDeferred(AttributeType.Nonce, 4, () => Buffer.from('abcde'));
+    expect(() => builder.build()).toThrow(RangeError);
+  });
+
   it('IPv6 text round-trips through bytes in the form sockets report', () => {
     fc.assert(
       fc.property(ipv6, (text) => {

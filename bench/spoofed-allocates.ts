@@ -30,7 +30,8 @@ export interface SpoofedRun {
   readonly timeoutMs: number;
 }
 
-const minimalAllocate = (): Buffer =>
+/** A minimal Allocate (28 bytes): what a spoofer sends. */
+export const minimalAllocate = (): Buffer =>
   new MessageBuilder(Method.Allocate, StunClass.Request).addFirstByte(AttributeType.RequestedTransport, 17).build();
 
 export async function spoofedAllocates(run: SpoofedRun): Promise<Reflection> {

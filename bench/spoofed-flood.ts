@@ -5,19 +5,16 @@
 // run, each server in turn, FLOOD_RUNS times. No scrape of the server during the flood: it would
 // cost the server more CPU than the flood.
 import dgram from 'node:dgram';
-import { AttributeType, MessageBuilder, Method, StunClass } from '../src/stun/index.js';
 import { envInt } from './env.js';
 import { freshLoopbackAddresses } from './fresh-source-tap.js';
 import { processCpuNs } from './process-cpu.js';
 import { runMain } from './run-main.js';
+import { minimalAllocate } from './spoofed-allocates.js';
 import { SETUP_HOST, otherBuilds, startReferenceServer, startTurnpikeServer, type SetupServer } from './setup-servers.js';
 
 const REQUESTS = envInt('FLOOD_REQUESTS', 40_000);
 const PER_MS = envInt('FLOOD_PER_MS', 20);
 const RUNS = envInt('FLOOD_RUNS', 3);
-
-const minimalAllocate = (): Buffer =>
-  new MessageBuilder(Method.Allocate, StunClass.Request).addFirstByte(AttributeType.RequestedTransport, 17).build();
 
 /** Server on-CPU µs per request over one flood from `source`, and the answers that came back. */
 async function flood(server: SetupServer, source: string): Promise<{ usPerRequest: number; answers: number }> {

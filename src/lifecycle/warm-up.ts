@@ -35,9 +35,19 @@ import { WARM_UP_HANDSHAKES, warmUpDtlsHandshakes } from './warm-up-dtls.js';
  */
 export const WARM_UP_CLIENTS = 150;
 
+/**
+ * Relay nodes the clients take turns on. With one, V8 learned that node's own closures and
+ * objects (its listener's handler, its reply budget's hash) as the only ones, and threw the
+ * optimised code away at the server's first client ("wrong call target"): seen with two, a
+ * call site is compiled for any closure of the same function, the server's too.
+ */
+const WARM_UP_NODES = 2;
+
 const LOOPBACK = '127.0.0.1';
 const REALM = 'warm-up.invalid';
 const USER = { name: 'warm-up', password: randomBytes(12).toString('hex') };
+/** A user configured by key, never used: see warmUpOptions. */
+const KEYED_USER = 'warm-up-keyed';
 /** A documentation address (RFC 5737): never a real peer, and nothing is sent to it. */
 const PEER: TransportAddress = { family: 4, address: '192.0.2.1', port: 5000 };
 /** A bound on one answer over loopback: none comes when the options leave a request unanswered (no-stun). */
@@ -85,20 +95,27 @@ export async function warmUpDtls(options: ServerOptions, handshakes = WARM_UP_HA
 export async function warmUpRequestPath(options: ServerOptions, clients = WARM_UP_CLIENTS): Promise<number> {
   const key = longTermKey(USER.name, REALM, USER.password);
   const numbering = restoreAllocationNumbering();
-  const node = await RelayNode.create({ options: warmUpOptions(options, key), secrets: newRelaySecrets(), ledger: new LocalLedger(), logger: silentLogger });
+  const nodes: RelayNode[] = [];
   let succeeded = 0;
   try {
-    const server = (await node.listen()).udpAddresses[0];
-    if (!server) return 0;
+    const servers: TransportAddress[] = [];
+    for (let n = 0; n < WARM_UP_NODES; n++) {
+      const node = await RelayNode.create({ options: warmUpOptions(options, key), secrets: newRelaySecrets(), ledger: new LocalLedger(), logger: silentLogger });
+      nodes.push(node);
+      const server = (await node.listen()).udpAddresses[0];
+      if (!server) return 0;
+      servers.push(server);
+    }
     const deadline = Date.now() + DEADLINE_MS;
     for (let i = 0; i < clients && Date.now() < deadline; i++) {
-      const answers = await oneClient(server, key, !options.noStun);
+      // Every other client without FINGERPRINT, as some clients (and health checks) send them.
+      const answers = await oneClient(servers[i % servers.length]!, key, !options.noStun, i % 2 === 0);
       succeeded += answers.filter((answer) => answer?.cls === StunClass.SuccessResponse).length;
       if (answers.includes(undefined)) break;
     }
     return succeeded;
   } finally {
-    await node.close();
+    for (const node of nodes) await node.close();
     numbering();
   }
 }
@@ -129,7 +146,13 @@ function warmUpOptions(options: ServerOptions, key: Buffer): ServerOptions {
     stunOnly: false,
     ltCredMech: true,
     oauth: false,
-    users: [{ name: USER.name, key }],
+    // As configured users come (config/auth-options.ts): by password (MD5 and SHA-256 keys) and
+    // by key (MD5 only). With the second missing, V8 compiled the key lookup for the first
+    // shape alone and threw it away at a server whose users are the other (field type changed).
+    users: [
+      { name: USER.name, key, sha256Key: longTermKey(USER.name, REALM, USER.password, 'sha256') },
+      { name: KEYED_USER, key: randomBytes(16) },
+    ],
     userDb: undefined,
     redisUserDb: undefined,
     psqlUserDb: undefined,
@@ -151,15 +174,15 @@ function warmUpOptions(options: ServerOptions, key: Buffer): ServerOptions {
  * One client's answers, in order; undefined for a request left unanswered (the rest are not
  * sent). `binding`: false under no-stun, which leaves a Binding unanswered by design.
  */
-async function oneClient(server: TransportAddress, key: Buffer, binding: boolean): Promise<(StunMessage | undefined)[]> {
+async function oneClient(server: TransportAddress, key: Buffer, binding: boolean, fingerprint: boolean): Promise<(StunMessage | undefined)[]> {
   const client = await LoopbackClient.open(server);
   try {
     const transport = (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17);
-    const challenge = await client.exchange(request(Method.Allocate, transport));
+    const challenge = await client.exchange(request(Method.Allocate, fingerprint, transport));
     if (!challenge) return [undefined];
     const nonce = readString(challenge, AttributeType.Nonce, 763) ?? '';
     const signed = (method: number, add: (b: MessageBuilder) => void) =>
-      request(method, (b) => {
+      request(method, fingerprint, (b) => {
         add(b);
         b.addString(AttributeType.Username, USER.name).addString(AttributeType.Realm, REALM).addString(AttributeType.Nonce, nonce);
       }, key);
@@ -168,7 +191,7 @@ async function oneClient(server: TransportAddress, key: Buffer, binding: boolean
       signed(Method.CreatePermission, (b) => b.addXorAddress(AttributeType.XorPeerAddress, PEER)),
       signed(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, PEER)),
       signed(Method.Refresh, (b) => b.addUint32(AttributeType.Lifetime, 0)),
-      ...(binding ? [request(Method.Binding, () => {})] : []),
+      ...(binding ? [request(Method.Binding, fingerprint, () => {})] : []),
     ];
     const answers: (StunMessage | undefined)[] = [];
     for (const data of requests) {
@@ -182,11 +205,11 @@ async function oneClient(server: TransportAddress, key: Buffer, binding: boolean
   }
 }
 
-/** A request as browsers send them: signed when `key` is given, with a FINGERPRINT. */
-function request(method: number, add: (b: MessageBuilder) => void, key?: Buffer): Buffer {
+/** A request as clients send them: signed when `key` is given, with a FINGERPRINT or not. */
+function request(method: number, fingerprint: boolean, add: (b: MessageBuilder) => void, key?: Buffer): Buffer {
   const builder = new MessageBuilder(method, StunClass.Request);
   add(builder);
-  return builder.build({ integrityKey: key, fingerprint: true });
+  return builder.build({ integrityKey: key, fingerprint });
 }
 
 /** A client's socket on loopback (a port of its own: a fresh 5-tuple), one request at a time. */

@@ -1,6 +1,6 @@
 /**
  * A warm-up at start: a few hundred call setups (401, Allocate, CreatePermission, ChannelBind,
- * Refresh, Binding) run over loopback through a relay node of the warm-up's own, before the
+ * Refresh, Binding) run over loopback through relay nodes of the warm-up's own, before the
  * server serves, so that a fresh server's first calls meet compiled, optimised JavaScript
  * instead of the interpreter.
  *
@@ -108,8 +108,8 @@ export async function warmUpRequestPath(options: ServerOptions, clients = WARM_U
     }
     const deadline = Date.now() + DEADLINE_MS;
     for (let i = 0; i < clients && Date.now() < deadline; i++) {
-      // Every other client without FINGERPRINT, as some clients (and health checks) send them.
-      const answers = await oneClient(servers[i % servers.length]!, key, !options.noStun, i % 2 === 0);
+      // Half the clients without FINGERPRINT, as some clients (and health checks) send them: on each node.
+      const answers = await oneClient(servers[i % servers.length]!, key, !options.noStun, Math.floor(i / servers.length) % 2 === 0);
       succeeded += answers.filter((answer) => answer?.cls === StunClass.SuccessResponse).length;
       if (answers.includes(undefined)) break;
     }

@@ -20,11 +20,13 @@ import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { ServerOptions } from '../config/server-options.js';
 import { silentLogger } from '../log/logger-interface.js';
-import { RelayNode, newRelaySecrets } from '../relay-node.js';
+import { RelayNode, newRelaySecrets, type RelayNodeParts } from '../relay-node.js';
 import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, readString, type StunMessage, type TransportAddress } from '../stun/index.js';
 import { longTermKey } from '../stun/integrity.js';
 import { restoreAllocationNumbering } from '../turn/allocation.js';
 import { LocalLedger } from '../turn/ledger.js';
+import { LedgerClient } from '../turn/ledger-port.js';
+import { reviveOptions } from '../workers/messages.js';
 import { hasCertificate } from '../net/tls-context.js';
 import { WARM_UP_HANDSHAKES, warmUpDtlsHandshakes } from './warm-up-dtls.js';
 
@@ -100,7 +102,7 @@ export async function warmUpRequestPath(options: ServerOptions, clients = WARM_U
   try {
     const servers: TransportAddress[] = [];
     for (let n = 0; n < WARM_UP_NODES; n++) {
-      const node = await RelayNode.create({ options: warmUpOptions(options, key), secrets: newRelaySecrets(), ledger: new LocalLedger(), logger: silentLogger });
+      const node = await RelayNode.create(warmUpNodeParts(n, warmUpOptions(options, key)));
       nodes.push(node);
       const server = (await node.listen()).udpAddresses[0];
       if (!server) return 0;
@@ -118,6 +120,23 @@ export async function warmUpRequestPath(options: ServerOptions, clients = WARM_U
     for (const node of nodes) await node.close();
     numbering();
   }
+}
+
+/**
+ * Node n's parts: the server's nodes are of two kinds, the only node (one relay thread) or a
+ * relay worker's, so the warm-up has one of each. A worker's users' keys are copies made by
+ * reviveOptions (another hidden class than the hash's own Buffers) and its ledger is a client
+ * of the main thread's: with only the first kind, V8 threw a worker's authenticate (`decide`)
+ * and engine code away at its first clients (wrong map, field type changed). The client's
+ * messages go nowhere: under the warm-up's options (no quota) it grants every lease itself and
+ * only tells the main thread, which is not asked here.
+ */
+function warmUpNodeParts(n: number, options: ServerOptions): RelayNodeParts {
+  const parts = { secrets: newRelaySecrets(), logger: silentLogger };
+  if (n % 2 === 0) return { ...parts, options, ledger: new LocalLedger() };
+  const nowhere = { postMessage: () => {}, on: () => nowhere, off: () => nowhere };
+  const ledger = new LedgerClient(nowhere, { memory: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT), slot: 0 });
+  return { ...parts, options: reviveOptions(options), ledger };
 }
 
 /**

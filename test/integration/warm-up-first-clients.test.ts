@@ -16,11 +16,12 @@ const CHILD = path.join(ROOT, 'test/support/first-clients-deopts.mjs');
  * Functions of the request path V8 threw away at the first clients before the warm-up ran
  * like the server (their names as V8 prints them): the native batch handler (it had seen the
  * warm-up node's closures only), the key lookup (the warm-up user's shape), the answer's
- * signing (a request without FINGERPRINT), the relay port pool (a worker's slice). Left out:
- * the reply budget's slotOf, still deoptimised here at times for feedback the warm-up did not
- * give (issue 14, README).
+ * signing (a request without FINGERPRINT), the relay port pool (a worker's slice), and
+ * authentication with a worker's keys (copies, another hidden class). Left out: the reply
+ * budget's earn and slotOf, still deoptimised here for feedback the warm-up did not give
+ * (issue 14, README).
  */
-const REQUEST_PATH = ['onBatch', 'keysFor', 'lookupOf', 'seal', 'inSlice', 'fits', 'isFree', 'take', 'portAt'];
+const REQUEST_PATH = ['onBatch', 'keysFor', 'lookupOf', 'seal', 'inSlice', 'fits', 'isFree', 'take', 'portAt', 'decide', 'computeIntegrity', 'hmacKey'];
 
 /** The trace's lines that name one of `names`: an eager bailout or code marked for deoptimisation. */
 function thrownAway(trace: string, names: readonly string[]): string[] {

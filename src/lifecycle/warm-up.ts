@@ -41,7 +41,8 @@ export const WARM_UP_CLIENTS = 150;
  * Relay nodes the clients take turns on. With one, V8 learned that node's own closures and
  * objects (its listener's handler, its reply budget's hash) as the only ones, and threw the
  * optimised code away at the server's first client ("wrong call target"): seen with two, a
- * call site is compiled for any closure of the same function, the server's too.
+ * call site is compiled for any closure of the same function, the server's too. One of each
+ * kind of node the server has (warmUpNodeParts).
  */
 const WARM_UP_NODES = 2;
 
@@ -98,7 +99,7 @@ export async function warmUpDtls(options: ServerOptions, handshakes = WARM_UP_HA
 }
 
 /**
- * Runs `clients` clients' setup over loopback through a node of its own; resolves to the
+ * Runs `clients` clients' setup over loopback through nodes of its own; resolves to the
  * number of success answers (5 a client, 4 under no-stun). It stops at the first request left
  * unanswered.
  */
@@ -118,8 +119,8 @@ export async function warmUpRequestPath(options: ServerOptions, clients = WARM_U
     }
     const deadline = Date.now() + DEADLINE_MS;
     for (let i = 0; i < clients && Date.now() < deadline; i++) {
-      // Half the clients without FINGERPRINT, as some clients (and health checks) send them: on each node.
       const source = `127.1.0.${1 + (i % WARM_UP_SOURCES)}`;
+      // Half the clients without FINGERPRINT, as some clients (and health checks) send them: on each node.
       const answers = await oneClient(servers[i % servers.length]!, source, key, !options.noStun, Math.floor(i / servers.length) % 2 === 0);
       succeeded += answers.filter((answer) => answer?.cls === StunClass.SuccessResponse).length;
       if (answers.includes(undefined)) break;

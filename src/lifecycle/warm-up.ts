@@ -1,6 +1,6 @@
 /**
  * A warm-up at start: a few hundred call setups (401, Allocate, CreatePermission, ChannelBind,
- * Refresh, Binding) run over loopback through a relay node of the warm-up's own, before the
+ * Refresh, Binding) run over loopback through relay nodes of the warm-up's own, before the
  * server serves, so that a fresh server's first calls meet compiled, optimised JavaScript
  * instead of the interpreter.
  *
@@ -20,11 +20,13 @@ import { createSocket, type Socket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import type { ServerOptions } from '../config/server-options.js';
 import { silentLogger } from '../log/logger-interface.js';
-import { RelayNode, newRelaySecrets } from '../relay-node.js';
+import { RelayNode, newRelaySecrets, type RelayNodeParts } from '../relay-node.js';
 import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, readString, type StunMessage, type TransportAddress } from '../stun/index.js';
 import { longTermKey } from '../stun/integrity.js';
 import { restoreAllocationNumbering } from '../turn/allocation.js';
 import { LocalLedger } from '../turn/ledger.js';
+import { LedgerClient } from '../turn/ledger-port.js';
+import { reviveOptions } from '../workers/messages.js';
 import { hasCertificate } from '../net/tls-context.js';
 import { WARM_UP_HANDSHAKES, warmUpDtlsHandshakes } from './warm-up-dtls.js';
 
@@ -35,9 +37,28 @@ import { WARM_UP_HANDSHAKES, warmUpDtlsHandshakes } from './warm-up-dtls.js';
  */
 export const WARM_UP_CLIENTS = 150;
 
+/**
+ * Relay nodes the clients take turns on. With one, V8 learned that node's own closures and
+ * objects (its listener's handler, its reply budget's hash) as the only ones, and threw the
+ * optimised code away at the server's first client ("wrong call target"): seen with two, a
+ * call site is compiled for any closure of the same function, the server's too. One of each
+ * kind of node the server has (warmUpNodeParts).
+ */
+const WARM_UP_NODES = 2;
+
+/**
+ * Source addresses the clients take turns on. From 127.0.0.1 alone, the reply budget, which
+ * keeps a slot per source address, found that one slot every time, and V8 compiled it without
+ * the path a new source takes, the path of every first client (deoptimised there: insufficient
+ * feedback). Few enough that the budget's advances answer every warm-up client at once.
+ */
+const WARM_UP_SOURCES = 16;
+
 const LOOPBACK = '127.0.0.1';
 const REALM = 'warm-up.invalid';
 const USER = { name: 'warm-up', password: randomBytes(12).toString('hex') };
+/** A user configured by key, never used: see warmUpOptions. */
+const KEYED_USER = 'warm-up-keyed';
 /** A documentation address (RFC 5737): never a real peer, and nothing is sent to it. */
 const PEER: TransportAddress = { family: 4, address: '192.0.2.1', port: 5000 };
 /** A bound on one answer over loopback: none comes when the options leave a request unanswered (no-stun). */
@@ -78,29 +99,54 @@ export async function warmUpDtls(options: ServerOptions, handshakes = WARM_UP_HA
 }
 
 /**
- * Runs `clients` clients' setup over loopback through a node of its own; resolves to the
+ * Runs `clients` clients' setup over loopback through nodes of its own; resolves to the
  * number of success answers (5 a client, 4 under no-stun). It stops at the first request left
  * unanswered.
  */
 export async function warmUpRequestPath(options: ServerOptions, clients = WARM_UP_CLIENTS): Promise<number> {
   const key = longTermKey(USER.name, REALM, USER.password);
   const numbering = restoreAllocationNumbering();
-  const node = await RelayNode.create({ options: warmUpOptions(options, key), secrets: newRelaySecrets(), ledger: new LocalLedger(), logger: silentLogger });
+  const nodes: RelayNode[] = [];
   let succeeded = 0;
   try {
-    const server = (await node.listen()).udpAddresses[0];
-    if (!server) return 0;
+    const servers: TransportAddress[] = [];
+    for (let n = 0; n < WARM_UP_NODES; n++) {
+      const node = await RelayNode.create(warmUpNodeParts(n, warmUpOptions(options, key)));
+      nodes.push(node);
+      const server = (await node.listen()).udpAddresses[0];
+      if (!server) return 0;
+      servers.push(server);
+    }
     const deadline = Date.now() + DEADLINE_MS;
     for (let i = 0; i < clients && Date.now() < deadline; i++) {
-      const answers = await oneClient(server, key, !options.noStun);
+      const source = `127.1.0.${1 + (i % WARM_UP_SOURCES)}`;
+      // Half the clients without FINGERPRINT, as some clients (and health checks) send them: on each node.
+      const answers = await oneClient(servers[i % servers.length]!, source, key, !options.noStun, Math.floor(i / servers.length) % 2 === 0);
       succeeded += answers.filter((answer) => answer?.cls === StunClass.SuccessResponse).length;
       if (answers.includes(undefined)) break;
     }
     return succeeded;
   } finally {
-    await node.close();
+    for (const node of nodes) await node.close();
     numbering();
   }
+}
+
+/**
+ * Node n's parts: the server's nodes are of two kinds, the only node (one relay thread) or a
+ * relay worker's, so the warm-up has one of each. A worker's users' keys are copies made by
+ * reviveOptions (another hidden class than the hash's own Buffers) and its ledger is a client
+ * of the main thread's: with only the first kind, V8 threw a worker's authenticate (`decide`)
+ * and engine code away at its first clients (wrong map, field type changed). The client's
+ * messages go nowhere: under the warm-up's options (no quota) it grants every lease itself and
+ * only tells the main thread, which is not asked here.
+ */
+function warmUpNodeParts(n: number, options: ServerOptions): RelayNodeParts {
+  const parts = { secrets: newRelaySecrets(), logger: silentLogger };
+  if (n % 2 === 0) return { ...parts, options, ledger: new LocalLedger() };
+  const nowhere = { postMessage: () => {}, on: () => nowhere, off: () => nowhere };
+  const ledger = new LedgerClient(nowhere, { memory: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT), slot: 0 });
+  return { ...parts, options: reviveOptions(options), ledger };
 }
 
 /**
@@ -129,7 +175,13 @@ function warmUpOptions(options: ServerOptions, key: Buffer): ServerOptions {
     stunOnly: false,
     ltCredMech: true,
     oauth: false,
-    users: [{ name: USER.name, key }],
+    // As configured users come (config/auth-options.ts): by password (MD5 and SHA-256 keys) and
+    // by key (MD5 only). With the second missing, V8 compiled the key lookup for the first
+    // shape alone and threw it away at a server whose users are the other (field type changed).
+    users: [
+      { name: USER.name, key, sha256Key: longTermKey(USER.name, REALM, USER.password, 'sha256') },
+      { name: KEYED_USER, key: randomBytes(16) },
+    ],
     userDb: undefined,
     redisUserDb: undefined,
     psqlUserDb: undefined,
@@ -151,15 +203,15 @@ function warmUpOptions(options: ServerOptions, key: Buffer): ServerOptions {
  * One client's answers, in order; undefined for a request left unanswered (the rest are not
  * sent). `binding`: false under no-stun, which leaves a Binding unanswered by design.
  */
-async function oneClient(server: TransportAddress, key: Buffer, binding: boolean): Promise<(StunMessage | undefined)[]> {
-  const client = await LoopbackClient.open(server);
+async function oneClient(server: TransportAddress, source: string, key: Buffer, binding: boolean, fingerprint: boolean): Promise<(StunMessage | undefined)[]> {
+  const client = await LoopbackClient.open(server, source);
   try {
     const transport = (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17);
-    const challenge = await client.exchange(request(Method.Allocate, transport));
+    const challenge = await client.exchange(request(Method.Allocate, fingerprint, transport));
     if (!challenge) return [undefined];
     const nonce = readString(challenge, AttributeType.Nonce, 763) ?? '';
     const signed = (method: number, add: (b: MessageBuilder) => void) =>
-      request(method, (b) => {
+      request(method, fingerprint, (b) => {
         add(b);
         b.addString(AttributeType.Username, USER.name).addString(AttributeType.Realm, REALM).addString(AttributeType.Nonce, nonce);
       }, key);
@@ -168,7 +220,7 @@ async function oneClient(server: TransportAddress, key: Buffer, binding: boolean
       signed(Method.CreatePermission, (b) => b.addXorAddress(AttributeType.XorPeerAddress, PEER)),
       signed(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, PEER)),
       signed(Method.Refresh, (b) => b.addUint32(AttributeType.Lifetime, 0)),
-      ...(binding ? [request(Method.Binding, () => {})] : []),
+      ...(binding ? [request(Method.Binding, fingerprint, () => {})] : []),
     ];
     const answers: (StunMessage | undefined)[] = [];
     for (const data of requests) {
@@ -182,11 +234,11 @@ async function oneClient(server: TransportAddress, key: Buffer, binding: boolean
   }
 }
 
-/** A request as browsers send them: signed when `key` is given, with a FINGERPRINT. */
-function request(method: number, add: (b: MessageBuilder) => void, key?: Buffer): Buffer {
+/** A request as clients send them: signed when `key` is given, with a FINGERPRINT or not. */
+function request(method: number, fingerprint: boolean, add: (b: MessageBuilder) => void, key?: Buffer): Buffer {
   const builder = new MessageBuilder(method, StunClass.Request);
   add(builder);
-  return builder.build({ integrityKey: key, fingerprint: true });
+  return builder.build({ integrityKey: key, fingerprint });
 }
 
 /** A client's socket on loopback (a port of its own: a fresh 5-tuple), one request at a time. */
@@ -209,15 +261,10 @@ class LoopbackClient {
     });
   }
 
-  static async open(server: TransportAddress): Promise<LoopbackClient> {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(0, LOOPBACK, () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
+  /** Bound on `source`, or on 127.0.0.1 where that is no local address (all of 127/8 is, on Linux). */
+  static async open(server: TransportAddress, source: string): Promise<LoopbackClient> {
+    const socket = (await boundSocket(source)) ?? (await boundSocket(LOOPBACK));
+    if (!socket) throw new Error('the warm-up cannot bind a loopback socket');
     return new LoopbackClient(socket, server);
   }
 
@@ -244,4 +291,19 @@ class LoopbackClient {
     this.waiting = undefined;
     waiting?.(answer);
   }
+}
+
+function boundSocket(address: string): Promise<Socket | undefined> {
+  const socket = createSocket('udp4');
+  return new Promise((resolve) => {
+    const failed = (): void => {
+      socket.close();
+      resolve(undefined);
+    };
+    socket.once('error', failed);
+    socket.bind(0, address, () => {
+      socket.off('error', failed);
+      resolve(socket);
+    });
+  });
 }

@@ -23,33 +23,40 @@ export interface RelayRangeOptions {
   readonly slice?: PortSlice;
 }
 
-export function inSlice(port: number, slice: PortSlice | undefined): boolean {
-  return !slice || Math.floor(port / 2) % slice.count === slice.index;
+/** The whole range: the slice of the only node. */
+const WHOLE_RANGE: PortSlice = { index: 0, count: 1 };
+
+export function inSlice(port: number, slice: PortSlice = WHOLE_RANGE): boolean {
+  // Integer arithmetic: a float from an odd port threw the warm-up's optimised code away.
+  return (port >>> 1) % slice.count === slice.index;
 }
 
+/**
+ * One code path whether the pool has a slice or the whole range: the start-up warm-up
+ * (lifecycle/warm-up.ts) runs a pool of the whole range, and V8 threw the code it optimised
+ * there away at a relay worker's first Allocate when a slice took another branch (issue 14).
+ */
 export class PortPool {
   private readonly taken = new Set<number>();
-  /** A slice's ports in order, so probes land only on them; undefined: the whole range. */
-  private readonly owned: Uint16Array | undefined;
+  /** The ports this pool may hand out, in order, so probes land only on them. */
+  private readonly owned: Uint16Array;
   readonly size: number;
 
   constructor(
     readonly minPort: number,
     readonly maxPort: number,
     private readonly random: () => number = Math.random,
-    private readonly slice?: PortSlice,
+    private readonly slice: PortSlice = WHOLE_RANGE,
   ) {
-    if (slice) {
-      const owned: number[] = [];
-      for (let port = minPort; port <= maxPort; port++) if (inSlice(port, slice)) owned.push(port);
-      this.owned = Uint16Array.from(owned);
-    }
-    this.size = this.owned?.length ?? maxPort - minPort + 1;
+    const owned: number[] = [];
+    for (let port = minPort; port <= maxPort; port++) if (inSlice(port, slice)) owned.push(port);
+    this.owned = Uint16Array.from(owned);
+    this.size = this.owned.length;
   }
 
   /** The i-th port this pool may hand out, 0 <= i < size. */
   private portAt(i: number): number {
-    return this.owned ? this.owned[i]! : this.minPort + i;
+    return this.owned[i]!;
   }
 
   get inUse(): number {

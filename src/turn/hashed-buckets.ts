@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 /** Slots per bucket. */
 export const WAYS = 4;
 
-/** Hashes text to a 32-bit tag, never 0 (0 marks an empty slot). */
+/** Hashes text to a 30-bit tag, never 0 (0 marks an empty slot). */
 export type KeyedHash = (text: string) => number;
 
 /** A random seed for keyedHash; relay workers share one, so a source lands in the same bucket on each. */
@@ -28,7 +28,9 @@ export function keyedHash(seed: number = randomHashSeed()): KeyedHash {
     h ^= h >>> 13;
     h = Math.imul(h, 0xc2b2ae35);
     h ^= h >>> 16;
-    return h >>> 0 || 1;
+    // 30 bits: always a small integer to V8, where a full 32-bit tag was a heap number at
+    // random and threw the code the start-up warm-up had optimised away (issue 14).
+    return (h & 0x3fffffff) || 1;
   };
 }
 

@@ -3,7 +3,7 @@
 // instead), and the server's own state, ports and sockets must be as if it had not run.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { warmUpDtls, warmUpRequestPath } from '../../../src/lifecycle/warm-up.js';
+import { WARM_UP_CLIENTS, warmUpDtls, warmUpRequestPath } from '../../../src/lifecycle/warm-up.js';
 import { AttributeType, Method, StunClass, type MessageBuilder } from '../../../src/stun/index.js';
 import { closeEngineHarnesses, engineHarness } from '../../support/engine-harness.js';
 import { issueCertificate, makeCertificate, type TestCertificate } from '../../support/certs.js';
@@ -16,6 +16,10 @@ const allocateAttrs = (b: MessageBuilder) => b.addFirstByte(AttributeType.Reques
 describe('start-up warm-up', () => {
   it('answers every request of each synthetic call with success (Allocate, CreatePermission, ChannelBind, Refresh, Binding)', async () => {
     expect(await warmUpRequestPath(await testServerOptions(), 3)).toBe(15);
+  });
+
+  it('answers every request of all its clients, from several source addresses within the reply budget', async () => {
+    expect(await warmUpRequestPath(await testServerOptions())).toBe(5 * WARM_UP_CLIENTS);
   });
 
   it('the same under options that would refuse them (every peer denied, quotas of one)', async () => {

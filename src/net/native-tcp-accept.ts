@@ -9,16 +9,22 @@ import { Socket } from 'node:net';
 import { formatTransportAddress } from '../stun/ip.js';
 import { loadAddon, type Unavailable } from './native-addon.js';
 import { OnreadReads } from './stream-reads.js';
+import { NativeFrameWriter, type WriteChannelData } from './native-frame-writer.js';
 
 interface TcpAcceptAddon {
   start(onConnection: (listenerId: number, fd: number) => void): void;
   listen(family: number, ip: string, port: number, reusePort: boolean): [number, number];
   close(listenerId: number): void;
   closeFd(fd: number): void;
+  /** Missing from an addon built before it: relayed data then goes through socket.write. */
+  writeChannelData?: WriteChannelData;
 }
 
-/** What a native listener hands over: the socket and where its bytes are to go. */
-export type OnNativeConnection = (socket: Socket, reads: OnreadReads) => void;
+/**
+ * What a native listener hands over: the socket, where its bytes are to go, and how relayed
+ * data is written to it while it carries plain TCP (undefined: with socket.write).
+ */
+export type OnNativeConnection = (socket: Socket, reads: OnreadReads, frames: NativeFrameWriter | undefined) => void;
 
 /** Every read of every client socket of this thread lands here, and is copied out at once. */
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -68,9 +74,13 @@ export class NativeTcpAccept {
       return;
     }
     reads.attach(socket);
-    handler(socket, reads);
+    const write = this.addon.writeChannelData;
+    handler(socket, reads, write && !directWritesOff() ? new NativeFrameWriter(write, fd, socket) : undefined);
   }
 }
+
+/** TURNPIKE_TCP_WRITE=node: relayed data through socket.write only (to compare, or to rule the addon's write out). */
+const directWritesOff = (): boolean => process.env.TURNPIKE_TCP_WRITE === 'node';
 
 type NativeTcpState = { readonly accept: NativeTcpAccept } | Unavailable;
 

@@ -13,11 +13,12 @@ import type { Logger } from '../log/logger-interface.js';
 import type { PeerConnection } from '../turn/relay.js';
 import type { ClientSession } from '../turn/session.js';
 import { DataEventReads, type StreamReads } from './stream-reads.js';
+import type { ChannelDataWriter } from './native-frame-writer.js';
+import { channelDataFrame } from '../stun/channel-data.js';
 
 /** Relayed data waiting in the socket beyond this is dropped rather than queued without bound. */
 export const RELAY_HIGH_WATER = 256 * 1024;
 
-const PADDING = Buffer.alloc(3);
 const NOTHING = Buffer.alloc(0);
 
 const addressOf = (address: string | undefined, port: number | undefined): TransportAddress => {
@@ -52,6 +53,8 @@ export class StreamSession implements ClientSession {
     remote?: TransportAddress,
     /** How the socket's bytes arrive: its 'data' events, unless it was made with `onread`. */
     private readonly reads: StreamReads = new DataEventReads(socket),
+    /** Relayed data to a plain TCP client written by the addon (native-frame-writer.ts); else socket.write. */
+    private readonly frames?: ChannelDataWriter,
   ) {
     this.remote = remote ?? addressOf(socket.remoteAddress, socket.remotePort);
     this.local = addressOf(socket.localAddress, socket.localPort);
@@ -91,14 +94,15 @@ export class StreamSession implements ClientSession {
   }
 
   sendChannelData(header: Buffer, payload: Buffer): boolean {
+    return this.sendChannelDataFrom(header.readUInt16BE(0), payload, 0, payload.length);
+  }
+
+  /** The frame is made here from `data` (maybe the UDP receive area): no header or payload Buffer of its own. */
+  sendChannelDataFrom(channel: number, data: Buffer, offset: number, length: number): boolean {
     if (this.closed || this.socket.writableLength > RELAY_HIGH_WATER) return false;
-    const pad = (4 - (payload.length % 4)) % 4;
     // One write of one buffer: cheaper than three writes for the small packets media sends.
-    const frame = Buffer.allocUnsafe(header.length + payload.length + pad);
-    header.copy(frame, 0);
-    payload.copy(frame, header.length);
-    PADDING.copy(frame, header.length + payload.length, 0, pad);
-    this.write(frame);
+    if (this.frames) this.frames.writeChannelData(channel, data, offset, length);
+    else this.write(channelDataFrame(channel, data, offset, length));
     return true;
   }
 

@@ -67,7 +67,7 @@ export class NativeTcpAccept {
         fd,
         readable: true,
         writable: true,
-        onread: { buffer: this.readBuffer, callback: (length: number, buffer: Uint8Array) => reads.deliver(buffer, length) },
+        onread: { buffer: this.readBuffer, callback: (length: number, buffer: Uint8Array) => reads.deliver(buffer as Buffer, length) },
       });
     } catch {
       this.addon.closeFd(fd); // not a socket Node takes (or no listener any more): nobody else will close it

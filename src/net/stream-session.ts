@@ -14,7 +14,7 @@ import type { PeerConnection } from '../turn/relay.js';
 import type { ClientSession } from '../turn/session.js';
 import { DataEventReads, type StreamReads } from './stream-reads.js';
 import type { ChannelDataWriter } from './native-frame-writer.js';
-import { channelDataFrame } from '../stun/channel-data.js';
+import { channelDataFrame, looksLikeChannelData } from '../stun/channel-data.js';
 
 /** Relayed data waiting in the socket beyond this is dropped rather than queued without bound. */
 export const RELAY_HIGH_WATER = 256 * 1024;
@@ -64,7 +64,9 @@ export class StreamSession implements ClientSession {
     socket.on('close', () => this.onClose());
     this.allocateTimer = setTimeout(() => this.close('no allocation within max-allocate-timeout'), maxAllocateTimeoutSeconds * 1000);
     this.allocateTimer.unref();
-    reads.onData((data) => this.onData(data)); // last: bytes put back are handed over at once
+    // Chunks may be views of the thread's read buffer: the framer copies what it holds, onFrame
+    // what the engine may keep. Last: bytes put back are handed over at once.
+    reads.onData((data) => this.onData(data), true);
   }
 
   setAllocation(allocation: Allocation | undefined): void {
@@ -123,7 +125,7 @@ export class StreamSession implements ClientSession {
 
   private onData(data: Buffer): void {
     try {
-      this.framer.push(data, this.frameHandler);
+      this.framer.push(data, this.frameHandler, true);
     } catch (error) {
       if (error instanceof FramingError) {
         this.engine.malformed(data.length);
@@ -136,12 +138,19 @@ export class StreamSession implements ClientSession {
   }
 
   /**
+   * `frame` is valid only during the call (see onData). ChannelData is relayed before it
+   * returns; a STUN message is copied, since an answer may come after an await.
    * False holds what follows a ConnectionBind, unframed and unread, until it is answered: bound,
    * the connection carries the peer's bytes from there on (RFC 6062), which are no frames.
    */
   private onFrame(frame: Buffer): boolean {
-    const handled = this.engine.handlePacket(this, frame);
-    if (!handled || frame.readUInt16BE(0) !== Method.ConnectionBind) return true;
+    if (looksLikeChannelData(frame)) {
+      this.engine.handleChannelData(this, frame);
+      return true;
+    }
+    const message = Buffer.from(frame);
+    const handled = this.engine.handlePacket(this, message);
+    if (!handled || message.readUInt16BE(0) !== Method.ConnectionBind) return true;
     this.holding = true;
     this.socket.pause();
     void handled.then(() => {

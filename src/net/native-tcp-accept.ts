@@ -2,7 +2,8 @@
  * TCP listening with native/tcp-accept.c (docs/native-tcp-accept.md): the addon accepts, and each
  * connection becomes a `net.Socket` made here from its fd with the documented `onread` option, so
  * every read lands in one buffer this thread reuses instead of a fresh 64 KiB one pushed through
- * the Readable stream. Loaded once per thread (each relay worker has its own). Where the addon is
+ * the Readable stream; relayed data to a plain TCP client is written by the addon too
+ * (native-frame-writer.ts). Loaded once per thread (each relay worker has its own). Where the addon is
  * not there, or TURNPIKE_TCP_ACCEPT=net forces it off, listeners use net.Server as before.
  */
 import { Socket } from 'node:net';
@@ -26,7 +27,7 @@ interface TcpAcceptAddon {
  */
 export type OnNativeConnection = (socket: Socket, reads: OnreadReads, frames: NativeFrameWriter | undefined) => void;
 
-/** Every read of every client socket of this thread lands here, and is copied out at once. */
+/** Every read of every client socket of this thread lands here: a session frames it in place, anyone else gets a copy (stream-reads.ts). */
 const READ_BUFFER_BYTES = 64 * 1024;
 
 export class NativeTcpAccept {

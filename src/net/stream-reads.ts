@@ -1,7 +1,8 @@
 /**
  * Where a client connection's bytes go. A socket net.Server accepted emits them as 'data'
  * events; one made from a natively accepted fd (native-tcp-accept.ts) reads them into a buffer
- * its thread reuses, through the `onread` callback, and each read is copied out for its handler.
+ * its thread reuses, through the `onread` callback: a handler that takes views (a session's framer)
+ * gets the read in place, any other a copy.
  */
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';

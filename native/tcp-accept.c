@@ -4,7 +4,9 @@
  * option instead (one reused buffer, no stream push). So this only listens and accepts: each
  * listening socket is watched by a uv_poll_t on the calling environment's own loop, and every
  * connection accept4 returns goes to JS as a file descriptor, which JS then owns. State is per
- * N-API environment, so each relay worker thread has its own. */
+ * N-API environment, so each relay worker thread has its own. One write is done here too:
+ * writeChannelData, a relayed datagram framed as ChannelData and sent in one call, which JS
+ * uses while Node has nothing queued on the socket (src/net/native-frame-writer.ts). */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8   /* napi_add_async_cleanup_hook: libuv handles close before the loop does */
 #include <arpa/inet.h>
@@ -16,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
@@ -225,6 +228,43 @@ static napi_value closeFd(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* writeChannelData(fd, channel, data, offset, length) -> bytes written (maybe fewer than the
+   frame: 4 + length, padded to 4, RFC 8656 §12.5), or -errno (EAGAIN: none). Never waits:
+   what did not go is JS's to queue on the socket. The frame is put together by sendmsg's iovec,
+   so `data` (maybe a view of the UDP receive area) is read once and not copied in JS. */
+static napi_value writeChannelData(napi_env env, napi_callback_info info) {
+  static const uint8_t padding[3] = {0, 0, 0};
+  size_t argc = 5;
+  napi_value argv[5], result;
+  int32_t fd, channel, offset, length;
+  void *data = NULL;
+  size_t size = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 5 || napi_get_value_int32(env, argv[0], &fd) != napi_ok
+      || napi_get_value_int32(env, argv[1], &channel) != napi_ok
+      || napi_get_buffer_info(env, argv[2], &data, &size) != napi_ok
+      || napi_get_value_int32(env, argv[3], &offset) != napi_ok
+      || napi_get_value_int32(env, argv[4], &length) != napi_ok
+      || fd < 0 || channel < 0 || channel > 0xffff || offset < 0 || length < 0 || length > 0xffff
+      || (size_t)offset + (size_t)length > size)
+    return throwUsage(env, "writeChannelData(fd, channel, data, offset, length)");
+  uint8_t header[4] = {(uint8_t)(channel >> 8), (uint8_t)channel, (uint8_t)(length >> 8), (uint8_t)length};
+  struct iovec parts[3] = {
+    {header, sizeof header},
+    {(uint8_t *)data + offset, (size_t)length},
+    {(void *)padding, (size_t)((4 - length % 4) % 4)},
+  };
+  struct msghdr message;
+  memset(&message, 0, sizeof message);
+  message.msg_iov = parts;
+  message.msg_iovlen = parts[2].iov_len > 0 ? 3 : 2;
+  ssize_t sent;
+  do sent = sendmsg(fd, &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+  while (sent < 0 && errno == EINTR);
+  napi_create_int32(env, sent < 0 ? -errno : (int32_t)sent, &result);
+  return result;
+}
+
 /* The environment is going (process exit, worker thread ending): every listener stops and
    closes; the last close callback frees the instance (finishTeardown). */
 static void cleanup(napi_async_cleanup_hook_handle hook, void *data) {
@@ -245,6 +285,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     ADDON_FUNCTION("listen", listenOn),
     ADDON_FUNCTION("close", closeListening),
     ADDON_FUNCTION("closeFd", closeFd),
+    ADDON_FUNCTION("writeChannelData", writeChannelData),
   };
   Instance *inst = calloc(1, sizeof *inst);
   if (!inst) return NULL;

@@ -2,25 +2,32 @@
  * TCP listening with native/tcp-accept.c (docs/native-tcp-accept.md): the addon accepts, and each
  * connection becomes a `net.Socket` made here from its fd with the documented `onread` option, so
  * every read lands in one buffer this thread reuses instead of a fresh 64 KiB one pushed through
- * the Readable stream. Loaded once per thread (each relay worker has its own). Where the addon is
+ * the Readable stream; relayed data to a plain TCP client is written by the addon too
+ * (native-frame-writer.ts). Loaded once per thread (each relay worker has its own). Where the addon is
  * not there, or TURNPIKE_TCP_ACCEPT=net forces it off, listeners use net.Server as before.
  */
 import { Socket } from 'node:net';
 import { formatTransportAddress } from '../stun/ip.js';
 import { loadAddon, type Unavailable } from './native-addon.js';
 import { OnreadReads } from './stream-reads.js';
+import { NativeFrameWriter, type WriteChannelData } from './native-frame-writer.js';
 
 interface TcpAcceptAddon {
   start(onConnection: (listenerId: number, fd: number) => void): void;
   listen(family: number, ip: string, port: number, reusePort: boolean): [number, number];
   close(listenerId: number): void;
   closeFd(fd: number): void;
+  /** Missing from an addon built before it: relayed data then goes through socket.write. */
+  writeChannelData?: WriteChannelData;
 }
 
-/** What a native listener hands over: the socket and where its bytes are to go. */
-export type OnNativeConnection = (socket: Socket, reads: OnreadReads) => void;
+/**
+ * What a native listener hands over: the socket, where its bytes are to go, and how relayed
+ * data is written to it while it carries plain TCP (undefined: with socket.write).
+ */
+export type OnNativeConnection = (socket: Socket, reads: OnreadReads, frames: NativeFrameWriter | undefined) => void;
 
-/** Every read of every client socket of this thread lands here, and is copied out at once. */
+/** Every read of every client socket of this thread lands here: a session frames it in place, anyone else gets a copy (stream-reads.ts). */
 const READ_BUFFER_BYTES = 64 * 1024;
 
 export class NativeTcpAccept {
@@ -61,16 +68,20 @@ export class NativeTcpAccept {
         fd,
         readable: true,
         writable: true,
-        onread: { buffer: this.readBuffer, callback: (length: number, buffer: Uint8Array) => reads.deliver(buffer, length) },
+        onread: { buffer: this.readBuffer, callback: (length: number, buffer: Uint8Array) => reads.deliver(buffer as Buffer, length) },
       });
     } catch {
       this.addon.closeFd(fd); // not a socket Node takes (or no listener any more): nobody else will close it
       return;
     }
     reads.attach(socket);
-    handler(socket, reads);
+    const write = this.addon.writeChannelData;
+    handler(socket, reads, write && !directWritesOff() ? new NativeFrameWriter(write, fd, socket) : undefined);
   }
 }
+
+/** TURNPIKE_TCP_WRITE=node: relayed data through socket.write only (to compare, or to rule the addon's write out). */
+const directWritesOff = (): boolean => process.env.TURNPIKE_TCP_WRITE === 'node';
 
 type NativeTcpState = { readonly accept: NativeTcpAccept } | Unavailable;
 

@@ -13,6 +13,7 @@ export type RelayDatagramHandler = (data: Buffer, address: string, port: number,
 export interface RelaySocket {
   /** Every datagram from now on goes to `handler` (one handler per socket). */
   onDatagram(handler: RelayDatagramHandler): void;
+  /** The bytes need to stay valid only during the call (a TCP client's frame may be a view of a reused read buffer). */
   send(data: Buffer, offset: number, length: number, port: number, address: string): void;
   /** `closed` runs once the port can be bound again. */
   close(closed?: () => void): void;
@@ -86,7 +87,8 @@ function bindDgram(ip: string, port: number, options: RelayBindOptions): Promise
 function dgramRelaySocket(socket: Socket): RelaySocket {
   return {
     onDatagram: (handler) => socket.on('message', (data, rinfo) => handler(data, rinfo.address, rinfo.port, 0, data.length)),
-    send: (data, offset, length, port, address) => socket.send(data, offset, length, port, address),
+    // dgram holds on to what it could not send at once: a copy, since `data` may be reused after the call.
+    send: (data, offset, length, port, address) => socket.send(Buffer.from(data.subarray(offset, offset + length)), port, address),
     close: (closed) => socket.close(closed),
   };
 }

@@ -11,6 +11,7 @@ import { parseProxyHeader } from './proxy-protocol.js';
 import { listenFirstTcpOfGroup, listenTcp, probeTcpPort, type GroupRole } from './reuse-port.js';
 import { nativeTcpAccept, type NativeTcpAccept } from './native-tcp-accept.js';
 import type { OnreadReads } from './stream-reads.js';
+import type { ChannelDataWriter } from './native-frame-writer.js';
 import { StreamSession } from './stream-session.js';
 import { chooseAlpn } from './tls-context.js';
 
@@ -118,7 +119,7 @@ export class StreamListener {
     const { address, port, family } = this.local;
     // The first of a group binds only where a plain bind succeeds: nobody else holds the port (reuse-port.ts).
     const chosen = role === 'first' ? await probeTcpPort(address, port) : port;
-    const listening = native.listen(family, address, chosen, role !== 'alone', (socket, reads) => this.onNativeConnection(socket, reads, engine, tls, options, logger));
+    const listening = native.listen(family, address, chosen, role !== 'alone', (socket, reads, frames) => this.onNativeConnection(socket, reads, frames, engine, tls, options, logger));
     this.stopAccepting = () => {
       listening.close();
       return Promise.resolve();
@@ -149,7 +150,7 @@ export class StreamListener {
     socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
   }
 
-  private onNativeConnection(socket: Socket, reads: OnreadReads, engine: TurnEngine, tls: TlsTerminator | undefined, options: StreamOptions, logger: Logger): void {
+  private onNativeConnection(socket: Socket, reads: OnreadReads, frames: ChannelDataWriter | undefined, engine: TurnEngine, tls: TlsTerminator | undefined, options: StreamOptions, logger: Logger): void {
     this.track(socket);
     reads.onData((first) => {
       socket.setTimeout(0);
@@ -162,7 +163,7 @@ export class StreamListener {
         return;
       }
       reads.unshift(first);
-      new StreamSession('tcp', socket, engine, logger, options.maxAllocateTimeoutSeconds, undefined, reads);
+      new StreamSession('tcp', socket, engine, logger, options.maxAllocateTimeoutSeconds, undefined, reads, frames);
     });
   }
 

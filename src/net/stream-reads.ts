@@ -1,14 +1,19 @@
 /**
  * Where a client connection's bytes go. A socket net.Server accepted emits them as 'data'
  * events; one made from a natively accepted fd (native-tcp-accept.ts) reads them into a buffer
- * its thread reuses, through the `onread` callback, and each read is copied out for its handler.
+ * its thread reuses, through the `onread` callback: a handler that takes views (a session's framer)
+ * gets the read in place, any other a copy.
  */
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 
 export interface StreamReads {
-  /** Every chunk read from now on goes to `handler`, which owns it (may keep it). */
-  onData(handler: (data: Buffer) => void): void;
+  /**
+   * Every chunk read from now on goes to `handler`, which owns it (may keep it); with
+   * `takesViews`, a chunk may instead be a view of a buffer the next read overwrites, valid
+   * only while the handler runs (what the handler keeps, it copies).
+   */
+  onData(handler: (data: Buffer) => void, takesViews?: boolean): void;
   /**
    * The connection as a Duplex whose reads are the socket's bytes and whose writes go to it:
    * RFC 6062 pipes it to a peer. The handler given to onData gets nothing more.
@@ -33,6 +38,8 @@ export class DataEventReads implements StreamReads {
 /** A socket made with `onread`: deliver() is its callback. */
 export class OnreadReads implements StreamReads {
   private handler: ((data: Buffer) => void) | undefined;
+  /** The handler takes views of the read buffer: no copy per read (StreamSession's framer copies what it holds). */
+  private takesViews = false;
   /** Put back, or read before anyone took them (the socket is paused then): the next handler's first. */
   private early: Buffer[] = [];
   private pausedEarly = false;
@@ -43,7 +50,11 @@ export class OnreadReads implements StreamReads {
   }
 
   /** The onread callback: `length` bytes of `buffer`, which the next read overwrites. False pauses the socket. */
-  deliver(buffer: Uint8Array, length: number): boolean {
+  deliver(buffer: Buffer, length: number): boolean {
+    if (this.handler && this.takesViews) {
+      this.handler(buffer.subarray(0, length));
+      return true;
+    }
     const data = Buffer.allocUnsafe(length);
     data.set(buffer.subarray(0, length));
     if (!this.handler) {
@@ -58,7 +69,12 @@ export class OnreadReads implements StreamReads {
   /** Puts `data` back: whoever calls onData next gets it first. */
   unshift(data: Buffer): void {
     this.early.unshift(data);
-    this.handler = undefined;
+    this.setHandler(undefined, false);
+  }
+
+  private setHandler(handler: ((data: Buffer) => void) | undefined, takesViews: boolean): void {
+    this.handler = handler;
+    this.takesViews = takesViews;
   }
 
   /**
@@ -68,12 +84,12 @@ export class OnreadReads implements StreamReads {
    * nothing more while TLS is on the handle; should it, the connection is closed.
    */
   release(data: Buffer): void {
-    this.handler = () => this.socket?.destroy();
+    this.setHandler(() => this.socket?.destroy(), false);
     this.socket!.unshift(data);
   }
 
-  onData(handler: (data: Buffer) => void): void {
-    this.handler = handler;
+  onData(handler: (data: Buffer) => void, takesViews = false): void {
+    this.setHandler(handler, takesViews);
     while (this.early.length > 0 && this.handler === handler) handler(this.early.shift()!);
     if (this.pausedEarly) {
       this.pausedEarly = false;
@@ -96,9 +112,9 @@ export class OnreadReads implements StreamReads {
       },
     });
     // Backpressure: a full Duplex pauses the socket until the pipe reads on (read() above).
-    this.handler = (data) => {
+    this.setHandler((data) => {
       if (!duplex.push(data)) socket.pause();
-    };
+    }, false);
     socket.once('end', () => duplex.push(null));
     socket.once('close', () => duplex.destroy());
     return duplex;

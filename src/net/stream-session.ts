@@ -13,11 +13,12 @@ import type { Logger } from '../log/logger-interface.js';
 import type { PeerConnection } from '../turn/relay.js';
 import type { ClientSession } from '../turn/session.js';
 import { DataEventReads, type StreamReads } from './stream-reads.js';
+import type { ChannelDataWriter } from './native-frame-writer.js';
+import { channelDataFrame, looksLikeChannelData } from '../stun/channel-data.js';
 
 /** Relayed data waiting in the socket beyond this is dropped rather than queued without bound. */
 export const RELAY_HIGH_WATER = 256 * 1024;
 
-const PADDING = Buffer.alloc(3);
 const NOTHING = Buffer.alloc(0);
 
 const addressOf = (address: string | undefined, port: number | undefined): TransportAddress => {
@@ -52,6 +53,8 @@ export class StreamSession implements ClientSession {
     remote?: TransportAddress,
     /** How the socket's bytes arrive: its 'data' events, unless it was made with `onread`. */
     private readonly reads: StreamReads = new DataEventReads(socket),
+    /** Relayed data to a plain TCP client written by the addon (native-frame-writer.ts); else socket.write. */
+    private readonly frames?: ChannelDataWriter,
   ) {
     this.remote = remote ?? addressOf(socket.remoteAddress, socket.remotePort);
     this.local = addressOf(socket.localAddress, socket.localPort);
@@ -61,7 +64,9 @@ export class StreamSession implements ClientSession {
     socket.on('close', () => this.onClose());
     this.allocateTimer = setTimeout(() => this.close('no allocation within max-allocate-timeout'), maxAllocateTimeoutSeconds * 1000);
     this.allocateTimer.unref();
-    reads.onData((data) => this.onData(data)); // last: bytes put back are handed over at once
+    // Chunks may be views of the thread's read buffer: the framer copies what it holds, onFrame
+    // what the engine may keep. Last: bytes put back are handed over at once.
+    reads.onData((data) => this.onData(data), true);
   }
 
   setAllocation(allocation: Allocation | undefined): void {
@@ -91,14 +96,15 @@ export class StreamSession implements ClientSession {
   }
 
   sendChannelData(header: Buffer, payload: Buffer): boolean {
+    return this.sendChannelDataFrom(header.readUInt16BE(0), payload, 0, payload.length);
+  }
+
+  /** The frame is made here from `data` (maybe the UDP receive area): no header or payload Buffer of its own. */
+  sendChannelDataFrom(channel: number, data: Buffer, offset: number, length: number): boolean {
     if (this.closed || this.socket.writableLength > RELAY_HIGH_WATER) return false;
-    const pad = (4 - (payload.length % 4)) % 4;
     // One write of one buffer: cheaper than three writes for the small packets media sends.
-    const frame = Buffer.allocUnsafe(header.length + payload.length + pad);
-    header.copy(frame, 0);
-    payload.copy(frame, header.length);
-    PADDING.copy(frame, header.length + payload.length, 0, pad);
-    this.write(frame);
+    if (this.frames) this.frames.writeChannelData(channel, data, offset, length);
+    else this.write(channelDataFrame(channel, data, offset, length));
     return true;
   }
 
@@ -119,7 +125,7 @@ export class StreamSession implements ClientSession {
 
   private onData(data: Buffer): void {
     try {
-      this.framer.push(data, this.frameHandler);
+      this.framer.push(data, this.frameHandler, true);
     } catch (error) {
       if (error instanceof FramingError) {
         this.engine.malformed(data.length);
@@ -132,12 +138,19 @@ export class StreamSession implements ClientSession {
   }
 
   /**
+   * `frame` is valid only during the call (see onData). ChannelData is relayed before it
+   * returns; a STUN message is copied, since an answer may come after an await.
    * False holds what follows a ConnectionBind, unframed and unread, until it is answered: bound,
    * the connection carries the peer's bytes from there on (RFC 6062), which are no frames.
    */
   private onFrame(frame: Buffer): boolean {
-    const handled = this.engine.handlePacket(this, frame);
-    if (!handled || frame.readUInt16BE(0) !== Method.ConnectionBind) return true;
+    if (looksLikeChannelData(frame)) {
+      this.engine.handleChannelData(this, frame);
+      return true;
+    }
+    const message = Buffer.from(frame);
+    const handled = this.engine.handlePacket(this, message);
+    if (!handled || message.readUInt16BE(0) !== Method.ConnectionBind) return true;
     this.holding = true;
     this.socket.pause();
     void handled.then(() => {

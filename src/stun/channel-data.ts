@@ -34,3 +34,19 @@ export function channelDataHeader(channel: number, length: number): Buffer {
   header.writeUInt16BE(length, 2);
   return header;
 }
+
+/**
+ * `length` bytes of `data` from `offset` as one ChannelData frame for a stream: header, data,
+ * and the padding to a multiple of 4 that TCP and TLS carry (RFC 8656 §12.5), in one Buffer.
+ */
+export function channelDataFrame(channel: number, data: Buffer, offset: number, length: number): Buffer {
+  const frame = Buffer.allocUnsafe(channelDataSpan(length));
+  frame.writeUInt16BE(channel, 0);
+  frame.writeUInt16BE(length, 2);
+  data.copy(frame, CHANNEL_DATA_HEADER, offset, offset + length);
+  frame.fill(0, CHANNEL_DATA_HEADER + length);
+  return frame;
+}
+
+/** Bytes a ChannelData frame of `length` bytes of data takes on a stream, padding included. */
+export const channelDataSpan = (length: number): number => (CHANNEL_DATA_HEADER + length + 3) & ~3;

@@ -51,15 +51,17 @@ export class StreamFramer {
   /**
    * Adds bytes and hands every complete frame to `onFrame`; throws FramingError on garbage.
    * When `onFrame` returns false, what follows that frame stays buffered, unframed, until the
-   * next push (an empty one will do) or takeBuffered.
+   * next push (an empty one will do) or takeBuffered. `transient`: `data` is a view of a buffer
+   * the next read overwrites, so what is held is copied (a frame handed over is then valid only
+   * while `onFrame` runs).
    */
-  push(data: Buffer, onFrame: (frame: Buffer) => unknown): void {
+  push(data: Buffer, onFrame: (frame: Buffer) => unknown, transient = false): void {
     if (this.buffered === 0) {
-      this.pushAlone(data, onFrame);
+      this.pushAlone(data, onFrame, transient);
       return;
     }
     if (data.length > 0) {
-      this.chunks.push(data);
+      this.chunks.push(transient ? Buffer.from(data) : data);
       this.buffered += data.length;
     }
     for (;;) {
@@ -85,7 +87,7 @@ export class StreamFramer {
    * Nothing held from earlier chunks, which is how most chunks arrive: frames are cut out of
    * `data` where they lie, and a chunk that is exactly one frame is handed over as it is.
    */
-  private pushAlone(data: Buffer, onFrame: (frame: Buffer) => unknown): void {
+  private pushAlone(data: Buffer, onFrame: (frame: Buffer) => unknown, transient: boolean): void {
     let offset = 0;
     let holding = false;
     while (!holding && data.length - offset >= 4) {
@@ -97,7 +99,8 @@ export class StreamFramer {
       holding = onFrame(frame) === false;
     }
     if (offset === data.length) return;
-    this.chunks.push(offset === 0 ? data : data.subarray(offset));
+    const rest = offset === 0 ? data : data.subarray(offset);
+    this.chunks.push(transient ? Buffer.from(rest) : rest);
     this.buffered = data.length - offset;
     if (!holding) this.checkHeld();
   }

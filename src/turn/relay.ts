@@ -7,6 +7,7 @@ export interface RelayEndpoint {
   readonly local: TransportAddress;
   /** What clients are told (XOR-RELAYED-ADDRESS): `external-ip` applied. */
   readonly advertised: TransportAddress;
+  /** `data` needs to stay valid only during the call: a TCP client's frame may be a view of a reused read buffer. */
   send(data: Buffer, offset: number, length: number, port: number, address: string): void;
   close(): void;
 }

@@ -156,13 +156,24 @@ describe('STUN/TURN over TCP and TLS', () => {
 /**
  * Plain TCP is accepted by native/tcp-accept.c on Linux, whose sockets read with `onread` into one
  * reused buffer (docs/native-tcp-accept.md), on a port TLS may also arrive on (the first byte
- * decides) as on a plain one; by net.Server with TURNPIKE_TCP_ACCEPT=net. All frame, relay and close alike.
+ * decides) as on a plain one; by net.Server with TURNPIKE_TCP_ACCEPT=net. Relayed data is written
+ * by the same addon (native-frame-writer.ts), or with socket.write under TURNPIKE_TCP_WRITE=node.
+ * All frame, relay and close alike.
  */
 const NATIVE = process.platform === 'linux' ? 'native' : 'net.Server';
 describe.each([
-  { port: 'a port TLS shares', overrides: {}, accepting: NATIVE },
-  { port: 'a plain TCP port', overrides: { noTls: true }, accepting: NATIVE },
-] as const)('TCP on $port, accepted by $accepting', ({ overrides, accepting }) => {
+  { port: 'a port TLS shares', overrides: {}, accepting: NATIVE, env: {} },
+  { port: 'a plain TCP port', overrides: { noTls: true }, accepting: NATIVE, env: {} },
+  { port: 'a plain TCP port, relayed data through socket.write', overrides: { noTls: true }, accepting: NATIVE, env: { TURNPIKE_TCP_WRITE: 'node' } },
+] as const)('TCP on $port, accepted by $accepting', ({ overrides, accepting, env }) => {
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  beforeAll(() => void Object.assign(process.env, env));
+  afterAll(() => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
   const startTcpServer = async (more: Partial<ServerOptions> = {}) => {
     const server = await startServer({ ...overrides, ...more });
     expect(server.listeners.streams[0]!.accepting).toBe(accepting);

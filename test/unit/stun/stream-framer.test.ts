@@ -55,6 +55,34 @@ describe('StreamFramer', () => {
     expect(seen!.buffer).toBe(stream.buffer);
   });
 
+  it('copies what it holds of a transient chunk: the same frames when each chunk is a reused buffer overwritten after the push', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(stream.length), { maxLength: 10 }), (cuts) => {
+        const points = [...new Set(cuts)].sort((a, b) => a - b);
+        const framer = new StreamFramer();
+        const out: Buffer[] = [];
+        const reused = Buffer.alloc(stream.length);
+        let last = 0;
+        for (const p of [...points, stream.length]) {
+          stream.copy(reused, 0, last, p);
+          framer.push(reused.subarray(0, p - last), (f) => out.push(Buffer.from(f)), true);
+          reused.fill(0xff); // the next read overwrites it
+          last = p;
+        }
+        expect(out).toEqual(expected);
+      }),
+    );
+  });
+
+  it('copies what follows a frame it stops at in a transient chunk', () => {
+    const framer = new StreamFramer();
+    const tail = Buffer.from('raw bytes, no frame');
+    const reused = Buffer.concat([messages[0]!, tail]);
+    framer.push(reused, () => false, true);
+    reused.fill(0);
+    expect(framer.takeBuffered()).toEqual(tail);
+  });
+
   it('holds what follows a frame it is told to stop at, until pushed again or taken out', () => {
     const framer = new StreamFramer();
     const seen: Buffer[] = [];

@@ -16,12 +16,8 @@ const NODE = path.join(ROOT, 'node_modules/node/bin/node');
 const TURNPIKE_TURNSERVER = path.join(ROOT, 'dist/cli/turnserver.js');
 /** The scripts' servers and clients use both loopbacks; every port we pick is free on each. */
 const LOOPBACKS = ['127.0.0.1', '::1'];
-/**
- * A listening port and the next: coturn listens on port + 1 too (RFC 5780), turnutils_peer binds
- * it. Below freePortRange's relay ranges (20000 up) and the OS's ephemeral ports (32768 up), so
- * neither a relay range picked before the server binds nor another program's client takes it.
- */
-const freeListeningPort = () => freeUdpTcpPortsOnAll(LOOPBACKS, 2, 50, { from: 10000, below: 20000 });
+/** A listening port and the next: coturn listens on port + 1 too (RFC 5780), turnutils_peer binds it. */
+const freeListeningPort = () => freeUdpTcpPortsOnAll(LOOPBACKS, 2);
 /**
  * Relay ports per server, for every pair of its setup at once (the test runs them together):
  * the busiest setup runs 7 client scripts; each opens at most 10 clients (-m 10), both ends

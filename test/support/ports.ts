@@ -33,20 +33,38 @@ function listenTcp(host: string, port: number): Promise<net.Server | null> {
 const closeUdp = (s: dgram.Socket) => new Promise<void>((r) => s.close(() => r()));
 const closeTcp = (s: net.Server) => new Promise<void>((r) => s.close(() => r()));
 
-export async function freeUdpPort(host = '127.0.0.1'): Promise<number> {
-  const sock = await bindUdp(host, 0);
-  if (!sock) throw new Error(`cannot bind any UDP port on ${host}`);
-  const { port } = sock.address();
-  await closeUdp(sock);
-  return port;
+/**
+ * Where a server's own ports are taken from: below the relay ranges of freePortRange and below
+ * Linux's ephemeral range (32768..60999), which the OS hands to every client socket bound to
+ * port 0 or connected: a port found free there can be taken by a test's client connection
+ * between the probe and the server's bind (seen in CI as EADDRINUSE at a server's start).
+ */
+export const SERVER_PORT_SPAN: PortSpan = { from: 10000, below: 20000 };
+
+/** A port of SERVER_PORT_SPAN free for `probe` on host; `what` names it in the error. */
+async function freeServerPort(host: string, what: string, probe: (port: number) => Promise<boolean>, tries = 50): Promise<number> {
+  const { from, below } = SERVER_PORT_SPAN;
+  for (let i = 0; i < tries; i++) {
+    const port = from + Math.floor(Math.random() * (below - from));
+    if (await probe(port)) return port;
+  }
+  throw new Error(`no free ${what} port on ${host} in ${from}..${below - 1} after ${tries} tries`);
 }
 
-export async function freeTcpPort(host = '127.0.0.1'): Promise<number> {
-  const srv = await listenTcp(host, 0);
-  if (!srv) throw new Error(`cannot listen on any TCP port on ${host}`);
-  const { port } = srv.address() as net.AddressInfo;
-  await closeTcp(srv);
-  return port;
+export function freeUdpPort(host = '127.0.0.1'): Promise<number> {
+  return freeServerPort(host, 'UDP', async (port) => {
+    const sock = await bindUdp(host, port);
+    if (sock) await closeUdp(sock);
+    return sock !== null;
+  });
+}
+
+export function freeTcpPort(host = '127.0.0.1'): Promise<number> {
+  return freeServerPort(host, 'TCP', async (port) => {
+    const srv = await listenTcp(host, port);
+    if (srv) await closeTcp(srv);
+    return srv !== null;
+  });
 }
 
 /** A port free for both UDP and TCP on host (a server that listens on both needs that). */
@@ -61,12 +79,12 @@ export function freeUdpTcpPortOnAll(hosts: readonly string[], tries = 50): Promi
 
 /**
  * The first of `count` consecutive ports free for UDP and TCP on every one of `hosts` (coturn
- * also listens on each listening port + 1, its RFC 5780 alternate port); from `span` if given,
- * else where the OS hands out ports.
+ * also listens on each listening port + 1, its RFC 5780 alternate port); from `span`, by
+ * default SERVER_PORT_SPAN.
  */
-export async function freeUdpTcpPortsOnAll(hosts: readonly string[], count: number, tries = 50, span?: PortSpan): Promise<number> {
+export async function freeUdpTcpPortsOnAll(hosts: readonly string[], count: number, tries = 50, span = SERVER_PORT_SPAN): Promise<number> {
   for (let i = 0; i < tries; i++) {
-    const port = span ? span.from + Math.floor(Math.random() * (span.below - span.from - count)) : await freeUdpPort(hosts[0]);
+    const port = span.from + Math.floor(Math.random() * (span.below - span.from - count));
     if (port + count - 1 > 65535) continue;
     let free = true;
     for (let p = port; free && p < port + count; p++) free = await isFreeOnAll(hosts, p);

@@ -31,6 +31,11 @@ export const INITIAL_RTO_MS = 500;
 export class UdpTestClient {
   readonly socket: Socket;
   private readonly waiting = new Map<string, (m: StunMessage) => void>();
+  /**
+   * Transactions already answered: a late second answer (to a retransmission that crossed the
+   * first answer, as under load) is dropped, not taken for a Data or ChannelData datagram.
+   */
+  private readonly answered = new Set<string>();
   private readonly other: Datagram[] = [];
   private readonly arrival = new Arrival();
   /** How it authenticates; tests may switch it to RFC 8489 (`auth.rfc8489`). */
@@ -47,11 +52,14 @@ export class UdpTestClient {
       if (data[0]! < 4 && data.length >= 20) {
         try {
           const m = decodeMessage(data);
-          const resolve = this.waiting.get(m.transactionId.toString('hex'));
+          const id = m.transactionId.toString('hex');
+          const resolve = this.waiting.get(id);
           if (resolve && m.cls !== StunClass.Indication) {
-            this.waiting.delete(m.transactionId.toString('hex'));
+            this.waiting.delete(id);
+            this.answered.add(id);
             return resolve(m);
           }
+          if (this.answered.has(id) && m.cls !== StunClass.Indication) return;
         } catch {
           // not ours to judge: keep it as an unsolicited datagram
         }

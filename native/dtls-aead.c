@@ -5,8 +5,10 @@
  * seal and open take the nonce and the additional data from JS. openRecord and sealChannelData
  * take a whole record where it lies (a part of the native receive or send area), one call per
  * record: they build the nonce and additional data from the record header and the context's
- * salt (the implicit IV, RFC 5288 §3), as protection.ts does in JS. Every offset and length is
- * checked against its buffer before OpenSSL sees a pointer. */
+ * salt (the implicit IV, RFC 5288 §3), as protection.ts does in JS. areaOpener and areaSealer
+ * bind those two to one context and one area (the native UDP I/O's), so that a record passes
+ * only numbers. Every offset and length is checked against its buffer before OpenSSL sees a
+ * pointer. */
 #define NAPI_VERSION 8   /* type tags: a context from elsewhere is refused, never dereferenced */
 #include <limits.h>
 #include <stdint.h>

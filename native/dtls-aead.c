@@ -5,10 +5,8 @@
  * seal and open take the nonce and the additional data from JS. openRecord and sealChannelData
  * take a whole record where it lies (a part of the native receive or send area), one call per
  * record: they build the nonce and additional data from the record header and the context's
- * salt (the implicit IV, RFC 5288 §3), as protection.ts does in JS. areaOpener and areaSealer
- * bind those two to one context and one area (the native UDP I/O's), so that a record passes
- * only numbers. Every offset and length is checked against its buffer before OpenSSL sees a
- * pointer. */
+ * salt (the implicit IV, RFC 5288 §3), as protection.ts does in JS. Every offset and length is
+ * checked against its buffer before OpenSSL sees a pointer. */
 #define NAPI_VERSION 8   /* type tags: a context from elsewhere is refused, never dereferenced */
 #include <limits.h>
 #include <stdint.h>
@@ -205,24 +203,6 @@ static void recordNonceAndAad(const Context *context, const unsigned char *recor
   aad[12] = (unsigned char)length;
 }
 
-/* Decrypts the record at record[0, length) in place: the plaintext's length (at record + 21),
-   or -1 when it does not authenticate (its bytes are then garbled) or its header does not frame
-   exactly these bytes. */
-static int32_t openInPlace(const Context *context, unsigned char *record, int32_t length) {
-  unsigned char nonce[NONCE], aad[HEADER];
-  int written = 0, last = 0;
-  if (length < OVERHEAD || ((record[11] << 8) | record[12]) != length - HEADER) return -1;
-  unsigned char *text = record + PLAINTEXT;
-  int32_t textLength = length - OVERHEAD;
-  EVP_CIPHER_CTX *ctx = context->cipher;
-  recordNonceAndAad(context, record, record + HEADER, (size_t)textLength, nonce, aad);
-  return begin(ctx, nonce, aad, HEADER)
-      && (textLength == 0 || EVP_CipherUpdate(ctx, text, &written, text, textLength) == 1)
-      && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG, text + textLength) == 1
-      && EVP_CipherFinal_ex(ctx, text + written, &last) == 1
-      ? textLength : -1;
-}
-
 /* openRecord(ctx, buffer, offset, length) -> the plaintext's length, or -1: the record at
    buffer[offset, +length) (its header's length says the rest of it), decrypted in place, the
    plaintext at offset + 21. -1 when it does not authenticate (its bytes are then garbled) or
@@ -230,24 +210,48 @@ static int32_t openInPlace(const Context *context, unsigned char *record, int32_
 static napi_value openWholeRecord(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4], result;
-  unsigned char *record;
-  int32_t length = -1;
+  unsigned char *record, nonce[NONCE], aad[HEADER];
+  int written = 0, last = 0;
+  int32_t length = -1, plaintext = -1;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   Context *context = argc < 4 ? NULL : contextFor(env, argv[0], false, true);
   if (!context || napi_get_value_int32(env, argv[3], &length) != napi_ok
       || !rangeOf(env, argv[1], argv[2], length, 0, &record))
     return throwUsage(env, "openRecord(decryptingContextWithSalt, buffer, offset, length)");
-  napi_create_int32(env, openInPlace(context, record, length), &result);
+  if (length >= OVERHEAD && ((record[11] << 8) | record[12]) == length - HEADER) {
+    unsigned char *text = record + PLAINTEXT;
+    int32_t textLength = length - OVERHEAD;
+    EVP_CIPHER_CTX *ctx = context->cipher;
+    recordNonceAndAad(context, record, record + HEADER, (size_t)textLength, nonce, aad);
+    if (begin(ctx, nonce, aad, HEADER)
+        && (textLength == 0 || EVP_CipherUpdate(ctx, text, &written, text, textLength) == 1)
+        && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG, text + textLength) == 1
+        && EVP_CipherFinal_ex(ctx, text + written, &last) == 1)
+      plaintext = textLength;
+  }
+  napi_create_int32(env, plaintext, &result);
   return result;
 }
 
-/* Writes at record[0, ...) an application data record holding ChannelData on `channel` with
-   payload[0, length), sealed (room for length + 41 bytes there); the record's length, or -1
-   when OpenSSL fails. */
-static int32_t sealChannelDataAt(const Context *context, unsigned char *record, int32_t epoch, int64_t sequence, int32_t channel,
-                                 const unsigned char *payload, int32_t length) {
-  unsigned char nonce[NONCE], aad[HEADER];
+/* sealChannelData(ctx, out, at, epoch, sequence, channel, data, from, length) -> the record's
+   length: an application data record at out[at, ...) holding ChannelData on `channel` with
+   data[from, +length). out must have room for length + 41 bytes from at. */
+static napi_value sealChannelDataRecord(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9], result;
+  unsigned char *record, *payload, nonce[NONCE], aad[HEADER];
+  int32_t length = -1, epoch = -1, channel = -1;
+  int64_t sequence = -1;
   int written = 0, last = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  Context *context = argc < 9 ? NULL : contextFor(env, argv[0], true, true);
+  if (!context || napi_get_value_int32(env, argv[3], &epoch) != napi_ok || epoch < 0 || epoch > 0xffff
+      || napi_get_value_int64(env, argv[4], &sequence) != napi_ok || sequence < 0 || sequence >= (int64_t)1 << 48
+      || napi_get_value_int32(env, argv[5], &channel) != napi_ok || channel < 0 || channel > 0xffff
+      || napi_get_value_int32(env, argv[8], &length) != napi_ok || length < 0 || length > 0xffff - EXPLICIT - CHANNEL_DATA_HEADER - TAG
+      || !rangeOf(env, argv[6], argv[7], length, 0, &payload)
+      || !rangeOf(env, argv[1], argv[2], length, OVERHEAD + CHANNEL_DATA_HEADER, &record))
+    return throwUsage(env, "sealChannelData(encryptingContextWithSalt, out, at, epoch, sequence, channel, data, from, length): room for length + 41 bytes at out[at]");
   unsigned char *text = record + PLAINTEXT;
   int textLength = CHANNEL_DATA_HEADER + length;
   /* The payload first: were the two ranges to overlap, the header would not overwrite it unread. */
@@ -269,146 +273,15 @@ static int32_t sealChannelDataAt(const Context *context, unsigned char *record, 
   memcpy(record + HEADER, record + 3, EXPLICIT);
   EVP_CIPHER_CTX *ctx = context->cipher;
   recordNonceAndAad(context, record, record + HEADER, (size_t)textLength, nonce, aad);
-  return begin(ctx, nonce, aad, HEADER)
-      && EVP_CipherUpdate(ctx, text, &written, text, textLength) == 1
-      && EVP_CipherFinal_ex(ctx, text + written, &last) == 1
-      && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG, text + textLength) == 1
-      ? HEADER + fragment : -1;
-}
-
-/* The epoch, sequence, channel and payload length of a sealChannelData call, checked. */
-static int channelDataArgs(napi_env env, const napi_value *argv, int32_t *epoch, int64_t *sequence, int32_t *channel, int32_t *length) {
-  return napi_get_value_int32(env, argv[0], epoch) == napi_ok && *epoch >= 0 && *epoch <= 0xffff
-      && napi_get_value_int64(env, argv[1], sequence) == napi_ok && *sequence >= 0 && *sequence < (int64_t)1 << 48
-      && napi_get_value_int32(env, argv[2], channel) == napi_ok && *channel >= 0 && *channel <= 0xffff
-      && napi_get_value_int32(env, argv[3], length) == napi_ok && *length >= 0 && *length <= 0xffff - EXPLICIT - CHANNEL_DATA_HEADER - TAG;
-}
-
-static napi_value sealed(napi_env env, int32_t recordLength, const char *who) {
-  napi_value result;
-  if (recordLength < 0) {
-    napi_throw_error(env, NULL, who);
+  if (!begin(ctx, nonce, aad, HEADER)
+      || EVP_CipherUpdate(ctx, text, &written, text, textLength) != 1
+      || EVP_CipherFinal_ex(ctx, text + written, &last) != 1
+      || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG, text + textLength) != 1) {
+    napi_throw_error(env, NULL, "sealChannelData(): OpenSSL failed");
     return NULL;
   }
-  napi_create_int32(env, recordLength, &result);
+  napi_create_int32(env, HEADER + fragment, &result);
   return result;
-}
-
-/* sealChannelData(ctx, out, at, epoch, sequence, channel, data, from, length) -> the record's
-   length: an application data record at out[at, ...) holding ChannelData on `channel` with
-   data[from, +length). out must have room for length + 41 bytes from at. */
-static napi_value sealChannelDataRecord(napi_env env, napi_callback_info info) {
-  size_t argc = 9;
-  napi_value argv[9];
-  unsigned char *record, *payload;
-  int32_t length = -1, epoch = -1, channel = -1;
-  int64_t sequence = -1;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  napi_value numbers[4] = { argv[3], argv[4], argv[5], argv[8] };
-  Context *context = argc < 9 ? NULL : contextFor(env, argv[0], true, true);
-  if (!context || !channelDataArgs(env, numbers, &epoch, &sequence, &channel, &length)
-      || !rangeOf(env, argv[6], argv[7], length, 0, &payload)
-      || !rangeOf(env, argv[1], argv[2], length, OVERHEAD + CHANNEL_DATA_HEADER, &record))
-    return throwUsage(env, "sealChannelData(encryptingContextWithSalt, out, at, epoch, sequence, channel, data, from, length): room for length + 41 bytes at out[at]");
-  return sealed(env, sealChannelDataAt(context, record, epoch, sequence, channel, payload, length), "sealChannelData(): OpenSSL failed");
-}
-
-/* A context's record function over one area (the native UDP I/O's receive and send area), both
-   fixed when it is made: a record then costs no context or Buffer lookup, only its offsets. The
-   function holds the context's external and the area's Buffer (read-only properties), so
-   neither is collected while it can be called. */
-typedef struct {
-  Context *context;
-  unsigned char *area;
-  size_t size;
-} AreaBinding;
-
-static void freeBinding(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
-  free(data);
-}
-
-/* [offset, offset + length + extra) inside the binding's area, read from two JS numbers. */
-static unsigned char *areaRange(napi_env env, const AreaBinding *binding, napi_value offsetValue, int32_t length, size_t extra) {
-  int32_t offset = -1;
-  if (napi_get_value_int32(env, offsetValue, &offset) != napi_ok || offset < 0 || length < 0
-      || (uint64_t)offset + (uint64_t)length + extra > binding->size)
-    return NULL;
-  return binding->area + offset;
-}
-
-static AreaBinding *bindingOf(napi_env env, napi_callback_info info, size_t *argc, napi_value *argv) {
-  void *data = NULL;
-  napi_get_cb_info(env, info, argc, argv, NULL, &data);
-  return data;
-}
-
-/* opener(offset, length): openRecord on the area. */
-static napi_value openInArea(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], result;
-  int32_t length = -1;
-  AreaBinding *binding = bindingOf(env, info, &argc, argv);
-  unsigned char *record = argc < 2 || napi_get_value_int32(env, argv[1], &length) != napi_ok ? NULL : areaRange(env, binding, argv[0], length, 0);
-  if (!record) return throwUsage(env, "opener(offset, length): a range of the area");
-  napi_create_int32(env, openInPlace(binding->context, record, length), &result);
-  return result;
-}
-
-/* sealer(at, epoch, sequence, channel, from, length): sealChannelData from the area into the area. */
-static napi_value sealInArea(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
-  int32_t length = -1, epoch = -1, channel = -1;
-  int64_t sequence = -1;
-  unsigned char *record = NULL, *payload = NULL;
-  AreaBinding *binding = bindingOf(env, info, &argc, argv);
-  napi_value numbers[4] = { argv[1], argv[2], argv[3], argv[5] };
-  if (argc < 6 || !channelDataArgs(env, numbers, &epoch, &sequence, &channel, &length)
-      || !(payload = areaRange(env, binding, argv[4], length, 0))
-      || !(record = areaRange(env, binding, argv[0], length, OVERHEAD + CHANNEL_DATA_HEADER)))
-    return throwUsage(env, "sealer(at, epoch, sequence, channel, from, length): room for length + 41 bytes at area[at]");
-  return sealed(env, sealChannelDataAt(binding->context, record, epoch, sequence, channel, payload, length), "sealer(): OpenSSL failed");
-}
-
-static napi_value bindToArea(napi_env env, napi_callback_info info, bool encrypting, napi_callback body, const char *usage) {
-  size_t argc = 2;
-  napi_value argv[2], fn;
-  void *area = NULL;
-  size_t size = 0;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  Context *context = argc < 2 ? NULL : contextFor(env, argv[0], encrypting, true);
-  if (!context || napi_get_buffer_info(env, argv[1], &area, &size) != napi_ok || !area) return throwUsage(env, usage);
-  AreaBinding *binding = malloc(sizeof *binding);
-  if (!binding) {
-    napi_throw_error(env, NULL, "out of memory");
-    return NULL;
-  }
-  *binding = (AreaBinding){ context, area, size };
-  if (napi_create_function(env, NULL, 0, body, binding, &fn) != napi_ok) {
-    free(binding);
-    return NULL;
-  }
-  if (napi_add_finalizer(env, fn, binding, freeBinding, NULL, NULL) != napi_ok) {
-    free(binding);
-    return NULL;
-  }
-  napi_property_descriptor held[] = {
-    { "context", NULL, NULL, NULL, NULL, argv[0], napi_default, NULL },
-    { "area", NULL, NULL, NULL, NULL, argv[1], napi_default, NULL },
-  };
-  return napi_define_properties(env, fn, 2, held) == napi_ok ? fn : NULL;
-}
-
-/* areaOpener(decryptingContextWithSalt, area) -> opener(offset, length). */
-static napi_value areaOpener(napi_env env, napi_callback_info info) {
-  return bindToArea(env, info, false, openInArea, "areaOpener(decryptingContextWithSalt, area)");
-}
-
-/* areaSealer(encryptingContextWithSalt, area) -> sealer(at, epoch, sequence, channel, from, length). */
-static napi_value areaSealer(napi_env env, napi_callback_info info) {
-  return bindToArea(env, info, true, sealInArea, "areaSealer(encryptingContextWithSalt, area)");
 }
 
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
@@ -418,8 +291,6 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     { "open", NULL, openRecord, NULL, NULL, NULL, napi_default, NULL },
     { "openRecord", NULL, openWholeRecord, NULL, NULL, NULL, napi_default, NULL },
     { "sealChannelData", NULL, sealChannelDataRecord, NULL, NULL, NULL, napi_default, NULL },
-    { "areaOpener", NULL, areaOpener, NULL, NULL, NULL, napi_default, NULL },
-    { "areaSealer", NULL, areaSealer, NULL, NULL, NULL, napi_default, NULL },
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -25,14 +25,12 @@ export class DataPlane {
 
   /** A ChannelData message from the client of `allocation` (already framed: header + data, at least the header). */
   fromClientChannelData(allocation: Allocation, data: Buffer, offset = 0, size = data.length): void {
-    // The header's two numbers read as bytes: Buffer's readUInt16BE validates its offset in JS
-    // on every call, about 1 % of a relayed DTLS packet's instructions (callgrind).
-    const length = (data[offset + 2]! << 8) | data[offset + 3]!;
+    const length = data.readUInt16BE(offset + 2);
     if (CHANNEL_DATA_HEADER + length > size) {
       this.counters.drop('Malformed', size);
       return;
     }
-    const channel = allocation.channelByNumber((data[offset]! << 8) | data[offset + 1]!, this.clock());
+    const channel = allocation.channelByNumber(data.readUInt16BE(offset), this.clock());
     if (!channel) {
       this.counters.drop('NoChannel', length);
       return;

@@ -105,18 +105,16 @@ export class DtlsEndpoint {
    * A datagram from an association's own socket, `length` bytes of `data` from `offset` (the
    * native receive area, valid until this returns). The steady state, one application data
    * record for an open session with no successor, is opened in place and its ChannelData
-   * relayed from there; anything else is copied and handled as any datagram. `known`: the
-   * 5-tuple's slot when the caller has it; returns the slot that took the record, else undefined.
+   * relayed from there; anything else is copied and handled as any datagram.
    */
-  receiveAt(data: Buffer, offset: number, length: number, remote: TransportAddress, known?: SessionSlot): SessionSlot | undefined {
+  receiveAt(data: Buffer, offset: number, length: number, remote: TransportAddress): void {
     if (isSingleApplicationRecordAt(data, offset, length)) {
-      const slot = known ?? this.table.get(remote.address, remote.port);
-      if (slot && !slot.successor && slot.current.takeApplicationRecordAt(data, offset, length, this.service.clock())) return slot;
+      const slot = this.table.get(remote.address, remote.port);
+      if (slot && !slot.successor && slot.current.takeApplicationRecordAt(data, offset, length, this.service.clock())) return;
     }
     const copy = Buffer.allocUnsafe(length);
     data.copy(copy, 0, offset, offset + length);
     this.handleDatagram(copy, { address: remote.address, family: remote.family === 6 ? 'IPv6' : 'IPv4', port: remote.port, size: length });
-    return undefined;
   }
 
   /**
@@ -203,17 +201,9 @@ export class DtlsEndpoint {
     if (slot?.successor === session) slot.current.close('replaced by a new handshake from the same 5-tuple', false);
   }
 
-  /**
-   * A socket of the association's own: its records leave with a connected send (cheaper). Its
-   * 5-tuple's slot is kept from one datagram to the next, not looked up in the table for each: a
-   * slot leaves the table only once its last session has closed, and a closed session takes no
-   * record, so a stale slot sends the datagram the general way, which looks again.
-   */
+  /** A socket of the association's own: its records leave with a connected send (cheaper). */
   openOwnSocket(remote: TransportAddress): OwnSocket | undefined {
-    let slot: SessionSlot | undefined;
-    return this.udp.openDtlsSocket?.(remote, (data, offset, length) => {
-      slot = this.receiveAt(data, offset, length, remote, slot);
-    });
+    return this.udp.openDtlsSocket?.(remote, (data, offset, length) => this.receiveAt(data, offset, length, remote));
   }
 
   sendDatagram(data: Buffer, remote: TransportAddress): void {

@@ -81,26 +81,6 @@ export interface DtlsAeadAddon {
   /** Needs a context made with a salt. */
   openRecord(context: object, buffer: Buffer, offset: number, length: number): number;
   sealChannelData(context: object, out: Buffer, at: number, epoch: number, sequence: number, channel: number, data: Buffer, from: number, length: number): number;
-  /** openRecord on `area` only, bound to it and to the context: a record then costs no lookup of either. */
-  areaOpener(context: object, area: Buffer): (offset: number, length: number) => number;
-  /** sealChannelData from `area` into `area`, bound likewise. */
-  areaSealer(context: object, area: Buffer): (at: number, epoch: number, sequence: number, channel: number, from: number, length: number) => number;
-}
-
-/**
- * `bind(area)`, kept for the last area asked for: the native UDP I/O hands every record over in
- * its one area, so a context binds once (a record in another Buffer binds again).
- */
-function boundToLastArea<F>(bind: (area: Buffer) => F): (area: Buffer) => F {
-  let area: Buffer | undefined;
-  let bound: F | undefined;
-  return (buffer) => {
-    if (buffer !== area || bound === undefined) {
-      bound = bind(buffer);
-      area = buffer;
-    }
-    return bound;
-  };
 }
 
 /** The addon's contexts are the key: the cipher follows from its length (16 or 32 bytes). */
@@ -109,25 +89,20 @@ export function nativeGcm(addon: DtlsAeadAddon): Gcm {
     name: 'native',
     sealer(_cipher, key, salt) {
       const context = addon.createContext(key, true, salt);
-      const sealerIn = boundToLastArea((area) => addon.areaSealer(context, area));
       return {
         seal: (nonce, aad, buffer, offset, length) => addon.seal(context, nonce, aad, buffer, offset, length),
-        // From the native I/O's area into it (its receive slots, its send area): the bound path.
-        sealChannelData: salt && ((out, at, epoch, sequence, channel, data, from, length) => out === data
-          ? sealerIn(out)(at, epoch, sequence, channel, from, length)
-          : addon.sealChannelData(context, out, at, epoch, sequence, channel, data, from, length)),
+        sealChannelData: salt && ((out, at, epoch, sequence, channel, data, from, length) => addon.sealChannelData(context, out, at, epoch, sequence, channel, data, from, length)),
       };
     },
     opener(_cipher, key, salt) {
       const context = addon.createContext(key, false, salt);
-      const openerIn = boundToLastArea((area) => addon.areaOpener(context, area));
       return {
         open(nonce, aad, input, offset, length) {
           if (offset < 0 || length < 0 || offset + length + GCM_TAG > input.length) return undefined;
           const plain = Buffer.allocUnsafe(length);
           return addon.open(context, nonce, aad, input, offset, length, plain, 0) ? plain : undefined;
         },
-        openRecord: salt && ((buffer, offset, length) => openerIn(buffer)(offset, length)),
+        openRecord: salt && ((buffer, offset, length) => addon.openRecord(context, buffer, offset, length)),
       };
     },
   };

@@ -36,6 +36,12 @@ async function ask(client: MiniDtlsClient, request: Buffer): Promise<Buffer> {
 async function boundClient(port: number, peer: TransportAddress): Promise<MiniDtlsClient> {
   const client = await MiniDtlsClient.connect(port);
   cleanups.push(() => client.close());
+  await allocateAndBind(client, peer);
+  return client;
+}
+
+/** An allocation and a channel to `peer` over the client's current session. */
+async function allocateAndBind(client: MiniDtlsClient, peer: TransportAddress): Promise<void> {
   const udp = (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17);
   const nonce = readString(decodeMessage(await ask(client, udp(new MessageBuilder(Method.Allocate, StunClass.Request)).build())), AttributeType.Nonce, 763)!;
   const allocated = decodeMessage(await ask(client, signed(Method.Allocate, nonce, udp)));
@@ -45,7 +51,6 @@ async function boundClient(port: number, peer: TransportAddress): Promise<MiniDt
   const bound = decodeMessage(await ask(client, signed(Method.ChannelBind, nonce, (b) =>
     b.addChannelNumber(CHANNEL).addXorAddress(AttributeType.XorPeerAddress, peer))));
   expect(bound.cls).toBe(StunClass.SuccessResponse);
-  return client;
 }
 
 const payload = (i: number, length: number) => Buffer.alloc(length, i & 0xff).fill(`#${i}#`, 0, Math.min(length, 8));
@@ -86,6 +91,28 @@ describe.runIf(process.platform === 'linux')('DTLS ChannelData with native UDP I
     const after = io.counters();
     expect(after.sent - before.sent).toBeGreaterThanOrEqual(2 * count);
     expect(after.received - before.received).toBeGreaterThanOrEqual(2 * count);
+  });
+
+  it('relays from the own socket of a session that replaced another of its 5-tuple, under the new keys', async () => {
+    const certificate = makeCertificate();
+    cleanups.push(() => certificate.remove());
+    const { address, server, service } = await startDtls(cleanups, certificate);
+    const peer = await openPeerUntilCleanup(cleanups, '127.0.0.1');
+    const client = await boundClient(address.port, peer.address);
+    const channelData = (text: string) => Buffer.concat([channelDataHeader(CHANNEL, text.length), Buffer.from(text)]);
+    client.sendRecord(ContentType.ApplicationData, channelData('old keys'));
+    await until(() => peer.received.length === 1, 'the first at the peer');
+    // The same 5-tuple: its own socket and session slot had served the old session.
+    await client.handshakeAgain();
+    await until(() => server.engine.allocations.size === 0, 'the old allocation freed');
+    await allocateAndBind(client, peer.address);
+    client.sendRecord(ContentType.ApplicationData, channelData('new keys'));
+    await until(() => peer.received.length === 2, 'the second at the peer');
+    const relay = peer.received[1]!;
+    peer.socket.send('back', relay.port, relay.address);
+    expect((await client.receive()).equals(channelData('back'))).toBe(true);
+    expect(peer.received.map((d) => d.data.toString())).toEqual(['old keys', 'new keys']);
+    expect(service.sessions).toBe(1);
   });
 
   it('drops replayed, forged and malformed records from an allocated client\'s own socket, logs no error, and relays what follows', async () => {

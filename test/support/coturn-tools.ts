@@ -47,7 +47,7 @@ export async function startPeer(opts: { host?: string; port?: number } = {}): Pr
   const host = opts.host ?? PEER_HOST;
   const port = opts.port ?? (await freePortRange(host, 2));
   const proc = startProcess('turnutils_peer', ['-L', host, '-p', String(port)]);
-  await waitUntilReady(proc, waitForUdpStun(host, port, 5000), 'turnutils_peer');
+  await waitUntilReady(proc, waitForUdpStun(host, port, 5000, proc.pid), 'turnutils_peer');
   return { host, port, proc, stop: () => proc.stop() };
 }
 
@@ -287,7 +287,7 @@ export async function startCoturn(args: string[], opts: CoturnOptions = {}): Pro
     if (!process.env.KEEP_TEST_TMP) fs.rmSync(tmpDir, { recursive: true, force: true });
   };
   try {
-    await waitUntilReady(proc, waitForUdpStun(host, port, opts.readyTimeoutMs ?? 10_000), 'turnserver',
+    await waitUntilReady(proc, waitForUdpStun(host, port, opts.readyTimeoutMs ?? 10_000, proc.pid), 'turnserver',
       () => `\n--- log ---\n${readLog()}`);
   } catch (err) {
     await cleanup();

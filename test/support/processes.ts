@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
+import { udpPortHeldOnlyBy } from './proc-net-udp.js';
 
 export interface StartOptions {
   cwd?: string;
@@ -191,12 +192,16 @@ export function stunBindingRequest(): Buffer {
 /**
  * Resolves when anything answers a UDP datagram on host:port (a STUN server replies to the
  * Binding request; an echo peer echoes it). Sends every 100 ms; rejects after timeoutMs.
+ * With `owner`, an answer counts only while process `owner` alone holds host:port: a port found
+ * free may be taken by another process before the server binds it, and that one answers too
+ * (the server then fails to bind and exits, which waitUntilReady reports).
  */
-export function waitForUdpStun(host: string, port: number, timeoutMs: number): Promise<void> {
+export function waitForUdpStun(host: string, port: number, timeoutMs: number, owner?: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const sock = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
     let interval: NodeJS.Timeout | undefined;
     let settled = false;
+    let answeredByAnother = false;
     const finish = (err?: Error) => {
       if (settled) return;
       settled = true;
@@ -207,10 +212,16 @@ export function waitForUdpStun(host: string, port: number, timeoutMs: number): P
       else resolve();
     };
     const timer = setTimeout(
-      () => finish(new Error(`no UDP answer from ${host}:${port} within ${timeoutMs} ms`)),
+      () => finish(new Error(answeredByAnother
+        ? `${host}:${port} answered within ${timeoutMs} ms, but from a socket process ${owner} does not hold alone (another process has the port)`
+        : `no UDP answer from ${host}:${port} within ${timeoutMs} ms`)),
       timeoutMs,
     );
-    sock.on('message', () => finish());
+    sock.on('message', (_answer, from) => {
+      if (from.port !== port) return; // not from the port asked
+      if (owner !== undefined && !udpPortHeldOnlyBy(owner, host, port)) answeredByAnother = true;
+      else finish();
+    });
     // ICMP port unreachable shows up as an error on some sends; just keep trying.
     sock.on('error', () => {});
     const send = () => sock.send(stunBindingRequest(), port, host, () => {});

@@ -32,7 +32,8 @@ export async function startTurnpike(args: string[], host: string, port: number, 
   const proc = startProcess(process.execPath, [...NODE_FLAGS, cli, 'serve', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
   // A bound, not a speed check: a server now starts a relay worker per CPU and warms each up, and
   // a CI box running the suite's databases beside it took over 10 s once (fleet.test, with PostgreSQL).
-  await waitUntilReady(proc, waitForUdpStun(host, port, 30_000), 'turnpike');
+  // Its own answer: another process's on that port once made a bench take a server that had failed to start for ready.
+  await waitUntilReady(proc, waitForUdpStun(host, port, 30_000, proc.pid), 'turnpike');
   return { pid: proc.pid, host, port, proc, stop: () => proc.stop() };
 }
 

@@ -84,6 +84,7 @@ export async function serve(argv: readonly string[]): Promise<number> {
   signals.ignoreAll();
   logger.info(`${why}: stopping`);
   drain.cancel();
+  await reloader.settled(RELOAD_WAIT_AT_STOP_MS);
   await beforeStopping(logger);
   await adminInterface?.close();
   await webAdmin?.close();
@@ -93,6 +94,9 @@ export async function serve(argv: readonly string[]): Promise<number> {
   logger.close();
   return 0;
 }
+
+/** How long a stop waits for a reload under way to end (applied or refused). */
+const RELOAD_WAIT_AT_STOP_MS = 5000;
 
 /** The configuration, or the exit status once errors or `--help` output are printed. */
 function loadOrExplain(argv: readonly string[], loadOptions: LoadOptions): LoadedConfig | number {

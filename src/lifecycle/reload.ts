@@ -32,6 +32,23 @@ export class ConfigReloader {
     return this.current;
   }
 
+  /**
+   * Resolves once the reloads asked for so far are over (applied or refused): a stop waits for
+   * it, so a reload is never put in force on a closing server and its line comes before "stopped".
+   * A reload still running after `withinMs` (a worker that does not answer) does not hold the stop.
+   */
+  settled(withinMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const over = this.previous.then(
+      () => undefined,
+      () => undefined,
+    );
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, withinMs);
+    });
+    return Promise.race([over, late]).finally(() => clearTimeout(timer));
+  }
+
   /** Resolves once what changed is in force on every relay worker; only then is it said to be. */
   reload(): Promise<ReloadReport> {
     const report = this.previous.then(() => this.reloadNow());

@@ -41,7 +41,7 @@ describe('the log file', () => {
     await waitForLine(log, /listening on UDP/);
     fs.renameSync(log, `${log}.1`);
     process.kill(server.pid, 'SIGHUP');
-    await waitForLine(log, /SIGHUP: log file reopened/);
+    await waitForLine(log, /configuration reloaded/);
     await server.stop();
     const rotated = readLog(`${log}.1`);
     const current = readLog(log);

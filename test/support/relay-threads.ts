@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import type { Logger } from '../../src/log/logger-interface.js';
 import { createTurnServer, type TurnServer } from '../../src/server.js';
-import { AttributeType, Method, StunClass, decodeMessage, readBytes, readErrorCode, type StunMessage, type TransportAddress } from '../../src/stun/index.js';
+import { AttributeType, Method, StunClass, decodeMessage, readBytes, readErrorCode, readXorAddress, type StunMessage, type TransportAddress } from '../../src/stun/index.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 import { makeCertificate } from './certs.js';
 import type { Cleanups } from './cleanups.js';
@@ -31,16 +31,50 @@ export function relayWorkerThreads(): number {
 /** Packets echoedThroughUdp sends. */
 export const PACKETS = 5;
 
-/** Sends PACKETS Send indications through the client's relay to an echo peer; how many came back. */
+/**
+ * Sends PACKETS Send indications through the client's relay to an echo peer; how many came back
+ * within 2 s each. Anything else that reaches the client meanwhile (another client's answer, as
+ * the server once misdirected) throws, saying what it was.
+ */
 export async function echoedThroughUdp(client: UdpTestClient, peer: TransportAddress): Promise<number> {
   let echoed = 0;
   for (let i = 0; i < PACKETS; i++) {
-    client.sendIndication(peer, Buffer.from(`packet ${i}`));
-    const datagram = await client.nextDatagram(2000);
-    const message = decodeMessage(datagram.data);
-    if (message.method === Method.Data && readBytes(message, AttributeType.Data)?.toString() === `packet ${i}`) echoed++;
+    const expected = `packet ${i}`;
+    client.sendIndication(peer, Buffer.from(expected));
+    const datagram = await client.nextDatagram(2000).catch(() => undefined);
+    if (!datagram) continue;
+    if (echoFrom(datagram.data, peer) !== expected) {
+      throw new Error(`client ${client.socket.address().port} waiting for "${expected}" got from ${datagram.address}:${datagram.port} ${describeDatagram(datagram.data)}`);
+    }
+    echoed++;
   }
   return echoed;
+}
+
+/** The text a Data indication from `peer` carries, else undefined. */
+function echoFrom(data: Buffer, peer: TransportAddress): string | undefined {
+  try {
+    const message = decodeMessage(data);
+    const from = readXorAddress(message, AttributeType.XorPeerAddress);
+    if (message.method !== Method.Data || from?.address !== peer.address || from.port !== peer.port) return undefined;
+    return readBytes(message, AttributeType.Data)?.toString();
+  } catch {
+    return undefined;
+  }
+}
+
+function describeDatagram(data: Buffer): string {
+  try {
+    const m = decodeMessage(data);
+    const from = readXorAddress(m, AttributeType.XorPeerAddress);
+    const carried = readBytes(m, AttributeType.Data);
+    const error = readErrorCode(m, AttributeType.ErrorCode);
+    return `STUN method 0x${m.method.toString(16)} class ${m.cls} txid ${m.transactionId.toString('hex')}` +
+      (error ? ` error ${error.code} ${JSON.stringify(error.reason)}` : '') +
+      (from ? ` from ${from.address}:${from.port}` : '') + (carried ? ` data ${JSON.stringify(carried.toString('latin1').slice(0, 40))}` : '');
+  } catch {
+    return `${data.length} bytes, not STUN: ${data.subarray(0, 16).toString('hex')}`;
+  }
 }
 
 export function relayThreadHelpers(cleanups: Cleanups) {

@@ -7,7 +7,7 @@
  * DTLS record, a decrypted payload) is copied into the send area behind the receive area and
  * queued the same way. Anything else is sent at once, copied by the kernel.
  */
-import { bytesToIpv6 } from '../../stun/ip.js';
+import { bytesToIpv6, ipv4ToBytes, ipv6ToBytes } from '../../stun/ip.js';
 
 /** The addon's functions (native/udp-io.c). */
 export interface UdpIoAddon {
@@ -32,6 +32,21 @@ export interface UdpIoAddon {
 
 /** A datagram of `length` bytes at `offset` in `data`, valid until the handler returns. */
 export type ConnectedHandler = (data: Buffer, offset: number, length: number) => void;
+
+/**
+ * A connected socket's handlers. The socket is bound into the listener's reuse group before it
+ * is connected: in between (two system calls, however fast) the kernel may queue it any client's
+ * datagram, which it still reads after connect. Such a datagram goes to `fromStranger` with its
+ * real source, never to `fromRemote` as if the connected client had sent it.
+ */
+interface ConnectedSocket {
+  readonly fromRemote: ConnectedHandler;
+  readonly fromStranger: UnconnectedHandler;
+  readonly port: number;
+  readonly family: 4 | 6;
+  /** The remote's address as META holds a source: one host-order word for IPv4, four for IPv6. */
+  readonly words: Int32Array;
+}
 export type UnconnectedHandler = (data: Buffer, offset: number, length: number, address: string, port: number) => void;
 
 export interface OpenOptions {
@@ -68,7 +83,7 @@ export class NativeUdpIo {
   private readonly queueSize: number;
   private queued = 0;
   private inBatch = false;
-  private readonly connected: (ConnectedHandler | undefined)[] = [];
+  private readonly connected: (ConnectedSocket | undefined)[] = [];
   private readonly unconnected: (UnconnectedHandler | undefined)[] = [];
   private readonly ipv4Text = new Map<number, string>();
   private readonly ipv4Number = new Map<string, number>();
@@ -95,11 +110,14 @@ export class NativeUdpIo {
     return id;
   }
 
-  /** A socket bound to `options` and connected to `remote` (a client's own socket). */
-  openConnected(options: OpenOptions, remote: { address: string; port: number }, onDatagram: ConnectedHandler): number {
+  /**
+   * A socket bound to `options` and connected to `remote` (a client's own socket): what `remote`
+   * sends goes to `fromRemote`; what another source had queued before the connect, to `fromStranger`.
+   */
+  openConnected(options: OpenOptions, remote: { address: string; port: number }, fromRemote: ConnectedHandler, fromStranger: UnconnectedHandler): number {
     const id = this.addon.open(options.family, options.address, options.port, options.reusePort ?? false, options.receiveBufferSize ?? 0, remote.address, remote.port);
     this.unconnected[id] = undefined;
-    this.connected[id] = onDatagram;
+    this.connected[id] = { fromRemote, fromStranger, port: remote.port, family: options.family, words: addressWords(options.family, remote.address) };
     return id;
   }
 
@@ -225,7 +243,8 @@ export class NativeUdpIo {
       try {
         const connected = this.connected[id];
         if (connected) {
-          connected(this.slab, meta[at + OFFSET]!, meta[at + LENGTH]!);
+          if (this.isFrom(connected, at)) connected.fromRemote(this.slab, meta[at + OFFSET]!, meta[at + LENGTH]!);
+          else connected.fromStranger(this.slab, meta[at + OFFSET]!, meta[at + LENGTH]!, this.sourceAddress(at), meta[at + PORT]!);
           continue;
         }
         const unconnected = this.unconnected[id];
@@ -237,6 +256,15 @@ export class NativeUdpIo {
     this.inBatch = false;
     return this.queued;
   };
+
+  /** Whether the datagram at META index `at` came from the socket's connected remote. */
+  private isFrom(socket: ConnectedSocket, at: number): boolean {
+    const meta = this.meta;
+    if (meta[at + PORT] !== socket.port || meta[at + FAMILY] !== socket.family) return false;
+    const words = socket.words;
+    for (let i = 0; i < words.length; i++) if (meta[at + WORD0 + i] !== words[i]) return false;
+    return true;
+  }
 
   private sourceAddress(at: number): string {
     const meta = this.meta;
@@ -268,6 +296,13 @@ export class NativeUdpIo {
     this.ipv4Number.set(address, ip);
     return ip;
   }
+}
+
+/** An address as META holds a source's: IPv4 one host-order word, IPv6 four. */
+function addressWords(family: 4 | 6, address: string): Int32Array {
+  const bytes = family === 4 ? ipv4ToBytes(address) : ipv6ToBytes(address);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Int32Array.from({ length: bytes.length / 4 }, (_, i) => view.getInt32(4 * i));
 }
 
 /** Four host-order words as IPv6 text, as Node writes it (rinfo.address) and the STUN codec decodes it. */

@@ -1,8 +1,9 @@
 /**
  * udp-session-socket.ts's per-client socket with native batched I/O. The addon binds it to the
  * listener's addr:port in its reuse group and connects it to the client in one synchronous
- * call, so there is no window in which it is an unconnected member of the group, and nothing
- * to hold until connected. ChannelData and DTLS records stay in the receive area (onChannelData,
+ * call, so nothing is held until connected; but bind and connect are two system calls, between
+ * which the kernel may queue another client's datagram here: that one goes to the listener's
+ * entry with its real source (io.ts's openConnected), not to this client's session. ChannelData and DTLS records stay in the receive area (onChannelData,
  * onDtls); anything else (STUN) is copied and goes to the listener's entry, as with dgram. A
  * DTLS record to send can be sealed straight into the send area (sendArea).
  */
@@ -23,7 +24,7 @@ export class NativeSessionSocket implements SessionSocket {
   ) {
     const { local, remote } = options;
     try {
-      this.id = io.openConnected({ family: local.family, address: local.address, port: local.port, reusePort: true }, remote, this.receive);
+      this.id = io.openConnected({ family: local.family, address: local.address, port: local.port, reusePort: true }, remote, this.receive, this.toListener);
     } catch (error) {
       this.closed = true;
       // Reported once the owner holds this socket, as udp-session-socket.ts does.
@@ -60,18 +61,23 @@ export class NativeSessionSocket implements SessionSocket {
   }
 
   private readonly receive = (data: Buffer, offset: number, length: number): void => {
-    const { onChannelData, onDtls, onDatagram } = this.options;
+    const { onChannelData, onDtls } = this.options;
     if (onChannelData && looksLikeChannelDataAt(data, offset, length)) return onChannelData(data, offset, length);
     if (onDtls && looksLikeDtlsAt(data, offset, length)) return onDtls(data, offset, length);
-    const copy = Buffer.allocUnsafe(length);
-    data.copy(copy, 0, offset, offset + length);
-    onDatagram(copy, this.rinfo(length));
+    const { address, port } = this.options.remote;
+    this.toListener(data, offset, length, address, port);
   };
 
-  private rinfo(size: number): RemoteInfo {
-    const { remote } = this.options;
-    return { address: remote.address, family: remote.family === 6 ? 'IPv6' : 'IPv4', port: remote.port, size };
-  }
+  /**
+   * A copy (the receive area is reused next turn) to the listener's entry, from address:port:
+   * this client's STUN, and another client's datagram queued here before the connect.
+   */
+  private readonly toListener = (data: Buffer, offset: number, length: number, address: string, port: number): void => {
+    const copy = Buffer.allocUnsafe(length);
+    data.copy(copy, 0, offset, offset + length);
+    const rinfo: RemoteInfo = { address, family: this.options.remote.family === 6 ? 'IPv6' : 'IPv4', port, size: length };
+    this.options.onDatagram(copy, rinfo);
+  };
 
   private report(code: number): void {
     if (code !== 0) this.options.onError(new Error(`send: errno ${code}`));

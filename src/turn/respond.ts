@@ -146,7 +146,8 @@ export function challenge(ctx: EngineContext, request: Request, code: 401 | 438,
     .add(AttributeType.PasswordAlgorithms, offeredAlgorithms(offer));
   // RFC 7635 §6.1: tells an OAuth client which server name its token must be made for.
   if (ctx.config.oauthServerName !== undefined) builder.addString(AttributeType.ThirdPartyAuthorization, ctx.config.oauthServerName);
-  if (!withinBudget(ctx, request.session, builder.encodedLength(sealOptions(ctx, request, undefined)))) return;
-  request.session.send(seal(ctx, request, builder, undefined));
+  const options = sealOptions(ctx, request, undefined);
+  if (!withinBudget(ctx, request.session, builder.encodedLength(options))) return;
+  request.session.send(builder.build(options));
   countError(ctx, request, code);
 }

@@ -15,6 +15,13 @@ export class DatagramOrder {
   private inFlight = 0;
   private waiting = 0;
 
+  /** `onWaiting` hears when datagrams start and stop waiting (native I/O relays none in C meanwhile). */
+  constructor(private readonly onWaiting?: (waiting: boolean) => void) {}
+
+  get hasWaiting(): boolean {
+    return this.waiting > 0;
+  }
+
   /** Whether the datagram at hand must wait for what came before it from this client. */
   mustWait(): boolean {
     return this.waiting > 0 || (this.inFlight > 0 && (nativeUdpIo()?.handingOverBatch ?? false));
@@ -22,9 +29,9 @@ export class DatagramOrder {
 
   /** Handles it after what is in flight and waiting now (immediates run in order). */
   later(handle: () => void): void {
-    this.waiting++;
+    if (this.waiting++ === 0) this.onWaiting?.(true);
     setImmediate(() => {
-      this.waiting--;
+      if (--this.waiting === 0) this.onWaiting?.(false);
       handle();
     });
   }

@@ -378,8 +378,8 @@ static void forgetRoutesOf(Instance *inst, int32_t id) {
 
 static void closeSock(Sock *s) {
   if (!s->open) return;
+  if (s->routed > 0) forgetRoutesOf(s->owner, s->id);   /* none left when JS ended their allocations first */
   s->open = 0;
-  if (s->routed > 0) forgetRoutesOf(s->owner, s->id);
   uv_poll_stop(&s->poll);   /* libuv forgets the fd here, so it may be closed at once */
   close(s->fd);
   s->owner->closing++;

@@ -13,8 +13,11 @@ import { UdpTestClient, openPeerUntilCleanup } from '../support/turn-client.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
 import type { TransportAddress } from '../../src/stun/ip.js';
+import { relayThreadHelpers } from '../support/relay-threads.js';
+import { valueOf } from '../unit/metrics/exposition.js';
 
 const cleanups = cleanupAfterEach();
+const { startThreaded, echoPeer, allocatedOn } = relayThreadHelpers(cleanups);
 const CHANNEL = 0x4001;
 const PACKETS = 50;
 
@@ -136,6 +139,35 @@ describe('channels relayed by the native addon', () => {
     expect(arrived).toBeLessThan(20);
     expect(c.server.engine.counters.droppedBandwidth).toBe(20 - arrived);
     expect(routed()).toBe(before);
+  });
+
+  it('relays on each relay worker, and /metrics sums what both relayed, also once allocations end', async () => {
+    const server = await startThreaded({ metrics: { address: '127.0.0.1', port: 0, path: '/metrics', usernameLabels: false } });
+    const peer = await echoPeer();
+    const clients = [await allocatedOn(server, 0), await allocatedOn(server, 0), await allocatedOn(server, 1), await allocatedOn(server, 1)];
+    const SIZE = 40;
+    for (const client of clients) {
+      expect((await client.channelBind(CHANNEL, peer.address)).cls).toBe(StunClass.SuccessResponse);
+      for (let i = 0; i < PACKETS; i++) {
+        client.sendChannelData(CHANNEL, Buffer.alloc(SIZE, i));
+        const echo = (await client.nextDatagram()).data;
+        expect([echo.readUInt16BE(0), echo.subarray(4)]).toEqual([CHANNEL, Buffer.alloc(SIZE, i)]);
+      }
+    }
+    const scrape = async (): Promise<string> => (await fetch(server.metrics!.endpoint!.url)).text();
+    const expectTotals = (text: string): void => {
+      expect(valueOf(text, 'turn_total_traffic_rcvp')).toBe(clients.length * PACKETS);
+      expect(valueOf(text, 'turn_total_traffic_rcvb')).toBe(clients.length * PACKETS * SIZE);
+      expect(valueOf(text, 'turn_total_traffic_sentp')).toBe(clients.length * PACKETS);
+      expect(valueOf(text, 'turn_total_traffic_sentb')).toBe(clients.length * PACKETS * SIZE);
+    };
+    const text = await scrape();
+    expectTotals(text);
+    // Each client's first packet to the peer went through JS, which made the route; the rest did not.
+    expect(valueOf(text, 'turnpike_udp_routed_packets_total')).toBe(clients.length * (2 * PACKETS - 1));
+
+    await Promise.all(clients.map((c) => c.refresh(0)));
+    expectTotals(await scrape());
   });
 
   describe('with TURNPIKE_UDP_RELAY=js', () => {

@@ -386,24 +386,10 @@ static void closeSock(Sock *s) {
   uv_close((uv_handle_t *)&s->poll, onSockClosed);
 }
 
+FREE_SLOT_FUNCTION(freeSockSlot, Sock)
+
 static int32_t freeId(Instance *inst) {
-  for (int32_t tries = 0; tries < inst->capacity; tries++) {
-    int32_t id = (inst->next + tries) % inst->capacity;
-    if (!inst->socks[id]) {
-      inst->next = (id + 1) % inst->capacity;
-      return id;
-    }
-  }
-  if (inst->capacity >= MAX_SOCKETS) return -1;
-  int32_t grown = inst->capacity ? inst->capacity * 2 : 256;
-  Sock **socks = realloc(inst->socks, (size_t)grown * sizeof *socks);
-  if (!socks) return -1;
-  memset(socks + inst->capacity, 0, (size_t)(grown - inst->capacity) * sizeof *socks);
-  int32_t id = inst->capacity;
-  inst->socks = socks;
-  inst->capacity = grown;
-  inst->next = id + 1;
-  return id;
+  return freeSockSlot(&inst->socks, &inst->capacity, &inst->next, MAX_SOCKETS);
 }
 
 /* open(family, ip, port, reusePort, receiveBufferSize, remoteIp?, remotePort?) -> id; throws with .code */

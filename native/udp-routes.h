@@ -120,24 +120,34 @@ static int growBuckets(Routes *r) {
   return 1;
 }
 
-static int32_t freeHandle(Routes *r) {
-  for (int32_t tries = 0; tries < r->capacity; tries++) {
-    int32_t h = (r->next + tries) % r->capacity;
-    if (!r->byHandle[h]) {
-      r->next = (h + 1) % r->capacity;
-      return h;
-    }
+/* `name`: a free index of a growable array of Type pointers (udp-io.c's sockets, the routes):
+   the first empty one from *next on, else the array doubled; -1 past `max` or out of memory.
+   A macro, so that each array is read as what it is. */
+#define FREE_SLOT_FUNCTION(name, Type)                                               \
+  static int32_t name(Type ***slots, int32_t *capacity, int32_t *next, int32_t max) {  \
+    for (int32_t tries = 0; tries < *capacity; tries++) {                            \
+      int32_t i = (*next + tries) % *capacity;                                       \
+      if (!(*slots)[i]) {                                                            \
+        *next = (i + 1) % *capacity;                                                 \
+        return i;                                                                    \
+      }                                                                              \
+    }                                                                                \
+    if (*capacity >= max) return -1;                                                 \
+    int32_t grown = *capacity ? *capacity * 2 : 256;                                 \
+    Type **bigger = realloc(*slots, (size_t)grown * sizeof *bigger);                 \
+    if (!bigger) return -1;                                                          \
+    memset(bigger + *capacity, 0, (size_t)(grown - *capacity) * sizeof *bigger);     \
+    int32_t i = *capacity;                                                           \
+    *slots = bigger;                                                                 \
+    *capacity = grown;                                                               \
+    *next = i + 1;                                                                   \
+    return i;                                                                        \
   }
-  if (r->capacity >= MAX_ROUTES) return -1;
-  int32_t grown = r->capacity ? r->capacity * 2 : 256;
-  Route **byHandle = realloc(r->byHandle, (size_t)grown * sizeof *byHandle);
-  if (!byHandle) return -1;
-  memset(byHandle + r->capacity, 0, (size_t)(grown - r->capacity) * sizeof *byHandle);
-  int32_t h = r->capacity;
-  r->byHandle = byHandle;
-  r->capacity = grown;
-  r->next = h + 1;
-  return h;
+
+FREE_SLOT_FUNCTION(freeRouteSlot, Route)
+
+static int32_t freeHandle(Routes *r) {
+  return freeRouteSlot(&r->byHandle, &r->capacity, &r->next, MAX_ROUTES);
 }
 
 static Route *routeOf(const Routes *r, int32_t handle) {

@@ -34,7 +34,7 @@ class UdpSession implements ClientSession {
   /** Forwarded by another relay worker: not pinned to this one until its own socket is. */
   pinOnAllocation = false;
   /** Requests being answered (an await inside), and datagrams put off behind them (datagram-order.ts). */
-  readonly order = new DatagramOrder((waiting) => this.ownSocket?.hold?.(waiting));
+  readonly order = new DatagramOrder((busy) => this.ownSocket?.hold?.(busy));
 
   constructor(
     private readonly listener: UdpListener,
@@ -57,7 +57,7 @@ class UdpSession implements ClientSession {
 
   private ownSocketOpened(socket: SessionSocket | undefined): void {
     this.ownSocket = socket;
-    if (socket && this.order.hasWaiting) socket.hold?.(true);
+    if (socket && this.order.busy) socket.hold?.(true);
   }
 
   setAllocation(allocation: Allocation | undefined): void {

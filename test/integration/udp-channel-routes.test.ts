@@ -106,6 +106,18 @@ describe('channels relayed by the native addon', () => {
     expect(routed()).toBe(before);
   });
 
+  it('relays nothing a client sent right behind its own request (a Refresh to 0, in the same batch)', async () => {
+    const c = await call();
+    await firstExchange(c);
+    const before = routed();
+    // Both sent in this turn: the server (this thread) reads them in one batch, the Refresh first.
+    const ended = c.client.refresh(0);
+    c.client.sendChannelData(CHANNEL, Buffer.from('after the end'));
+    expect((await ended).cls).toBe(StunClass.SuccessResponse);
+    expect(await quiet(c.peer.next)).toBe(true);
+    expect(routed()).toBe(before);
+  });
+
   it('relays nothing on a lapsed channel, nor from a peer whose permission lapsed', async () => {
     // The permission lapses after 1 s, the channel after 2 s.
     const c = await call({ permissionLifetime: 1, channelLifetime: 2 });

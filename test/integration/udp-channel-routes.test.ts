@@ -35,12 +35,12 @@ interface Call {
   readonly relay: TransportAddress;
 }
 
-/** A client with an allocation and CHANNEL bound to a peer. */
-async function call(overrides: Partial<ServerOptions> = {}): Promise<Call> {
+/** A client with an allocation and CHANNEL bound to a peer (on `peerHost`). */
+async function call(overrides: Partial<ServerOptions> = {}, peerHost?: string): Promise<Call> {
   const server = await startInProcessServer(cleanups, overrides);
   const client = await UdpTestClient.open(server.udpAddresses[0]!, ALICE);
   cleanups.push(() => client.close());
-  const peer = await openPeerUntilCleanup(cleanups);
+  const peer = await openPeerUntilCleanup(cleanups, peerHost);
   const relay = await client.allocateRelay();
   expect((await client.channelBind(CHANNEL, peer.address)).cls).toBe(StunClass.SuccessResponse);
   return { server, client, peer, relay };
@@ -85,6 +85,18 @@ describe('channels relayed by the native addon', () => {
     const totals = c.server.engine.counters;
     expect([totals.relayedToPeerPackets, totals.relayedToPeerBytes]).toEqual([PACKETS + 1, bytes(100) + 5]);
     expect([totals.relayedToClientPackets, totals.relayedToClientBytes]).toEqual([PACKETS + 1, bytes(200) + 10]);
+  });
+
+  it('relays an IPv6 client and peer too', async () => {
+    const c = await call({ listeningIps: ['::1'], relayIps: ['::1'], defaultAddressFamily: 'keep' }, '::1');
+    expect(c.relay.family).toBe(6);
+    await firstExchange(c);
+    const before = routed();
+    c.client.sendChannelData(CHANNEL, Buffer.from('over IPv6'));
+    expect((await c.peer.next()).data.toString()).toBe('over IPv6');
+    c.peer.socket.send('back over IPv6', c.relay.port, c.relay.address);
+    expect((await c.client.nextDatagram()).data.subarray(4).toString()).toBe('back over IPv6');
+    expect(routed() - before).toBe(2);
   });
 
   it('keeps the counts of an allocation that ends, and relays nothing for it after', async () => {

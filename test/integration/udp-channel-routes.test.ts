@@ -46,13 +46,16 @@ async function call(overrides: Partial<ServerOptions> = {}, peerHost?: string): 
   return { server, client, peer, relay };
 }
 
-/** One ChannelData to the peer and one back: JS relays them and hands the channel to the addon. */
-async function firstExchange({ client, peer, relay }: Call): Promise<void> {
-  client.sendChannelData(CHANNEL, Buffer.from('first'));
-  expect((await peer.next()).data.toString()).toBe('first');
-  peer.socket.send('first back', relay.port, relay.address);
-  expect((await client.nextDatagram()).data.subarray(4).toString()).toBe('first back');
+/** `text` on the channel to the peer, and `text back` from it to the client. */
+async function roundTrip({ client, peer, relay }: Call, text: string): Promise<void> {
+  client.sendChannelData(CHANNEL, Buffer.from(text));
+  expect((await peer.next()).data.toString()).toBe(text);
+  peer.socket.send(`${text} back`, relay.port, relay.address);
+  expect((await client.nextDatagram()).data.subarray(4).toString()).toBe(`${text} back`);
 }
+
+/** The first round trip: JS relays both and hands the channel to the addon. */
+const firstExchange = (c: Call): Promise<void> => roundTrip(c, 'first');
 
 const onlyAllocation = (server: TurnServer): Allocation => {
   const [allocation] = [...server.engine.allocations];
@@ -92,10 +95,7 @@ describe('channels relayed by the native addon', () => {
     expect(c.relay.family).toBe(6);
     await firstExchange(c);
     const before = routed();
-    c.client.sendChannelData(CHANNEL, Buffer.from('over IPv6'));
-    expect((await c.peer.next()).data.toString()).toBe('over IPv6');
-    c.peer.socket.send('back over IPv6', c.relay.port, c.relay.address);
-    expect((await c.client.nextDatagram()).data.subarray(4).toString()).toBe('back over IPv6');
+    await roundTrip(c, 'over IPv6');
     expect(routed() - before).toBe(2);
   });
 
@@ -131,8 +131,8 @@ describe('channels relayed by the native addon', () => {
   });
 
   it('relays nothing on a lapsed channel, nor from a peer whose permission lapsed', async () => {
-    // The permission lapses after 1 s, the channel after 2 s.
-    const c = await call({ permissionLifetime: 1, channelLifetime: 2 });
+    // The permission lapses after 1 s, the channel after 3 s.
+    const c = await call({ permissionLifetime: 1, channelLifetime: 3 });
     await firstExchange(c);
     const before = routed();
     c.client.sendChannelData(CHANNEL, Buffer.from('live'));
@@ -145,7 +145,7 @@ describe('channels relayed by the native addon', () => {
     c.client.sendChannelData(CHANNEL, Buffer.from('channel still live'));
     expect((await c.peer.next()).data.toString()).toBe('channel still live');
 
-    await lapse(2000 - 1300);
+    await lapse(3000 - 1300);
     c.client.sendChannelData(CHANNEL, Buffer.from('channel lapsed'));
     expect(await quiet(c.peer.next)).toBe(true);
     expect(routed()).toBe(before + 2);
@@ -202,10 +202,7 @@ describe('channels relayed by the native addon', () => {
       const c = await call();
       await firstExchange(c);
       const before = routed();
-      c.client.sendChannelData(CHANNEL, Buffer.from('by JS'));
-      expect((await c.peer.next()).data.toString()).toBe('by JS');
-      c.peer.socket.send('by JS too', c.relay.port, c.relay.address);
-      expect((await c.client.nextDatagram()).data.subarray(4).toString()).toBe('by JS too');
+      await roundTrip(c, 'by JS');
       expect(routed()).toBe(before);
     });
   });

@@ -3,7 +3,9 @@
  * and drained with recvmmsg into one preallocated receive area; once per loop turn (a uv_check
  * handle, right after libuv's poll phase) JS is called with the turn's datagrams, and what JS
  * queued (iovecs into the receive area or into the send area behind it, where JS copies what it
- * made itself, plus an optional 4-byte ChannelData header) leaves with sendmmsg. State is per N-API environment, so each relay worker thread has its own. */
+ * made itself, plus an optional 4-byte ChannelData header) leaves with sendmmsg. Established
+ * channel traffic JS installed a route for is relayed here without JS (udp-routes.h). State is
+ * per N-API environment, so each relay worker thread has its own. */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8   /* napi_add_async_cleanup_hook: libuv handles close before the loop does */
 #include <arpa/inet.h>
@@ -18,6 +20,7 @@
 #include <node_api.h>
 #include <uv.h>
 #include "socket-addon.h"
+#include "udp-routes.h"
 
 #define SLOTS 64          /* datagrams per turn; more wait for the next turn (level-triggered poll) */
 #define SLOT 65536        /* bytes per datagram slot: any UDP payload fits; larger ones are flagged */
@@ -37,6 +40,14 @@ typedef struct {
   int fd;
   int family;             /* 4 or 6: a send's destination is parsed as one of these */
   int open;
+  int connected;          /* a client's own socket: connected to `remote` */
+  int32_t remote[ADDRESS_WORDS]; /* its remote in writeAddress's words (another source's datagram, queued
+                             between bind and connect, is not its client's: io.ts's fromStranger) */
+  int facesClients;       /* a route's client side (ChannelData arrives here), or its relay side */
+  int facesPeers;
+  int32_t routed;         /* live routes through it */
+  int held;               /* JS handles its datagrams for now (a request of its client is being answered) */
+  uint32_t jsTurn;        /* the turn in which a datagram of it last went to JS */
 } Sock;
 
 struct Instance {
@@ -58,11 +69,19 @@ struct Instance {
   struct sockaddr_storage from[SLOTS];
   struct sockaddr_storage to[QUEUE];
   uint32_t headers[QUEUE];
+  int32_t jsPending;                 /* of `pending`, those handed to JS (meta rows 0..jsPending-1) */
+  int32_t relayed;                   /* of `pending`, those relayed here: rows of `fast` */
+  int32_t fast[SLOTS * META];        /* sends of relayed datagrams, in the queue's layout */
+  uint32_t turn;
+  double now;                        /* Date.now() at the last receive, for the routes' expiry */
+  Routes routes;
+  double *routeCounts;               /* 4 doubles JS reads: routeCounts()'s or routeRemove()'s */
+  napi_ref routeCountsRef;
   napi_async_cleanup_hook_handle teardown;   /* set while the environment goes */
   int closing;                               /* handles whose close callback is still to come */
 };
 
-enum { STAT_RECEIVED, STAT_SENT, STAT_SEND_ERRORS, STAT_TRUNCATED, STAT_BATCHES, STAT_COUNT };
+enum { STAT_RECEIVED, STAT_SENT, STAT_SEND_ERRORS, STAT_TRUNCATED, STAT_BATCHES, STAT_RELAYED, STAT_COUNT };
 
 static Instance *instanceOf(napi_env env) {
   Instance *inst = NULL;
@@ -117,15 +136,15 @@ static socklen_t readAddress(struct sockaddr_storage *to, const int32_t *in) {
   return 0;
 }
 
-/* Sends what JS queued for this turn: consecutive entries of one socket go in one sendmmsg. */
-static void sendQueued(Instance *inst, int32_t count) {
+/* Sends `count` queued entries: consecutive entries of one socket go in one sendmmsg. */
+static void sendEntries(Instance *inst, const int32_t *entries, int32_t count) {
   if (count <= 0) return;
   if (count > QUEUE) count = QUEUE;
   struct mmsghdr msgs[QUEUE];
   int32_t ids[QUEUE];
   int n = 0;
   for (int32_t i = 0; i < count; i++) {
-    const int32_t *q = inst->queue + (size_t)i * META;
+    const int32_t *q = entries + (size_t)i * META;
     int32_t id = q[0], offset = q[1], length = q[2];
     uint32_t header = (uint32_t)q[3];
     if (!sockOf(inst, id) || offset < 0 || length < 0 || (int64_t)offset + length > AREA) {
@@ -170,6 +189,11 @@ static void sendQueued(Instance *inst, int32_t count) {
   }
 }
 
+/* What JS queued for this turn. */
+static void sendQueued(Instance *inst, int32_t count) {
+  sendEntries(inst, inst->queue, count);
+}
+
 static void callJs(Instance *inst) {
   napi_env env = inst->env;
   napi_handle_scope scope;
@@ -178,7 +202,7 @@ static void callJs(Instance *inst) {
   napi_open_handle_scope(env, &scope);
   napi_get_reference_value(env, inst->callback, &fn);
   napi_get_global(env, &recv);
-  napi_create_int32(env, inst->pending, &arg);
+  napi_create_int32(env, inst->jsPending, &arg);
   inst->stats[STAT_BATCHES]++;
   if (napi_make_callback(env, inst->async, recv, fn, 1, &arg, &result) == napi_ok) {
     if (napi_get_value_int32(env, result, &queued) != napi_ok) queued = 0;
@@ -188,7 +212,6 @@ static void callJs(Instance *inst) {
     napi_is_exception_pending(env, &pending);
     if (pending && napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
   }
-  inst->pending = 0;
   sendQueued(inst, queued);
   napi_close_handle_scope(env, scope);
 }
@@ -207,9 +230,55 @@ static napi_value flush(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* Once per loop turn: what was relayed here leaves first, then JS has the rest. */
 static void onCheck(uv_check_t *handle) {
   Instance *inst = handle->data;
-  if (inst && inst->pending > 0 && inst->callback) callJs(inst);
+  if (!inst || inst->pending == 0 || !inst->callback) return;
+  sendEntries(inst, inst->fast, inst->relayed);
+  if (inst->jsPending > 0) callJs(inst);
+  inst->pending = inst->jsPending = inst->relayed = 0;
+  inst->turn++;
+}
+
+static const int32_t CONNECTED_CLIENT[ADDRESS_WORDS];
+
+/* Relays the datagram in `slot` when a live route covers it: true when it is queued in `fast`.
+   Not once a datagram of this socket went to JS this turn: what follows it waits behind it. */
+static int relayHere(Instance *inst, Sock *s, int slot, unsigned length, const int32_t *from) {
+  if (s->held || s->jsTurn == inst->turn + 1) return 0;
+  const unsigned char *d = inst->slab + (size_t)slot * SLOT;
+  int32_t *q = inst->fast + (size_t)inst->relayed * META;
+  Route *e = NULL;
+  if (s->facesClients && length >= 4 && d[0] >= 0x40 && d[0] <= 0x7f) {
+    int32_t channel = d[0] << 8 | d[1];
+    unsigned dataLength = (unsigned)(d[2] << 8 | d[3]);
+    if (4 + dataLength > length) return 0;
+    if (s->connected && memcmp(from, s->remote, sizeof s->remote) != 0) return 0;
+    e = routeByClient(&inst->routes, s->id, channel, s->connected ? CONNECTED_CLIENT : from);
+    if (!e || !(e->channelExpiresAt > inst->now)) return 0;
+    q[0] = e->relaySock;
+    q[1] = slot * SLOT + 4;
+    q[2] = (int32_t)dataLength;
+    q[3] = 0;
+    memcpy(q + 4, e->peer, sizeof e->peer);
+    e->counts[COUNT_TO_PEER_PACKETS]++;
+    e->counts[COUNT_TO_PEER_BYTES] += dataLength;
+  } else if (s->facesPeers && length <= 0xffff) {
+    e = routeByPeer(&inst->routes, s->id, from);
+    if (!e || !(e->channelExpiresAt > inst->now) || !(e->permissionExpiresAt > inst->now)) return 0;
+    q[0] = e->clientSock;
+    q[1] = slot * SLOT;
+    q[2] = (int32_t)length;
+    q[3] = (int32_t)((uint32_t)e->channel << 16 | length);
+    memcpy(q + 4, e->client, sizeof e->client);
+    e->counts[COUNT_TO_CLIENT_PACKETS]++;
+    e->counts[COUNT_TO_CLIENT_BYTES] += length;
+  } else {
+    return 0;
+  }
+  inst->relayed++;
+  inst->stats[STAT_RELAYED]++;
+  return 1;
 }
 
 /* Points each slot's recvmmsg header at its part of the receive area and its source address. */
@@ -234,6 +303,7 @@ static void onReadable(uv_poll_t *handle, int status, int events) {
     getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &error, &size);
     if (uv_poll_start(&s->poll, UV_READABLE, onReadable) != 0) return;
   }
+  if (s->routed > 0) inst->now = nowMs();
   for (int errors = 0; inst->pending < SLOTS && errors < 4;) {
     int room = SLOTS - inst->pending;
     /* Each slot's header was set up once (prepareReceive); the kernel changes only the name
@@ -250,16 +320,21 @@ static void onReadable(uv_poll_t *handle, int status, int events) {
     for (int i = 0; i < r; i++) {
       int slot = inst->pending + i;
       m[i].msg_hdr.msg_namelen = sizeof inst->from[slot];
-      int32_t *meta = inst->meta + (size_t)slot * META;
       unsigned length = m[i].msg_len;
       int truncated = (m[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
       if (length > SLOT) length = SLOT;
       if (truncated) inst->stats[STAT_TRUNCATED]++;
+      int32_t from[ADDRESS_WORDS];
+      writeAddress(from, &inst->from[slot]);
+      if (!truncated && s->routed > 0 && relayHere(inst, s, slot, length, from)) continue;
+      s->jsTurn = inst->turn + 1;
+      int32_t *meta = inst->meta + (size_t)inst->jsPending * META;
       meta[0] = s->id;
       meta[1] = slot * SLOT;
       meta[2] = (int32_t)length;
       meta[3] = truncated ? FLAG_TRUNCATED : 0;
-      writeAddress(meta + 4, &inst->from[slot]);
+      memcpy(meta + 4, from, sizeof from);
+      inst->jsPending++;
     }
     inst->pending += r;
     inst->stats[STAT_RECEIVED] += r;
@@ -270,6 +345,7 @@ static void onReadable(uv_poll_t *handle, int status, int events) {
 static void finishTeardown(Instance *inst) {
   if (!inst->teardown || inst->closing > 0) return;
   napi_remove_async_cleanup_hook(inst->teardown);
+  freeRoutes(&inst->routes);
   free(inst->socks);
   free(inst);
 }
@@ -285,8 +361,27 @@ static void onSockClosed(uv_handle_t *handle) {
   finishTeardown(inst);
 }
 
+/* Out of the hash tables: it relays no more, its counts stay until JS removes it. */
+static void unrouteRoute(Instance *inst, Route *e) {
+  if (!e->linked) return;
+  Sock *client = sockOf(inst, e->clientSock), *relay = sockOf(inst, e->relaySock);
+  if (client) client->routed--;
+  if (relay) relay->routed--;
+  unlinkRoute(&inst->routes, e);
+}
+
+/* A closing socket's routes stop with it, as its number may be the next socket's; JS removes
+   them (reading their counts) when their allocation ends. */
+static void forgetRoutesOf(Instance *inst, int32_t id) {
+  for (int32_t i = 0; i < inst->routes.capacity && inst->socks[id]->routed > 0; i++) {
+    Route *e = inst->routes.byHandle[i];
+    if (e && e->linked && (e->clientSock == id || e->relaySock == id)) unrouteRoute(inst, e);
+  }
+}
+
 static void closeSock(Sock *s) {
   if (!s->open) return;
+  if (s->routed > 0) forgetRoutesOf(s->owner, s->id);   /* none left when JS ended their allocations first */
   s->open = 0;
   uv_poll_stop(&s->poll);   /* libuv forgets the fd here, so it may be closed at once */
   close(s->fd);
@@ -294,24 +389,10 @@ static void closeSock(Sock *s) {
   uv_close((uv_handle_t *)&s->poll, onSockClosed);
 }
 
+FREE_SLOT_FUNCTION(freeSockSlot, Sock)
+
 static int32_t freeId(Instance *inst) {
-  for (int32_t tries = 0; tries < inst->capacity; tries++) {
-    int32_t id = (inst->next + tries) % inst->capacity;
-    if (!inst->socks[id]) {
-      inst->next = (id + 1) % inst->capacity;
-      return id;
-    }
-  }
-  if (inst->capacity >= MAX_SOCKETS) return -1;
-  int32_t grown = inst->capacity ? inst->capacity * 2 : 256;
-  Sock **socks = realloc(inst->socks, (size_t)grown * sizeof *socks);
-  if (!socks) return -1;
-  memset(socks + inst->capacity, 0, (size_t)(grown - inst->capacity) * sizeof *socks);
-  int32_t id = inst->capacity;
-  inst->socks = socks;
-  inst->capacity = grown;
-  inst->next = id + 1;
-  return id;
+  return freeSockSlot(&inst->socks, &inst->capacity, &inst->next, MAX_SOCKETS);
 }
 
 /* open(family, ip, port, reusePort, receiveBufferSize, remoteIp?, remotePort?) -> id; throws with .code */
@@ -373,6 +454,8 @@ static napi_value openSocket(napi_env env, napi_callback_info info) {
   s->fd = fd;
   s->family = family == 6 ? 6 : 4;
   s->open = 1;
+  s->connected = connectTo;
+  if (connectTo) writeAddress(s->remote, &remote);
   inst->socks[id] = s;
   uv_poll_start(&s->poll, UV_READABLE, onReadable);
   napi_create_int32(env, id, &result);
@@ -450,6 +533,107 @@ static napi_value sendNow(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/* An address given as (ip, port) of the socket's family, in writeAddress's words. */
+static int addressWords(napi_env env, napi_value ip, napi_value port, int family, int32_t *words) {
+  char text[64];
+  size_t length;
+  int32_t number;
+  struct sockaddr_storage address;
+  if (napi_get_value_string_utf8(env, ip, text, sizeof text, &length) != napi_ok || napi_get_value_int32(env, port, &number) != napi_ok) return 0;
+  if (!parseAddress(&address, family, text, number) || number == 0) return 0;
+  writeAddress(words, &address);
+  return 1;
+}
+
+/* routeAdd(clientId, clientIp, clientPort, channel, relayId, peerIp, peerPort, channelExpiresAt,
+   permissionExpiresAt) -> handle, or -1 when it cannot be routed here (JS relays it then).
+   clientIp "" on a client's own (connected) socket. Expiry times in ms as Date.now(). */
+static napi_value routeAdd(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9], result;
+  Route spec;
+  Instance *inst = instanceOf(env);
+  int32_t handle = -1;
+  memset(&spec, 0, sizeof spec);
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 9 || napi_get_value_int32(env, argv[0], &spec.clientSock) != napi_ok
+      || napi_get_value_int32(env, argv[3], &spec.channel) != napi_ok
+      || napi_get_value_int32(env, argv[4], &spec.relaySock) != napi_ok
+      || napi_get_value_double(env, argv[7], &spec.channelExpiresAt) != napi_ok
+      || napi_get_value_double(env, argv[8], &spec.permissionExpiresAt) != napi_ok)
+    return throwUsage(env, "routeAdd(clientId, clientIp, clientPort, channel, relayId, peerIp, peerPort, channelExpiresAt, permissionExpiresAt)");
+  Sock *client = sockOf(inst, spec.clientSock), *relay = sockOf(inst, spec.relaySock);
+  int clientOk = client && (client->connected || addressWords(env, argv[1], argv[2], client->family, spec.client));
+  if (client && relay && clientOk && !relay->connected && spec.channel >= 0x4000 && spec.channel <= 0x7fff
+      && addressWords(env, argv[5], argv[6], relay->family, spec.peer)) {
+    handle = addRoute(&inst->routes, &spec);
+    if (handle >= 0) {
+      client->facesClients = 1;
+      relay->facesPeers = 1;
+      client->routed++;
+      relay->routed++;
+    }
+  }
+  napi_create_int32(env, handle, &result);
+  return result;
+}
+
+/* routeExpiry(handle, channelExpiresAt, permissionExpiresAt): a refreshed channel or permission. */
+static napi_value routeExpiry(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  int32_t handle = -1;
+  double channel = 0, permission = 0;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 3 || napi_get_value_int32(env, argv[0], &handle) != napi_ok || napi_get_value_double(env, argv[1], &channel) != napi_ok
+      || napi_get_value_double(env, argv[2], &permission) != napi_ok)
+    return throwUsage(env, "routeExpiry(handle, channelExpiresAt, permissionExpiresAt)");
+  Instance *inst = instanceOf(env);
+  Route *e = inst ? routeOf(&inst->routes, handle) : NULL;
+  if (e) {
+    e->channelExpiresAt = channel;
+    e->permissionExpiresAt = permission;
+  }
+  return NULL;
+}
+
+/* routeCounts(handle): its counts into the shared routeCounts buffer (zeros when there is no such route). */
+static napi_value routeCounts(napi_env env, napi_callback_info info) {
+  Instance *inst = instanceOf(env);
+  if (!inst || !inst->routeCounts) return NULL;
+  Route *e = routeOf(&inst->routes, firstInt32(env, info, -1));
+  if (e) memcpy(inst->routeCounts, e->counts, sizeof e->counts);
+  else memset(inst->routeCounts, 0, 4 * sizeof(double));
+  return NULL;
+}
+
+/* routeRemove(handle): gone, its last counts left in the routeCounts buffer. */
+static napi_value routeRemove(napi_env env, napi_callback_info info) {
+  routeCounts(env, info);
+  Instance *inst = instanceOf(env);
+  Route *e = inst ? routeOf(&inst->routes, firstInt32(env, info, -1)) : NULL;
+  if (e) {
+    unrouteRoute(inst, e);
+    removeRoute(&inst->routes, e);
+  }
+  return NULL;
+}
+
+/* hold(id, held): while held, every datagram of this client's socket goes to JS, in order behind
+   what JS is still answering (net/datagram-order.ts). */
+static napi_value hold(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  int32_t id = -1;
+  bool held = false;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 2 || napi_get_value_int32(env, argv[0], &id) != napi_ok || napi_get_value_bool(env, argv[1], &held) != napi_ok)
+    return throwUsage(env, "hold(id, held)");
+  Sock *s = sockOf(instanceOf(env), id);
+  if (s) s->held = held;
+  return NULL;
+}
+
 static napi_value sharedBuffer(napi_env env, size_t bytes, void **data, napi_ref *ref) {
   napi_value buffer;
   if (napi_create_arraybuffer(env, bytes, data, &buffer) != napi_ok) return NULL;
@@ -472,7 +656,8 @@ static napi_value start(napi_env env, napi_callback_info info) {
   napi_value meta = sharedBuffer(env, (size_t)SLOTS * META * sizeof(int32_t), (void **)&inst->meta, &inst->metaRef);
   napi_value queue = sharedBuffer(env, (size_t)QUEUE * META * sizeof(int32_t), (void **)&inst->queue, &inst->queueRef);
   napi_value stats = sharedBuffer(env, STAT_COUNT * sizeof(double), (void **)&inst->stats, &inst->statsRef);
-  if (!slab || !meta || !queue || !stats) return throwErrno(env, ENOMEM, "start");
+  napi_value counts = sharedBuffer(env, 4 * sizeof(double), (void **)&inst->routeCounts, &inst->routeCountsRef);
+  if (!slab || !meta || !queue || !stats || !counts) return throwErrno(env, ENOMEM, "start");
   memset(inst->stats, 0, STAT_COUNT * sizeof(double));
   prepareReceive(inst);
   uv_loop_t *loop = NULL;
@@ -491,6 +676,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   napi_set_named_property(env, result, "meta", meta);
   napi_set_named_property(env, result, "queue", queue);
   napi_set_named_property(env, result, "stats", stats);
+  napi_set_named_property(env, result, "routeCounts", counts);
   static const struct { const char *name; int32_t value; } sizes[] = {
     { "slots", SLOTS }, { "slotBytes", SLOT }, { "sendAreaBytes", SEND_AREA }, { "stride", META }, { "queueSize", QUEUE },
   };
@@ -542,6 +728,11 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     { "close", NULL, closeSocket, NULL, NULL, NULL, napi_default, NULL },
     { "send", NULL, sendNow, NULL, NULL, NULL, napi_default, NULL },
     { "flush", NULL, flush, NULL, NULL, NULL, napi_default, NULL },
+    ADDON_FUNCTION("routeAdd", routeAdd),
+    ADDON_FUNCTION("routeExpiry", routeExpiry),
+    ADDON_FUNCTION("routeCounts", routeCounts),
+    ADDON_FUNCTION("routeRemove", routeRemove),
+    ADDON_FUNCTION("hold", hold),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -29,7 +29,12 @@ export class EngineScrapeSource implements ScrapeSource {
   takeSnapshot(): Snapshot {
     // One engine per thread in a server (the main thread's, or a relay worker's): the thread's count is the engine's.
     const io = loadedNativeUdpIo();
-    if (io) this.engine.counters.udpSendFailures = io.counters().sendErrors;
+    if (io) {
+      const native = io.counters();
+      const counters = this.engine.counters;
+      counters.udpSendFailures = native.sendErrors;
+      counters.udpRoutedPackets = native.routed;
+    }
     return takeSnapshot(this.engine.allocations, this.ended);
   }
 }

@@ -65,6 +65,9 @@ export function registerTurnpikeMetrics(registry: Registry, state: ScrapeState):
   registerSampled(registry, 'turnpike_udp_send_failures_total', 'Datagrams the kernel refused to send on native UDP sockets (send buffer full, ICMP error, too large), each dropped', 'counter', () => [
     { value: c.udpSendFailures },
   ]);
+  registerSampled(registry, 'turnpike_udp_routed_packets_total', 'Relayed packets (both ways) the native UDP addon relayed on established channels without JS; counted in the traffic totals too', 'counter', () => [
+    { value: c.udpRoutedPackets },
+  ]);
   registerSampled(registry, 'turnpike_replies_withheld_total', 'Unsigned UDP answers withheld because their source had not sent as many bytes (anti-reflection)', 'counter', () => [
     { value: c.repliesWithheld },
   ]);

@@ -15,6 +15,17 @@ export class DatagramOrder {
   private inFlight = 0;
   private waiting = 0;
 
+  /**
+   * `onBusy` hears when the client starts and stops having a request in flight or datagrams
+   * waiting: meanwhile native I/O relays none of its datagrams in C (routed-channels.ts), so that
+   * none overtakes what JS still holds.
+   */
+  constructor(private readonly onBusy?: (busy: boolean) => void) {}
+
+  get busy(): boolean {
+    return this.inFlight > 0 || this.waiting > 0;
+  }
+
   /** Whether the datagram at hand must wait for what came before it from this client. */
   mustWait(): boolean {
     return this.waiting > 0 || (this.inFlight > 0 && (nativeUdpIo()?.handingOverBatch ?? false));
@@ -22,9 +33,9 @@ export class DatagramOrder {
 
   /** Handles it after what is in flight and waiting now (immediates run in order). */
   later(handle: () => void): void {
-    this.waiting++;
+    this.change(() => this.waiting++);
     setImmediate(() => {
-      this.waiting--;
+      this.change(() => this.waiting--);
       handle();
     });
   }
@@ -32,7 +43,13 @@ export class DatagramOrder {
   /** A request's answer still to come (handlePacket's promise), if any. */
   track(answered: Promise<void> | undefined): void {
     if (!answered) return;
-    this.inFlight++;
-    void answered.finally(() => this.inFlight--);
+    this.change(() => this.inFlight++);
+    void answered.finally(() => this.change(() => this.inFlight--));
+  }
+
+  private change(step: () => void): void {
+    const before = this.busy;
+    step();
+    if (this.busy !== before) this.onBusy?.(!before);
   }
 }

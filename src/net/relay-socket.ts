@@ -17,6 +17,8 @@ export interface RelaySocket {
   send(data: Buffer, offset: number, length: number, port: number, address: string): void;
   /** `closed` runs once the port can be bound again. */
   close(closed?: () => void): void;
+  /** Its native I/O socket number, while open. */
+  readonly nativeId?: number;
 }
 
 export interface RelayBindOptions {
@@ -43,6 +45,9 @@ function bindNative(io: NativeUdpIo, ip: string, port: number, options: RelayBin
     return undefined;
   }
   return {
+    get nativeId() {
+      return closed ? undefined : id;
+    },
     onDatagram: (next) => (handler = next),
     send: (data, offset, length, peerPort, address) => {
       if (closed) return;

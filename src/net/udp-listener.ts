@@ -18,7 +18,8 @@ import { PER_SESSION_SOCKETS, openListenerSocket, type ListenerSocket } from './
 import { openSessionSocket, type SendArea, type SessionSocket } from './udp-session-socket.js';
 import { looksLikeDtlsAt } from './dtls/record.js';
 import { DatagramOrder } from './datagram-order.js';
-import { nativeUdpIo } from './native-udp/addon.js';
+import { nativeUdpIo, routesChannelsInC } from './native-udp/addon.js';
+import type { ChannelRouter } from '../turn/routed-channels.js';
 
 /** A DTLS datagram, `length` bytes of `data` from `offset`, valid until the handler returns. */
 export type DtlsDatagramHandler = (data: Buffer, offset: number, length: number) => void;
@@ -33,7 +34,7 @@ class UdpSession implements ClientSession {
   /** Forwarded by another relay worker: not pinned to this one until its own socket is. */
   pinOnAllocation = false;
   /** Requests being answered (an await inside), and datagrams put off behind them (datagram-order.ts). */
-  readonly order = new DatagramOrder();
+  readonly order = new DatagramOrder((busy) => this.ownSocket?.hold?.(busy));
 
   constructor(
     private readonly listener: UdpListener,
@@ -46,19 +47,32 @@ class UdpSession implements ClientSession {
     return this.listener.local;
   }
 
+  get routesChannels(): boolean {
+    return this.listener.socket.io === 'native' && routesChannelsInC();
+  }
+
+  get channelRouter(): ChannelRouter | undefined {
+    return this.ownSocket?.channelRouter;
+  }
+
+  private ownSocketOpened(socket: SessionSocket | undefined): void {
+    this.ownSocket = socket;
+    if (socket && this.order.busy) socket.hold?.(true);
+  }
+
   setAllocation(allocation: Allocation | undefined): void {
     this.allocation = allocation;
     this.reindex();
     if (allocation) {
       if (this.ownSocket) return;
       if (this.listener.pinsClients) {
-        this.ownSocket = this.listener.openSessionSocket(this.remote, this.pinOnAllocation, this);
+        this.ownSocketOpened(this.listener.openSessionSocket(this.remote, this.pinOnAllocation, this));
         return;
       }
       // Alone, nothing waits for this socket: opened after the Allocate's answer is sent (it
       // was 0.08 ms of the answer's time), the client's datagrams reach the listener meanwhile.
       setImmediate(() => {
-        if (this.allocation === allocation && !this.ownSocket) this.ownSocket = this.listener.openSessionSocket(this.remote, false, this);
+        if (this.allocation === allocation && !this.ownSocket) this.ownSocketOpened(this.listener.openSessionSocket(this.remote, false, this));
       });
     } else if (this.ownSocket) {
       this.listener.closeSessionSocket(this.ownSocket);

@@ -288,6 +288,9 @@ export class UdpRelays implements RelayProvider {
     return {
       local,
       advertised,
+      get nativeId() {
+        return socket.nativeId;
+      },
       send: (data, offset, length, peerPort, peerAddress) => socket.send(data, offset, length, peerPort, peerAddress),
       close: () => {
         if (closed) return;

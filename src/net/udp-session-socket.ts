@@ -16,6 +16,7 @@
  */
 import type { RemoteInfo } from 'node:dgram';
 import type { TransportAddress } from '../stun/ip.js';
+import type { ChannelRouter } from '../turn/routed-channels.js';
 import { nativeUdpIo } from './native-udp/addon.js';
 import { NativeSessionSocket } from './native-udp/session-socket.js';
 import { createUdpSocket } from './udp-socket.js';
@@ -33,6 +34,10 @@ export interface SessionSocket {
   /** Native I/O: where a datagram can be written in place (a DTLS record sealed there). */
   readonly sendArea?: SendArea;
   close(): void;
+  /** Native I/O: relays its client's channels in C (routed-channels.ts); absent with TURNPIKE_UDP_RELAY=js. */
+  readonly channelRouter?: ChannelRouter;
+  /** Native I/O: while held, none of its datagrams is relayed in C (datagram-order.ts). */
+  hold?(held: boolean): void;
 }
 
 /** A part of native I/O's send area, written in place and sent with this turn's batch. */

@@ -134,6 +134,7 @@ export class RedisStatsDb implements AllocationReports {
 const ZERO: Traffic = { packetsFromClient: 0, bytesFromClient: 0, packetsToClient: 0, bytesToClient: 0 };
 
 function trafficOf(a: Allocation): Traffic {
+  a.routes?.collect(); // what was relayed below JS (routed-channels.ts) too
   return { packetsFromClient: a.packetsFromClient, bytesFromClient: a.bytesFromClient, packetsToClient: a.packetsToClient, bytesToClient: a.bytesToClient };
 }
 

@@ -19,6 +19,7 @@ import { answerAndRemember, errorFor, failureFor, resendIfRetransmitted, send, s
 import { acceptPeerConnection } from './tcp-relay.js';
 import { admit, type Admission } from './admission.js';
 import { addTicket, asksForMobility } from './mobility.js';
+import { RoutedChannels } from './routed-channels.js';
 
 const familyOfCode = (code: number | undefined): IpFamily | 'bad' | undefined =>
   code === undefined ? undefined : code === 1 ? 4 : code === 2 ? 6 : 'bad';
@@ -189,6 +190,8 @@ function createAllocation(
   const lifetime = grantedLifetime(ctx.config, readUint32(request.message, AttributeType.Lifetime), tokenSecondsLeft(oauth, createdAt));
   const allocation = new Allocation({ session, username, realm, key, relays, createdAt, lifetimeMs: lifetime * 1000, admission, oauth });
   allocation.mobile = mobile;
+  // With max-bps each packet is metered by the data plane: none is relayed below it.
+  if (!allocation.toPeerLimit && session.routesChannels) allocation.routes = new RoutedChannels(allocation, ctx.counters);
   session.setAllocation(allocation);
   ctx.allocations.add(allocation);
   ctx.expiry.schedule(allocation, allocation.expiresAt);

@@ -10,6 +10,7 @@ import type { OAuthGrant } from './oauth-authenticate.js';
 import { TokenBucket } from './bandwidth.js';
 import type { PeerConnection, RelayEndpoint, TcpRelayEndpoint } from './relay.js';
 import type { ClientSession } from './session.js';
+import type { RoutedChannels } from './routed-channels.js';
 
 export interface Channel {
   readonly number: number;
@@ -82,6 +83,8 @@ export class Allocation implements TrafficCounters {
   /** `max-bps`, each way; absent when unlimited. */
   readonly toPeerLimit: TokenBucket | undefined;
   readonly toClientLimit: TokenBucket | undefined;
+  /** Its channels relayed below JS, where the session can (none with `max-bps`: each packet is metered here). */
+  routes: RoutedChannels | undefined;
 
   /** The client 5-tuple it serves; RFC 8016 mobility may move it to another (moveTo). */
   private currentSession: ClientSession;
@@ -128,6 +131,7 @@ export class Allocation implements TrafficCounters {
 
   /** RFC 8016: from now on it serves `session`; the ticket that moved it is spent. */
   moveTo(session: ClientSession): void {
+    this.routes?.clear();
     this.currentSession = session;
     this.ticketGeneration = (this.ticketGeneration + 1) >>> 0;
   }
@@ -160,6 +164,11 @@ export class Allocation implements TrafficCounters {
   hasPermission(peerAddress: string, now: number): boolean {
     const expiresAt = this.permissions.get(peerAddress);
     return expiresAt !== undefined && expiresAt > now;
+  }
+
+  /** When the permission for this peer IP lapses (0: none). */
+  permissionExpiry(peerAddress: string): number {
+    return this.permissions.get(peerAddress) ?? 0;
   }
 
   installPermission(peerAddress: string, expiresAt: number): void {
@@ -243,10 +252,13 @@ export class Allocation implements TrafficCounters {
         revoked++;
       }
     }
+    // A revoked permission ends the routes of its channels too: all go, JS makes the live ones again.
+    if (revoked > 0) this.routes?.clear();
     return revoked;
   }
 
   private unbindChannel(channel: Channel): void {
+    this.routes?.remove(channel.number);
     this.channelsByNumber.delete(channel.number);
     const byPort = this.channelsByPeer.get(channel.peerAddress);
     byPort?.delete(channel.peerPort);
@@ -257,6 +269,7 @@ export class Allocation implements TrafficCounters {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.routes?.clear();
     this.relays.ipv4?.close();
     this.relays.ipv6?.close();
     this.tcpRelay?.close();

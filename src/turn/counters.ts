@@ -53,6 +53,8 @@ export class EngineCounters {
    * The addon counts them in C, after a batch; read into here when metrics are read.
    */
   udpSendFailures = 0;
+  /** Of the relayed packets, those the addon relayed on channel routes without JS (routed-channels.ts); read in as udpSendFailures is. */
+  udpRoutedPackets = 0;
 
   /** A packet of `bytes` dropped for `reason`: both of its counters, in one place. */
   drop(reason: DropReason, bytes: number): void {

@@ -46,6 +46,7 @@ export class DataPlane {
     allocation.bytesFromClient += length;
     this.counters.relayedToPeerPackets++;
     this.counters.relayedToPeerBytes += length;
+    allocation.routes?.relayed(channel);
   }
 
   /** A Send indication (RFC 8656 §11.2): relayed when a permission exists, else dropped. */
@@ -100,6 +101,7 @@ export class DataPlane {
     allocation.bytesToClient += length;
     this.counters.relayedToClientPackets++;
     this.counters.relayedToClientBytes += length;
+    if (channel) allocation.routes?.relayed(channel);
   }
 }
 

@@ -38,7 +38,7 @@ export interface EngineReload {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 export class TurnEngine {
-  readonly counters = new EngineCounters();
+  private readonly ownCounters = new EngineCounters();
   private readonly ctx: Mutable<EngineContext>;
 
   constructor(config: EngineConfig, services: EngineServices) {
@@ -46,10 +46,10 @@ export class TurnEngine {
     this.ctx = {
       ...services,
       config,
-      counters: this.counters,
+      counters: this.ownCounters,
       expiry: new ExpiryQueue<Allocation>(),
       allocations,
-      dataPlane: new DataPlane(this.counters, services.clock, services.peerPolicy),
+      dataPlane: new DataPlane(this.ownCounters, services.clock, services.peerPolicy),
       pendingConnections: new PendingConnections(services.otherWorkers?.index),
       gate: new AllocationGate(services.alternateTurns),
       release: (allocation, reason) => this.release(allocation, reason),
@@ -57,8 +57,20 @@ export class TurnEngine {
     };
   }
 
+  /** The counters, with what was relayed below JS until now (routed-channels.ts). */
+  get counters(): EngineCounters {
+    this.collectRouted();
+    return this.ownCounters;
+  }
+
+  /** The live allocations, their traffic counters brought up to now as the counters'. */
   get allocations(): ReadonlySet<Allocation> {
+    this.collectRouted();
     return this.ctx.allocations;
+  }
+
+  private collectRouted(): void {
+    for (const allocation of this.ctx.allocations) allocation.routes?.collect();
   }
 
   get dataPlane(): DataPlane {
@@ -110,7 +122,7 @@ export class TurnEngine {
     try {
       message = decodeMessage(data);
     } catch (error) {
-      this.counters.drop('Malformed', data.length);
+      this.ownCounters.drop('Malformed', data.length);
       if (!(error instanceof StunDecodeError)) this.ctx.logger.error(`decoder failed: ${String(error)}`);
       return;
     }
@@ -121,7 +133,7 @@ export class TurnEngine {
   handleChannelData(session: ClientSession, data: Buffer, offset = 0, size = data.length): undefined {
     const allocation = session.allocation;
     if (allocation) this.ctx.dataPlane.fromClientChannelData(allocation, data, offset, size);
-    else this.counters.drop('NoAllocation', size);
+    else this.ownCounters.drop('NoAllocation', size);
     return undefined;
   }
 
@@ -133,18 +145,18 @@ export class TurnEngine {
     if (message.cls === StunClass.Indication && message.method === Method.Send) {
       const allocation = session.allocation;
       if (!allocation) {
-        this.counters.drop('NoAllocation', message.buffer.length);
+        this.ownCounters.drop('NoAllocation', message.buffer.length);
         return;
       }
       try {
         this.ctx.dataPlane.fromClientSend(allocation, message);
       } catch {
-        this.counters.drop('Malformed', message.buffer.length);
+        this.ownCounters.drop('Malformed', message.buffer.length);
       }
       return;
     }
     // Responses and other indications are not for a server.
-    this.counters.drop('Malformed', message.buffer.length);
+    this.ownCounters.drop('Malformed', message.buffer.length);
   }
 
   /**
@@ -185,7 +197,7 @@ export class TurnEngine {
     if (message.method === Method.Binding) {
       if (config.noStun) return;
       // `no-stun-backward-compatibility`: an RFC 3489 request (no magic cookie) is not answered.
-      if (!message.hasMagicCookie && !config.stunBackwardCompatibility) return void this.counters.drop('Malformed', message.buffer.length);
+      if (!message.hasMagicCookie && !config.stunBackwardCompatibility) return void this.ownCounters.drop('Malformed', message.buffer.length);
       if (!config.secureStun || config.authMode !== 'long-term') return void answerBinding(ctx, request);
       return afterAuthentication(authenticate(ctx, request), (auth) => answerBinding(ctx, request, auth.key));
     }
@@ -266,7 +278,7 @@ export class TurnEngine {
     allocation.admission.release();
     this.ctx.allocations.delete(allocation);
     if (session.allocation === allocation) session.setAllocation(undefined);
-    this.counters.allocationsReleased++;
+    this.ownCounters.allocationsReleased++;
     const durationMs = this.ctx.clock() - allocation.createdAt;
     this.ctx.logger.info(
       `allocation ${allocation.id} ended (${reason}): user "${allocation.username}" realm "${allocation.realm}" ${session.transport} ` +
@@ -301,7 +313,7 @@ export class TurnEngine {
 
   /** Input a network session dropped as malformed without handing it over (a bad stream frame). */
   malformed(bytes: number): void {
-    this.counters.drop('Malformed', bytes);
+    this.ownCounters.drop('Malformed', bytes);
   }
 
   /** Ends every allocation (server shutdown); one still being made is ended when it is. */

@@ -10,6 +10,8 @@ export interface RelayEndpoint {
   /** `data` needs to stay valid only during the call: a TCP client's frame may be a view of a reused read buffer. */
   send(data: Buffer, offset: number, length: number, port: number, address: string): void;
   close(): void;
+  /** Its native UDP I/O socket number while open, for channel routes (routed-channels.ts). */
+  readonly nativeId?: number;
 }
 
 /**

@@ -2,6 +2,7 @@
 import type { TransportAddress } from '../stun/ip.js';
 import type { Allocation } from './allocation.js';
 import type { PeerConnection } from './relay.js';
+import type { ChannelRouter } from './routed-channels.js';
 
 export type ClientTransport = 'udp' | 'tcp' | 'tls' | 'dtls';
 
@@ -32,6 +33,10 @@ export interface ClientSession {
    * copy where it can (native I/O); false when dropped. Sessions without it get sendChannelData.
    */
   sendChannelDataFrom?(channel: number, data: Buffer, offset: number, length: number): boolean;
+  /** Its channels may be relayed below JS (native UDP I/O): by channelRouter, once it has one. */
+  readonly routesChannels?: boolean;
+  /** Relays channels below JS from now on (a UDP client's own socket); absent where it cannot now. */
+  readonly channelRouter?: ChannelRouter;
   /**
    * Stream sessions only (RFC 6062 ConnectionBind): from now on this connection carries the
    * peer connection's bytes, raw, both ways.

@@ -24,6 +24,9 @@ export const nativeUdpIo = (): NativeUdpIo | undefined => {
   return 'io' in current ? current.io : undefined;
 };
 
+/** TURNPIKE_UDP_RELAY=js: every channel's packets are relayed by JS, none by the addon's routes. */
+export const routesChannelsInC = (): boolean => process.env.TURNPIKE_UDP_RELAY !== 'js';
+
 function load(): NativeUdpState {
   if (process.env.TURNPIKE_UDP_IO === 'dgram') return { unavailable: 'TURNPIKE_UDP_IO=dgram' };
   return loadAddon('udp-io', (addon: UdpIoAddon) => ({ io: new NativeUdpIo(addon) }));

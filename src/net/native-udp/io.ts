@@ -8,6 +8,7 @@
  * queued the same way. Anything else is sent at once, copied by the kernel.
  */
 import { bytesToIpv6, ipv4ToBytes, ipv6ToBytes } from '../../stun/ip.js';
+import type { ChannelRouter } from '../../turn/routed-channels.js';
 
 /** The addon's functions (native/udp-io.c). */
 export interface UdpIoAddon {
@@ -16,6 +17,7 @@ export interface UdpIoAddon {
     meta: ArrayBuffer;
     queue: ArrayBuffer;
     stats: ArrayBuffer;
+    routeCounts: ArrayBuffer;
     slots: number;
     slotBytes: number;
     sendAreaBytes: number;
@@ -28,6 +30,15 @@ export interface UdpIoAddon {
   send(id: number, data: Buffer, offset: number, length: number, port?: number, ip?: string): number;
   /** Sends the first `count` queued entries now. */
   flush(count: number): void;
+  /** Channel routes (udp-routes.h): -1 when it cannot be made. clientIp "" on a client's own socket. */
+  routeAdd(clientId: number, clientIp: string, clientPort: number, channel: number, relayId: number, peerIp: string, peerPort: number, channelExpiresAt: number, permissionExpiresAt: number): number;
+  routeExpiry(handle: number, channelExpiresAt: number, permissionExpiresAt: number): void;
+  /** Its counts into `routeCounts`. */
+  routeCounts(handle: number): void;
+  /** Its last counts into `routeCounts`, then gone. */
+  routeRemove(handle: number): void;
+  /** While held, every datagram of client socket `id` goes to JS. */
+  hold(id: number, held: boolean): void;
 }
 
 /** A datagram of `length` bytes at `offset` in `data`, valid until the handler returns. */
@@ -79,6 +90,7 @@ export class NativeUdpIo {
   private readonly meta: Int32Array;
   private readonly queue: Int32Array;
   private readonly stats: Float64Array;
+  private readonly routeCounts: Float64Array;
   private readonly stride: number;
   private readonly queueSize: number;
   private queued = 0;
@@ -96,6 +108,7 @@ export class NativeUdpIo {
     this.meta = new Int32Array(shared.meta);
     this.queue = new Int32Array(shared.queue);
     this.stats = new Float64Array(shared.stats);
+    this.routeCounts = new Float64Array(shared.routeCounts);
     this.stride = shared.stride;
     this.queueSize = shared.queueSize;
     this.sendAreaStart = shared.slots * shared.slotBytes;
@@ -210,10 +223,31 @@ export class NativeUdpIo {
     this.sendAreaUsed = this.sendAreaStart;
   }
 
-  /** Counters of the native side (datagrams received, sent, failed sends, truncated, batches). */
-  counters(): { received: number; sent: number; sendErrors: number; truncated: number; batches: number } {
+  /** Counters of the native side (datagrams received, sent, failed sends, truncated, batches, relayed by routes). */
+  counters(): { received: number; sent: number; sendErrors: number; truncated: number; batches: number; routed: number } {
     const s = this.stats;
-    return { received: s[0]!, sent: s[1]!, sendErrors: s[2]!, truncated: s[3]!, batches: s[4]! };
+    return { received: s[0]!, sent: s[1]!, sendErrors: s[2]!, truncated: s[3]!, batches: s[4]!, routed: s[5]! };
+  }
+
+  /**
+   * The channel routes of client socket `id` (routed-channels.ts's ChannelRouter): each relays
+   * ChannelData on its channel from that socket through a relay socket to its peer, and the
+   * peer's datagrams back, in C, while live by the expiry times given.
+   */
+  channelRouter(id: number): ChannelRouter {
+    const { addon, routeCounts } = this;
+    return {
+      add: (relayId, channel, peerAddress, peerPort, channelExpiresAt, permissionExpiresAt) =>
+        addon.routeAdd(id, '', 0, channel, relayId, peerAddress, peerPort, channelExpiresAt, permissionExpiresAt),
+      setExpiry: (handle, channelExpiresAt, permissionExpiresAt) => addon.routeExpiry(handle, channelExpiresAt, permissionExpiresAt),
+      counts: (handle) => (addon.routeCounts(handle), routeCounts),
+      remove: (handle) => (addon.routeRemove(handle), routeCounts),
+    };
+  }
+
+  /** While held, every datagram of client socket `id` goes to its handler (datagram-order.ts). */
+  hold(id: number, held: boolean): void {
+    this.addon.hold(id, held);
   }
 
   /**

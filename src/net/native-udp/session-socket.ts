@@ -12,11 +12,14 @@ import { CHANNEL_DATA_HEADER, looksLikeChannelDataAt } from '../../stun/channel-
 import { looksLikeDtlsAt } from '../dtls/record.js';
 import type { Datagram, SendArea, SessionSocket, SessionSocketOptions } from '../udp-session-socket.js';
 import type { NativeUdpIo } from './io.js';
+import { routesChannelsInC } from './addon.js';
+import type { ChannelRouter } from '../../turn/routed-channels.js';
 
 export class NativeSessionSocket implements SessionSocket {
   private readonly id: number | undefined;
   private closed = false;
   readonly sendArea: SendArea;
+  readonly channelRouter: ChannelRouter | undefined;
 
   constructor(
     private readonly io: NativeUdpIo,
@@ -30,6 +33,7 @@ export class NativeSessionSocket implements SessionSocket {
       // Reported once the owner holds this socket, as udp-session-socket.ts does.
       queueMicrotask(() => options.onOpenFailed(error as NodeJS.ErrnoException));
     }
+    this.channelRouter = this.id !== undefined && routesChannelsInC() ? io.channelRouter(this.id) : undefined;
     this.sendArea = {
       buffer: io.slab,
       reserve: (length) => (this.closed || this.id === undefined ? -1 : io.reserveSend(length)),
@@ -52,6 +56,10 @@ export class NativeSessionSocket implements SessionSocket {
     datagram.writeUInt32BE(header >>> 0, 0);
     data.copy(datagram, CHANNEL_DATA_HEADER, offset, offset + length);
     this.send(datagram);
+  }
+
+  hold(held: boolean): void {
+    if (!this.closed && this.id !== undefined) this.io.hold(this.id, held);
   }
 
   close(): void {

@@ -483,12 +483,7 @@ static napi_value localPort(napi_env env, napi_callback_info info) {
 
 /* close(id): idempotent */
 static napi_value closeSocket(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  int32_t id = -1;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc >= 1) napi_get_value_int32(env, argv[0], &id);
-  Sock *s = sockOf(instanceOf(env), id);
+  Sock *s = sockOf(instanceOf(env), firstInt32(env, info, -1));
   if (s) closeSock(s);
   return NULL;
 }

@@ -101,7 +101,7 @@ export async function createTurnServer(options: ServerOptions, logger: Logger = 
     servicePorts: node.servicePorts,
     relayControl: engineRelayControl(engine),
     workerThreads: [],
-    workerAllocationCounts: () => Promise.resolve([engine.allocations.size]),
+    workerAllocationCounts: () => Promise.resolve([engine.allocationCount]),
     close: () =>
       (closed ??= (async () => {
         await selfTest?.close();

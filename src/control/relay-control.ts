@@ -26,18 +26,21 @@ export interface RelayControl {
   inUse(): Promise<InUse>;
 }
 
-type Engine = Pick<TurnEngine, 'allocations' | 'release' | 'counters' | 'drain' | 'draining' | 'allocationsInFlight'>;
+type Engine = Pick<TurnEngine, 'allocations' | 'allocationCount' | 'traffic' | 'release' | 'drain' | 'draining' | 'allocationsInFlight'>;
 
 export function engineRelayControl(engine: Engine, clock: () => number = Date.now): RelayControl {
   return {
     sessions: (user) => Promise.resolve(engineSessions(engine, user, clock())),
     disconnect: (target) => Promise.resolve(disconnectOnEngine(engine, target)),
     // A fresh ledger: only the live allocations are counted, and nothing is remembered.
-    stats: () => Promise.resolve(serverStats(engine.counters, takeSnapshot(engine.allocations, new TrafficLedger(false)))),
+    stats: () => {
+      const { counters, allocations } = engine.traffic();
+      return Promise.resolve(serverStats(counters, takeSnapshot(allocations, new TrafficLedger(false))));
+    },
     drain: () => engine.drain(),
     get draining() {
       return engine.draining;
     },
-    inUse: () => Promise.resolve({ allocations: engine.allocations.size, inFlight: engine.allocationsInFlight }),
+    inUse: () => Promise.resolve({ allocations: engine.allocationCount, inFlight: engine.allocationsInFlight }),
   };
 }

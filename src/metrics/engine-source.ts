@@ -7,17 +7,16 @@ import { TrafficLedger, takeSnapshot, type Snapshot } from './snapshot.js';
 
 export class EngineScrapeSource implements ScrapeSource {
   private readonly ended: TrafficLedger;
+  /** The engine's counters (one object for its life), brought up to now by each takeSnapshot. */
+  readonly counters: TurnEngine['counters'];
 
   constructor(
-    private readonly engine: Pick<TurnEngine, 'counters' | 'allocations'>,
+    private readonly engine: Pick<TurnEngine, 'traffic'>,
     readonly portUsage: () => PortUsage,
     usernameLabels: boolean,
   ) {
     this.ended = new TrafficLedger(usernameLabels);
-  }
-
-  get counters(): TurnEngine['counters'] {
-    return this.engine.counters;
+    this.counters = engine.traffic().counters;
   }
 
   /** An allocation ended: its final counts join the ended totals (the engine's onAllocationEnded). */
@@ -28,13 +27,13 @@ export class EngineScrapeSource implements ScrapeSource {
   /** Also brings the counters the addon keeps in C up to now. */
   takeSnapshot(): Snapshot {
     // One engine per thread in a server (the main thread's, or a relay worker's): the thread's count is the engine's.
+    const { counters, allocations } = this.engine.traffic();
     const io = loadedNativeUdpIo();
     if (io) {
       const native = io.counters();
-      const counters = this.engine.counters;
       counters.udpSendFailures = native.sendErrors;
       counters.udpRoutedPackets = native.routed;
     }
-    return takeSnapshot(this.engine.allocations, this.ended);
+    return takeSnapshot(allocations, this.ended);
   }
 }

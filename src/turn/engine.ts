@@ -69,6 +69,17 @@ export class TurnEngine {
     return this.ctx.allocations;
   }
 
+  /** How many allocations are live: no traffic is read (drain checks, worker counts). */
+  get allocationCount(): number {
+    return this.ctx.allocations.size;
+  }
+
+  /** The counters and the live allocations, brought up to now in one pass (a scrape, a stats answer). */
+  traffic(): { readonly counters: EngineCounters; readonly allocations: ReadonlySet<Allocation> } {
+    this.collectRouted();
+    return { counters: this.ownCounters, allocations: this.ctx.allocations };
+  }
+
   private collectRouted(): void {
     for (const allocation of this.ctx.allocations) allocation.routes?.collect();
   }

@@ -38,7 +38,7 @@ export class MetricsReporter {
   private readonly reportedTraffic = new Map<string, Traffic>();
 
   constructor(
-    private readonly engine: Pick<TurnEngine, 'counters' | 'allocations'>,
+    engine: Pick<TurnEngine, 'traffic'>,
     portUsage: () => PortUsage,
     usernameLabels: boolean,
   ) {
@@ -52,7 +52,7 @@ export class MetricsReporter {
   /** What changed since the last report; the next report starts from here. */
   report(): MetricsReport {
     const snapshot = this.source.takeSnapshot();
-    const now = this.engine.counters;
+    const now = this.source.counters;
     const counters: Record<string, number> = {};
     for (const [name, value] of numericFields(now)) {
       const grown = value - (this.reported as unknown as Record<string, number>)[name]!;

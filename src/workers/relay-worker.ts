@@ -53,7 +53,7 @@ function answer(node: RelayNode, reporter: MetricsReporter, question: Question):
     case 'drain':
       return node.engine.drain();
     case 'in-use':
-      return { allocations: node.engine.allocations.size, inFlight: node.engine.allocationsInFlight };
+      return { allocations: node.engine.allocationCount, inFlight: node.engine.allocationsInFlight };
   }
 }
 const binds = new RemoteBinds(start.index, start.count, toWorker, logger);
@@ -149,7 +149,7 @@ async function run(): Promise<void> {
       case 'last-known':
         return lastKnown.receive(message.change);
       case 'count-allocations':
-        return post({ type: 'allocations', id: message.id, count: running.engine.allocations.size });
+        return post({ type: 'allocations', id: message.id, count: running.engine.allocationCount });
       case 'ask':
         return post({ type: 'answer', id: message.id, value: answer(running, metrics, message.question) });
       case 'close':

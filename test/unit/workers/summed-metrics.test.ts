@@ -8,7 +8,8 @@ import { SummedMetrics } from '../../../src/workers/summed-metrics.js';
 /** A worker's engine state as its reporter reads it: counters, no live allocation, 2 ports of 10 in use. */
 function worker() {
   const engine = { counters: new EngineCounters(), allocations: new Set<never>() };
-  return { engine, reporter: new MetricsReporter(engine, () => ({ inUse: 2, total: 10 }), false) };
+  const traffic = () => engine;
+  return { engine, reporter: new MetricsReporter({ traffic }, () => ({ inUse: 2, total: 10 }), false) };
 }
 
 describe('SummedMetrics', () => {

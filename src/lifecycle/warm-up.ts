@@ -144,7 +144,8 @@ export async function warmUpRequestPath(options: ServerOptions, clients = WARM_U
 function warmUpNodeParts(n: number, options: ServerOptions): RelayNodeParts {
   const parts = { secrets: newRelaySecrets(), logger: silentLogger };
   if (n % 2 === 0) return { ...parts, options, ledger: new LocalLedger() };
-  const nowhere = { postMessage: () => {}, on: () => nowhere, off: () => nowhere };
+  // With postLater, as a relay worker's port has (relay-worker.ts): the grants take the worker's path.
+  const nowhere = { postMessage: () => {}, postLater: () => {}, on: () => nowhere, off: () => nowhere };
   const ledger = new LedgerClient(nowhere, { memory: new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT), slot: 0 });
   return { ...parts, options: reviveOptions(options), ledger };
 }

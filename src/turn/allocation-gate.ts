@@ -51,6 +51,8 @@ export class AllocationGate {
     const { session } = request;
     const secure = session.transport === 'tls' || session.transport === 'dtls';
     const list = secure ? ctx.config.tlsAlternateServers : ctx.config.alternateServers;
+    // No list (the usual case): no closure or array made for every Allocate.
+    if (list.length === 0) return undefined;
     const isHere = (a: TransportAddress) => a.address === session.local.address && a.port === session.local.port;
     if (!this.draining && list.some(isHere)) return undefined;
     const usable = list.filter((a) => a.family === session.remote.family && !isHere(a));

@@ -11,10 +11,14 @@
  * coturn's 0.3 ms for the whole Allocate). So that a request under a limit still counts every
  * lease granted before it, each client counts its grants not yet recorded in shared memory
  * (Atomics, before it posts them), and the server decides no limited request while any
- * worker's count is above 0: it waits for those messages, which are on their way.
+ * worker's count is above 0: it waits for those messages, which are on their way. A relay
+ * worker sends them in its batches (workers/message-batch.ts: each message woke main, at some
+ * 90 µs of its CPU), so such a request may wait up to BATCH_MS for another worker's grants; only
+ * a server with some users or realms under a limit and others under none has both kinds.
  */
 import type { AllocationLedger, Lease, LeaseRequest, LedgerAnswer } from './ledger.js';
 import { LocalLedger } from './ledger.js';
+import { forEachMessage } from '../workers/message-batch.js';
 
 /** Relay workers a server has at most (a RESERVATION-TOKEN names its worker in one byte). */
 const MAX_WORKERS = 256;
@@ -25,6 +29,11 @@ const unlimited = (request: LeaseRequest): boolean => request.userQuota <= 0 && 
 /** Either end of a MessageChannel, a Worker, or a worker's parentPort. */
 export interface LedgerPort {
   postMessage(message: unknown): void;
+  /**
+   * Posts with the worker's next batch of messages that may wait (workers/message-batch.ts);
+   * postMessage then sends that batch first. Absent: the client posts at the end of the turn.
+   */
+  postLater?(message: unknown): void;
   on(event: 'message', listener: (message: unknown) => void): unknown;
   off(event: 'message', listener: (message: unknown) => void): unknown;
 }
@@ -99,9 +108,13 @@ export class LedgerClient implements AllocationLedger {
     return { ok: true, lease: { id } };
   }
 
-  /** Queued for the end of this turn: setImmediate runs after the I/O callbacks that answer. */
+  /**
+   * With the worker's batch where the port has one (a grant or release decides nothing at once);
+   * else queued for the end of this turn: setImmediate runs after the I/O callbacks that answer.
+   */
   private post(message: ToServer): void {
-    if (this.outbox.push(message) === 1) setImmediate(() => this.flush());
+    if (this.port.postLater) this.port.postLater(message);
+    else if (this.outbox.push(message) === 1) setImmediate(() => this.flush());
   }
 
   private flush(): void {
@@ -153,7 +166,9 @@ export class LedgerServer {
   attach(workerId: number, port: LedgerPort): void {
     if (!Number.isInteger(workerId) || workerId < 0 || workerId >= MAX_WORKERS) throw new RangeError(`ledger worker id must be 0..${MAX_WORKERS - 1}, got ${workerId}`);
     if (this.workers.has(workerId)) throw new Error(`worker ${workerId} is attached to the ledger already`);
-    const worker: Attached = { port, listener: (message) => this.onMessage(workerId, worker, message), leases: new Set(), own: new Map(), detached: false };
+    // A relay worker's grants and releases come in its batches (workers/message-batch.ts).
+    const listener = (posted: unknown): void => forEachMessage(posted, (message) => this.onMessage(workerId, worker, message));
+    const worker: Attached = { port, listener, leases: new Set(), own: new Map(), detached: false };
     this.workers.set(workerId, worker);
     port.on('message', worker.listener);
   }

@@ -64,6 +64,8 @@ export class NonceIssuer {
   /** A key object, made once: from raw bytes Node imports the key on every HMAC (3-5x its cost). */
   private readonly key: KeyObject;
   private readonly verified = new Map<string, { readonly clientAddress: string; readonly issuedAt: number }>();
+  /** Each cookie made once: a server offers one or two sets of features. */
+  private readonly cookies = new Map<number, string>();
 
   constructor(
     /** Seconds a nonce stays valid (`stale-nonce`); 0 means for ever, as in coturn. */
@@ -80,11 +82,15 @@ export class NonceIssuer {
 
   /** A nonce for `clientAddress` whose cookie carries `features` (SecurityFeature bits) and that carries `tag` (a byte). */
   issue(clientAddress: string, nowMs: number, features: number, tag = 0): string {
-    const cookie = cookieOf(features);
-    const stamped = Buffer.allocUnsafe(STAMP_LENGTH + TAG_LENGTH);
-    stamped.writeUInt32BE(Math.floor(nowMs / 1000) >>> 0, 0);
-    stamped[STAMP_LENGTH] = tag;
-    return cookie + Buffer.concat([stamped, this.mac(cookie, stamped, clientAddress)]).toString('base64url');
+    let cookie = this.cookies.get(features);
+    if (cookie === undefined) this.cookies.set(features, (cookie = cookieOf(features)));
+    // Stamp, tag and MAC in one buffer: the MAC is written after the two it covers.
+    const body = Buffer.allocUnsafe(STAMP_LENGTH + TAG_LENGTH + MAC_LENGTH);
+    body.writeUInt32BE(Math.floor(nowMs / 1000) >>> 0, 0);
+    body[STAMP_LENGTH] = tag;
+    const stamped = body.subarray(0, STAMP_LENGTH + TAG_LENGTH);
+    this.mac(cookie, stamped, clientAddress).copy(body, STAMP_LENGTH + TAG_LENGTH);
+    return cookie + body.toString('base64url');
   }
 
   check(nonce: string, clientAddress: string, nowMs: number): NonceCheck {

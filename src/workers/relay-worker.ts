@@ -8,10 +8,11 @@ import { LastKnownAnswers } from '../auth/last-known.js';
 import type { LogLevel, ServerOptions } from '../config/server-options.js';
 import type { LogFields, Logger } from '../log/logger-interface.js';
 import { RelayNode } from '../relay-node.js';
-import { LedgerClient } from '../turn/ledger-port.js';
+import { LedgerClient, type LedgerPort } from '../turn/ledger-port.js';
 import { disconnectOnEngine, engineSessions } from '../control/engine-sessions.js';
 import { warmUp } from '../lifecycle/warm-up.js';
 import { numberAllocationsFor } from '../turn/allocation.js';
+import { MessageBatcher } from './message-batch.js';
 import { MetricsReporter } from './metrics-report.js';
 import { allocateForwarder, moveForwarder } from './allocate-forwarding.js';
 import { reviveOptions, reviveSecrets, transferOf, type BetweenWorkers, type ForwardedAllocate, type FromWorker, type Question, type ToWorker, type WorkerStart } from './messages.js';
@@ -20,10 +21,20 @@ import { ReservationExchange, isReservationMessage } from './reservation-exchang
 
 const port = parentPort!;
 const start = workerData as WorkerStart;
+/** What may wait (info lines, the ledger's grants and releases) goes to main in batches. */
+const toMain = new MessageBatcher(port);
 
 function post(message: FromWorker): void {
-  port.postMessage(message);
+  toMain.postMessage(message);
 }
+
+/** Main's port as the ledger client uses it: its grants and releases wait for the batch. */
+const ledgerPort: LedgerPort = {
+  postMessage: (message) => toMain.postMessage(message),
+  postLater: (message) => toMain.postLater(message),
+  on: (event, listener) => port.on(event, listener),
+  off: (event, listener) => port.off(event, listener),
+};
 
 /** The channel to each other worker (main made them); a replacement's arrives in a 'peer' message. */
 const peers = [...start.peers];
@@ -33,10 +44,17 @@ function toWorker(to: number, message: BetweenWorkers): void {
 }
 
 
+/**
+ * Info lines, the routine record of each allocation, with the batch; errors and warnings (a
+ * crash right after loses none) and verbose and debug diagnostics at once.
+ */
 const line =
   (level: LogLevel) =>
-  (message: string, fields?: LogFields): void =>
-    post({ type: 'log', level, message, fields });
+  (message: string, fields?: LogFields): void => {
+    const log: FromWorker = { type: 'log', level, message, fields };
+    if (level === 'info') toMain.postLater(log);
+    else toMain.postMessage(log);
+  };
 const logger: Logger = { error: line('error'), warn: line('warn'), info: line('info'), verbose: line('verbose'), debug: line('debug') };
 
 /** How often the worker sends main what its counters grew by: a dead worker loses at most this. */
@@ -99,7 +117,7 @@ async function run(): Promise<void> {
       options,
       secrets: reviveSecrets(start.secrets),
       // Quotas and bps-capacity are decided once for the server, by the main thread (unlimited Allocates wait for none).
-      ledger: new LedgerClient(port, { memory: start.ledgerMemory, slot: start.index }),
+      ledger: new LedgerClient(ledgerPort, { memory: start.ledgerMemory, slot: start.index }),
       logger,
       otherWorkers: {
         index: start.index,

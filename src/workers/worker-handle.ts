@@ -7,6 +7,7 @@ import type { LastKnownChange } from '../auth/last-known.js';
 import type { Logger } from '../log/logger-interface.js';
 import type { ServerOptions } from '../config/server-options.js';
 import type { FromWorker, Question, ToWorker, WorkerStart } from './messages.js';
+import { forEachMessage } from './message-batch.js';
 import type { MetricsReport } from './metrics-report.js';
 
 /** A worker that does not finish closing in this long is terminated. */
@@ -58,7 +59,7 @@ export class WorkerHandle {
     let listening!: (message: Listening) => void;
     let failed!: (error: Error) => void;
     this.started = new Promise((resolve, reject) => ((listening = resolve), (failed = reject)));
-    this.thread.on('message', (message: FromWorker) => {
+    const onMessage = (message: FromWorker): void => {
       switch (message.type) {
         case 'log':
           return this.logger[message.level](`relay worker ${index}: ${message.message}`, message.fields);
@@ -81,7 +82,9 @@ export class WorkerHandle {
         case 'closed':
           return void this.thread.terminate();
       }
-    });
+    };
+    // What may wait comes in batches (message-batch.ts).
+    this.thread.on('message', (posted: unknown) => forEachMessage(posted, (one) => onMessage(one as FromWorker)));
     this.thread.on('error', (error) => {
       this.logger.error(`relay worker ${index} failed: ${error.stack ?? error.message}`);
       failed(error);

@@ -309,6 +309,9 @@ export class NativeUdpIo {
         text = `${ip >>> 24}.${(ip >>> 16) & 255}.${(ip >>> 8) & 255}.${ip & 255}`;
         if (this.ipv4Text.size >= ADDRESS_CACHE) this.ipv4Text.clear();
         this.ipv4Text.set(ip, text);
+        // Its answer goes back to this text: found here, not parsed again (ipv4ToNumber).
+        if (this.ipv4Number.size >= ADDRESS_CACHE) this.ipv4Number.clear();
+        this.ipv4Number.set(text, ip);
       }
       return text;
     }

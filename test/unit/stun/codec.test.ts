@@ -118,6 +118,32 @@ describe('round trips', () => {
     expect(() => builder.build()).toThrow(RangeError);
   });
 
+  it('grows past its first buffer and keeps every attribute (a CreatePermission for 300 peers)', () => {
+    const peers = Array.from({ length: 300 }, (_, i): TransportAddress => ({ family: 4, address: `8.8.${i >> 8}.${i & 255}`, port: 1000 + i }));
+    const builder = new MessageBuilder(Method.CreatePermission, StunClass.Request);
+    for (const peer of peers) builder.addXorAddress(AttributeType.XorPeerAddress, peer).addUint32(AttributeType.Lifetime, 600);
+    expect(readAllXorAddresses(decodeMessage(builder.build()), AttributeType.XorPeerAddress)).toEqual(peers);
+  });
+
+  it('pads every attribute with zeros, whatever the memory it is built in held before', () => {
+    // The builder encodes into memory of Node's buffer pool: what follows this slice is filled
+    // with ones first, so padding copied from it rather than zeroed would show.
+    const probe = Buffer.allocUnsafe(1);
+    if (probe.buffer.byteLength - probe.byteOffset < 1024) Buffer.allocUnsafe(probe.buffer.byteLength - probe.byteOffset - 1);
+    const next = Buffer.allocUnsafe(1);
+    new Uint8Array(next.buffer, next.byteOffset, next.buffer.byteLength - next.byteOffset).fill(0xff);
+    const message = new MessageBuilder(Method.Allocate, StunClass.ErrorResponse)
+      .addErrorCode(401, 'odd')
+      .addString(AttributeType.Realm, 'x')
+      .addEvenPort(true)
+      .addDeferred(AttributeType.Nonce, 2, () => Buffer.from('ab'))
+      .build();
+    // After the header: ERROR-CODE (4 + 3 bytes), REALM (1), EVEN-PORT (1), NONCE (2): each padded to 4.
+    const paddings = [[20 + 4 + 7, 1], [20 + 12 + 4 + 1, 3], [20 + 20 + 4 + 1, 3], [20 + 28 + 4 + 2, 2]] as const;
+    for (const [at, bytes] of paddings) expect([...message.subarray(at, at + bytes)]).toEqual(new Array(bytes).fill(0));
+    expect(readErrorCode(decodeMessage(message), AttributeType.ErrorCode)).toEqual({ code: 401, reason: 'odd' });
+  });
+
   it('IPv6 text round-trips through bytes in the form sockets report', () => {
     fc.assert(
       fc.property(ipv6, (text) => {

@@ -28,8 +28,6 @@ const freeListeningPort = () => freeUdpTcpPortsOnAll(LOOPBACKS, 2);
  * worker's share holds the whole setup: 280 × 10.
  */
 const RELAY_PORTS = 2800;
-/** Under the OS's ephemeral ports (32768 up), which uclient's and the peers' sockets take. */
-const RELAY_SPAN = { from: 20000, below: 32768 };
 
 export type ServerUnderTest = 'turnpike' | 'coturn';
 
@@ -131,7 +129,7 @@ export async function startExampleServer(examples: ExamplesDir, name: string, re
   const own = /\s-p (\d+)\s/.exec(` ${replaceAll(scriptCommand(name), replacements)} `);
   const port = own ? Number(own[1]) : await freeListeningPort();
   const tlsPort = await freeListeningPort();
-  const minPort = await freePortRange('127.0.0.1', RELAY_PORTS, 50, RELAY_SPAN);
+  const minPort = await freePortRange('127.0.0.1', RELAY_PORTS);
   const base = path.basename(name, '.sh');
   const args = ['-n', '--no-cli', '--pidfile', `var/${base}.pid`, '-p', String(port), '--tls-listening-port', String(tlsPort),
     '--min-port', String(minPort), '--max-port', String(minPort + RELAY_PORTS - 1)];

@@ -121,12 +121,18 @@ export interface PortSpan {
 }
 
 /**
- * `count` consecutive ports, all free for UDP binding on host. Bases are random in the span
- * (default 20000..60000) so parallel runs rarely collide; the number of tries is bounded.
- * A span under the ephemeral range (32768 on Linux) keeps the range clear of the ports the
- * OS hands to sockets bound to port 0, such as thousands of client sockets.
+ * Where relay ranges are taken from: above SERVER_PORT_SPAN and under Linux's ephemeral range
+ * (32768 up), which the OS hands to every socket bound to port 0. A range in the ephemeral span
+ * could lose a port to a test's own client socket between the probe and the server's bind: a
+ * test that allocates its server's whole range then got 39 of 40 relays (seen under load).
  */
-export async function freePortRange(host: string, count: number, tries = 50, span: PortSpan = { from: 20000, below: 60000 }): Promise<number> {
+export const RELAY_PORT_SPAN: PortSpan = { from: 20000, below: 32768 };
+
+/**
+ * `count` consecutive ports, all free for UDP binding on host. Bases are random in the span
+ * (default RELAY_PORT_SPAN) so parallel runs rarely collide; the number of tries is bounded.
+ */
+export async function freePortRange(host: string, count: number, tries = 50, span: PortSpan = RELAY_PORT_SPAN): Promise<number> {
   const room = span.below - span.from;
   if (count < 1 || count > room) throw new Error(`bad port count ${count} (at most ${room} in ${span.from}..${span.below - 1})`);
   for (let i = 0; i < tries; i++) {

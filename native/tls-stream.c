@@ -32,6 +32,8 @@ enum { HANDSHAKING, OPEN, CLOSED };
 
 /* What a read batch needs left in the buffer: one record's plaintext. */
 #define RECORD_MAX 16384
+/* A client that does not read its answers is not read from either while this much waits for it. */
+#define QUEUE_READ_LIMIT (1 << 20)
 /* OpenSSL's default is 2 TLS 1.3 tickets; one lets a client that comes back resume once. */
 #define TICKETS 1
 
@@ -278,7 +280,7 @@ static int flush(Conn *c, int *wantRead, int *wantWrite) {
 static void readAll(Conn *c) {
   Instance *inst = c->owner;
   size_t used = 0;
-  while (c->state == OPEN && !c->paused && !c->readEof) {
+  while (c->state == OPEN && !c->paused && !c->readEof && c->pendingBytes < QUEUE_READ_LIMIT) {
     size_t got = 0;
     ERR_clear_error();
     if (SSL_read_ex(c->ssl, inst->readBuffer + used, inst->readSize - used, &got) == 1) {
@@ -352,7 +354,7 @@ static void progress(Conn *c) {
     return;
   }
   int events = 0;
-  if ((!c->paused && !c->readEof) || wantRead) events |= UV_READABLE;
+  if ((!c->paused && !c->readEof && c->pendingBytes < QUEUE_READ_LIMIT) || wantRead) events |= UV_READABLE;
   if ((c->head && !wantRead) || wantWrite) events |= UV_WRITABLE;
   if (!events && c->readEof) {  /* nothing left to wait for */
     closeConn(c, 1);

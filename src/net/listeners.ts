@@ -157,6 +157,11 @@ export class Listeners {
     return this.proxied.map((l) => l.local);
   }
 
+  /** Who runs TLS connections, said once at start; undefined without TLS. */
+  describeTls(): string | undefined {
+    return this.tls?.describe();
+  }
+
   get pendingTlsHandshakes(): number {
     return this.tls?.pendingHandshakes ?? 0;
   }

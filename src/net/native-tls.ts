@@ -76,7 +76,7 @@ export class NativeTlsSocket extends EventEmitter implements ChannelDataWriter {
   private waiting: Array<(error?: Error | null) => void> = [];
 
   constructor(
-    private readonly owner: NativeTls,
+    /** @internal */ readonly owner: NativeTls,
     readonly id: number,
     endpoints: Endpoints,
     readonly handlers: SecureHandlers,
@@ -116,6 +116,7 @@ export class NativeTlsSocket extends EventEmitter implements ChannelDataWriter {
       if (done) process.nextTick(done, new Error('connection closed'));
       return false; // the addon closed it: 'close' follows
     }
+    if (queued > 0 && this.queued === 0) this.owner.stats.queued++;
     this.queued = queued;
     if (!done) return queued <= WRITE_HIGH_WATER;
     if (queued <= WRITE_HIGH_WATER) process.nextTick(done);
@@ -172,6 +173,7 @@ export class NativeTlsSocket extends EventEmitter implements ChannelDataWriter {
         return;
       case TlsEvent.Drain: {
         this.queued = 0;
+        this.owner.stats.drained++;
         const waiting = this.waiting;
         this.waiting = [];
         for (const done of waiting) done();
@@ -207,6 +209,8 @@ export class NativeTlsSocket extends EventEmitter implements ChannelDataWriter {
 
 /** This thread's addon: its contexts and connections. */
 export class NativeTls {
+  /** Connections adopted, and times a queue of records formed and was drained (tests read them: the C path is the one in use). */
+  readonly stats = { adopted: 0, queued: 0, drained: 0 };
   private readonly connections = new Map<number, NativeTlsSocket>();
   private readonly readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
 
@@ -240,6 +244,7 @@ export class NativeTls {
     const id = this.addon.adopt(fd, context, early);
     const socket = new NativeTlsSocket(this, id, endpoints, handlers);
     this.connections.set(id, socket);
+    this.stats.adopted++;
     return socket;
   }
 

@@ -23,6 +23,8 @@ export class TlsTerminator {
   private readonly server: TlsServer;
   private pending = 0;
   private readonly native: NativeTls | undefined;
+  /** Why the addon does not run TLS connections, when it does not. */
+  private readonly nativeUnavailable: string | undefined;
   /** The addon's SSL_CTX; undefined: every connection goes to Node. */
   private nativeContext: NativeTlsContext | undefined;
 
@@ -43,12 +45,19 @@ export class TlsTerminator {
     });
     const native = nativeTls();
     this.native = 'tls' in native ? native.tls : undefined;
+    this.nativeUnavailable = 'tls' in native ? undefined : native.unavailable;
     this.nativeContext = this.native?.context(options);
   }
 
   /** Who runs TLS connections that were natively accepted. */
   get runs(): 'native' | 'node' {
     return this.nativeContext ? 'native' : 'node';
+  }
+
+  describe(): string {
+    if (this.nativeContext) return 'TLS connections: run in C with the node binary\'s OpenSSL (native/tls-stream.c)';
+    const why = this.nativeUnavailable ?? 'CA-file: client certificates are verified by Node';
+    return `TLS connections: Node's tls.TLSSocket (${why})`;
   }
 
   /** Hands a raw connection whose first bytes were put back to the TLS server. */

@@ -27,6 +27,7 @@ interface TlsStreamAddon {
   pump(id: number): void;
   end(id: number): void;
   destroy(id: number): void;
+  live(): number;
 }
 
 const enum TlsEvent {
@@ -246,6 +247,11 @@ export class NativeTls {
     this.connections.set(id, socket);
     this.stats.adopted++;
     return socket;
+  }
+
+  /** Connections the addon has not freed yet (SSL, queue, descriptor): what tests check for leaks. */
+  liveConnections(): number {
+    return this.addon.live();
   }
 
   /** @internal */

@@ -115,8 +115,8 @@ export class StreamListener {
       socket.setTimeout(0);
       if (first[0] === TLS_HANDSHAKE) {
         if (!tls) socket.destroy(); // TLS is off: no certificate configured
-        else if (tls.adopt(socket, fd, first, (adopted) => this.remember(adopted))) reads.onData(() => socket.destroy());
-        else {
+        else if (!tls.adopt(socket, fd, first, (adopted) => this.remember(adopted))) {
+          // Node's TLS on this socket: adopt() took none (it closes the socket when it does).
           reads.release(first);
           tls.accept(socket);
         }

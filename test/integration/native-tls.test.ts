@@ -24,10 +24,10 @@ afterAll(() => certificate.remove());
 const cleanups = cleanupAfterEach();
 const linux = process.platform === 'linux';
 
-function stats(): { adopted: number; queued: number; drained: number } {
+function stats(): { adopted: number; queued: number; drained: number; live: number } {
   const native = nativeTls();
   if (!('tls' in native)) throw new Error(`native TLS unavailable: ${native.unavailable}`);
-  return { ...native.tls.stats };
+  return { ...native.tls.stats, live: native.tls.liveConnections() };
 }
 
 async function startServer(overrides: Partial<ServerOptions> = {}): Promise<TurnServer> {
@@ -145,9 +145,24 @@ describe.runIf(linux)('TLS run in C (native/tls-stream.c)', () => {
     expect(tls12.socket.getProtocol()).toBe('TLSv1.2');
   });
 
+  it('takes cipher-list as Node does: TLS 1.2 suites only serve TLS 1.2 (mobile_relay.sh\'s ALL), TLS 1.3 suites as named', async () => {
+    const base = await testServerOptions();
+    const before = stats();
+    const all = await startServer({ tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key, cipherList: 'ALL' } });
+    const old = await handshake(all, { ALPNProtocols: ['stun.turn'] });
+    expect(old.error).toBeUndefined();
+    expect(old.socket.getProtocol()).toBe('TLSv1.2');
+    const chacha = await startServer({ tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key, cipherList: 'TLS_CHACHA20_POLY1305_SHA256:ECDHE-RSA-AES128-GCM-SHA256' } });
+    const modern = await handshake(chacha, { ALPNProtocols: ['stun.turn'] });
+    expect(modern.socket.getProtocol()).toBe('TLSv1.3');
+    expect(modern.socket.getCipher().standardName).toBe('TLS_CHACHA20_POLY1305_SHA256');
+    expect(stats().adopted).toBe(before.adopted + 2);
+  });
+
   it('closes connections that send garbage after a TLS record type, leaking no descriptor, and keeps serving', async () => {
     const server = await startServer();
     const { address, port } = server.streamAddresses[1]!;
+    expect(await waitFor(() => stats().live === 0)).toBe(true); // the tests before have let theirs go
     const tcpBefore = openTcpSockets();
     const before = stats();
     const clients = 40;
@@ -171,6 +186,7 @@ describe.runIf(linux)('TLS run in C (native/tls-stream.c)', () => {
     expect(stats().adopted).toBe(before.adopted + clients);
     expect(await waitFor(allClosed(server))).toBe(true);
     expect(await waitFor(() => openTcpSockets() <= tcpBefore)).toBe(true);
+    expect(await waitFor(() => stats().live === 0)).toBe(true); // every SSL, queue and descriptor freed
     const c = await connect(server);
     c.socket.write(binding());
     expect((await c.nextMessage()).cls).toBe(StunClass.SuccessResponse);
@@ -194,6 +210,7 @@ describe.runIf(linux)('TLS run in C (native/tls-stream.c)', () => {
 
   it('answers a burst from a client that does not read: the answers queue in C, and none is lost', async () => {
     const server = await startServer();
+    expect(await waitFor(() => stats().live === 0)).toBe(true);
     const c = await connect(server);
     const before = stats();
     const requests = 150_000; // 3 MB of requests, 8 MB of answers in records: more than the socket buffers hold
@@ -206,6 +223,8 @@ describe.runIf(linux)('TLS run in C (native/tls-stream.c)', () => {
     expect(stats().drained).toBeGreaterThan(before.drained);
     c.socket.write(binding());
     expect((await c.nextMessage()).cls).toBe(StunClass.SuccessResponse);
+    c.close();
+    expect(await waitFor(() => stats().live === 0)).toBe(true); // its SSL and queue freed
   }, 60_000);
 
   it('reloads the certificate for new connections; the open one keeps going', async () => {

@@ -51,9 +51,9 @@ export class StreamSession implements ClientSession {
     maxAllocateTimeoutSeconds: number,
     /** The client as a load balancer's PROXY header names it; otherwise the socket's peer. */
     remote?: TransportAddress,
-    /** How the socket's bytes arrive: its 'data' events, unless it was made with `onread`. */
+    /** How the socket's bytes arrive: its 'data' events (a net.Socket's or TLSSocket's), unless it was made with `onread` or is the TLS addon's. */
     private readonly reads: StreamReads = new DataEventReads(socket as Socket),
-    /** Relayed data to a plain TCP client written by the addon (native-frame-writer.ts); else socket.write. */
+    /** Relayed data written by an addon: native-frame-writer.ts for plain TCP, native-tls.ts for TLS in C; else socket.write. */
     private readonly frames?: ChannelDataWriter,
   ) {
     this.remote = remote ?? addressOf(socket.remoteAddress, socket.remotePort);

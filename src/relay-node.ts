@@ -221,6 +221,8 @@ export class RelayNode {
       const tcp = describeTcpAccept();
       logger[tcp.level](tcp.text);
     }
+    const tls = this.running?.describeTls();
+    if (tls) logger.info(tls);
     logDtlsRecordCrypto(options, logger);
     if (this.engine.config.authMode === 'stun-only') {
       logger.warn(

@@ -9,7 +9,8 @@ import type { Logger } from '../log/logger-interface.js';
 import { AlternateEndpoints, portPairs } from './alternate-endpoints.js';
 import { startDtls } from './dtls/from-options.js';
 import type { DtlsService } from './dtls/service.js';
-import { StreamListener, TlsTerminator, tlsSessionFactory } from './stream-listener.js';
+import { StreamListener, tlsSessionFactory } from './stream-listener.js';
+import { TlsTerminator } from './tls-terminator.js';
 import { hasCertificate, secureOptions } from './tls-context.js';
 import type { GroupRole } from './reuse-port.js';
 import { UdpListener } from './udp-listener.js';
@@ -154,6 +155,11 @@ export class Listeners {
   /** The `tcp-proxy-port` listeners. */
   get proxyAddresses(): TransportAddress[] {
     return this.proxied.map((l) => l.local);
+  }
+
+  /** Who runs TLS connections, said once at start; undefined without TLS. */
+  describeTls(): string | undefined {
+    return this.tls?.describe();
   }
 
   get pendingTlsHandshakes(): number {

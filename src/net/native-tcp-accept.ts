@@ -25,7 +25,7 @@ interface TcpAcceptAddon {
  * What a native listener hands over: the socket, where its bytes are to go, and how relayed
  * data is written to it while it carries plain TCP (undefined: with socket.write).
  */
-export type OnNativeConnection = (socket: Socket, reads: OnreadReads, frames: NativeFrameWriter | undefined) => void;
+export type OnNativeConnection = (socket: Socket, reads: OnreadReads, frames: NativeFrameWriter | undefined, fd: number) => void;
 
 /** Every read of every client socket of this thread lands here: a session frames it in place, anyone else gets a copy (stream-reads.ts). */
 const READ_BUFFER_BYTES = 64 * 1024;
@@ -76,7 +76,7 @@ export class NativeTcpAccept {
     }
     reads.attach(socket);
     const write = this.addon.writeChannelData;
-    handler(socket, reads, write && !directWritesOff() ? new NativeFrameWriter(write, fd, socket) : undefined);
+    handler(socket, reads, write && !directWritesOff() ? new NativeFrameWriter(write, fd, socket) : undefined, fd);
   }
 }
 

@@ -3,22 +3,18 @@
  * port: the first byte tells them apart (0x16 opens a TLS handshake, RFC 7983).
  */
 import { createServer, type Socket } from 'node:net';
-import { Server as TlsServer, type TLSSocket, type TlsOptions as NodeTlsOptions } from 'node:tls';
 import { formatTransportAddress, ipFamily, type TransportAddress } from '../stun/ip.js';
 import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../log/logger-interface.js';
 import { parseProxyHeader } from './proxy-protocol.js';
 import { listenFirstTcpOfGroup, listenTcp, probeTcpPort, type GroupRole } from './reuse-port.js';
 import { nativeTcpAccept, type NativeTcpAccept } from './native-tcp-accept.js';
-import type { OnreadReads } from './stream-reads.js';
+import type { OnreadReads, StreamSocket } from './stream-reads.js';
 import type { ChannelDataWriter } from './native-frame-writer.js';
 import { StreamSession } from './stream-session.js';
-import { chooseAlpn } from './tls-context.js';
+import type { TlsTerminator, OnSecure } from './tls-terminator.js';
 
 const TLS_HANDSHAKE = 0x16;
-/** Unfinished TLS handshakes beyond this are refused: silent clients cannot hold sockets. */
-const MAX_PENDING_HANDSHAKES = 256;
-const HANDSHAKE_TIMEOUT_MS = 10_000;
 /** A connection that says nothing at all is closed after this. */
 const FIRST_BYTE_TIMEOUT_MS = 10_000;
 
@@ -28,51 +24,9 @@ export interface StreamOptions {
   readonly proxyProtocol?: boolean;
 }
 
-/** Terminates TLS for every listener, with one certificate that can be swapped on reload. */
-export class TlsTerminator {
-  private readonly server: TlsServer;
-  private pending = 0;
-
-  constructor(
-    options: NodeTlsOptions,
-    private readonly onSecure: (socket: TLSSocket) => void,
-    private readonly logger: Logger,
-  ) {
-    this.server = new TlsServer({ ...options, handshakeTimeout: HANDSHAKE_TIMEOUT_MS, ALPNCallback: chooseAlpn });
-    // Every handshake ends in exactly one of these two events (a timeout is a client error).
-    this.server.on('secureConnection', (socket: TLSSocket) => {
-      this.pending--;
-      this.onSecure(socket);
-    });
-    this.server.on('tlsClientError', (error, socket) => {
-      this.pending--;
-      this.logger.debug(`TLS handshake with ${socket.remoteAddress} failed: ${error.message}`);
-    });
-  }
-
-  /** Hands a raw connection whose first bytes were put back to the TLS server. */
-  accept(socket: Socket): void {
-    if (this.pending >= MAX_PENDING_HANDSHAKES) {
-      this.logger.warn(`TLS: ${MAX_PENDING_HANDSHAKES} handshakes unfinished; refusing ${socket.remoteAddress}`);
-      socket.destroy();
-      return;
-    }
-    this.pending++;
-    this.server.emit('connection', socket);
-  }
-
-  get pendingHandshakes(): number {
-    return this.pending;
-  }
-
-  setSecureContext(options: NodeTlsOptions): void {
-    this.server.setSecureContext(options);
-  }
-}
-
 /** The one place a client-facing TCP listener's options are made, so joining a port group is decided here. */
 export class StreamListener {
-  private readonly sockets = new Set<Socket>();
+  private readonly sockets = new Set<StreamSocket>();
   local: TransportAddress;
 
   /** Who accepts: native/tcp-accept.c (where it is built; not on tcp-proxy-port) or net.Server. */
@@ -119,7 +73,7 @@ export class StreamListener {
     const { address, port, family } = this.local;
     // The first of a group binds only where a plain bind succeeds: nobody else holds the port (reuse-port.ts).
     const chosen = role === 'first' ? await probeTcpPort(address, port) : port;
-    const listening = native.listen(family, address, chosen, role !== 'alone', (socket, reads, frames) => this.onNativeConnection(socket, reads, frames, engine, tls, options, logger));
+    const listening = native.listen(family, address, chosen, role !== 'alone', (socket, reads, frames, fd) => this.onNativeConnection(socket, reads, frames, fd, engine, tls, options, logger));
     this.stopAccepting = () => {
       listening.close();
       return Promise.resolve();
@@ -142,21 +96,27 @@ export class StreamListener {
     return this.stopAccepting();
   }
 
-  /** Every connection, until it has said something, gets this far. */
-  private track(socket: Socket): void {
+  /** Closed with the listener. */
+  private remember(socket: StreamSocket): void {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  /** Every connection, until it has said something, gets this far. */
+  private track(socket: Socket): void {
+    this.remember(socket);
     socket.on('error', () => {}); // reported by the session once it has one
     socket.setTimeout(FIRST_BYTE_TIMEOUT_MS, () => socket.destroy());
   }
 
-  private onNativeConnection(socket: Socket, reads: OnreadReads, frames: ChannelDataWriter | undefined, engine: TurnEngine, tls: TlsTerminator | undefined, options: StreamOptions, logger: Logger): void {
+  private onNativeConnection(socket: Socket, reads: OnreadReads, frames: ChannelDataWriter | undefined, fd: number, engine: TurnEngine, tls: TlsTerminator | undefined, options: StreamOptions, logger: Logger): void {
     this.track(socket);
     reads.onData((first) => {
       socket.setTimeout(0);
       if (first[0] === TLS_HANDSHAKE) {
         if (!tls) socket.destroy(); // TLS is off: no certificate configured
-        else {
+        else if (!tls.adopt(socket, fd, first, (adopted) => this.remember(adopted))) {
+          // Node's TLS on this socket: adopt() took none (it closes the socket when it does).
           reads.release(first);
           tls.accept(socket);
         }
@@ -215,6 +175,6 @@ function readProxyHeader(socket: Socket, logger: Logger, then: (client: Transpor
 }
 
 /** The TLS connection, once its handshake is done, becomes a session like a TCP one. */
-export function tlsSessionFactory(engine: TurnEngine, options: StreamOptions, logger: Logger): (socket: TLSSocket) => void {
-  return (socket) => void new StreamSession('tls', socket, engine, logger, options.maxAllocateTimeoutSeconds);
+export function tlsSessionFactory(engine: TurnEngine, options: StreamOptions, logger: Logger): OnSecure {
+  return (socket, reads, frames) => void new StreamSession('tls', socket, engine, logger, options.maxAllocateTimeoutSeconds, undefined, reads, frames);
 }

@@ -7,6 +7,29 @@
 import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 
+/**
+ * What a session uses of its connection: a net.Socket, or a TLS connection the addon runs
+ * (native-tls.ts's NativeTlsSocket).
+ */
+export interface StreamSocket {
+  readonly remoteAddress?: string | undefined;
+  readonly remotePort?: number | undefined;
+  readonly localAddress?: string | undefined;
+  readonly localPort?: number | undefined;
+  readonly writable: boolean;
+  readonly writableLength: number;
+  write(data: Buffer, done?: (error?: Error | null) => void): boolean;
+  end(): unknown;
+  destroy(): unknown;
+  pause(): unknown;
+  resume(): unknown;
+  setNoDelay(noDelay?: boolean): unknown;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  once(event: string, listener: (...args: any[]) => void): unknown;
+  /** net.Socket's: bytes put back for whoever reads the socket next. */
+  unshift?(data: Buffer): void;
+}
+
 export interface StreamReads {
   /**
    * Every chunk read from now on goes to `handler`, which owns it (may keep it); with
@@ -43,9 +66,9 @@ export class OnreadReads implements StreamReads {
   /** Put back, or read before anyone took them (the socket is paused then): the next handler's first. */
   private early: Buffer[] = [];
   private pausedEarly = false;
-  private socket: Socket | undefined;
+  private socket: StreamSocket | undefined;
 
-  attach(socket: Socket): void {
+  attach(socket: StreamSocket): void {
     this.socket = socket;
   }
 
@@ -85,7 +108,7 @@ export class OnreadReads implements StreamReads {
    */
   release(data: Buffer): void {
     this.setHandler(() => this.socket?.destroy(), false);
-    this.socket!.unshift(data);
+    this.socket!.unshift?.(data);
   }
 
   onData(handler: (data: Buffer) => void, takesViews = false): void {

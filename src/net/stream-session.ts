@@ -3,7 +3,6 @@
  * lives and dies with the connection (RFC 8656 §3.1); a connection that has not allocated
  * within `max-allocate-timeout`, or that sends garbage, is closed.
  */
-import type { Socket } from 'node:net';
 import { Method } from '../stun/constants.js';
 import { FramingError, StreamFramer } from '../stun/stream-framer.js';
 import type { TransportAddress } from '../stun/ip.js';
@@ -12,8 +11,9 @@ import type { TurnEngine } from '../turn/engine.js';
 import type { Logger } from '../log/logger-interface.js';
 import type { PeerConnection } from '../turn/relay.js';
 import type { ClientSession } from '../turn/session.js';
-import { DataEventReads, type StreamReads } from './stream-reads.js';
+import { DataEventReads, type StreamReads, type StreamSocket } from './stream-reads.js';
 import type { ChannelDataWriter } from './native-frame-writer.js';
+import type { Socket } from 'node:net';
 import { channelDataFrame, looksLikeChannelData } from '../stun/channel-data.js';
 
 /** Relayed data waiting in the socket beyond this is dropped rather than queued without bound. */
@@ -45,15 +45,15 @@ export class StreamSession implements ClientSession {
 
   constructor(
     readonly transport: 'tcp' | 'tls',
-    private readonly socket: Socket,
+    private readonly socket: StreamSocket,
     private readonly engine: TurnEngine,
     private readonly logger: Logger,
     maxAllocateTimeoutSeconds: number,
     /** The client as a load balancer's PROXY header names it; otherwise the socket's peer. */
     remote?: TransportAddress,
-    /** How the socket's bytes arrive: its 'data' events, unless it was made with `onread`. */
-    private readonly reads: StreamReads = new DataEventReads(socket),
-    /** Relayed data to a plain TCP client written by the addon (native-frame-writer.ts); else socket.write. */
+    /** How the socket's bytes arrive: its 'data' events (a net.Socket's or TLSSocket's), unless it was made with `onread` or is the TLS addon's. */
+    private readonly reads: StreamReads = new DataEventReads(socket as Socket),
+    /** Relayed data written by an addon: native-frame-writer.ts for plain TCP, native-tls.ts for TLS in C; else socket.write. */
     private readonly frames?: ChannelDataWriter,
   ) {
     this.remote = remote ?? addressOf(socket.remoteAddress, socket.remotePort);
@@ -180,7 +180,7 @@ export class StreamSession implements ClientSession {
  * whose socket cannot take a frame at once still gets its backlog in one system call: Node
  * queues the writes and hands the queue to one writev when the socket drains.
  */
-function writeAtOnce(socket: Socket): (data: Buffer) => void {
+function writeAtOnce(socket: StreamSocket): (data: Buffer) => void {
   return (data) => void socket.write(data);
 }
 
@@ -192,7 +192,7 @@ function writeAtOnce(socket: Socket): (data: Buffer) => void {
  * _writev hands them to a single SSL_write); without _writev a queue drains one write, one
  * record at a time.
  */
-function oneRecordPerWrite(socket: Socket): (data: Buffer) => void {
+function oneRecordPerWrite(socket: StreamSocket): (data: Buffer) => void {
   // null, as Node's own streams (fs.WriteStream) switch it off; stream-transports.test.ts
   // counts the records, so a Node that stops honouring it fails that test.
   (socket as { _writev?: unknown })._writev = null;

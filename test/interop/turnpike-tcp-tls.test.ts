@@ -46,12 +46,26 @@ describe('the accept of a TLS-capable port', () => {
     // The clients above, plain and TLS on either port, were accepted by native/tcp-accept.c.
     for (const port of [server.port, tlsPort]) expect(server.proc.output).toContain(`listening on TCP/TLS ${HOST}:${port}, native accept`);
   });
+
+  it.runIf(process.platform === 'linux')('hands TLS connections to native/tls-stream.c, as the start log says', () => {
+    // The TLS clients above ran in C (docs/native-tls.md); TURNPIKE_TLS=node would say tls.TLSSocket.
+    expect(server.proc.output).toContain("TLS connections: run in C with the node binary's OpenSSL (native/tls-stream.c)");
+  });
 });
 
 describe('turnutils_uclient -T (RFC 6062 TCP relay)', () => {
   it('relays client to client through TCP allocations with 0 lost', async () => {
     // -T implies -t -y -c: the clients Connect to each other's TCP relay addresses.
     const r = await runUclient({ host: HOST, port: server.port, user: 'alice', password: 'secret', clients: 4, messages: 50, length: 100, extraArgs: ['-T'], timeoutMs: 45_000 });
+    expect(r.exitCode, r.output).toBe(0);
+    expect(r.sent).toBe(200);
+    expect(r.received).toBe(200);
+    expect(r.lostPackets).toBe(0);
+  });
+
+  it('relays client to client through TCP allocations over TLS (-T -S) with 0 lost', async () => {
+    // Control and data connections are TLS: the data connections carry raw peer bytes after ConnectionBind.
+    const r = await runUclient({ host: HOST, port: tlsPort, user: 'alice', password: 'secret', clients: 4, messages: 50, length: 100, extraArgs: ['-T', '-S'], timeoutMs: 45_000 });
     expect(r.exitCode, r.output).toBe(0);
     expect(r.sent).toBe(200);
     expect(r.received).toBe(200);

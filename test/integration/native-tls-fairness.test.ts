@@ -26,25 +26,30 @@ afterAll(async () => {
 });
 
 /**
- * In a process of its own (so its writes never wait on this test's loop): a TLS connection that
- * writes 16 KiB records of 2,048 small ChannelData frames (channel unbound: dropped) back to back
- * for as long as it lives, each costing the server far more to take apart than it costs to send.
- * It says "flooding" once 16 MiB have gone.
+ * In a process of its own (so its writes never wait on this test's loop): two TLS connections
+ * that write 16 KiB records of 4,096 empty ChannelData frames (channel unbound: dropped) back to
+ * back for as long as they live, each costing the server far more to take apart than it costs to
+ * send. It says "flooding" once one has sent 16 MiB, and exits if either closes.
  */
 function startFlooder(port: number): Promise<ChildProcess> {
   const script = `
     const tls = require('node:tls');
-    const frame = Buffer.from([0x40, 0x00, 0x00, 0x04, 1, 2, 3, 4]);
-    const record = Buffer.concat(Array(2048).fill(frame));
-    const socket = tls.connect({ host: '${HOST}', port: ${port}, rejectUnauthorized: false, ALPNProtocols: ['stun.turn'] }, () => {
-      let sent = 0;
-      const more = () => {
-        while (socket.write(record)) if ((sent += record.length) === 16 * 1024 * 1024) console.log('flooding');
-        socket.once('drain', more);
-      };
-      more();
-    });
-    socket.on('error', (e) => { console.error(e.message); process.exit(1); });`;
+    const frame = Buffer.from([0x40, 0x00, 0x00, 0x00]);
+    const record = Buffer.concat(Array(4096).fill(frame));
+    const flood = () => {
+      const socket = tls.connect({ host: '${HOST}', port: ${port}, rejectUnauthorized: false, ALPNProtocols: ['stun.turn'] }, () => {
+        let sent = 0;
+        const more = () => {
+          while (socket.write(record)) if ((sent += record.length) === 16 * 1024 * 1024) console.log('flooding');
+          socket.once('drain', more);
+        };
+        more();
+      });
+      socket.on('error', (e) => { console.error(e.message); process.exit(1); });
+      socket.on('close', () => process.exit(2));
+    };
+    flood();
+    flood();`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   flooders.push(child);
   return new Promise((resolve, reject) => {
@@ -69,10 +74,10 @@ function bindingAnswer(port: number): Promise<number> {
   });
 }
 
-it('answers a new client while another floods its TLS connection', async () => {
-  const flooder = await startFlooder(tlsPort);
-  // Without a bound on a round of reads, the flooder's connection is read from for as long as
+it('answers new clients while four connections flood theirs', async () => {
+  const running = [await startFlooder(tlsPort), await startFlooder(tlsPort)];
+  // Without a bound on a round of reads, a flooding connection is read from for as long as
   // its socket holds bytes (always): no other connection is accepted or answered meanwhile.
-  for (let i = 0; i < 3; i++) expect(await bindingAnswer(tlsPort)).toBe(0x0101);
-  expect(flooder.exitCode).toBeNull(); // still flooding while the others were answered
+  for (let i = 0; i < 10; i++) expect(await bindingAnswer(tlsPort)).toBe(0x0101);
+  for (const flooder of running) expect(flooder.exitCode).toBeNull(); // still connected, and flooding, while the others were answered
 }, 30_000);

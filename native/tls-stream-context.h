@@ -101,6 +101,9 @@ static napi_value context(napi_env env, napi_callback_info info) {
      WANT_WRITE offers the same bytes from the queue, not from where they first were. */
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_num_tickets(ctx, TICKETS);
+  /* No session cache, as Node's contexts keep none: OpenSSL's default holds up to 20,480 sessions
+     (a TLS 1.2 client without tickets each) per context. Tickets resume as before. */
+  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_alpn_select_cb(ctx, selectAlpn, NULL);
   /* As Node takes its `ciphers`: no TLS 1.3 suite named keeps OpenSSL's and serves TLS 1.2 at most. */
   if (cipherSuites[0] && !SSL_CTX_set_ciphersuites(ctx, cipherSuites)) return throwContextError(env, ctx, "ciphers");

@@ -35,6 +35,9 @@ enum { HANDSHAKING, OPEN, CLOSED };
 #define RECORD_MAX 16384
 /* A client that does not read its answers is not read from either while this much waits for it. */
 #define QUEUE_READ_LIMIT (1 << 20)
+/* A round of reading takes at most this many recv()s (as libuv's 32 reads per callback), then the
+   loop runs other handles: a client that sends faster than it is served cannot hold the thread. */
+#define RECVS_PER_ROUND 32
 
 typedef struct Instance Instance;
 
@@ -58,6 +61,7 @@ typedef struct {
   int readEof;
   int notify;            /* EV_CLOSE to JS when the handle is closed (C closed it) */
   int sysErrno;          /* errno of the BIO's last failed call */
+  int recvsLeft;         /* this round's recv()s, once open (readAll) */
   uint8_t *early;        /* read by JS before the hand-over: the BIO's first bytes */
   size_t earlyLength, earlyOffset;
   Pending *head, *tail;  /* records not yet taken by SSL_write, oldest first */
@@ -140,10 +144,17 @@ static int bioRead(BIO *bio, char *out, size_t size, size_t *read) {
     *read = n;
     return 1;
   }
+  if (c->state == OPEN && c->recvsLeft <= 0) {
+    /* This round's share is read: OpenSSL hands out what it holds, then says WANT_READ; what is
+       left in the socket keeps it readable, so the poll comes back from the next loop iteration. */
+    BIO_set_flags(bio, BIO_FLAGS_READ | BIO_FLAGS_SHOULD_RETRY);
+    return 0;
+  }
   ssize_t got;
   do got = recv(c->fd, out, size, 0);
   while (got < 0 && errno == EINTR);
   if (got > 0) {
+    c->recvsLeft--;
     *read = (size_t)got;
     return 1;
   }
@@ -273,6 +284,7 @@ static int flush(Conn *c, int *wantRead, int *wantWrite) {
 static void readAll(Conn *c) {
   Instance *inst = c->owner;
   size_t used = 0;
+  c->recvsLeft = RECVS_PER_ROUND;
   while (c->state == OPEN && !c->paused && !c->readEof && c->pendingBytes < QUEUE_READ_LIMIT) {
     size_t got = 0;
     freshErrors();

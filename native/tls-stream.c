@@ -76,7 +76,6 @@ struct Instance {
   uint8_t *readBuffer;
   size_t readSize;
   napi_async_context async;
-  BIO_METHOD *bioMethod;
   Conn **conns;
   int32_t capacity;
   napi_async_cleanup_hook_handle teardown;
@@ -192,6 +191,21 @@ static long bioCtrl(BIO *bio, int command, long number, void *pointer) {
   }
 }
 
+/* One BIO type for the process, made once and never freed: each environment (a relay worker
+   that starts again is a new one) making its own would take a new BIO_get_new_index(), of
+   which OpenSSL has 127 per process. */
+static BIO_METHOD *socketBio;
+static uv_once_t socketBioOnce = UV_ONCE_INIT;
+
+static void makeSocketBio(void) {
+  BIO_METHOD *method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "turnpike socket");
+  if (!method) return;
+  BIO_meth_set_read_ex(method, bioRead);
+  BIO_meth_set_write_ex(method, bioWrite);
+  BIO_meth_set_ctrl(method, bioCtrl);
+  socketBio = method;
+}
+
 /* ---- connections ---- */
 
 static void freePending(Conn *c) {
@@ -216,7 +230,6 @@ static void onConnClosed(uv_handle_t *handle) {
   inst->closing--;
   if (inst->teardown && inst->closing == 0) {
     napi_remove_async_cleanup_hook(inst->teardown);
-    BIO_meth_free(inst->bioMethod);
     free(inst->conns);
     free(inst);
   }
@@ -235,12 +248,17 @@ static void closeConn(Conn *c, int notify) {
   uv_close((uv_handle_t *)&c->poll, onConnClosed);
 }
 
-static void fail(Conn *c, const char *what) {
-  if (c->state == CLOSED) return;
+/* Why the connection fails, from this thread's OpenSSL error queue (then emptied) or errno. */
+static void describeFailure(Conn *c, const char *what) {
   if (ERR_peek_error()) describeErrors(c->reason, sizeof c->reason, what);
   else if (c->sysErrno) snprintf(c->reason, sizeof c->reason, "%s: %s", what, strerror(c->sysErrno));
   else snprintf(c->reason, sizeof c->reason, "%s", what);
   ERR_clear_error();
+}
+
+static void fail(Conn *c, const char *what) {
+  if (c->state == CLOSED) return;
+  describeFailure(c, what);
   closeConn(c, 1);
 }
 
@@ -297,14 +315,17 @@ static void readAll(Conn *c) {
       continue;
     }
     int error = SSL_get_error(c->ssl, 0);
+    int waits = error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE;  /* WRITE: a KeyUpdate answer waits for the socket */
+    int ended = !waits && (error == SSL_ERROR_ZERO_RETURN || (c->readEof && !c->sysErrno));
+    /* Said now: the data's JS below may call OpenSSL on this thread and change its error queue. */
+    if (!waits && !ended) describeFailure(c, "TLS read failed");
     if (used > 0) {
       emit(inst, c->id, EV_DATA, (int32_t)used, NULL);
       used = 0;
       if (c->state != OPEN) return;
     }
-    if (error == SSL_ERROR_WANT_READ) return;
-    if (error == SSL_ERROR_WANT_WRITE) return;  /* a KeyUpdate answer waits for the socket */
-    if (error == SSL_ERROR_ZERO_RETURN || (c->readEof && !c->sysErrno)) {
+    if (waits) return;
+    if (ended) {
       /* close_notify, or the TCP FIN (a client that just goes counts the same, as Node does) */
       c->readEof = 1;
       ERR_clear_error();
@@ -312,7 +333,7 @@ static void readAll(Conn *c) {
       c->ending = 1;   /* no half-open connections, as tls.Server's allowHalfOpen: false */
       return;
     }
-    fail(c, "TLS read failed");
+    closeConn(c, 1);  /* the reason was said above */
     return;
   }
   if (used > 0) emit(inst, c->id, EV_DATA, (int32_t)used, NULL);
@@ -343,8 +364,10 @@ static void progress(Conn *c) {
   if (!flush(c, &wantRead, &wantWrite)) return;
   readAll(c);
   if (c->state != OPEN) return;
-  if (!c->head && !wantWrite && !wantRead) {
-    /* readAll may have left a KeyUpdate answer unwritten */
+  if (!c->head && !wantWrite && !wantRead && !c->paused && c->pendingBytes < QUEUE_READ_LIMIT) {
+    /* readAll may have left a KeyUpdate answer unwritten. Only while reads go on: SSL_read
+       writes it, and readAll does not run while reads are held, so writable would wake the
+       poll again and again until JS resumes; the next SSL_read writes it then. */
     if (SSL_want_write(c->ssl)) wantWrite = 1;
   }
   if (c->ending && !c->head && !c->shutDown) {
@@ -445,14 +468,14 @@ static napi_value adopt(napi_env env, napi_callback_info info) {
     c->early = malloc(earlyLength);
     if (c->early) memcpy(c->early, early, earlyLength), c->earlyLength = earlyLength;
   }
-  BIO *bio = copy >= 0 ? BIO_new(inst->bioMethod) : NULL;
+  BIO *bio = copy >= 0 ? BIO_new(socketBio) : NULL;
   if (c && bio) c->ssl = SSL_new(ctx);
   if (!c || copy < 0 || !bio || !c->ssl || (earlyLength && !c->early) || pollOnOwnLoop(env, &c->poll, copy) != 0) {
     if (c) {
       if (c->ssl) SSL_free(c->ssl);
       free(c->early);
     }
-    if (bio && !(c && c->ssl)) BIO_free(bio);
+    if (bio) BIO_free(bio);  /* not the SSL's yet: SSL_set_bio comes below */
     if (copy >= 0) close(copy);
     free(c);
     ERR_clear_error();
@@ -635,7 +658,6 @@ static void cleanup(napi_async_cleanup_hook_handle hook, void *data) {
   inst->closing--;
   if (inst->closing == 0) {
     napi_remove_async_cleanup_hook(hook);
-    BIO_meth_free(inst->bioMethod);
     free(inst->conns);
     free(inst);
   }
@@ -660,14 +682,11 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   Instance *inst = calloc(1, sizeof *inst);
   if (!inst) return NULL;
   inst->env = env;
-  inst->bioMethod = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "turnpike socket");
-  if (!inst->bioMethod) {
+  uv_once(&socketBioOnce, makeSocketBio);
+  if (!socketBio) {
     free(inst);
     return NULL;
   }
-  BIO_meth_set_read_ex(inst->bioMethod, bioRead);
-  BIO_meth_set_write_ex(inst->bioMethod, bioWrite);
-  BIO_meth_set_ctrl(inst->bioMethod, bioCtrl);
   napi_set_instance_data(env, inst, NULL, NULL);
   napi_add_async_cleanup_hook(env, cleanup, inst, NULL);
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

@@ -6,9 +6,10 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../../src/config/server-options.js';
-import { createTurnServer, type TurnServer } from '../../src/server.js';
+import type { TurnServer } from '../../src/server.js';
 import { AttributeType, MessageBuilder, Method, StunClass, readXorAddress } from '../../src/stun/index.js';
 import { nativeTls } from '../../src/net/native-tls.js';
+import { startInProcessTlsServer } from '../support/in-process-server.js';
 import { makeCertificate, type TestCertificate } from '../support/certs.js';
 import { ALICE, testServerOptions } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
@@ -30,18 +31,7 @@ function stats(): { adopted: number; queued: number; drained: number; live: numb
   return { ...native.tls.stats, live: native.tls.liveConnections() };
 }
 
-async function startServer(overrides: Partial<ServerOptions> = {}): Promise<TurnServer> {
-  const base = await testServerOptions();
-  const server = await createTurnServer({
-    ...base,
-    noTcp: false,
-    noTls: false,
-    tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key },
-    ...overrides,
-  });
-  cleanups.push(() => server.close());
-  return server;
-}
+const startServer = (overrides: Partial<ServerOptions> = {}): Promise<TurnServer> => startInProcessTlsServer(cleanups, certificate, overrides);
 
 async function connect(server: TurnServer): Promise<StreamTestClient> {
   const c = await StreamTestClient.open(server.streamAddresses[1]!, { secure: true, credentials: ALICE });

@@ -5,8 +5,9 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../../src/config/server-options.js';
-import { createTurnServer, type TurnServer } from '../../src/server.js';
+import type { TurnServer } from '../../src/server.js';
 import { AttributeType, MessageBuilder, Method, StunClass, readXorAddress, type StunMessage } from '../../src/stun/index.js';
+import { startInProcessTlsServer } from '../support/in-process-server.js';
 import { makeCertificate, type TestCertificate } from '../support/certs.js';
 import { ALICE, testServerOptions } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
@@ -22,18 +23,7 @@ afterAll(() => certificate.remove());
 
 const cleanups = cleanupAfterEach();
 
-async function startServer(overrides: Partial<ServerOptions> = {}): Promise<TurnServer> {
-  const base = await testServerOptions();
-  const server = await createTurnServer({
-    ...base,
-    noTcp: false,
-    noTls: false,
-    tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key },
-    ...overrides,
-  });
-  cleanups.push(() => server.close());
-  return server;
-}
+const startServer = (overrides: Partial<ServerOptions> = {}): Promise<TurnServer> => startInProcessTlsServer(cleanups, certificate, overrides);
 
 /** A client connection on the server's first (plain port) or second (TLS port) listener. */
 async function connect(server: TurnServer, secure: boolean, which = 0, credentials = ALICE): Promise<StreamTestClient> {

@@ -41,12 +41,37 @@ const closeTcp = (s: net.Server) => new Promise<void>((r) => s.close(() => r()))
  */
 export const SERVER_PORT_SPAN: PortSpan = { from: 10000, below: 20000 };
 
+/**
+ * Server ports this process handed out lately. A probe finds a port free until its server binds
+ * it, so two picks before the first server started could return the same port or overlapping
+ * pairs: a coturn example script with several servers got EADDRINUSE at one's start (CI). Picks
+ * from SERVER_PORT_SPAN skip them (a few per test; relay ranges, thousands of ports, are not kept).
+ */
+const handedOut = new Map<number, number>();
+const HANDED_OUT_MS = 300_000;
+
+function handedOutLately(first: number, count: number): boolean {
+  const now = Date.now();
+  for (let p = first; p < first + count; p++) {
+    const at = handedOut.get(p);
+    if (at !== undefined && now - at < HANDED_OUT_MS) return true;
+  }
+  return false;
+}
+
+/** Notes `count` ports from `first` as handed out; returns `first`. */
+function handOut(first: number, count: number): number {
+  const now = Date.now();
+  for (let p = first; p < first + count; p++) handedOut.set(p, now);
+  return first;
+}
+
 /** A port of SERVER_PORT_SPAN free for `probe` on host; `what` names it in the error. */
 async function freeServerPort(host: string, what: string, probe: (port: number) => Promise<boolean>, tries = 50): Promise<number> {
   const { from, below } = SERVER_PORT_SPAN;
   for (let i = 0; i < tries; i++) {
     const port = from + Math.floor(Math.random() * (below - from));
-    if (await probe(port)) return port;
+    if (!handedOutLately(port, 1) && (await probe(port))) return handOut(port, 1);
   }
   throw new Error(`no free ${what} port on ${host} in ${from}..${below - 1} after ${tries} tries`);
 }
@@ -85,10 +110,10 @@ export function freeUdpTcpPortOnAll(hosts: readonly string[], tries = 50): Promi
 export async function freeUdpTcpPortsOnAll(hosts: readonly string[], count: number, tries = 50, span = SERVER_PORT_SPAN): Promise<number> {
   for (let i = 0; i < tries; i++) {
     const port = span.from + Math.floor(Math.random() * (span.below - span.from - count));
-    if (port + count - 1 > 65535) continue;
+    if (port + count - 1 > 65535 || handedOutLately(port, count)) continue;
     let free = true;
     for (let p = port; free && p < port + count; p++) free = await isFreeOnAll(hosts, p);
-    if (free) return port;
+    if (free) return handOut(port, count);
   }
   throw new Error(`no ${count} consecutive ports free for both UDP and TCP on ${hosts.join(' and ')} after ${tries} tries`);
 }
@@ -97,7 +122,7 @@ export async function freeUdpTcpPortsOnAll(hosts: readonly string[], count: numb
 export async function freePortPairOnAll(hosts: readonly string[], tries = 50): Promise<number> {
   for (let i = 0; i < tries; i++) {
     const port = await freeUdpTcpPortOnAll(hosts, tries);
-    if (port < 65535 && (await isFreeOnAll(hosts, port + 1))) return port;
+    if (port < 65535 && !handedOutLately(port + 1, 1) && (await isFreeOnAll(hosts, port + 1))) return handOut(port, 2);
   }
   throw new Error(`no two consecutive ports free for UDP and TCP on ${hosts.join(' and ')} after ${tries} tries`);
 }

@@ -5,7 +5,8 @@
 // native/build/dtls-keys.node (X25519, the TLS 1.2 PRF and the cookie HMAC of DTLS handshakes,
 // the same way), native/tcp-accept.c native/build/tcp-accept.node (TCP accept, so that client
 // sockets read into one reused buffer), native/tls-stream.c native/build/tls-stream.node (TLS
-// connections run in C with the node binary's OpenSSL).
+// connections run in C with the node binary's OpenSSL). An addon may be several C files
+// (`sources`, the first named after it), compiled together into one .node.
 // It never fails the install: where one cannot build (no compiler, not Linux), it writes why to
 // native/build/NAME.unavailable.txt, and the server says so once at start and uses its JS path.
 import { execFileSync } from 'node:child_process';
@@ -38,14 +39,14 @@ function nodeHeaders() {
   return candidates.find((dir) => fs.existsSync(path.join(dir, 'node_api.h')));
 }
 
-function build({ name, linkFlags = [] }, addon) {
+function build({ name, linkFlags = [], sources = [`${name}.c`] }, addon) {
   if (process.platform !== 'linux') return `built on Linux only (this is ${process.platform})`;
   const headers = nodeHeaders();
   if (!headers) return `no node_api.h next to ${process.execPath}`;
   const compiler = process.env.CC || 'gcc';
   try {
     execFileSync(compiler, ['-O2', '-Wall', '-Wextra', '-shared', '-fPIC', ...linkFlags, `-DNODE_GYP_MODULE_NAME=${name.replaceAll('-', '_')}`,
-      `-I${headers}`, '-o', addon, path.join(here, `${name}.c`)], { stdio: 'pipe' });
+      `-I${headers}`, '-o', addon, ...sources.map((source) => path.join(here, source))], { stdio: 'pipe' });
     return undefined;
   } catch (error) {
     const stderr = String(error.stderr ?? '').trim();

@@ -99,17 +99,22 @@ export class UdpRelays implements RelayProvider {
     return { inUse, total };
   }
 
-  async open(request: RelayRequest, onPacket: PeerPacketHandler): Promise<RelayOpenResult> {
+  /** A spare bound already is handed over at once (the usual case): no await before the Allocate's answer. */
+  open(request: RelayRequest, onPacket: PeerPacketHandler): RelayOpenResult | Promise<RelayOpenResult> {
     if (request.reservationToken) return this.claimReservation(request.reservationToken, onPacket);
     const ip = this.chooseIp(request);
     if (!ip) return { ok: false, reason: 'no-address' };
-    const pool = this.pools.get(ip)!;
     const plain = !request.evenPort && !request.reserveNext;
     if (plain) {
       const spare = this.spares.get(ip)!.pop();
       this.bindSpareLater(ip);
       if (spare) return { ok: true, endpoint: this.endpoint(spare.socket, ip, spare.port, onPacket) };
     }
+    return this.bindNew(request, ip, onPacket);
+  }
+
+  private async bindNew(request: RelayRequest, ip: string, onPacket: PeerPacketHandler): Promise<RelayOpenResult> {
+    const pool = this.pools.get(ip)!;
     for (let attempt = 0; attempt < BIND_ATTEMPTS; attempt++) {
       const options = { even: request.evenPort, withNext: request.reserveNext };
       const port = this.takePort(ip, pool, options);

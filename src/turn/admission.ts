@@ -6,7 +6,7 @@
 import { AttributeType, readUint32 } from '../stun/index.js';
 import { bandwidthAttributeToBytesPerSecond } from './bandwidth.js';
 import type { EngineContext } from './engine-context.js';
-import type { Lease, LedgerRefusal } from './ledger.js';
+import type { Lease, LedgerAnswer, LedgerRefusal } from './ledger.js';
 import { quotaUser } from './quotas.js';
 import type { Request } from './respond.js';
 
@@ -20,14 +20,15 @@ export interface Admission {
 
 export type AdmissionResult = { readonly ok: true; readonly admission: Admission } | { readonly ok: false; readonly refusal: LedgerRefusal };
 
-export async function admit(ctx: EngineContext, request: Request, username: string, realm: string): Promise<AdmissionResult> {
+/** The result itself when the ledger decides at once (no limit, or one thread): no await before the answer. */
+export function admit(ctx: EngineContext, request: Request, username: string, realm: string): AdmissionResult | Promise<AdmissionResult> {
   const realmOptions = ctx.realmOptions?.(realm) ?? {};
   const user = quotaUser(username, ctx.config.restApiSeparator);
   // coturn: the client's BANDWIDTH can lower max-bps, never raise it.
   const maxBps = realmOptions.maxBps ?? ctx.config.maxBps;
   const asked = readUint32(request.message, AttributeType.Bandwidth);
   const bytesPerSecond = maxBps > 0 && asked ? Math.min(maxBps, bandwidthAttributeToBytesPerSecond(asked)) : maxBps;
-  const answer = await ctx.ledger.reserve({
+  const answer = ctx.ledger.reserve({
     user,
     realm,
     bytesPerSecond,
@@ -35,12 +36,15 @@ export async function admit(ctx: EngineContext, request: Request, username: stri
     totalQuota: realmOptions.totalQuota ?? ctx.config.totalQuota,
     bpsCapacity: ctx.config.bpsCapacity,
   });
-  if (!answer.ok) {
-    if (answer.refusal === 'user-quota') ctx.counters.quotaRefusalsUser++;
-    else if (answer.refusal === 'total-quota') ctx.counters.quotaRefusalsTotal++;
-    return answer;
-  }
-  return { ok: true, admission: leaseAdmission(ctx, user, bytesPerSecond, answer.lease) };
+  const decided = (answer: LedgerAnswer): AdmissionResult => {
+    if (!answer.ok) {
+      if (answer.refusal === 'user-quota') ctx.counters.quotaRefusalsUser++;
+      else if (answer.refusal === 'total-quota') ctx.counters.quotaRefusalsTotal++;
+      return answer;
+    }
+    return { ok: true, admission: leaseAdmission(ctx, user, bytesPerSecond, answer.lease) };
+  };
+  return answer instanceof Promise ? answer.then(decided) : decided(answer);
 }
 
 function leaseAdmission(ctx: EngineContext, user: string, bytesPerSecond: number, lease: Lease): Admission {

@@ -17,14 +17,18 @@ import { tokenSecondsLeft } from './oauth-authenticate.js';
 import type { PeerPacketHandler, RelayEndpoint, RelayOpenResult, RelayRequest } from './relay.js';
 import { answerAndRemember, errorFor, failureFor, resendIfRetransmitted, send, successFor, type Request } from './respond.js';
 import { acceptPeerConnection } from './tcp-relay.js';
-import { admit, type Admission } from './admission.js';
+import { admit, type Admission, type AdmissionResult } from './admission.js';
 import { addTicket, asksForMobility } from './mobility.js';
 import { RoutedChannels } from './routed-channels.js';
 
 const familyOfCode = (code: number | undefined): IpFamily | 'bad' | undefined =>
   code === undefined ? undefined : code === 1 ? 4 : code === 2 ? 6 : 'bad';
 
-export async function handleAllocate(ctx: EngineContext, request: Request, auth: Authenticated): Promise<void> {
+/**
+ * A Promise only when something is awaited (a limited reservation, a relay port to bind, a TCP
+ * relay): with no limit and a spare relay socket, the answer goes in the turn the request came in.
+ */
+export function handleAllocate(ctx: EngineContext, request: Request, auth: Authenticated): Promise<void> | void {
   const { message, session } = request;
   const fail = failureFor(ctx, request, auth.key);
 
@@ -71,7 +75,7 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
     reserveNext: evenPort?.reserveNext ?? false,
     reservationToken: token,
   };
-  await whileAllocating(ctx, request, auth, (admission) => allocate(ctx, request, auth, relayRequest, additional === 6, admission, mobile));
+  return whileAllocating(ctx, request, auth, (admission) => allocate(ctx, request, auth, relayRequest, additional === 6, admission, mobile));
 }
 
 /**
@@ -81,24 +85,34 @@ export async function handleAllocate(ctx: EngineContext, request: Request, auth:
  * lease goes back if no allocation came of it, and an allocation made while the engine
  * closed, or its client session ended, is released at once.
  */
-async function whileAllocating(ctx: EngineContext, request: Request, auth: Authenticated, work: (admission: Admission) => Promise<void>): Promise<void> {
+function whileAllocating(ctx: EngineContext, request: Request, auth: Authenticated, work: (admission: Admission) => Promise<void> | void): Promise<void> | void {
   const { session } = request;
   session.setAllocating(true);
   ctx.gate.inFlight++;
   let admission: Admission | undefined;
-  try {
-    const admitted = await admit(ctx, request, auth.username, auth.realm);
-    if (!admitted.ok) return failureFor(ctx, request, auth.key)(486, quotaReason(admitted.refusal));
-    admission = admitted.admission;
-    await work(admission);
-  } finally {
+  const admitted = (result: AdmissionResult): Promise<void> | void => {
+    if (!result.ok) return failureFor(ctx, request, auth.key)(486, quotaReason(result.refusal));
+    admission = result.admission;
+    return work(admission);
+  };
+  const finish = (): void => {
     ctx.gate.inFlight--;
     session.setAllocating(false);
     const { allocation } = session;
     const endedBy = allocation && ctx.gate.endNow(session);
     if (!allocation) admission?.release();
     else if (endedBy) ctx.release(allocation, endedBy);
+  };
+  let pending: Promise<void> | void;
+  try {
+    const result = admit(ctx, request, auth.username, auth.realm);
+    pending = result instanceof Promise ? result.then(admitted) : admitted(result);
+  } catch (error) {
+    finish();
+    throw error;
   }
+  if (!pending) return void finish();
+  return pending.finally(finish);
 }
 
 /** `allocation-default-address-family`: ipv4 (the RFC's), ipv6, or keep the family the client reached us over. */
@@ -140,8 +154,11 @@ async function handleTcpAllocate(ctx: EngineContext, request: Request, auth: Aut
   });
 }
 
-/** Steps 6-8 of RFC 8656 §7.2: bind the relay(s), create the allocation, answer. */
-async function allocate(
+/**
+ * Steps 6-8 of RFC 8656 §7.2: bind the relay(s), create the allocation, answer. Awaits only a
+ * relay socket that is not bound yet.
+ */
+function allocate(
   ctx: EngineContext,
   request: Request,
   auth: Authenticated,
@@ -149,32 +166,48 @@ async function allocate(
   dual: boolean,
   admission: Admission,
   mobile: boolean,
-): Promise<void> {
+): Promise<void> | void {
   const { session } = request;
   // Peer packets may arrive before the allocation exists (binding is asynchronous): drop those.
   let allocation: Allocation | undefined;
   const onPacket: PeerPacketHandler = (data, address, port, offset, length) => {
     if (allocation) ctx.dataPlane.fromPeer(allocation, data, address, port, offset, length);
   };
-  const primary = await ctx.relays.open(relayRequest, onPacket);
-  if (!primary.ok) {
-    return void send(ctx, request, errorFor(ctx, request, relayFailureCode(primary), relayFailureReason(primary)), auth.key);
-  }
-  let secondary: RelayOpenResult | undefined;
-  if (dual) {
-    secondary = ctx.relays.hasFamily(6)
-      ? await ctx.relays.open({ family: 6, preferredAddress: session.local.address, evenPort: false, reserveNext: false }, onPacket)
-      : { ok: false, reason: 'no-address' };
-  }
+  const withPrimary = (primary: RelayOpenResult): Promise<void> | void => {
+    if (!primary.ok) {
+      return void send(ctx, request, errorFor(ctx, request, relayFailureCode(primary), relayFailureReason(primary)), auth.key);
+    }
+    if (!dual) return void (allocation = answerWithRelays(ctx, request, auth, relayRequest, primary, undefined, admission, mobile));
+    const secondary = ctx.relays.hasFamily(6)
+      ? ctx.relays.open({ family: 6, preferredAddress: session.local.address, evenPort: false, reserveNext: false }, onPacket)
+      : ({ ok: false, reason: 'no-address' } as const);
+    const withBoth = (secondary: RelayOpenResult): void => void (allocation = answerWithRelays(ctx, request, auth, relayRequest, primary, secondary, admission, mobile));
+    return secondary instanceof Promise ? secondary.then(withBoth) : withBoth(secondary);
+  };
+  const primary = ctx.relays.open(relayRequest, onPacket);
+  return primary instanceof Promise ? primary.then(withPrimary) : withPrimary(primary);
+}
 
+/** The allocation over the relay(s) bound, answered. */
+function answerWithRelays(
+  ctx: EngineContext,
+  request: Request,
+  auth: Authenticated,
+  relayRequest: RelayRequest,
+  primary: Extract<RelayOpenResult, { ok: true }>,
+  secondary: RelayOpenResult | undefined,
+  admission: Admission,
+  mobile: boolean,
+): Allocation {
   const relays: { ipv4?: RelayEndpoint; ipv6?: RelayEndpoint } = {};
   relays[relayRequest.family === 4 ? 'ipv4' : 'ipv6'] = primary.endpoint;
   if (secondary?.ok) relays.ipv6 = secondary.endpoint;
-  allocation = createAllocation(ctx, request, auth, relays, admission, mobile);
+  const allocation = createAllocation(ctx, request, auth, relays, admission, mobile);
   answerAllocate(ctx, request, auth, allocation, {
     familyRefused: secondary && !secondary.ok ? 6 : undefined,
     reservationToken: primary.reservationToken,
   });
+  return allocation;
 }
 
 function createAllocation(

@@ -82,8 +82,8 @@ export class LedgerClient implements AllocationLedger {
     port.on('message', this.listener);
   }
 
-  reserve(request: LeaseRequest): Promise<LedgerAnswer> {
-    if (this.counts && unlimited(request)) return Promise.resolve(this.grant(request));
+  reserve(request: LeaseRequest): LedgerAnswer | Promise<LedgerAnswer> {
+    if (this.counts && unlimited(request)) return this.grant(request);
     return new Promise((resolve, reject) => {
       const seq = this.nextSeq++;
       this.pending.set(seq, { resolve, reject });

@@ -34,8 +34,11 @@ export type LedgerRefusal = QuotaRefusal | 'bps-capacity';
 export type LedgerAnswer = { readonly ok: true; readonly lease: Lease } | { readonly ok: false; readonly refusal: LedgerRefusal };
 
 export interface AllocationLedger {
-  /** Reserves one allocation for `request.user` and its bandwidth, or says which limit refuses it. */
-  reserve(request: LeaseRequest): Promise<LedgerAnswer>;
+  /**
+   * Reserves one allocation for `request.user` and its bandwidth, or says which limit refuses it.
+   * The answer itself where it is known at once, so the Allocate answers in the turn it came in.
+   */
+  reserve(request: LeaseRequest): LedgerAnswer | Promise<LedgerAnswer>;
   /** Gives a lease back; a lease released already (or unknown) is ignored. */
   release(lease: Lease): void;
 }
@@ -52,8 +55,8 @@ export class LocalLedger implements AllocationLedger {
   private readonly held = new Map<number, Held>();
   private nextId = 1;
 
-  reserve(request: LeaseRequest): Promise<LedgerAnswer> {
-    return Promise.resolve(this.reserveNow(request));
+  reserve(request: LeaseRequest): LedgerAnswer {
+    return this.reserveNow(request);
   }
 
   /** The decision itself, taken before anything else can run: two reservations never race. */

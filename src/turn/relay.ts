@@ -41,7 +41,8 @@ export interface RelayProvider {
   hasFamily(family: IpFamily): boolean;
   /** Relayed datagrams leave with DF set, so DONT-FRAGMENT can be honoured (else 420). */
   readonly setsDontFragment: boolean;
-  open(request: RelayRequest, onPacket: PeerPacketHandler): Promise<RelayOpenResult>;
+  /** The result itself when it is known at once (a spare relay socket). */
+  open(request: RelayRequest, onPacket: PeerPacketHandler): RelayOpenResult | Promise<RelayOpenResult>;
 }
 
 /** A TCP connection between a TCP relay and one peer (RFC 6062). */

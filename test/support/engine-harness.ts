@@ -46,6 +46,12 @@ export interface HarnessOptions {
   readonly replyBudget?: ReplyBudget;
   /** The nonce issuer (default: one with staleNonceSeconds and nonceSecret). */
   readonly nonces?: NonceIssuer;
+  /**
+   * The engine gets the relays and the ledger themselves, as a server does, rather than wrapped
+   * in async functions that count the work under way: what they decide at once is then answered
+   * at once. settled() cannot count their work: await each request's Promise instead.
+   */
+  readonly unwrapped?: boolean;
 }
 
 /** What alice's request carries instead of what she would send: another NONCE, other integrity keys. */
@@ -98,11 +104,11 @@ export async function engineHarness(harness: HarnessOptions = {}) {
   const errors: string[] = [];
   const engine = new TurnEngine(engineConfigOf(options), {
     credentials: new Credentials([new StaticUsers(options.users, REALM)], undefined),
-    relays: countedRelays,
+    relays: harness.unwrapped ? relays : countedRelays,
     peerPolicy: new PeerPolicy({ allowLoopbackPeers: true, allowed: options.allowedPeerIps, denied: options.deniedPeerIps }),
     nonces: harness.nonces ?? new NonceIssuer(harness.staleNonceSeconds ?? 600, harness.nonceSecret),
     replyBudget: harness.replyBudget,
-    ledger: countedLedger,
+    ledger: harness.unwrapped ? ledger : countedLedger,
     logger: { ...silentLogger, error: (line) => void errors.push(line) },
     clock: () => now,
   });

@@ -38,3 +38,23 @@ describe('answered within handlePacket', () => {
     expect(t.errors).toEqual([]);
   });
 });
+
+describe('an Allocate answered within handlePacket', () => {
+  it('with no quota and a spare relay socket bound, a signed Allocate makes no Promise: its success is sent before handlePacket returns', async () => {
+    const t = await engineHarness({ unwrapped: true });
+    // The first Allocate finds no spare relay socket yet: it binds one, and spares behind it.
+    await t.request(Method.Refresh); // learn a nonce (437: no allocation yet)
+    await t.engine.handlePacket(t.session, t.signed(Method.Allocate, udp));
+    expect(last(t.session.sent).cls).toBe(StunClass.SuccessResponse);
+    await new Promise((r) => setTimeout(r, 50)); // the spares are bound after that answer
+
+    const other = t.client();
+    await other.request(Method.Refresh);
+    const pending = t.engine.handlePacket(other.session, other.signed(Method.Allocate, udp));
+    expect(pending).toBeUndefined();
+    const answer = last(other.session.sent);
+    expect(answer.cls).toBe(StunClass.SuccessResponse);
+    expect(answer.method).toBe(Method.Allocate);
+    expect(t.errors).toEqual([]);
+  });
+});

@@ -25,13 +25,6 @@ const NONCE_COOKIE = 'obMatJos2';
  * the client IP it was issued to; when full, it starts over.
  */
 const MAX_VERIFIED = 10_000;
-/**
- * Nonces just issued, with the client IP and second they were issued for: the Allocate that
- * answers a 401 finds its nonce here, not by base64 and an HMAC (about a tenth of that
- * Allocate's time in the engine, more on a server idle between calls). A map of its own, so that
- * challenges sent to spoofed sources, which are never used, cannot push out nonces in use.
- */
-const MAX_ISSUED = 10_000;
 /** The cookie and four base64 characters of feature bits. */
 const COOKIE_LENGTH = NONCE_COOKIE.length + 4;
 
@@ -67,17 +60,10 @@ function cookieOf(features: number): string {
   return NONCE_COOKIE + bits.toString('base64');
 }
 
-/** The client IP a nonce was issued to, and the second (its stamp). */
-interface Issued {
-  readonly clientAddress: string;
-  readonly issuedAt: number;
-}
-
 export class NonceIssuer {
   /** A key object, made once: from raw bytes Node imports the key on every HMAC (3-5x its cost). */
   private readonly key: KeyObject;
-  private readonly verified = new Map<string, Issued>();
-  private readonly justIssued = new Map<string, Issued>();
+  private readonly verified = new Map<string, { readonly clientAddress: string; readonly issuedAt: number }>();
   /** Each cookie made once: a server offers one or two sets of features. */
   private readonly cookies = new Map<number, string>();
 
@@ -104,10 +90,7 @@ export class NonceIssuer {
     body[STAMP_LENGTH] = tag;
     const stamped = body.subarray(0, STAMP_LENGTH + TAG_LENGTH);
     this.mac(cookie, stamped, clientAddress).copy(body, STAMP_LENGTH + TAG_LENGTH);
-    const nonce = cookie + body.toString('base64url');
-    if (this.justIssued.size >= MAX_ISSUED) this.justIssued.clear();
-    this.justIssued.set(nonce, { clientAddress, issuedAt: body.readUInt32BE(0) });
-    return nonce;
+    return cookie + body.toString('base64url');
   }
 
   check(nonce: string, clientAddress: string, nowMs: number): NonceCheck {
@@ -121,8 +104,6 @@ export class NonceIssuer {
 
   /** The issue second (in seconds) of a nonce this issuer made for `clientAddress`, remembered; else undefined. */
   private verify(nonce: string, clientAddress: string): number | undefined {
-    const issued = this.justIssued.get(nonce);
-    if (issued?.clientAddress === clientAddress) return this.remember(nonce, issued);
     if (!nonce.startsWith(NONCE_COOKIE)) return undefined;
     const cookie = nonce.slice(0, COOKIE_LENGTH);
     const body = nonce.slice(COOKIE_LENGTH);
@@ -130,13 +111,10 @@ export class NonceIssuer {
     if (raw.length !== STAMP_LENGTH + TAG_LENGTH + MAC_LENGTH || raw.toString('base64url') !== body) return undefined;
     const stamped = raw.subarray(0, STAMP_LENGTH + TAG_LENGTH);
     if (!timingSafeEqual(raw.subarray(STAMP_LENGTH + TAG_LENGTH), this.mac(cookie, stamped, clientAddress))) return undefined;
-    return this.remember(nonce, { clientAddress, issuedAt: stamped.readUInt32BE(0) });
-  }
-
-  private remember(nonce: string, issued: Issued): number {
+    const issuedAt = stamped.readUInt32BE(0);
     if (this.verified.size >= MAX_VERIFIED) this.verified.clear();
-    this.verified.set(nonce, issued);
-    return issued.issuedAt;
+    this.verified.set(nonce, { clientAddress, issuedAt });
+    return issuedAt;
   }
 
   private mac(cookie: string, stamped: Buffer, clientAddress: string): Buffer {

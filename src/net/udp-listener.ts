@@ -91,6 +91,10 @@ class UdpSession implements ClientSession {
     else this.listener.unindex(this);
   }
 
+  sendQueuedNow(): void {
+    nativeUdpIo()?.sendQueuedNow();
+  }
+
   send(data: Buffer | Buffer[]): void {
     if (this.ownSocket) this.ownSocket.send(data);
     else this.listener.socket.send(data, this.remote.port, this.remote.address);

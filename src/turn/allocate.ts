@@ -251,6 +251,8 @@ function answerAllocate(
   response.addXorAddress(AttributeType.XorMappedAddress, session.remote);
   addTicket(ctx, response, allocation);
   answerAndRemember(ctx, request, allocation, response);
+  // Answered within a batch (nothing was awaited), it would wait for the report and the log line.
+  session.sendQueuedNow?.();
   ctx.allocationReports?.set(allocation, lifetime, false);
   const relays = allocation.relayAddresses.map((a) => `${a.address}:${a.port}`).join(' ');
   const kind = allocation.tcpRelay ? 'TCP relay' : 'relay';

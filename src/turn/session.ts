@@ -22,6 +22,11 @@ export interface ClientSession {
   /** A response: always sent. */
   send(data: Buffer): void;
   /**
+   * Native UDP I/O: what this thread queued for the end of the batch (this answer, and those
+   * before it, in order) leaves now, ahead of the work that follows the answer.
+   */
+  sendQueuedNow?(): void;
+  /**
    * Relayed data (a Data indication): a stream session drops it, and says so by returning
    * false, when the client is not reading fast enough.
    */

@@ -216,6 +216,11 @@ export class NativeUdpIo {
     this.queued++;
   }
 
+  /** During a batch: what is queued leaves now, in order, rather than after the batch. */
+  sendQueuedNow(): void {
+    if (this.inBatch && this.queued > 0) this.flush();
+  }
+
   /** Sends what is queued now; the send area's copies are free again once they have left. */
   private flush(): void {
     this.addon.flush(this.queued);

@@ -7,7 +7,9 @@
 // Env: STEP_ROUNDS (default 200), STEP_WARMUP (clients each server serves untimed first, default
 // 0: V8 optimizes Turnpike's request path over its first several hundred clients, so 800 or so
 // shows a server that has been up a while), STEP_TURNPIKE_ARGS (extra flags for Turnpike, space-separated),
-// SETUP_RELAY_THREADS (both servers' relay-threads), STEP_BASELINE_CLI (another build's dist/cli/turnpike.js, measured too, as 'baseline': a
+// STEP_GAP_MS (each client waits this long before its setup, default 0: servers idle between
+// calls, as in bench:setup, run every request of a call on cold caches, at two to three times
+// the cost; see docs/performance.md), SETUP_RELAY_THREADS (both servers' relay-threads), STEP_BASELINE_CLI (another build's dist/cli/turnpike.js, measured too, as 'baseline': a
 // before/after comparison in one run; that build needs node_modules and package.json beside its
 // dist; several as a comma list of NAME=CLI, each measured under its NAME).
 import { envInt } from './env.js';
@@ -18,6 +20,7 @@ import { STEPS, stepTimes, timedSetup, type Step, type StepTimes } from './setup
 
 const ROUNDS = envInt('STEP_ROUNDS', 200);
 const WARMUP = envInt('STEP_WARMUP', 0, 0);
+const GAP_MS = envInt('STEP_GAP_MS', 0, 0);
 /** A bound on the whole run, not an expectation of speed. */
 const DEADLINE_MS = 300_000;
 const EXTRA_TURNPIKE_ARGS = (process.env.STEP_TURNPIKE_ARGS ?? '').split(' ').filter(Boolean);
@@ -41,13 +44,16 @@ async function main(): Promise<number> {
     for (let round = 0; round < ROUNDS && Date.now() < deadline; round++) {
       // Each server in turn goes first, so that none always meets a warmer client.
       const order = servers.map((_, i) => servers[(i + round) % servers.length]!);
-      for (const s of order) await timedSetup(s, fresh(), times.get(s.name)!);
+      for (const s of order) {
+        if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS));
+        await timedSetup(s, fresh(), times.get(s.name)!);
+      }
     }
   } finally {
     for (const s of servers) await s.stop();
   }
   const n = times.get('coturn')!.wall.get('Allocate')!.length;
-  console.log(`request to answer over UDP, ms, ${n} fresh clients per server${WARMUP ? ` after ${WARMUP} untimed` : ''}, Turnpike ${EXTRA_TURNPIKE_ARGS.join(' ') || 'defaults'}`);
+  console.log(`request to answer over UDP, ms, ${n} fresh clients per server${WARMUP ? ` after ${WARMUP} untimed` : ''}${GAP_MS ? `, each after ${GAP_MS} ms idle` : ''}, Turnpike ${EXTRA_TURNPIKE_ARGS.join(' ') || 'defaults'}`);
   console.log(`  (p50 of the first ${COLD} clients, on a server that has served few, then p50 / p90 / p99 of all; ratio: p50 of all to coturn's)`);
   printSteps(servers.map((s) => s.name), (name) => times.get(name)!.wall);
   console.log(`the server's on-CPU ms for each request (all its threads; waits for a core not counted), same layout:`);

@@ -16,6 +16,7 @@ import { openPeerUntilCleanup } from '../support/turn-client.js';
 import { stopAllProcesses } from '../support/processes.js';
 import { startDtls, type Cleanups } from '../unit/dtls/harness.js';
 import type { MiniDtlsClient } from '../unit/dtls/mini-client.js';
+import type { DtlsLimits } from '../../src/net/dtls/service.js';
 import { CHANNEL, allocateAndBind, boundClient, until } from '../unit/dtls/turn-over-dtls.js';
 
 const cleanups: Cleanups = [];
@@ -43,8 +44,8 @@ const channelData = (data: Buffer | string): Buffer => {
 };
 const binding = (): Buffer => new MessageBuilder(Method.Binding, StunClass.Request).build();
 
-async function setUp() {
-  const { address, server } = await startDtls(cleanups, certificate);
+async function setUp(limits: Partial<DtlsLimits> = {}) {
+  const { address, server, service } = await startDtls(cleanups, certificate, { limits });
   const peer = await openPeerUntilCleanup(cleanups, '127.0.0.1');
   const client = await boundClient(cleanups, address.port, peer.address);
   // The first packet each way: JS relays it and hands the channel to the addon.
@@ -54,7 +55,7 @@ async function setUp() {
   const back = (data: Buffer | string): void => void peer.socket.send(data, relay.port, relay.address);
   back('first back');
   expect((await client.receive()).equals(channelData('first back'))).toBe(true);
-  return { server, peer, client, back, address };
+  return { server, service, peer, client, back, address };
 }
 
 const onlyAllocation = (server: TurnServer): Allocation => {
@@ -182,6 +183,21 @@ describe.runIf(process.platform === 'linux')('a DTLS client\'s channels relayed 
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(routedInC()).toBe(before.routed);
     expect(client.datagramsReceived).toBe(before.received);
+  });
+
+  it('keeps a session whose records only C took: they count against its idle timeout', async () => {
+    const idleTimeoutMs = 400;
+    const { service, peer, client } = await setUp({ idleTimeoutMs });
+    const before = routedInC();
+    const started = Date.now();
+    for (let i = 0; Date.now() - started < 2 * idleTimeoutMs; i++) {
+      client.sendRecord(ContentType.ApplicationData, channelData(`${i}`));
+      expect((await peer.next()).data.toString()).toBe(`${i}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(routedInC() - before).toBeGreaterThan(0);
+    service.sweep();
+    expect(service.sessions).toBe(1);
   });
 
   describe.each([

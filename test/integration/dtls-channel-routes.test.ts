@@ -15,6 +15,9 @@ import { ALICE } from '../support/server-options.js';
 import { openPeerUntilCleanup } from '../support/turn-client.js';
 import { stopAllProcesses } from '../support/processes.js';
 import { startDtls, type Cleanups } from '../unit/dtls/harness.js';
+import { relayThreadHelpers } from '../support/relay-threads.js';
+import { testServerOptions } from '../support/server-options.js';
+import { valueOf } from '../unit/metrics/exposition.js';
 import type { MiniDtlsClient } from '../unit/dtls/mini-client.js';
 import type { DtlsLimits } from '../../src/net/dtls/service.js';
 import { CHANNEL, allocateAndBind, boundClient, until } from '../unit/dtls/turn-over-dtls.js';
@@ -198,6 +201,44 @@ describe.runIf(process.platform === 'linux')('a DTLS client\'s channels relayed 
     expect(routedInC() - before).toBeGreaterThan(0);
     service.sweep();
     expect(service.sessions).toBe(1);
+  });
+
+  it('relays on relay workers (relay-threads 2), and /metrics sums what they relayed, also once the sessions closed', async () => {
+    const { startThreaded, echoPeer } = relayThreadHelpers(cleanups);
+    const base = await testServerOptions();
+    const server = await startThreaded({
+      noDtls: false, tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key },
+      metrics: { address: '127.0.0.1', port: 0, path: '/metrics', usernameLabels: false },
+    });
+    const peer = await echoPeer();
+    const port = server.udpAddresses[0]!.port; // DTLS is served on the UDP port too
+    const clients: MiniDtlsClient[] = [];
+    for (let i = 0; i < 4; i++) clients.push(await boundClient(cleanups, port, peer.address));
+    const PACKETS = 20;
+    const SIZE = 40;
+    for (const client of clients) {
+      for (let i = 0; i < PACKETS; i++) {
+        client.sendRecord(ContentType.ApplicationData, channelData(Buffer.alloc(SIZE, i)));
+        expect(await client.receive()).toEqual(channelData(Buffer.alloc(SIZE, i)));
+      }
+    }
+    const scrape = async (): Promise<string> => (await fetch(server.metrics!.endpoint!.url)).text();
+    const expectTotals = (text: string): void => {
+      expect(valueOf(text, 'turn_total_traffic_rcvp')).toBe(clients.length * PACKETS);
+      expect(valueOf(text, 'turn_total_traffic_rcvb')).toBe(clients.length * PACKETS * SIZE);
+      expect(valueOf(text, 'turn_total_traffic_sentp')).toBe(clients.length * PACKETS);
+      expect(valueOf(text, 'turn_total_traffic_sentb')).toBe(clients.length * PACKETS * SIZE);
+    };
+    const text = await scrape();
+    expectTotals(text);
+    // Each client's first packet to the peer went through JS, which made the route; the rest did not.
+    expect(valueOf(text, 'turnpike_dtls_routed_packets_total')).toBe(clients.length * (2 * PACKETS - 1));
+    expect(valueOf(text, 'turnpike_udp_routed_packets_total')).toBe(clients.length * (2 * PACKETS - 1));
+    for (const client of clients) client.sendRecord(ContentType.Alert, Buffer.from([1, 0])); // close_notify
+    const allocated = async (): Promise<number> => (await server.workerAllocationCounts()).reduce((a, b) => a + b, 0);
+    for (let i = 0; i < 250 && (await allocated()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await allocated()).toBe(0);
+    expectTotals(await scrape());
   });
 
   describe.each([

@@ -236,13 +236,19 @@ static napi_value flush(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* What the routes relayed this turn leaves (once: their slots stay taken until the turn ends). */
+static void sendRelayed(Instance *inst) {
+  sendEntries(inst, inst->fast, inst->relayed);
+  inst->relayed = 0;
+}
+
 /* Once per loop turn: what was relayed here leaves first, then JS has the rest. */
 static void onCheck(uv_check_t *handle) {
   Instance *inst = handle->data;
   if (!inst || inst->pending == 0 || !inst->callback) return;
-  sendEntries(inst, inst->fast, inst->relayed);
+  sendRelayed(inst);
   if (inst->jsPending > 0) callJs(inst);
-  inst->pending = inst->jsPending = inst->relayed = 0;
+  inst->pending = inst->jsPending = 0;
   inst->turn++;
 }
 
@@ -551,13 +557,10 @@ static napi_value sendNow(napi_env env, napi_callback_info info) {
   if (offset < 0 || length < 0 || (uint64_t)offset + (uint64_t)length > size) return throwUsage(env, "send(): offset and length outside the buffer");
   Instance *inst = instanceOf(env);
   Sock *s = sockOf(inst, id);
-  /* What the routes relayed this turn leaves first: a DTLS record sealed here took a lower
-     sequence number than one JS sends now, and DTLS clients drop what is far out of order. */
-  if (s && inst->relayed > 0) {
-    sendEntries(inst, inst->fast, inst->relayed);
-    inst->relayed = 0;
-  }
   if (s) {
+    /* What the routes relayed this turn leaves first: a DTLS record sealed here took a lower
+       sequence number than one JS sends now, and the client is to see them in order. */
+    sendRelayed(inst);
     struct sockaddr_storage to;
     socklen_t toLength = 0;
     if (argc >= 6) {

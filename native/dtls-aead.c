@@ -13,19 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <node_api.h>
-#include <openssl/evp.h>
+#include "gcm-record.h"
 
-#define NONCE 12
-#define TAG 16
-#define SALT 4
-/* A DTLS 1.2 record: the header (type, version, epoch, sequence, length), then for AES-GCM the
-   explicit nonce (the record's epoch and sequence), the ciphertext and the tag. */
-#define HEADER 13
-#define EXPLICIT 8
-#define PLAINTEXT (HEADER + EXPLICIT)
-#define OVERHEAD (PLAINTEXT + TAG)
-#define APPLICATION_DATA 23
-#define CHANNEL_DATA_HEADER 4
+#define NONCE GCM_NONCE
+#define TAG GCM_TAG
+#define SALT GCM_SALT
+#define OVERHEAD RECORD_OVERHEAD
 
 /* A key in one direction: its OpenSSL context and, for whole records, its salt. */
 typedef struct {
@@ -64,8 +57,7 @@ static napi_value createContext(napi_env env, napi_callback_info info) {
       || (argc > 2 && napi_typeof(env, argv[2], &saltType) != napi_ok)
       || (saltType != napi_undefined && (napi_get_buffer_info(env, argv[2], &salt, &saltLength) != napi_ok || saltLength != SALT)))
     return throwUsage(env, "createContext(key, encrypt[, salt4])");
-  const EVP_CIPHER *cipher = keyLength == 16 ? EVP_aes_128_gcm() : keyLength == 32 ? EVP_aes_256_gcm() : NULL;
-  if (!cipher) return throwUsage(env, "createContext(): the key is 16 or 32 bytes");
+  if (keyLength != 16 && keyLength != 32) return throwUsage(env, "createContext(): the key is 16 or 32 bytes");
   Context *context = calloc(1, sizeof *context);
   if (!context) {
     napi_throw_error(env, NULL, "createContext(): out of memory");
@@ -73,10 +65,8 @@ static napi_value createContext(napi_env env, napi_callback_info info) {
   }
   if (salt) memcpy(context->salt, salt, SALT);
   context->hasSalt = salt != NULL;
-  EVP_CIPHER_CTX *ctx = context->cipher = EVP_CIPHER_CTX_new();
-  if (!ctx || EVP_CipherInit_ex(ctx, cipher, NULL, NULL, NULL, encrypt) != 1
-      || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, NONCE, NULL) != 1
-      || EVP_CipherInit_ex(ctx, NULL, NULL, key, NULL, encrypt) != 1) {
+  context->cipher = gcmContext(key, keyLength, encrypt);
+  if (!context->cipher) {
     freeContext(env, context, NULL);
     napi_throw_error(env, NULL, "createContext(): OpenSSL refused the AES-GCM context");
     return NULL;
@@ -135,13 +125,6 @@ static int nonceAndAad(napi_env env, napi_value nonceValue, napi_value aadValue,
   return 1;
 }
 
-/* Starts a record: the context's key, this nonce, this additional data. */
-static int begin(EVP_CIPHER_CTX *ctx, const unsigned char *nonce, const unsigned char *aad, int aadLength) {
-  int ignored = 0;
-  return EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, -1) == 1
-      && (aadLength == 0 || EVP_CipherUpdate(ctx, NULL, &ignored, aad, aadLength) == 1);
-}
-
 /* seal(ctx, nonce, aad, buffer, offset, length): encrypts buffer[offset, +length) in place and
    writes the 16-byte tag right after it. */
 static napi_value sealRecord(napi_env env, napi_callback_info info) {
@@ -156,7 +139,7 @@ static napi_value sealRecord(napi_env env, napi_callback_info info) {
       || napi_get_value_int32(env, argv[5], &length) != napi_ok
       || !rangeOf(env, argv[3], argv[4], length, TAG, &text))
     return throwUsage(env, "seal(encryptingContext, nonce12, aad, buffer, offset, length): length + 16 bytes from offset");
-  if (!begin(ctx, nonce, aad, aadLength)
+  if (!gcmBegin(ctx, nonce, aad, aadLength)
       || (length > 0 && EVP_CipherUpdate(ctx, text, &written, text, length) != 1)
       || EVP_CipherFinal_ex(ctx, text + written, &last) != 1
       || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG, text + length) != 1)
@@ -181,26 +164,12 @@ static napi_value openRecord(napi_env env, napi_callback_info info) {
     return throwUsage(env, "open(decryptingContext, nonce12, aad, input, inputOffset, length, output, outputOffset)");
   /* OpenSSL decrypts in place or into separate memory, never into a partial overlap. */
   if (out != in && out < in + length + TAG && in < out + length) return throwUsage(env, "open(): output overlaps input");
-  int ok = begin(ctx, nonce, aad, aadLength)
+  int ok = gcmBegin(ctx, nonce, aad, aadLength)
       && (length == 0 || EVP_CipherUpdate(ctx, out, &written, in, length) == 1)
       && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG, in + length) == 1
       && EVP_CipherFinal_ex(ctx, out + written, &last) == 1;
   napi_get_boolean(env, ok, &result);
   return result;
-}
-
-/* The nonce (salt, then the explicit part) and additional data (RFC 5246 §6.2.3.3: epoch and
-   sequence, type, version, plaintext length) of the record whose header is at `record`. */
-static void recordNonceAndAad(const Context *context, const unsigned char *record, const unsigned char *explicitNonce, size_t length,
-                              unsigned char nonce[NONCE], unsigned char aad[HEADER]) {
-  memcpy(nonce, context->salt, SALT);
-  memcpy(nonce + SALT, explicitNonce, EXPLICIT);
-  memcpy(aad, record + 3, 8);
-  aad[8] = record[0];
-  aad[9] = record[1];
-  aad[10] = record[2];
-  aad[11] = (unsigned char)(length >> 8);
-  aad[12] = (unsigned char)length;
 }
 
 /* openRecord(ctx, buffer, offset, length) -> the plaintext's length, or -1: the record at
@@ -210,26 +179,14 @@ static void recordNonceAndAad(const Context *context, const unsigned char *recor
 static napi_value openWholeRecord(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4], result;
-  unsigned char *record, nonce[NONCE], aad[HEADER];
-  int written = 0, last = 0;
-  int32_t length = -1, plaintext = -1;
+  unsigned char *record;
+  int32_t length = -1;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   Context *context = argc < 4 ? NULL : contextFor(env, argv[0], false, true);
   if (!context || napi_get_value_int32(env, argv[3], &length) != napi_ok
       || !rangeOf(env, argv[1], argv[2], length, 0, &record))
     return throwUsage(env, "openRecord(decryptingContextWithSalt, buffer, offset, length)");
-  if (length >= OVERHEAD && ((record[11] << 8) | record[12]) == length - HEADER) {
-    unsigned char *text = record + PLAINTEXT;
-    int32_t textLength = length - OVERHEAD;
-    EVP_CIPHER_CTX *ctx = context->cipher;
-    recordNonceAndAad(context, record, record + HEADER, (size_t)textLength, nonce, aad);
-    if (begin(ctx, nonce, aad, HEADER)
-        && (textLength == 0 || EVP_CipherUpdate(ctx, text, &written, text, textLength) == 1)
-        && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG, text + textLength) == 1
-        && EVP_CipherFinal_ex(ctx, text + written, &last) == 1)
-      plaintext = textLength;
-  }
-  napi_create_int32(env, plaintext, &result);
+  napi_create_int32(env, openRecordInto(context->cipher, context->salt, record, length, record + RECORD_PLAINTEXT), &result);
   return result;
 }
 
@@ -239,48 +196,24 @@ static napi_value openWholeRecord(napi_env env, napi_callback_info info) {
 static napi_value sealChannelDataRecord(napi_env env, napi_callback_info info) {
   size_t argc = 9;
   napi_value argv[9], result;
-  unsigned char *record, *payload, nonce[NONCE], aad[HEADER];
+  unsigned char *record, *payload;
   int32_t length = -1, epoch = -1, channel = -1;
   int64_t sequence = -1;
-  int written = 0, last = 0;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   Context *context = argc < 9 ? NULL : contextFor(env, argv[0], true, true);
   if (!context || napi_get_value_int32(env, argv[3], &epoch) != napi_ok || epoch < 0 || epoch > 0xffff
       || napi_get_value_int64(env, argv[4], &sequence) != napi_ok || sequence < 0 || sequence >= (int64_t)1 << 48
       || napi_get_value_int32(env, argv[5], &channel) != napi_ok || channel < 0 || channel > 0xffff
-      || napi_get_value_int32(env, argv[8], &length) != napi_ok || length < 0 || length > 0xffff - EXPLICIT - CHANNEL_DATA_HEADER - TAG
+      || napi_get_value_int32(env, argv[8], &length) != napi_ok || length < 0 || length > RECORD_MAX_CHANNEL_DATA
       || !rangeOf(env, argv[6], argv[7], length, 0, &payload)
       || !rangeOf(env, argv[1], argv[2], length, OVERHEAD + CHANNEL_DATA_HEADER, &record))
     return throwUsage(env, "sealChannelData(encryptingContextWithSalt, out, at, epoch, sequence, channel, data, from, length): room for length + 41 bytes at out[at]");
-  unsigned char *text = record + PLAINTEXT;
-  int textLength = CHANNEL_DATA_HEADER + length;
-  /* The payload first: were the two ranges to overlap, the header would not overwrite it unread. */
-  memmove(text + CHANNEL_DATA_HEADER, payload, (size_t)length);
-  text[0] = (unsigned char)(channel >> 8);
-  text[1] = (unsigned char)channel;
-  text[2] = (unsigned char)(length >> 8);
-  text[3] = (unsigned char)length;
-  int fragment = EXPLICIT + textLength + TAG;
-  record[0] = APPLICATION_DATA;
-  record[1] = 0xfe; /* DTLS 1.2 */
-  record[2] = 0xfd;
-  record[3] = (unsigned char)(epoch >> 8);
-  record[4] = (unsigned char)epoch;
-  for (int i = 0; i < 6; i++) record[5 + i] = (unsigned char)(sequence >> (8 * (5 - i)));
-  record[11] = (unsigned char)(fragment >> 8);
-  record[12] = (unsigned char)fragment;
-  /* The explicit nonce is epoch||sequence, the same 8 bytes as in the header. */
-  memcpy(record + HEADER, record + 3, EXPLICIT);
-  EVP_CIPHER_CTX *ctx = context->cipher;
-  recordNonceAndAad(context, record, record + HEADER, (size_t)textLength, nonce, aad);
-  if (!begin(ctx, nonce, aad, HEADER)
-      || EVP_CipherUpdate(ctx, text, &written, text, textLength) != 1
-      || EVP_CipherFinal_ex(ctx, text + written, &last) != 1
-      || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG, text + textLength) != 1) {
+  int32_t sealed = sealChannelDataInto(context->cipher, context->salt, record, epoch, (uint64_t)sequence, channel, payload, length);
+  if (sealed < 0) {
     napi_throw_error(env, NULL, "sealChannelData(): OpenSSL failed");
     return NULL;
   }
-  napi_create_int32(env, HEADER + fragment, &result);
+  napi_create_int32(env, sealed, &result);
   return result;
 }
 

@@ -4,7 +4,8 @@
  * handle, right after libuv's poll phase) JS is called with the turn's datagrams, and what JS
  * queued (iovecs into the receive area or into the send area behind it, where JS copies what it
  * made itself, plus an optional 4-byte ChannelData header) leaves with sendmmsg. Established
- * channel traffic JS installed a route for is relayed here without JS (udp-routes.h). State is
+ * channel traffic JS installed a route for is relayed here without JS (udp-routes.h), a DTLS
+ * client's too, its records opened and sealed with its keys (dtls-routes.h). State is
  * per N-API environment, so each relay worker thread has its own. */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8   /* napi_add_async_cleanup_hook: libuv handles close before the loop does */
@@ -21,6 +22,7 @@
 #include <uv.h>
 #include "socket-addon.h"
 #include "udp-routes.h"
+#include "dtls-routes.h"
 
 #define SLOTS 64          /* datagrams per turn; more wait for the next turn (level-triggered poll) */
 #define SLOT 65536        /* bytes per datagram slot: any UDP payload fits; larger ones are flagged */
@@ -48,6 +50,8 @@ typedef struct {
   int32_t routed;         /* live routes through it */
   int held;               /* JS handles its datagrams for now (a request of its client is being answered) */
   uint32_t jsTurn;        /* the turn in which a datagram of it last went to JS */
+  int dtlsOnly;           /* a DTLS client's: never plain ChannelData relayed here, records only */
+  DtlsKeys *dtls;         /* its association's keys, when attached */
 } Sock;
 
 struct Instance {
@@ -77,11 +81,13 @@ struct Instance {
   Routes routes;
   double *routeCounts;               /* 4 doubles JS reads: routeCounts()'s or routeRemove()'s */
   napi_ref routeCountsRef;
+  unsigned char *scratch;            /* SLOT bytes: a DTLS record's plaintext, until it is known to be relayed */
   napi_async_cleanup_hook_handle teardown;   /* set while the environment goes */
   int closing;                               /* handles whose close callback is still to come */
 };
 
-enum { STAT_RECEIVED, STAT_SENT, STAT_SEND_ERRORS, STAT_TRUNCATED, STAT_BATCHES, STAT_RELAYED, STAT_COUNT };
+enum { STAT_RECEIVED, STAT_SENT, STAT_SEND_ERRORS, STAT_TRUNCATED, STAT_BATCHES, STAT_RELAYED, STAT_DTLS_RELAYED, STAT_COUNT };
+#define DTLS_PAYLOAD 25   /* a record's ChannelData payload, from its first byte: header, explicit nonce, ChannelData header */
 
 static Instance *instanceOf(napi_env env) {
   Instance *inst = NULL;
@@ -230,34 +236,63 @@ static napi_value flush(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* What the routes relayed this turn leaves (once: their slots stay taken until the turn ends). */
+static void sendRelayed(Instance *inst) {
+  sendEntries(inst, inst->fast, inst->relayed);
+  inst->relayed = 0;
+}
+
 /* Once per loop turn: what was relayed here leaves first, then JS has the rest. */
 static void onCheck(uv_check_t *handle) {
   Instance *inst = handle->data;
   if (!inst || inst->pending == 0 || !inst->callback) return;
-  sendEntries(inst, inst->fast, inst->relayed);
+  sendRelayed(inst);
   if (inst->jsPending > 0) callJs(inst);
-  inst->pending = inst->jsPending = inst->relayed = 0;
+  inst->pending = inst->jsPending = 0;
   inst->turn++;
 }
 
 static const int32_t CONNECTED_CLIENT[ADDRESS_WORDS];
 
-/* Relays the datagram in `slot` when a live route covers it: true when it is queued in `fast`.
-   Not once a datagram of this socket went to JS this turn: what follows it waits behind it. */
+/* A DTLS client's datagram (dtls-routes.h): its route when it is one record of ChannelData on a
+   live route, the payload then put back where the record lay, at DTLS_PAYLOAD; else NULL, the
+   datagram as it was (its plaintext went to the scratch area only). */
+static Route *dtlsFromClient(Instance *inst, Sock *s, unsigned char *d, unsigned length, const int32_t *client, uint32_t *dataLength) {
+  uint64_t sequence = 0;
+  int32_t plain = s->dtls ? dtlsOpen(s->dtls, d, length, inst->scratch, &sequence) : -1;
+  const unsigned char *p = inst->scratch;
+  if (plain < 4 || p[0] < 0x40 || p[0] > 0x7f) return NULL;
+  uint32_t n = (uint32_t)(p[2] << 8 | p[3]);
+  if (4 + n > (uint32_t)plain) return NULL;
+  Route *e = routeByClient(&inst->routes, s->id, p[0] << 8 | p[1], client);
+  if (!e || !(e->channelExpiresAt > inst->now)) return NULL;
+  dtlsAccept(s->dtls, sequence, inst->now);
+  memcpy(d + DTLS_PAYLOAD, p + 4, n);
+  *dataLength = n;
+  return e;
+}
+
+/* Relays the datagram in `slot` when a live route covers it: true when it is queued in `fast`
+   (or, sealing failed, dropped). Not once a datagram of this socket went to JS this turn: what
+   follows it waits behind it. */
 static int relayHere(Instance *inst, Sock *s, int slot, unsigned length, const int32_t *from) {
   if (s->held || s->jsTurn == inst->turn + 1) return 0;
-  const unsigned char *d = inst->slab + (size_t)slot * SLOT;
+  unsigned char *d = inst->slab + (size_t)slot * SLOT;
   int32_t *q = inst->fast + (size_t)inst->relayed * META;
+  const int32_t *client = s->connected ? CONNECTED_CLIENT : from;
   Route *e = NULL;
-  if (s->facesClients && length >= 4 && d[0] >= 0x40 && d[0] <= 0x7f) {
-    int32_t channel = d[0] << 8 | d[1];
-    unsigned dataLength = (unsigned)(d[2] << 8 | d[3]);
-    if (4 + dataLength > length) return 0;
-    if (s->connected && memcmp(from, s->remote, sizeof s->remote) != 0) return 0;
-    e = routeByClient(&inst->routes, s->id, channel, s->connected ? CONNECTED_CLIENT : from);
+  if (s->facesClients && s->connected && memcmp(from, s->remote, sizeof s->remote) != 0) return 0;
+  if (s->facesClients && (s->dtlsOnly || (length >= 4 && d[0] >= 0x40 && d[0] <= 0x7f))) {
+    uint32_t dataLength = (uint32_t)(d[2] << 8 | d[3]), offset = 4;
+    if (s->dtlsOnly) {
+      e = dtlsFromClient(inst, s, d, length, client, &dataLength);
+      offset = DTLS_PAYLOAD;
+    } else if (4 + dataLength <= length) {
+      e = routeByClient(&inst->routes, s->id, d[0] << 8 | d[1], client);
+    }
     if (!e || !(e->channelExpiresAt > inst->now)) return 0;
     q[0] = e->relaySock;
-    q[1] = slot * SLOT + 4;
+    q[1] = slot * SLOT + (int32_t)offset;
     q[2] = (int32_t)dataLength;
     q[3] = 0;
     memcpy(q + 4, e->peer, sizeof e->peer);
@@ -266,16 +301,28 @@ static int relayHere(Instance *inst, Sock *s, int slot, unsigned length, const i
   } else if (s->facesPeers && length <= 0xffff) {
     e = routeByPeer(&inst->routes, s->id, from);
     if (!e || !(e->channelExpiresAt > inst->now) || !(e->permissionExpiresAt > inst->now)) return 0;
+    Sock *to = sockOf(inst, e->clientSock);
+    int32_t sealed = 0;
+    if (to && to->dtlsOnly) {
+      sealed = to->dtls ? dtlsSealChannelData(to->dtls, d, SLOT, length, e->channel) : -1;
+      if (sealed == -1) return 0;
+      if (sealed < 0) {   /* OpenSSL failed, the datagram half sealed: dropped */
+        inst->stats[STAT_SEND_ERRORS]++;
+        return 1;
+      }
+    }
     q[0] = e->clientSock;
     q[1] = slot * SLOT;
-    q[2] = (int32_t)length;
-    q[3] = (int32_t)((uint32_t)e->channel << 16 | length);
+    q[2] = sealed > 0 ? sealed : (int32_t)length;
+    q[3] = sealed > 0 ? 0 : (int32_t)((uint32_t)e->channel << 16 | length);
     memcpy(q + 4, e->client, sizeof e->client);
     e->counts[COUNT_TO_CLIENT_PACKETS]++;
     e->counts[COUNT_TO_CLIENT_BYTES] += length;
+    if (sealed > 0) inst->stats[STAT_DTLS_RELAYED]++;
   } else {
     return 0;
   }
+  if (s->dtlsOnly) inst->stats[STAT_DTLS_RELAYED]++;
   inst->relayed++;
   inst->stats[STAT_RELAYED]++;
   return 1;
@@ -347,6 +394,7 @@ static void finishTeardown(Instance *inst) {
   napi_remove_async_cleanup_hook(inst->teardown);
   freeRoutes(&inst->routes);
   free(inst->socks);
+  free(inst->scratch);
   free(inst);
 }
 
@@ -382,6 +430,8 @@ static void forgetRoutesOf(Instance *inst, int32_t id) {
 static void closeSock(Sock *s) {
   if (!s->open) return;
   if (s->routed > 0) forgetRoutesOf(s->owner, s->id);   /* none left when JS ended their allocations first */
+  dtlsKeysFree(s->owner->teardown ? NULL : s->owner->env, s->dtls);
+  s->dtls = NULL;
   s->open = 0;
   uv_poll_stop(&s->poll);   /* libuv forgets the fd here, so it may be closed at once */
   close(s->fd);
@@ -505,8 +555,12 @@ static napi_value sendNow(napi_env env, napi_callback_info info) {
       || napi_get_value_int32(env, argv[3], &length) != napi_ok)
     return throwUsage(env, "send(id, buffer, offset, length, port?, ip?)");
   if (offset < 0 || length < 0 || (uint64_t)offset + (uint64_t)length > size) return throwUsage(env, "send(): offset and length outside the buffer");
-  Sock *s = sockOf(instanceOf(env), id);
+  Instance *inst = instanceOf(env);
+  Sock *s = sockOf(inst, id);
   if (s) {
+    /* What the routes relayed this turn leaves first: a DTLS record sealed here took a lower
+       sequence number than one JS sends now, and the client is to see them in order. */
+    sendRelayed(inst);
     struct sockaddr_storage to;
     socklen_t toLength = 0;
     if (argc >= 6) {
@@ -521,8 +575,8 @@ static napi_value sendNow(napi_env env, napi_callback_info info) {
     do sent = sendto(s->fd, (char *)data + offset, (size_t)length, MSG_DONTWAIT, toLength ? (struct sockaddr *)&to : NULL, toLength);
     while (sent < 0 && errno == EINTR);
     code = sent < 0 ? errno : 0;
-    if (sent < 0) instanceOf(env)->stats[STAT_SEND_ERRORS]++;
-    else instanceOf(env)->stats[STAT_SENT]++;
+    if (sent < 0) inst->stats[STAT_SEND_ERRORS]++;
+    else inst->stats[STAT_SENT]++;
   }
   napi_create_int32(env, code, &result);
   return result;
@@ -629,6 +683,28 @@ static napi_value hold(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* dtlsAttach(id, clientKey, clientIv, serverKey, serverIv, shared) -> true when client socket
+   `id` relays its routed channels' DTLS records here from now on, with these epoch-1 keys and
+   the state in `shared` (dtls-routes.h); from then on it relays no plain ChannelData. */
+static napi_value dtlsAttach(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6], result;
+  int32_t id = -1;
+  const char *usage = "dtlsAttach(id, ...)";
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < 6 || napi_get_value_int32(env, argv[0], &id) != napi_ok) return throwUsage(env, usage);
+  Sock *s = sockOf(instanceOf(env), id);
+  DtlsKeys *keys = s && s->connected ? dtlsKeysCreate(env, argv + 1, &usage) : NULL;
+  if (!keys && usage && s && s->connected) return throwUsage(env, usage);
+  if (keys) {
+    dtlsKeysFree(env, s->dtls);
+    s->dtls = keys;
+    s->dtlsOnly = 1;
+  }
+  napi_get_boolean(env, keys != NULL, &result);
+  return result;
+}
+
 static napi_value sharedBuffer(napi_env env, size_t bytes, void **data, napi_ref *ref) {
   napi_value buffer;
   if (napi_create_arraybuffer(env, bytes, data, &buffer) != napi_ok) return NULL;
@@ -652,7 +728,8 @@ static napi_value start(napi_env env, napi_callback_info info) {
   napi_value queue = sharedBuffer(env, (size_t)QUEUE * META * sizeof(int32_t), (void **)&inst->queue, &inst->queueRef);
   napi_value stats = sharedBuffer(env, STAT_COUNT * sizeof(double), (void **)&inst->stats, &inst->statsRef);
   napi_value counts = sharedBuffer(env, 4 * sizeof(double), (void **)&inst->routeCounts, &inst->routeCountsRef);
-  if (!slab || !meta || !queue || !stats || !counts) return throwErrno(env, ENOMEM, "start");
+  inst->scratch = malloc(SLOT);
+  if (!slab || !meta || !queue || !stats || !counts || !inst->scratch) return throwErrno(env, ENOMEM, "start");
   memset(inst->stats, 0, STAT_COUNT * sizeof(double));
   prepareReceive(inst);
   uv_loop_t *loop = NULL;
@@ -728,6 +805,7 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     ADDON_FUNCTION("routeCounts", routeCounts),
     ADDON_FUNCTION("routeRemove", routeRemove),
     ADDON_FUNCTION("hold", hold),
+    ADDON_FUNCTION("dtlsAttach", dtlsAttach),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -33,6 +33,7 @@ export class EngineScrapeSource implements ScrapeSource {
       const native = io.counters();
       counters.udpSendFailures = native.sendErrors;
       counters.udpRoutedPackets = native.routed;
+      counters.dtlsRoutedPackets = native.dtlsRouted;
     }
     return takeSnapshot(allocations, this.ended);
   }

@@ -68,6 +68,9 @@ export function registerTurnpikeMetrics(registry: Registry, state: ScrapeState):
   registerSampled(registry, 'turnpike_udp_routed_packets_total', 'Relayed packets (both ways) the native UDP addon relayed on established channels without JS; counted in the traffic totals too', 'counter', () => [
     { value: c.udpRoutedPackets },
   ]);
+  registerSampled(registry, 'turnpike_dtls_routed_packets_total', 'Of turnpike_udp_routed_packets_total, those of DTLS clients: records opened or sealed in C', 'counter', () => [
+    { value: c.dtlsRoutedPackets },
+  ]);
   registerSampled(registry, 'turnpike_replies_withheld_total', 'Unsigned UDP answers withheld because their source had not sent as many bytes (anti-reflection)', 'counter', () => [
     { value: c.repliesWithheld },
   ]);

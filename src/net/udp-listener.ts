@@ -15,7 +15,8 @@ import type { ClientSession } from '../turn/session.js';
 import { channelDataHeader, stableBytes } from '../stun/channel-data.js';
 import type { GroupRole } from './reuse-port.js';
 import { PER_SESSION_SOCKETS, openListenerSocket, type ListenerSocket } from './listener-socket.js';
-import { openSessionSocket, type SendArea, type SessionSocket } from './udp-session-socket.js';
+import { openSessionSocket, type SessionSocket } from './udp-session-socket.js';
+import type { OwnSocket } from './dtls/endpoint.js';
 import { looksLikeDtlsAt } from './dtls/record.js';
 import { DatagramOrder } from './datagram-order.js';
 import { nativeUdpIo, routesChannelsInC } from './native-udp/addon.js';
@@ -227,9 +228,22 @@ export class UdpListener {
    * connected send, and its datagrams reach it, not the listener (with native I/O, `onDtls`
    * where they lie). Undefined where the listener serves all.
    */
-  openDtlsSocket(remote: TransportAddress, onDtls?: DtlsDatagramHandler): { send(data: Buffer): void; close(): void; readonly sendArea?: SendArea } | undefined {
+  openDtlsSocket(remote: TransportAddress, onDtls?: DtlsDatagramHandler): OwnSocket | undefined {
     const socket = this.openSessionSocket(remote, false, undefined, onDtls);
-    return socket && { send: (data) => socket.send(data), close: () => this.closeSessionSocket(socket), sendArea: socket.sendArea };
+    return (
+      socket && {
+        send: (data) => socket.send(data),
+        close: () => this.closeSessionSocket(socket),
+        sendArea: socket.sendArea,
+        channelRouter: socket.channelRouter,
+        attachDtls: socket.attachDtls && ((keys, shared) => socket.attachDtls!(keys, shared)),
+      }
+    );
+  }
+
+  /** A DTLS association's own socket may relay its channels in C (dtls/endpoint.ts). */
+  get routesChannels(): boolean {
+    return this.socket.io === 'native' && routesChannelsInC();
   }
 
   closeSessionSocket(socket: SessionSocket): void {

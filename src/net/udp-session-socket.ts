@@ -17,6 +17,7 @@
 import type { RemoteInfo } from 'node:dgram';
 import type { TransportAddress } from '../stun/ip.js';
 import type { ChannelRouter } from '../turn/routed-channels.js';
+import type { KeyBlock } from './dtls/suites.js';
 import { nativeUdpIo } from './native-udp/addon.js';
 import { NativeSessionSocket } from './native-udp/session-socket.js';
 import { createUdpSocket } from './udp-socket.js';
@@ -38,6 +39,8 @@ export interface SessionSocket {
   readonly channelRouter?: ChannelRouter;
   /** Native I/O: while held, none of its datagrams is relayed in C (datagram-order.ts). */
   hold?(held: boolean): void;
+  /** Native I/O: a DTLS association's socket, its routed channels' records opened and sealed in C (io.ts). */
+  attachDtls?(keys: KeyBlock, shared: Float64Array): boolean;
 }
 
 /** A part of native I/O's send area, written in place and sent with this turn's batch. */

@@ -55,6 +55,8 @@ export class EngineCounters {
   udpSendFailures = 0;
   /** Of the relayed packets, those the addon relayed on channel routes without JS (routed-channels.ts); read in as udpSendFailures is. */
   udpRoutedPackets = 0;
+  /** Of those, DTLS clients' (records opened and sealed in C, native/dtls-routes.c). */
+  dtlsRoutedPackets = 0;
 
   /** A packet of `bytes` dropped for `reason`: both of its counters, in one place. */
   drop(reason: DropReason, bytes: number): void {

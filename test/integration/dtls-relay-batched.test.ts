@@ -5,13 +5,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { nativeUdpIo } from '../../src/net/native-udp/addon.js';
 import { ContentType } from '../../src/net/dtls/record.js';
-import { AttributeType, MessageBuilder, Method, StunClass, channelDataHeader, decodeMessage, longTermKey, readString, readXorAddress, type TransportAddress } from '../../src/stun/index.js';
+import { MessageBuilder, Method, StunClass, channelDataHeader, decodeMessage } from '../../src/stun/index.js';
 import { makeCertificate } from '../support/certs.js';
-import { ALICE, REALM } from '../support/server-options.js';
 import { openPeerUntilCleanup } from '../support/turn-client.js';
 import { recordingLogger } from '../support/recording-logger.js';
 import { startDtls, type Cleanups } from '../unit/dtls/harness.js';
-import { MiniDtlsClient } from '../unit/dtls/mini-client.js';
+import { CHANNEL, allocateAndBind, ask, boundClient, until } from '../unit/dtls/turn-over-dtls.js';
 
 /** What the test opened, closed after it, last first (the DTLS harness takes a list). */
 const cleanups: Cleanups = [];
@@ -19,49 +18,8 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const CHANNEL = 0x4001;
-
-function signed(method: number, nonce: string, add: (b: MessageBuilder) => MessageBuilder = (b) => b): Buffer {
-  return add(new MessageBuilder(method, StunClass.Request))
-    .addString(AttributeType.Username, ALICE.username).addString(AttributeType.Realm, REALM).addString(AttributeType.Nonce, nonce)
-    .build({ integrityKey: longTermKey(ALICE.username, REALM, ALICE.password) });
-}
-
-async function ask(client: MiniDtlsClient, request: Buffer): Promise<Buffer> {
-  client.sendRecord(ContentType.ApplicationData, request);
-  return client.receive();
-}
-
-/** A DTLS session with an allocation and a channel to `peer`. */
-async function boundClient(port: number, peer: TransportAddress): Promise<MiniDtlsClient> {
-  const client = await MiniDtlsClient.connect(port);
-  cleanups.push(() => client.close());
-  await allocateAndBind(client, peer);
-  return client;
-}
-
-/** An allocation and a channel to `peer` over the client's current session. */
-async function allocateAndBind(client: MiniDtlsClient, peer: TransportAddress): Promise<void> {
-  const udp = (b: MessageBuilder) => b.addFirstByte(AttributeType.RequestedTransport, 17);
-  const nonce = readString(decodeMessage(await ask(client, udp(new MessageBuilder(Method.Allocate, StunClass.Request)).build())), AttributeType.Nonce, 763)!;
-  const allocated = decodeMessage(await ask(client, signed(Method.Allocate, nonce, udp)));
-  expect(allocated.cls).toBe(StunClass.SuccessResponse);
-  expect(readXorAddress(allocated, AttributeType.XorRelayedAddress)).toBeDefined();
-  // A request after the Allocate: by its answer the session's own (native) socket is open.
-  const bound = decodeMessage(await ask(client, signed(Method.ChannelBind, nonce, (b) =>
-    b.addChannelNumber(CHANNEL).addXorAddress(AttributeType.XorPeerAddress, peer))));
-  expect(bound.cls).toBe(StunClass.SuccessResponse);
-}
-
 const payload = (i: number, length: number) => Buffer.alloc(length, i & 0xff).fill(`#${i}#`, 0, Math.min(length, 8));
 const size = (i: number) => 1 + ((i * 53) % 1100);
-
-async function until(done: () => boolean, what: string): Promise<void> {
-  for (let waited = 0; !done(); waited += 10) {
-    if (waited > 10_000) throw new Error(`${what}: not within 10 s`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe.runIf(process.platform === 'linux')('DTLS ChannelData with native UDP I/O', () => {
   it('relays bursts both ways complete, in order and byte for byte, out of the send area', async () => {
@@ -70,7 +28,7 @@ describe.runIf(process.platform === 'linux')('DTLS ChannelData with native UDP I
     cleanups.push(() => certificate.remove());
     const { address } = await startDtls(cleanups, certificate);
     const peer = await openPeerUntilCleanup(cleanups, '127.0.0.1');
-    const client = await boundClient(address.port, peer.address);
+    const client = await boundClient(cleanups, address.port, peer.address);
     const count = 120;
     const burst = 30; // within the kernel's default receive buffers
     const before = io.counters();
@@ -98,7 +56,7 @@ describe.runIf(process.platform === 'linux')('DTLS ChannelData with native UDP I
     cleanups.push(() => certificate.remove());
     const { address, server, service } = await startDtls(cleanups, certificate);
     const peer = await openPeerUntilCleanup(cleanups, '127.0.0.1');
-    const client = await boundClient(address.port, peer.address);
+    const client = await boundClient(cleanups, address.port, peer.address);
     const channelData = (text: string) => Buffer.concat([channelDataHeader(CHANNEL, text.length), Buffer.from(text)]);
     client.sendRecord(ContentType.ApplicationData, channelData('old keys'));
     await until(() => peer.received.length === 1, 'the first at the peer');
@@ -121,7 +79,7 @@ describe.runIf(process.platform === 'linux')('DTLS ChannelData with native UDP I
     cleanups.push(() => certificate.remove());
     const { address, service } = await startDtls(cleanups, certificate, { logger });
     const peer = await openPeerUntilCleanup(cleanups, '127.0.0.1');
-    const client = await boundClient(address.port, peer.address);
+    const client = await boundClient(cleanups, address.port, peer.address);
     const channelData = (text: string) => Buffer.concat([channelDataHeader(CHANNEL, text.length), Buffer.from(text)]);
     const first = client.sendRecord(ContentType.ApplicationData, channelData('first'));
     await until(() => peer.received.length === 1, 'the first at the peer');

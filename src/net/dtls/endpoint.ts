@@ -17,6 +17,9 @@ import { AlertDescription, AlertLevel, ContentType, DTLS_1_2, DtlsAlert, alertBo
 import type { DtlsService } from './service.js';
 import { DtlsSession } from './session.js';
 import { SessionTable, type SessionSlot } from './session-table.js';
+import type { KeyBlock } from './suites.js';
+import { nativeRecordGcm } from './gcm.js';
+import type { ChannelRouter } from '../../turn/routed-channels.js';
 
 /** An association's own socket: connected to the client, on the listener's addr:port. */
 export interface OwnSocket {
@@ -24,6 +27,10 @@ export interface OwnSocket {
   close(): void;
   /** Native I/O: where a record can be sealed in place, to leave with this turn's batch. */
   readonly sendArea?: SendArea;
+  /** Native I/O: its channel routes (routed-channels.ts), live once attachDtls said yes. */
+  readonly channelRouter?: ChannelRouter;
+  /** Native I/O: C opens and seals its routed channels' records from now on (native/dtls-routes.c). */
+  attachDtls?(keys: KeyBlock, shared: Float64Array): boolean;
 }
 
 export interface DatagramSocket {
@@ -36,6 +43,8 @@ export interface DatagramSocket {
   openDtlsSocket?(remote: TransportAddress, onDtls?: DtlsDatagramHandler): OwnSocket | undefined;
   /** Relay workers: an association needs its own socket from its ClientHello on (pinned). */
   readonly pinsClients?: boolean;
+  /** Native I/O with channel routes: an association's own socket may relay its channels in C. */
+  readonly routesChannels?: boolean;
 }
 
 interface HelloRecord {
@@ -73,6 +82,14 @@ export class DtlsEndpoint {
 
   get logger(): Logger {
     return this.service.logger;
+  }
+
+  /**
+   * Whether its sessions' channels may be relayed in C: native UDP I/O with routes, and native
+   * AES-GCM (TURNPIKE_DTLS_AEAD=node:crypto keeps every record in JS, as before).
+   */
+  get routesChannels(): boolean {
+    return this.udp.routesChannels === true && 'gcm' in nativeRecordGcm();
   }
 
   /** Sessions on this socket, handshaking or open. */

@@ -21,8 +21,12 @@ export class RecordProtection {
   private readonly sealer: GcmSealer;
   private readonly opener: GcmOpener;
 
-  /** The server's side: it writes with the server keys and reads with the client's. */
-  constructor(suite: CipherSuite, keys: KeyBlock, gcm: Gcm = recordGcm()) {
+  /** The server's side: it writes with the server keys and reads with the client's (`keys`, kept for native routes). */
+  constructor(
+    suite: CipherSuite,
+    readonly keys: KeyBlock,
+    gcm: Gcm = recordGcm(),
+  ) {
     keys.serverIv.copy(this.writeNonce, 0);
     keys.clientIv.copy(this.readNonce, 0);
     this.sealer = gcm.sealer(suite.cipher, keys.serverKey, keys.serverIv);

@@ -6,12 +6,13 @@
 import type { TransportAddress } from '../../stun/ip.js';
 import type { Allocation } from '../../turn/allocation.js';
 import type { ClientSession } from '../../turn/session.js';
+import type { ChannelRouter } from '../../turn/routed-channels.js';
 import type { Established, ServerHandshake } from './handshake.js';
 import { HandshakeType, parseHandshakeFragments } from './handshake-codec.js';
 import { CHANNEL_DATA_HEADER, looksLikeChannelDataAt } from '../../stun/channel-data.js';
 import { AlertDescription, AlertLevel, ContentType, DtlsAlert, alertBody, recordEpochAt, recordSequenceAt, type DtlsRecord } from './record.js';
 import { RECORD_PLAINTEXT, SEAL_OVERHEAD } from './protection.js';
-import { ReplayWindow } from './replay-window.js';
+import { SharedRecordState } from './shared-state.js';
 import type { DtlsEndpoint, OwnSocket } from './endpoint.js';
 
 /** A repeated client flight is answered at most this often, so it cannot be used to amplify. */
@@ -21,13 +22,16 @@ export class DtlsSession implements ClientSession {
   readonly transport = 'dtls' as const;
   allocation: Allocation | undefined;
   allocating = false;
-  /** Times (ms) the sweep reads: when the handshake began, when a record last authenticated. */
+  /** Times (ms) the sweep reads: when the handshake began, when JS last took an authenticated record. */
   readonly startedAt: number;
-  lastReceivedAt: number;
+  private receivedAt: number;
   private handshake: ServerHandshake | undefined;
   private established: Established | undefined;
-  private writeSequence = 0;
-  private readonly window = new ReplayWindow();
+  /** Epoch 1's sequence counter and replay window, shared with native routes once attached. */
+  private readonly records = new SharedRecordState();
+  private readonly window = this.records.window;
+  /** Its routed channels' records are opened and sealed in C (native/dtls-routes.c). */
+  private routedInC = false;
   private lastResendAt = 0;
   private closed = false;
   /** The ClientHello's random: the same hello again is a duplicate, not a new handshake. */
@@ -44,7 +48,7 @@ export class DtlsSession implements ClientSession {
     this.handshake = handshake;
     this.helloRandom = handshake.hello.random;
     this.startedAt = now;
-    this.lastReceivedAt = now;
+    this.receivedAt = now;
     this.sendDatagrams(handshake.flight);
   }
 
@@ -60,6 +64,20 @@ export class DtlsSession implements ClientSession {
     return this.handshake;
   }
 
+  /** When a record of the client last authenticated, in JS or in C. */
+  get lastReceivedAt(): number {
+    return Math.max(this.receivedAt, this.records.lastReceivedInC);
+  }
+
+  /** Its allocation's channels may be routed below JS (routed-channels.ts) once C holds its keys. */
+  get routesChannels(): boolean {
+    return this.endpoint.routesChannels;
+  }
+
+  get channelRouter(): ChannelRouter | undefined {
+    return this.routedInC ? this.ownSocket?.channelRouter : undefined;
+  }
+
   setAllocation(allocation: Allocation | undefined): void {
     const had = this.allocation;
     this.allocation = allocation;
@@ -72,6 +90,17 @@ export class DtlsSession implements ClientSession {
 
   private openOwnSocket(): void {
     if (this.allocation && !this.ownSocket && !this.closed) this.ownSocket = this.endpoint.openOwnSocket(this.remote);
+    this.routeInC();
+  }
+
+  /**
+   * Once open and on a native socket of its own: the keys and the shared state go to C, which
+   * then relays its routed channels' records (and nothing else) without JS.
+   */
+  private routeInC(): void {
+    const socket = this.ownSocket;
+    if (this.routedInC || this.closed || !this.established || !socket?.attachDtls || !this.endpoint.routesChannels) return;
+    this.routedInC = socket.attachDtls(this.established.protection.keys, this.records.array);
   }
 
   setAllocating(allocating: boolean): void {
@@ -98,9 +127,9 @@ export class DtlsSession implements ClientSession {
     const size = SEAL_OVERHEAD + CHANNEL_DATA_HEADER + length;
     const at = area ? area.reserve(size) : -1;
     if (at < 0) {
-      this.transmit(established.protection.sealChannelData(1, this.writeSequence++, channel, data, offset, length));
+      this.transmit(established.protection.sealChannelData(1, this.records.takeWriteSequence(), channel, data, offset, length));
     } else {
-      established.protection.sealChannelDataAt(area!.buffer, at, 1, this.writeSequence++, channel, data, offset, length);
+      established.protection.sealChannelDataAt(area!.buffer, at, 1, this.records.takeWriteSequence(), channel, data, offset, length);
       area!.sendWritten(at, size);
     }
     return true;
@@ -141,7 +170,7 @@ export class DtlsSession implements ClientSession {
     const plaintext = established.protection.openAt(data, offset, length);
     if (plaintext < 0) return true; // RFC 6347 §4.1.2.7: invalid records are discarded silently
     this.window.mark(sequence);
-    this.lastReceivedAt = now;
+    this.receivedAt = now;
     const at = offset + RECORD_PLAINTEXT;
     const { engine } = this.endpoint;
     if (looksLikeChannelDataAt(data, at, plaintext)) engine.handleChannelData(this, data, at, plaintext);
@@ -177,11 +206,12 @@ export class DtlsSession implements ClientSession {
     if (!done) return;
     this.handshake = undefined;
     this.established = done;
-    this.writeSequence = done.nextWriteSequence;
+    this.records.nextWriteSequence = done.nextWriteSequence;
     this.window.mark(done.clientFinishedSequence);
-    this.lastReceivedAt = now;
+    this.receivedAt = now;
     this.endpoint.onEstablished(this, done.suite.name);
     this.transmit(done.finalFlight);
+    this.routeInC();
   }
 
   /** True when the record authenticated under this session's keys. */
@@ -194,7 +224,7 @@ export class DtlsSession implements ClientSession {
     const plain = established.protection.open(record);
     if (!plain) return false; // RFC 6347 §4.1.2.7: invalid records are discarded silently
     this.window.mark(record.sequence);
-    this.lastReceivedAt = now;
+    this.receivedAt = now;
     switch (record.type) {
       case ContentType.ApplicationData:
         this.endpoint.engine.handlePacket(this, plain);
@@ -227,14 +257,14 @@ export class DtlsSession implements ClientSession {
   private sendAlert(level: number, description: number): void {
     const body = alertBody(level, description);
     const record = this.established
-      ? this.established.protection.seal(ContentType.Alert, 1, this.writeSequence++, [body])
+      ? this.established.protection.seal(ContentType.Alert, 1, this.records.takeWriteSequence(), [body])
       : this.handshake!.alertRecord(body);
     this.transmit(record);
   }
 
   private sendApplicationData(parts: readonly Buffer[]): boolean {
     if (!this.established || this.closed) return false;
-    this.transmit(this.established.protection.seal(ContentType.ApplicationData, 1, this.writeSequence++, parts));
+    this.transmit(this.established.protection.seal(ContentType.ApplicationData, 1, this.records.takeWriteSequence(), parts));
     return true;
   }
 

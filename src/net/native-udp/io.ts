@@ -9,6 +9,7 @@
  */
 import { bytesToIpv6, ipv4ToBytes, ipv6ToBytes } from '../../stun/ip.js';
 import type { ChannelRouter } from '../../turn/routed-channels.js';
+import type { KeyBlock } from '../dtls/suites.js';
 
 /** The addon's functions (native/udp-io.c). */
 export interface UdpIoAddon {
@@ -39,6 +40,8 @@ export interface UdpIoAddon {
   routeRemove(handle: number): void;
   /** While held, every datagram of client socket `id` goes to JS. */
   hold(id: number, held: boolean): void;
+  /** DTLS routes (native/dtls-routes.h): false when `id` is not an open connected socket. */
+  dtlsAttach(id: number, clientKey: Buffer, clientIv: Buffer, serverKey: Buffer, serverIv: Buffer, shared: Float64Array): boolean;
 }
 
 /** A datagram of `length` bytes at `offset` in `data`, valid until the handler returns. */
@@ -229,9 +232,9 @@ export class NativeUdpIo {
   }
 
   /** Counters of the native side (datagrams received, sent, failed sends, truncated, batches, relayed by routes). */
-  counters(): { received: number; sent: number; sendErrors: number; truncated: number; batches: number; routed: number } {
+  counters(): { received: number; sent: number; sendErrors: number; truncated: number; batches: number; routed: number; dtlsRouted: number } {
     const s = this.stats;
-    return { received: s[0]!, sent: s[1]!, sendErrors: s[2]!, truncated: s[3]!, batches: s[4]!, routed: s[5]! };
+    return { received: s[0]!, sent: s[1]!, sendErrors: s[2]!, truncated: s[3]!, batches: s[4]!, routed: s[5]!, dtlsRouted: s[6]! };
   }
 
   /**
@@ -248,6 +251,15 @@ export class NativeUdpIo {
       counts: (handle) => (addon.routeCounts(handle), routeCounts),
       remove: (handle) => (addon.routeRemove(handle), routeCounts),
     };
+  }
+
+  /**
+   * Client socket `id` carries a DTLS association: from now on its routes relay that
+   * association's records, opened and sealed in C with these epoch-1 keys, and the sequence
+   * counter and replay window in `shared` (dtls/shared-state.ts); never plain ChannelData.
+   */
+  attachDtls(id: number, keys: KeyBlock, shared: Float64Array): boolean {
+    return this.addon.dtlsAttach(id, keys.clientKey, keys.clientIv, keys.serverKey, keys.serverIv, shared);
   }
 
   /** While held, every datagram of client socket `id` goes to its handler (datagram-order.ts). */

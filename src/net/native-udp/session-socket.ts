@@ -14,6 +14,7 @@ import type { Datagram, SendArea, SessionSocket, SessionSocketOptions } from '..
 import type { NativeUdpIo } from './io.js';
 import { routesChannelsInC } from './addon.js';
 import type { ChannelRouter } from '../../turn/routed-channels.js';
+import type { KeyBlock } from '../dtls/suites.js';
 
 export class NativeSessionSocket implements SessionSocket {
   private readonly id: number | undefined;
@@ -56,6 +57,10 @@ export class NativeSessionSocket implements SessionSocket {
     datagram.writeUInt32BE(header >>> 0, 0);
     data.copy(datagram, CHANNEL_DATA_HEADER, offset, offset + length);
     this.send(datagram);
+  }
+
+  attachDtls(keys: KeyBlock, shared: Float64Array): boolean {
+    return !this.closed && this.id !== undefined && this.channelRouter !== undefined && this.io.attachDtls(this.id, keys, shared);
   }
 
   hold(held: boolean): void {

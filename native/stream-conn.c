@@ -5,7 +5,8 @@
  * onread does), at most 32 recv()s a round; each write is one layer write (one TLS record),
  * queued here in order when the socket cannot take it. Plain TCP moves bytes with recv/send
  * (this file's layer); TLS with OpenSSL (tls-stream.c). State is per N-API environment, so each
- * relay worker thread has its own. Events go to one JS callback: (id, event, value, text). */
+ * relay worker thread has its own. Events go to one JS callback: (id, event, value, text); JS's
+ * calls are stream-calls.c's. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -24,37 +25,7 @@
    loop runs other handles: a client that sends faster than it is served cannot hold the thread. */
 #define RECVS_PER_ROUND 32
 
-struct Instance {
-  napi_env env;
-  napi_ref callback;
-  napi_ref readRef;
-  uint8_t *readBuffer;
-  size_t readSize;
-  napi_async_context async;
-  Conn **conns;
-  int32_t capacity;
-  napi_async_cleanup_hook_handle teardown;
-  int closing;
-  int32_t live;   /* connections not freed yet */
-};
-
-napi_value connThrowType(napi_env env, const char *usage) {
-  napi_throw_type_error(env, NULL, usage);
-  return NULL;
-}
-
-int connGetBuffer(napi_env env, napi_value value, void **data, size_t *size) {
-  bool is = false;
-  napi_is_buffer(env, value, &is);
-  if (!is) {
-    *data = NULL;
-    *size = 0;
-    return 0;
-  }
-  return napi_get_buffer_info(env, value, data, size) == napi_ok;
-}
-
-static Instance *instanceOf(napi_env env) {
+Instance *connInstance(napi_env env) {
   Instance *inst = NULL;
   napi_get_instance_data(env, (void **)&inst);
   return inst;
@@ -178,7 +149,7 @@ static void freePending(Conn *c) {
   c->pendingBytes = 0;
 }
 
-static void freeInstance(Instance *inst) {
+void connFreeInstance(Instance *inst) {
   napi_remove_async_cleanup_hook(inst->teardown);
   free(inst->conns);
   free(inst);
@@ -195,12 +166,12 @@ static void onConnClosed(uv_handle_t *handle) {
   freePending(c);
   free(c);
   inst->closing--;
-  if (inst->teardown && inst->closing == 0) freeInstance(inst);
+  if (inst->teardown && inst->closing == 0) connFreeInstance(inst);
 }
 
 /* Closes at once; JS hears of it (EV_CLOSE, with `reason` when set) unless it asked. The layer's
    state is freed in the close callback: a close may come from JS while C is between two calls. */
-static void closeConn(Conn *c, int notify) {
+void connClose(Conn *c, int notify) {
   if (c->state == CLOSED) return;
   c->state = CLOSED;
   c->notify = notify;
@@ -214,12 +185,12 @@ static void closeConn(Conn *c, int notify) {
 static void fail(Conn *c, const char *what) {
   if (c->state == CLOSED) return;
   c->layer->describe(c, what);
-  closeConn(c, 1);
+  connClose(c, 1);
 }
 
 static void onPoll(uv_poll_t *handle, int status, int events);
 
-static void setPoll(Conn *c, int events) {
+void connSetPoll(Conn *c, int events) {
   if (c->state == CLOSED || events == c->events) return;
   c->events = events;
   if (events) uv_poll_start(&c->poll, events, onPoll);
@@ -234,7 +205,7 @@ static int flush(Conn *c, int *wantRead, int *wantWrite) {
     size_t written = 0;
     int done = c->layer->write(c, p->data + p->offset, p->length - p->offset, &written);
     if (done == IO_FAILED) {
-      closeConn(c, 1);
+      connClose(c, 1);
       return 0;
     }
     p->offset += written;
@@ -283,21 +254,21 @@ static void readAll(Conn *c) {
       c->ending = 1;   /* no half-open connections, as net.Server's and tls.Server's allowHalfOpen: false */
       return;
     }
-    closeConn(c, 1);  /* the reason was said above */
+    connClose(c, 1);  /* the reason was said above */
     return;
   }
   if (used > 0) emit(inst, c->id, EV_DATA, (int32_t)used, NULL);
 }
 
 /* Everything the connection can do now, then what it waits for. */
-static void progress(Conn *c) {
+void connProgress(Conn *c) {
   int wantRead = 0, wantWrite = 0;
   if (c->state == HANDSHAKING) {
     char label[256] = "";
     int done = c->layer->handshake(c, label, sizeof label);
-    if (done == IO_WAIT_READ) setPoll(c, UV_READABLE);
-    else if (done == IO_WAIT_WRITE) setPoll(c, UV_WRITABLE);
-    else if (done == IO_FAILED) closeConn(c, 1);
+    if (done == IO_WAIT_READ) connSetPoll(c, UV_READABLE);
+    else if (done == IO_WAIT_WRITE) connSetPoll(c, UV_WRITABLE);
+    else if (done == IO_FAILED) connClose(c, 1);
     if (done != IO_DONE) return;
     c->state = OPEN;
     emit(c->owner, c->id, EV_SECURE, 0, label);
@@ -318,17 +289,17 @@ static void progress(Conn *c) {
     shutdown(c->fd, SHUT_WR);
   }
   if (c->shutDown && c->readEof) {
-    closeConn(c, 1);
+    connClose(c, 1);
     return;
   }
   int events = 0;
   if ((!c->paused && !c->readEof && c->pendingBytes < QUEUE_READ_LIMIT) || wantRead) events |= UV_READABLE;
   if ((c->head && !wantRead) || wantWrite) events |= UV_WRITABLE;
   if (!events && c->readEof) {  /* nothing left to wait for */
-    closeConn(c, 1);
+    connClose(c, 1);
     return;
   }
-  setPoll(c, events);
+  connSetPoll(c, events);
 }
 
 static void onPoll(uv_poll_t *handle, int status, int events) {
@@ -340,11 +311,11 @@ static void onPoll(uv_poll_t *handle, int status, int events) {
     fail(c, "socket error");
     return;
   }
-  progress(c);
+  connProgress(c);
 }
 
-static Conn *connOf(napi_env env, napi_value value) {
-  Instance *inst = instanceOf(env);
+Conn *connOf(napi_env env, napi_value value) {
+  Instance *inst = connInstance(env);
   int32_t id = -1;
   if (!inst || napi_get_value_int32(env, value, &id) != napi_ok || id < 0 || id >= inst->capacity) return NULL;
   Conn *c = inst->conns[id];
@@ -352,7 +323,7 @@ static Conn *connOf(napi_env env, napi_value value) {
 }
 
 Conn *connNew(napi_env env, int fd, const void *early, size_t earlyLength) {
-  Instance *inst = instanceOf(env);
+  Instance *inst = connInstance(env);
   Conn *c = inst && inst->callback ? calloc(1, sizeof *c) : NULL;
   if (!c) return NULL;
   c->owner = inst;
@@ -405,7 +376,7 @@ int32_t connOpen(napi_env env, Conn *c, int state) {
   inst->live++;
   /* The early bytes are no event on the socket: writable is one at once, and progress() then
      watches what the connection waits for. */
-  setPoll(c, c->early ? UV_READABLE | UV_WRITABLE : UV_READABLE);
+  connSetPoll(c, c->early ? UV_READABLE | UV_WRITABLE : UV_READABLE);
   return id;
 }
 
@@ -431,7 +402,7 @@ static int32_t queuedBytes(Conn *c) {
 }
 
 /* One write now (one TLS record), or queued: what is left queued (bytes), or -1 once the connection is closed. */
-static int32_t send1(Conn *c, const uint8_t *head, size_t headLength, const uint8_t *data, size_t length, size_t padding) {
+int32_t connWrite(Conn *c, const uint8_t *head, size_t headLength, const uint8_t *data, size_t length, size_t padding) {
   size_t total = headLength + length + padding;
   if (c->state == OPEN && !c->head && !c->ending && (headLength + padding == 0 || total <= RECORD_MAX)) {
     uint8_t record[RECORD_MAX];
@@ -446,7 +417,7 @@ static int32_t send1(Conn *c, const uint8_t *head, size_t headLength, const uint
     int done = c->layer->write(c, bytes, total, &written);
     if (done == IO_DONE && written == total) return 0;
     if (done == IO_FAILED) {
-      closeConn(c, 1);
+      connClose(c, 1);
       return -1;
     }
     /* TLS holds the record now and its retry must offer the same bytes: they go first in the queue */
@@ -454,7 +425,7 @@ static int32_t send1(Conn *c, const uint8_t *head, size_t headLength, const uint
       fail(c, "out of memory");
       return -1;
     }
-    setPoll(c, (c->events | (done == IO_WAIT_READ ? UV_READABLE : UV_WRITABLE)));
+    connSetPoll(c, (c->events | (done == IO_WAIT_READ ? UV_READABLE : UV_WRITABLE)));
     return queuedBytes(c);
   }
   if (c->state == CLOSED || c->ending) return -1;
@@ -462,185 +433,7 @@ static int32_t send1(Conn *c, const uint8_t *head, size_t headLength, const uint
     fail(c, "out of memory");
     return -1;
   }
-  if (c->state == OPEN) setPoll(c, c->events | UV_WRITABLE);
+  if (c->state == OPEN) connSetPoll(c, c->events | UV_WRITABLE);
   return queuedBytes(c);
 }
 
-/* ---- JS calls ---- */
-
-/* start(callback(id, event, value, text), readBuffer): once per thread */
-static napi_value start(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], name;
-  napi_valuetype type;
-  Instance *inst = instanceOf(env);
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (!inst || inst->callback) return connThrowType(env, "start() once per thread");
-  void *data;
-  size_t size;
-  if (argc < 2 || napi_typeof(env, argv[0], &type) != napi_ok || type != napi_function
-      || !connGetBuffer(env, argv[1], &data, &size) || size < 2 * RECORD_MAX || size > INT32_MAX)
-    return connThrowType(env, "start(callback, readBuffer of 32 KiB or more)");
-  napi_create_reference(env, argv[0], 1, &inst->callback);
-  napi_create_reference(env, argv[1], 1, &inst->readRef);
-  inst->readBuffer = data;
-  inst->readSize = size;
-  napi_create_string_utf8(env, "turnpike-tls-stream", NAPI_AUTO_LENGTH, &name);
-  napi_async_init(env, NULL, name, &inst->async);
-  return NULL;
-}
-
-/* adoptPlain(fd, early) -> id: a plain TCP connection is this addon's (on a dup of fd: JS closes
-   its own), open at once; `early`, the bytes JS read from it, are read first. Throws when it cannot. */
-static napi_value adoptPlain(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], result;
-  int32_t fd;
-  void *early;
-  size_t earlyLength;
-  Instance *inst = instanceOf(env);
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (!inst || !inst->callback) return connThrowType(env, "start() first");
-  if (argc < 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0 || !connGetBuffer(env, argv[1], &early, &earlyLength))
-    return connThrowType(env, "adoptPlain(fd, early)");
-  Conn *c = connNew(env, fd, early, earlyLength);
-  int32_t id = c ? connOpen(env, c, OPEN) : -1;
-  if (id < 0) return connThrowType(env, "adoptPlain(): out of memory or descriptors");
-  napi_create_int32(env, id, &result);
-  return result;
-}
-
-/* write(id, data) -> bytes queued behind, or -1 when closed */
-static napi_value writeData(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2], result;
-  void *data;
-  size_t size;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2 || !connGetBuffer(env, argv[1], &data, &size)) return connThrowType(env, "write(id, data)");
-  Conn *c = connOf(env, argv[0]);
-  napi_create_int32(env, c ? send1(c, NULL, 0, data, size, 0) : -1, &result);
-  return result;
-}
-
-/* writeChannelData(id, channel, data, offset, length) -> as write: the frame (RFC 8656 §12.5) in one write */
-static napi_value writeChannelData(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5], result;
-  int32_t channel, offset, length;
-  void *data;
-  size_t size;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 5 || napi_get_value_int32(env, argv[1], &channel) != napi_ok || !connGetBuffer(env, argv[2], &data, &size)
-      || napi_get_value_int32(env, argv[3], &offset) != napi_ok || napi_get_value_int32(env, argv[4], &length) != napi_ok
-      || channel < 0 || channel > 0xffff || offset < 0 || length < 0 || length > 0xffff || (size_t)offset + (size_t)length > size)
-    return connThrowType(env, "writeChannelData(id, channel, data, offset, length)");
-  Conn *c = connOf(env, argv[0]);
-  uint8_t header[4] = {(uint8_t)(channel >> 8), (uint8_t)channel, (uint8_t)(length >> 8), (uint8_t)length};
-  napi_create_int32(env, c ? send1(c, header, 4, (uint8_t *)data + offset, (size_t)length, (size_t)((4 - length % 4) % 4)) : -1, &result);
-  return result;
-}
-
-static Conn *connArgument(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  return argc ? connOf(env, argv[0]) : NULL;
-}
-
-/* pause(id) */
-static napi_value pauseReads(napi_env env, napi_callback_info info) {
-  Conn *c = connArgument(env, info);
-  if (!c) return NULL;
-  c->paused = 1;
-  if (c->state == OPEN) setPoll(c, (c->events & ~UV_READABLE) | (c->head ? UV_WRITABLE : 0));
-  return NULL;
-}
-
-/* resume(id) -> true when bytes already taken from the socket wait (OpenSSL's): pump() them then, from a setImmediate */
-static napi_value resumeReads(napi_env env, napi_callback_info info) {
-  napi_value result;
-  Conn *c = connArgument(env, info);
-  int held = 0;
-  if (c) {
-    c->paused = 0;
-    if (c->state == OPEN) {
-      setPoll(c, c->events | UV_READABLE);
-      held = c->layer->holds(c);
-    }
-  }
-  napi_get_boolean(env, held, &result);
-  return result;
-}
-
-/* pump(id): a round of progress now (calls back) */
-static napi_value pump(napi_env env, napi_callback_info info) {
-  Conn *c = connArgument(env, info);
-  if (c && c->state == OPEN) progress(c);
-  return NULL;
-}
-
-/* end(id): the layer's goodbye and FIN once the queue is written; the connection closes at the client's */
-static napi_value endWrites(napi_env env, napi_callback_info info) {
-  Conn *c = connArgument(env, info);
-  if (!c) return NULL;
-  if (c->state != OPEN) {
-    closeConn(c, 1);
-    return NULL;
-  }
-  c->ending = 1;
-  setPoll(c, c->events | UV_WRITABLE);  /* progress() sends them from the next round */
-  return NULL;
-}
-
-/* destroy(id): closed now, no event */
-static napi_value destroyConn(napi_env env, napi_callback_info info) {
-  Conn *c = connArgument(env, info);
-  if (c) closeConn(c, 0);
-  return NULL;
-}
-
-/* live() -> connections adopted whose layer state, buffers and descriptor are not freed yet */
-static napi_value liveConnections(napi_env env, napi_callback_info info) {
-  (void)info;
-  Instance *inst = instanceOf(env);
-  napi_value result;
-  napi_create_int32(env, inst ? inst->live : 0, &result);
-  return result;
-}
-
-static void cleanup(napi_async_cleanup_hook_handle hook, void *data) {
-  Instance *inst = data;
-  inst->teardown = hook;
-  inst->closing++;
-  for (int32_t id = 0; id < inst->capacity; id++) {
-    Conn *c = inst->conns[id];
-    if (c && c->state != CLOSED) closeConn(c, 0);
-  }
-  inst->closing--;
-  if (inst->closing == 0) freeInstance(inst);
-}
-
-#define FUNCTION(name, fn) { name, NULL, fn, NULL, NULL, NULL, napi_default, NULL }
-
-int connRegister(napi_env env, napi_value exports) {
-  napi_property_descriptor props[] = {
-    FUNCTION("start", start),
-    FUNCTION("adoptPlain", adoptPlain),
-    FUNCTION("write", writeData),
-    FUNCTION("writeChannelData", writeChannelData),
-    FUNCTION("pause", pauseReads),
-    FUNCTION("resume", resumeReads),
-    FUNCTION("pump", pump),
-    FUNCTION("end", endWrites),
-    FUNCTION("destroy", destroyConn),
-    FUNCTION("live", liveConnections),
-  };
-  Instance *inst = calloc(1, sizeof *inst);
-  if (!inst) return 0;
-  inst->env = env;
-  napi_set_instance_data(env, inst, NULL, NULL);
-  napi_add_async_cleanup_hook(env, cleanup, inst, NULL);
-  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
-  return 1;
-}

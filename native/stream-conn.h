@@ -1,7 +1,7 @@
 /* The connection layer of the stream addon (docs/native-tls.md): a client TCP connection run in C
- * on a uv_poll, with read batching, a write queue, pause/resume and close (stream-conn.c), under
- * one of two layers that move its bytes: plain TCP (stream-conn.c's own recv/send) or TLS
- * (tls-stream.c, OpenSSL). Shared by the addon's C files. */
+ * on a uv_poll, with read batching, a write queue, pause/resume and close (stream-conn.c; its JS
+ * calls in stream-calls.c), under one of two layers that move its bytes: plain TCP
+ * (stream-conn.c's own recv/send) or TLS (tls-stream.c, OpenSSL). Shared by the addon's C files. */
 #ifndef TURNPIKE_STREAM_CONN_H
 #define TURNPIKE_STREAM_CONN_H
 #define NAPI_VERSION 8
@@ -72,6 +72,21 @@ struct Conn {
   char reason[200];
 };
 
+/* One per N-API environment (the main thread, each relay worker). */
+struct Instance {
+  napi_env env;
+  napi_ref callback;
+  napi_ref readRef;
+  uint8_t *readBuffer;
+  size_t readSize;
+  napi_async_context async;
+  Conn **conns;
+  int32_t capacity;
+  napi_async_cleanup_hook_handle teardown;
+  int closing;
+  int32_t live;   /* connections not freed yet */
+};
+
 /* The early bytes, then one recv() (at most RECVS_PER_ROUND a round once open). */
 int connRecv(Conn *c, uint8_t *out, size_t size, size_t *got);
 /* One send() with MSG_NOSIGNAL: IO_DONE (*written may be short), IO_WAIT_WRITE or IO_FAILED. */
@@ -86,6 +101,19 @@ Conn *connNew(napi_env env, int fd, const void *early, size_t earlyLength);
 int32_t connOpen(napi_env env, Conn *c, int state);
 /* Frees a connection that was never opened (its layer's state included). */
 void connAbandon(Conn *c);
+
+Instance *connInstance(napi_env env);
+void connFreeInstance(Instance *inst);
+/* The open (or handshaking) connection a JS id names, or NULL. */
+Conn *connOf(napi_env env, napi_value value);
+/* Closes at once; JS hears of it (EV_CLOSE, with c->reason when set) unless notify is 0. */
+void connClose(Conn *c, int notify);
+void connSetPoll(Conn *c, int events);
+/* Everything the connection can do now (calls back), then what it waits for. */
+void connProgress(Conn *c);
+/* head, data and zero padding as one write (one TLS record) now, or queued: the bytes left
+   queued, or -1 once the connection is closed. */
+int32_t connWrite(Conn *c, const uint8_t *head, size_t headLength, const uint8_t *data, size_t length, size_t padding);
 
 napi_value connThrowType(napi_env env, const char *usage);
 int connGetBuffer(napi_env env, napi_value value, void **data, size_t *size);

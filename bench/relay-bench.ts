@@ -5,7 +5,7 @@
 // turnutils_peer echo and back. The figure to compare is server CPU per relayed packet: on
 // this 2-core box the server, the peer and uclient share the cores, so throughput alone
 // mostly measures the box. Env: BENCH_CLIENTS, BENCH_DTLS_CLIENTS, BENCH_MESSAGES, BENCH_LENGTH, BENCH_INTERVAL_MS,
-// BENCH_SERVERS (comma list of turnpike, turnpike+prometheus, turnpike+dgram, turnpike+node-crypto, turnpike+net-accept, turnpike+node-write, turnpike+node-tls, turnpike+js-relay, baseline, coturn; default "turnpike,coturn"),
+// BENCH_SERVERS (comma list of turnpike, turnpike+prometheus, turnpike+dgram, turnpike+node-crypto, turnpike+net-accept, turnpike+node-write, turnpike+node-tcp, turnpike+node-tls, turnpike+js-relay, baseline, coturn; default "turnpike,coturn"),
 // BENCH_BASELINE_CLI (another build's dist/cli/turnpike.js, run as server `baseline`: A/B in one run),
 // BENCH_RELAY_THREADS (default 1), BENCH_TRANSPORTS (comma list of udp, tcp, tcp-nocert, tls, dtls;
 // default udp, tcp, tls, dtls: `BENCH_TRANSPORTS=dtls` measures DTLS alone). tcp is plain TCP on a
@@ -19,7 +19,10 @@
 // turnpike+net-accept runs it with TURNPIKE_TCP_ACCEPT=net: TCP clients accepted by net.Server,
 // reading through the Readable stream, without native/tcp-accept.c (docs/native-tcp-accept.md).
 // turnpike+node-write runs it with TURNPIKE_TCP_WRITE=node: relayed data to TCP clients through
-// socket.write instead of the addon's one sendmsg per frame (src/net/native-frame-writer.ts).
+// socket.write instead of the addon's one sendmsg per frame (src/net/native-frame-writer.ts); only
+// where plain TCP is a net.Socket (with turnpike+node-tcp's TURNPIKE_TCP=node, or without the stream addon).
+// turnpike+node-tcp runs it with TURNPIKE_TCP=node: plain TCP connections read by net.Socket with
+// onread instead of run by native/stream-conn.c (docs/native-tcp-accept.md, "Plain TCP run in C").
 // turnpike+node-tls runs it with TURNPIKE_TLS=node: TLS connections run by Node's tls.TLSSocket
 // instead of native/tls-stream.c (docs/native-tls.md).
 // turnpike+js-relay runs it with TURNPIKE_UDP_RELAY=js: every UDP channel packet relayed by JS,
@@ -79,13 +82,14 @@ const RELAY_THREADS = envInt('BENCH_RELAY_THREADS', 1);
 /** Busy loops run beside each server while it is measured. */
 const CONTENTION = envInt('BENCH_CONTENTION', 0, 0);
 const SAMPLE_CPU_MODE = process.env.BENCH_CPU_SPLIT === 'perf';
-type ServerKind = 'turnpike' | 'turnpike+prometheus' | 'turnpike+dgram' | 'turnpike+node-crypto' | 'turnpike+net-accept' | 'turnpike+node-write' | 'turnpike+node-tls' | 'turnpike+js-relay' | 'baseline' | 'coturn';
+type ServerKind = 'turnpike' | 'turnpike+prometheus' | 'turnpike+dgram' | 'turnpike+node-crypto' | 'turnpike+net-accept' | 'turnpike+node-write' | 'turnpike+node-tcp' | 'turnpike+node-tls' | 'turnpike+js-relay' | 'baseline' | 'coturn';
 /** Turnpike with one native part forced off, and the environment that does it. */
 const VARIANT_ENV: Partial<Record<ServerKind, NodeJS.ProcessEnv>> = {
   'turnpike+dgram': { TURNPIKE_UDP_IO: 'dgram' },
   'turnpike+node-crypto': { TURNPIKE_DTLS_AEAD: 'node:crypto' },
   'turnpike+net-accept': { TURNPIKE_TCP_ACCEPT: 'net' },
   'turnpike+node-write': { TURNPIKE_TCP_WRITE: 'node' },
+  'turnpike+node-tcp': { TURNPIKE_TCP: 'node' },
   'turnpike+node-tls': { TURNPIKE_TLS: 'node' },
   'turnpike+js-relay': { TURNPIKE_UDP_RELAY: 'js' },
 };
@@ -93,7 +97,7 @@ const BASELINE_CLI = process.env.BENCH_BASELINE_CLI;
 interface ServerSpec { readonly kind: ServerKind; readonly threads: number }
 const SERVERS: ServerSpec[] = (process.env.BENCH_SERVERS ?? 'turnpike,coturn').split(',').map((entry) => {
   const [kind, threads] = entry.trim().split('@');
-  if (!['turnpike', 'turnpike+prometheus', 'turnpike+dgram', 'turnpike+node-crypto', 'turnpike+net-accept', 'turnpike+node-write', 'turnpike+node-tls', 'turnpike+js-relay', 'baseline', 'coturn'].includes(kind!)) throw new Error(`unknown server ${kind}`);
+  if (!['turnpike', 'turnpike+prometheus', 'turnpike+dgram', 'turnpike+node-crypto', 'turnpike+net-accept', 'turnpike+node-write', 'turnpike+node-tcp', 'turnpike+node-tls', 'turnpike+js-relay', 'baseline', 'coturn'].includes(kind!)) throw new Error(`unknown server ${kind}`);
   if (kind === 'baseline' && !BASELINE_CLI) throw new Error('server baseline needs BENCH_BASELINE_CLI');
   const n = threads === undefined ? RELAY_THREADS : Number(threads);
   if (!Number.isInteger(n) || n < 1) throw new Error(`bad relay-threads in BENCH_SERVERS entry ${entry}`);
@@ -377,7 +381,7 @@ function printComparisons(rows: Row[]): void {
   const threadCounts = [...new Set(SERVERS.map((s) => s.threads))].sort((a, b) => a - b);
   for (const transport of TRANSPORTS) {
     for (const n of threadCounts) {
-      for (const variant of ['turnpike+dgram', 'turnpike+node-crypto', 'turnpike+net-accept', 'turnpike+node-write', 'turnpike+node-tls', 'turnpike+js-relay'] as const) {
+      for (const variant of ['turnpike+dgram', 'turnpike+node-crypto', 'turnpike+net-accept', 'turnpike+node-write', 'turnpike+node-tcp', 'turnpike+node-tls', 'turnpike+js-relay'] as const) {
         if (!find(variant, n, transport) || !find('coturn', n, transport)) continue;
         console.log(`CPU per relayed packet over ${transport}, relay-threads ${n}, Turnpike with ${variant.slice('turnpike+'.length)}/coturn: `
           + `${ratio(find(variant, n, transport), find('coturn', n, transport))}`);

@@ -4,8 +4,8 @@
 // (AES-GCM for DTLS records, with the OpenSSL the Node binary carries), native/dtls-keys.c
 // native/build/dtls-keys.node (X25519, the TLS 1.2 PRF and the cookie HMAC of DTLS handshakes,
 // the same way), native/tcp-accept.c native/build/tcp-accept.node (TCP accept, so that client
-// sockets read into one reused buffer), native/tls-stream.c native/build/tls-stream.node (TLS
-// connections run in C with the node binary's OpenSSL). An addon may be several C files
+// sockets read into one reused buffer), native/tls-stream.c, stream-conn.c and stream-calls.c
+// native/build/tls-stream.node (client connections run in C, TLS with the node binary's OpenSSL). An addon may be several C files
 // (`sources`, the first named after it), compiled together into one .node.
 // It never fails the install: where one cannot build (no compiler, not Linux), it writes why to
 // native/build/NAME.unavailable.txt, and the server says so once at start and uses its JS path.
@@ -28,8 +28,9 @@ const ADDONS = [
   { name: 'dtls-keys', fallback: 'node:crypto', linkFlags: ['-Wl,-z,now'] },
   // accept4 is Linux's; elsewhere net.Server accepts, as before.
   { name: 'tcp-accept', fallback: 'net.Server' },
-  // TLS connections run with the node binary's OpenSSL (SSL_*), bound at load as above.
-  { name: 'tls-stream', fallback: 'tls.TLSSocket', linkFlags: ['-Wl,-z,now'] },
+  // Client connections run in C: the connection layer (plain TCP too) and the TLS layer, with the
+  // node binary's OpenSSL (SSL_*), bound at load as above.
+  { name: 'tls-stream', fallback: 'net.Socket and tls.TLSSocket', linkFlags: ['-Wl,-z,now'], sources: ['tls-stream.c', 'stream-conn.c', 'stream-calls.c'] },
 ];
 
 function nodeHeaders() {

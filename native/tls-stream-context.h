@@ -4,7 +4,7 @@
 #define TURNPIKE_TLS_STREAM_CONTEXT_H
 #include <stdio.h>
 #include <string.h>
-#include <node_api.h>
+#include "stream-conn.h"
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -12,11 +12,6 @@
 
 /* OpenSSL's default is 2 TLS 1.3 tickets; one lets a client that comes back resume once. */
 #define TICKETS 1
-
-static napi_value throwType(napi_env env, const char *usage) {
-  napi_throw_type_error(env, NULL, usage);
-  return NULL;
-}
 
 /* OpenSSL's queued errors as one line (the first one says what went wrong); the queue is emptied. */
 static void describeErrors(char *out, size_t size, const char *prefix) {
@@ -54,17 +49,6 @@ static void finalizeContext(napi_env env, void *data, void *hint) {
   SSL_CTX_free(data);  /* connections made with it hold their own reference */
 }
 
-static int getBuffer(napi_env env, napi_value value, void **data, size_t *size) {
-  bool is = false;
-  napi_is_buffer(env, value, &is);
-  if (!is) {
-    *data = NULL;
-    *size = 0;
-    return 0;
-  }
-  return napi_get_buffer_info(env, value, data, size) == napi_ok;
-}
-
 static napi_value throwContextError(napi_env env, SSL_CTX *ctx, const char *what) {
   char message[256];
   describeErrors(message, sizeof message, what);
@@ -84,14 +68,14 @@ static napi_value context(napi_env env, napi_callback_info info) {
   size_t n;
   int32_t minVersion;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 8 || !getBuffer(env, argv[0], &cert, &certSize) || !getBuffer(env, argv[1], &key, &keySize)
+  if (argc < 8 || !connGetBuffer(env, argv[0], &cert, &certSize) || !connGetBuffer(env, argv[1], &key, &keySize)
       || napi_get_value_string_utf8(env, argv[2], passphrase, sizeof passphrase, &n) != napi_ok
       || napi_get_value_int32(env, argv[3], &minVersion) != napi_ok
       || napi_get_value_string_utf8(env, argv[4], cipherList, sizeof cipherList, &n) != napi_ok
       || napi_get_value_string_utf8(env, argv[5], cipherSuites, sizeof cipherSuites, &n) != napi_ok
       || napi_get_value_string_utf8(env, argv[6], groups, sizeof groups, &n) != napi_ok)
-    return throwType(env, "context(cert, key, passphrase, minVersion, cipherList, cipherSuites, groups, dh)");
-  getBuffer(env, argv[7], &dh, &dhSize);
+    return connThrowType(env, "context(cert, key, passphrase, minVersion, cipherList, cipherSuites, groups, dh)");
+  connGetBuffer(env, argv[7], &dh, &dhSize);
   ERR_clear_error();
   SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
   if (!ctx) return throwContextError(env, NULL, "SSL_CTX_new");

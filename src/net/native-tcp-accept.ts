@@ -11,6 +11,7 @@ import { formatTransportAddress } from '../stun/ip.js';
 import { loadAddon, type Unavailable } from './native-addon.js';
 import { OnreadReads } from './stream-reads.js';
 import { NativeFrameWriter, type WriteChannelData } from './native-frame-writer.js';
+import { nativePlainTcp } from './native-stream.js';
 
 interface TcpAcceptAddon {
   start(onConnection: (listenerId: number, fd: number) => void): void;
@@ -100,7 +101,10 @@ function load(): NativeTcpState {
 /** Which accept TCP ports use, said once at start (as logUdpIo does for UDP). */
 export function describeTcpAccept(): { readonly level: 'info' | 'warn'; readonly text: string } {
   const native = nativeTcpAccept();
-  return 'accept' in native
-    ? { level: 'info', text: 'TCP client I/O: native accept, reads into one reused buffer (TLS taken over on the same socket; net.Server on tcp-proxy-port)' }
-    : { level: 'warn', text: `native TCP accept unavailable: ${native.unavailable}; using net.Server` };
+  if (!('accept' in native)) return { level: 'warn', text: `native TCP accept unavailable: ${native.unavailable}; using net.Server` };
+  const plain = nativePlainTcp();
+  const connections = 'streams' in plain
+    ? 'plain TCP connections run in C (native/stream-conn.c)'
+    : `plain TCP connections: net.Socket reading into one reused buffer (${plain.unavailable})`;
+  return { level: 'info', text: `TCP client I/O: native accept; ${connections} (TLS taken over on the same socket; net.Server on tcp-proxy-port)` };
 }

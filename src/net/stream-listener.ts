@@ -9,6 +9,7 @@ import type { Logger } from '../log/logger-interface.js';
 import { parseProxyHeader } from './proxy-protocol.js';
 import { listenFirstTcpOfGroup, listenTcp, probeTcpPort, type GroupRole } from './reuse-port.js';
 import { nativeTcpAccept, type NativeTcpAccept } from './native-tcp-accept.js';
+import { nativePlainTcp } from './native-stream.js';
 import type { OnreadReads, StreamSocket } from './stream-reads.js';
 import type { ChannelDataWriter } from './native-frame-writer.js';
 import { StreamSession } from './stream-session.js';
@@ -122,9 +123,30 @@ export class StreamListener {
         }
         return;
       }
+      if (this.adoptPlain(socket, fd, first, engine, options, logger)) return;
       reads.unshift(first);
       new StreamSession('tcp', socket, engine, logger, options.maxAllocateTimeoutSeconds, undefined, reads, frames);
     });
+  }
+
+  /**
+   * Plain TCP run in C as TLS is (native/stream-conn.c, docs/native-tcp-accept.md): the addon
+   * reads a dup of `fd`, `first` first, and the net.Socket goes. False where the addon is not
+   * there or TURNPIKE_TCP=node: the socket stays Node's.
+   */
+  private adoptPlain(socket: Socket, fd: number, first: Buffer, engine: TurnEngine, options: StreamOptions, logger: Logger): boolean {
+    const native = nativePlainTcp();
+    if (!('streams' in native)) return false;
+    const endpoints = { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort, localAddress: socket.localAddress, localPort: socket.localPort };
+    try {
+      const adopted = native.streams.adoptPlain(fd, first, endpoints);
+      this.remember(adopted);
+      new StreamSession('tcp', adopted, engine, logger, options.maxAllocateTimeoutSeconds, undefined, adopted.reads, adopted);
+    } catch (error) {
+      logger.warn(`TCP: cannot take over the connection from ${socket.remoteAddress}: ${(error as Error).message}`);
+    }
+    socket.destroy(); // the addon reads its own copy of the descriptor
+    return true;
   }
 
   private onConnection(socket: Socket, engine: TurnEngine, tls: TlsTerminator | undefined, options: StreamOptions, logger: Logger): void {

@@ -51,6 +51,11 @@ describe('the accept of a TLS-capable port', () => {
     // The TLS clients above ran in C (docs/native-tls.md); TURNPIKE_TLS=node would say tls.TLSSocket.
     expect(server.proc.output).toContain("TLS connections: run in C with the node binary's OpenSSL (native/tls-stream.c)");
   });
+
+  it.runIf(process.platform === 'linux')('runs plain TCP connections in C too (native/stream-conn.c), as the start log says', () => {
+    // The -t and -T clients ran on the stream addon's connection layer; TURNPIKE_TCP=node would say net.Socket.
+    expect(server.proc.output).toContain('plain TCP connections run in C (native/stream-conn.c)');
+  });
 });
 
 describe('turnutils_uclient -T (RFC 6062 TCP relay)', () => {

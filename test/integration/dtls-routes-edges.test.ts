@@ -1,0 +1,135 @@
+// Malformed, replayed and borderline records on a DTLS client's routed channel (native/dtls-routes.c):
+// whatever C declines goes to JS, which takes it exactly as before; nothing is relayed twice,
+// nothing unauthenticated is relayed, and the server keeps relaying afterwards. Real sockets.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { nativeUdpIo } from '../../src/net/native-udp/addon.js';
+import { ContentType } from '../../src/net/dtls/record.js';
+import type { RecordProtection } from '../../src/net/dtls/protection.js';
+import { channelDataHeader } from '../../src/stun/index.js';
+import { makeCertificate, type TestCertificate } from '../support/certs.js';
+import { openPeerUntilCleanup } from '../support/turn-client.js';
+import { startDtls, type Cleanups } from '../unit/dtls/harness.js';
+import type { MiniDtlsClient } from '../unit/dtls/mini-client.js';
+import { CHANNEL, boundClient, until } from '../unit/dtls/turn-over-dtls.js';
+
+const cleanups: Cleanups = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+let certificate: TestCertificate;
+beforeAll(() => {
+  certificate = makeCertificate();
+});
+afterAll(() => certificate.remove());
+
+const routedInC = (): number => nativeUdpIo()!.counters().dtlsRouted;
+const channelData = (data: Buffer | string, channel = CHANNEL): Buffer => {
+  const bytes = Buffer.from(data);
+  return Buffer.concat([channelDataHeader(channel, bytes.length), bytes]);
+};
+/** The client's record layer, to frame records it would not send. */
+const layer = (client: MiniDtlsClient) => client as unknown as { protection: RecordProtection; sequence: number };
+const sealAt = (client: MiniDtlsClient, type: number, epoch: number, data: Buffer): Buffer =>
+  layer(client).protection.seal(type, epoch, layer(client).sequence++, [data]);
+const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+async function setUp() {
+  const { server, service, address } = await startDtls(cleanups, certificate);
+  const peer = await openPeerUntilCleanup(cleanups, '127.0.0.1');
+  const client = await boundClient(cleanups, address.port, peer.address);
+  client.sendRecord(ContentType.ApplicationData, channelData('first'));
+  const relay = await peer.next();
+  const back = (data: Buffer | string): void => void peer.socket.send(data, relay.port, relay.address);
+  back('first back');
+  expect((await client.receive()).equals(channelData('first back'))).toBe(true);
+  // Routed from here on.
+  client.sendRecord(ContentType.ApplicationData, channelData('routed'));
+  expect((await peer.next()).data.toString()).toBe('routed');
+  return { server, service, peer, client, back, relay };
+}
+
+/** The payloads the peer got, once `last` arrived. */
+async function peerGotUntil(peer: Awaited<ReturnType<typeof setUp>>['peer'], client: MiniDtlsClient, last = 'last'): Promise<string[]> {
+  client.sendRecord(ContentType.ApplicationData, channelData(last));
+  await until(() => peer.received.some((d) => d.data.toString() === last), `"${last}" at the peer`);
+  await settle();
+  return peer.received.splice(0).map((d) => d.data.toString());
+}
+
+describe.runIf(process.platform === 'linux' && nativeUdpIo() !== undefined)('a routed DTLS channel under malformed records', () => {
+  it('relays none of the short, mis-framed, other-epoch or other-type records, and goes on relaying', async () => {
+    const { server, peer, client } = await setUp();
+    const good = sealAt(client, ContentType.ApplicationData, 1, channelData('framed'));
+    const tampered = Buffer.from(good);
+    tampered[tampered.length - 1]! ^= 1;
+    const header = (length: number, size: number) => {
+      const d = Buffer.alloc(size);
+      d[0] = ContentType.ApplicationData; d[1] = 0xfe; d[2] = 0xfd; d[4] = 1; d[10] = 200; d.writeUInt16BE(length, 11);
+      return d;
+    };
+    const datagrams = [
+      Buffer.alloc(0), header(0, 13), header(23, 36), header(24, 37), header(0xffff, 60),
+      good.subarray(0, good.length - 1), Buffer.concat([good, Buffer.alloc(1)]), // the header's length says otherwise
+      tampered,
+      sealAt(client, ContentType.ApplicationData, 2, channelData('epoch 2')),
+      sealAt(client, ContentType.ApplicationData, 0, channelData('epoch 0')),
+      sealAt(client, ContentType.Handshake, 1, channelData('handshake type')),
+      sealAt(client, ContentType.Alert + 30, 1, channelData('type 51')),
+      sealAt(client, ContentType.ApplicationData, 1, channelData('other channel', CHANNEL + 1)),
+      sealAt(client, ContentType.ApplicationData, 1, Buffer.from([0x40, 0x01, 0x00, 0x10, 1, 2, 3])), // ChannelData longer than the record
+      sealAt(client, ContentType.ApplicationData, 1, Buffer.from([0x40, 0x01, 0x00])), // 3 bytes
+      sealAt(client, ContentType.ApplicationData, 1, Buffer.alloc(0)), // an empty record
+    ];
+    const before = routedInC();
+    for (const d of datagrams) client.send(d);
+    await settle(); // those went to JS in their turn: "last" goes in a turn of its own, to C
+    expect(await peerGotUntil(peer, client)).toEqual(['last']);
+    expect(routedInC() - before).toBe(1);
+    // The tampered record's sequence number was not marked: the genuine one is still taken.
+    client.send(good);
+    expect(await peerGotUntil(peer, client, 'after good')).toEqual(['framed', 'after good']);
+    expect(server.engine.allocations.size).toBe(1);
+  });
+
+  it('relays padded ChannelData without its padding, and the largest record a UDP datagram holds', async () => {
+    const { peer, client, back } = await setUp();
+    const before = routedInC();
+    client.sendRecord(ContentType.ApplicationData, Buffer.concat([channelData('pad'), Buffer.alloc(1, 0xee)]));
+    expect((await peer.next()).data.toString()).toBe('pad');
+    const largest = 65507 - 41; // one IPv4 datagram: the record's header, nonce, tag and ChannelData header around it
+    client.sendRecord(ContentType.ApplicationData, channelData(Buffer.alloc(largest, 7)));
+    expect((await peer.next()).data).toEqual(Buffer.alloc(largest, 7));
+    expect(routedInC() - before).toBe(2);
+    // From the peer: the largest that fits one datagram sealed, then one too large to, then more.
+    back(Buffer.alloc(largest, 8));
+    expect(await client.receive()).toEqual(channelData(Buffer.alloc(largest, 8)));
+    back(Buffer.alloc(65507, 9));
+    back('after');
+    expect(await client.receive()).toEqual(channelData('after'));
+  });
+
+  it('takes every record of a datagram holding several, and none of them again', async () => {
+    const { peer, client } = await setUp();
+    const a = sealAt(client, ContentType.ApplicationData, 1, channelData('two-a'));
+    const b = sealAt(client, ContentType.ApplicationData, 1, channelData('two-b'));
+    client.send(Buffer.concat([a, b]));
+    await until(() => peer.received.length >= 2, 'both records at the peer');
+    client.send(a);
+    client.send(b);
+    client.send(Buffer.concat([b, a]));
+    expect(await peerGotUntil(peer, client)).toEqual(['two-a', 'two-b', 'last']);
+  });
+
+  it('relays a record with a bad tag never, even sent first, and the genuine one after it once', async () => {
+    const { peer, client } = await setUp();
+    const genuine = sealAt(client, ContentType.ApplicationData, 1, channelData('genuine'));
+    for (const at of [13, 21, genuine.length - 1]) {
+      const bad = Buffer.from(genuine);
+      bad[at]! ^= 0x80;
+      client.send(bad);
+    }
+    client.send(genuine);
+    client.send(genuine);
+    expect(await peerGotUntil(peer, client)).toEqual(['genuine', 'last']);
+  });
+});

@@ -132,4 +132,20 @@ describe.runIf(process.platform === 'linux' && nativeUdpIo() !== undefined)('a r
     client.send(genuine);
     expect(await peerGotUntil(peer, client)).toEqual(['genuine', 'last']);
   });
+
+  it('sends no record numbered 2^48 or above, whichever side would seal it: the session ends instead', async () => {
+    const { server, client, back } = await setUp();
+    const [allocation] = [...server.engine.allocations];
+    const records = (allocation!.session as unknown as { records: { array: Float64Array } }).records;
+    records.array[0] = 2 ** 48 - 2; // the server's next number, as after 2^48 - 2 records
+    const seen: number[] = [];
+    client.socket.on('message', (d: Buffer) => seen.push(d.readUIntBE(5, 6)));
+    back('a');
+    back('b');
+    await until(() => seen.length >= 2, 'the last two numbers');
+    back('c'); // C declines it, JS has no number left for it
+    await until(() => server.engine.allocations.size === 0, 'the session ended');
+    await settle();
+    expect(seen).toEqual([2 ** 48 - 2, 2 ** 48 - 1]);
+  });
 });

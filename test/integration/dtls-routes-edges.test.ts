@@ -5,12 +5,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nativeUdpIo } from '../../src/net/native-udp/addon.js';
 import { ContentType } from '../../src/net/dtls/record.js';
 import type { RecordProtection } from '../../src/net/dtls/protection.js';
-import { channelDataHeader } from '../../src/stun/index.js';
+import { AttributeType, Method, StunClass, channelDataHeader, decodeMessage } from '../../src/stun/index.js';
 import { makeCertificate, type TestCertificate } from '../support/certs.js';
 import { openPeerUntilCleanup } from '../support/turn-client.js';
 import { startDtls, type Cleanups } from '../unit/dtls/harness.js';
 import type { MiniDtlsClient } from '../unit/dtls/mini-client.js';
-import { CHANNEL, boundClient, until } from '../unit/dtls/turn-over-dtls.js';
+import type { EngineReload } from '../../src/turn/engine.js';
+import { MiniDtlsClient as DtlsClient } from '../unit/dtls/mini-client.js';
+import { CHANNEL, allocateAndBind, signed, until } from '../unit/dtls/turn-over-dtls.js';
 
 const cleanups: Cleanups = [];
 afterEach(async () => {
@@ -28,7 +30,7 @@ const channelData = (data: Buffer | string, channel = CHANNEL): Buffer => {
   return Buffer.concat([channelDataHeader(channel, bytes.length), bytes]);
 };
 /** The client's record layer, to frame records it would not send. */
-const layer = (client: MiniDtlsClient) => client as unknown as { protection: RecordProtection; sequence: number };
+const layer = (client: MiniDtlsClient) => client as unknown as { protection: RecordProtection; sequence: number; port: number };
 const sealAt = (client: MiniDtlsClient, type: number, epoch: number, data: Buffer): Buffer =>
   layer(client).protection.seal(type, epoch, layer(client).sequence++, [data]);
 const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
@@ -36,7 +38,9 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 100));
 async function setUp() {
   const { server, service, address } = await startDtls(cleanups, certificate);
   const peer = await openPeerUntilCleanup(cleanups, '127.0.0.1');
-  const client = await boundClient(cleanups, address.port, peer.address);
+  const client = await DtlsClient.connect(address.port);
+  cleanups.push(() => client.close());
+  const nonce = await allocateAndBind(client, peer.address);
   client.sendRecord(ContentType.ApplicationData, channelData('first'));
   const relay = await peer.next();
   const back = (data: Buffer | string): void => void peer.socket.send(data, relay.port, relay.address);
@@ -45,7 +49,7 @@ async function setUp() {
   // Routed from here on.
   client.sendRecord(ContentType.ApplicationData, channelData('routed'));
   expect((await peer.next()).data.toString()).toBe('routed');
-  return { server, service, peer, client, back, relay };
+  return { server, service, peer, client, back, relay, nonce };
 }
 
 /** The payloads the peer got, once `last` arrived. */
@@ -147,5 +151,61 @@ describe.runIf(process.platform === 'linux' && nativeUdpIo() !== undefined)('a r
     await until(() => server.engine.allocations.size === 0, 'the session ended');
     await settle();
     expect(seen).toEqual([2 ** 48 - 2, 2 ** 48 - 1]);
+  });
+
+  it('relays nothing a client sent right behind its Refresh to 0, in the same turn', async () => {
+    const { server, peer, client, nonce } = await setUp();
+    const before = routedInC();
+    client.sendRecord(ContentType.ApplicationData, signed(Method.Refresh, nonce, (b) => b.addUint32(AttributeType.Lifetime, 0)));
+    client.sendRecord(ContentType.ApplicationData, channelData('after the end'));
+    expect(decodeMessage(await client.receive()).cls).toBe(StunClass.SuccessResponse);
+    await settle();
+    expect(peer.received).toEqual([]);
+    expect(routedInC()).toBe(before);
+    expect(server.engine.allocations.size).toBe(0);
+  });
+
+  it('relays neither plain ChannelData from the client\'s address nor, as ChannelData, the peer\'s other port', async () => {
+    const { peer, client, relay } = await setUp();
+    client.socket.send(channelData('plain, no record'), layer(client).port, '127.0.0.1');
+    const other = await openPeerUntilCleanup(cleanups, '127.0.0.1');
+    const before = routedInC();
+    other.socket.send('from another port', relay.port, relay.address);
+    const plain = await client.receive();
+    expect(plain[0]! < 0x40, 'a Data indication (JS), not ChannelData').toBe(true);
+    expect(decodeMessage(plain).method).toBe(Method.Data);
+    expect(routedInC()).toBe(before);
+    expect(await peerGotUntil(peer, client)).toEqual(['last']);
+  });
+
+  it('keeps relaying the open session in C, under its keys, while the same 5-tuple starts another handshake', async () => {
+    const { peer, client, back } = await setUp();
+    const old = { ...layer(client) };
+    await client.startAnotherHandshake(); // a valid-cookie ClientHello, left there: not verified
+    await settle(); // its turn over, with the server's flight sent
+    const before = routedInC();
+    layer(client).protection = old.protection;
+    client.sendRecord(ContentType.ApplicationData, channelData('old keys'));
+    expect((await peer.next()).data.toString()).toBe('old keys');
+    back('old keys back');
+    expect((await client.receive()).equals(channelData('old keys back'))).toBe(true);
+    expect(routedInC() - before).toBe(2);
+  });
+
+  it('relays nothing either way once a reload\'s peer rules refuse the peer', async () => {
+    const { server, peer, client, back } = await setUp();
+    const engine = server.engine as unknown as { ctx: EngineReload; reconfigure(reload: EngineReload): void };
+    const { ctx } = engine;
+    const refusing = Object.create(ctx.peerPolicy) as EngineReload['peerPolicy'];
+    refusing.check = () => ({ allowed: false, rule: 'denied-peer-ip (test)' });
+    const before = routedInC();
+    const received = client.datagramsReceived;
+    engine.reconfigure({ config: ctx.config, credentials: ctx.credentials, nonces: ctx.nonces, peerPolicy: refusing });
+    back('refused');
+    client.sendRecord(ContentType.ApplicationData, channelData('refused too'));
+    await settle();
+    expect(peer.received).toEqual([]);
+    expect(client.datagramsReceived).toBe(received);
+    expect(routedInC()).toBe(before);
   });
 });

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { nativeUdpIo } from '../../src/net/native-udp/addon.js';
 import { ContentType } from '../../src/net/dtls/record.js';
 import type { RecordProtection } from '../../src/net/dtls/protection.js';
-import { AttributeType, Method, StunClass, channelDataHeader, decodeMessage } from '../../src/stun/index.js';
+import { AttributeType, MessageBuilder, Method, StunClass, channelDataHeader, decodeMessage } from '../../src/stun/index.js';
 import { makeCertificate, type TestCertificate } from '../support/certs.js';
 import { openPeerUntilCleanup } from '../support/turn-client.js';
 import { startDtls, type Cleanups } from '../unit/dtls/harness.js';
@@ -213,5 +213,25 @@ describe.runIf(process.platform === 'linux' && nativeUdpIo() !== undefined)('a r
     expect(peer.received).toEqual([]);
     expect(client.datagramsReceived).toBe(received);
     expect(routedInC()).toBe(before);
+  });
+
+  it('sends what C sealed in a loop turn before a record JS sends at once later in that turn', async () => {
+    const { server, client, back } = await setUp();
+    const [allocation] = [...server.engine.allocations];
+    const session = allocation!.session;
+    // A socket whose datagrams arrive in the same poll phase as the peer's, right after them:
+    // its handler sends a record at once (sendNow), as an answer finished outside a batch does.
+    const trigger = await openPeerUntilCleanup(cleanups, '127.0.0.1');
+    const js = Buffer.from(new MessageBuilder(Method.Binding, StunClass.Indication).build());
+    trigger.socket.on('message', () => session.send(js));
+    const seen: number[] = [];
+    client.socket.on('message', (d: Buffer) => seen.push(d.readUIntBE(5, 6)));
+    const rounds = 20;
+    for (let i = 0; i < rounds; i++) {
+      back(`c ${i}`);
+      trigger.socket.send('now', trigger.address.port, '127.0.0.1');
+      await until(() => seen.length >= 2 * (i + 1), 'both records');
+    }
+    for (let i = 1; i < seen.length; i++) expect(seen[i], `record ${i} of ${seen.join(' ')}`).toBeGreaterThan(seen[i - 1]!);
   });
 });

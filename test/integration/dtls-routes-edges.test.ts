@@ -159,6 +159,17 @@ describe.runIf(process.platform === 'linux' && nativeUdpIo() !== undefined)('a r
     expect(seen).toEqual([2 ** 48 - 2, 2 ** 48 - 1]);
   });
 
+  it('ends the session, answering nothing, when a request comes with no sequence number left', async () => {
+    const { server, client } = await setUp();
+    const [allocation] = [...server.engine.allocations];
+    (allocation!.session as unknown as { records: { array: Float64Array } }).records.array[0] = 2 ** 48;
+    const received = client.datagramsReceived;
+    client.sendRecord(ContentType.ApplicationData, new MessageBuilder(Method.Binding, StunClass.Request).build());
+    await until(() => server.engine.allocations.size === 0, 'the session ended');
+    await settle();
+    expect(client.datagramsReceived).toBe(received);
+  });
+
   it('relays nothing a client sent right behind its Refresh to 0, in the same turn', async () => {
     const { server, peer, client, nonce } = await setUp();
     const before = routedInC();

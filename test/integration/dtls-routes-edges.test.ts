@@ -159,6 +159,19 @@ describe.runIf(process.platform === 'linux' && nativeUdpIo() !== undefined)('a r
     expect(seen).toEqual([2 ** 48 - 2, 2 ** 48 - 1]);
   });
 
+  it('keeps the replay window exact up to the client\'s last sequence number, 2^48 - 1', async () => {
+    const { peer, client } = await setUp();
+    const at = (sequence: number, text: string): Buffer => layer(client).protection.seal(ContentType.ApplicationData, 1, sequence, [channelData(text)]);
+    const before = routedInC();
+    const sent: [number, string][] = [[2 ** 48 - 1, 'last number'], [2 ** 48 - 65, 'too old'], [2 ** 48 - 64, 'oldest in the window'], [2 ** 48 - 1, 'again']];
+    for (const [sequence, text] of sent) {
+      client.send(at(sequence, text));
+      await settle(); // each in a turn of its own, C's to take or decline
+    }
+    expect(peer.received.splice(0).map((d) => d.data.toString())).toEqual(['last number', 'oldest in the window']);
+    expect(routedInC() - before).toBe(2);
+  });
+
   it('ends the session, answering nothing, when a request comes with no sequence number left', async () => {
     const { server, client } = await setUp();
     const [allocation] = [...server.engine.allocations];

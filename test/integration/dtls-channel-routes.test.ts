@@ -241,6 +241,31 @@ describe.runIf(process.platform === 'linux')('a DTLS client\'s channels relayed 
     expectTotals(await scrape());
   });
 
+  it('on relay workers, a client that handshakes again is relayed in C under its new keys, its old socket and routes gone', async () => {
+    const { startThreaded, echoPeer } = relayThreadHelpers(cleanups);
+    const base = await testServerOptions();
+    const server = await startThreaded({
+      noDtls: false, tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key },
+      metrics: { address: '127.0.0.1', port: 0, path: '/metrics', usernameLabels: false },
+    });
+    const peer = await echoPeer();
+    const client = await boundClient(cleanups, server.udpAddresses[0]!.port, peer.address);
+    const echo = async (text: string): Promise<void> => {
+      client.sendRecord(ContentType.ApplicationData, channelData(text));
+      expect(await client.receive()).toEqual(channelData(text));
+    };
+    const routed = async (): Promise<number> => valueOf(await (await fetch(server.metrics!.endpoint!.url)).text(), 'turnpike_dtls_routed_packets_total') ?? -1;
+    for (let i = 0; i < 5; i++) await echo(`old ${i}`);
+    expect(await routed()).toBe(2 * 5 - 1); // the first packet to the peer went through JS
+    await client.handshakeAgain();
+    const allocated = async (): Promise<number> => (await server.workerAllocationCounts()).reduce((a, b) => a + b, 0);
+    for (let i = 0; i < 250 && (await allocated()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await allocated()).toBe(0);
+    await allocateAndBind(client, peer.address);
+    for (let i = 0; i < 5; i++) await echo(`new ${i}`);
+    expect(await routed()).toBe(2 * (2 * 5 - 1));
+  });
+
   describe.each([
     ['AES-128-GCM', 'ECDHE-ECDSA-AES128-GCM-SHA256'],
     ['AES-256-GCM', 'ECDHE-ECDSA-AES256-GCM-SHA384'],

@@ -121,15 +121,16 @@ export class DtlsSession implements ClientSession {
 
   sendChannelDataFrom(channel: number, data: Buffer, offset: number, length: number): boolean {
     const established = this.established;
-    if (!established || this.closed) return false;
+    const sequence = established && !this.closed ? this.takeSequence() : undefined;
+    if (sequence === undefined) return false;
     // With native I/O the record is sealed straight into the send area: no Buffer, no copy.
     const area = this.ownSocket?.sendArea;
     const size = SEAL_OVERHEAD + CHANNEL_DATA_HEADER + length;
     const at = area ? area.reserve(size) : -1;
     if (at < 0) {
-      this.transmit(established.protection.sealChannelData(1, this.records.takeWriteSequence(), channel, data, offset, length));
+      this.transmit(established!.protection.sealChannelData(1, sequence, channel, data, offset, length));
     } else {
-      established.protection.sealChannelDataAt(area!.buffer, at, 1, this.records.takeWriteSequence(), channel, data, offset, length);
+      established!.protection.sealChannelDataAt(area!.buffer, at, 1, sequence, channel, data, offset, length);
       area!.sendWritten(at, size);
     }
     return true;
@@ -256,16 +257,27 @@ export class DtlsSession implements ClientSession {
 
   private sendAlert(level: number, description: number): void {
     const body = alertBody(level, description);
-    const record = this.established
-      ? this.established.protection.seal(ContentType.Alert, 1, this.records.takeWriteSequence(), [body])
-      : this.handshake!.alertRecord(body);
-    this.transmit(record);
+    if (!this.established) return this.transmit(this.handshake!.alertRecord(body));
+    // With every sequence number used, the alert cannot be numbered: the session just ends.
+    const sequence = this.records.takeWriteSequence();
+    if (sequence !== undefined) this.transmit(this.established.protection.seal(ContentType.Alert, 1, sequence, [body]));
   }
 
   private sendApplicationData(parts: readonly Buffer[]): boolean {
-    if (!this.established || this.closed) return false;
-    this.transmit(this.established.protection.seal(ContentType.ApplicationData, 1, this.records.takeWriteSequence(), parts));
+    const sequence = this.established && !this.closed ? this.takeSequence() : undefined;
+    if (sequence === undefined) return false;
+    this.transmit(this.established!.protection.seal(ContentType.ApplicationData, 1, sequence, parts));
     return true;
+  }
+
+  /**
+   * The next sequence number for application data; when none is left the session ends (RFC 6347
+   * §4.1: never wrap; this server does not renegotiate), and the client may handshake again.
+   */
+  private takeSequence(): number | undefined {
+    const sequence = this.records.takeWriteSequence();
+    if (sequence === undefined) this.close('its sequence numbers are used up', false);
+    return sequence;
   }
 
   private sendDatagrams(datagrams: readonly Buffer[]): void {

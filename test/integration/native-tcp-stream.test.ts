@@ -113,6 +113,31 @@ describe.runIf(linux)('plain TCP run in C (native/stream-conn.c)', () => {
     expect((await c.nextMessage()).cls).toBe(StunClass.SuccessResponse);
   });
 
+  it('writes a 64 KiB ChannelData frame at once, as net.Socket did: a reading client loses none of a burst of them', async () => {
+    const server = await startServer();
+    const c = await connect(server);
+    const relay = readXorAddress(await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)), AttributeType.XorRelayedAddress)!;
+    const peer = await openPeer();
+    cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
+    await c.request(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, peer.address));
+    let received = 0;
+    c.socket.removeAllListeners('data');
+    c.socket.on('data', (d: Buffer) => (received += d.length));
+    // Frames over one TLS record's size were queued whole, never tried at once: six of them
+    // (384 KiB) read in one batch passed RELAY_HIGH_WATER, and the rest were dropped although
+    // the kernel had room (TURNPIKE_TCP=node dropped none).
+    const payload = Buffer.alloc(65_507, 1);
+    const span = 4 + payload.length + 1; // padded to 4
+    const bursts = 20;
+    const burst = 6;
+    for (let i = 0; i < bursts; i++) {
+      for (let j = 0; j < burst; j++) peer.socket.send(payload, relay.port, relay.address);
+      await waitFor(() => received === (i + 1) * burst * span || server.engine.counters.droppedBackpressure > 0, 50);
+    }
+    expect(server.engine.counters.droppedBackpressure).toBe(0);
+    expect(received).toBe(bursts * burst * span);
+  }, 30_000);
+
   it('bounds what waits for a client that does not read: reads stop at 1 MiB queued, and none is lost', async () => {
     const server = await startServer();
     expect(await waitFor(() => stats().live === 0)).toBe(true);

@@ -380,21 +380,25 @@ int32_t connOpen(napi_env env, Conn *c, int state) {
   return id;
 }
 
-/* Queues bytes behind what waits; the caller then tries to write. */
-static int enqueue(Conn *c, const uint8_t *head, size_t headLength, const uint8_t *data, size_t length, size_t padding) {
+/* head, data and zero padding in one buffer that can wait in the queue, or NULL (no memory). */
+static Pending *newPending(const uint8_t *head, size_t headLength, const uint8_t *data, size_t length, size_t padding) {
   Pending *p = malloc(sizeof *p + headLength + length + padding);
-  if (!p) return 0;
+  if (!p) return NULL;
   p->next = NULL;
   p->length = headLength + length + padding;
   p->offset = 0;
   memcpy(p->data, head, headLength);
   memcpy(p->data + headLength, data, length);
   memset(p->data + headLength + length, 0, padding);
+  return p;
+}
+
+/* Behind what waits; the caller then tries to write. */
+static void enqueue(Conn *c, Pending *p) {
   if (c->tail) c->tail->next = p;
   else c->head = p;
   c->tail = p;
-  c->pendingBytes += p->length;
-  return 1;
+  c->pendingBytes += p->length - p->offset;
 }
 
 static int32_t queuedBytes(Conn *c) {
@@ -404,36 +408,50 @@ static int32_t queuedBytes(Conn *c) {
 /* One write now (one TLS record), or queued: what is left queued (bytes), or -1 once the connection is closed. */
 int32_t connWrite(Conn *c, const uint8_t *head, size_t headLength, const uint8_t *data, size_t length, size_t padding) {
   size_t total = headLength + length + padding;
-  if (c->state == OPEN && !c->head && !c->ending && (headLength + padding == 0 || total <= RECORD_MAX)) {
+  if (c->state == CLOSED || c->ending) return -1;
+  Pending *frame = NULL;
+  if (c->state == OPEN && !c->head) {
     uint8_t record[RECORD_MAX];
     const uint8_t *bytes = data;
     if (headLength || padding) {
-      memcpy(record, head, headLength);
-      memcpy(record + headLength, data, length);
-      memset(record + headLength + length, 0, padding);
-      bytes = record;
+      /* Up to a record, made on the stack; a larger frame (ChannelData up to 64 KiB) where it can
+         wait, and still written now: queueing it whole would count against the client's queue
+         bytes the kernel would have taken. */
+      if (total <= RECORD_MAX) {
+        memcpy(record, head, headLength);
+        memcpy(record + headLength, data, length);
+        memset(record + headLength + length, 0, padding);
+        bytes = record;
+      } else if ((frame = newPending(head, headLength, data, length, padding)) != NULL) {
+        bytes = frame->data;
+      } else {
+        fail(c, "out of memory");
+        return -1;
+      }
     }
     size_t written = 0;
     int done = c->layer->write(c, bytes, total, &written);
-    if (done == IO_DONE && written == total) return 0;
-    if (done == IO_FAILED) {
+    if (done == IO_FAILED || (done == IO_DONE && written == total)) {
+      free(frame);
+      if (done == IO_DONE) return 0;
       connClose(c, 1);
       return -1;
     }
     /* TLS holds the record now and its retry must offer the same bytes: they go first in the queue */
-    if (!enqueue(c, bytes + written, total - written, NULL, 0, 0)) {
+    if (frame) frame->offset = written;
+    else if ((frame = newPending(bytes + written, total - written, NULL, 0, 0)) == NULL) {
       fail(c, "out of memory");
       return -1;
     }
+    enqueue(c, frame);
     connSetPoll(c, (c->events | (done == IO_WAIT_READ ? UV_READABLE : UV_WRITABLE)));
     return queuedBytes(c);
   }
-  if (c->state == CLOSED || c->ending) return -1;
-  if (!enqueue(c, head, headLength, data, length, padding)) {
+  if ((frame = newPending(head, headLength, data, length, padding)) == NULL) {
     fail(c, "out of memory");
     return -1;
   }
+  enqueue(c, frame);
   if (c->state == OPEN) connSetPoll(c, c->events | UV_WRITABLE);
   return queuedBytes(c);
 }
-

@@ -113,6 +113,84 @@ describe.runIf(linux)('plain TCP run in C (native/stream-conn.c)', () => {
     expect((await c.nextMessage()).cls).toBe(StunClass.SuccessResponse);
   });
 
+  it('writes a 64 KiB ChannelData frame at once, as net.Socket did: a reading client loses none of a burst of them', async () => {
+    const server = await startServer();
+    const c = await connect(server);
+    const relay = readXorAddress(await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)), AttributeType.XorRelayedAddress)!;
+    const peer = await openPeer();
+    cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
+    await c.request(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, peer.address));
+    let received = 0;
+    c.socket.removeAllListeners('data');
+    c.socket.on('data', (d: Buffer) => (received += d.length));
+    // Frames over one TLS record's size were queued whole, never tried at once: six of them
+    // (384 KiB) read in one batch passed RELAY_HIGH_WATER, and the rest were dropped although
+    // the kernel had room (TURNPIKE_TCP=node dropped none).
+    const payload = Buffer.alloc(65_507, 1);
+    const span = 4 + payload.length + 1; // padded to 4
+    const bursts = 20;
+    const burst = 6;
+    for (let i = 0; i < bursts; i++) {
+      for (let j = 0; j < burst; j++) peer.socket.send(payload, relay.port, relay.address);
+      await waitFor(() => received === (i + 1) * burst * span || server.engine.counters.droppedBackpressure > 0, 50);
+    }
+    expect(server.engine.counters.droppedBackpressure).toBe(0);
+    expect(received).toBe(bursts * burst * span);
+  }, 30_000);
+
+  it('relays to a client that stops reading only whole frames, in order: what a partial send left is sent from where it stopped', async () => {
+    const server = await startServer();
+    const c = await connect(server);
+    const relay = readXorAddress(await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)), AttributeType.XorRelayedAddress)!;
+    const peer = await openPeer();
+    cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
+    await c.request(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, peer.address));
+    const before = stats();
+    const received: Buffer[] = [];
+    c.socket.removeAllListeners('data'); // the frames are cut here, from the raw bytes
+    c.socket.on('data', (d: Buffer) => received.push(d));
+    c.socket.pause();
+    // Sizes that end sends at odd offsets, one TLS-record-sized write, and 64 KiB frames (queued whole).
+    const sizes = [8, 1001, 1399, 16_380, 16_381, 30_001, 65_507, 13];
+    const payloadOf = (seq: number) => {
+      const p = Buffer.alloc(sizes[seq % sizes.length]!, seq & 0xff);
+      p.writeUInt32BE(seq, 0);
+      return p;
+    };
+    const sent = 1_500;
+    for (let seq = 0; seq < sent; seq++) {
+      await new Promise<void>((r) => peer.socket.send(payloadOf(seq), relay.port, relay.address, () => r()));
+      if (seq % 20 === 19) await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(await waitFor(() => stats().queued > before.queued, 500)).toBe(true); // partial sends: the addon queued
+    c.socket.resume();
+    // The last frame: a marker sent (again, should the client's queue still drop it) until it arrives.
+    const marker = Buffer.from('ffffffffeeeeeeee', 'hex');
+    const markerFrame = Buffer.concat([Buffer.from([0x40, 0x00, 0x00, 0x08]), marker]);
+    const arrived = () => Buffer.concat(received).includes(markerFrame);
+    for (let i = 0; i < 100 && !arrived(); i++) {
+      peer.socket.send(marker, relay.port, relay.address);
+      await waitFor(arrived, 5);
+    }
+    const bytes = Buffer.concat(received);
+    let offset = 0;
+    let last = -1;
+    let frames = 0;
+    while (!bytes.subarray(offset, offset + markerFrame.length).equals(markerFrame)) {
+      expect(bytes.readUInt16BE(offset)).toBe(0x4000);
+      const length = bytes.readUInt16BE(offset + 2);
+      const payload = bytes.subarray(offset + 4, offset + 4 + length);
+      const seq = payload.readUInt32BE(0);
+      expect(seq).toBeGreaterThan(last); // none twice, none out of order (the queue drops whole frames only)
+      expect(payload.equals(payloadOf(seq))).toBe(true);
+      last = seq;
+      frames++;
+      offset += (4 + length + 3) & ~3;
+    }
+    expect(frames).toBeGreaterThan(0);
+    expect(stats().drained).toBeGreaterThan(before.drained);
+  }, 30_000);
+
   it('bounds what waits for a client that does not read: reads stop at 1 MiB queued, and none is lost', async () => {
     const server = await startServer();
     expect(await waitFor(() => stats().live === 0)).toBe(true);

@@ -1,6 +1,7 @@
 // TLS connections run in C (native/tls-stream.c, docs/native-tls.md), in process, with Node's
 // TLS client: the addon's counters prove it is the one that ran them (TURNPIKE_TLS=node, or a
 // broken addon, fails these tests), and what a client sees is what tls.TLSSocket gave.
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -216,6 +217,46 @@ describe.runIf(linux)('TLS run in C (native/tls-stream.c)', () => {
     c.close();
     expect(await waitFor(() => stats().live === 0)).toBe(true); // its SSL and queue freed
   }, 60_000);
+
+  it('answers after each KeyUpdate a client asks to be answered, and refuses renegotiation', async () => {
+    const server = await startServer();
+    const before = stats();
+    const { address, port } = server.streamAddresses[1]!;
+    // Node's TLS client cannot send a KeyUpdate: openssl s_client's "K" command sends one with
+    // update_requested, which the server must answer with its own (a write inside SSL_read).
+    const client = spawn('openssl', ['s_client', '-connect', `${address}:${port}`, '-tls1_3', '-alpn', 'stun.turn'], { stdio: 'pipe' });
+    cleanups.push(() => void client.kill());
+    let seen = Buffer.alloc(0);
+    const collect = (d: Buffer) => (seen = Buffer.concat([seen, d]));
+    client.stdout.on('data', collect);
+    client.stderr.on('data', collect); // where it says KEYUPDATE
+    const until = async (text: Buffer | string) => expect(await waitFor(() => seen.includes(text), 250)).toBe(true);
+    await until('Verify return code');
+    for (let round = 0; round < 3; round++) {
+      const request = binding();
+      client.stdin.write(request);
+      await until(request.subarray(8, 20)); // the answer carries the transaction ID
+      seen = Buffer.alloc(0);
+      client.stdin.write('K\n');
+      await until('KEYUPDATE');
+    }
+    const last = binding();
+    client.stdin.write(last);
+    await until(last.subarray(8, 20));
+    client.stdin.end();
+    expect(stats().adopted).toBe(before.adopted + 1);
+    // TLS 1.2: a client's renegotiation is refused (SSL_OP_NO_RENEGOTIATION), and the server goes on serving.
+    const tls12 = await handshake(server, { maxVersion: 'TLSv1.2', ALPNProtocols: ['stun.turn'] });
+    expect(tls12.socket.getProtocol()).toBe('TLSv1.2');
+    const renegotiated = await new Promise<Error | null>((resolve) => {
+      tls12.socket.once('error', resolve);
+      if (!tls12.socket.renegotiate({}, (error) => resolve(error ?? null))) resolve(new Error('renegotiate() refused locally'));
+      tls12.socket.write(binding());
+    });
+    expect(renegotiated?.message).toMatch(/no renegotiation/i);
+    expect((await connect(server)).socket.writable).toBe(true);
+    expect(stats().adopted).toBe(before.adopted + 3);
+  });
 
   it('reloads the certificate for new connections; the open one keeps going', async () => {
     const mine = makeCertificate('before.example');

@@ -1,7 +1,6 @@
 // Plain TCP connections run in C as TLS ones do (native/stream-conn.c, docs/native-tcp-accept.md),
 // in process: the addon's counters prove it is the one that ran them (TURNPIKE_TCP=node, or a
 // broken addon, fails these tests), and what a client sees is what net.Socket gave.
-import fs from 'node:fs';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TurnServer } from '../../src/server.js';
@@ -14,6 +13,7 @@ import { StreamTestClient } from '../support/stream-client.js';
 import { openPeer } from '../support/turn-client.js';
 import { runUclient, startPeer } from '../support/coturn-tools.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
+import { openTcpSockets, waitFor } from '../support/polling.js';
 import { stopAllProcesses } from '../support/processes.js';
 
 const cleanups = cleanupAfterEach();
@@ -35,22 +35,6 @@ async function connect(server: TurnServer): Promise<StreamTestClient> {
 }
 
 const binding = () => new MessageBuilder(Method.Binding, StunClass.Request).build();
-const waitFor = async (check: () => boolean, rounds = 100) => {
-  for (let i = 0; i < rounds && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-  return check();
-};
-/** This process's TCP sockets: descriptors whose inode /proc/net/tcp lists. */
-function openTcpSockets(): number {
-  const inodes = new Set(['tcp', 'tcp6'].flatMap((table) => fs.readFileSync(`/proc/net/${table}`, 'utf8').split('\n').slice(1).map((line) => line.trim().split(/\s+/)[9])));
-  return fs.readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      const inode = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/self/fd/${fd}`))?.[1];
-      return inode !== undefined && inodes.has(inode);
-    } catch {
-      return false; // closed meanwhile
-    }
-  }).length;
-}
 const allClosed = (server: TurnServer) => () => server.listeners.streams.every((l) => l.connections === 0);
 /** The server's side of its only open connection (the listener's set of sockets). */
 const serverSocket = (server: TurnServer): NativeStreamSocket => [...(server.listeners.streams[0] as unknown as { sockets: Set<NativeStreamSocket> }).sockets][0]!;

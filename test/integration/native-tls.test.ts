@@ -16,6 +16,7 @@ import { ALICE, testServerOptions } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
 import { openPeer } from '../support/turn-client.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
+import { openTcpSockets, waitFor } from '../support/polling.js';
 
 let certificate: TestCertificate;
 beforeAll(() => {
@@ -41,22 +42,6 @@ async function connect(server: TurnServer): Promise<StreamTestClient> {
 }
 
 const binding = () => new MessageBuilder(Method.Binding, StunClass.Request).build();
-const waitFor = async (check: () => boolean, rounds = 100) => {
-  for (let i = 0; i < rounds && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-  return check();
-};
-/** This process's TCP sockets: descriptors whose inode /proc/net/tcp lists. */
-function openTcpSockets(): number {
-  const inodes = new Set(['tcp', 'tcp6'].flatMap((table) => fs.readFileSync(`/proc/net/${table}`, 'utf8').split('\n').slice(1).map((line) => line.trim().split(/\s+/)[9])));
-  return fs.readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      const inode = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/self/fd/${fd}`))?.[1];
-      return inode !== undefined && inodes.has(inode);
-    } catch {
-      return false; // closed meanwhile
-    }
-  }).length;
-}
 /** Every connection the server had is gone, and no handshake is counted as pending. */
 const allClosed = (server: TurnServer) => () => server.listeners.pendingTlsHandshakes === 0 && server.listeners.streams.every((l) => l.connections === 0);
 

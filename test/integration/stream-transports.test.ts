@@ -13,6 +13,7 @@ import { ALICE, testServerOptions } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
 import { openPeer } from '../support/turn-client.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
+import { waitFor } from '../support/polling.js';
 import { tapTlsRecords } from '../support/tls-records.js';
 
 let certificate: TestCertificate;
@@ -34,10 +35,6 @@ async function connect(server: TurnServer, secure: boolean, which = 0, credentia
 
 const binding = () => new MessageBuilder(Method.Binding, StunClass.Request).build();
 const isMessage = (x: StunMessage | Buffer): x is StunMessage => !Buffer.isBuffer(x);
-const waitFor = async (check: () => boolean) => {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
-  return check();
-};
 
 describe('STUN/TURN over TCP and TLS', () => {
   it('answers a Binding over TCP and over TLS, on either port', async () => {

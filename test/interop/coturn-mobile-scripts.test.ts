@@ -30,14 +30,18 @@ const GORST = { user: 'gorst', password: 'hero' };
 const summary = (r: UclientResult): string =>
   r.output.split('\n').filter((line) => /error|tot_recv_msgs=\d+$|lost packets|completed|send:/.test(line)).slice(-6).join('\n');
 
-const count = (server: MobileServer, what: RegExp, from: number): number => server.process.proc.output.slice(from).match(what)?.length ?? 0;
-
 /** Every allocation made since `from` in the server's log moved, at least once; how many there were. */
 function expectEveryAllocationMoved(server: MobileServer, from: number): number {
-  const created = count(server, /allocation \d+ created/g, from);
-  expect(created).toBeGreaterThan(0);
-  expect(count(server, /allocation \d+ moved/g, from)).toBeGreaterThanOrEqual(created);
-  return created;
+  const log = server.process.proc.output.slice(from);
+  const ids = (what: 'created' | 'moved') => new Set([...log.matchAll(new RegExp(`allocation (\\d+) ${what}`, 'g'))].map((m) => m[1]!));
+  const created = ids('created');
+  expect(created.size).toBeGreaterThan(0);
+  const moved = ids('moved');
+  const unmoved = [...created].filter((id) => !moved.has(id));
+  // On failure: what the server logged of each allocation that did not move.
+  const story = log.split('\n').filter((line) => unmoved.some((id) => line.includes(`allocation ${id} `))).join('\n');
+  expect(unmoved, story).toEqual([]);
+  return created.size;
 }
 
 function expectEveryMessageBack(r: UclientResult, messages: number): void {

@@ -13,6 +13,7 @@ import { StreamTestClient } from '../support/stream-client.js';
 import { openPeer } from '../support/turn-client.js';
 import { runUclient, startPeer } from '../support/coturn-tools.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
+import { expectChannelDataBothWays } from '../support/stream-channel-relay.js';
 import { openTcpSockets, waitFor } from '../support/polling.js';
 import { stopAllProcesses } from '../support/processes.js';
 
@@ -49,20 +50,7 @@ describe.runIf(linux)('plain TCP run in C (native/stream-conn.c)', () => {
     const peer = await openPeer();
     cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
     await c.request(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, peer.address));
-    const count = 300;
-    const payloads = Array.from({ length: count }, (_, i) => Buffer.alloc(i + 1, i & 0xff));
-    const frame = (p: Buffer) => Buffer.concat([Buffer.from([0x40, 0x00, p.length >> 8, p.length & 0xff]), p, Buffer.alloc((4 - (p.length % 4)) % 4)]);
-    const atPeer: Buffer[] = [];
-    for (let i = 0; i < count; i += 50) {
-      for (const p of payloads.slice(i, i + 25)) c.socket.write(frame(p));
-      c.socket.write(Buffer.concat(payloads.slice(i + 25, i + 50).map(frame)));
-      for (let j = 0; j < 50; j++) atPeer.push((await peer.next()).data);
-    }
-    expect(atPeer).toEqual(payloads);
-    for (let i = 0; i < count; i += 50) {
-      for (const p of payloads.slice(i, i + 50)) peer.socket.send(p, relay.port, relay.address);
-      for (const p of payloads.slice(i, i + 50)) expect(await c.next()).toEqual(frame(p).subarray(0, 4 + p.length));
-    }
+    await expectChannelDataBothWays(c, peer, relay);
     c.close();
     expect(await waitFor(() => server.engine.allocations.size === 0 && allClosed(server)())).toBe(true);
     expect(await waitFor(() => stats().live === before.live)).toBe(true);

@@ -16,6 +16,7 @@ import { ALICE, testServerOptions } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
 import { openPeer } from '../support/turn-client.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
+import { expectChannelDataBothWays } from '../support/stream-channel-relay.js';
 import { openTcpSockets, waitFor } from '../support/polling.js';
 
 let certificate: TestCertificate;
@@ -73,22 +74,7 @@ describe.runIf(linux)('TLS run in C (native/tls-stream.c)', () => {
     const peer = await openPeer();
     cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
     await c.request(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, peer.address));
-    const count = 300;
-    // Lengths 1..300: every padding. In rounds of 50 (the peer's UDP buffer holds no more), half
-    // written one frame a write, half in one write (records the server reads several at once).
-    const payloads = Array.from({ length: count }, (_, i) => Buffer.alloc(i + 1, i & 0xff));
-    const frame = (p: Buffer) => Buffer.concat([Buffer.from([0x40, 0x00, p.length >> 8, p.length & 0xff]), p, Buffer.alloc((4 - (p.length % 4)) % 4)]);
-    const atPeer: Buffer[] = [];
-    for (let i = 0; i < count; i += 50) {
-      for (const p of payloads.slice(i, i + 25)) c.socket.write(frame(p));
-      c.socket.write(Buffer.concat(payloads.slice(i + 25, i + 50).map(frame)));
-      for (let j = 0; j < 50; j++) atPeer.push((await peer.next()).data);
-    }
-    expect(atPeer).toEqual(payloads);
-    for (let i = 0; i < count; i += 50) {
-      for (const p of payloads.slice(i, i + 50)) peer.socket.send(p, relay.port, relay.address);
-      for (const p of payloads.slice(i, i + 50)) expect(await c.next()).toEqual(frame(p).subarray(0, 4 + p.length));
-    }
+    await expectChannelDataBothWays(c, peer, relay);
     await new Promise((r) => setTimeout(r, 100));
     expect(peer.received).toHaveLength(0);
     c.close();

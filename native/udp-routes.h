@@ -5,8 +5,8 @@
  * address), the channel number, the allocation's relay socket and the peer's address. A client's
  * ChannelData on a routed channel leaves by the relay socket, a routed peer's datagram leaves to
  * the client behind a ChannelData header; each route counts its packets and bytes, which JS reads.
- * Anything else, or anything whose route has lapsed by the clock, goes to JS as before. Included
- * once, by udp-io.c. */
+ * Anything else, or anything whose route has lapsed by the clock, goes to JS as before. The
+ * table is udp-routes.c's; udp-io.c looks routes up, adds and removes them. */
 #ifndef TURNPIKE_UDP_ROUTES_H
 #define TURNPIKE_UDP_ROUTES_H
 #include <stdint.h>
@@ -47,79 +47,6 @@ static inline double nowMs(void) {
   return (double)t.tv_sec * 1000.0 + (double)(t.tv_nsec / 1000000);
 }
 
-static inline uint32_t mix(uint32_t h, int32_t word) {
-  h ^= (uint32_t)word;
-  h *= 0x9e3779b1u;
-  return h ^ (h >> 15);
-}
-
-static uint32_t clientHash(int32_t sock, int32_t channel, const int32_t *client) {
-  uint32_t h = mix(mix(2166136261u, sock), channel);
-  for (int i = 0; i < ADDRESS_WORDS; i++) h = mix(h, client[i]);
-  return h;
-}
-
-static uint32_t peerHash(int32_t sock, const int32_t *peer) {
-  uint32_t h = mix(2166136261u, sock);
-  for (int i = 0; i < ADDRESS_WORDS; i++) h = mix(h, peer[i]);
-  return h;
-}
-
-static Route *routeByClient(const Routes *r, int32_t sock, int32_t channel, const int32_t *client) {
-  if (!r->buckets) return NULL;
-  for (Route *e = r->byClient[clientHash(sock, channel, client) & (r->buckets - 1)]; e; e = e->nextByClient)
-    if (e->clientSock == sock && e->channel == channel && memcmp(e->client, client, sizeof e->client) == 0) return e;
-  return NULL;
-}
-
-static Route *routeByPeer(const Routes *r, int32_t sock, const int32_t *peer) {
-  if (!r->buckets) return NULL;
-  for (Route *e = r->byPeer[peerHash(sock, peer) & (r->buckets - 1)]; e; e = e->nextByPeer)
-    if (e->relaySock == sock && memcmp(e->peer, peer, sizeof e->peer) == 0) return e;
-  return NULL;
-}
-
-static void linkRoute(Routes *r, Route *e) {
-  e->linked = 1;
-  uint32_t c = clientHash(e->clientSock, e->channel, e->client) & (r->buckets - 1);
-  uint32_t p = peerHash(e->relaySock, e->peer) & (r->buckets - 1);
-  e->nextByClient = r->byClient[c];
-  r->byClient[c] = e;
-  e->nextByPeer = r->byPeer[p];
-  r->byPeer[p] = e;
-}
-
-static void unlinkRoute(Routes *r, Route *e) {
-  if (!e->linked) return;
-  e->linked = 0;
-  Route **at = &r->byClient[clientHash(e->clientSock, e->channel, e->client) & (r->buckets - 1)];
-  while (*at && *at != e) at = &(*at)->nextByClient;
-  if (*at) *at = e->nextByClient;
-  at = &r->byPeer[peerHash(e->relaySock, e->peer) & (r->buckets - 1)];
-  while (*at && *at != e) at = &(*at)->nextByPeer;
-  if (*at) *at = e->nextByPeer;
-}
-
-/* Keeps the chains short: twice the buckets when the routes outnumber them. */
-static int growBuckets(Routes *r) {
-  if (r->buckets && (uint32_t)r->count < r->buckets) return 1;   /* room for one more */
-  uint32_t grown = r->buckets ? r->buckets * 2 : 256;
-  Route **byClient = calloc(grown, sizeof *byClient), **byPeer = calloc(grown, sizeof *byPeer);
-  if (!byClient || !byPeer) {
-    free(byClient);
-    free(byPeer);
-    return 0;
-  }
-  free(r->byClient);
-  free(r->byPeer);
-  r->byClient = byClient;
-  r->byPeer = byPeer;
-  r->buckets = grown;
-  for (int32_t i = 0; i < r->capacity; i++)
-    if (r->byHandle[i] && r->byHandle[i]->linked) linkRoute(r, r->byHandle[i]);
-  return 1;
-}
-
 /* `name`: a free index of a growable array of Type pointers (udp-io.c's sockets, the routes):
    the first empty one from *next on, else the array doubled; -1 past `max` or out of memory.
    A macro, so that each array is read as what it is. */
@@ -144,47 +71,18 @@ static int growBuckets(Routes *r) {
     return i;                                                                        \
   }
 
-FREE_SLOT_FUNCTION(freeRouteSlot, Route)
-
-static int32_t freeHandle(Routes *r) {
-  return freeRouteSlot(&r->byHandle, &r->capacity, &r->next, MAX_ROUTES);
-}
-
-static Route *routeOf(const Routes *r, int32_t handle) {
-  return handle >= 0 && handle < r->capacity ? r->byHandle[handle] : NULL;
-}
-
+/* The linked route of client socket `sock`, `channel` and (on an unconnected socket) `client`, or NULL. */
+Route *routeByClient(const Routes *r, int32_t sock, int32_t channel, const int32_t *client);
+/* The linked route of relay socket `sock` to `peer`, or NULL. */
+Route *routeByPeer(const Routes *r, int32_t sock, const int32_t *peer);
+/* Route `handle`, live or not (kept for its counts), or NULL. */
+Route *routeOf(const Routes *r, int32_t handle);
 /* A new route, or -1 (out of memory, or its client side or peer side is another route's). */
-static int32_t addRoute(Routes *r, const Route *spec) {
-  if (routeByClient(r, spec->clientSock, spec->channel, spec->client) || routeByPeer(r, spec->relaySock, spec->peer)) return -1;
-  int32_t handle = freeHandle(r);
-  Route *e = handle < 0 ? NULL : malloc(sizeof *e);
-  if (!e || !growBuckets(r)) {
-    free(e);
-    return -1;
-  }
-  *e = *spec;
-  e->handle = handle;
-  memset(e->counts, 0, sizeof e->counts);
-  r->byHandle[handle] = e;
-  r->count++;
-  linkRoute(r, e);
-  return handle;
-}
-
-static void removeRoute(Routes *r, Route *e) {
-  unlinkRoute(r, e);
-  r->byHandle[e->handle] = NULL;
-  r->count--;
-  free(e);
-}
-
-static void freeRoutes(Routes *r) {
-  for (int32_t i = 0; i < r->capacity; i++) free(r->byHandle[i]);
-  free(r->byHandle);
-  free(r->byClient);
-  free(r->byPeer);
-  memset(r, 0, sizeof *r);
-}
+int32_t addRoute(Routes *r, const Route *spec);
+/* Out of the hash tables: it relays no more, it keeps its handle and counts. */
+void unlinkRoute(Routes *r, Route *e);
+/* Gone, handle and all. */
+void removeRoute(Routes *r, Route *e);
+void freeRoutes(Routes *r);
 
 #endif

@@ -1,5 +1,5 @@
 // Builds the addons at `npm ci`, offline: gcc against the headers of the Node that runs the
-// install (the `node` devDependency's, as the bench does). native/udp-io.c becomes
+// install (the `node` devDependency's, as the bench does). native/udp-io.c and its parts become
 // native/build/udp-io.node (batched UDP I/O), native/dtls-aead.c native/build/dtls-aead.node
 // (AES-GCM for DTLS records, with the OpenSSL the Node binary carries), native/dtls-keys.c
 // native/build/dtls-keys.node (X25519, the TLS 1.2 PRF and the cookie HMAC of DTLS handshakes,
@@ -20,7 +20,8 @@ const out = path.join(here, 'build');
 const ADDONS = [
   // recvmmsg and sendmmsg are Linux system calls.
   // With dtls-routes.c: a DTLS client's routed channels, OpenSSL from the node binary as below.
-  { name: 'udp-io', fallback: 'dgram', sources: ['udp-io.c', 'udp-routes.c', 'dtls-routes.c'], linkFlags: ['-Wl,-z,now'] },
+  // The addon's parts are udp-io.h's list.
+  { name: 'udp-io', fallback: 'dgram', sources: ['udp-io.c', 'udp-batch.c', 'udp-sockets.c', 'udp-relay.c', 'udp-relay-calls.c', 'udp-routes.c', 'dtls-routes.c'], linkFlags: ['-Wl,-z,now'] },
   // OpenSSL's symbols come from the node binary itself; -z now binds them all at load, so a
   // Node without them fails the load (and falls back) rather than a record later.
   { name: 'dtls-aead', fallback: 'node:crypto', linkFlags: ['-Wl,-z,now'] },

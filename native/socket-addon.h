@@ -1,5 +1,6 @@
-/* What the socket addons (udp-io.c, tcp-accept.c) share: errors thrown as Node's own socket
- * errors are, and IP addresses parsed from JS's strings. Included once per addon. */
+/* What the socket addons (udp-io's C files, tcp-accept.c) share: errors thrown as Node's own
+ * socket errors are, and IP addresses parsed from JS's strings. Static inline: included by each
+ * C file of an addon that needs them, unused ones draw no warning. */
 #ifndef TURNPIKE_SOCKET_ADDON_H
 #define TURNPIKE_SOCKET_ADDON_H
 #include <arpa/inet.h>
@@ -11,7 +12,7 @@
 #include <node_api.h>
 #include <uv.h>
 
-static napi_value throwErrno(napi_env env, int code, const char *what) {
+static inline napi_value throwErrno(napi_env env, int code, const char *what) {
   char message[160];
   napi_value error, text, codeValue;
   /* Worded as dgram's errors are ("bind EADDRINUSE"): logs and the operators who grep them see one form. */
@@ -25,12 +26,12 @@ static napi_value throwErrno(napi_env env, int code, const char *what) {
   return NULL;
 }
 
-static napi_value throwUsage(napi_env env, const char *usage) {
+static inline napi_value throwUsage(napi_env env, const char *usage) {
   napi_throw_type_error(env, NULL, usage);
   return NULL;
 }
 
-static socklen_t parseAddress(struct sockaddr_storage *to, int family, const char *ip, int32_t port) {
+static inline socklen_t parseAddress(struct sockaddr_storage *to, int family, const char *ip, int32_t port) {
   memset(to, 0, sizeof *to);
   if (port < 0 || port > 65535) return 0;
   if (family == 4) {

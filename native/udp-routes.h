@@ -1,4 +1,4 @@
-/* udp-io.c's fast path (docs/native-udp.md, "Channels relayed in C"): established ChannelData
+/* The udp-io addon's fast path (docs/native-udp.md, "Channels relayed in C"): established ChannelData
  * traffic relayed without calling JS. JS installs a route once a channel is bound (and its peer
  * permitted), with the channel's and the permission's expiry times, and removes it when either
  * ends; a route names the client's socket (and, on an unconnected listener, the client's
@@ -6,7 +6,7 @@
  * ChannelData on a routed channel leaves by the relay socket, a routed peer's datagram leaves to
  * the client behind a ChannelData header; each route counts its packets and bytes, which JS reads.
  * Anything else, or anything whose route has lapsed by the clock, goes to JS as before. The
- * table is udp-routes.c's; udp-io.c looks routes up, adds and removes them. */
+ * table is udp-routes.c's; udp-relay.c looks routes up, udp-relay-calls.c adds and removes them. */
 #ifndef TURNPIKE_UDP_ROUTES_H
 #define TURNPIKE_UDP_ROUTES_H
 #include <stdint.h>
@@ -47,7 +47,7 @@ static inline double nowMs(void) {
   return (double)t.tv_sec * 1000.0 + (double)(t.tv_nsec / 1000000);
 }
 
-/* `name`: a free index of a growable array of Type pointers (udp-io.c's sockets, the routes):
+/* `name`: a free index of a growable array of Type pointers (udp-sockets.c's sockets, the routes):
    the first empty one from *next on, else the array doubled; -1 past `max` or out of memory.
    A macro, so that each array is read as what it is. */
 #define FREE_SLOT_FUNCTION(name, Type)                                               \

@@ -82,9 +82,7 @@ napi_value openSocket(napi_env env, napi_callback_info info) {
   }
   int32_t id = freeId(inst);
   Sock *s = id < 0 ? NULL : calloc(1, sizeof *s);
-  uv_loop_t *loop = NULL;
-  napi_get_uv_event_loop(env, &loop);
-  if (!s || uv_poll_init_socket(loop, &s->poll, fd) != 0) {
+  if (!s || pollOnOwnLoop(env, &s->poll, fd) != 0) {
     free(s);
     close(fd);
     return throwErrno(env, ENOMEM, "open");

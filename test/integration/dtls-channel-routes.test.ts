@@ -2,19 +2,19 @@
 // its records opened and the peer's data sealed without JS, counted exactly, with one sequence
 // counter and one replay window shared with JS, routes gone with the session; over real sockets
 // with a real DTLS client (and coturn's turnutils_uclient, both AES-GCM key sizes).
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeUdpIo } from '../../src/net/native-udp/addon.js';
 import type { NativeUdpIo } from '../../src/net/native-udp/io.js';
 import { ContentType, parseRecords } from '../../src/net/dtls/record.js';
 import { MessageBuilder, Method, StunClass, channelDataHeader, decodeMessage } from '../../src/stun/index.js';
 import type { TurnServer } from '../../src/server.js';
 import type { Allocation } from '../../src/turn/allocation.js';
-import { makeCertificate, type TestCertificate } from '../support/certs.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
 import { runUclient, startPeer, type PeerHandle } from '../support/coturn-tools.js';
 import { ALICE } from '../support/server-options.js';
 import { openPeerUntilCleanup } from '../support/turn-client.js';
 import { stopAllProcesses } from '../support/processes.js';
-import { startDtls, type Cleanups } from '../unit/dtls/harness.js';
+import { certificateForFile, startDtls } from '../unit/dtls/harness.js';
 import { relayThreadHelpers } from '../support/relay-threads.js';
 import { testServerOptions } from '../support/server-options.js';
 import { valueOf } from '../unit/metrics/exposition.js';
@@ -22,18 +22,9 @@ import type { MiniDtlsClient } from '../unit/dtls/mini-client.js';
 import type { DtlsLimits } from '../../src/net/dtls/service.js';
 import { CHANNEL, allocateAndBind, boundClient, until } from '../unit/dtls/turn-over-dtls.js';
 
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-let certificate: TestCertificate;
-beforeAll(() => {
-  certificate = makeCertificate();
-});
-afterAll(async () => {
-  await stopAllProcesses();
-  certificate.remove();
-});
+const cleanups = cleanupAfterEach();
+const certificate = certificateForFile();
+afterAll(() => stopAllProcesses());
 
 const io = (): NativeUdpIo => {
   const native = nativeUdpIo();

@@ -2,21 +2,18 @@
 // client's own socket go to the peer, and the peer's answers, sealed, to the client, both out
 // of the native send area in the batch's sendmmsg. Bursts arrive complete, in order, byte for
 // byte, with a real DTLS client on one side and a real UDP peer on the other.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nativeUdpIo } from '../../src/net/native-udp/addon.js';
 import { ContentType } from '../../src/net/dtls/record.js';
 import { MessageBuilder, Method, StunClass, channelDataHeader, decodeMessage } from '../../src/stun/index.js';
 import { makeCertificate } from '../support/certs.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
 import { openPeerUntilCleanup } from '../support/turn-client.js';
 import { recordingLogger } from '../support/recording-logger.js';
-import { startDtls, type Cleanups } from '../unit/dtls/harness.js';
+import { startDtls } from '../unit/dtls/harness.js';
 import { CHANNEL, allocateAndBind, ask, boundClient, until } from '../unit/dtls/turn-over-dtls.js';
 
-/** What the test opened, closed after it, last first (the DTLS harness takes a list). */
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const cleanups = cleanupAfterEach();
 
 const payload = (i: number, length: number) => Buffer.alloc(length, i & 0xff).fill(`#${i}#`, 0, Math.min(length, 8));
 const size = (i: number) => 1 + ((i * 53) % 1100);

@@ -1,28 +1,21 @@
 // Malformed, replayed and borderline records on a DTLS client's routed channel (native/dtls-routes.c):
 // whatever C declines goes to JS, which takes it exactly as before; nothing is relayed twice,
 // nothing unauthenticated is relayed, and the server keeps relaying afterwards. Real sockets.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nativeUdpIo } from '../../src/net/native-udp/addon.js';
 import { ContentType } from '../../src/net/dtls/record.js';
 import type { RecordProtection } from '../../src/net/dtls/protection.js';
 import { AttributeType, MessageBuilder, Method, StunClass, channelDataHeader, decodeMessage } from '../../src/stun/index.js';
-import { makeCertificate, type TestCertificate } from '../support/certs.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
 import { openPeerUntilCleanup } from '../support/turn-client.js';
-import { startDtls, type Cleanups } from '../unit/dtls/harness.js';
+import { certificateForFile, startDtls } from '../unit/dtls/harness.js';
 import type { MiniDtlsClient } from '../unit/dtls/mini-client.js';
 import type { EngineReload } from '../../src/turn/engine.js';
 import { MiniDtlsClient as DtlsClient } from '../unit/dtls/mini-client.js';
 import { CHANNEL, allocateAndBind, signed, until } from '../unit/dtls/turn-over-dtls.js';
 
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-let certificate: TestCertificate;
-beforeAll(() => {
-  certificate = makeCertificate();
-});
-afterAll(() => certificate.remove());
+const cleanups = cleanupAfterEach();
+const certificate = certificateForFile();
 
 const routedInC = (): number => nativeUdpIo()!.counters().dtlsRouted;
 const channelData = (data: Buffer | string, channel = CHANNEL): Buffer => {

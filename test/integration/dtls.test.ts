@@ -3,12 +3,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_DTLS_LIMITS, type DtlsLimits } from '../../src/net/dtls/service.js';
 import { createTurnServer } from '../../src/server.js';
 import { silentLogger } from '../../src/log/logger-interface.js';
 import { AttributeType, Method, StunClass, readXorAddress } from '../../src/stun/index.js';
-import { makeCertificate, type TestCertificate } from '../support/certs.js';
+import { makeCertificate } from '../support/certs.js';
+import { cleanupAfterEach } from '../support/cleanups.js';
 import { waitForUdpStun } from '../support/processes.js';
 import { ALICE, testServerOptions } from '../support/server-options.js';
 import { clientHelloDatagram, helloVerifyCookie } from '../unit/dtls/client-hello.js';
@@ -18,22 +19,14 @@ import {
   rawSocket as rawSocketFor,
   startDtls as startDtlsFor,
   waitFor,
+  certificateForFile,
   type CertificateFiles,
-  type Cleanups,
 } from '../unit/dtls/harness.js';
 import { OpensslDtlsClient } from '../unit/dtls/openssl-dtls-client.js';
 import { socketsOn } from '../support/proc-net-udp.js';
 
-let certificate: TestCertificate;
-beforeAll(() => {
-  certificate = makeCertificate();
-});
-afterAll(() => certificate.remove());
-
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const certificate = certificateForFile();
+const cleanups = cleanupAfterEach();
 
 const startDtls = (limits: Partial<DtlsLimits> = {}, clock?: () => number, host?: string, cert: CertificateFiles = certificate) =>
   startDtlsFor(cleanups, cert, { limits, clock, host });
@@ -310,7 +303,8 @@ describe('DTLS in the server', () => {
   it('reloads the certificate with TLS, and keeps the old one when the new one is bad', async () => {
     const mine = makeCertificate('before.example');
     const next = makeCertificate('after.example');
-    cleanups.push(() => mine.remove(), () => next.remove());
+    cleanups.push(() => mine.remove());
+    cleanups.push(() => next.remove());
     const server = await startServer(mine);
     const port = server.listeners.dtlsAddresses[0]!.port;
     // Asynchronously: the server answers from this same process.

@@ -5,17 +5,19 @@ import { createSocket, type Socket } from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { DEFAULT_DTLS_LIMITS, DtlsService, type DtlsLimits } from '../../../src/net/dtls/service.js';
 import { secureOptions } from '../../../src/net/tls-context.js';
 import { UdpListener } from '../../../src/net/udp-listener.js';
 import { createTurnServer } from '../../../src/server.js';
 import { silentLogger, type Logger } from '../../../src/log/logger-interface.js';
+import { makeCertificate, type TestCertificate } from '../../support/certs.js';
+import type { Cleanups } from '../../support/cleanups.js';
 import { testServerOptions } from '../../support/server-options.js';
 import { clientHelloDatagram, helloVerifyCookie } from './client-hello.js';
 
-/** What a test undoes after itself, last first. */
-export type Cleanups = (() => Promise<unknown> | void)[];
+/** What a test undoes after itself, last first (cleanupAfterEach's). */
+export type { Cleanups };
 export interface CertificateFiles {
   readonly cert: string;
   readonly key: string;
@@ -71,6 +73,13 @@ export async function cookieFor(raw: RawSocket, port: number, random: Buffer): P
   const cookie = helloVerifyCookie(raw.received[before]!);
   expect(cookie).toBeDefined();
   return cookie!;
+}
+
+/** Call at the top of a test file: a self-signed certificate for its tests, removed after the last. */
+export function certificateForFile(): TestCertificate {
+  const certificate = makeCertificate();
+  afterAll(() => certificate.remove());
+  return certificate;
 }
 
 /** A self-signed certificate made with these `openssl req` key arguments. */

@@ -1,26 +1,19 @@
 // A DTLS session's edges, driven by a minimal client over real UDP: alerts, replays, forged
 // records and repeated ClientHellos, which OpenSSL's client will not produce on request.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AlertDescription, AlertLevel, ContentType, plainRecord } from '../../../src/net/dtls/record.js';
 import { DEFAULT_DTLS_LIMITS } from '../../../src/net/dtls/service.js';
 import {
   AttributeType, MessageBuilder, Method, StunClass, decodeMessage, longTermKey, readBytes, readString, readXorAddress, type TransportAddress,
 } from '../../../src/stun/index.js';
 import { openPeerUntilCleanup } from '../../support/turn-client.js';
-import { makeCertificate, type TestCertificate } from '../../support/certs.js';
+import { cleanupAfterEach } from '../../support/cleanups.js';
 import { ALICE, REALM } from '../../support/server-options.js';
-import { startDtls, waitFor, type Cleanups } from './harness.js';
+import { certificateForFile, startDtls, waitFor } from './harness.js';
 import { MiniDtlsClient } from './mini-client.js';
 
-let certificate: TestCertificate;
-beforeAll(() => {
-  certificate = makeCertificate();
-});
-afterAll(() => certificate.remove());
-const cleanups: Cleanups = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
+const certificate = certificateForFile();
+const cleanups = cleanupAfterEach();
 
 async function connected(clock?: () => number) {
   const rig = await startDtls(cleanups, certificate, { clock });

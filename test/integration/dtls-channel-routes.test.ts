@@ -18,6 +18,7 @@ import { certificateForFile, startDtls } from '../unit/dtls/harness.js';
 import { relayThreadHelpers } from '../support/relay-threads.js';
 import { testServerOptions } from '../support/server-options.js';
 import { valueOf } from '../unit/metrics/exposition.js';
+import { METRICS, expectTrafficTotals, scrapeMetrics } from '../support/metrics-scrape.js';
 import type { MiniDtlsClient } from '../unit/dtls/mini-client.js';
 import type { DtlsLimits } from '../../src/net/dtls/service.js';
 import { CHANNEL, allocateAndBind, boundClient, until } from '../unit/dtls/turn-over-dtls.js';
@@ -37,6 +38,21 @@ const channelData = (data: Buffer | string): Buffer => {
   return Buffer.concat([channelDataHeader(CHANNEL, bytes.length), bytes]);
 };
 const binding = (): Buffer => new MessageBuilder(Method.Binding, StunClass.Request).build();
+
+/** A server with relay workers (relay-threads 2) serving DTLS, with /metrics, and an echo peer. */
+async function startThreadedDtls() {
+  const { startThreaded, echoPeer } = relayThreadHelpers(cleanups);
+  const base = await testServerOptions();
+  const server = await startThreaded({ noDtls: false, tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key }, metrics: METRICS });
+  return { server, peer: await echoPeer() };
+}
+
+/** Within 5 s, no relay worker has an allocation left. */
+async function expectNoAllocations(server: TurnServer): Promise<void> {
+  const allocated = async (): Promise<number> => (await server.workerAllocationCounts()).reduce((a, b) => a + b, 0);
+  for (let i = 0; i < 250 && (await allocated()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(await allocated()).toBe(0);
+}
 
 async function setUp(limits: Partial<DtlsLimits> = {}) {
   const { address, server, service } = await startDtls(cleanups, certificate, { limits });
@@ -195,13 +211,7 @@ describe.runIf(process.platform === 'linux')('a DTLS client\'s channels relayed 
   });
 
   it('relays on relay workers (relay-threads 2), and /metrics sums what they relayed, also once the sessions closed', async () => {
-    const { startThreaded, echoPeer } = relayThreadHelpers(cleanups);
-    const base = await testServerOptions();
-    const server = await startThreaded({
-      noDtls: false, tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key },
-      metrics: { address: '127.0.0.1', port: 0, path: '/metrics', usernameLabels: false },
-    });
-    const peer = await echoPeer();
+    const { server, peer } = await startThreadedDtls();
     const port = server.udpAddresses[0]!.port; // DTLS is served on the UDP port too
     const clients: MiniDtlsClient[] = [];
     for (let i = 0; i < 4; i++) clients.push(await boundClient(cleanups, port, peer.address));
@@ -213,45 +223,28 @@ describe.runIf(process.platform === 'linux')('a DTLS client\'s channels relayed 
         expect(await client.receive()).toEqual(channelData(Buffer.alloc(SIZE, i)));
       }
     }
-    const scrape = async (): Promise<string> => (await fetch(server.metrics!.endpoint!.url)).text();
-    const expectTotals = (text: string): void => {
-      expect(valueOf(text, 'turn_total_traffic_rcvp')).toBe(clients.length * PACKETS);
-      expect(valueOf(text, 'turn_total_traffic_rcvb')).toBe(clients.length * PACKETS * SIZE);
-      expect(valueOf(text, 'turn_total_traffic_sentp')).toBe(clients.length * PACKETS);
-      expect(valueOf(text, 'turn_total_traffic_sentb')).toBe(clients.length * PACKETS * SIZE);
-    };
-    const text = await scrape();
-    expectTotals(text);
+    const text = await scrapeMetrics(server);
+    expectTrafficTotals(text, clients.length * PACKETS, SIZE);
     // Each client's first packet to the peer went through JS, which made the route; the rest did not.
     expect(valueOf(text, 'turnpike_dtls_routed_packets_total')).toBe(clients.length * (2 * PACKETS - 1));
     expect(valueOf(text, 'turnpike_udp_routed_packets_total')).toBe(clients.length * (2 * PACKETS - 1));
     for (const client of clients) client.sendRecord(ContentType.Alert, Buffer.from([1, 0])); // close_notify
-    const allocated = async (): Promise<number> => (await server.workerAllocationCounts()).reduce((a, b) => a + b, 0);
-    for (let i = 0; i < 250 && (await allocated()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await allocated()).toBe(0);
-    expectTotals(await scrape());
+    await expectNoAllocations(server);
+    expectTrafficTotals(await scrapeMetrics(server), clients.length * PACKETS, SIZE);
   });
 
   it('on relay workers, a client that handshakes again is relayed in C under its new keys, its old socket and routes gone', async () => {
-    const { startThreaded, echoPeer } = relayThreadHelpers(cleanups);
-    const base = await testServerOptions();
-    const server = await startThreaded({
-      noDtls: false, tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key },
-      metrics: { address: '127.0.0.1', port: 0, path: '/metrics', usernameLabels: false },
-    });
-    const peer = await echoPeer();
+    const { server, peer } = await startThreadedDtls();
     const client = await boundClient(cleanups, server.udpAddresses[0]!.port, peer.address);
     const echo = async (text: string): Promise<void> => {
       client.sendRecord(ContentType.ApplicationData, channelData(text));
       expect(await client.receive()).toEqual(channelData(text));
     };
-    const routed = async (): Promise<number> => valueOf(await (await fetch(server.metrics!.endpoint!.url)).text(), 'turnpike_dtls_routed_packets_total') ?? -1;
+    const routed = async (): Promise<number> => valueOf(await scrapeMetrics(server), 'turnpike_dtls_routed_packets_total') ?? -1;
     for (let i = 0; i < 5; i++) await echo(`old ${i}`);
     expect(await routed()).toBe(2 * 5 - 1); // the first packet to the peer went through JS
     await client.handshakeAgain();
-    const allocated = async (): Promise<number> => (await server.workerAllocationCounts()).reduce((a, b) => a + b, 0);
-    for (let i = 0; i < 250 && (await allocated()) > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(await allocated()).toBe(0);
+    await expectNoAllocations(server);
     await allocateAndBind(client, peer.address);
     for (let i = 0; i < 5; i++) await echo(`new ${i}`);
     expect(await routed()).toBe(2 * (2 * 5 - 1));

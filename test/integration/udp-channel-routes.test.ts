@@ -15,6 +15,7 @@ import { startInProcessServer } from '../support/in-process-server.js';
 import type { TransportAddress } from '../../src/stun/ip.js';
 import { relayThreadHelpers } from '../support/relay-threads.js';
 import { valueOf } from '../unit/metrics/exposition.js';
+import { METRICS, expectTrafficTotals, scrapeMetrics } from '../support/metrics-scrape.js';
 
 const cleanups = cleanupAfterEach();
 const { startThreaded, echoPeer, allocatedOn } = relayThreadHelpers(cleanups);
@@ -166,7 +167,7 @@ describe('channels relayed by the native addon', () => {
   });
 
   it('relays on each relay worker, and /metrics sums what both relayed, also once allocations end', async () => {
-    const server = await startThreaded({ metrics: { address: '127.0.0.1', port: 0, path: '/metrics', usernameLabels: false } });
+    const server = await startThreaded({ metrics: METRICS });
     const peer = await echoPeer();
     const clients = [await allocatedOn(server, 0), await allocatedOn(server, 0), await allocatedOn(server, 1), await allocatedOn(server, 1)];
     const SIZE = 40;
@@ -178,20 +179,13 @@ describe('channels relayed by the native addon', () => {
         expect([echo.readUInt16BE(0), echo.subarray(4)]).toEqual([CHANNEL, Buffer.alloc(SIZE, i)]);
       }
     }
-    const scrape = async (): Promise<string> => (await fetch(server.metrics!.endpoint!.url)).text();
-    const expectTotals = (text: string): void => {
-      expect(valueOf(text, 'turn_total_traffic_rcvp')).toBe(clients.length * PACKETS);
-      expect(valueOf(text, 'turn_total_traffic_rcvb')).toBe(clients.length * PACKETS * SIZE);
-      expect(valueOf(text, 'turn_total_traffic_sentp')).toBe(clients.length * PACKETS);
-      expect(valueOf(text, 'turn_total_traffic_sentb')).toBe(clients.length * PACKETS * SIZE);
-    };
-    const text = await scrape();
-    expectTotals(text);
+    const text = await scrapeMetrics(server);
+    expectTrafficTotals(text, clients.length * PACKETS, SIZE);
     // Each client's first packet to the peer went through JS, which made the route; the rest did not.
     expect(valueOf(text, 'turnpike_udp_routed_packets_total')).toBe(clients.length * (2 * PACKETS - 1));
 
     await Promise.all(clients.map((c) => c.refresh(0)));
-    expectTotals(await scrape());
+    expectTrafficTotals(await scrapeMetrics(server), clients.length * PACKETS, SIZE);
   });
 
   describe('with TURNPIKE_UDP_RELAY=js', () => {

@@ -10,7 +10,7 @@ import type { NativeStreamSocket } from '../../src/net/native-stream.js';
 import { startInProcessServer } from '../support/in-process-server.js';
 import { ALICE } from '../support/server-options.js';
 import { StreamTestClient } from '../support/stream-client.js';
-import { openPeer } from '../support/turn-client.js';
+import { openPeerUntilCleanup } from '../support/turn-client.js';
 import { runUclient, startPeer } from '../support/coturn-tools.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { expectChannelDataBothWays } from '../support/stream-channel-relay.js';
@@ -40,6 +40,16 @@ const allClosed = (server: TurnServer) => () => server.listeners.streams.every((
 /** The server's side of its only open connection (the listener's set of sockets). */
 const serverSocket = (server: TurnServer): NativeStreamSocket => [...(server.listeners.streams[0] as unknown as { sockets: Set<NativeStreamSocket> }).sockets][0]!;
 
+/** A server and a client on its TCP port with a UDP allocation, channel 0x4000 bound to a peer of its own. */
+async function channelToPeer() {
+  const server = await startServer();
+  const c = await connect(server);
+  const relay = readXorAddress(await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)), AttributeType.XorRelayedAddress)!;
+  const peer = await openPeerUntilCleanup(cleanups);
+  await c.request(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, peer.address));
+  return { server, c, relay, peer };
+}
+
 describe.runIf(linux)('plain TCP run in C (native/stream-conn.c)', () => {
   it('relays every ChannelData frame to the peer and back, exactly, in order', async () => {
     const server = await startServer();
@@ -47,8 +57,7 @@ describe.runIf(linux)('plain TCP run in C (native/stream-conn.c)', () => {
     const c = await connect(server);
     const relay = readXorAddress(await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)), AttributeType.XorRelayedAddress)!;
     expect(stats().adoptedPlain).toBe(before.adoptedPlain + 1); // on its first bytes
-    const peer = await openPeer();
-    cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
+    const peer = await openPeerUntilCleanup(cleanups);
     await c.request(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, peer.address));
     await expectChannelDataBothWays(c, peer, relay);
     c.close();
@@ -86,12 +95,7 @@ describe.runIf(linux)('plain TCP run in C (native/stream-conn.c)', () => {
   });
 
   it('writes a 64 KiB ChannelData frame at once, as net.Socket did: a reading client loses none of a burst of them', async () => {
-    const server = await startServer();
-    const c = await connect(server);
-    const relay = readXorAddress(await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)), AttributeType.XorRelayedAddress)!;
-    const peer = await openPeer();
-    cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
-    await c.request(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, peer.address));
+    const { server, c, relay, peer } = await channelToPeer();
     let received = 0;
     c.socket.removeAllListeners('data');
     c.socket.on('data', (d: Buffer) => (received += d.length));
@@ -111,12 +115,7 @@ describe.runIf(linux)('plain TCP run in C (native/stream-conn.c)', () => {
   }, 30_000);
 
   it('relays to a client that stops reading only whole frames, in order: what a partial send left is sent from where it stopped', async () => {
-    const server = await startServer();
-    const c = await connect(server);
-    const relay = readXorAddress(await c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17)), AttributeType.XorRelayedAddress)!;
-    const peer = await openPeer();
-    cleanups.push(() => new Promise<void>((r) => peer.socket.close(() => r())));
-    await c.request(Method.ChannelBind, (b) => b.addChannelNumber(0x4000).addXorAddress(AttributeType.XorPeerAddress, peer.address));
+    const { c, relay, peer } = await channelToPeer();
     const before = stats();
     const received: Buffer[] = [];
     c.socket.removeAllListeners('data'); // the frames are cut here, from the raw bytes

@@ -1,10 +1,10 @@
 /* The batched UDP addon's shared state (docs/native-udp.md), one per N-API environment, and
  * what its C files call of each other:
  *   udp-io.c          the addon: an environment's instance, start(), its teardown
- *   udp-batch.c       a loop turn's datagrams: received with recvmmsg, handed to JS once, sent
- *                     with sendmmsg (and send(), flush())
+ *   udp-receive.c     what a socket receives (recvmmsg): relayed here on a live route, else to JS
+ *   udp-send.c        a loop turn's end: what was relayed, JS called once, what it queued sent
+ *                     (sendmmsg); send(), flush()
  *   udp-sockets.c     sockets by number: open, localPort, close
- *   udp-relay.c       the receive loop's fast path: a datagram on a live route relayed without JS
  *   udp-relay-calls.c JS's calls that steer the fast path: routes, hold, a DTLS client's keys
  * with the route table (udp-routes.c) and DTLS records (dtls-routes.c). Each C file of the addon
  * includes this first: _GNU_SOURCE must come before any system header (recvmmsg, sendmmsg). */
@@ -120,12 +120,11 @@ static inline void writeAddress(int32_t *out, const struct sockaddr_storage *fro
 /* What the addon's C files call of each other, by the file that has it. */
 /* udp-io.c */
 void finishTeardown(Instance *inst);
-/* udp-batch.c */
+/* udp-receive.c */
 void prepareReceive(Instance *inst);
 void onReadable(uv_poll_t *handle, int status, int events);   /* each socket's poll callback */
+/* udp-send.c */
 void onCheck(uv_check_t *handle);                              /* the turn's uv_check callback */
-/* udp-relay.c */
-int relayHere(Instance *inst, Sock *s, int slot, unsigned length, const int32_t *from);
 /* udp-sockets.c */
 void closeSock(Sock *s);
 /* udp-relay-calls.c */

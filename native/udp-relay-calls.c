@@ -1,4 +1,4 @@
-/* JS's calls that steer the fast path (udp-relay.c): channel routes added, refreshed, read and
+/* JS's calls that steer the fast path (udp-receive.c): channel routes added, refreshed, read and
  * removed; a client socket held for JS; a DTLS client's keys attached. */
 #include "udp-io.h"
 #include "socket-addon.h"

@@ -6,7 +6,7 @@
  * ChannelData on a routed channel leaves by the relay socket, a routed peer's datagram leaves to
  * the client behind a ChannelData header; each route counts its packets and bytes, which JS reads.
  * Anything else, or anything whose route has lapsed by the clock, goes to JS as before. The
- * table is udp-routes.c's; udp-relay.c looks routes up, udp-relay-calls.c adds and removes them. */
+ * table is udp-routes.c's; udp-receive.c looks routes up, udp-relay-calls.c adds and removes them. */
 #ifndef TURNPIKE_UDP_ROUTES_H
 #define TURNPIKE_UDP_ROUTES_H
 #include <stdint.h>

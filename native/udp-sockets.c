@@ -1,5 +1,5 @@
 /* The addon's sockets by number (udp-io.h): open (bind, SO_REUSEPORT, connect), localPort and
- * close; each is polled on its environment's own loop (udp-batch.c reads it). */
+ * close; each is polled on its environment's own loop (udp-receive.c reads it). */
 #include "udp-io.h"
 #include <errno.h>
 #include <stdlib.h>

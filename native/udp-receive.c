@@ -1,6 +1,8 @@
-/* The receive loop's fast path (docs/native-udp.md, "Channels relayed in C"): a datagram that a
- * live route covers is relayed without JS, queued in the instance's `fast` rows, a DTLS client's
- * record opened or sealed with its keys (dtls-routes.h) on the way. */
+/* What a socket receives (udp-io.h): drained with recvmmsg into the turn's free slots of the
+ * receive area; a datagram a live route covers is relayed here without JS (docs/native-udp.md,
+ * "Channels relayed in C"), queued in the instance's `fast` rows, a DTLS client's record opened
+ * or sealed with its keys (dtls-routes.h) on the way; the rest go to JS's meta rows. The fast
+ * path is in the same file as the receive loop so that the compiler inlines it there. */
 #include "udp-io.h"
 
 #define DTLS_PAYLOAD 25   /* a record's ChannelData payload, from its first byte: header, explicit nonce, ChannelData header */
@@ -28,7 +30,7 @@ static Route *dtlsFromClient(Instance *inst, Sock *s, unsigned char *d, unsigned
 /* Relays the datagram in `slot` when a live route covers it: true when it is queued in `fast`
    (or, sealing failed, dropped). Not once a datagram of this socket went to JS this turn: what
    follows it waits behind it. */
-int relayHere(Instance *inst, Sock *s, int slot, unsigned length, const int32_t *from) {
+static int relayHere(Instance *inst, Sock *s, int slot, unsigned length, const int32_t *from) {
   if (s->held || s->jsTurn == inst->turn + 1) return 0;
   unsigned char *d = inst->slab + (size_t)slot * SLOT;
   int32_t *q = inst->fast + (size_t)inst->relayed * META;
@@ -79,4 +81,65 @@ int relayHere(Instance *inst, Sock *s, int slot, unsigned length, const int32_t 
   inst->relayed++;
   inst->stats[STAT_RELAYED]++;
   return 1;
+}
+
+/* Points each slot's recvmmsg header at its part of the receive area and its source address. */
+void prepareReceive(Instance *inst) {
+  for (int slot = 0; slot < SLOTS; slot++) {
+    inst->receiveIov[slot] = (struct iovec){ inst->slab + (size_t)slot * SLOT, SLOT };
+    inst->msgs[slot].msg_hdr = (struct msghdr){ .msg_name = &inst->from[slot], .msg_namelen = sizeof inst->from[slot],
+                                                .msg_iov = &inst->receiveIov[slot], .msg_iovlen = 1 };
+  }
+}
+
+void onReadable(uv_poll_t *handle, int status, int events) {
+  (void)events;
+  Sock *s = (Sock *)handle;
+  Instance *inst = s->owner;
+  if (!inst || !s->open) return;
+  if (status < 0) {
+    /* libuv stops a poll handle on POLLERR, which a pending socket error raises: an ICMP port
+       unreachable on a client's connected socket. Clear the error and watch on, as dgram does. */
+    int error;
+    socklen_t size = sizeof error;
+    getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &error, &size);
+    if (uv_poll_start(&s->poll, UV_READABLE, onReadable) != 0) return;
+  }
+  if (s->routed > 0) inst->now = nowMs();
+  for (int errors = 0; inst->pending < SLOTS && errors < 4;) {
+    int room = SLOTS - inst->pending;
+    /* Each slot's header was set up once (prepareReceive); the kernel changes only the name
+       length of those it fills, which are set back below. Setting up all the free slots here
+       cost more than the rest of the receive when, as usual, one datagram was waiting. */
+    struct mmsghdr *m = inst->msgs + inst->pending;
+    int r = recvmmsg(s->fd, m, (unsigned)room, MSG_DONTWAIT, NULL);
+    if (r < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      errors++; /* ECONNREFUSED after an ICMP error on a connected socket: consumed, read on */
+      continue;
+    }
+    if (r == 0) break;
+    for (int i = 0; i < r; i++) {
+      int slot = inst->pending + i;
+      m[i].msg_hdr.msg_namelen = sizeof inst->from[slot];
+      unsigned length = m[i].msg_len;
+      int truncated = (m[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+      if (length > SLOT) length = SLOT;
+      if (truncated) inst->stats[STAT_TRUNCATED]++;
+      int32_t from[ADDRESS_WORDS];
+      writeAddress(from, &inst->from[slot]);
+      if (!truncated && s->routed > 0 && relayHere(inst, s, slot, length, from)) continue;
+      s->jsTurn = inst->turn + 1;
+      int32_t *meta = inst->meta + (size_t)inst->jsPending * META;
+      meta[0] = s->id;
+      meta[1] = slot * SLOT;
+      meta[2] = (int32_t)length;
+      meta[3] = truncated ? FLAG_TRUNCATED : 0;
+      memcpy(meta + 4, from, sizeof from);
+      inst->jsPending++;
+    }
+    inst->pending += r;
+    inst->stats[STAT_RECEIVED] += r;
+    if (r < room) break;
+  }
 }

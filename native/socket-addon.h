@@ -1,6 +1,7 @@
-/* What the socket addons (udp-io's C files, tcp-accept.c) share: errors thrown as Node's own
- * socket errors are, and IP addresses parsed from JS's strings. Static inline: included by each
- * C file of an addon that needs them, unused ones draw no warning. */
+/* What the socket addons (udp-io's C files, tcp-accept.c, stream-conn.c) share: errors thrown as
+ * Node's own socket errors are, IP addresses parsed from JS's strings, and JS called from the
+ * loop. Static inline: included by each C file of an addon that needs them, unused ones draw no
+ * warning. */
 #ifndef TURNPIKE_SOCKET_ADDON_H
 #define TURNPIKE_SOCKET_ADDON_H
 #include <arpa/inet.h>
@@ -64,6 +65,20 @@ static inline int pollOnOwnLoop(napi_env env, uv_poll_t *poll, int fd) {
   uv_loop_t *loop = NULL;
   napi_get_uv_event_loop(env, &loop);
   return loop ? uv_poll_init_socket(loop, poll, fd) : UV_EINVAL;
+}
+
+/* Calls JS's `callback` from a libuv callback (no JS on the stack): its result, or NULL when it
+   threw. What it throws is the process's uncaught exception, as an event handler's would be, so
+   that it is neither lost here nor left pending for the next N-API call. */
+static inline napi_value callJsFromLoop(napi_env env, napi_async_context async, napi_ref callback, size_t argc, const napi_value *argv) {
+  napi_value fn, recv, result, error;
+  bool pending = false;
+  napi_get_reference_value(env, callback, &fn);
+  napi_get_global(env, &recv);
+  if (napi_make_callback(env, async, recv, fn, argc, argv, &result) == napi_ok) return result;
+  napi_is_exception_pending(env, &pending);
+  if (pending && napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
+  return NULL;
 }
 
 /* One function an addon exports. */

@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "stream-conn.h"
+#include "socket-addon.h"
 
 /* A client that does not read its answers is not read from either while this much waits for it. */
 #define QUEUE_READ_LIMIT (1 << 20)
@@ -34,22 +35,15 @@ Instance *connInstance(napi_env env) {
 static void emit(Instance *inst, int32_t id, int event, int32_t value, const char *text) {
   napi_env env = inst->env;
   napi_handle_scope scope;
-  napi_value fn, recv, argv[4], result;
+  napi_value argv[4];
   if (inst->teardown) return;
   napi_open_handle_scope(env, &scope);
-  napi_get_reference_value(env, inst->callback, &fn);
-  napi_get_global(env, &recv);
   napi_create_int32(env, id, &argv[0]);
   napi_create_int32(env, event, &argv[1]);
   napi_create_int32(env, value, &argv[2]);
   if (text) napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &argv[3]);
   else napi_get_undefined(env, &argv[3]);
-  if (napi_make_callback(env, inst->async, recv, fn, 4, argv, &result) != napi_ok) {
-    napi_value error;
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending && napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
-  }
+  callJsFromLoop(env, inst->async, inst->callback, 4, argv);
   napi_close_handle_scope(env, scope);
 }
 

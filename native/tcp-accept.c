@@ -64,18 +64,11 @@ static Listener *listenerOf(Instance *inst, int32_t id) {
 static void handOver(Instance *inst, int32_t id, int fd) {
   napi_env env = inst->env;
   napi_handle_scope scope;
-  napi_value fn, recv, argv[2], result;
+  napi_value argv[2];
   napi_open_handle_scope(env, &scope);
-  napi_get_reference_value(env, inst->callback, &fn);
-  napi_get_global(env, &recv);
   napi_create_int32(env, id, &argv[0]);
   napi_create_int32(env, fd, &argv[1]);
-  if (napi_make_callback(env, inst->async, recv, fn, 2, argv, &result) != napi_ok) {
-    napi_value error;
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending && napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
-  }
+  callJsFromLoop(env, inst->async, inst->callback, 2, argv);
   napi_close_handle_scope(env, scope);
 }
 

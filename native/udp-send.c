@@ -90,21 +90,13 @@ static void sendQueued(Instance *inst, int32_t count) {
 static void callJs(Instance *inst) {
   napi_env env = inst->env;
   napi_handle_scope scope;
-  napi_value fn, recv, arg, result;
+  napi_value arg, result;
   int32_t queued = 0;
   napi_open_handle_scope(env, &scope);
-  napi_get_reference_value(env, inst->callback, &fn);
-  napi_get_global(env, &recv);
   napi_create_int32(env, inst->jsPending, &arg);
   inst->stats[STAT_BATCHES]++;
-  if (napi_make_callback(env, inst->async, recv, fn, 1, &arg, &result) == napi_ok) {
-    if (napi_get_value_int32(env, result, &queued) != napi_ok) queued = 0;
-  } else {
-    napi_value error;
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending && napi_get_and_clear_last_exception(env, &error) == napi_ok) napi_fatal_exception(env, error);
-  }
+  result = callJsFromLoop(env, inst->async, inst->callback, 1, &arg);
+  if (!result || napi_get_value_int32(env, result, &queued) != napi_ok) queued = 0;
   sendQueued(inst, queued);
   napi_close_handle_scope(env, scope);
 }

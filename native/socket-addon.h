@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include <node_api.h>
 #include <uv.h>
 
@@ -25,6 +26,13 @@ static inline napi_value throwErrno(napi_env env, int code, const char *what) {
   napi_set_named_property(env, error, "code", codeValue);
   napi_throw(env, error);
   return NULL;
+}
+
+/* A socket that could not be set up: closed, and `code` thrown as `what`'s error. The caller
+   passes errno as `code`, so it is read before close() can change it. */
+static inline napi_value closeAndThrow(napi_env env, int fd, int code, const char *what) {
+  close(fd);
+  return throwErrno(env, code, what);
 }
 
 static inline napi_value throwUsage(napi_env env, const char *usage) {

@@ -177,21 +177,12 @@ static napi_value listenOn(napi_env env, napi_callback_info info) {
   /* As libuv binds a TCP server: SO_REUSEADDR lets a restart bind past TIME_WAIT. */
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
   if (family == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-  if (reusePort && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
-    int code = errno;
-    close(fd);
-    return throwErrno(env, code, "SO_REUSEPORT");
-  }
-  if (bind(fd, (struct sockaddr *)&local, localLength) != 0 || listen(fd, BACKLOG) != 0) {
-    int code = errno;
-    close(fd);
-    return throwErrno(env, code, "listen");
-  }
+  if (reusePort && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) return closeAndThrow(env, fd, errno, "SO_REUSEPORT");
+  if (bind(fd, (struct sockaddr *)&local, localLength) != 0 || listen(fd, BACKLOG) != 0) return closeAndThrow(env, fd, errno, "listen");
   Listener *l = calloc(1, sizeof *l);
   if (!l || pollOnOwnLoop(env, &l->poll, fd) != 0) {
     free(l);
-    close(fd);
-    return throwErrno(env, ENOMEM, "listen");
+    return closeAndThrow(env, fd, ENOMEM, "listen");
   }
   l->owner = inst;
   l->id = id;

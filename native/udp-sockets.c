@@ -64,28 +64,15 @@ napi_value openSocket(napi_env env, napi_callback_info info) {
   if (fd < 0) return throwErrno(env, errno, "socket");
   int on = 1;
   if (family == 6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-  if (reusePort && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) {
-    int code = errno;
-    close(fd);
-    return throwErrno(env, code, "SO_REUSEPORT");
-  }
+  if (reusePort && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0) return closeAndThrow(env, fd, errno, "SO_REUSEPORT");
   if (receiveBuffer > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
-  if (bind(fd, (struct sockaddr *)&local, localLength) != 0) {
-    int code = errno;
-    close(fd);
-    return throwErrno(env, code, "bind");
-  }
-  if (connectTo && connect(fd, (struct sockaddr *)&remote, remoteLength) != 0) {
-    int code = errno;
-    close(fd);
-    return throwErrno(env, code, "connect");
-  }
+  if (bind(fd, (struct sockaddr *)&local, localLength) != 0) return closeAndThrow(env, fd, errno, "bind");
+  if (connectTo && connect(fd, (struct sockaddr *)&remote, remoteLength) != 0) return closeAndThrow(env, fd, errno, "connect");
   int32_t id = freeId(inst);
   Sock *s = id < 0 ? NULL : calloc(1, sizeof *s);
   if (!s || pollOnOwnLoop(env, &s->poll, fd) != 0) {
     free(s);
-    close(fd);
-    return throwErrno(env, ENOMEM, "open");
+    return closeAndThrow(env, fd, ENOMEM, "open");
   }
   s->owner = inst;
   s->id = id;

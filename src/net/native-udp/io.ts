@@ -71,7 +71,7 @@ export interface OpenOptions {
   readonly receiveBufferSize?: number;
 }
 
-// Per datagram in `meta`, and per queued send in `queue` (native/udp-io.c's META layout).
+// Per datagram in `meta`, and per queued send in `queue` (native/udp-io.h's META layout).
 const ID = 0;
 const OFFSET = 1;
 const LENGTH = 2;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ipv6Text } from '../../../src/net/native-udp/io.js';
 import { ipv6ToBytes } from '../../../src/stun/ip.js';
 
-/** The words the addon writes for `address` (native/udp-io.c writeAddress). */
+/** The words the addon writes for `address` (native/udp-io.h writeAddress). */
 function words(address: string): Int32Array {
   const bytes = new DataView(ipv6ToBytes(address).buffer);
   return Int32Array.from([0, 1, 2, 3], (i) => bytes.getInt32(4 * i));

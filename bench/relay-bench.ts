@@ -36,6 +36,8 @@
 // worker label): every allocation logs `relay worker K: allocation N ended (...) from client X
 // pkts/..., to client Y pkts/...` when uclient refreshes it to 0 or, for the rest, when the
 // server stops; the bench adds these up by K once the server has exited (bench/worker-shares.ts).
+// A server still running 3 s after SIGTERM is SIGKILLed (test/support/processes.ts), and the bench
+// says so after the table: a Turnpike's shares then lack the lines it had yet to write.
 // Datagrams the kernel dropped at a full receive queue are read from /proc/net/udp while uclient
 // runs and printed by owner (server, peer, client: bench/udp-drops.ts), so a loss can be placed,
 // with how long the server's and the echo peer's threads waited for a CPU (bench/run-queue.ts).
@@ -116,7 +118,15 @@ const offered = (transport: Transport) => (clientsOver(transport) * 1000) / INTE
 // waits 10 s after any loss. Allow all of that with margin, and no more.
 const uclientTimeoutMs = (clients: number, messages: number) => clients * 150 + 6_000 + messages * INTERVAL * 1.5 + 25_000;
 
-interface Server { pid: number; stop(): Promise<unknown>; diag(): string; metricsUrl?: string; log?(): string }
+interface Server {
+  pid: number;
+  stop(): Promise<unknown>;
+  diag(): string;
+  metricsUrl?: string;
+  log?(): string;
+  /** True when stopping it took SIGKILL. */
+  killed?(): boolean;
+}
 
 /** Scrapes once a second until stopped, as Prometheus would; counts the answers. */
 function startScraper(url: string): { stop(): Promise<{ scrapes: number; failures: number }> } {
@@ -181,12 +191,12 @@ async function startTurnpikeServer(flags: string[], port: number, kind: ServerKi
   // to one worker for the whole run (48 / 352 allocations by hand), so wait for all of them.
   if (threads > 1) await h.proc.waitForOutput(/relaying with \d+ worker threads/, 10_000);
   const metricsUrl = metricsPort ? `http://${HOST}:${metricsPort}/metrics` : undefined;
-  return { pid: h.pid, stop: () => h.stop(), diag: () => h.proc.output.slice(-2000), metricsUrl, log: () => h.proc.output };
+  return { pid: h.pid, stop: () => h.stop(), diag: () => h.proc.output.slice(-2000), metricsUrl, log: () => h.proc.output, killed: () => h.proc.killedByStop };
 }
 
 async function startReference(flags: string[], transport: Transport): Promise<Server> {
   const h = await startCoturn(flags, { tls: transport === 'tls' || transport === 'tcp', dtls: transport === 'dtls' });
-  return { pid: h.pid, stop: () => h.stop(), diag: () => h.readLog().slice(-2000) };
+  return { pid: h.pid, stop: () => h.stop(), diag: () => h.readLog().slice(-2000), killed: () => h.proc.killedByStop };
 }
 
 interface Row {
@@ -201,6 +211,8 @@ interface Row {
   scrapeCpuMs?: number;
   /** Turnpike only: relayed packets by worker, from the stopped server's log. */
   shares?: WorkerShares;
+  /** The server outlived the 3 s after SIGTERM and was SIGKILLed: its log may lack ended lines. */
+  killedAtStop?: boolean;
   /** The server's main process while uclient ran: user/system CPU, TCP read/write calls. */
   counters?: ProcCounters;
   /** Datagrams dropped at full receive queues while uclient ran, by owner of the socket. */
@@ -302,9 +314,10 @@ async function benchOne(spec: ServerSpec, transport: Transport, certificate: Tes
     // Every allocation logs its final counts by the time the server has exited.
     await server.stop();
     const shares = server.log ? workerSharesFromLog(server.log().slice(logStart)) : undefined;
-    if (shares && shares.totalPackets === 0) return failed('no `allocation ... ended` line with packet counts in the server log', r);
+    const killedAtStop = server.killed?.() ?? false;
+    if (shares && shares.totalPackets === 0) return failed(`no \`allocation ... ended\` line with packet counts in the server log${killedAtStop ? ' (SIGKILLed 3 s after SIGTERM)' : ''}`, r);
     return {
-      server: label, spec, transport, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu, shares, counters, drops, waits, sampledModes,
+      server: label, spec, transport, r, windowMs: trafficWindowMs(r), cpuSeconds, scrapes: scraped?.scrapes, scrapeCpuMs: scrapeCpu, shares, killedAtStop, counters, drops, waits, sampledModes,
     };
   } catch (err) {
     return failed(err instanceof Error ? err.message : String(err));
@@ -453,6 +466,9 @@ user + system  /proc's split of that CPU: the share of the kernel's ticks that l
   for (const row of rows) if (row.error) console.log(`\n${row.server} FAILED: ${row.error}`);
   console.log('');
   printWorkerShares(rows);
+  for (const row of rows.filter((r) => r.killedAtStop)) {
+    console.log(`${row.server}: still running 3 s after SIGTERM, SIGKILLed${row.shares ? ': its log, and the shares above, may lack ended lines' : ''}`);
+  }
   for (const row of rows.filter((r) => r.drops)) console.log(`${row.server}: receive-queue drops: ${describeDrops(row.drops!)}`);
   for (const row of rows.filter((r) => r.waits)) {
     console.log(`${row.server}: waited for a CPU while runnable: server threads ${row.waits!.server.toFixed(2)} s, echo peer ${row.waits!.peer.toFixed(2)} s`);

@@ -4,8 +4,8 @@
  * and stderr asynchronously: what the pipe cannot take yet waits in the process, and
  * process.exit() drops it. A stopping server's last lines are exactly those, each allocation's
  * `ended` line among them: its users' accounting. So the exit waits for them, as coturn's
- * blocking writes do, however slowly the reader reads; a reader that has gone fails the write
- * at once (EPIPE) and ends the wait.
+ * blocking writes do, however slowly the reader reads (a reader that has gone makes the write
+ * fail with EPIPE at once: nothing is waited for then).
  */
 
 /** Resolves once everything written to `stream` so far is written (or has failed). */

@@ -180,6 +180,16 @@ export function parseUclientOutput(out: string, exitCode: number | null): Uclien
   };
 }
 
+/**
+ * uclient 4.6.1's own failure, not the server's: each client binds a random channel in
+ * 0x4000-0x7FFF to the peer's port + 1, then a new random one to the peer's port, and once in
+ * 16,384 clients the new number is the first; the server must refuse it (400, RFC 8656 §12.2)
+ * and uclient exits 255. Its error line then (Turnpike's reason or coturn's), else undefined.
+ */
+export function uclientChannelCollision(output: string): string | undefined {
+  return /channel bind: error 400 \((?:Channel number is bound to another peer|You cannot use the same channel number with different peer)\)/.exec(output)?.[0];
+}
+
 /** uclient's count of RFC 6062 data connections bound before it starts sending (-T). */
 export function boundDataConnections(r: { output: string }): number | undefined {
   const m = /(\d+) connections are completed/.exec(r.output);

@@ -36,6 +36,8 @@ export interface ProcessHandle {
   waitForOutput(re: RegExp, timeoutMs: number, from?: number): Promise<RegExpMatchArray>;
   /** SIGTERM, SIGKILL after 3 s; resolves when exited. Safe to call more than once. */
   stop(): Promise<ExitInfo>;
+  /** True once stop() has had to send SIGKILL: what the process had yet to write is lost. */
+  readonly killedByStop: boolean;
 }
 
 const live = new Set<ProcessHandle>();
@@ -106,6 +108,7 @@ export function startProcess(cmd: string, args: string[], opts: StartOptions = {
   });
 
   let stopping: Promise<ExitInfo> | null = null;
+  let killedByStop = false;
   const handle: ProcessHandle = {
     name: `${cmd} ${args.join(' ')}`,
     pid: child.pid,
@@ -114,6 +117,7 @@ export function startProcess(cmd: string, args: string[], opts: StartOptions = {
     get stderr() { return stderr; },
     get output() { return output; },
     get exitInfo() { return exitInfo; },
+    get killedByStop() { return killedByStop; },
     exited,
     waitForOutput(re, timeoutMs, from = 0) {
       return new Promise((resolve, reject) => {
@@ -141,7 +145,10 @@ export function startProcess(cmd: string, args: string[], opts: StartOptions = {
         stopping = (async () => {
           if (exitInfo) return exitInfo;
           child.kill('SIGTERM');
-          const killer = setTimeout(() => child.kill('SIGKILL'), 3000);
+          const killer = setTimeout(() => {
+            killedByStop = true;
+            child.kill('SIGKILL');
+          }, 3000);
           const info = await exited;
           clearTimeout(killer);
           return info;

@@ -379,7 +379,7 @@ function printTable(rows: Row[]): void {
 /**
  * Where each row's CPU per packet goes: user and system apart, and the read-class and
  * write-class calls (TCP and TLS only: UDP's recvmsg/sendmsg are not counted by /proc/PID/io)
- * per message the client sent and per message it received.
+ * per message the client sent and per message it received, and the threads' context switches.
  */
 function printProcCounters(rows: Row[]): void {
   for (const row of rows.filter((r) => r.counters && r.r?.sent && r.r.received)) {
@@ -390,7 +390,9 @@ function printProcCounters(rows: Row[]): void {
     const sampled = row.sampledModes && row.cpuSeconds !== undefined
       ? `; sampled by perf (${row.sampledModes.samples} samples): user ${fmt((row.cpuSeconds * row.sampledModes.user * 1e6) / packets, 2)}`
         + ` + kernel ${fmt((row.cpuSeconds * row.sampledModes.kernel * 1e6) / packets, 2)} µs/pkt` : '';
-    console.log(`${row.server}: user ${fmt((c.user * 1e6) / packets, 2)} + system ${fmt((c.system * 1e6) / packets, 2)} µs/pkt (main process, /proc's tick split)${sampled}${streams}`);
+    const switches = `; context switches per 100 pkts: voluntary (sleeps) ${fmt((c.voluntarySwitches * 100) / packets, 2)}`
+      + `, involuntary ${fmt((c.involuntarySwitches * 100) / packets, 2)}`;
+    console.log(`${row.server}: user ${fmt((c.user * 1e6) / packets, 2)} + system ${fmt((c.system * 1e6) / packets, 2)} µs/pkt (main process, /proc's tick split)${sampled}${streams}${switches}`);
   }
 }
 

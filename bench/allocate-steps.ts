@@ -9,13 +9,13 @@
 // shows a server that has been up a while), STEP_TURNPIKE_ARGS (extra flags for Turnpike, space-separated),
 // STEP_GAP_MS (each client waits this long before its setup, default 0: servers idle between
 // calls, as in bench:setup, run every request of a call on cold caches, at two to three times
-// the cost; see docs/performance.md), SETUP_RELAY_THREADS (both servers' relay-threads), STEP_BASELINE_CLI (another build's dist/cli/turnpike.js, measured too, as 'baseline': a
+// the cost; see docs/performance.md), SETUP_RELAY_THREADS (both servers' relay-threads), SETUP_PROMETHEUS (bench/setup-servers.ts), STEP_BASELINE_CLI (another build's dist/cli/turnpike.js, measured too, as 'baseline': a
 // before/after comparison in one run; that build needs node_modules and package.json beside its
 // dist; several as a comma list of NAME=CLI, each measured under its NAME).
 import { envInt } from './env.js';
 import { freshLoopbackAddresses } from './fresh-source-tap.js';
 import { runMain } from './run-main.js';
-import { otherBuilds, startReferenceServer, startTurnpikeServer } from './setup-servers.js';
+import { otherBuilds, startReferenceServer, startTurnpikeServer, startTurnpikeServers } from './setup-servers.js';
 import { STEPS, stepTimes, timedSetup, type Step, type StepTimes } from './setup-requests.js';
 
 const ROUNDS = envInt('STEP_ROUNDS', 200);
@@ -33,7 +33,7 @@ const COLD = 10;
 async function main(): Promise<number> {
   // A relay port for each client: coturn does not hand a freed one out again at once.
   const relayPorts = 2 * (WARMUP + ROUNDS) + 100;
-  const servers = [await startTurnpikeServer(EXTRA_TURNPIKE_ARGS, relayPorts), await startReferenceServer(relayPorts)];
+  const servers = [...(await startTurnpikeServers(EXTRA_TURNPIKE_ARGS, relayPorts)), await startReferenceServer(relayPorts)];
   for (const build of BASELINES) servers.push(await startTurnpikeServer(EXTRA_TURNPIKE_ARGS, relayPorts, build));
   const fresh = freshLoopbackAddresses();
   const times = new Map<string, StepTimes>(servers.map((s) => [s.name, stepTimes(true)]));

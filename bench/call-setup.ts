@@ -16,7 +16,8 @@
 // timed; a server that has served a few hundred is what a server in service is, where one
 // that has served none runs its JavaScript unoptimised: bench/allocate-steps.ts shows both),
 // SETUP_BASELINE_CLI (other builds of Turnpike timed in the same run: see bench/allocate-steps.ts),
-// SETUP_RELAY_THREADS (relay-threads of every server, coturn's too), SETUP_CAPTURE=1 (each
+// SETUP_RELAY_THREADS (relay-threads of every server, coturn's too), SETUP_PROMETHEUS (Turnpike
+// timed with its metrics endpoint, or both ways: bench/setup-servers.ts), SETUP_CAPTURE=1 (each
 // server's time per request kind, from a tcpdump capture of its port: bench/stun-capture.ts).
 import type { Page } from 'playwright-core';
 import { launchChromium, type HeadlessChromium } from '../test/support/browser.js';
@@ -27,7 +28,7 @@ import { FreshSourceTap, freshLoopbackAddresses } from './fresh-source-tap.js';
 import { spoofedAllocates, type Reflection } from './spoofed-allocates.js';
 import { envInt } from './env.js';
 import { runMain } from './run-main.js';
-import { SETUP_HOST, SETUP_REALM, SETUP_USER, otherBuilds, startReferenceServer, startTurnpikeServer } from './setup-servers.js';
+import { SETUP_HOST, SETUP_REALM, SETUP_USER, otherBuilds, startReferenceServer, startTurnpikeServer, startTurnpikeServers } from './setup-servers.js';
 import { stepTimes, timedSetup } from './setup-requests.js';
 import { StunCapture, printServerTimes } from './stun-capture.js';
 import { median, quantile } from './quantiles.js';
@@ -138,7 +139,7 @@ function printReflection(server: string, what: string, r: Reflection): void {
 async function main(): Promise<number> {
   // A relay port for each warm-up client too: coturn does not hand a freed one out again at once.
   const relayPorts = 100 + 8 * RUNS + WARMUP;
-  const servers = [await startTurnpikeServer([], relayPorts), await startReferenceServer(relayPorts)];
+  const servers = [...(await startTurnpikeServers([], relayPorts)), await startReferenceServer(relayPorts)];
   for (const build of otherBuilds(process.env.SETUP_BASELINE_CLI)) servers.push(await startTurnpikeServer([], relayPorts, build));
   const fresh = freshLoopbackAddresses();
   for (const s of servers) for (let i = 0; i < WARMUP; i++) await timedSetup(s, fresh(), stepTimes());
@@ -187,9 +188,15 @@ async function main(): Promise<number> {
 
     console.log('\nbytes back to one spoofed source (minimal 28-byte Allocates, a fresh address each):');
     for (const s of servers) {
-      const run = { server: { host: HOST, port: s.port }, handled: s.handled, batch: 200, timeoutMs: 60_000 };
-      printReflection(s.name, 'burst of 200', await spoofedAllocates({ ...run, source: fresh(), requests: 200 }));
-      printReflection(s.name, '10,000 in bursts of 200', await spoofedAllocates({ ...run, source: fresh(), requests: 10_000 }));
+      // Counting what Turnpike's reply budget withheld takes its metrics: a Turnpike timed without them starts anew with them.
+      const target = s.handled ? s : await s.withMetrics!();
+      try {
+        const run = { server: { host: HOST, port: target.port }, handled: target.handled!, batch: 200, timeoutMs: 60_000 };
+        printReflection(s.name, 'burst of 200', await spoofedAllocates({ ...run, source: fresh(), requests: 200 }));
+        printReflection(s.name, '10,000 in bursts of 200', await spoofedAllocates({ ...run, source: fresh(), requests: 10_000 }));
+      } finally {
+        if (target !== s) await target.stop();
+      }
     }
   } finally {
     await chromium?.close();

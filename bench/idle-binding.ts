@@ -7,7 +7,7 @@
 // its warm instructions take (docs/performance.md, call setup latency).
 // Run: npx tsx bench/idle-binding.ts (builds nothing: run `npx tsc -p tsconfig.json` first).
 // Env: IDLE_GAP_MS (default 30), IDLE_REQUESTS (per server and round, default 60), IDLE_ROUNDS
-// (default 2), SETUP_RELAY_THREADS (both servers').
+// (default 2), SETUP_RELAY_THREADS (both servers'), SETUP_PROMETHEUS (bench/setup-servers.ts).
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { MessageBuilder, Method, StunClass } from '../src/stun/index.js';
@@ -15,7 +15,7 @@ import { envInt } from './env.js';
 import { processCpuNs } from './process-cpu.js';
 import { median } from './quantiles.js';
 import { runMain } from './run-main.js';
-import { SETUP_HOST, startReferenceServer, startTurnpikeServer, type SetupServer } from './setup-servers.js';
+import { SETUP_HOST, startReferenceServer, startTurnpikeServers, type SetupServer } from './setup-servers.js';
 
 const GAP_MS = envInt('IDLE_GAP_MS', 30, 0);
 const REQUESTS = envInt('IDLE_REQUESTS', 60);
@@ -57,7 +57,7 @@ async function measure(socket: dgram.Socket, server: SetupServer, gap: number): 
 }
 
 async function main(): Promise<number> {
-  const servers = [await startTurnpikeServer([], 100), await startReferenceServer(100)];
+  const servers = [...(await startTurnpikeServers([], 100)), await startReferenceServer(100)];
   const socket = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, SETUP_HOST, () => resolve()));
   try {

@@ -1,11 +1,11 @@
 // The two servers the call-setup benchmarks compare, started with the same flags: Turnpike
-// (the built CLI, with its metrics endpoint) and coturn 4.6.1, both on UDP with one long-term user.
+// (the built CLI) and coturn 4.6.1, both on UDP with one long-term user, neither exporting metrics.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startCoturn } from '../test/support/coturn-tools.js';
 import { freePortRange, freeTcpPort, freeUdpTcpPort } from '../test/support/ports.js';
-import { startTurnpike } from '../test/support/turnpike-process.js';
+import { TURNPIKE_CLI, startTurnpike } from '../test/support/turnpike-process.js';
 
 export const SETUP_HOST = '127.0.0.1';
 /** Twelve characters, as in the tests: Turnpike's 401 is then 64 bytes. */
@@ -18,10 +18,15 @@ export interface SetupServer {
   readonly port: number;
   /** The server's process: bench/process-cpu.ts reads its on-CPU time. */
   readonly pid: number;
-  /** Requests answered or withheld so far, for spoofedAllocates (coturn: the answers it saw). */
-  handled(answers: number): Promise<number>;
+  /**
+   * Requests answered or withheld so far, for spoofedAllocates (coturn: the answers it saw);
+   * absent for a Turnpike without its metrics endpoint, which counts what it withheld.
+   */
+  handled?(answers: number): Promise<number>;
   /** Unsigned answers the reply budget has withheld so far (Turnpike only). */
   withheld?(): Promise<number>;
+  /** A Turnpike without its metrics endpoint: the same build started anew with it, for `handled`. */
+  withMetrics?(): Promise<SetupServer>;
   stop(): Promise<unknown>;
 }
 
@@ -51,15 +56,27 @@ async function serverFlags(port: number, relayPorts: number): Promise<string[]> 
 /** Relay ports per server: coturn does not hand a freed one out again at once. */
 const RELAY_PORTS = 100;
 
-/** Turnpike with the common flags, then `extra`; `build`: another build's CLI, under another name. */
-export async function startTurnpikeServer(extra: readonly string[] = [], relayPorts = RELAY_PORTS, build?: { name: string; cli: string }): Promise<SetupServer> {
+/**
+ * SETUP_PROMETHEUS: `0` (default), Turnpike without its metrics endpoint, as coturn runs here
+ * (this coturn build has no exporter); `1`, with it (`--prometheus`: prom-client's
+ * event-loop-delay monitor then wakes its main thread every 10 ms, some 50-80 µs of CPU each on
+ * this box); `both`, the two in one run, the second as 'turnpike-prom' (docs/performance.md).
+ */
+export const TURNPIKE_METRICS = process.env.SETUP_PROMETHEUS ?? '0';
+
+/**
+ * Turnpike with the common flags, then `extra`; `build`: another build's CLI, under another name;
+ * `metrics`: with its metrics endpoint.
+ */
+export async function startTurnpikeServer(extra: readonly string[] = [], relayPorts = RELAY_PORTS, build?: { name: string; cli: string }, metrics = TURNPIKE_METRICS === '1'): Promise<SetupServer> {
   const port = await freeUdpTcpPort(SETUP_HOST);
   const metricsPort = await freeTcpPort(SETUP_HOST);
   // Its log to a file, as coturn's (startCoturn): on stdout, each line would wake this process,
   // which runs the tap and the clients that time the calls, for Turnpike's calls only.
   const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-bench-'));
   const log = ['--log-file', path.join(logDir, 'turn.log'), '--simple-log', '--no-stdout-log'];
-  const args = ['-n', ...(await serverFlags(port, relayPorts)), ...log, '--prometheus', '--prometheus-port', String(metricsPort), ...extra];
+  const metricsFlags = metrics ? ['--prometheus', '--prometheus-port', String(metricsPort)] : [];
+  const args = ['-n', ...(await serverFlags(port, relayPorts)), ...log, ...metricsFlags, ...extra];
   const h = await startTurnpike(args, SETUP_HOST, port, {}, build?.cli);
   const metricsUrl = `http://${SETUP_HOST}:${metricsPort}/metrics`;
   const scrape = async (): Promise<string> => (await fetch(metricsUrl)).text();
@@ -75,7 +92,16 @@ export async function startTurnpikeServer(extra: readonly string[] = [], relayPo
     fs.rmSync(logDir, { recursive: true, force: true });
     return undefined;
   };
-  return { name: build?.name ?? 'turnpike', port, pid: h.pid, handled, withheld, stop };
+  const name = build?.name ?? 'turnpike';
+  if (metrics) return { name, port, pid: h.pid, handled, withheld, stop };
+  return { name, port, pid: h.pid, stop, withMetrics: () => startTurnpikeServer(extra, relayPorts, build, true) };
+}
+
+/** This build's Turnpike as SETUP_PROMETHEUS says: without its metrics endpoint or with it, or both. */
+export async function startTurnpikeServers(extra: readonly string[] = [], relayPorts = RELAY_PORTS): Promise<SetupServer[]> {
+  if (TURNPIKE_METRICS !== 'both') return [await startTurnpikeServer(extra, relayPorts)];
+  const withMetrics = { name: 'turnpike-prom', cli: TURNPIKE_CLI };
+  return [await startTurnpikeServer(extra, relayPorts, undefined, false), await startTurnpikeServer(extra, relayPorts, withMetrics, true)];
 }
 
 export async function startReferenceServer(relayPorts = RELAY_PORTS): Promise<SetupServer> {

@@ -16,6 +16,7 @@ import {
 } from '../lifecycle/index.js';
 import { warmUp } from '../lifecycle/warm-up.js';
 import { createLogger } from '../log/logger.js';
+import { standardError, standardOutput } from '../log/standard-streams.js';
 import { createTurnServer } from '../server.js';
 import { startWebAdminFor } from '../webadmin/index.js';
 
@@ -105,11 +106,11 @@ function loadOrExplain(argv: readonly string[], loadOptions: LoadOptions): Loade
     loaded = loadConfig(argv, loadOptions);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`turnpike: ${error.message}\n`);
+    standardError.write(`turnpike: ${error.message}\n`);
     return 1;
   }
   if (loaded.printAndExit === undefined) return loaded;
-  process.stdout.write(loaded.printAndExit.endsWith('\n') ? loaded.printAndExit : `${loaded.printAndExit}\n`);
+  standardOutput.write(loaded.printAndExit.endsWith('\n') ? loaded.printAndExit : `${loaded.printAndExit}\n`);
   return 0;
 }
 

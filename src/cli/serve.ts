@@ -8,7 +8,7 @@ import {
   Drain,
   ProcessSignals,
   beforeStopping,
-  dropPrivilegesOrExit,
+  dropPrivilegesOrRefuse,
   isDaemonChild,
   notifyReady,
   reportDaemonReady,
@@ -52,7 +52,12 @@ export async function serve(argv: readonly string[]): Promise<number> {
     return 1;
   }
   if (options.pidFile) writeFileSync(options.pidFile, `${process.pid}\n`);
-  dropPrivilegesOrExit(options, logger);
+  if (!dropPrivilegesOrRefuse(options, logger)) {
+    // Listeners closed first: the exit then waits for the log line without serving as root meanwhile.
+    await server.close();
+    logger.close();
+    return 1;
+  }
 
   const reloader = new ConfigReloader(argv, options, server, logger, loadOptions);
   const drain = new Drain(server.relayControl, () => reloader.options.redirect.drainTimeoutSeconds, logger);

@@ -4,11 +4,12 @@
  * (see docs/turnadmin.md).
  */
 import { runAdmin, type AdminIo } from '../admin/index.js';
+import { standardError, standardOutput } from '../log/standard-streams.js';
 import { ADMIN_COMMANDS, isAdminCommand, runAdminCommand } from '../control/index.js';
 
 const processIo: AdminIo = {
-  out: (line) => process.stdout.write(`${line}\n`),
-  err: (line) => process.stderr.write(`${line}\n`),
+  out: (line) => standardOutput.write(`${line}\n`),
+  err: (line) => standardError.write(`${line}\n`),
 };
 
 /** `turnadmin`: coturn's commands only. */

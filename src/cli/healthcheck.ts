@@ -6,6 +6,7 @@
 import dgram from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { parseArgs } from 'node:util';
+import { standardError, standardOutput } from '../log/standard-streams.js';
 import {
   AttributeType,
   MessageBuilder,
@@ -99,12 +100,12 @@ function probe(target: Target): Promise<{ ok: boolean; line: string }> {
 export async function healthcheck(argv: readonly string[]): Promise<number> {
   const target = parseTarget(argv);
   if (typeof target === 'string') {
-    process.stderr.write(`turnpike healthcheck: ${target}\n`);
+    standardError.write(`turnpike healthcheck: ${target}\n`);
     return 1;
   }
   const { ok, line } = await probe(target);
   const where = `${target.host}:${target.port}/udp`;
-  if (ok) process.stdout.write(`ok: ${where}: ${line}\n`);
-  else process.stderr.write(`unhealthy: ${where}: ${line}\n`);
+  if (ok) standardOutput.write(`ok: ${where}: ${line}\n`);
+  else standardError.write(`unhealthy: ${where}: ${line}\n`);
   return ok ? 0 : 1;
 }

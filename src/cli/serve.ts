@@ -8,7 +8,7 @@ import {
   Drain,
   ProcessSignals,
   beforeStopping,
-  dropPrivilegesOrExit,
+  dropPrivilegesOrRefuse,
   isDaemonChild,
   notifyReady,
   reportDaemonReady,
@@ -16,6 +16,7 @@ import {
 } from '../lifecycle/index.js';
 import { warmUp } from '../lifecycle/warm-up.js';
 import { createLogger } from '../log/logger.js';
+import { standardError, standardOutput } from '../log/standard-streams.js';
 import { createTurnServer } from '../server.js';
 import { startWebAdminFor } from '../webadmin/index.js';
 
@@ -51,7 +52,12 @@ export async function serve(argv: readonly string[]): Promise<number> {
     return 1;
   }
   if (options.pidFile) writeFileSync(options.pidFile, `${process.pid}\n`);
-  dropPrivilegesOrExit(options, logger);
+  if (!dropPrivilegesOrRefuse(options, logger)) {
+    // Listeners closed first: the exit then waits for the log line without serving as root meanwhile.
+    await server.close();
+    logger.close();
+    return 1;
+  }
 
   const reloader = new ConfigReloader(argv, options, server, logger, loadOptions);
   const drain = new Drain(server.relayControl, () => reloader.options.redirect.drainTimeoutSeconds, logger);
@@ -105,11 +111,11 @@ function loadOrExplain(argv: readonly string[], loadOptions: LoadOptions): Loade
     loaded = loadConfig(argv, loadOptions);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`turnpike: ${error.message}\n`);
+    standardError.write(`turnpike: ${error.message}\n`);
     return 1;
   }
   if (loaded.printAndExit === undefined) return loaded;
-  process.stdout.write(loaded.printAndExit.endsWith('\n') ? loaded.printAndExit : `${loaded.printAndExit}\n`);
+  standardOutput.write(loaded.printAndExit.endsWith('\n') ? loaded.printAndExit : `${loaded.printAndExit}\n`);
   return 0;
 }
 

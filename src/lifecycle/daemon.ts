@@ -5,6 +5,7 @@
  * Under systemd or Docker leave it off: they want the server in the foreground.
  */
 import { spawn } from 'node:child_process';
+import { standardError, standardOutput } from '../log/standard-streams.js';
 
 /** Marks the detached copy, which must serve rather than start yet another. */
 const CHILD_MARK = 'TURNPIKE_DAEMON_CHILD';
@@ -24,17 +25,17 @@ export function startDaemon(): Promise<number> {
   return new Promise((resolve) => {
     child.once('message', (message) => {
       if (message !== READY) return;
-      process.stdout.write(`turnpike: serving in the background, pid ${child.pid}\n`);
+      standardOutput.write(`turnpike: serving in the background, pid ${child.pid}\n`);
       child.disconnect();
       child.unref();
       resolve(0);
     });
     child.once('exit', (code, signal) => {
-      process.stderr.write(`turnpike: the background server stopped before serving (${signal ?? `exit ${code}`}); see its log\n`);
+      standardError.write(`turnpike: the background server stopped before serving (${signal ?? `exit ${code}`}); see its log\n`);
       resolve(code ?? 1);
     });
     child.once('error', (error) => {
-      process.stderr.write(`turnpike: cannot start the background server: ${error.message}\n`);
+      standardError.write(`turnpike: cannot start the background server: ${error.message}\n`);
       resolve(1);
     });
   });

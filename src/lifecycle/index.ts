@@ -23,21 +23,21 @@ const UNPINNED_AFTER_SWITCH = 'relay-threads with proc-user: UDP clients are not
   '(per-session sockets cannot join the listening ports\' groups, bound by another user); a worker that stops moves other workers\' clients (437)';
 
 /**
- * Call once every listener is bound: switches to proc-user/proc-group. When the switch fails
- * the process exits with status 1 at once: serving on as root after the operator asked
- * otherwise is worse than a pidfile left behind.
+ * Call once every listener is bound: switches to proc-user/proc-group. False, with the reason
+ * logged, when the switch fails: the caller must then stop at once, since serving on as root
+ * after the operator asked otherwise is worse than a pidfile left behind.
  */
-export function dropPrivilegesOrExit(options: ServerOptions, logger: Logger & { close?: () => void }): void {
+export function dropPrivilegesOrRefuse(options: ServerOptions, logger: Logger): boolean {
   const uidBefore = process.geteuid!();
   try {
     const identity = dropPrivileges({ user: options.procUser, group: options.procGroup });
     if (identity) logger.info(`running as uid ${identity.uid}, gid ${identity.gid}, groups ${identity.groups.join(',')}`);
     if (identity && identity.uid !== uidBefore && (options.relayThreads ?? 1) > 1) logger.warn(UNPINNED_AFTER_SWITCH);
+    return true;
   } catch (error) {
     if (!(error instanceof PrivilegeDropError)) throw error;
     logger.error(`cannot drop privileges: ${error.message}; refusing to run on`);
-    logger.close?.();
-    process.exit(1);
+    return false;
   }
 }
 

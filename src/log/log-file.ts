@@ -5,6 +5,7 @@
  * file of the original name.
  */
 import { closeSync, fstatSync, openSync, statSync, writeSync } from 'node:fs';
+import { standardError } from './standard-streams.js';
 
 /** `turn.log` -> `turn_2026-11-25.log`, as coturn names its files without simple-log. */
 export function datedLogFileName(file: string, date: Date): string {
@@ -36,7 +37,7 @@ export class LogFile {
       writeSync(this.fd!, line);
     } catch (error) {
       // Said once per file name, on stderr: the log itself is what failed.
-      if (this.failedAs !== name) process.stderr.write(`turnpike: cannot write log file ${name}: ${(error as Error).message}\n`);
+      if (this.failedAs !== name) standardError.write(`turnpike: cannot write log file ${name}: ${(error as Error).message}\n`);
       this.failedAs = name;
     }
   }

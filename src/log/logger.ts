@@ -8,6 +8,7 @@ import type { Logger } from './logger-interface.js';
 import { LogFile } from './log-file.js';
 import { USER_FACILITY, syslogPriority } from './syslog-priority.js';
 import { renderLine, type LogFields, type LogFormat } from './line-format.js';
+import { standardError, standardOutput } from './standard-streams.js';
 
 export { datedLogFileName } from './log-file.js';
 export type { LogFields, LogFormat } from './line-format.js';
@@ -57,7 +58,7 @@ export interface ClosableLogger extends StructuredLogger {
 function openSyslog(): ChildProcess | undefined {
   try {
     const child = spawn('logger', ['--prio-prefix', '-t', 'turnpike', `--id=${process.pid}`], { stdio: ['pipe', 'ignore', 'ignore'] });
-    child.on('error', () => process.stderr.write('turnpike: syslog unavailable (no `logger` command)\n'));
+    child.on('error', () => standardError.write('turnpike: syslog unavailable (no `logger` command)\n'));
     child.stdin?.on('error', () => {});
     child.unref();
     return child;
@@ -73,16 +74,27 @@ export function createLogger(options: LogOptions): ClosableLogger {
   const syslog = options.syslog || options.file === 'syslog' ? openSyslog() : undefined;
   const lineOptions = { format: options.format ?? 'text', timestampFormat: options.timestampFormat };
   let current = options.level;
-  const write = (level: LogLevel, message: string, fields: LogFields | undefined): void => {
-    if (RANK[level] > RANK[current]) return;
+  const emit = (level: LogLevel, message: string, fields: LogFields | undefined): string => {
     const now = new Date();
     const line = renderLine(level, message, fields, now, lineOptions);
-    if (toStdout) process.stdout.write(line);
+    if (toStdout) standardOutput.write(line);
     file?.write(line, now);
     // syslog stamps its own time; JSON stays whole so a shipper can still parse it.
     const body = lineOptions.format === 'json' ? line : `${message}\n`;
     syslog?.stdin?.write(`<${syslogPriority(options.syslogFacility ?? USER_FACILITY, level)}>${body}`);
+    return line;
   };
+  const write = (level: LogLevel, message: string, fields: LogFields | undefined): void => {
+    if (RANK[level] <= RANK[current]) emit(level, message, fields);
+  };
+  // Whatever the level: the operator must learn why stdout has fallen silent.
+  const stopWatchingStdout = toStdout
+    ? standardOutput.onGone((error) => {
+        const kept = [file && `the log file ${options.file}`, syslog && 'syslog'].filter(Boolean).join(' and ');
+        const line = emit('warn', `stdout is gone (${error.message}): log lines ${kept ? `go on to ${kept} only` : 'are written nowhere now'}`, undefined);
+        standardError.write(line);
+      })
+    : undefined;
   return {
     error: (m, f) => write('error', m, f),
     warn: (m, f) => write('warn', m, f),
@@ -97,6 +109,7 @@ export function createLogger(options: LogOptions): ClosableLogger {
     },
     reopen: () => file?.reopen(),
     close: () => {
+      stopWatchingStdout?.();
       file?.close();
       syslog?.stdin?.end();
     },

@@ -10,7 +10,7 @@ import { readLog, waitForLine } from '../support/log-lines.js';
 import { freePortRange, freeUdpPort } from '../support/ports.js';
 import { stopAllProcesses } from '../support/processes.js';
 import { UdpTestClient } from '../support/turn-client.js';
-import { startTurnpike } from '../support/turnpike-process.js';
+import { startTurnpike, type TurnpikeHandle } from '../support/turnpike-process.js';
 
 const HOST = '127.0.0.1';
 // A long user name makes each `ended` line about 600 B, so that these allocations' lines
@@ -38,22 +38,27 @@ async function allocate(server: { address: string; port: number }, count: number
   return clients;
 }
 
+/** A server with ALLOCATIONS allocations, logging to stdout and to a file (written synchronously: says when it has stopped). */
+async function serverWithAllocations(threads: number): Promise<{ server: TurnpikeHandle; log: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-stop-lines-'));
+  dirs.push(dir);
+  const log = path.join(dir, 'turn.log');
+  const port = await freeUdpPort(HOST);
+  const minPort = await freePortRange(HOST, ALLOCATIONS + 50);
+  const server = await startTurnpike([
+    '-n', '--listening-ip', HOST, '--listening-port', String(port), '--relay-ip', HOST,
+    '--min-port', String(minPort), '--max-port', String(minPort + ALLOCATIONS + 49), '--relay-threads', String(threads),
+    '--lt-cred-mech', '--user', `${USER}:secret`, '--realm', 'stop.example', '--no-tcp', '--no-tls', '--no-dtls',
+    '--log-file', log, '--simple-log',
+  ], HOST, port);
+  if (threads > 1) await server.proc.waitForOutput(/relaying with \d+ worker threads/, 10_000);
+  afterEachClose.push(...(await allocate({ address: HOST, port }, ALLOCATIONS)));
+  return { server, log };
+}
+
 describe.each([1, 2])('SIGTERM with relay-threads %i', (threads) => {
   it(`writes all ${ALLOCATIONS} ended lines and "stopped" to a slowly read stdout before it exits`, async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-stop-lines-'));
-    dirs.push(dir);
-    const log = path.join(dir, 'turn.log'); // written synchronously: says when the server has stopped
-    const port = await freeUdpPort(HOST);
-    const minPort = await freePortRange(HOST, ALLOCATIONS + 50);
-    const server = await startTurnpike([
-      '-n', '--listening-ip', HOST, '--listening-port', String(port), '--relay-ip', HOST,
-      '--min-port', String(minPort), '--max-port', String(minPort + ALLOCATIONS + 49), '--relay-threads', String(threads),
-      '--lt-cred-mech', '--user', `${USER}:secret`, '--realm', 'stop.example', '--no-tcp', '--no-tls', '--no-dtls',
-      '--log-file', log, '--simple-log',
-    ], HOST, port);
-    if (threads > 1) await server.proc.waitForOutput(/relaying with \d+ worker threads/, 10_000);
-    const clients = await allocate({ address: HOST, port }, ALLOCATIONS);
-    afterEachClose.push(...clients);
+    const { server, log } = await serverWithAllocations(threads);
 
     // A reader that reads nothing while the server stops, then everything.
     server.proc.child.stdout!.pause();
@@ -66,5 +71,20 @@ describe.each([1, 2])('SIGTERM with relay-threads %i', (threads) => {
     expect(readLog(log).match(ENDED_AT_STOP)).toHaveLength(ALLOCATIONS);
     expect(server.proc.stdout.match(ENDED_AT_STOP)?.length ?? 0).toBe(ALLOCATIONS);
     expect(server.proc.stdout).toMatch(/\bstopped\n$/);
+  });
+});
+
+describe('SIGTERM, then the reader of stdout goes away', () => {
+  it('exits 0 instead of waiting for it, its log file complete', async () => {
+    const { server, log } = await serverWithAllocations(1);
+    server.proc.child.stdout!.pause();
+    process.kill(server.pid, 'SIGTERM');
+    await waitForLine(log, /\bstopped\n/);
+    // The ended lines outgrow the pipe: the exit is waiting for the reader...
+    expect(server.proc.exitInfo).toBeNull();
+    // ...which leaves instead: what waits fails with EPIPE, and nothing is left to wait for.
+    server.proc.child.stdout!.destroy();
+    expect(await server.proc.exited).toEqual({ code: 0, signal: null });
+    expect(readLog(log).match(ENDED_AT_STOP)).toHaveLength(ALLOCATIONS);
   });
 });

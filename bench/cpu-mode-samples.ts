@@ -31,7 +31,8 @@ export function startCpuModeSampler(pid: number): CpuModeSampler | undefined {
   if (spawnSync('perf', ['--version']).status !== 0) return undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-perf-'));
   const file = path.join(dir, 'perf.data');
-  const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '999', '-p', String(pid), '-o', file], { stdio: 'ignore' });
+  const keep = process.env.BENCH_PERF_KEEP;
+  const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '999', ...(keep ? ['-g'] : []), '-p', String(pid), '-o', file], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => {
     perf.once('exit', () => resolve());
     perf.once('error', () => resolve());
@@ -48,6 +49,7 @@ export function startCpuModeSampler(pid: number): CpuModeSampler | undefined {
         const kernel = ips.filter(isKernelAddress).length;
         return ips.length === 0 ? undefined : { user: (ips.length - kernel) / ips.length, kernel: kernel / ips.length, samples: ips.length };
       } finally {
+        if (keep) fs.copyFileSync(file, `${keep}.${pid}.data`);
         fs.rmSync(dir, { recursive: true, force: true });
       }
     },

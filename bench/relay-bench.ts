@@ -49,6 +49,8 @@
 // BENCH_CPU_SPLIT=perf also splits each server's CPU into user and kernel by sampling it with
 // `perf record -e cpu-clock` (bench/cpu-mode-samples.ts): /proc's own split overstates user
 // time over a window like this one, the total is exact either way.
+// BENCH_PERF_KEEP=PREFIX (with BENCH_CPU_SPLIT=perf) samples call graphs too and keeps each
+// server's samples as PREFIX.PID.data for `perf report -i` / `perf script -i`.
 // BENCH_WARMUP_MESSAGES=N: before the measured window, each server (coturn too) first relays an
 // unmeasured uclient run of N messages per client (same clients, transport and peer; uclient
 // ends its allocations before the measured run starts), to tell Node's JIT compiling the data

@@ -1,3 +1,5 @@
+import type { TrafficCounters } from './allocation.js';
+
 /** Why a packet was not relayed or answered; each has a packet and a byte counter. */
 export type DropReason = 'Malformed' | 'NoAllocation' | 'NoPermission' | 'NoChannel' | 'Unauthenticated' | 'Backpressure' | 'Bandwidth' | 'Policy';
 
@@ -57,6 +59,25 @@ export class EngineCounters {
   udpRoutedPackets = 0;
   /** Of those, DTLS clients' (records opened and sealed in C, native/dtls-routes.c). */
   dtlsRoutedPackets = 0;
+
+  /**
+   * Relayed data, whatever carried it (UDP datagrams, channel routes below JS, an RFC 6062
+   * data connection's reads): the allocation's figures (its log line, admin sessions, the
+   * per-realm metrics) and the server's totals (turn_total_traffic_*) move together, here only.
+   */
+  countToPeer(allocation: TrafficCounters, packets: number, bytes: number): void {
+    allocation.packetsFromClient += packets;
+    allocation.bytesFromClient += bytes;
+    this.relayedToPeerPackets += packets;
+    this.relayedToPeerBytes += bytes;
+  }
+
+  countToClient(allocation: TrafficCounters, packets: number, bytes: number): void {
+    allocation.packetsToClient += packets;
+    allocation.bytesToClient += bytes;
+    this.relayedToClientPackets += packets;
+    this.relayedToClientBytes += bytes;
+  }
 
   /** A packet of `bytes` dropped for `reason`: both of its counters, in one place. */
   drop(reason: DropReason, bytes: number): void {

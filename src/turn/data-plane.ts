@@ -42,10 +42,7 @@ export class DataPlane {
       return;
     }
     relay.send(data, offset + CHANNEL_DATA_HEADER, length, channel.peerPort, channel.peerAddress);
-    allocation.packetsFromClient++;
-    allocation.bytesFromClient += length;
-    this.counters.relayedToPeerPackets++;
-    this.counters.relayedToPeerBytes += length;
+    this.counters.countToPeer(allocation, 1, length);
     allocation.routes?.relayed(channel);
   }
 
@@ -72,10 +69,7 @@ export class DataPlane {
       return;
     }
     relay.send(payload, 0, payload.length, peer.port, peer.address);
-    allocation.packetsFromClient++;
-    allocation.bytesFromClient += payload.length;
-    this.counters.relayedToPeerPackets++;
-    this.counters.relayedToPeerBytes += payload.length;
+    this.counters.countToPeer(allocation, 1, payload.length);
   }
 
   /** A datagram from a peer to a relay address (RFC 8656 §11.3, §12.5). */
@@ -97,10 +91,7 @@ export class DataPlane {
       this.counters.drop('Backpressure', length);
       return;
     }
-    allocation.packetsToClient++;
-    allocation.bytesToClient += length;
-    this.counters.relayedToClientPackets++;
-    this.counters.relayedToClientBytes += length;
+    this.counters.countToClient(allocation, 1, length);
     if (channel) allocation.routes?.relayed(channel);
   }
 }

@@ -91,15 +91,7 @@ export class RoutedChannels {
     folded[1] = counts[1]!;
     folded[2] = counts[2]!;
     folded[3] = counts[3]!;
-    const allocation = this.allocation;
-    allocation.packetsFromClient += toPeerPackets;
-    allocation.bytesFromClient += toPeerBytes;
-    allocation.packetsToClient += toClientPackets;
-    allocation.bytesToClient += toClientBytes;
-    const totals = this.totals;
-    totals.relayedToPeerPackets += toPeerPackets;
-    totals.relayedToPeerBytes += toPeerBytes;
-    totals.relayedToClientPackets += toClientPackets;
-    totals.relayedToClientBytes += toClientBytes;
+    this.totals.countToPeer(this.allocation, toPeerPackets, toPeerBytes);
+    this.totals.countToClient(this.allocation, toClientPackets, toClientBytes);
   }
 }

@@ -8,6 +8,7 @@ import type { TransportAddress } from '../stun/ip.js';
 import { AttributeType, MessageBuilder, Method, StunClass, readUint32, readXorAddress } from '../stun/index.js';
 import type { Allocation } from './allocation.js';
 import type { Authenticated } from './authenticate.js';
+import type { EngineCounters } from './counters.js';
 import type { EngineContext } from './engine-context.js';
 import { refusePeer } from './peer-checks.js';
 import type { PeerConnection } from './relay.js';
@@ -107,7 +108,7 @@ export async function handleConnectionBind(ctx: EngineContext, request: Request,
   const taken = elsewhere ? await elsewhere : takeForBind(ctx, id, auth.username);
   if (typeof taken === 'number') return fail(taken, taken === 400 ? 'Unknown CONNECTION-ID' : undefined);
   send(ctx, request, successFor(ctx, request), auth.key);
-  if ('allocation' in taken) session.joinPeer(taken.connection, trafficOf(taken.allocation));
+  if ('allocation' in taken) session.joinPeer(taken.connection, trafficOf(ctx.counters, taken.allocation));
   else session.joinPeer(taken);
 }
 
@@ -118,7 +119,7 @@ export async function handleConnectionBind(ctx: EngineContext, request: Request,
 export function bindForOtherWorker(ctx: EngineContext, id: number, username: string, client: Duplex): { code: number; peer?: TransportAddress } {
   const taken = takeForBind(ctx, id, username);
   if (typeof taken === 'number') return { code: taken };
-  taken.connection.join(client, Buffer.alloc(0), trafficOf(taken.allocation));
+  taken.connection.join(client, Buffer.alloc(0), trafficOf(ctx.counters, taken.allocation));
   return { code: 0, peer: taken.connection.peer };
 }
 
@@ -133,15 +134,10 @@ function takeForBind(ctx: EngineContext, id: number, username: string): Pending 
   return pending;
 }
 
-/** Counts a data connection's bytes as the allocation's traffic. */
-function trafficOf(allocation: Allocation): (fromPeer: boolean, bytes: number) => void {
-  return (fromPeer, bytes) => {
-    if (fromPeer) {
-      allocation.packetsToClient++;
-      allocation.bytesToClient += bytes;
-    } else {
-      allocation.packetsFromClient++;
-      allocation.bytesFromClient += bytes;
-    }
-  };
+/**
+ * Counts a data connection's bytes, each read one packet, as relayed traffic: the
+ * allocation's and the server's totals (coturn 4.6.1 counts these reads as its session's too).
+ */
+function trafficOf(counters: EngineCounters, allocation: Allocation): (fromPeer: boolean, bytes: number) => void {
+  return (fromPeer, bytes) => (fromPeer ? counters.countToClient(allocation, 1, bytes) : counters.countToPeer(allocation, 1, bytes));
 }

@@ -89,6 +89,9 @@ export interface UclientResult {
   /** From the final `start_mclient: tot_send_msgs=N, tot_recv_msgs=N`; null if not printed. */
   sent: number | null;
   received: number | null;
+  /** From the final `start_mclient: tot_send_bytes ~ N, tot_recv_bytes ~ N` (message payloads); null if not printed. */
+  sentBytes: number | null;
+  receivedBytes: number | null;
   lostPackets: number | null;
   lossPercent: number | null;
   /** uclient measures RTT in whole milliseconds, so loopback usually reads 0. */
@@ -103,6 +106,7 @@ export interface UclientResult {
 
 const PROGRESS_RE = /start_mclient: msz=\d+, tot_send_msgs=(\d+), tot_recv_msgs=(\d+)/;
 const FINAL_RE = /start_mclient: tot_send_msgs=(\d+), tot_recv_msgs=(\d+)/;
+const FINAL_BYTES_RE = /start_mclient: tot_send_bytes ~ (\d+), tot_recv_bytes ~ (\d+)/;
 const LOST_RE = /Total lost packets (\d+) \(([\d.]+|-?nan|inf)%\)/;
 const RTT_RE = /Average round trip delay ([\d.]+|-?nan) ms/;
 
@@ -166,12 +170,15 @@ export type UclientCounts = Omit<UclientResult, 'progress' | 'connectDoneAtMs' |
 /** The counts of uclient's final report in `out` (an output that lacks them reads as null). */
 export function parseUclientOutput(out: string, exitCode: number | null): UclientCounts {
   const fin = matchLast(out, FINAL_RE);
+  const bytes = matchLast(out, FINAL_BYTES_RE);
   const lost = matchLast(out, LOST_RE);
   const rtt = matchLast(out, RTT_RE);
   return {
     exitCode,
     sent: num(fin?.[1]),
     received: num(fin?.[2]),
+    sentBytes: num(bytes?.[1]),
+    receivedBytes: num(bytes?.[2]),
     lostPackets: num(lost?.[1]),
     lossPercent: num(lost?.[2]),
     avgRttMs: num(rtt?.[1]),

@@ -57,6 +57,8 @@ export class EngineCounters {
   udpRoutedPackets = 0;
   /** Of those, DTLS clients' (records opened and sealed in C, native/dtls-routes.c). */
   dtlsRoutedPackets = 0;
+  /** Of the Binding requests and responses, those a native listener answered in C (native/udp-binding.c). */
+  udpNativeBindings = 0;
 
   /** A packet of `bytes` dropped for `reason`: both of its counters, in one place. */
   drop(reason: DropReason, bytes: number): void {

@@ -5,15 +5,23 @@
 // change a Binding's answer (secure-stun, RFC 5780, SOFTWARE, FINGERPRINT, no-stun, a reload)
 // leave it to JS or tell C.
 import dgram from 'node:dgram';
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../../src/config/server-options.js';
 import type { TurnServer } from '../../src/server.js';
 import { AttributeType, MessageBuilder, Method, StunClass, decodeMessage, readErrorCode, type StunMessage, type TransportAddress } from '../../src/stun/index.js';
 import { cleanupAfterEach } from '../support/cleanups.js';
 import { startInProcessServer } from '../support/in-process-server.js';
+import { freeTcpPort, freeUdpTcpPort } from '../support/ports.js';
+import { startProcess, stopAllProcesses } from '../support/processes.js';
 import { testServerOptions } from '../support/server-options.js';
+import { TURNPIKE_CLI, startTurnpike } from '../support/turnpike-process.js';
+import { valueOf } from '../unit/metrics/exposition.js';
 
 const cleanups = cleanupAfterEach();
+afterEach(() => stopAllProcesses());
 
 /** A request's transaction id: the same for every server, so their answers can be compared byte for byte. */
 const txid = (n: number): Buffer => Buffer.alloc(12, n);
@@ -209,4 +217,56 @@ describe.runIf(process.platform === 'linux')('Binding answered in C', () => {
     expect(readErrorCode(decodeMessage((await client.answersTo(binding(3).build(), to))[0]!), AttributeType.ErrorCode)?.code).toBe(401);
     expect(nativeBindings(server)).toBe(2);
   });
+
+  it('counts N Bindings answered in C as JS counts them, in /metrics and `turnpike admin stats`, summed over relay workers', async () => {
+    const N = 40;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'turnpike-binding-'));
+    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const figures = async (env: NodeJS.ProcessEnv): Promise<Record<string, number>> => {
+      const port = await freeUdpTcpPort('127.0.0.1');
+      const metricsPort = await freeTcpPort('127.0.0.1');
+      const socket = path.join(dir, `admin-${port}.sock`);
+      const server = await startTurnpike([
+        '--listening-ip', '127.0.0.1', '--listening-port', String(port), '--relay-threads', '2', '--no-tcp', '--no-tls', '--no-dtls',
+        '--prometheus', '--prometheus-address', '127.0.0.1', '--prometheus-port', String(metricsPort), '--admin-socket', socket,
+      ], '127.0.0.1', port, env);
+      await server.proc.waitForOutput(/relaying with 2 worker threads/, 10_000);
+      // waitForUdpStun's Bindings count too: read what is there first.
+      const read = async (): Promise<Record<string, number>> => {
+        const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        const admin = startProcess(process.execPath, [TURNPIKE_CLI, 'admin', 'stats', '--json', '--socket', socket], {});
+        await admin.exited;
+        const stats = JSON.parse(admin.stdout) as Record<string, number>;
+        return {
+          request: valueOf(text, 'stun_binding_request')!, response: valueOf(text, 'stun_binding_response')!, inC: valueOf(text, 'turnpike_udp_native_bindings_total')!,
+          adminRequests: stats.bindingRequests!, adminResponses: stats.bindingResponses!, adminInC: stats.udpNativeBindings!,
+        };
+      };
+      const settled = async (): Promise<Record<string, number>> => {
+        // Relay workers report to main once a second: read until two reads a second apart agree.
+        let last = await read();
+        for (let tries = 0; tries < 10; tries++) {
+          await new Promise((resolve) => setTimeout(resolve, 1100));
+          const now = await read();
+          if (JSON.stringify(now) === JSON.stringify(last)) return now;
+          last = now;
+        }
+        return last;
+      };
+      const before = await settled();
+      // From several sockets, so that the kernel spreads them over both workers.
+      for (let i = 0; i < N; i++) {
+        const client = await RawClient.open(4);
+        expect(await client.answersTo(binding(i).build(), { family: 4, address: '127.0.0.1', port })).toHaveLength(1);
+      }
+      const after = await settled();
+      await server.stop();
+      // The probes are Bindings too, answered by JS: two per client.
+      return Object.fromEntries(Object.entries(after).map(([name, value]) => [name, value - before[name]!]));
+    };
+    const inC = await figures({});
+    const inJs = await figures({ TURNPIKE_UDP_BINDING: 'js' });
+    expect(inC).toEqual({ request: 2 * N, response: 2 * N, inC: N, adminRequests: 2 * N, adminResponses: 2 * N, adminInC: N });
+    expect(inJs).toEqual({ ...inC, inC: 0, adminInC: 0 });
+  }, 60_000);
 });

@@ -163,6 +163,39 @@ describe.runIf(process.platform === 'linux')('Binding answered in C', () => {
     expect(inC.engine.counters.bindingRequests).toBeGreaterThan(nativeBindings(inC));
   });
 
+  it('gets what JS gets for 400 datagrams made from plain Bindings by cutting and flipping bytes', async () => {
+    // No reply budget: an error JS answers goes whatever the two servers' budgets hold.
+    const options = { softwareAttribute: true, software: 'fuzz', noReplyBudget: true };
+    const inC = await start(options);
+    const inJs = await start(options, true);
+    const client = await RawClient.open(4);
+    let seed = 0x5eed;
+    const random = (below: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % below;
+    };
+    // Errors carry a NONCE of their server's (a flipped bit can make an Allocate): compared by code.
+    const summary = (answer: Buffer): string => {
+      const message = decodeMessage(answer);
+      return message.cls === StunClass.ErrorResponse ? `error ${readErrorCode(message, AttributeType.ErrorCode)?.code}` : answer.toString('hex');
+    };
+    let answeredInC = 0;
+    for (let i = 0; i < 400; i++) {
+      const base = i % 2 === 0 ? withFingerprint(binding(i % 200).addString(AttributeType.Software, 'fuzzing')) : binding(i % 200).addString(AttributeType.Software, 'abc').build();
+      const datagram = Buffer.from(base);
+      for (let flips = 1 + random(3); flips > 0; flips--) datagram[random(datagram.length)] ^= 1 << random(8);
+      const request = random(4) === 0 ? datagram.subarray(0, random(datagram.length)) : datagram;
+      const before = nativeBindings(inC);
+      const fromC = (await client.answersTo(request, inC.udpAddresses[0]!)).map(summary);
+      const fromJs = (await client.answersTo(request, inJs.udpAddresses[0]!)).map(summary);
+      expect(fromC, `datagram ${i}: ${request.toString('hex')}`).toEqual(fromJs);
+      answeredInC += nativeBindings(inC) - before;
+    }
+    expect(bindingCounts(inC)).toEqual(bindingCounts(inJs));
+    // Most flips land in a transaction id or SOFTWARE's text: the request stays plain.
+    expect(answeredInC).toBeGreaterThan(0);
+  });
+
   it('adds SOFTWARE and FINGERPRINT as configured', async () => {
     const server = await start({ softwareAttribute: true, software: 'Turnpike ßoftware', fingerprint: true });
     const client = await RawClient.open(4);

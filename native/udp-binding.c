@@ -33,10 +33,10 @@ void stopAnsweringBindings(Sock *s) {
   s->binding = NULL;
 }
 
-/* bindingAnswers(id, fingerprint?, software?) -> false when `id` is not open: from now on its
-   plain Binding requests are answered here, with FINGERPRINT on every answer when `fingerprint`,
-   SOFTWARE when `software` (a Buffer) is given. bindingAnswers(id) alone stops it (what was
-   answered is still counted until read). */
+/* bindingAnswers(id, fingerprint?, software?) -> whether socket `id` answers from now on: its
+   plain Binding requests answered here, with FINGERPRINT on every answer when `fingerprint`,
+   SOFTWARE when `software` (a Buffer) is given; not with a SOFTWARE longer than C keeps (JS
+   answers then). bindingAnswers(id) alone stops it (what was answered is counted until read). */
 napi_value bindingAnswers(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3], result;
@@ -49,16 +49,17 @@ napi_value bindingAnswers(napi_env env, napi_callback_info info) {
       || (argc >= 2 && napi_get_value_bool(env, argv[1], &fingerprint) != napi_ok)
       || (argc >= 3 && napi_get_buffer_info(env, argv[2], &software, &softwareLength) != napi_ok))
     return throwUsage(env, "bindingAnswers(id, fingerprint?, software?)");
-  if (softwareLength > STUN_SOFTWARE_MAX) return throwUsage(env, "bindingAnswers(): SOFTWARE longer than STUN_SOFTWARE_MAX");
   Sock *s = sockOf(instanceOf(env), id);
+  int on = argc >= 2 && softwareLength <= STUN_SOFTWARE_MAX;
   if (s && !s->binding) s->binding = calloc(1, sizeof *s->binding);
   if (s && s->binding) {
-    s->binding->on = argc >= 2;
+    s->binding->on = on;
+    if (!on) softwareLength = 0;
     s->binding->settings.fingerprint = fingerprint;
     s->binding->settings.softwareLength = (uint16_t)softwareLength;
     if (softwareLength) memcpy(s->binding->settings.software, software, softwareLength);
   }
-  napi_get_boolean(env, s != NULL && s->binding != NULL, &result);
+  napi_get_boolean(env, s != NULL && s->binding != NULL && on, &result);
   return result;
 }
 

@@ -208,6 +208,15 @@ describe.runIf(process.platform === 'linux')('Binding answered in C', () => {
     expect(nativeBindings(server)).toBe(1);
   });
 
+  it('leaves a Binding to JS when SOFTWARE is longer than C keeps', async () => {
+    const software = 'S'.repeat(1100);
+    const server = await start({ softwareAttribute: true, software });
+    const client = await RawClient.open(4);
+    const [answer] = await client.answersTo(binding(1).build(), server.udpAddresses[0]!);
+    expect(decodeMessage(answer!).attributes.get(AttributeType.Software)?.length).toBe(1100);
+    expect(nativeBindings(server)).toBe(0);
+  });
+
   it('leaves a Binding to JS under secure-stun: 401', async () => {
     const server = await start({ secureStun: true });
     const client = await RawClient.open(4);

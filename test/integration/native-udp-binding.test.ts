@@ -17,7 +17,7 @@ import { startInProcessServer } from '../support/in-process-server.js';
 import { freeTcpPort, freeUdpTcpPort } from '../support/ports.js';
 import { startProcess, stopAllProcesses } from '../support/processes.js';
 import { testServerOptions } from '../support/server-options.js';
-import { TURNPIKE_CLI, startTurnpike } from '../support/turnpike-process.js';
+import { TURNPIKE_CLI, reloadFromFile, startTurnpike, startTurnpikeFromFile } from '../support/turnpike-process.js';
 import { valueOf } from '../unit/metrics/exposition.js';
 
 const cleanups = cleanupAfterEach();
@@ -311,4 +311,23 @@ describe.runIf(process.platform === 'linux')('Binding answered in C', () => {
     expect(inC).toEqual({ request: 2 * N, response: 2 * N, inC: N, adminRequests: 2 * N, adminResponses: 2 * N, adminInC: N });
     expect(inJs).toEqual({ ...inC, inC: 0, adminInC: 0 });
   }, 60_000);
+
+  it('follows SIGHUP in every relay worker: FINGERPRINT, then secure-stun', async () => {
+    const port = await freeUdpTcpPort('127.0.0.1');
+    const lines = [
+      'listening-ip=127.0.0.1', `listening-port=${port}`, 'relay-threads=2', 'no-tcp', 'no-tls', 'no-dtls', 'no-cli',
+      'lt-cred-mech', 'realm=binding.example', 'user=alice:alice-Pa55', 'no-reply-budget', // every 401 answered
+    ];
+    const served = await startTurnpikeFromFile(cleanups, lines, '127.0.0.1', port);
+    await served.server.proc.waitForOutput(/relaying with 2 worker threads/, 10_000);
+    const to = { family: 4 as const, address: '127.0.0.1', port };
+    // From several sockets, so that both workers answer some.
+    const clients = await Promise.all(Array.from({ length: 8 }, () => RawClient.open(4)));
+    const answers = async (n: number): Promise<StunMessage[]> => Promise.all(clients.map(async (c) => decodeMessage((await c.answersTo(binding(n).build(), to))[0]!)));
+    for (const answer of await answers(1)) expect(answer.fingerprint).toBeUndefined();
+    await reloadFromFile(served, [...lines, 'fingerprint'], /configuration reloaded: fingerprint/);
+    for (const answer of await answers(2)) expect(answer.fingerprint).toBeDefined();
+    await reloadFromFile(served, [...lines, 'fingerprint', 'secure-stun'], /configuration reloaded: secure-stun/);
+    for (const answer of await answers(3)) expect(readErrorCode(answer, AttributeType.ErrorCode)?.code).toBe(401);
+  }, 30_000);
 });

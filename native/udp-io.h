@@ -53,7 +53,7 @@ typedef struct {
   uint32_t jsTurn;        /* the turn in which a datagram of it last went to JS */
   int dtlsOnly;           /* a DTLS client's: never plain ChannelData relayed here, records only */
   DtlsKeys *dtls;         /* its association's keys, when attached */
-  BindingAnswers *binding; /* a listener JS let answer plain Bindings here (udp-binding.c), once it has */
+  BindingAnswers *binding; /* a listener's, once JS has let it answer plain Bindings (udp-binding.c) */
 } Sock;
 
 struct Instance {

@@ -271,7 +271,11 @@ export class NativeUdpIo {
   bindingAnswerer(id: number): BindingAnswerer {
     const { addon } = this;
     return {
-      answer: (how) => void (!how ? addon.bindingAnswers(id) : how.software ? addon.bindingAnswers(id, how.fingerprint, how.software) : addon.bindingAnswers(id, how.fingerprint)),
+      answer: (how) => {
+        if (!how) addon.bindingAnswers(id);
+        else if (how.software) addon.bindingAnswers(id, how.fingerprint, how.software);
+        else addon.bindingAnswers(id, how.fingerprint);
+      },
       takeAnswered: () => addon.bindingsAnswered(id),
     };
   }

@@ -7,7 +7,10 @@
 // its warm instructions take (docs/performance.md, call setup latency).
 // Run: npx tsx bench/idle-binding.ts (builds nothing: run `npx tsc -p tsconfig.json` first).
 // Env: IDLE_GAP_MS (default 30), IDLE_REQUESTS (per server and round, default 60), IDLE_ROUNDS
-// (default 2), SETUP_RELAY_THREADS (both servers'), SETUP_PROMETHEUS (bench/setup-servers.ts).
+// (default 2), SETUP_RELAY_THREADS (both servers'), SETUP_PROMETHEUS (bench/setup-servers.ts),
+// SETUP_BASELINE_CLI (other builds of Turnpike timed in the same run, `NAME=path/to/turnpike.js,…`).
+// Each round measures the servers in turn, in reverse order every other round, so that load
+// drift does not always favour the same one.
 import dgram from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { MessageBuilder, Method, StunClass } from '../src/stun/index.js';
@@ -15,7 +18,7 @@ import { envInt } from './env.js';
 import { processCpuNs } from './process-cpu.js';
 import { median } from './quantiles.js';
 import { runMain } from './run-main.js';
-import { SETUP_HOST, startReferenceServer, startTurnpikeServers, type SetupServer } from './setup-servers.js';
+import { SETUP_HOST, otherBuilds, startReferenceServer, startTurnpikeServer, startTurnpikeServers, type SetupServer } from './setup-servers.js';
 
 const GAP_MS = envInt('IDLE_GAP_MS', 30, 0);
 const REQUESTS = envInt('IDLE_REQUESTS', 60);
@@ -58,18 +61,19 @@ async function measure(socket: dgram.Socket, server: SetupServer, gap: number): 
 
 async function main(): Promise<number> {
   const servers = [...(await startTurnpikeServers([], 100)), await startReferenceServer(100)];
+  for (const build of otherBuilds(process.env.SETUP_BASELINE_CLI)) servers.push(await startTurnpikeServer([], 100, build));
   const socket = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, SETUP_HOST, () => resolve()));
   try {
     console.log(`Binding round trip and server on-CPU time, µs (median of ${REQUESTS}), back-to-back and after ${GAP_MS} ms idle`);
     for (let round = 0; round < ROUNDS; round++) {
       for (const gap of [0, GAP_MS]) {
-        const cells = [];
-        for (const s of servers) {
+        const cells = new Map<SetupServer, string>();
+        for (const s of round % 2 === 0 ? servers : [...servers].reverse()) {
           const { rtt, cpu } = await measure(socket, s, gap);
-          cells.push(`${s.name} ${rtt.toFixed(0)} rtt, ${cpu.toFixed(0)} cpu`);
+          cells.set(s, `${s.name} ${rtt.toFixed(0)} rtt, ${cpu.toFixed(0)} cpu`);
         }
-        console.log(`  round ${round + 1}, ${gap === 0 ? 'back-to-back  ' : `after ${gap} ms idle`}: ${cells.join('   ')}`);
+        console.log(`  round ${round + 1}, ${gap === 0 ? 'back-to-back  ' : `after ${gap} ms idle`}: ${servers.map((s) => cells.get(s)).join('   ')}`);
       }
     }
   } finally {

@@ -21,7 +21,7 @@ const ADDONS = [
   // recvmmsg and sendmmsg are Linux system calls.
   // With dtls-routes.c: a DTLS client's routed channels, OpenSSL from the node binary as below.
   // The addon's parts are udp-io.h's list.
-  { name: 'udp-io', fallback: 'dgram', sources: ['udp-io.c', 'udp-receive.c', 'udp-send.c', 'udp-sockets.c', 'udp-relay-calls.c', 'udp-routes.c', 'dtls-routes.c'], linkFlags: ['-Wl,-z,now'] },
+  { name: 'udp-io', fallback: 'dgram', sources: ['udp-io.c', 'udp-receive.c', 'udp-send.c', 'udp-sockets.c', 'udp-relay-calls.c', 'udp-routes.c', 'dtls-routes.c', 'udp-binding.c', 'stun-answer.c'], linkFlags: ['-Wl,-z,now'] },
   // OpenSSL's symbols come from the node binary itself; -z now binds them all at load, so a
   // Node without them fails the load (and falls back) rather than a record later.
   { name: 'dtls-aead', fallback: 'node:crypto', linkFlags: ['-Wl,-z,now'] },

@@ -123,6 +123,8 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
     ADDON_FUNCTION("routeRemove", routeRemove),
     ADDON_FUNCTION("hold", hold),
     ADDON_FUNCTION("dtlsAttach", dtlsAttach),
+    ADDON_FUNCTION("bindingAnswers", bindingAnswers),
+    ADDON_FUNCTION("bindingsAnswered", bindingsAnswered),
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -6,6 +6,7 @@
  *                     (sendmmsg); send(), flush()
  *   udp-sockets.c     sockets by number: open, localPort, close
  *   udp-relay-calls.c JS's calls that steer the fast path: routes, hold, a DTLS client's keys
+ *   udp-binding.c     a listener's plain Binding requests answered here (stun-answer.c builds the answer)
  * with the route table (udp-routes.c) and DTLS records (dtls-routes.c). Each C file of the addon
  * includes this first: _GNU_SOURCE must come before any system header (recvmmsg, sendmmsg). */
 #ifndef TURNPIKE_UDP_IO_H
@@ -21,6 +22,7 @@
 #include <uv.h>
 #include "udp-routes.h"
 #include "dtls-routes.h"
+#include "stun-answer.h"
 
 #define SLOTS 64          /* datagrams per turn; more wait for the next turn (level-triggered poll) */
 #define SLOT 65536        /* bytes per datagram slot: any UDP payload fits; larger ones are flagged */
@@ -32,6 +34,7 @@
 #define FLAG_TRUNCATED 1
 
 typedef struct Instance Instance;
+typedef struct BindingAnswers BindingAnswers;   /* udp-binding.c's */
 
 typedef struct {
   uv_poll_t poll;         /* first: the close callback gets this pointer */
@@ -50,6 +53,7 @@ typedef struct {
   uint32_t jsTurn;        /* the turn in which a datagram of it last went to JS */
   int dtlsOnly;           /* a DTLS client's: never plain ChannelData relayed here, records only */
   DtlsKeys *dtls;         /* its association's keys, when attached */
+  BindingAnswers *binding; /* a listener's, once JS has let it answer plain Bindings (udp-binding.c) */
 } Sock;
 
 struct Instance {
@@ -129,6 +133,9 @@ void onCheck(uv_check_t *handle);                              /* the turn's uv_
 void closeSock(Sock *s);
 /* udp-relay-calls.c */
 void forgetRoutesOf(Instance *inst, int32_t id);
+/* udp-binding.c */
+int answerBindingHere(Instance *inst, Sock *s, int slot, unsigned length, const int32_t *from);
+void stopAnsweringBindings(Sock *s);
 
 /* The addon's functions JS calls (udp-io.c's module table gives their JS names). */
 napi_value sendNow(napi_env env, napi_callback_info info);
@@ -142,5 +149,7 @@ napi_value routeCounts(napi_env env, napi_callback_info info);
 napi_value routeRemove(napi_env env, napi_callback_info info);
 napi_value hold(napi_env env, napi_callback_info info);
 napi_value dtlsAttach(napi_env env, napi_callback_info info);
+napi_value bindingAnswers(napi_env env, napi_callback_info info);
+napi_value bindingsAnswered(napi_env env, napi_callback_info info);
 
 #endif

@@ -129,6 +129,7 @@ void onReadable(uv_poll_t *handle, int status, int events) {
       int32_t from[ADDRESS_WORDS];
       writeAddress(from, &inst->from[slot]);
       if (!truncated && s->routed > 0 && relayHere(inst, s, slot, length, from)) continue;
+      if (!truncated && s->binding && answerBindingHere(inst, s, slot, length, from)) continue;
       s->jsTurn = inst->turn + 1;
       int32_t *meta = inst->meta + (size_t)inst->jsPending * META;
       meta[0] = s->id;

@@ -22,6 +22,7 @@ void closeSock(Sock *s) {
   if (s->routed > 0) forgetRoutesOf(s->owner, s->id);   /* none left when JS ended their allocations first */
   dtlsKeysFree(s->owner->teardown ? NULL : s->owner->env, s->dtls);
   s->dtls = NULL;
+  stopAnsweringBindings(s);
   s->open = 0;
   uv_poll_stop(&s->poll);   /* libuv forgets the fd here, so it may be closed at once */
   close(s->fd);

@@ -71,6 +71,9 @@ export function registerTurnpikeMetrics(registry: Registry, state: ScrapeState):
   registerSampled(registry, 'turnpike_dtls_routed_packets_total', 'Of turnpike_udp_routed_packets_total, those of DTLS clients: records opened or sealed in C', 'counter', () => [
     { value: c.dtlsRoutedPackets },
   ]);
+  registerSampled(registry, 'turnpike_udp_native_bindings_total', 'STUN Binding requests the native UDP addon answered without JS; counted in stun_binding_request and stun_binding_response too', 'counter', () => [
+    { value: c.udpNativeBindings },
+  ]);
   registerSampled(registry, 'turnpike_replies_withheld_total', 'Unsigned UDP answers withheld because their source had not sent as many bytes (anti-reflection)', 'counter', () => [
     { value: c.repliesWithheld },
   ]);

@@ -6,6 +6,7 @@
  */
 import type { RemoteInfo } from 'node:dgram';
 import type { IpFamily } from '../stun/ip.js';
+import type { BindingAnswerer } from '../turn/binding.js';
 import { nativeUdpIo } from './native-udp/addon.js';
 import { NativeListenerSocket } from './native-udp/listener-socket.js';
 import { afterUdpProbe, bindFirstUdpOfGroup, bindUdpSocket, type GroupRole } from './reuse-port.js';
@@ -25,6 +26,8 @@ export interface ListenerSocket extends DatagramSender {
   readonly io: 'native' | 'dgram';
   /** The port it is bound to. */
   readonly port: number;
+  /** Native: it can answer plain Binding requests below JS, as the engine tells it (binding.ts). */
+  readonly bindingAnswerer?: BindingAnswerer;
   close(): Promise<void>;
 }
 

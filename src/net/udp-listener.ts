@@ -121,7 +121,7 @@ class UdpSession implements ClientSession {
 export class UdpListener {
   /** Native batched I/O or dgram (listener-socket.ts): set by listen(). */
   socket!: ListenerSocket;
-  /** Datagrams the listener's own socket received (not the per-session sockets'). */
+  /** Datagrams the listener's own socket handed to JS (not the per-session sockets', nor Bindings answered in C). */
   received = 0;
   private readonly sessions = new Map<string, Map<number, UdpSession>>();
   private readonly sessionSockets = new Set<SessionSocket>();
@@ -139,6 +139,8 @@ export class UdpListener {
   local: TransportAddress;
   /** A relay worker's listener: its sockets pin clients to it (sends held until connected, openDtlsSocket). */
   readonly pinsClients: boolean;
+  /** Ends the plain Binding answers below JS of a native listener, its last count read (engine.answerBindingsBelow). */
+  private stopBindingAnswers: (() => void) | undefined;
   /** Set when this port also serves DTLS: it takes the datagrams RFC 7983 says are DTLS. */
   onDtls: ((data: Buffer, rinfo: RemoteInfo) => void) | undefined;
 
@@ -167,6 +169,8 @@ export class UdpListener {
       onError: (error) => logger.warn(`UDP ${address}:${port}: ${error.message}`),
     });
     listener.local = { ...listener.local, port: listener.socket.port };
+    const answerer = listener.socket.bindingAnswerer;
+    if (answerer) listener.stopBindingAnswers = engine.answerBindingsBelow(answerer);
     return listener;
   }
 
@@ -264,6 +268,7 @@ export class UdpListener {
   }
 
   close(): Promise<void> {
+    this.stopBindingAnswers?.();
     for (const socket of this.sessionSockets) socket.close();
     this.sessionSockets.clear();
     return this.socket.close();

@@ -57,3 +57,34 @@ function addOrigins(response: MessageBuilder, modern: boolean, origin: Transport
   response.addAddress(modern ? AttributeType.ResponseOrigin : SOURCE_ADDRESS, origin);
   response.addAddress(modern ? AttributeType.OtherAddress : CHANGED_ADDRESS, other);
 }
+
+/**
+ * How a listener may answer a plain Binding request below JS (native/udp-binding.c): one with the
+ * magic cookie and no attributes but SOFTWARE and FINGERPRINT, over UDP. Its answer is what
+ * answerBinding() sends such a request: XOR-MAPPED-ADDRESS after SOFTWARE when configured, then
+ * FINGERPRINT when configured or when the request had one. Undefined when such a request must
+ * reach answerBinding(), because the answer or what happens around it depends on more: no-stun
+ * (dropped), secure-stun (credentials), log-binding (a line each), RFC 5780 (OTHER-ADDRESS).
+ */
+export interface PlainBindingAnswer {
+  readonly software: Buffer | undefined;
+  readonly fingerprint: boolean;
+}
+
+export function plainBindingAnswer(ctx: Pick<EngineContext, 'config' | 'alternateAddresses'>): PlainBindingAnswer | undefined {
+  const { config } = ctx;
+  if (config.noStun || config.logBinding || ctx.alternateAddresses !== undefined) return undefined;
+  if (config.secureStun && config.authMode === 'long-term') return undefined;
+  // As successFor() adds it: none for an empty string.
+  return { software: config.software ? Buffer.from(config.software, 'utf8') : undefined, fingerprint: config.fingerprint };
+}
+
+/**
+ * A listener that can answer plain Binding requests below JS: the engine tells it how (or that it
+ * may not) at start and at each reload, and reads in how many it answered when the counters are read.
+ */
+export interface BindingAnswerer {
+  answer(how: PlainBindingAnswer | undefined): void;
+  /** How many it answered since the last call. */
+  takeAnswered(): number;
+}

@@ -59,6 +59,8 @@ export class EngineCounters {
   udpRoutedPackets = 0;
   /** Of those, DTLS clients' (records opened and sealed in C, native/dtls-routes.c). */
   dtlsRoutedPackets = 0;
+  /** Of the Binding requests and responses, those a native listener answered in C (native/udp-binding.c). */
+  udpNativeBindings = 0;
 
   /**
    * Relayed data, whatever carried it (UDP datagrams, channel routes below JS, an RFC 6062

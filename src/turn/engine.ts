@@ -12,7 +12,7 @@ import type { Allocation } from './allocation.js';
 import { handleAllocate } from './allocate.js';
 import { AllocationGate, refusedAllocation } from './allocation-gate.js';
 import { authenticate, type Authenticated } from './authenticate.js';
-import { answerBinding } from './binding.js';
+import { answerBinding, plainBindingAnswer, type BindingAnswerer } from './binding.js';
 import { handleChannelBind } from './channel-bind.js';
 import { EngineCounters } from './counters.js';
 import { handleCreatePermission } from './create-permission.js';
@@ -40,6 +40,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 export class TurnEngine {
   private readonly ownCounters = new EngineCounters();
   private readonly ctx: Mutable<EngineContext>;
+  /** Listeners that answer plain Bindings below JS (answerBindingsBelow). */
+  private readonly bindingAnswerers = new Set<BindingAnswerer>();
 
   constructor(config: EngineConfig, services: EngineServices) {
     const allocations = new Set<Allocation>();
@@ -57,15 +59,15 @@ export class TurnEngine {
     };
   }
 
-  /** The counters, with what was relayed below JS until now (routed-channels.ts). */
+  /** The counters, with what was relayed and answered below JS until now (routed-channels.ts, answerBindingsBelow). */
   get counters(): EngineCounters {
-    this.collectRouted();
+    this.collectBelowJs();
     return this.ownCounters;
   }
 
   /** The live allocations, their traffic counters brought up to now as the counters'. */
   get allocations(): ReadonlySet<Allocation> {
-    this.collectRouted();
+    this.collectBelowJs();
     return this.ctx.allocations;
   }
 
@@ -76,12 +78,36 @@ export class TurnEngine {
 
   /** The counters and the live allocations, brought up to now in one pass (a scrape, a stats answer). */
   traffic(): { readonly counters: EngineCounters; readonly allocations: ReadonlySet<Allocation> } {
-    this.collectRouted();
+    this.collectBelowJs();
     return { counters: this.ownCounters, allocations: this.ctx.allocations };
   }
 
-  private collectRouted(): void {
+  private collectBelowJs(): void {
     for (const allocation of this.ctx.allocations) allocation.routes?.collect();
+    for (const answerer of this.bindingAnswerers) this.collectBindings(answerer);
+  }
+
+  /** Each Binding answered below JS counts as answerBinding() counts one it answers. */
+  private collectBindings(answerer: BindingAnswerer): void {
+    const answered = answerer.takeAnswered();
+    this.ownCounters.bindingRequests += answered;
+    this.ownCounters.bindingResponses += answered;
+    this.ownCounters.udpNativeBindings += answered;
+  }
+
+  /**
+   * A listener that can answer plain Binding requests below JS (binding.ts): told how now and at
+   * each reload; what it answered joins the counters when they are read. Returns its end (the
+   * last of its count read, and it answers no more).
+   */
+  answerBindingsBelow(answerer: BindingAnswerer): () => void {
+    this.bindingAnswerers.add(answerer);
+    answerer.answer(plainBindingAnswer(this.ctx));
+    return () => {
+      if (!this.bindingAnswerers.delete(answerer)) return;
+      answerer.answer(undefined);
+      this.collectBindings(answerer);
+    };
   }
 
   get dataPlane(): DataPlane {
@@ -117,6 +143,7 @@ export class TurnEngine {
     ctx.nonces = reload.nonces;
     ctx.peerPolicy = reload.peerPolicy;
     ctx.dataPlane.setPeerPolicy(reload.peerPolicy);
+    for (const answerer of this.bindingAnswerers) answerer.answer(plainBindingAnswer(ctx));
     let revoked = 0;
     const refused = (address: string, port?: number): boolean => !reload.peerPolicy.check(address, port).allowed;
     for (const allocation of ctx.allocations) revoked += allocation.revokePeers(refused);

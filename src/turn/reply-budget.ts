@@ -31,6 +31,7 @@
  *
  * Binding answers are the exception that STUN is: always sent, they take what credit there
  * is and leave a debt as it was, so Bindings neither pay for a challenge nor repay an advance.
+ * A plain Binding a native listener answers in C never reaches the budget (docs/native-udp.md).
  *
  * The credit table is fixed-size, so a flood from spoofed addresses cannot grow it: buckets
  * of four slots, and a newcomer takes the least recently used slot of its bucket. A client

@@ -27,6 +27,9 @@ export const nativeUdpIo = (): NativeUdpIo | undefined => {
 /** TURNPIKE_UDP_RELAY=js: every channel's packets are relayed by JS, none by the addon's routes. */
 export const routesChannelsInC = (): boolean => process.env.TURNPIKE_UDP_RELAY !== 'js';
 
+/** TURNPIKE_UDP_BINDING=js: every Binding request is answered by JS, none by the addon (native/udp-binding.c). */
+export const answersBindingsInC = (): boolean => process.env.TURNPIKE_UDP_BINDING !== 'js';
+
 function load(): NativeUdpState {
   if (process.env.TURNPIKE_UDP_IO === 'dgram') return { unavailable: 'TURNPIKE_UDP_IO=dgram' };
   return loadAddon('udp-io', (addon: UdpIoAddon) => ({ io: new NativeUdpIo(addon) }));

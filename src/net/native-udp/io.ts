@@ -10,6 +10,7 @@
 import { bytesToIpv6, ipv4ToBytes, ipv6ToBytes } from '../../stun/ip.js';
 import type { ChannelRouter } from '../../turn/routed-channels.js';
 import type { KeyBlock } from '../dtls/suites.js';
+import type { BindingAnswerer } from '../../turn/binding.js';
 
 /** The addon's functions (native/udp-io.c). */
 export interface UdpIoAddon {
@@ -42,6 +43,10 @@ export interface UdpIoAddon {
   hold(id: number, held: boolean): void;
   /** DTLS routes (native/dtls-routes.h): false when `id` is not an open connected socket. */
   dtlsAttach(id: number, clientKey: Buffer, clientIv: Buffer, serverKey: Buffer, serverIv: Buffer, shared: Float64Array): boolean;
+  /** Socket `id` answers plain Binding requests in C (native/udp-binding.c) from now on; without `fingerprint`, no longer. */
+  bindingAnswers(id: number, fingerprint?: boolean, software?: Buffer): boolean;
+  /** How many Binding requests socket `id` answered in C since the last call. */
+  bindingsAnswered(id: number): number;
 }
 
 /** A datagram of `length` bytes at `offset` in `data`, valid until the handler returns. */
@@ -260,6 +265,19 @@ export class NativeUdpIo {
    */
   attachDtls(id: number, keys: KeyBlock, shared: Float64Array): boolean {
     return this.addon.dtlsAttach(id, keys.clientKey, keys.clientIv, keys.serverKey, keys.serverIv, shared);
+  }
+
+  /** Listening socket `id` as the engine's BindingAnswerer: plain Bindings answered in C, as the engine says. */
+  bindingAnswerer(id: number): BindingAnswerer {
+    const { addon } = this;
+    return {
+      answer: (how) => {
+        if (!how) addon.bindingAnswers(id);
+        else if (how.software) addon.bindingAnswers(id, how.fingerprint, how.software);
+        else addon.bindingAnswers(id, how.fingerprint);
+      },
+      takeAnswered: () => addon.bindingsAnswered(id),
+    };
   }
 
   /** While held, every datagram of client socket `id` goes to its handler (datagram-order.ts). */

@@ -5,15 +5,19 @@
  * datagram from Node: each datagram is copied out of the receive area into a Buffer of its own
  * (a request may await its credentials past the batch), and what is answered within the batch
  * leaves with its sendmmsg; anything else (after an asynchronous lookup, to an IPv6 client) at once.
+ * A plain Binding request may be answered in C without reaching JS at all (`bindingAnswerer`).
  */
 import type { RemoteInfo } from 'node:dgram';
 import type { ListenerSocket, ListenerSocketOptions } from '../listener-socket.js';
 import type { Datagram } from '../udp-session-socket.js';
+import type { BindingAnswerer } from '../../turn/binding.js';
+import { answersBindingsInC } from './addon.js';
 import type { NativeUdpIo } from './io.js';
 
 export class NativeListenerSocket implements ListenerSocket {
   readonly io = 'native' as const;
   readonly port: number;
+  readonly bindingAnswerer: BindingAnswerer | undefined;
   private readonly id: number;
   private readonly onError: (error: Error) => void;
   private closed = false;
@@ -33,6 +37,7 @@ export class NativeListenerSocket implements ListenerSocket {
       onDatagram(copy, { address: from, family: rinfoFamily, port: fromPort, size: length });
     });
     this.port = native.localPort(this.id);
+    this.bindingAnswerer = answersBindingsInC() ? native.bindingAnswerer(this.id) : undefined;
   }
 
   send(data: Datagram, port: number, address: string): void {

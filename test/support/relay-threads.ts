@@ -150,15 +150,29 @@ export function relayThreadHelpers(cleanups: Cleanups) {
   /** A client holding an allocation on `worker` (its own socket keeps it there whatever the workers do). */
   const allocatedOn = (server: TurnServer, worker: number, credentials: Credentials = ALICE) => findClient(server, worker, credentials, true);
 
-  /** relayThreads 2 serving DTLS, and `count` DTLS clients (openssl) that each hold an allocation. */
+  /**
+   * relayThreads 2 serving DTLS, and at least `count` DTLS clients (openssl) that each hold an
+   * allocation: more, one at a time (at most 24), until each worker holds one. The kernel spreads
+   * client ports by hash, so `count` alone leave a worker without any once in 2^(count-1) runs.
+   */
   async function dtlsClientsAllocated(count: number, logger?: Logger): Promise<{ server: TurnServer; clients: OpensslDtlsClient[]; answers: StunMessage[] }> {
     const certificate = makeCertificate();
     cleanups.push(() => certificate.remove());
     const base = await testServerOptions();
     const server = await startThreaded({ noDtls: false, tls: { ...base.tls, cert: certificate.cert, pkey: certificate.key } }, logger);
-    const clients = Array.from({ length: count }, () => OpensslDtlsClient.start('127.0.0.1', server.udpAddresses[0]!.port, { credentials: ALICE }));
-    for (const c of clients) cleanups.push(() => c.kill());
-    const answers = await Promise.all(clients.map((c) => c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17))));
+    const start = () => {
+      const client = OpensslDtlsClient.start('127.0.0.1', server.udpAddresses[0]!.port, { credentials: ALICE });
+      cleanups.push(() => client.kill());
+      return client;
+    };
+    const allocate = (c: OpensslDtlsClient) => c.request(Method.Allocate, (b) => b.addFirstByte(AttributeType.RequestedTransport, 17));
+    const clients = Array.from({ length: count }, start);
+    const answers = await Promise.all(clients.map(allocate));
+    for (let more = 0; more < 24 && (await server.workerAllocationCounts()).some((n) => n === 0); more++) {
+      const client = start();
+      clients.push(client);
+      answers.push(await allocate(client));
+    }
     return { server, clients, answers };
   }
 
